@@ -1,0 +1,73 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/heraldhq/herald/models"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// Error codes in extensions.code.
+const (
+	CodeBadUserInput = "BAD_USER_INPUT"
+	CodeNotFound     = "NOT_FOUND"
+	CodeConflict     = "CONFLICT"
+	CodeInternal     = "INTERNAL_SERVER_ERROR"
+)
+
+// inputError places a models error under the argument it came from: "name" in the argument
+// "input" becomes "input.name".
+func inputError(arg string, err error) error {
+	if e, ok := models.AsError(err); ok && arg != "" {
+		field := arg
+		if e.Field != "" {
+			field = arg + "." + e.Field
+		}
+		return &models.Error{Kind: e.Kind, Field: field, Message: e.Message}
+	}
+	return err
+}
+
+// presentError is the one place where errors become what a client sees. Client errors keep their
+// message and gain a code and a field; anything else is logged and replaced by a fixed message, so
+// that no SQL, DSN or stack reaches a client.
+func presentError(ctx context.Context, err error) *gqlerror.Error {
+	var gqlErr *gqlerror.Error
+	if errors.As(err, &gqlErr) && gqlErr.Err == nil {
+		// Parse and validation errors from gqlgen itself, already shaped for clients.
+		return gqlErr
+	}
+	out := &gqlerror.Error{Path: graphql.GetPath(ctx)}
+	if e, ok := models.AsError(err); ok {
+		out.Message = e.Message
+		out.Extensions = map[string]any{"code": codeOf(e.Kind)}
+		if e.Field != "" {
+			out.Extensions["field"] = e.Field
+		}
+		return out
+	}
+	slog.ErrorContext(ctx, "request failed", "path", out.Path.String(), "error", err.Error())
+	out.Message = "internal server error"
+	out.Extensions = map[string]any{"code": CodeInternal}
+	return out
+}
+
+func codeOf(k models.Kind) string {
+	switch k {
+	case models.KindNotFound:
+		return CodeNotFound
+	case models.KindConflict:
+		return CodeConflict
+	default:
+		return CodeBadUserInput
+	}
+}
+
+// recoverPanic turns a resolver panic into an internal error instead of a dropped connection.
+func recoverPanic(ctx context.Context, p any) error {
+	slog.ErrorContext(ctx, "resolver panic", "panic", p)
+	return errors.New("internal server error: panic")
+}

@@ -1,0 +1,68 @@
+package graph
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/heraldhq/herald/models"
+	"github.com/vikstrous/dataloadgen"
+)
+
+// loaderWait is how long a loader collects keys before it queries. gqlgen resolves sibling fields
+// concurrently, so a millisecond gathers a whole page; dataloadgen's 16 ms default would add that
+// much latency to every nested level.
+const loaderWait = time.Millisecond
+
+// Loaders batch the nested fields of one request into one statement per field.
+type Loaders struct {
+	WebhooksByContact   *dataloadgen.Loader[uint, []*models.Webhook]
+	GroupsByContact     *dataloadgen.Loader[uint, []*models.Group]
+	ContactsByGroup     *dataloadgen.Loader[uint, []*models.Contact]
+	ContactCountByGroup *dataloadgen.Loader[uint, int]
+	ContactByID         *dataloadgen.Loader[uint, *models.Contact]
+	GroupByID           *dataloadgen.Loader[uint, *models.Group]
+}
+
+// fillKeys adapts a map-returning batch read to a loader: every key gets a value, the zero value
+// (an empty list, a zero count) when the read returned nothing for it.
+func fillKeys[V any](read func(context.Context, []uint) (map[uint]V, error)) func(context.Context, []uint) ([]V, []error) {
+	return func(ctx context.Context, keys []uint) ([]V, []error) {
+		m, err := read(ctx, keys)
+		if err != nil {
+			return nil, []error{err}
+		}
+		out := make([]V, len(keys))
+		for i, k := range keys {
+			out[i] = m[k]
+		}
+		return out, nil
+	}
+}
+
+// NewLoaders creates the loaders of one request. They cache, so they must never outlive it.
+func NewLoaders(s *models.Store) *Loaders {
+	wait := dataloadgen.WithWait(loaderWait)
+	return &Loaders{
+		WebhooksByContact:   dataloadgen.NewLoader(fillKeys(s.WebhooksByContact), wait),
+		GroupsByContact:     dataloadgen.NewLoader(fillKeys(s.GroupsByContact), wait),
+		ContactsByGroup:     dataloadgen.NewLoader(fillKeys(s.ContactsByGroup), wait),
+		ContactCountByGroup: dataloadgen.NewLoader(fillKeys(s.ContactCountByGroup), wait),
+		ContactByID:         dataloadgen.NewLoader(fillKeys(s.ContactsByID), wait),
+		GroupByID:           dataloadgen.NewLoader(fillKeys(s.GroupsByID), wait),
+	}
+}
+
+type loadersKey struct{}
+
+// WithLoaders is the HTTP middleware that gives each request its own loaders.
+func WithLoaders(s *models.Store, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := context.WithValue(r.Context(), loadersKey{}, NewLoaders(s))
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func loadersFor(ctx context.Context) *Loaders {
+	return ctx.Value(loadersKey{}).(*Loaders)
+}

@@ -1,0 +1,60 @@
+// Package model holds the GraphQL-only types: connections written by hand so that totalCount is
+// counted only when a query asks for it, and the types gqlgen generates.
+package model
+
+import (
+	"context"
+
+	"github.com/heraldhq/herald/models"
+)
+
+// Counter counts the rows of a list; it runs only when totalCount is selected.
+type Counter func(ctx context.Context) (int, error)
+
+type ContactEdge struct {
+	Cursor string
+	Node   *models.Contact
+}
+
+type ContactConnection struct {
+	Edges    []*ContactEdge
+	PageInfo *PageInfo
+	Count    Counter
+}
+
+func (c *ContactConnection) TotalCount(ctx context.Context) (int, error) { return c.Count(ctx) }
+
+type ContactGroupEdge struct {
+	Cursor string
+	Node   *models.Group
+}
+
+type ContactGroupConnection struct {
+	Edges    []*ContactGroupEdge
+	PageInfo *PageInfo
+	Count    Counter
+}
+
+func (c *ContactGroupConnection) TotalCount(ctx context.Context) (int, error) { return c.Count(ctx) }
+
+type MembershipEdge struct {
+	Cursor string
+	Node   *models.MembershipRow
+}
+
+type MembershipConnection struct {
+	Edges    []*MembershipEdge
+	PageInfo *PageInfo
+	Count    Counter
+}
+
+func (c *MembershipConnection) TotalCount(ctx context.Context) (int, error) { return c.Count(ctx) }
+
+// NewPageInfo describes a page by its last cursor.
+func NewPageInfo(cursors []string, hasNext bool) *PageInfo {
+	p := &PageInfo{HasNextPage: hasNext}
+	if n := len(cursors); n > 0 {
+		p.EndCursor = &cursors[n-1]
+	}
+	return p
+}

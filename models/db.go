@@ -1,0 +1,196 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	gomysql "github.com/go-sql-driver/mysql"
+	"gorm.io/driver/mysql"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Backend names a supported database.
+type Backend string
+
+const (
+	SQLite Backend = "sqlite"
+	MySQL  Backend = "mysql"
+)
+
+// DatabaseConfig is a parsed HERALD_DATABASE value.
+type DatabaseConfig struct {
+	Backend Backend
+	// SQLitePath is a file path or ":memory:".
+	SQLitePath string
+	// MySQL is the driver configuration, password included; never print it.
+	MySQL *gomysql.Config
+}
+
+// String describes the database without its password, for logs.
+func (c DatabaseConfig) String() string {
+	if c.Backend == SQLite {
+		return "sqlite://" + c.SQLitePath
+	}
+	return fmt.Sprintf("mysql://%s@%s/%s", c.MySQL.User, c.MySQL.Addr, c.MySQL.DBName)
+}
+
+// ParseDatabaseURL reads sqlite://PATH or mysql://USER:PASSWORD@HOST:PORT/DBNAME?params.
+// Error messages never repeat the value: it may hold a password.
+func ParseDatabaseURL(raw string) (DatabaseConfig, error) {
+	switch {
+	case strings.HasPrefix(raw, "sqlite://"):
+		path := strings.TrimPrefix(raw, "sqlite://")
+		if path == "" {
+			return DatabaseConfig{}, errors.New("sqlite:// needs a file path, or :memory:")
+		}
+		return DatabaseConfig{Backend: SQLite, SQLitePath: path}, nil
+	case strings.HasPrefix(raw, "mysql://"):
+		u, err := url.Parse(raw)
+		if err != nil {
+			return DatabaseConfig{}, errors.New("mysql URL is malformed; expected mysql://USER:PASSWORD@HOST:PORT/DBNAME?params (percent-encode special characters in the password)")
+		}
+		dbName := strings.TrimPrefix(u.Path, "/")
+		if u.Host == "" || dbName == "" || u.User == nil || u.User.Username() == "" {
+			return DatabaseConfig{}, errors.New("mysql URL needs a user, a host and a database name: mysql://USER:PASSWORD@HOST:PORT/DBNAME")
+		}
+		host := u.Host
+		if u.Port() == "" {
+			host += ":3306"
+		}
+		// Parse everything but the password through the driver so that its own params are honoured.
+		cfg, err := gomysql.ParseDSN(fmt.Sprintf("%s@tcp(%s)/%s?%s", u.User.Username(), host, dbName, u.RawQuery))
+		if err != nil {
+			return DatabaseConfig{}, fmt.Errorf("mysql URL parameters: %s", redactErr(err, u))
+		}
+		cfg.Passwd, _ = u.User.Password()
+		cfg.ParseTime = true
+		cfg.Loc = time.UTC
+		if cfg.Params == nil {
+			cfg.Params = map[string]string{}
+		}
+		// Store and compare text as raw code points; name uniqueness is decided by our own name key.
+		cfg.Collation = "utf8mb4_bin"
+		return DatabaseConfig{Backend: MySQL, MySQL: cfg}, nil
+	default:
+		scheme, _, found := strings.Cut(raw, "://")
+		if !found {
+			scheme = "(none)"
+		}
+		return DatabaseConfig{}, fmt.Errorf("unsupported scheme %q: use sqlite://PATH or mysql://USER:PASSWORD@HOST:PORT/DBNAME", scheme)
+	}
+}
+
+func redactErr(err error, u *url.URL) string {
+	msg := err.Error()
+	if p, ok := u.User.Password(); ok && p != "" {
+		msg = strings.ReplaceAll(msg, p, "***")
+	}
+	return msg
+}
+
+// Open connects to the database and configures the connection pool for the backend.
+func Open(cfg DatabaseConfig) (*gorm.DB, error) {
+	gcfg := &gorm.Config{
+		// Duplicate keys arrive as gorm.ErrDuplicatedKey on both backends.
+		TranslateError: true,
+		Logger:         logger.Discard,
+		NowFunc:        func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+	}
+	var (
+		db  *gorm.DB
+		err error
+	)
+	switch cfg.Backend {
+	case SQLite:
+		db, err = gorm.Open(sqlite.Open(sqliteDSN(cfg.SQLitePath)), gcfg)
+	case MySQL:
+		conn, cerr := gomysql.NewConnector(cfg.MySQL)
+		if cerr != nil {
+			return nil, fmt.Errorf("open %s: %w", cfg, cerr)
+		}
+		db, err = gorm.Open(mysql.New(mysql.Config{Conn: sql.OpenDB(conn)}), gcfg)
+	default:
+		return nil, fmt.Errorf("unknown database backend %q", cfg.Backend)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", cfg, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", cfg, err)
+	}
+	switch {
+	case cfg.Backend == SQLite && cfg.SQLitePath == ":memory:":
+		// Every connection to :memory: is a separate empty database: keep exactly one.
+		sqlDB.SetMaxOpenConns(1)
+		sqlDB.SetConnMaxLifetime(0)
+		sqlDB.SetConnMaxIdleTime(0)
+	case cfg.Backend == SQLite:
+		sqlDB.SetMaxOpenConns(4)
+	default:
+		sqlDB.SetMaxOpenConns(32)
+		sqlDB.SetMaxIdleConns(32)
+		sqlDB.SetConnMaxLifetime(30 * time.Minute)
+	}
+	registerStatementCounter(db)
+	return db, nil
+}
+
+// sqliteDSN switches on, for every pooled connection, what SQLite leaves off by default: foreign keys
+// (without them ON DELETE CASCADE does nothing), a busy timeout instead of an immediate SQLITE_BUSY,
+// WAL so readers do not block the writer, and immediate transactions so that two writers queue
+// at BEGIN instead of deadlocking when both upgrade a read lock.
+func sqliteDSN(path string) string {
+	params := "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_txlock=immediate"
+	if path != ":memory:" {
+		params += "&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	}
+	return "file:" + path + "?" + params
+}
+
+// Ping reports whether the database answers.
+func Ping(ctx context.Context, db *gorm.DB) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// IsMySQL reports whether db talks to MySQL or MariaDB.
+func IsMySQL(db *gorm.DB) bool { return db.Dialector.Name() == "mysql" }
+
+type statementCounterKey struct{}
+
+// WithStatementCounter returns a context whose SQL statements are counted into the returned counter.
+// Tests and benchmarks use it to prove that a query's cost does not grow with the page size.
+func WithStatementCounter(ctx context.Context) (context.Context, *atomic.Int64) {
+	n := new(atomic.Int64)
+	return context.WithValue(ctx, statementCounterKey{}, n), n
+}
+
+func registerStatementCounter(db *gorm.DB) {
+	count := func(tx *gorm.DB) {
+		if tx.Statement == nil || tx.Statement.Context == nil {
+			return
+		}
+		if n, ok := tx.Statement.Context.Value(statementCounterKey{}).(*atomic.Int64); ok && tx.Statement.SQL.Len() > 0 {
+			n.Add(1)
+		}
+	}
+	cb := db.Callback()
+	_ = cb.Create().After("gorm:create").Register("herald:count_create", count)
+	_ = cb.Query().After("gorm:query").Register("herald:count_query", count)
+	_ = cb.Update().After("gorm:update").Register("herald:count_update", count)
+	_ = cb.Delete().After("gorm:delete").Register("herald:count_delete", count)
+	_ = cb.Row().After("gorm:row").Register("herald:count_row", count)
+	_ = cb.Raw().After("gorm:raw").Register("herald:count_raw", count)
+}

@@ -1,0 +1,229 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"gorm.io/gorm"
+)
+
+// GroupInput creates or changes a group. On update a nil field is left unchanged; a non-nil
+// ContactIDs replaces the member set.
+type GroupInput struct {
+	Name        *string
+	Description *string
+	ContactIDs  []string
+}
+
+// GroupFilter narrows a group list.
+type GroupFilter struct {
+	Search    string
+	ContactID *string
+}
+
+// CreateGroup validates and stores a new group with its members.
+func (s *Store) CreateGroup(ctx context.Context, in GroupInput) (*Group, error) {
+	g := &Group{}
+	var err error
+	if in.Name == nil {
+		return nil, invalid("name", "name is required")
+	}
+	if g.Name, g.NameKey, err = cleanName("name", *in.Name); err != nil {
+		return nil, err
+	}
+	if in.Description != nil {
+		if g.Description, err = cleanDescription("description", *in.Description); err != nil {
+			return nil, err
+		}
+	}
+	contactIDs, positions, err := parseIDList("contactIds", "contact", in.ContactIDs)
+	if err != nil {
+		return nil, err
+	}
+	err = s.transaction(ctx, func(tx *gorm.DB) error {
+		if err := requireAll(tx, &Contact{}, "contactIds", "contact", contactIDs, positions); err != nil {
+			return err
+		}
+		if err := tx.Create(g).Error; err != nil {
+			return wrapWrite("insert group", "name", "group", g.Name, err)
+		}
+		return addMemberships(tx, membershipsOfGroup(g.ID, contactIDs))
+	})
+	if err != nil {
+		return nil, wrapWrite("create group", "name", "group", g.Name, err)
+	}
+	return g, nil
+}
+
+// loadGroup reads a group inside tx, mapping a missing row to NOT_FOUND on field.
+func loadGroup(tx *gorm.DB, field, id string) (*Group, error) {
+	gid, ok := ParseID(id)
+	if !ok {
+		return nil, notFound(field, "group", id)
+	}
+	var g Group
+	if err := tx.First(&g, gid).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, notFound(field, "group", id)
+		}
+		return nil, fmt.Errorf("load group: %w", err)
+	}
+	return &g, nil
+}
+
+// UpdateGroup changes the given fields of a group.
+func (s *Store) UpdateGroup(ctx context.Context, id string, in GroupInput) (*Group, error) {
+	var g *Group
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
+		var err error
+		if g, err = loadGroup(tx, "id", id); err != nil {
+			return err
+		}
+		if in.Name != nil {
+			if g.Name, g.NameKey, err = cleanName("name", *in.Name); err != nil {
+				return err
+			}
+		}
+		if in.Description != nil {
+			if g.Description, err = cleanDescription("description", *in.Description); err != nil {
+				return err
+			}
+		}
+		if in.ContactIDs != nil {
+			contactIDs, positions, err := parseIDList("contactIds", "contact", in.ContactIDs)
+			if err != nil {
+				return err
+			}
+			if err := requireAll(tx, &Contact{}, "contactIds", "contact", contactIDs, positions); err != nil {
+				return err
+			}
+			if err := replaceGroupContacts(tx, g.ID, contactIDs); err != nil {
+				return err
+			}
+		}
+		return tx.Save(g).Error
+	})
+	if err != nil {
+		name := ""
+		if g != nil {
+			name = g.Name
+		}
+		return nil, wrapWrite("update group", "name", "group", name, err)
+	}
+	return g, nil
+}
+
+// DeleteGroup deletes a group and its memberships; the contacts stay.
+func (s *Store) DeleteGroup(ctx context.Context, id string) error {
+	gid, ok := ParseID(id)
+	if !ok {
+		return notFound("id", "group", id)
+	}
+	res := s.db.WithContext(ctx).Delete(&Group{}, gid)
+	if res.Error != nil {
+		return fmt.Errorf("delete group: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return notFound("id", "group", id)
+	}
+	return nil
+}
+
+// AddContactsToGroup adds members; contacts already in the group are left as they are.
+func (s *Store) AddContactsToGroup(ctx context.Context, groupID string, contactIDs []string) (*Group, error) {
+	return s.changeMembers(ctx, groupID, contactIDs, func(tx *gorm.DB, gid uint, ids []uint) error {
+		return addMemberships(tx, membershipsOfGroup(gid, ids))
+	})
+}
+
+// RemoveContactsFromGroup removes members; contacts not in the group are ignored.
+func (s *Store) RemoveContactsFromGroup(ctx context.Context, groupID string, contactIDs []string) (*Group, error) {
+	return s.changeMembers(ctx, groupID, contactIDs, func(tx *gorm.DB, gid uint, ids []uint) error {
+		if len(ids) == 0 {
+			return nil
+		}
+		return tx.Where("group_id = ? AND contact_id IN ?", gid, ids).Delete(&Membership{}).Error
+	})
+}
+
+func (s *Store) changeMembers(ctx context.Context, groupID string, rawIDs []string, change func(tx *gorm.DB, gid uint, ids []uint) error) (*Group, error) {
+	ids, positions, err := parseIDList("contactIds", "contact", rawIDs)
+	if err != nil {
+		return nil, err
+	}
+	var g *Group
+	err = s.transaction(ctx, func(tx *gorm.DB) error {
+		var err error
+		if g, err = loadGroup(tx, "groupId", groupID); err != nil {
+			return err
+		}
+		if err := requireAll(tx, &Contact{}, "contactIds", "contact", ids, positions); err != nil {
+			return err
+		}
+		if err := change(tx, g.ID, ids); err != nil {
+			return fmt.Errorf("change members: %w", err)
+		}
+		return tx.Save(g).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// Group returns one group, or a NOT_FOUND error.
+func (s *Store) Group(ctx context.Context, id string) (*Group, error) {
+	return loadGroup(s.db.WithContext(ctx), "id", id)
+}
+
+func (s *Store) groupQuery(ctx context.Context, f GroupFilter) (*gorm.DB, bool, error) {
+	q := s.db.WithContext(ctx).Model(&Group{})
+	pattern, err := cleanSearch("filter.search", f.Search)
+	if err != nil {
+		return nil, false, err
+	}
+	if pattern != "" {
+		q = q.Where("name_key LIKE ? ESCAPE '!'", pattern)
+	}
+	if f.ContactID != nil {
+		cid, ok := ParseID(*f.ContactID)
+		if !ok {
+			return nil, false, nil
+		}
+		q = q.Where("id IN (?)", s.db.Model(&Membership{}).Select("group_id").Where("contact_id = ?", cid))
+	}
+	return q, true, nil
+}
+
+// Groups lists groups ordered by name key, then id.
+func (s *Store) Groups(ctx context.Context, f GroupFilter, page PageArgs) (Page[*Group], error) {
+	if err := checkFirst(page.First); err != nil {
+		return Page[*Group]{}, err
+	}
+	q, ok, err := s.groupQuery(ctx, f)
+	if err != nil || !ok {
+		return Page[*Group]{}, err
+	}
+	if q, err = afterName(q, "", page.After); err != nil {
+		return Page[*Group]{}, err
+	}
+	var rows []*Group
+	if err := q.Order("name_key, id").Limit(page.First + 1).Find(&rows).Error; err != nil {
+		return Page[*Group]{}, fmt.Errorf("list groups: %w", err)
+	}
+	return cutPage(rows, page.First, func(g *Group) any { return nameCursor{Key: g.NameKey, ID: g.ID} }), nil
+}
+
+// CountGroups counts the groups matching f.
+func (s *Store) CountGroups(ctx context.Context, f GroupFilter) (int, error) {
+	q, ok, err := s.groupQuery(ctx, f)
+	if err != nil || !ok {
+		return 0, err
+	}
+	var n int64
+	if err := q.Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count groups: %w", err)
+	}
+	return int(n), nil
+}

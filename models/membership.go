@@ -1,0 +1,148 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// addMemberships inserts join rows, leaving existing ones alone, in one statement per chunk.
+// Join rows are written directly: GORM's Association API would upsert the other table.
+func addMemberships(tx *gorm.DB, rows []Membership) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	now := tx.NowFunc()
+	for i := range rows {
+		rows[i].CreatedAt = now
+	}
+	return tx.Omit(clause.Associations).Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(rows, 500).Error
+}
+
+func membershipsOfContact(contactID uint, groupIDs []uint) []Membership {
+	rows := make([]Membership, len(groupIDs))
+	for i, g := range groupIDs {
+		rows[i] = Membership{ContactID: contactID, GroupID: g}
+	}
+	return rows
+}
+
+func membershipsOfGroup(groupID uint, contactIDs []uint) []Membership {
+	rows := make([]Membership, len(contactIDs))
+	for i, c := range contactIDs {
+		rows[i] = Membership{ContactID: c, GroupID: groupID}
+	}
+	return rows
+}
+
+// replaceContactGroups makes groupIDs the exact group set of a contact.
+func replaceContactGroups(tx *gorm.DB, contactID uint, groupIDs []uint) error {
+	q := tx.Where("contact_id = ?", contactID)
+	if len(groupIDs) > 0 {
+		q = q.Where("group_id NOT IN ?", groupIDs)
+	}
+	if err := q.Delete(&Membership{}).Error; err != nil {
+		return fmt.Errorf("remove memberships: %w", err)
+	}
+	if err := addMemberships(tx, membershipsOfContact(contactID, groupIDs)); err != nil {
+		return fmt.Errorf("add memberships: %w", err)
+	}
+	return nil
+}
+
+// replaceGroupContacts makes contactIDs the exact member set of a group.
+func replaceGroupContacts(tx *gorm.DB, groupID uint, contactIDs []uint) error {
+	q := tx.Where("group_id = ?", groupID)
+	if len(contactIDs) > 0 {
+		q = q.Where("contact_id NOT IN ?", contactIDs)
+	}
+	if err := q.Delete(&Membership{}).Error; err != nil {
+		return fmt.Errorf("remove memberships: %w", err)
+	}
+	if err := addMemberships(tx, membershipsOfGroup(groupID, contactIDs)); err != nil {
+		return fmt.Errorf("add memberships: %w", err)
+	}
+	return nil
+}
+
+// MembershipFilter narrows the membership list to one contact, one group, or both.
+type MembershipFilter struct {
+	ContactID *string
+	GroupID   *string
+}
+
+// MembershipRow is one membership with the sort keys of its two sides.
+type MembershipRow struct {
+	ContactID  uint
+	GroupID    uint
+	CreatedAt  time.Time
+	ContactKey string
+	GroupKey   string
+}
+
+func (s *Store) membershipQuery(ctx context.Context, f MembershipFilter) (*gorm.DB, bool) {
+	q := s.db.WithContext(ctx).Table("memberships AS m").
+		Joins("JOIN contacts AS c ON c.id = m.contact_id").
+		Joins("JOIN contact_groups AS g ON g.id = m.group_id")
+	if f.ContactID != nil {
+		id, ok := ParseID(*f.ContactID)
+		if !ok {
+			return nil, false
+		}
+		q = q.Where("m.contact_id = ?", id)
+	}
+	if f.GroupID != nil {
+		id, ok := ParseID(*f.GroupID)
+		if !ok {
+			return nil, false
+		}
+		q = q.Where("m.group_id = ?", id)
+	}
+	return q, true
+}
+
+// Memberships lists memberships ordered by contact name, contact id, group name, group id.
+func (s *Store) Memberships(ctx context.Context, f MembershipFilter, page PageArgs) (Page[MembershipRow], error) {
+	if err := checkFirst(page.First); err != nil {
+		return Page[MembershipRow]{}, err
+	}
+	var after membershipCursor
+	if page.After != "" {
+		if err := decodeCursor("after", page.After, &after); err != nil {
+			return Page[MembershipRow]{}, err
+		}
+	}
+	q, ok := s.membershipQuery(ctx, f)
+	if !ok {
+		return Page[MembershipRow]{}, nil
+	}
+	if page.After != "" {
+		q = q.Where("(c.name_key > ? OR (c.name_key = ? AND (c.id > ? OR (c.id = ? AND (g.name_key > ? OR (g.name_key = ? AND g.id > ?))))))",
+			after.ContactKey, after.ContactKey, after.ContactID, after.ContactID, after.GroupKey, after.GroupKey, after.GroupID)
+	}
+	var rows []MembershipRow
+	err := q.Select("m.contact_id, m.group_id, m.created_at, c.name_key AS contact_key, g.name_key AS group_key").
+		Order("c.name_key, c.id, g.name_key, g.id").Limit(page.First + 1).Scan(&rows).Error
+	if err != nil {
+		return Page[MembershipRow]{}, fmt.Errorf("list memberships: %w", err)
+	}
+	return cutPage(rows, page.First, func(r MembershipRow) any {
+		return membershipCursor{ContactKey: r.ContactKey, ContactID: r.ContactID, GroupKey: r.GroupKey, GroupID: r.GroupID}
+	}), nil
+}
+
+// CountMemberships counts the memberships matching f.
+func (s *Store) CountMemberships(ctx context.Context, f MembershipFilter) (int, error) {
+	q, ok := s.membershipQuery(ctx, f)
+	if !ok {
+		return 0, nil
+	}
+	var n int64
+	if err := q.Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count memberships: %w", err)
+	}
+	return int(n), nil
+}

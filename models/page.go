@@ -1,0 +1,76 @@
+package models
+
+import (
+	"encoding/base64"
+	"encoding/json"
+)
+
+// PageArgs are the pagination arguments of a list query.
+type PageArgs struct {
+	First int
+	After string
+}
+
+// Page is one page of a keyset-paginated list. Cursors[i] points just after Items[i].
+type Page[T any] struct {
+	Items   []T
+	Cursors []string
+	HasNext bool
+}
+
+// nameCursor is the position after a row of a list ordered by (name_key, id). A keyset position
+// rather than an offset keeps pages correct while rows are inserted or deleted between requests.
+type nameCursor struct {
+	Key string `json:"k"`
+	ID  uint   `json:"i"`
+}
+
+// membershipCursor is the position in the membership list, ordered by contact then group.
+type membershipCursor struct {
+	ContactKey string `json:"ck"`
+	ContactID  uint   `json:"ci"`
+	GroupKey   string `json:"gk"`
+	GroupID    uint   `json:"gi"`
+}
+
+func encodeCursor(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // the cursor types are plain structs; this cannot fail
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeCursor reads an opaque cursor; anything that is not one of ours is BAD_USER_INPUT.
+func decodeCursor(field, s string, into any) error {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) > 1024 {
+		return invalid(field, "not a cursor returned by this API")
+	}
+	if err := json.Unmarshal(b, into); err != nil {
+		return invalid(field, "not a cursor returned by this API")
+	}
+	return nil
+}
+
+// checkFirst validates the page size.
+func checkFirst(first int) error {
+	if first < 1 || first > MaxPageSize {
+		return invalid("first", "first must be between 1 and %d, got %d", MaxPageSize, first)
+	}
+	return nil
+}
+
+// cutPage turns up to first+1 fetched rows into a page.
+func cutPage[T any](rows []T, first int, cursor func(T) any) Page[T] {
+	p := Page[T]{HasNext: len(rows) > first}
+	if p.HasNext {
+		rows = rows[:first]
+	}
+	p.Items = rows
+	p.Cursors = make([]string, len(rows))
+	for i, r := range rows {
+		p.Cursors[i] = encodeCursor(cursor(r))
+	}
+	return p
+}

@@ -1,0 +1,76 @@
+package models
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/heraldhq/herald/senders"
+	"gorm.io/gorm"
+)
+
+// Contact is one recipient of notifications.
+type Contact struct {
+	ID   uint   `gorm:"primaryKey"`
+	Name string `gorm:"size:64;not null"`
+	// NameKey is NameKey(Name): unique, and the sort key of every contact list.
+	NameKey   string  `gorm:"size:256;not null;uniqueIndex:ux_contacts_name_key"`
+	Phone     *string `gorm:"size:20"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Webhook is one robot URL of a contact. Secret is write-only at the API.
+type Webhook struct {
+	ID        uint `gorm:"primaryKey"`
+	ContactID uint `gorm:"not null;uniqueIndex:ux_webhooks_contact_url,priority:1"`
+	// URLHash is the SHA-256 of URL: a URL may be 2048 bytes, too long for a MySQL index.
+	URLHash   string           `gorm:"size:64;not null;uniqueIndex:ux_webhooks_contact_url,priority:2"`
+	URL       string           `gorm:"size:2048;not null"`
+	Platform  senders.Platform `gorm:"size:16;not null"`
+	Secret    *string          `gorm:"size:1024"`
+	Keyword   *string          `gorm:"size:64"`
+	Position  int              `gorm:"not null"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
+
+	Contact *Contact `gorm:"constraint:OnDelete:CASCADE" json:"-"`
+}
+
+// HasSecret tells the API whether a signing secret is stored, without revealing it.
+func (w *Webhook) HasSecret() bool { return w.Secret != nil && *w.Secret != "" }
+
+// Group is a named set of contacts.
+type Group struct {
+	ID          uint   `gorm:"primaryKey"`
+	Name        string `gorm:"size:64;not null"`
+	NameKey     string `gorm:"size:256;not null;uniqueIndex:ux_contact_groups_name_key"`
+	Description string `gorm:"size:512;not null;default:''"`
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// TableName keeps "groups", a reserved word in MySQL 8, out of SQL.
+func (Group) TableName() string { return "contact_groups" }
+
+// Membership joins a contact and a group. Both foreign keys cascade, so deleting either side removes
+// the membership and never the other side.
+type Membership struct {
+	ContactID uint `gorm:"primaryKey;autoIncrement:false;index:ix_memberships_group_contact,priority:2"`
+	GroupID   uint `gorm:"primaryKey;autoIncrement:false;index:ix_memberships_group_contact,priority:1"`
+	CreatedAt time.Time
+
+	Contact *Contact `gorm:"constraint:OnDelete:CASCADE" json:"-"`
+	Group   *Group   `gorm:"constraint:OnDelete:CASCADE" json:"-"`
+}
+
+// Migrate creates or updates the schema. It is safe to run on every start.
+func Migrate(db *gorm.DB) error {
+	if IsMySQL(db) {
+		// Binary collation: the name key, not the collation, decides which names are equal.
+		db = db.Set("gorm:table_options", "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin")
+	}
+	if err := db.AutoMigrate(&Contact{}, &Group{}, &Webhook{}, &Membership{}); err != nil {
+		return fmt.Errorf("migrate schema: %w", err)
+	}
+	return nil
+}

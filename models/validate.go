@@ -1,0 +1,115 @@
+package models
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Input limits. Every path into the database is bounded so that one request cannot grow a row or a
+// statement without limit.
+const (
+	MaxNameLength         = 64
+	MaxDescriptionLength  = 512
+	MaxWebhooksPerContact = 10
+	MaxKeywordLength      = 64
+	MaxSecretLength       = 256
+	MaxSearchLength       = 64
+	MaxIDsPerRequest      = 1000
+	MaxPageSize           = 100
+)
+
+// cleanName trims a contact or group name and checks it against the naming rules.
+func cleanName(field, raw string) (name string, key string, err error) {
+	name = strings.TrimSpace(raw)
+	if !utf8.ValidString(name) {
+		return "", "", invalid(field, "name is not valid UTF-8")
+	}
+	n := utf8.RuneCountInString(name)
+	if n == 0 {
+		return "", "", invalid(field, "name must not be empty")
+	}
+	if n > MaxNameLength {
+		return "", "", invalid(field, "name is %d characters long; at most %d are allowed", n, MaxNameLength)
+	}
+	if hasControl(name) {
+		return "", "", invalid(field, "name must not contain control characters")
+	}
+	return name, NameKey(name), nil
+}
+
+// NameKey is the form in which names are compared and ordered: letter case folded and nothing else,
+// so "Alice" and "alice" collide while "José" and "Jose" do not. It is computed here rather than by a
+// database collation because MySQL's default collations also ignore accents and SQLite's ignore
+// only ASCII case: a stored key compared byte for byte behaves the same on both.
+func NameKey(name string) string {
+	// Upper then lower folds the characters whose lower case is not unique (final sigma, Kelvin sign).
+	return strings.ToLower(strings.ToUpper(name))
+}
+
+func hasControl(s string) bool {
+	return strings.IndexFunc(s, unicode.IsControl) >= 0
+}
+
+// cleanPhone accepts digits with an optional leading '+', 5-20 characters; "" means no phone.
+func cleanPhone(field, raw string) (*string, error) {
+	phone := strings.TrimSpace(raw)
+	if phone == "" {
+		return nil, nil
+	}
+	digits := strings.TrimPrefix(phone, "+")
+	if len(phone) < 5 || len(phone) > 20 || digits == "" || strings.IndexFunc(digits, func(r rune) bool { return r < '0' || r > '9' }) >= 0 {
+		return nil, invalid(field, "phone must be 5-20 characters: digits with an optional leading '+'")
+	}
+	return &phone, nil
+}
+
+func cleanDescription(field, raw string) (string, error) {
+	d := strings.TrimSpace(raw)
+	if !utf8.ValidString(d) {
+		return "", invalid(field, "description is not valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(d); n > MaxDescriptionLength {
+		return "", invalid(field, "description is %d characters long; at most %d are allowed", n, MaxDescriptionLength)
+	}
+	if strings.IndexFunc(d, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' }) >= 0 {
+		return "", invalid(field, "description must not contain control characters other than line breaks and tabs")
+	}
+	return d, nil
+}
+
+func cleanKeyword(field, raw string) (*string, error) {
+	k := strings.TrimSpace(raw)
+	if k == "" {
+		return nil, nil
+	}
+	if utf8.RuneCountInString(k) > MaxKeywordLength || !utf8.ValidString(k) || hasControl(k) {
+		return nil, invalid(field, "keyword must be at most %d printable characters", MaxKeywordLength)
+	}
+	return &k, nil
+}
+
+func cleanSecret(field, raw string) (*string, error) {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return nil, nil
+	}
+	if len(s) > MaxSecretLength || hasControl(s) {
+		return nil, invalid(field, "secret must be at most %d printable characters", MaxSecretLength)
+	}
+	return &s, nil
+}
+
+// cleanSearch bounds a name search and turns it into a LIKE pattern over the name key.
+// '!' is the escape character because a backslash means different things in MySQL and SQLite literals.
+func cleanSearch(field, raw string) (string, error) {
+	s := strings.TrimSpace(raw)
+	if utf8.RuneCountInString(s) > MaxSearchLength {
+		return "", invalid(field, "search is longer than %d characters", MaxSearchLength)
+	}
+	if s == "" {
+		return "", nil
+	}
+	r := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
+	return "%" + r.Replace(NameKey(s)) + "%", nil
+}
