@@ -115,12 +115,16 @@ func (r *queryResolver) Contacts(ctx context.Context, filter *model.ContactFilte
 	for i, c := range page.Items {
 		conn.Edges = append(conn.Edges, &model.ContactEdge{Cursor: page.Cursors[i], Node: c})
 	}
-	return conn, nil
+	return conn, r.prefetchContacts(ctx, contactIDs(page.Items), selectionOf(ctx).connectionNodes())
 }
 
 // Contact is the resolver for the contact field.
 func (r *queryResolver) Contact(ctx context.Context, id string) (*models.Contact, error) {
-	return nullIfNotFound(r.Store.Contact(ctx, id))
+	c, err := r.Store.Contact(ctx, id)
+	if err == nil {
+		err = r.prefetchContacts(ctx, []uint{c.ID}, selectionOf(ctx))
+	}
+	return nullIfNotFound(c, err)
 }
 
 // Groups is the resolver for the groups field.
@@ -137,15 +141,21 @@ func (r *queryResolver) Groups(ctx context.Context, filter *model.GroupFilter, f
 		PageInfo: model.NewPageInfo(page.Cursors, page.HasNext),
 		Count:    func(ctx context.Context) (int, error) { return r.Store.CountGroups(ctx, f) },
 	}
+	ids := make([]uint, len(page.Items))
 	for i, g := range page.Items {
 		conn.Edges = append(conn.Edges, &model.ContactGroupEdge{Cursor: page.Cursors[i], Node: g})
+		ids[i] = g.ID
 	}
-	return conn, nil
+	return conn, r.prefetchGroups(ctx, ids, selectionOf(ctx).connectionNodes())
 }
 
 // Group is the resolver for the group field.
 func (r *queryResolver) Group(ctx context.Context, id string) (*models.Group, error) {
-	return nullIfNotFound(r.Store.Group(ctx, id))
+	g, err := r.Store.Group(ctx, id)
+	if err == nil {
+		err = r.prefetchGroups(ctx, []uint{g.ID}, selectionOf(ctx))
+	}
+	return nullIfNotFound(g, err)
 }
 
 // Memberships is the resolver for the memberships field.

@@ -1,0 +1,133 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/heraldhq/herald/models"
+	"github.com/vektah/gqlparser/v2/ast"
+	"golang.org/x/sync/errgroup"
+)
+
+// Prefetching makes the statement count of a nested read depend on the query's shape only.
+// gqlgen resolves list elements concurrently and a dataloader batches whatever keys arrive within
+// its wait, so on a busy machine a page of 100 can split into several batches. A root resolver
+// knows every id of its page, so it loads each selected nested list for all of them in one
+// statement, level by level, and primes the loaders; the field resolvers then read the cache.
+
+// selection is the set of fields selected below one field, merged across aliases and fragments.
+type selection struct {
+	op     *graphql.OperationContext
+	fields map[string]ast.SelectionSet
+}
+
+func newSelection(op *graphql.OperationContext, set ast.SelectionSet) selection {
+	s := selection{op: op, fields: map[string]ast.SelectionSet{}}
+	for _, f := range graphql.CollectFields(op, set, nil) {
+		s.fields[f.Name] = append(s.fields[f.Name], f.Selections...)
+	}
+	return s
+}
+
+// selectionOf is the selection of the field being resolved.
+func selectionOf(ctx context.Context) selection {
+	return newSelection(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections)
+}
+
+func (s selection) has(name string) bool { _, ok := s.fields[name]; return ok }
+
+// child is the selection below the named field (empty when it is not selected).
+func (s selection) child(name string) selection { return newSelection(s.op, s.fields[name]) }
+
+// connectionNodes is the selection of edges.node below a connection field.
+func (s selection) connectionNodes() selection { return s.child("edges").child("node") }
+
+func contactIDs(cs []*models.Contact) []uint {
+	ids := make([]uint, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ID
+	}
+	return ids
+}
+
+// prefetchContacts loads the selected lists of the given contacts.
+func (r *Resolver) prefetchContacts(ctx context.Context, ids []uint, sel selection) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	l := loadersFor(ctx)
+	g, gctx := errgroup.WithContext(ctx)
+	if sel.has("webhooks") {
+		g.Go(func() error {
+			m, err := r.Store.WebhooksByContact(gctx, ids)
+			prime(l.WebhooksByContact, ids, m)
+			return err
+		})
+	}
+	if sel.has("groups") {
+		g.Go(func() error {
+			m, err := r.Store.GroupsByContact(gctx, ids)
+			if err != nil {
+				return err
+			}
+			prime(l.GroupsByContact, ids, m)
+			var groups []uint
+			seen := map[uint]bool{}
+			for _, list := range m {
+				for _, grp := range list {
+					if !seen[grp.ID] {
+						seen[grp.ID] = true
+						groups = append(groups, grp.ID)
+					}
+				}
+			}
+			return r.prefetchGroups(gctx, groups, sel.child("groups"))
+		})
+	}
+	return g.Wait()
+}
+
+// prefetchGroups loads the selected lists of the given groups.
+func (r *Resolver) prefetchGroups(ctx context.Context, ids []uint, sel selection) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	l := loadersFor(ctx)
+	switch {
+	case sel.has("contacts"):
+		m, err := r.Store.ContactsByGroup(ctx, ids)
+		if err != nil {
+			return err
+		}
+		prime(l.ContactsByGroup, ids, m)
+		counts := make(map[uint]int, len(m))
+		var members []uint
+		seen := map[uint]bool{}
+		for gid, list := range m {
+			counts[gid] = len(list) // the members are loaded anyway: count them here, not in SQL
+			for _, c := range list {
+				if !seen[c.ID] {
+					seen[c.ID] = true
+					members = append(members, c.ID)
+				}
+			}
+		}
+		prime(l.ContactCountByGroup, ids, counts)
+		return r.prefetchContacts(ctx, members, sel.child("contacts"))
+	case sel.has("contactCount"):
+		m, err := r.Store.ContactCountByGroup(ctx, ids)
+		prime(l.ContactCountByGroup, ids, m)
+		return err
+	}
+	return nil
+}
+
+// prime fills a loader's cache for every key, with the zero value where m has none.
+func prime[V any](l interface{ Prime(uint, V) bool }, keys []uint, m map[uint]V) {
+	if m == nil {
+		return
+	}
+	for _, k := range keys {
+		l.Prime(k, m[k])
+	}
+}
