@@ -1,0 +1,144 @@
+package senders
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Severity ranks an alert; the values match the GraphQL enum.
+type Severity string
+
+const (
+	Info     Severity = "INFO"
+	Warning  Severity = "WARNING"
+	Critical Severity = "CRITICAL"
+)
+
+// Format chooses how a message is rendered; the values match the GraphQL enum.
+type Format string
+
+const (
+	Text     Format = "TEXT"
+	Markdown Format = "MARKDOWN"
+)
+
+// Message is one alert, independent of platform.
+type Message struct {
+	Title         string
+	Content       string
+	Severity      Severity
+	Format        Format
+	MentionAll    bool
+	MentionPhones []string
+}
+
+// Target is one webhook: where to send and how the robot is protected.
+type Target struct {
+	URL      string
+	Platform Platform // empty: recognised from URL
+	Secret   string   // signing secret (DingTalk, Lark); empty when unsigned
+	Keyword  string   // the robot's keyword security word; empty when none
+}
+
+// MaxTitleBytes bounds the title. A title is never cut to fit a platform's
+// size limit (content is), so it needs a bound of its own that leaves room
+// for content even under WeCom's 2,048-byte text limit.
+const MaxTitleBytes = 512
+
+// Label is the severity as shown to readers: English for tooling and
+// non-Chinese clients, Chinese for everyone else.
+func (s Severity) Label() string {
+	switch s {
+	case Critical:
+		return "CRITICAL 严重"
+	case Warning:
+		return "WARNING 警告"
+	default:
+		return "INFO 提示"
+	}
+}
+
+// Normalize fills defaults (INFO, TEXT), trims and de-duplicates phones, caps
+// the title, and rejects what no platform can carry.
+func (m Message) Normalize() (Message, error) {
+	switch m.Severity {
+	case "":
+		m.Severity = Info
+	case Info, Warning, Critical:
+	default:
+		return m, fmt.Errorf("unknown severity %q: want INFO, WARNING or CRITICAL", string(m.Severity))
+	}
+	switch m.Format {
+	case "":
+		m.Format = Text
+	case Text, Markdown:
+	default:
+		return m, fmt.Errorf("unknown format %q: want TEXT or MARKDOWN", string(m.Format))
+	}
+	m.Title = strings.TrimSpace(strings.ToValidUTF8(m.Title, "\uFFFD"))
+	// A newline in the title would break the one-line heading every platform shows.
+	m.Title = strings.Join(strings.Fields(m.Title), " ")
+	m.Content = strings.ToValidUTF8(m.Content, "\uFFFD")
+	if m.Title == "" && strings.TrimSpace(m.Content) == "" {
+		return m, errors.New("message has neither title nor content")
+	}
+	if len(m.Title) > MaxTitleBytes {
+		m.Title = cutRunes(m.Title, MaxTitleBytes-len("…")) + "…"
+	}
+	var phones []string
+	seen := map[string]bool{}
+	for _, p := range m.MentionPhones {
+		p = strings.TrimSpace(p)
+		if p == "" || seen[p] {
+			continue
+		}
+		seen[p] = true
+		phones = append(phones, p)
+	}
+	m.MentionPhones = phones
+	return m, nil
+}
+
+// Heading is the one-line headline every platform shows first, for example
+// "[CRITICAL 严重] Disk full [SchedulerX]". Keywords missing from the title
+// are appended so that keyword security sees them in the title; because the
+// heading is never truncated, the keywords always survive.
+func Heading(m Message, keywords ...string) string {
+	h := "[" + m.Severity.Label() + "]"
+	if m.Title != "" {
+		h += " " + m.Title
+	}
+	for _, kw := range keywords {
+		if kw != "" && !strings.Contains(h, kw) {
+			h += " [" + kw + "]"
+		}
+	}
+	return h
+}
+
+// MentionLine lists phones as "@138… @139…". DingTalk only highlights a
+// mentioned mobile when this text is in the message; elsewhere it shows
+// readers who was asked to act.
+func MentionLine(phones []string) string {
+	if len(phones) == 0 {
+		return ""
+	}
+	return "@" + strings.Join(phones, " @")
+}
+
+// cutRunes returns the longest prefix of s of at most n bytes that ends on a
+// rune boundary.
+func cutRunes(s string, n int) string {
+	if n >= len(s) {
+		return s
+	}
+	if n <= 0 {
+		return ""
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

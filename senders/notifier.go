@@ -1,0 +1,247 @@
+package senders
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"time"
+)
+
+// Builder is what each platform package implements.
+type Builder interface {
+	Platform() Platform
+	// Build renders the HTTP request body for a message. now is used for signing.
+	Build(t Target, m Message, now time.Time) (Request, error)
+	// Classify reads the platform's answer.
+	Classify(httpStatus int, body []byte) Result
+}
+
+// Request is a rendered webhook call.
+type Request struct {
+	URL       string // includes signing query params when applicable
+	Body      []byte
+	Truncated bool // content was cut to fit the platform's limit
+}
+
+// Config is the Notifier's configuration, read by the caller (server.go).
+type Config struct {
+	Guard            *Guard        // nil: official hosts only
+	Timeout          time.Duration // whole request; 0: DefaultTimeout
+	ProxyURL         string        // http(s) proxy for all webhook traffic; "" for none
+	Version          string        // sent as User-Agent: Herald/<Version>
+	MaxResponseBytes int64         // 0: DefaultMaxResponseBytes
+	// Now is the clock used for signing; nil: time.Now. Tests against a fake
+	// platform with a shifted clock set it.
+	Now func() time.Time
+}
+
+// Notifier sends messages to webhooks of every registered platform.
+type Notifier struct {
+	guard     *Guard
+	client    *http.Client
+	builders  map[Platform]Builder
+	timeout   time.Duration
+	maxBody   int64
+	userAgent string
+	now       func() time.Time
+}
+
+// New builds a Notifier with one Builder per platform.
+func New(cfg Config, builders ...Builder) (*Notifier, error) {
+	n := &Notifier{
+		guard:     cfg.Guard,
+		builders:  map[Platform]Builder{},
+		timeout:   cfg.Timeout,
+		maxBody:   cfg.MaxResponseBytes,
+		userAgent: "Herald/" + cfg.Version,
+		now:       cfg.Now,
+	}
+	if n.guard == nil {
+		n.guard, _ = NewGuard(nil)
+	}
+	if n.timeout <= 0 {
+		n.timeout = DefaultTimeout
+	}
+	if n.maxBody <= 0 {
+		n.maxBody = DefaultMaxResponseBytes
+	}
+	if cfg.Version == "" {
+		n.userAgent = "Herald/dev"
+	}
+	if n.now == nil {
+		n.now = time.Now
+	}
+	for _, b := range builders {
+		p := b.Platform()
+		if _, dup := n.builders[p]; dup {
+			return nil, fmt.Errorf("two builders for platform %s", p)
+		}
+		n.builders[p] = b
+	}
+	proxy, err := parseProxyURL(cfg.ProxyURL)
+	if err != nil {
+		return nil, fmt.Errorf("webhook proxy: %w", err)
+	}
+	n.client = newHTTPClient(n.guard, n.timeout, proxy)
+	return n, nil
+}
+
+// Guard returns the guard the Notifier applies, for save-time checks.
+func (n *Notifier) Guard() *Guard { return n.guard }
+
+// Send delivers one message. It never returns an error value: everything,
+// including a refused URL, is a Result the dispatcher can act on.
+func (n *Notifier) Send(ctx context.Context, t Target, m Message) Result {
+	start := time.Now()
+	r := n.send(ctx, t, m)
+	r.Duration = time.Since(start)
+	return r
+}
+
+func (n *Notifier) send(ctx context.Context, t Target, m Message) Result {
+	b, req, err := n.build(t, m, n.now())
+	if err != nil {
+		return permanent(err)
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, n.timeout,
+		fmt.Errorf("webhook request took longer than the %s timeout", n.timeout))
+	defer cancel()
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, req.URL, bytes.NewReader(req.Body))
+	if err != nil {
+		return permanent(fmt.Errorf("prepare %s request: %w", b.Platform().Name(), redactErr(err)))
+	}
+	hreq.Header.Set("Content-Type", "application/json; charset=utf-8")
+	hreq.Header.Set("User-Agent", n.userAgent)
+	resp, err := n.client.Do(hreq)
+	if err != nil {
+		return transportFailure(ctx, b.Platform(), err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, n.maxBody))
+	if err != nil {
+		r := transportFailure(ctx, b.Platform(), err)
+		r.HTTPStatus = resp.StatusCode
+		return r
+	}
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		where := "elsewhere"
+		if loc, err := url.Parse(resp.Header.Get("Location")); err == nil && loc.Host != "" {
+			where = "to " + loc.Host
+		}
+		return Result{
+			Outcome:    Permanent,
+			HTTPStatus: resp.StatusCode,
+			Err: fmt.Errorf("%s webhook answered HTTP %d redirecting %s; redirects are not followed, use the final URL",
+				b.Platform().Name(), resp.StatusCode, where),
+		}
+	}
+	r := b.Classify(resp.StatusCode, body)
+	r.HTTPStatus = resp.StatusCode
+	r.Truncated = req.Truncated
+	if r.Outcome == Retryable && r.RetryAfter == 0 {
+		r.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), n.now())
+	}
+	return r
+}
+
+// Render returns exactly what the robot would receive, with signature values
+// (sign, timestamp) replaced by RedactedPlaceholder, for previews. The URL
+// keeps its token: a preview is shown to whoever configured the contact.
+func (n *Notifier) Render(t Target, m Message) (Request, error) {
+	_, req, err := n.build(t, m, n.now())
+	if err != nil {
+		return Request{}, err
+	}
+	if u, err := url.Parse(req.URL); err == nil && u.RawQuery != "" {
+		u.RawQuery = mapQuery(u.RawQuery, func(k, v string) string {
+			if k == "sign" || k == "timestamp" {
+				return RedactedPlaceholder
+			}
+			return v
+		})
+		req.URL = u.String()
+	}
+	// Quotes inside JSON string values are escaped, so this pattern only
+	// matches real keys; platforms put their signature at the top level.
+	req.Body = signatureField.ReplaceAll(req.Body, []byte(`"$1":"`+RedactedPlaceholder+`"`))
+	return req, nil
+}
+
+// RedactedPlaceholder stands in for signature values in Render's output.
+const RedactedPlaceholder = "REDACTED"
+
+var signatureField = regexp.MustCompile(`"(sign|timestamp)":"[^"]*"`)
+
+// build picks the builder, applies the guard and renders the request; it is
+// the part Send and Render share.
+func (n *Notifier) build(t Target, m Message, now time.Time) (Builder, Request, error) {
+	if err := n.guard.CheckURL(t.URL); err != nil {
+		return nil, Request{}, err
+	}
+	p, err := Recognize(t.URL, t.Platform)
+	if err != nil {
+		return nil, Request{}, err
+	}
+	b, ok := n.builders[p]
+	if !ok {
+		return nil, Request{}, fmt.Errorf("no sender registered for platform %s", p)
+	}
+	t.Platform = p
+	m, err = m.Normalize()
+	if err != nil {
+		return nil, Request{}, fmt.Errorf("%s message: %w", p.Name(), err)
+	}
+	req, err := b.Build(t, m, now)
+	if err != nil {
+		return nil, Request{}, fmt.Errorf("build %s message: %w", p.Name(), err)
+	}
+	// Builders only add query parameters, but the request URL is what gets
+	// dialled, so it is the one to check.
+	if err := n.guard.CheckURL(req.URL); err != nil {
+		return nil, Request{}, err
+	}
+	return b, req, nil
+}
+
+// transportFailure classifies an error before a complete answer arrived. A
+// connection refused by the Guard is permanent; everything else (timeouts,
+// resets, DNS) may be transient.
+func transportFailure(ctx context.Context, p Platform, err error) Result {
+	err = redactErr(err)
+	if errors.Is(err, ErrRefused) {
+		return permanent(fmt.Errorf("send to %s: %w", p.Name(), err))
+	}
+	if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
+		err = fmt.Errorf("%w (%w)", cause, err)
+	}
+	return Result{Outcome: Retryable, Err: fmt.Errorf("send to %s: %w", p.Name(), err)}
+}
+
+// redactErr masks the URL that net/http puts in its errors; it carries the
+// webhook's token or key.
+func redactErr(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		ue.URL = RedactURL(ue.URL)
+	}
+	return err
+}
+
+func retryAfter(h string, now time.Time) time.Duration {
+	if h == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(h); err == nil && s > 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}

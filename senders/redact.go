@@ -1,0 +1,85 @@
+package senders
+
+import (
+	"net/url"
+	"strings"
+)
+
+// secretParams are the query parameters that grant the right to post (or
+// prove it): a URL with them in the clear is a credential.
+var secretParams = map[string]bool{"access_token": true, "key": true, "sign": true}
+
+// RedactURL masks the credentials of a webhook URL for logs and displays: the
+// DingTalk access_token, the WeCom key, the Lark hook token (first and last 4
+// characters kept so people can tell robots apart), the signature, and any
+// password. A URL that does not parse is replaced entirely.
+func RedactURL(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "[unparseable URL]"
+	}
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "****")
+		}
+	}
+	if i := strings.Index(u.Path, larkHookPath); i >= 0 {
+		head, tok := u.Path[:i+len(larkHookPath)], u.Path[i+len(larkHookPath):]
+		rest := ""
+		if j := strings.IndexByte(tok, '/'); j >= 0 {
+			tok, rest = tok[:j], tok[j:]
+		}
+		u.Path = head + Mask(tok) + rest
+		u.RawPath = ""
+	}
+	u.RawQuery = mapQuery(u.RawQuery, func(key, value string) string {
+		switch {
+		case key == "sign":
+			return "****"
+		case secretParams[key]:
+			return Mask(value)
+		}
+		return value
+	})
+	u.Fragment, u.RawFragment = "", ""
+	// url escapes the mask's asterisks; logs read better without that.
+	return strings.ReplaceAll(u.String(), "%2A%2A%2A%2A", "****")
+}
+
+// Mask keeps the first and last four characters of a credential and hides
+// the rest; short values are hidden entirely.
+func Mask(s string) string {
+	if len(s) <= 12 {
+		return "****"
+	}
+	return s[:4] + "****" + s[len(s)-4:]
+}
+
+// mapQuery rewrites query values in place, keeping parameter order, which
+// url.Values.Encode would not.
+func mapQuery(rawQuery string, f func(key, value string) string) string {
+	if rawQuery == "" {
+		return ""
+	}
+	parts := strings.Split(rawQuery, "&")
+	for i, part := range parts {
+		k, v, hasValue := strings.Cut(part, "=")
+		key, err := url.QueryUnescape(k)
+		if err != nil {
+			key = k
+		}
+		val, err := url.QueryUnescape(v)
+		if err != nil {
+			val = v
+		}
+		nv := f(key, val)
+		if nv == val {
+			continue
+		}
+		if !hasValue && nv == "" {
+			continue
+		}
+		parts[i] = k + "=" + url.QueryEscape(nv)
+	}
+	return strings.Join(parts, "&")
+}
