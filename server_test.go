@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/models/modelstest"
+)
+
+// TestMain lets a test start this very binary as the real herald command, so that process-level
+// behaviour (exit codes, signals, logs) is tested without a separate build step.
+func TestMain(m *testing.M) {
+	if os.Getenv("HERALD_TEST_RUN_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// heraldCommand prepares this test binary to run as herald with the given environment.
+func heraldCommand(t *testing.T, env ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "HERALD_TEST_RUN_MAIN=1")
+	cmd.Env = append(cmd.Env, env...)
+	return cmd
+}
+
+func TestBadDatabaseSettingExitsWithOneLineNamingIt(t *testing.T) {
+	for _, value := range []string{"postgres://admin:hunter2@db/herald", "herald.db", "mysql://:hunter2@/"} {
+		cmd := heraldCommand(t, "HERALD_DATABASE="+value, "HERALD_ADDR=127.0.0.1:0")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		exit, ok := err.(*exec.ExitError)
+		if !ok || exit.ExitCode() == 0 {
+			t.Fatalf("%s: want a non-zero exit, got %v", value, err)
+		}
+		out := strings.TrimSpace(stderr.String())
+		if strings.Count(out, "\n") != 0 || !strings.Contains(out, "HERALD_DATABASE") || strings.Contains(out, "hunter2") {
+			t.Fatalf("%s: want one line naming HERALD_DATABASE without the password, got %q", value, out)
+		}
+	}
+}
+
+func TestUnreachableMySQLNeverShowsThePassword(t *testing.T) {
+	cmd := heraldCommand(t, "HERALD_DATABASE=mysql://root:s3cr3t-pw@127.0.0.1:1/herald", "HERALD_ADDR=127.0.0.1:0")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatal("started without a database")
+	}
+	if strings.Contains(string(out), "s3cr3t-pw") || !strings.Contains(string(out), "127.0.0.1:1") {
+		t.Fatalf("output: %s", out)
+	}
+}
+
+// startServer runs herald as a process and returns its base URL and a stop function that sends
+// SIGTERM and requires a clean exit. The process is stopped at the end of the test at the latest.
+func startServer(t *testing.T, env ...string) (string, func()) {
+	t.Helper()
+	cmd := heraldCommand(t, append([]string{"HERALD_ADDR=127.0.0.1:0"}, env...)...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addrRe := regexp.MustCompile(`"herald listening" addr=(\S+)`)
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := addrRe.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+	}()
+	select {
+	case addr := <-found:
+		var once sync.Once
+		stop := func() {
+			once.Do(func() {
+				_ = cmd.Process.Signal(syscall.SIGTERM)
+				done := make(chan error, 1)
+				go func() { done <- cmd.Wait() }()
+				select {
+				case err := <-done:
+					if err != nil {
+						t.Errorf("herald did not exit cleanly on SIGTERM: %v", err)
+					}
+				case <-time.After(30 * time.Second):
+					_ = cmd.Process.Kill()
+					t.Error("herald did not exit within 30 s of SIGTERM")
+				}
+			})
+		}
+		t.Cleanup(stop)
+		return "http://" + addr, stop
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("herald did not start")
+		return "", nil
+	}
+}
+
+func TestServerEndpointsOnEachDatabase(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, db modelstest.DB) {
+		base, _ := startServer(t, "HERALD_DATABASE="+db.URL)
+		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		get := func(path string) (*http.Response, string) {
+			resp, err := client.Get(base + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp, string(b)
+		}
+		if resp, _ := get("/healthz"); resp.StatusCode != 200 {
+			t.Fatalf("/healthz = %d", resp.StatusCode)
+		}
+		if resp, _ := get("/readyz"); resp.StatusCode != 200 {
+			t.Fatalf("/readyz = %d", resp.StatusCode)
+		}
+		if resp, _ := get("/"); resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/playground" {
+			t.Fatalf("/ = %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		if resp, body := get("/playground"); resp.StatusCode != 200 || !strings.Contains(body, "/query") {
+			t.Fatalf("/playground = %d", resp.StatusCode)
+		}
+		resp, err := client.Post(base+"/query", "application/json", strings.NewReader(
+			`{"query":"mutation { createContactGroup(input: {name: \"Ops\"}) { id } }"}`))
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("POST /query: %v %v", err, resp)
+		}
+		resp.Body.Close()
+		if resp, body := get("/query?query=%7Bgroups%7BtotalCount%7D%7D"); resp.StatusCode != 200 || !strings.Contains(body, `"totalCount":1`) {
+			t.Fatalf("GET /query = %d %s", resp.StatusCode, body)
+		}
+	})
+}
+
+func TestReadyzFailsWhileTheDatabaseIsDown(t *testing.T) {
+	db := modelstest.SQLite(t)
+	srv := httptest.NewServer(newMux(db.Gorm))
+	defer srv.Close()
+	sqlDB, _ := db.Gorm.DB()
+	sqlDB.Close()
+	resp, err := http.Get(srv.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz = %d", resp.StatusCode)
+	}
+	if resp, _ := http.Get(srv.URL + "/healthz"); resp.StatusCode != 200 {
+		t.Fatalf("/healthz = %d", resp.StatusCode)
+	}
+}
+
+func TestRestartKeepsDataAndMigratesAgain(t *testing.T) {
+	path := t.TempDir() + "/herald.db"
+	for round := range 2 {
+		base, stop := startServer(t, "HERALD_DATABASE=sqlite://"+path)
+		resp, err := http.Post(base+"/query", "application/json", strings.NewReader(`{"query":"{ groups { totalCount } }"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if want := []string{`"totalCount":0`, `"totalCount":1`}[round]; !strings.Contains(string(body), want) {
+			t.Fatalf("round %d: %s", round, body)
+		}
+		if round == 0 {
+			resp, _ := http.Post(base+"/query", "application/json", strings.NewReader(`{"query":"mutation { createContactGroup(input: {name: \"Kept\"}) { id } }"}`))
+			resp.Body.Close()
+		}
+		stop()
+	}
+}
