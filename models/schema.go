@@ -72,5 +72,5 @@ func Migrate(db *gorm.DB) error {
 	if err := db.AutoMigrate(&Contact{}, &Group{}, &Webhook{}, &Membership{}); err != nil {
 		return fmt.Errorf("migrate schema: %w", err)
 	}
-	return nil
+	return MigrateAlerts(db)
 }

@@ -1,0 +1,113 @@
+package delivery
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/heraldhq/herald/senders"
+)
+
+// Config is the dispatcher's configuration, read by server.go. Zero fields take the defaults.
+type Config struct {
+	// Workers bounds how many robots are served at once.
+	Workers int
+	// PollInterval is how often the queue is polled for retries and for work other replicas accepted.
+	PollInterval time.Duration
+	// Lease is how long a claim holds its deliveries. It must exceed the webhook request timeout: a
+	// worker still sending when its lease ends may be overtaken by another, and the robot would get
+	// the message twice.
+	Lease time.Duration
+	// MaxAge is how long after an alert was accepted its deliveries are retried before they fail.
+	MaxAge time.Duration
+	// BatchSize bounds how many due deliveries of one robot one claim takes.
+	BatchSize int
+	// Grace is how long Run lets in-flight sends finish once its context ends; the rest are released.
+	Grace time.Duration
+	// RetryBase is the first retry's delay before jitter; each retry doubles it up to RetryCap.
+	RetryBase time.Duration
+	RetryCap  time.Duration
+	// Linger is how long a robot whose budget runs low waits for more alerts to combine into its next
+	// message, counted from the oldest waiting alert's acceptance.
+	Linger time.Duration
+	// BreakerThreshold consecutive retryable failures pause a robot for BreakerCooldown; then one
+	// probe decides whether it is healthy again.
+	BreakerThreshold int
+	BreakerCooldown  time.Duration
+	// Budgets overrides the rate budgets per platform; tests use it, production keeps the defaults.
+	Budgets map[senders.Platform][]Window
+	// Logger gets one line per attempt. URLs are redacted; tokens and secrets are never logged.
+	Logger *slog.Logger
+	// Metrics counts what the dispatcher does; nil counts nothing.
+	Metrics Metrics
+}
+
+// Window is one sliding-window limit of a robot: at most Limit messages within Span. Reserve is how
+// many of them are kept back for later alerts once a burst starts coalescing.
+type Window struct {
+	Limit   int
+	Span    time.Duration
+	Reserve int
+}
+
+// DefaultBudgets are the platforms' documented limits (DingTalk and WeCom 20/min, Lark 5/s and
+// 100/min), with windows longer than the platforms': a message is counted from the time its answer
+// arrived, but between our claim and its arrival at the platform there is network delay, and with
+// an exact 60 s window the 21st message could land within the platform's minute.
+var DefaultBudgets = map[senders.Platform][]Window{
+	senders.DingTalk: {{Limit: 20, Span: 62 * time.Second, Reserve: 5}},
+	senders.WeCom:    {{Limit: 20, Span: 62 * time.Second, Reserve: 5}},
+	senders.Lark:     {{Limit: 5, Span: 1250 * time.Millisecond, Reserve: 1}, {Limit: 100, Span: 62 * time.Second, Reserve: 25}},
+}
+
+// Metrics receives counters; a Prometheus adapter will implement it. Methods must be cheap and safe
+// for concurrent use. Outcome is "SENT", "RETRYABLE", "PERMANENT", "EXPIRED" or "RELEASED".
+type Metrics interface {
+	// Attempt counts one HTTP call to a robot carrying alerts alerts.
+	Attempt(platform senders.Platform, outcome string, alerts int, d time.Duration)
+	// Deferred counts deliveries whose next attempt was pushed back without an attempt: reason is
+	// "budget", "paused" or "linger".
+	Deferred(platform senders.Platform, reason string, deliveries int)
+	// BreakerOpened counts a robot being paused after consecutive failures.
+	BreakerOpened(platform senders.Platform)
+}
+
+type noMetrics struct{}
+
+func (noMetrics) Attempt(senders.Platform, string, int, time.Duration) {}
+func (noMetrics) Deferred(senders.Platform, string, int)               {}
+func (noMetrics) BreakerOpened(senders.Platform)                       {}
+
+func (c Config) withDefaults() Config {
+	set := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	if c.Workers <= 0 {
+		c.Workers = 32
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 100
+	}
+	if c.BreakerThreshold <= 0 {
+		c.BreakerThreshold = 5
+	}
+	set(&c.PollInterval, time.Second)
+	set(&c.Lease, 30*time.Second)
+	set(&c.MaxAge, time.Hour)
+	set(&c.Grace, 10*time.Second)
+	set(&c.RetryBase, 2*time.Second)
+	set(&c.RetryCap, 5*time.Minute)
+	set(&c.Linger, 2*time.Second)
+	set(&c.BreakerCooldown, time.Minute)
+	if c.Budgets == nil {
+		c.Budgets = DefaultBudgets
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Metrics == nil {
+		c.Metrics = noMetrics{}
+	}
+	return c
+}

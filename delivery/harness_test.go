@@ -1,0 +1,184 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/models"
+	"github.com/heraldhq/herald/models/modelstest"
+	"github.com/heraldhq/herald/senders"
+	"github.com/heraldhq/herald/senders/dingtalk"
+	"github.com/heraldhq/herald/senders/fakeplatform"
+	"github.com/heraldhq/herald/senders/lark"
+	"github.com/heraldhq/herald/senders/wecom"
+	"gorm.io/gorm"
+)
+
+// env is one database, the fake platforms on loopback, and a notifier allowed to reach them.
+type env struct {
+	t        *testing.T
+	db       modelstest.DB
+	store    *models.Store
+	fake     *fakeplatform.Server
+	notifier *senders.Notifier
+	robots   atomic.Int64
+}
+
+func newEnv(t *testing.T, db modelstest.DB) *env {
+	t.Helper()
+	if err := models.MigrateAlerts(db.Gorm); err != nil {
+		t.Fatal(err)
+	}
+	fake := fakeplatform.New()
+	if err := fake.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fake.Close)
+	guard, err := senders.NewGuard([]string{"127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := senders.New(senders.Config{Guard: guard, Timeout: 2 * time.Second}, dingtalk.New(""), wecom.New(), lark.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, db: db, store: models.NewStore(db.Gorm, guard.CheckTarget), fake: fake, notifier: n}
+}
+
+// each runs fn on SQLite and, when reachable, MariaDB.
+func each(t *testing.T, fn func(t *testing.T, e *env)) {
+	modelstest.Each(t, func(t *testing.T, db modelstest.DB) { fn(t, newEnv(t, db)) })
+}
+
+// robot registers a robot on the fake and returns its token and URL.
+func (e *env) robot(p senders.Platform, keywords ...string) (string, string) {
+	tok := fmt.Sprintf("tok%s%04d", strings.ToLower(string(p)), e.robots.Add(1))
+	return tok, e.fake.AddRobot(fakeplatform.Robot{Platform: p, Token: tok, Keywords: keywords})
+}
+
+// contact creates a contact with the given webhook URLs and returns its id.
+func (e *env) contact(name string, phone string, urls ...string) string {
+	e.t.Helper()
+	in := models.ContactInput{Name: &name}
+	if phone != "" {
+		in.Phone = &phone
+	}
+	for _, u := range urls {
+		in.Webhooks = append(in.Webhooks, models.WebhookInput{URL: u})
+	}
+	c, err := e.store.CreateContact(context.Background(), in)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return models.FormatID(c.ID)
+}
+
+func (e *env) alert(in models.AlertInput) *models.Alert {
+	e.t.Helper()
+	if in.Title == "" {
+		in.Title = "disk full"
+	}
+	if in.Content == "" {
+		in.Content = "on db-1"
+	}
+	a, _, err := e.store.CreateAlert(context.Background(), in)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return a
+}
+
+// fastConfig keeps every delay of the dispatcher short enough for tests.
+func fastConfig() Config {
+	return Config{
+		Workers: 8, PollInterval: 20 * time.Millisecond, Lease: 5 * time.Second, Grace: 2 * time.Second,
+		RetryBase: 20 * time.Millisecond, RetryCap: 200 * time.Millisecond, Linger: 100 * time.Millisecond,
+		BreakerThreshold: 5, BreakerCooldown: 300 * time.Millisecond,
+	}
+}
+
+// start runs a dispatcher until the test ends or stop is called; stop returns Run's error.
+func (e *env) start(cfg Config) (*Dispatcher, func() error) {
+	return e.startOn(e.store, cfg)
+}
+
+func (e *env) startOn(store *models.Store, cfg Config) (*Dispatcher, func() error) {
+	d := New(store, e.notifier, cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- d.Run(ctx) }()
+	stopped := false
+	var err error
+	stop := func() error {
+		if !stopped {
+			stopped = true
+			cancel()
+			select {
+			case err = <-errc:
+			case <-time.After(30 * time.Second):
+				e.t.Fatal("Run did not return after its context ended")
+			}
+		}
+		return err
+	}
+	e.t.Cleanup(func() { _ = stop() })
+	return d, stop
+}
+
+// waitFor polls cond until it holds or the timeout passes.
+func (e *env) waitFor(what string, timeout time.Duration, cond func() bool) {
+	e.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitFinal waits until the alert leaves PENDING and returns it with its deliveries.
+func (e *env) waitFinal(a *models.Alert, timeout time.Duration) (*models.Alert, []*models.Delivery) {
+	e.t.Helper()
+	var got *models.Alert
+	e.waitFor("alert "+models.FormatID(a.ID)+" to finish", timeout, func() bool {
+		var err error
+		got, err = e.store.Alert(context.Background(), models.FormatID(a.ID))
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		return got.Status != models.AlertPending
+	})
+	return got, e.deliveries(a.ID)
+}
+
+func (e *env) deliveries(alertID uint) []*models.Delivery {
+	e.t.Helper()
+	m, err := e.store.DeliveriesByAlert(context.Background(), []uint{alertID})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return m[alertID]
+}
+
+func (e *env) attempts(deliveryID uint) []*models.DeliveryAttempt {
+	e.t.Helper()
+	m, err := e.store.AttemptsByDelivery(context.Background(), []uint{deliveryID})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return m[deliveryID]
+}
+
+func (e *env) countWhere(db *gorm.DB, model any, where string, args ...any) int {
+	e.t.Helper()
+	var n int64
+	if err := db.Model(model).Where(where, args...).Count(&n).Error; err != nil {
+		e.t.Fatal(err)
+	}
+	return int(n)
+}
