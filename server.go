@@ -1,4 +1,5 @@
-// Command herald serves the Herald GraphQL API for notification contacts and contact groups.
+// Command herald keeps notification contacts and contact groups and delivers alerts to them through
+// DingTalk, WeCom and Lark chat-bot webhooks, behind a GraphQL API.
 package main
 
 import (
@@ -16,59 +17,21 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/graph"
+	"github.com/heraldhq/herald/metrics"
 	"github.com/heraldhq/herald/models"
+	"github.com/heraldhq/herald/senders"
+	"github.com/heraldhq/herald/senders/dingtalk"
+	"github.com/heraldhq/herald/senders/lark"
+	"github.com/heraldhq/herald/senders/wecom"
 	"gorm.io/gorm"
 )
 
-// config is every setting Herald reads, read once here and passed down.
-type config struct {
-	Addr     string
-	Database models.DatabaseConfig
-}
-
-// setting is a command-line flag whose default comes from an environment variable.
-type setting struct {
-	flag, env, def, usage string
-}
-
-var settings = struct{ addr, database setting }{
-	addr:     setting{"addr", "HERALD_ADDR", "127.0.0.1:8080", "address to listen on"},
-	database: setting{"database", "HERALD_DATABASE", "sqlite://herald.db", "sqlite://PATH or mysql://USER:PASSWORD@HOST:PORT/DBNAME?params"},
-}
-
-func (s setting) register(fs *flag.FlagSet, getenv func(string) string) *string {
-	def := s.def
-	if v := getenv(s.env); v != "" {
-		def = v
-	}
-	return fs.String(s.flag, def, fmt.Sprintf("%s (env %s, default %q)", s.usage, s.env, s.def))
-}
-
-// loadConfig reads flags over environment variables over defaults. Errors name the setting.
-func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
-	fs := flag.NewFlagSet("herald", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := settings.addr.register(fs, getenv)
-	database := settings.database.register(fs, getenv)
-	if err := fs.Parse(args); err != nil {
-		return config{}, err
-	}
-	cfg := config{Addr: *addr}
-	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
-		return config{}, fmt.Errorf("%s: %q is not host:port", settings.addr.env, cfg.Addr)
-	}
-	db, err := models.ParseDatabaseURL(*database)
-	if err != nil {
-		return config{}, fmt.Errorf("%s: %w", settings.database.env, err)
-	}
-	cfg.Database = db
-	return cfg, nil
-}
+// version is reported in the webhook User-Agent; release builds set it with -ldflags "-X main.version=…".
+var version = "dev"
 
 func main() {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	slog.SetDefault(logger)
 	cfg, err := loadConfig(os.Args[1:], os.Getenv, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return
@@ -77,6 +40,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "herald:", err)
 		os.Exit(2)
 	}
+	logger := newLogger(cfg.LogFormat, os.Stderr)
+	slog.SetDefault(logger)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, cfg, logger); err != nil {
@@ -85,8 +50,42 @@ func main() {
 	}
 }
 
-// run serves until ctx ends, then shuts down gracefully.
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// newNotifier builds the webhook client with every platform Herald speaks. A new platform is one
+// package and one line here.
+func newNotifier(cfg webhookConfig) (*senders.Notifier, error) {
+	guard, err := senders.NewGuard(cfg.AllowedHosts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", setAllowed.env, err)
+	}
+	n, err := senders.New(senders.Config{Guard: guard, Timeout: cfg.Timeout, ProxyURL: cfg.Proxy, Version: version},
+		dingtalk.New(cfg.DingTalkKeyword),
+		wecom.New(),
+		lark.New(),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", setProxy.env, err)
+	}
+	return n, nil
+}
+
+// run serves until ctx ends, then stops taking requests, lets the dispatcher finish or release
+// what it holds, and returns.
 func run(ctx context.Context, cfg config, logger *slog.Logger) error {
+	var demo *demoPlatforms
+	if cfg.Demo {
+		var err error
+		if demo, err = startDemo(&cfg, logger); err != nil {
+			return err
+		}
+		defer demo.Close()
+	}
 	db, err := models.Open(cfg.Database)
 	if err != nil {
 		return err
@@ -97,46 +96,79 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if err := models.Migrate(db); err != nil {
 		return err
 	}
+	notifier, err := newNotifier(cfg.Webhooks)
+	if err != nil {
+		return err
+	}
+	store := models.NewStore(db, notifier.Guard().CheckTarget)
+	prom := metrics.New(store.PendingDeliveries)
+	dispatcher := delivery.New(store, notifier, delivery.Config{
+		Metrics:      prom,
+		Workers:      cfg.Delivery.Workers,
+		PollInterval: cfg.Delivery.PollInterval,
+		Lease:        cfg.Delivery.Lease,
+		MaxAge:       cfg.Delivery.MaxAge,
+		Logger:       logger,
+	})
+	if demo != nil {
+		if err := demo.seed(ctx, store); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("%s: %w", settings.addr.env, err)
+		return fmt.Errorf("%s: %w", setAddr.env, err)
 	}
 	srv := &http.Server{
-		Handler:           newMux(db),
+		Handler: newMux(db, &graph.Resolver{Store: store, Notifier: notifier, Dispatcher: dispatcher}, prom, graph.Options{
+			ReportSQLStatements: cfg.ReportSQLStatements,
+			ObserveRequest:      prom.GraphQLRequest,
+		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
+	dispatchCtx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopDispatch()
+	dispatched := make(chan error, 1)
+	go func() { dispatched <- dispatcher.Run(dispatchCtx) }()
 	logger.Info("herald listening", "addr", ln.Addr().String(), "database", cfg.Database.String(),
 		"playground", "http://"+ln.Addr().String()+"/playground")
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
 	select {
-	case err := <-errc:
+	case err := <-served:
+		stopDispatch()
+		<-dispatched
 		return err
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	shutdownErr := srv.Shutdown(shutdownCtx)
+	// The API is closed: nothing new can be accepted, so the dispatcher may drain now.
+	stopDispatch()
+	if err := <-dispatched; err != nil {
+		return fmt.Errorf("dispatcher: %w", err)
+	}
+	if shutdownErr != nil {
+		return fmt.Errorf("shutdown: %w", shutdownErr)
 	}
 	return nil
 }
 
 // newMux wires the HTTP endpoints.
-func newMux(db *gorm.DB) *http.ServeMux {
-	store := models.NewStore(db, nil)
-	api := graph.NewHandler(&graph.Resolver{Store: store})
+func newMux(db *gorm.DB, resolver *graph.Resolver, m *metrics.Metrics, opts graph.Options) *http.ServeMux {
+	api := graph.NewHandler(resolver, opts)
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
 	mux.Handle("GET /query", api)
 	mux.Handle("POST /query", api)
 	mux.Handle("OPTIONS /query", api)
 	mux.Handle("GET /playground", playground.Handler("Herald", "/query"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.WriteHeader(http.StatusOK)
 		_, _ = io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {

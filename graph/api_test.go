@@ -43,7 +43,7 @@ type gqlResponse struct {
 func newAPI(t *testing.T, db modelstest.DB) *api {
 	t.Helper()
 	a := &api{t: t, db: db, store: models.NewStore(db.Gorm, nil)}
-	h := graph.NewHandler(&graph.Resolver{Store: a.store})
+	h := graph.NewHandler(&graph.Resolver{Store: a.store}, graph.Options{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, n := models.WithStatementCounter(r.Context())
 		a.lastStatements.Store(n)

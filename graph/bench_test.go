@@ -28,7 +28,7 @@ func BenchmarkNestedPageQuery(b *testing.B) {
 	}
 	modelstest.Seed(b, db.Gorm, 10_000, 200)
 	store := models.NewStore(db.Gorm, nil)
-	h := graph.NewHandler(&graph.Resolver{Store: store})
+	h := graph.NewHandler(&graph.Resolver{Store: store}, graph.Options{})
 	var statements sync.Map // one counter per request; all equal when the cost is constant
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, n := models.WithStatementCounter(r.Context())

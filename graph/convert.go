@@ -62,3 +62,24 @@ func argOf(err error, input string) string {
 	}
 	return input
 }
+
+func alertInput(in model.SendAlertInput) models.AlertInput {
+	out := models.AlertInput{
+		Title: in.Title, Content: in.Content,
+		ContactIDs: in.ContactIds, GroupIDs: in.GroupIds, ContactNames: in.ContactNames, GroupNames: in.GroupNames,
+		IdempotencyKey: in.IdempotencyKey,
+	}
+	if in.Severity != nil {
+		out.Severity = *in.Severity
+	}
+	if in.Format != nil {
+		out.Format = *in.Format
+	}
+	if in.MentionAll != nil {
+		out.MentionAll = *in.MentionAll
+	}
+	if in.MentionContacts != nil {
+		out.MentionContacts = *in.MentionContacts
+	}
+	return out
+}

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"net/http"
 	"time"
 
 	"github.com/heraldhq/herald/models"
@@ -22,6 +21,8 @@ type Loaders struct {
 	ContactCountByGroup *dataloadgen.Loader[uint, int]
 	ContactByID         *dataloadgen.Loader[uint, *models.Contact]
 	GroupByID           *dataloadgen.Loader[uint, *models.Group]
+	DeliveriesByAlert   *dataloadgen.Loader[uint, []*models.Delivery]
+	AttemptsByDelivery  *dataloadgen.Loader[uint, []*models.DeliveryAttempt]
 }
 
 // fillKeys adapts a map-returning batch read to a loader: every key gets a value, the zero value
@@ -50,18 +51,12 @@ func NewLoaders(s *models.Store) *Loaders {
 		ContactCountByGroup: dataloadgen.NewLoader(fillKeys(s.ContactCountByGroup), wait),
 		ContactByID:         dataloadgen.NewLoader(fillKeys(s.ContactsByID), wait),
 		GroupByID:           dataloadgen.NewLoader(fillKeys(s.GroupsByID), wait),
+		DeliveriesByAlert:   dataloadgen.NewLoader(fillKeys(s.DeliveriesByAlert), wait),
+		AttemptsByDelivery:  dataloadgen.NewLoader(fillKeys(s.AttemptsByDelivery), wait),
 	}
 }
 
 type loadersKey struct{}
-
-// WithLoaders is the HTTP middleware that gives each request its own loaders.
-func WithLoaders(s *models.Store, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), loadersKey{}, NewLoaders(s))
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
-}
 
 func loadersFor(ctx context.Context) *Loaders {
 	return ctx.Value(loadersKey{}).(*Loaders)

@@ -131,3 +131,63 @@ func prime[V any](l interface{ Prime(uint, V) bool }, keys []uint, m map[uint]V)
 		l.Prime(k, m[k])
 	}
 }
+
+// prefetchAlerts loads the selected deliveries of the given alerts, with their attempts and contacts.
+func (r *Resolver) prefetchAlerts(ctx context.Context, ids []uint, sel selection) error {
+	if len(ids) == 0 || !sel.has("deliveries") {
+		return nil
+	}
+	l := loadersFor(ctx)
+	m, err := r.Store.DeliveriesByAlert(ctx, ids)
+	if err != nil {
+		return err
+	}
+	prime(l.DeliveriesByAlert, ids, m)
+	var deliveries, contacts []uint
+	seen := map[uint]bool{}
+	for _, list := range m {
+		for _, d := range list {
+			deliveries = append(deliveries, d.ID)
+			for _, c := range d.ContactIDs {
+				if !seen[c] {
+					seen[c] = true
+					contacts = append(contacts, c)
+				}
+			}
+		}
+	}
+	dsel := sel.child("deliveries")
+	g, gctx := errgroup.WithContext(ctx)
+	if dsel.has("attempts") && len(deliveries) > 0 {
+		g.Go(func() error {
+			m, err := r.Store.AttemptsByDelivery(gctx, deliveries)
+			prime(l.AttemptsByDelivery, deliveries, m)
+			return err
+		})
+	}
+	if dsel.has("contacts") && len(contacts) > 0 {
+		g.Go(func() error {
+			m, err := r.Store.ContactsByID(gctx, contacts)
+			if err != nil {
+				return err
+			}
+			for _, id := range contacts {
+				l.ContactByID.Prime(id, m[id])
+			}
+			return r.prefetchContacts(gctx, contacts, dsel.child("contacts"))
+		})
+	}
+	return g.Wait()
+}
+
+// existingContacts resolves contact ids kept in history, leaving out contacts deleted since.
+func (r *Resolver) existingContacts(ctx context.Context, ids []uint) ([]*models.Contact, error) {
+	list, err := loadersFor(ctx).ContactByID.LoadAll(ctx, ids)
+	out := make([]*models.Contact, 0, len(list))
+	for _, c := range list {
+		if c != nil {
+			out = append(out, c)
+		}
+	}
+	return out, err
+}

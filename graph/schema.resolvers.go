@@ -7,10 +7,16 @@ package graph
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/heraldhq/herald/graph/model"
 	"github.com/heraldhq/herald/models"
 )
+
+// Deliveries is the resolver for the deliveries field.
+func (r *alertResolver) Deliveries(ctx context.Context, obj *models.Alert) ([]*models.Delivery, error) {
+	return nonNil(loadersFor(ctx).DeliveriesByAlert.Load(ctx, obj.ID))
+}
 
 // Webhooks is the resolver for the webhooks field.
 func (r *contactResolver) Webhooks(ctx context.Context, obj *models.Contact) ([]*models.Webhook, error) {
@@ -30,6 +36,16 @@ func (r *contactGroupResolver) Contacts(ctx context.Context, obj *models.Group) 
 // ContactCount is the resolver for the contactCount field.
 func (r *contactGroupResolver) ContactCount(ctx context.Context, obj *models.Group) (int, error) {
 	return loadersFor(ctx).ContactCountByGroup.Load(ctx, obj.ID)
+}
+
+// Attempts is the resolver for the attempts field.
+func (r *deliveryResolver) Attempts(ctx context.Context, obj *models.Delivery) ([]*models.DeliveryAttempt, error) {
+	return nonNil(loadersFor(ctx).AttemptsByDelivery.Load(ctx, obj.ID))
+}
+
+// Contacts is the resolver for the contacts field.
+func (r *deliveryResolver) Contacts(ctx context.Context, obj *models.Delivery) ([]*models.Contact, error) {
+	return r.existingContacts(ctx, obj.ContactIDs)
 }
 
 // Contact is the resolver for the contact field.
@@ -97,6 +113,24 @@ func (r *mutationResolver) AddContactsToGroup(ctx context.Context, groupID strin
 // RemoveContactsFromGroup is the resolver for the removeContactsFromGroup field.
 func (r *mutationResolver) RemoveContactsFromGroup(ctx context.Context, groupID string, contactIds []string) (*models.Group, error) {
 	return r.Store.RemoveContactsFromGroup(ctx, groupID, contactIds)
+}
+
+// SendAlert is the resolver for the sendAlert field.
+func (r *mutationResolver) SendAlert(ctx context.Context, input model.SendAlertInput) (*models.Alert, error) {
+	a, created, err := r.Store.CreateAlert(ctx, alertInput(input))
+	if created {
+		r.Dispatcher.Wake()
+	}
+	return a, inputError("input", err)
+}
+
+// TestContact is the resolver for the testContact field.
+func (r *mutationResolver) TestContact(ctx context.Context, id string) (*models.Alert, error) {
+	a, err := r.Store.CreateTestAlert(ctx, id)
+	if err == nil {
+		r.Dispatcher.Wake()
+	}
+	return a, err
 }
 
 // Contacts is the resolver for the contacts field.
@@ -176,11 +210,65 @@ func (r *queryResolver) Memberships(ctx context.Context, contactID *string, grou
 	return conn, nil
 }
 
+// Alert is the resolver for the alert field.
+func (r *queryResolver) Alert(ctx context.Context, id string) (*models.Alert, error) {
+	a, err := r.Store.Alert(ctx, id)
+	if err == nil {
+		err = r.prefetchAlerts(ctx, []uint{a.ID}, selectionOf(ctx))
+	}
+	return nullIfNotFound(a, err)
+}
+
+// Alerts is the resolver for the alerts field.
+func (r *queryResolver) Alerts(ctx context.Context, status *string, first *int, after *string) (*model.AlertConnection, error) {
+	page, err := r.Store.Alerts(ctx, status, pageArgs(first, 20, after))
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.AlertConnection{
+		PageInfo: model.NewPageInfo(page.Cursors, page.HasNext),
+		Count:    func(ctx context.Context) (int, error) { return r.Store.CountAlerts(ctx, status) },
+	}
+	ids := make([]uint, len(page.Items))
+	for i, a := range page.Items {
+		conn.Edges = append(conn.Edges, &model.AlertEdge{Cursor: page.Cursors[i], Node: a})
+		ids[i] = a.ID
+	}
+	return conn, r.prefetchAlerts(ctx, ids, selectionOf(ctx).connectionNodes())
+}
+
+// PreviewAlert is the resolver for the previewAlert field.
+func (r *queryResolver) PreviewAlert(ctx context.Context, input model.SendAlertInput) ([]*model.RenderedMessage, error) {
+	plan, err := r.Store.PlanAlert(ctx, alertInput(input))
+	if err != nil {
+		return nil, inputError("input", err)
+	}
+	out := make([]*model.RenderedMessage, 0, len(plan))
+	for _, p := range plan {
+		req, err := r.Notifier.Render(p.Target, p.Message)
+		if err != nil {
+			return nil, fmt.Errorf("render %s message: %w", p.Target.Platform, err)
+		}
+		contacts, err := r.existingContacts(ctx, p.ContactIDs)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &model.RenderedMessage{Platform: p.Target.Platform, URL: req.URL, Body: string(req.Body), Contacts: contacts})
+	}
+	return out, nil
+}
+
+// Alert returns AlertResolver implementation.
+func (r *Resolver) Alert() AlertResolver { return &alertResolver{r} }
+
 // Contact returns ContactResolver implementation.
 func (r *Resolver) Contact() ContactResolver { return &contactResolver{r} }
 
 // ContactGroup returns ContactGroupResolver implementation.
 func (r *Resolver) ContactGroup() ContactGroupResolver { return &contactGroupResolver{r} }
+
+// Delivery returns DeliveryResolver implementation.
+func (r *Resolver) Delivery() DeliveryResolver { return &deliveryResolver{r} }
 
 // Membership returns MembershipResolver implementation.
 func (r *Resolver) Membership() MembershipResolver { return &membershipResolver{r} }
@@ -192,8 +280,10 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 type (
+	alertResolver        struct{ *Resolver }
 	contactResolver      struct{ *Resolver }
 	contactGroupResolver struct{ *Resolver }
+	deliveryResolver     struct{ *Resolver }
 	membershipResolver   struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }
 	queryResolver        struct{ *Resolver }

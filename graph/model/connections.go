@@ -58,3 +58,16 @@ func NewPageInfo(cursors []string, hasNext bool) *PageInfo {
 	}
 	return p
 }
+
+type AlertEdge struct {
+	Cursor string
+	Node   *models.Alert
+}
+
+type AlertConnection struct {
+	Edges    []*AlertEdge
+	PageInfo *PageInfo
+	Count    Counter
+}
+
+func (c *AlertConnection) TotalCount(ctx context.Context) (int, error) { return c.Count(ctx) }

@@ -3,6 +3,7 @@
 package model
 
 import (
+	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/senders"
 )
 
@@ -45,6 +46,32 @@ type PageInfo struct {
 }
 
 type Query struct {
+}
+
+// Exactly what one robot would receive, with signature values redacted.
+type RenderedMessage struct {
+	Platform senders.Platform  `json:"platform"`
+	URL      string            `json:"url"`
+	Body     string            `json:"body"`
+	Contacts []*models.Contact `json:"contacts"`
+}
+
+type SendAlertInput struct {
+	// At most 256 characters.
+	Title string `json:"title"`
+	// At most 64 KiB; each platform's message is cut to its own limit.
+	Content      string            `json:"content"`
+	Severity     *senders.Severity `json:"severity,omitempty"`
+	Format       *senders.Format   `json:"format,omitempty"`
+	ContactIds   []string          `json:"contactIds,omitempty"`
+	GroupIds     []string          `json:"groupIds,omitempty"`
+	ContactNames []string          `json:"contactNames,omitempty"`
+	GroupNames   []string          `json:"groupNames,omitempty"`
+	MentionAll   *bool             `json:"mentionAll,omitempty"`
+	// @ each targeted contact's phone.
+	MentionContacts *bool `json:"mentionContacts,omitempty"`
+	// A repeated key returns the first alert and sends nothing new. At most 128 characters.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
 type UpdateContactGroupInput struct {

@@ -75,6 +75,8 @@ type Server struct {
 	// DisableRateLimits turns off rate limiting for benchmarks that measure
 	// Herald rather than the platforms' budgets.
 	DisableRateLimits bool
+	// OnAccept, when set before Start, is called with every accepted message; the demo logs them.
+	OnAccept func(Received)
 
 	mu       sync.Mutex
 	latency  time.Duration
@@ -311,6 +313,9 @@ func (s *Server) accept(m Received) {
 	s.mu.Lock()
 	s.accepted = append(s.accepted, m)
 	s.mu.Unlock()
+	if s.OnAccept != nil {
+		s.OnAccept(m)
+	}
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

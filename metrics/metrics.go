@@ -1,0 +1,105 @@
+// Package metrics exposes Herald's Prometheus metrics: deliveries, attempts, coalescing, the queue
+// and GraphQL requests. Labels are bounded sets (platforms, outcomes, schema field names, error
+// codes): never a URL, token, contact name or client-chosen operation name.
+package metrics
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/heraldhq/herald/senders"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics is the registry and the collectors Herald updates.
+type Metrics struct {
+	registry  *prometheus.Registry
+	attempts  *prometheus.CounterVec
+	duration  *prometheus.HistogramVec
+	coalesced *prometheus.CounterVec
+	deferred  *prometheus.CounterVec
+	breaker   *prometheus.CounterVec
+	graphql   *prometheus.CounterVec
+}
+
+// New registers Herald's collectors. queueDepth is read at scrape time.
+func New(queueDepth func(ctx context.Context) (int64, error)) *Metrics {
+	m := &Metrics{
+		registry: prometheus.NewRegistry(),
+		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_delivery_attempts_total",
+			Help: "HTTP calls to robots, by platform and outcome (SENT, RETRYABLE, PERMANENT, EXPIRED, RELEASED).",
+		}, []string{"platform", "outcome"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "herald_delivery_attempt_duration_seconds",
+			Help:    "Duration of one HTTP call to a robot.",
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"platform"}),
+		coalesced: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_coalesced_messages_total",
+			Help: "Messages that combined several alerts for one robot, by platform.",
+		}, []string{"platform"}),
+		deferred: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_deliveries_deferred_total",
+			Help: "Deliveries pushed back without an attempt, by platform and reason (budget, paused, linger).",
+		}, []string{"platform", "reason"}),
+		breaker: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_robot_breaker_opened_total",
+			Help: "Robots paused after consecutive failures, by platform.",
+		}, []string{"platform"}),
+		graphql: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_graphql_requests_total",
+			Help: "GraphQL operations by root field and outcome (ok or the first error's code).",
+		}, []string{"operation", "outcome"}),
+	}
+	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "herald_delivery_queue_depth",
+		Help: "Deliveries waiting to be sent (PENDING), across all replicas.",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, err := queueDepth(ctx)
+		if err != nil {
+			slog.Warn("metrics: read queue depth", "error", err)
+			return -1
+		}
+		return float64(n)
+	})
+	m.registry.MustRegister(m.attempts, m.duration, m.coalesced, m.deferred, m.breaker, m.graphql, depth,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
+
+// Attempt records one HTTP call to a robot that carried alerts alerts.
+func (m *Metrics) Attempt(platform senders.Platform, outcome string, alerts int, d time.Duration) {
+	p := string(platform)
+	m.attempts.WithLabelValues(p, outcome).Inc()
+	m.duration.WithLabelValues(p).Observe(d.Seconds())
+	if alerts > 1 {
+		m.coalesced.WithLabelValues(p).Inc()
+	}
+}
+
+// Deferred records deliveries pushed back without an attempt.
+func (m *Metrics) Deferred(platform senders.Platform, reason string, deliveries int) {
+	m.deferred.WithLabelValues(string(platform), reason).Add(float64(deliveries))
+}
+
+// BreakerOpened records a robot being paused after consecutive failures.
+func (m *Metrics) BreakerOpened(platform senders.Platform) {
+	m.breaker.WithLabelValues(string(platform)).Inc()
+}
+
+// GraphQLRequest records one GraphQL operation.
+func (m *Metrics) GraphQLRequest(operation, outcome string) {
+	m.graphql.WithLabelValues(operation, outcome).Inc()
+}
