@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/graph"
+	"github.com/heraldhq/herald/metrics"
+	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modelstest"
 )
 
@@ -29,7 +32,7 @@ func TestMain(m *testing.M) {
 }
 
 // heraldCommand prepares this test binary to run as herald with the given environment.
-func heraldCommand(t *testing.T, env ...string) *exec.Cmd {
+func heraldCommand(t testing.TB, env ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "HERALD_TEST_RUN_MAIN=1")
@@ -65,9 +68,10 @@ func TestUnreachableMySQLNeverShowsThePassword(t *testing.T) {
 	}
 }
 
-// startServer runs herald as a process and returns its base URL and a stop function that sends
-// SIGTERM and requires a clean exit. The process is stopped at the end of the test at the latest.
-func startServer(t *testing.T, env ...string) (string, func()) {
+// startServerProcess runs herald as a process and returns its base URL, a stop function that sends
+// SIGTERM and requires a clean exit, and the process (a test may kill it instead). A running process
+// is stopped at the end of the test at the latest.
+func startServerProcess(t testing.TB, env ...string) (string, func(), *exec.Cmd) {
 	t.Helper()
 	cmd := heraldCommand(t, append([]string{"HERALD_ADDR=127.0.0.1:0"}, env...)...)
 	stderr, err := cmd.StderrPipe()
@@ -81,43 +85,47 @@ func startServer(t *testing.T, env ...string) (string, func()) {
 	found := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
 			if m := addrRe.FindStringSubmatch(sc.Text()); m != nil {
 				found <- m[1]
 			}
 		}
 	}()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			if cmd.ProcessState != nil {
+				return // killed and reaped by the test
+			}
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("herald did not exit cleanly on SIGTERM: %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				_ = cmd.Process.Kill()
+				t.Error("herald did not exit within 30 s of SIGTERM")
+			}
+		})
+	}
+	t.Cleanup(stop)
 	select {
 	case addr := <-found:
-		var once sync.Once
-		stop := func() {
-			once.Do(func() {
-				_ = cmd.Process.Signal(syscall.SIGTERM)
-				done := make(chan error, 1)
-				go func() { done <- cmd.Wait() }()
-				select {
-				case err := <-done:
-					if err != nil {
-						t.Errorf("herald did not exit cleanly on SIGTERM: %v", err)
-					}
-				case <-time.After(30 * time.Second):
-					_ = cmd.Process.Kill()
-					t.Error("herald did not exit within 30 s of SIGTERM")
-				}
-			})
-		}
-		t.Cleanup(stop)
-		return "http://" + addr, stop
+		return "http://" + addr, stop, cmd
 	case <-time.After(30 * time.Second):
 		_ = cmd.Process.Kill()
 		t.Fatal("herald did not start")
-		return "", nil
+		return "", nil, nil
 	}
 }
 
 func TestServerEndpointsOnEachDatabase(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, db modelstest.DB) {
-		base, _ := startServer(t, "HERALD_DATABASE="+db.URL)
+		base, _, _ := startServerProcess(t, "HERALD_DATABASE="+db.URL)
 		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 		get := func(path string) (*http.Response, string) {
 			resp, err := client.Get(base + path)
@@ -149,12 +157,23 @@ func TestServerEndpointsOnEachDatabase(t *testing.T) {
 		if resp, body := get("/query?query=%7Bgroups%7BtotalCount%7D%7D"); resp.StatusCode != 200 || !strings.Contains(body, `"totalCount":1`) {
 			t.Fatalf("GET /query = %d %s", resp.StatusCode, body)
 		}
+		_, metrics := get("/metrics")
+		for _, want := range []string{
+			`herald_graphql_requests_total{operation="createContactGroup",outcome="ok"} 1`,
+			`herald_graphql_requests_total{operation="groups",outcome="ok"} 1`,
+			`herald_delivery_queue_depth 0`,
+		} {
+			if !strings.Contains(metrics, want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
 	})
 }
 
 func TestReadyzFailsWhileTheDatabaseIsDown(t *testing.T) {
 	db := modelstest.SQLite(t)
-	srv := httptest.NewServer(newMux(db.Gorm))
+	store := models.NewStore(db.Gorm, nil)
+	srv := httptest.NewServer(newMux(db.Gorm, &graph.Resolver{Store: store}, metrics.New(store.PendingDeliveries), graph.Options{}))
 	defer srv.Close()
 	sqlDB, _ := db.Gorm.DB()
 	sqlDB.Close()
@@ -174,7 +193,7 @@ func TestReadyzFailsWhileTheDatabaseIsDown(t *testing.T) {
 func TestRestartKeepsDataAndMigratesAgain(t *testing.T) {
 	path := t.TempDir() + "/herald.db"
 	for round := range 2 {
-		base, stop := startServer(t, "HERALD_DATABASE=sqlite://"+path)
+		base, stop, _ := startServerProcess(t, "HERALD_DATABASE=sqlite://"+path)
 		resp, err := http.Post(base+"/query", "application/json", strings.NewReader(`{"query":"{ groups { totalCount } }"}`))
 		if err != nil {
 			t.Fatal(err)
