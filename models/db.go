@@ -177,6 +177,14 @@ func WithStatementCounter(ctx context.Context) (context.Context, *atomic.Int64) 
 	return context.WithValue(ctx, statementCounterKey{}, n), n
 }
 
+// StatementCount is the count so far of a context from WithStatementCounter, or -1 without one.
+func StatementCount(ctx context.Context) int64 {
+	if n, ok := ctx.Value(statementCounterKey{}).(*atomic.Int64); ok {
+		return n.Load()
+	}
+	return -1
+}
+
 func registerStatementCounter(db *gorm.DB) {
 	count := func(tx *gorm.DB) {
 		if tx.Statement == nil || tx.Statement.Context == nil {
