@@ -23,6 +23,19 @@ type config struct {
 
 	Webhooks webhookConfig
 	Delivery deliveryConfig
+	Security securityConfig
+}
+
+type securityConfig struct {
+	// AdminToken bootstraps an admin; read from the environment only, never a flag (process lists
+	// show flags).
+	AdminToken    string
+	MetricsPublic bool
+	CORSOrigins   []string
+	Introspection bool
+	// SecretKeyFile and SecretKey give the key ring that seals webhook secrets.
+	SecretKeyFile string
+	SecretKey     string
 }
 
 type webhookConfig struct {
@@ -57,6 +70,16 @@ var (
 	setPoll      = setting{"delivery-poll", "HERALD_DELIVERY_POLL", "1s", "how often the queue is polled for retries and other replicas' work"}
 	setLease     = setting{"delivery-lease", "HERALD_DELIVERY_LEASE", "30s", "how long a claimed delivery is held before another worker may take it"}
 	setSQLCount  = setting{"report-sql-statements", "HERALD_REPORT_SQL_STATEMENTS", "false", "add each response's SQL statement count to extensions.sqlStatements"}
+	setMetrics   = setting{"metrics-public", "HERALD_METRICS_PUBLIC", "false", "serve /metrics without a token"}
+	setCORS      = setting{"cors-origins", "HERALD_CORS_ORIGINS", "", "comma-separated origins allowed to call /query from a browser"}
+	setIntro     = setting{"introspection", "HERALD_INTROSPECTION", "true", "allow schema introspection and serve the playground"}
+	setKeyFile   = setting{"secret-key-file", "HERALD_SECRET_KEY_FILE", "", "file of base64 32-byte keys sealing webhook secrets, current key first (SQLite default: created beside the database)"}
+)
+
+// Settings read from the environment only: they are secrets, and flags show in process lists.
+const (
+	envAdminToken = "HERALD_ADMIN_TOKEN"
+	envSecretKey  = "HERALD_SECRET_KEY"
 )
 
 func (s setting) register(fs *flag.FlagSet, getenv func(string) string) *string {
@@ -77,7 +100,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs := flag.NewFlagSet("herald", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	raw := map[setting]*string{}
-	for _, s := range []setting{setAddr, setDatabase, setLogFormat, setAllowed, setProxy, setKeyword, setTimeout, setWorkers, setMaxAge, setPoll, setLease, setSQLCount} {
+	for _, s := range []setting{setAddr, setDatabase, setLogFormat, setAllowed, setProxy, setKeyword, setTimeout, setWorkers, setMaxAge, setPoll, setLease, setSQLCount, setMetrics, setCORS, setIntro, setKeyFile} {
 		raw[s] = s.register(fs, getenv)
 	}
 	demo := fs.Bool("demo", false, "start fake DingTalk, WeCom and Lark robots in-process with sample contacts, to watch a whole send cycle")
@@ -100,11 +123,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		fail(setLogFormat, "%q is neither text nor json", cfg.LogFormat)
 	}
-	for _, h := range strings.Split(*raw[setAllowed], ",") {
-		if h = strings.TrimSpace(h); h != "" {
-			cfg.Webhooks.AllowedHosts = append(cfg.Webhooks.AllowedHosts, h)
-		}
-	}
+	cfg.Webhooks.AllowedHosts = splitList(*raw[setAllowed])
 	cfg.Webhooks.Proxy = *raw[setProxy]
 	cfg.Webhooks.DingTalkKeyword = *raw[setKeyword]
 	duration := func(s setting, into *time.Duration) {
@@ -118,11 +137,20 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	duration(setMaxAge, &cfg.Delivery.MaxAge)
 	duration(setPoll, &cfg.Delivery.PollInterval)
 	duration(setLease, &cfg.Delivery.Lease)
-	if b, err := strconv.ParseBool(*raw[setSQLCount]); err != nil {
-		fail(setSQLCount, "%q is neither true nor false", *raw[setSQLCount])
-	} else {
-		cfg.ReportSQLStatements = b
+	boolean := func(s setting, into *bool) {
+		b, err := strconv.ParseBool(*raw[s])
+		if err != nil {
+			fail(s, "%q is neither true nor false", *raw[s])
+		}
+		*into = b
 	}
+	boolean(setSQLCount, &cfg.ReportSQLStatements)
+	boolean(setMetrics, &cfg.Security.MetricsPublic)
+	boolean(setIntro, &cfg.Security.Introspection)
+	cfg.Security.CORSOrigins = splitList(*raw[setCORS])
+	cfg.Security.SecretKeyFile = *raw[setKeyFile]
+	cfg.Security.AdminToken, _ = lookup(getenv, envAdminToken)
+	cfg.Security.SecretKey, _ = lookup(getenv, envSecretKey)
 	if n, err := strconv.Atoi(*raw[setWorkers]); err != nil || n < 1 || n > 1024 {
 		fail(setWorkers, "%q is not a number from 1 to 1024", *raw[setWorkers])
 	} else {
@@ -135,4 +163,15 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 		return config{}, errs[0]
 	}
 	return cfg, nil
+}
+
+// splitList reads a comma-separated setting, dropping blanks.
+func splitList(v string) []string {
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/heraldhq/herald/auth"
+	"github.com/heraldhq/herald/console"
 	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/graph"
 	"github.com/heraldhq/herald/metrics"
@@ -32,7 +34,12 @@ import (
 var version = "dev"
 
 func main() {
-	cfg, err := loadConfig(os.Args[1:], os.Getenv, os.Stderr)
+	args := os.Args[1:]
+	command := "serve"
+	if len(args) > 0 && args[0] == "rotate-key" {
+		command, args = args[0], args[1:]
+	}
+	cfg, err := loadConfig(args, os.Getenv, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return
 	}
@@ -44,7 +51,12 @@ func main() {
 	slog.SetDefault(logger)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, cfg, logger); err != nil {
+	if command == "rotate-key" {
+		err = rotateKey(ctx, cfg, logger)
+	} else {
+		err = run(ctx, cfg, logger)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "herald:", err)
 		os.Exit(1)
 	}
@@ -86,21 +98,13 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		}
 		defer demo.Close()
 	}
-	db, err := models.Open(cfg.Database)
+	db, store, notifier, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	if sqlDB, err := db.DB(); err == nil {
 		defer sqlDB.Close()
 	}
-	if err := models.Migrate(db); err != nil {
-		return err
-	}
-	notifier, err := newNotifier(cfg.Webhooks)
-	if err != nil {
-		return err
-	}
-	store := models.NewStore(db, notifier.Guard().CheckTarget)
 	prom := metrics.New(store.PendingDeliveries)
 	dispatcher := delivery.New(store, notifier, delivery.Config{
 		Metrics:      prom,
@@ -119,10 +123,23 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", setAddr.env, err)
 	}
+	authn, err := newAuthenticator(ctx, cfg, store, ln, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	srv := &http.Server{
-		Handler: newMux(db, &graph.Resolver{Store: store, Notifier: notifier, Dispatcher: dispatcher}, prom, graph.Options{
-			ReportSQLStatements: cfg.ReportSQLStatements,
-			ObserveRequest:      prom.GraphQLRequest,
+		Handler: newMux(endpoints{
+			db:       db,
+			resolver: &graph.Resolver{Store: store, Notifier: notifier, Dispatcher: dispatcher},
+			metrics:  prom,
+			authn:    authn,
+			security: cfg.Security,
+			graph: graph.Options{
+				ReportSQLStatements: cfg.ReportSQLStatements,
+				ObserveRequest:      prom.GraphQLRequest,
+				Introspection:       cfg.Security.Introspection,
+			},
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -134,7 +151,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	dispatched := make(chan error, 1)
 	go func() { dispatched <- dispatcher.Run(dispatchCtx) }()
 	logger.Info("herald listening", "addr", ln.Addr().String(), "database", cfg.Database.String(),
-		"playground", "http://"+ln.Addr().String()+"/playground")
+		"console", "http://"+ln.Addr().String()+"/")
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -159,29 +176,96 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	return nil
 }
 
-// newMux wires the HTTP endpoints.
-func newMux(db *gorm.DB, resolver *graph.Resolver, m *metrics.Metrics, opts graph.Options) *http.ServeMux {
-	api := graph.NewHandler(resolver, opts)
+// openStore opens and migrates the database, loads the secret key ring and checks it against the
+// stored secrets, and builds the webhook client the store validates URLs with.
+func openStore(ctx context.Context, cfg config, logger *slog.Logger) (*gorm.DB, *models.Store, *senders.Notifier, error) {
+	keyring, err := loadKeyring(cfg, logger)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	db, err := models.Open(cfg.Database)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	fail := func(err error) (*gorm.DB, *models.Store, *senders.Notifier, error) {
+		if sqlDB, derr := db.DB(); derr == nil {
+			sqlDB.Close()
+		}
+		return nil, nil, nil, err
+	}
+	if err := models.Migrate(db); err != nil {
+		return fail(err)
+	}
+	if err := models.PrepareSecrets(ctx, db, keyring); err != nil {
+		return fail(fmt.Errorf("%s: %w", setKeyFile.env, err))
+	}
+	notifier, err := newNotifier(cfg.Webhooks)
+	if err != nil {
+		return fail(err)
+	}
+	store := models.NewStore(db, notifier.Guard().CheckTarget)
+	store.UseKeyring(keyring)
+	return db, store, notifier, nil
+}
+
+// rotateKey is `herald rotate-key`: it re-seals every stored secret under the current key (the
+// first in HERALD_SECRET_KEY_FILE), while servers keep running with the old key still listed.
+func rotateKey(ctx context.Context, cfg config, logger *slog.Logger) error {
+	db, store, _, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	if sqlDB, err := db.DB(); err == nil {
+		defer sqlDB.Close()
+	}
+	n, err := store.RotateSecrets(ctx)
+	if err != nil {
+		return err
+	}
+	logger.Info("secrets re-sealed under the current key", "count", n)
+	return nil
+}
+
+// endpoints is what the HTTP routes are built from.
+type endpoints struct {
+	db       *gorm.DB
+	resolver *graph.Resolver
+	metrics  *metrics.Metrics
+	authn    *auth.Authenticator
+	security securityConfig
+	graph    graph.Options
+}
+
+// newMux wires the HTTP endpoints. /healthz and /readyz need no token; /query always does, and
+// /metrics unless HERALD_METRICS_PUBLIC is set.
+func newMux(e endpoints) *http.ServeMux {
+	api := withCORS(e.security.CORSOrigins, e.authn.Middleware(graph.NewHandler(e.resolver, e.graph)))
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", m.Handler())
 	mux.Handle("GET /query", api)
 	mux.Handle("POST /query", api)
 	mux.Handle("OPTIONS /query", api)
-	mux.Handle("GET /playground", playground.Handler("Herald", "/query"))
+	if e.security.MetricsPublic {
+		mux.Handle("GET /metrics", e.metrics.Handler())
+	} else {
+		mux.Handle("GET /metrics", e.authn.Require(e.metrics.Handler()))
+	}
+	if e.security.Introspection {
+		mux.Handle("GET /playground", playground.Handler("Herald", "/query"))
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := models.Ping(ctx, db); err != nil {
+		if err := models.Ping(ctx, e.db); err != nil {
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
 			return
 		}
 		_, _ = io.WriteString(w, "ready\n")
 	})
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/playground", http.StatusFound)
-	})
+	ui := console.Handler()
+	mux.Handle("GET /{$}", ui)
+	mux.Handle("GET "+console.AssetPrefix, ui)
 	return mux
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/auth"
 	"github.com/heraldhq/herald/graph"
 	"github.com/heraldhq/herald/metrics"
 	"github.com/heraldhq/herald/models"
@@ -68,10 +69,43 @@ func TestUnreachableMySQLNeverShowsThePassword(t *testing.T) {
 	}
 }
 
+// proc is a herald process started by a test.
+type proc struct {
+	base string
+	// stop sends SIGTERM and requires a clean exit.
+	stop func()
+	cmd  *exec.Cmd
+	logs *syncBuffer
+}
+
+// syncBuffer collects a process's log lines.
+type syncBuffer struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (b *syncBuffer) add(line string) {
+	b.mu.Lock()
+	b.lines = append(b.lines, line)
+	b.mu.Unlock()
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strings.Join(b.lines, "\n")
+}
+
 // startServerProcess runs herald as a process and returns its base URL, a stop function that sends
 // SIGTERM and requires a clean exit, and the process (a test may kill it instead). A running process
 // is stopped at the end of the test at the latest.
 func startServerProcess(t testing.TB, env ...string) (string, func(), *exec.Cmd) {
+	t.Helper()
+	p := launch(t, env...)
+	return p.base, p.stop, p.cmd
+}
+
+func launch(t testing.TB, env ...string) *proc {
 	t.Helper()
 	cmd := heraldCommand(t, append([]string{"HERALD_ADDR=127.0.0.1:0"}, env...)...)
 	stderr, err := cmd.StderrPipe()
@@ -81,14 +115,18 @@ func startServerProcess(t testing.TB, env ...string) (string, func(), *exec.Cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	addrRe := regexp.MustCompile(`"herald listening" addr=(\S+)`)
+	addrRe := regexp.MustCompile(`"herald listening"? addr=(\S+)|"msg":"herald listening","addr":"([^"]+)"`)
 	found := make(chan string, 1)
+	logs := &syncBuffer{}
+	closed := make(chan struct{})
 	go func() {
+		defer close(closed)
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
+			logs.add(sc.Text())
 			if m := addrRe.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
+				found <- m[1] + m[2]
 			}
 		}
 	}()
@@ -104,7 +142,7 @@ func startServerProcess(t testing.TB, env ...string) (string, func(), *exec.Cmd)
 			select {
 			case err := <-done:
 				if err != nil {
-					t.Errorf("herald did not exit cleanly on SIGTERM: %v", err)
+					t.Errorf("herald did not exit cleanly on SIGTERM: %v\n%s", err, logs)
 				}
 			case <-time.After(30 * time.Second):
 				_ = cmd.Process.Kill()
@@ -115,11 +153,14 @@ func startServerProcess(t testing.TB, env ...string) (string, func(), *exec.Cmd)
 	t.Cleanup(stop)
 	select {
 	case addr := <-found:
-		return "http://" + addr, stop, cmd
+		return &proc{base: "http://" + addr, stop: stop, cmd: cmd, logs: logs}
+	case <-closed:
+		t.Fatalf("herald exited before it listened:\n%s", logs)
+		return nil
 	case <-time.After(30 * time.Second):
 		_ = cmd.Process.Kill()
-		t.Fatal("herald did not start")
-		return "", nil, nil
+		t.Fatalf("herald did not start:\n%s", logs)
+		return nil
 	}
 }
 
@@ -142,8 +183,8 @@ func TestServerEndpointsOnEachDatabase(t *testing.T) {
 		if resp, _ := get("/readyz"); resp.StatusCode != 200 {
 			t.Fatalf("/readyz = %d", resp.StatusCode)
 		}
-		if resp, _ := get("/"); resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/playground" {
-			t.Fatalf("/ = %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+		if resp, body := get("/"); resp.StatusCode != 200 || !strings.Contains(body, "Notification Manage") {
+			t.Fatalf("/ = %d", resp.StatusCode)
 		}
 		if resp, body := get("/playground"); resp.StatusCode != 200 || !strings.Contains(body, "/query") {
 			t.Fatalf("/playground = %d", resp.StatusCode)
@@ -173,7 +214,8 @@ func TestServerEndpointsOnEachDatabase(t *testing.T) {
 func TestReadyzFailsWhileTheDatabaseIsDown(t *testing.T) {
 	db := modelstest.SQLite(t)
 	store := models.NewStore(db.Gorm, nil)
-	srv := httptest.NewServer(newMux(db.Gorm, &graph.Resolver{Store: store}, metrics.New(store.PendingDeliveries), graph.Options{}))
+	srv := httptest.NewServer(newMux(endpoints{db: db.Gorm, resolver: &graph.Resolver{Store: store},
+		metrics: metrics.New(store.PendingDeliveries), authn: auth.New(store, "", true)}))
 	defer srv.Close()
 	sqlDB, _ := db.Gorm.DB()
 	sqlDB.Close()

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/heraldhq/herald/auth"
 	"github.com/heraldhq/herald/graph"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modelstest"
@@ -19,11 +20,13 @@ import (
 type api struct {
 	t     *testing.T
 	url   string
+	// token is sent as the bearer token when set.
+	token string
 	db    modelstest.DB
 	store *models.Store
 	// lastStatements counts the SQL statements of the most recent request. It is set before the
 	// request is served: every statement runs before the response is written.
-	lastStatements atomic.Pointer[atomic.Int64]
+	lastStatements *atomic.Pointer[atomic.Int64]
 }
 
 type gqlError struct {
@@ -41,9 +44,16 @@ type gqlResponse struct {
 }
 
 func newAPI(t *testing.T, db modelstest.DB) *api {
+	// Open mode: every request is an admin's, so these tests exercise the API itself; the role
+	// matrix is tested separately.
+	return newAPIWith(t, db, auth.New(models.NewStore(db.Gorm, nil), "", true), graph.Options{Introspection: true})
+}
+
+// newAPIWith serves the API behind the given authenticator and options.
+func newAPIWith(t *testing.T, db modelstest.DB, authn *auth.Authenticator, opts graph.Options) *api {
 	t.Helper()
-	a := &api{t: t, db: db, store: models.NewStore(db.Gorm, nil)}
-	h := graph.NewHandler(&graph.Resolver{Store: a.store}, graph.Options{})
+	a := &api{t: t, db: db, store: models.NewStore(db.Gorm, nil), lastStatements: new(atomic.Pointer[atomic.Int64])}
+	h := authn.Middleware(graph.NewHandler(&graph.Resolver{Store: a.store}, opts))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, n := models.WithStatementCounter(r.Context())
 		a.lastStatements.Store(n)
@@ -54,10 +64,22 @@ func newAPI(t *testing.T, db modelstest.DB) *api {
 	return a
 }
 
+// as returns a client of the same server that sends token.
+func (a *api) as(token string) *api {
+	b := *a
+	b.token = token
+	return &b
+}
+
 func (a *api) do(query string, vars map[string]any) gqlResponse {
 	a.t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	resp, err := http.Post(a.url, "application/json", bytes.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, a.url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if a.token != "" {
+		req.Header.Set("Authorization", "Bearer "+a.token)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		a.t.Fatalf("POST /query: %v", err)
 	}

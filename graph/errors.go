@@ -16,6 +16,10 @@ const (
 	CodeNotFound     = "NOT_FOUND"
 	CodeConflict     = "CONFLICT"
 	CodeInternal     = "INTERNAL_SERVER_ERROR"
+	// CodeUnauthenticated: no token, or one that is unknown or revoked.
+	CodeUnauthenticated = "UNAUTHENTICATED"
+	// CodeForbidden: the token's role may not do this.
+	CodeForbidden = "FORBIDDEN"
 )
 
 // inputError places a models error under the argument it came from: "name" in the argument

@@ -21,17 +21,27 @@ type Options struct {
 	// ObserveRequest, when set, is told each operation's root field and outcome ("ok" or the first
 	// error's code), for metrics.
 	ObserveRequest func(operation, outcome string)
+	// Introspection allows schema introspection (the playground needs it).
+	Introspection bool
 }
 
 // NewHandler builds the GraphQL endpoint: explicit transports (gqlgen's NewDefaultServer is not for
-// production), a bounded parsed-query cache, our error presenter and per-request loaders.
+// production), bounded caches, request limits, our error presenter and per-request loaders.
 func NewHandler(r *Resolver, opts Options) http.Handler {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: r, Directives: DirectiveRoot{HasRole: hasRole}, Complexity: complexity()}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(transport.POST{}) // no batching: one operation per request
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.Use(extension.Introspection{})
+	srv.SetParserTokenLimit(MaxParserTokens)
+	if opts.Introspection {
+		srv.Use(extension.Introspection{})
+	} else {
+		srv.Use(introspectionOff{})
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
+	srv.Use(shapeLimit{})
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(recoverPanic)
 	if opts.ReportSQLStatements {
@@ -53,7 +63,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 			return resp
 		})
 	}
-	return perRequest(r.Store, opts, srv)
+	return limitRequest(perRequest(r.Store, opts, srv))
 }
 
 // rootField names an operation by its first root field: a schema name, so a metric label built

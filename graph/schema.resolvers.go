@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/heraldhq/herald/auth"
 	"github.com/heraldhq/herald/graph/model"
 	"github.com/heraldhq/herald/models"
 )
@@ -16,6 +17,16 @@ import (
 // Deliveries is the resolver for the deliveries field.
 func (r *alertResolver) Deliveries(ctx context.Context, obj *models.Alert) ([]*models.Delivery, error) {
 	return nonNil(loadersFor(ctx).DeliveriesByAlert.Load(ctx, obj.ID))
+}
+
+// Role is the resolver for the role field.
+func (r *apiTokenResolver) Role(ctx context.Context, obj *models.APIToken) (auth.Role, error) {
+	return auth.Role(obj.Role), nil
+}
+
+// TokenRole is the resolver for the tokenRole field.
+func (r *auditEntryResolver) TokenRole(ctx context.Context, obj *models.AuditEntry) (auth.Role, error) {
+	return auth.Role(obj.TokenRole), nil
 }
 
 // Webhooks is the resolver for the webhooks field.
@@ -36,6 +47,11 @@ func (r *contactGroupResolver) Contacts(ctx context.Context, obj *models.Group) 
 // ContactCount is the resolver for the contactCount field.
 func (r *contactGroupResolver) ContactCount(ctx context.Context, obj *models.Group) (int, error) {
 	return loadersFor(ctx).ContactCountByGroup.Load(ctx, obj.ID)
+}
+
+// URL is the resolver for the url field.
+func (r *deliveryResolver) URL(ctx context.Context, obj *models.Delivery) (string, error) {
+	return visibleURL(ctx, obj.URL), nil
 }
 
 // Attempts is the resolver for the attempts field.
@@ -131,6 +147,24 @@ func (r *mutationResolver) TestContact(ctx context.Context, id string) (*models.
 		r.Dispatcher.Wake()
 	}
 	return a, err
+}
+
+// CreateAPIToken is the resolver for the createApiToken field.
+func (r *mutationResolver) CreateAPIToken(ctx context.Context, name string, role auth.Role) (*model.CreatedAPIToken, error) {
+	token, hash, err := auth.NewToken()
+	if err != nil {
+		return nil, fmt.Errorf("create token: %w", err)
+	}
+	t, err := r.Store.CreateAPIToken(ctx, name, string(role), hash)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreatedAPIToken{Token: token, APIToken: t}, nil
+}
+
+// RevokeAPIToken is the resolver for the revokeApiToken field.
+func (r *mutationResolver) RevokeAPIToken(ctx context.Context, id string) (string, error) {
+	return id, r.Store.RevokeAPIToken(ctx, id)
 }
 
 // Contacts is the resolver for the contacts field.
@@ -253,13 +287,51 @@ func (r *queryResolver) PreviewAlert(ctx context.Context, input model.SendAlertI
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, &model.RenderedMessage{Platform: p.Target.Platform, URL: req.URL, Body: string(req.Body), Contacts: contacts})
+		out = append(out, &model.RenderedMessage{Platform: p.Target.Platform, URL: visibleURL(ctx, req.URL), Body: string(req.Body), Contacts: contacts})
 	}
 	return out, nil
 }
 
+// Me is the resolver for the me field.
+func (r *queryResolver) Me(ctx context.Context) (*model.Viewer, error) {
+	p, _ := auth.FromContext(ctx)
+	return &model.Viewer{Name: p.Name, Role: p.Role}, nil
+}
+
+// APITokens is the resolver for the apiTokens field.
+func (r *queryResolver) APITokens(ctx context.Context) ([]*models.APIToken, error) {
+	return r.Store.APITokens(ctx)
+}
+
+// AuditLog is the resolver for the auditLog field.
+func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string) (*model.AuditEntryConnection, error) {
+	page, err := r.Store.AuditLog(ctx, pageArgs(first, 20, after))
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.AuditEntryConnection{
+		PageInfo: model.NewPageInfo(page.Cursors, page.HasNext),
+		Count:    r.Store.CountAuditEntries,
+	}
+	for i, e := range page.Items {
+		conn.Edges = append(conn.Edges, &model.AuditEntryEdge{Cursor: page.Cursors[i], Node: e})
+	}
+	return conn, nil
+}
+
+// URL is the resolver for the url field.
+func (r *webhookResolver) URL(ctx context.Context, obj *models.Webhook) (string, error) {
+	return visibleURL(ctx, obj.URL), nil
+}
+
 // Alert returns AlertResolver implementation.
 func (r *Resolver) Alert() AlertResolver { return &alertResolver{r} }
+
+// ApiToken returns ApiTokenResolver implementation.
+func (r *Resolver) ApiToken() ApiTokenResolver { return &apiTokenResolver{r} }
+
+// AuditEntry returns AuditEntryResolver implementation.
+func (r *Resolver) AuditEntry() AuditEntryResolver { return &auditEntryResolver{r} }
 
 // Contact returns ContactResolver implementation.
 func (r *Resolver) Contact() ContactResolver { return &contactResolver{r} }
@@ -279,12 +351,18 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// Webhook returns WebhookResolver implementation.
+func (r *Resolver) Webhook() WebhookResolver { return &webhookResolver{r} }
+
 type (
 	alertResolver        struct{ *Resolver }
+	apiTokenResolver     struct{ *Resolver }
+	auditEntryResolver   struct{ *Resolver }
 	contactResolver      struct{ *Resolver }
 	contactGroupResolver struct{ *Resolver }
 	deliveryResolver     struct{ *Resolver }
 	membershipResolver   struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }
 	queryResolver        struct{ *Resolver }
+	webhookResolver      struct{ *Resolver }
 )

@@ -71,3 +71,16 @@ type AlertConnection struct {
 }
 
 func (c *AlertConnection) TotalCount(ctx context.Context) (int, error) { return c.Count(ctx) }
+
+type AuditEntryEdge struct {
+	Cursor string
+	Node   *models.AuditEntry
+}
+
+type AuditEntryConnection struct {
+	Edges    []*AuditEntryEdge
+	PageInfo *PageInfo
+	Count    Counter
+}
+
+func (c *AuditEntryConnection) TotalCount(ctx context.Context) (int, error) { return c.Count(ctx) }

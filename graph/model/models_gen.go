@@ -3,6 +3,7 @@
 package model
 
 import (
+	"github.com/heraldhq/herald/auth"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/senders"
 )
@@ -29,6 +30,12 @@ type CreateContactInput struct {
 	Phone    *string         `json:"phone,omitempty"`
 	Webhooks []*WebhookInput `json:"webhooks"`
 	GroupIds []string        `json:"groupIds,omitempty"`
+}
+
+type CreatedAPIToken struct {
+	// The bearer token (hrld_...). Store it now: Herald keeps only its hash.
+	Token    string           `json:"token"`
+	APIToken *models.APIToken `json:"apiToken"`
 }
 
 type GroupFilter struct {
@@ -89,6 +96,13 @@ type UpdateContactInput struct {
 	Webhooks []*WebhookInput `json:"webhooks,omitempty"`
 	// Replaces the contact's groups.
 	GroupIds []string `json:"groupIds,omitempty"`
+}
+
+// The caller of a request.
+type Viewer struct {
+	// The token's name.
+	Name string    `json:"name"`
+	Role auth.Role `json:"role"`
 }
 
 type WebhookInput struct {

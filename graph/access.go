@@ -1,0 +1,32 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/heraldhq/herald/auth"
+	"github.com/heraldhq/herald/senders"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// hasRole is the @hasRole directive. It runs before the field's resolver, so a refusal never
+// depends on, or reveals, whether the requested resource exists.
+func hasRole(ctx context.Context, _ any, next graphql.Resolver, role auth.Role) (any, error) {
+	p, ok := auth.FromContext(ctx)
+	if !ok {
+		return nil, &gqlerror.Error{Message: auth.ErrNoToken.Error(), Extensions: map[string]any{"code": CodeUnauthenticated}}
+	}
+	if !p.Role.Allows(role) {
+		return nil, &gqlerror.Error{Message: auth.Forbidden(p.Role, role), Extensions: map[string]any{"code": CodeForbidden}}
+	}
+	return next(ctx)
+}
+
+// visibleURL is a webhook URL as the caller may see it: whole for admins; for everyone else with
+// its token masked, since the URL alone is enough to post into the chat.
+func visibleURL(ctx context.Context, url string) string {
+	if p, ok := auth.FromContext(ctx); ok && p.Role.Allows(auth.Admin) {
+		return url
+	}
+	return senders.RedactURL(url)
+}

@@ -1,0 +1,161 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/heraldhq/herald/auth"
+	"github.com/heraldhq/herald/graph/model"
+	"github.com/heraldhq/herald/models"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// Request limits. Every query the console and the README use stays well inside them; what they
+// refuse is refused before any resolver, and so before any SQL, runs.
+const (
+	// MaxBodyBytes bounds a request body: gqlgen's POST transport reads it whole.
+	MaxBodyBytes = 1 << 20
+	// MaxParserTokens bounds the lexer's work, the defence against directive- and alias-overloading.
+	MaxParserTokens = 10_000
+	// MaxDepth is the deepest field nesting allowed: contacts { edges { node { groups { contacts
+	// { groups { id } } } } } } is 7 deep; one more level is refused.
+	MaxDepth = 7
+	// MaxAliases bounds aliased fields, each of which can repeat a whole subtree.
+	MaxAliases = 30
+	// MaxComplexity is gqlgen's cost estimate limit, where a connection costs its children times first.
+	MaxComplexity = 5_000
+	// RequestTimeout bounds one request's work.
+	RequestTimeout = 30 * time.Second
+)
+
+// complexity makes a connection cost what it can return: its children times first.
+func complexity() ComplexityRoot {
+	var c ComplexityRoot
+	times := func(child int, first *int, def int) int {
+		n := def
+		if first != nil {
+			// An out-of-range first is the resolver's to refuse, with an error naming the argument.
+			n = min(max(*first, 1), models.MaxPageSize)
+		}
+		return 1 + child*n
+	}
+	c.Query.Contacts = func(child int, _ *model.ContactFilter, first *int, _ *string) int { return times(child, first, 20) }
+	c.Query.Groups = func(child int, _ *model.GroupFilter, first *int, _ *string) int { return times(child, first, 20) }
+	c.Query.Memberships = func(child int, _, _ *string, first *int, _ *string) int { return times(child, first, 100) }
+	c.Query.Alerts = func(child int, _ *string, first *int, _ *string) int { return times(child, first, 20) }
+	c.Query.AuditLog = func(child int, first *int, _ *string) int { return times(child, first, 20) }
+	return c
+}
+
+// shapeLimit refuses operations nested deeper than MaxDepth or with more than MaxAliases aliases.
+type shapeLimit struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = shapeLimit{}
+
+func (shapeLimit) ExtensionName() string                   { return "ShapeLimit" }
+func (shapeLimit) Validate(graphql.ExecutableSchema) error { return nil }
+func (shapeLimit) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil {
+		return nil
+	}
+	depth, aliases := measure(oc.Operation.SelectionSet, 0)
+	switch {
+	case depth > MaxDepth:
+		return limitError(fmt.Sprintf("the query is nested %d fields deep; at most %d are allowed", depth, MaxDepth))
+	case aliases > MaxAliases:
+		return limitError(fmt.Sprintf("the query uses %d aliases; at most %d are allowed", aliases, MaxAliases))
+	}
+	return nil
+}
+
+// measure returns the deepest field nesting below set and the number of aliased fields in it.
+// Fragments count where they are spread; validation has already refused fragment cycles.
+func measure(set ast.SelectionSet, depth int) (maxDepth, aliases int) {
+	maxDepth = depth
+	for _, sel := range set {
+		var d, a int
+		switch s := sel.(type) {
+		case *ast.Field:
+			if s.Alias != "" && s.Alias != s.Name {
+				aliases++
+			}
+			d, a = measure(s.SelectionSet, depth+1)
+		case *ast.InlineFragment:
+			d, a = measure(s.SelectionSet, depth)
+		case *ast.FragmentSpread:
+			if s.Definition != nil {
+				d, a = measure(s.Definition.SelectionSet, depth)
+			}
+		}
+		maxDepth, aliases = max(maxDepth, d), aliases+a
+	}
+	return maxDepth, aliases
+}
+
+func limitError(msg string) *gqlerror.Error {
+	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": CodeBadUserInput}}
+}
+
+// limitRequest bounds a request's body and time before gqlgen sees it.
+func limitRequest(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > MaxBodyBytes {
+			auth.WriteError(w, http.StatusRequestEntityTooLarge, CodeBadUserInput,
+				fmt.Sprintf("the request body is %d bytes; at most %d are accepted", r.ContentLength, MaxBodyBytes))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		ctx, cancel := context.WithTimeout(r.Context(), RequestTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// introspectionOff refuses __schema and __type with a clear error when introspection is disabled;
+// without it gqlgen fails those fields with an error that looks internal.
+type introspectionOff struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = introspectionOff{}
+
+func (introspectionOff) ExtensionName() string                   { return "IntrospectionOff" }
+func (introspectionOff) Validate(graphql.ExecutableSchema) error { return nil }
+func (introspectionOff) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil {
+		return nil
+	}
+	if asksIntrospection(oc.Operation.SelectionSet) {
+		return limitError("introspection is disabled on this server (HERALD_INTROSPECTION=false)")
+	}
+	return nil
+}
+
+// asksIntrospection reports whether a root selection set, fragments included, selects __schema or __type.
+func asksIntrospection(set ast.SelectionSet) bool {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if s.Name == "__schema" || s.Name == "__type" {
+				return true
+			}
+		case *ast.InlineFragment:
+			if asksIntrospection(s.SelectionSet) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if s.Definition != nil && asksIntrospection(s.Definition.SelectionSet) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/heraldhq/herald/auth"
+	"github.com/heraldhq/herald/graph"
+	"github.com/heraldhq/herald/metrics"
+	"github.com/heraldhq/herald/models"
+	"github.com/heraldhq/herald/models/modelstest"
+)
+
+// securedMux serves the real routes with an admin token and the given security settings.
+func securedMux(t *testing.T, sec securityConfig) *httptest.Server {
+	t.Helper()
+	db := modelstest.SQLite(t)
+	store := models.NewStore(db.Gorm, nil)
+	srv := httptest.NewServer(newMux(endpoints{db: db.Gorm, resolver: &graph.Resolver{Store: store},
+		metrics: metrics.New(store.PendingDeliveries), authn: auth.New(store, "admin-token", false), security: sec,
+		graph: graph.Options{Introspection: sec.Introspection}}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func preflight(t *testing.T, base, origin string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodOptions, base+"/query", nil)
+	req.Header.Set("Origin", origin)
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	req.Header.Set("Access-Control-Request-Headers", "authorization,content-type")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+func TestCORSAllowsListedOriginsOnly(t *testing.T) {
+	srv := securedMux(t, securityConfig{CORSOrigins: []string{"https://console.example.com"}})
+	ok := preflight(t, srv.URL, "https://console.example.com")
+	if ok.Header.Get("Access-Control-Allow-Origin") != "https://console.example.com" ||
+		!strings.Contains(strings.ToLower(ok.Header.Get("Access-Control-Allow-Headers")), "authorization") {
+		t.Fatalf("listed origin: %d %v", ok.StatusCode, ok.Header)
+	}
+	if bad := preflight(t, srv.URL, "https://evil.example.net"); bad.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("unlisted origin allowed: %v", bad.Header)
+	}
+	// By default no origin is allowed at all.
+	def := securedMux(t, securityConfig{})
+	if resp := preflight(t, def.URL, "https://console.example.com"); resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("default allows %v", resp.Header)
+	}
+}
+
+func TestMetricsNeedATokenUnlessPublic(t *testing.T) {
+	get := func(url, token string) int {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	private := securedMux(t, securityConfig{})
+	if code := get(private.URL+"/metrics", ""); code != http.StatusUnauthorized {
+		t.Fatalf("/metrics without token: %d", code)
+	}
+	if code := get(private.URL+"/metrics", "admin-token"); code != http.StatusOK {
+		t.Fatalf("/metrics with token: %d", code)
+	}
+	for _, open := range []string{"/healthz", "/readyz"} {
+		if code := get(private.URL+open, ""); code != http.StatusOK {
+			t.Fatalf("%s without token: %d", open, code)
+		}
+	}
+	public := securedMux(t, securityConfig{MetricsPublic: true})
+	if code := get(public.URL+"/metrics", ""); code != http.StatusOK {
+		t.Fatalf("public /metrics: %d", code)
+	}
+}
+
+func TestIntrospectionCanBeSwitchedOff(t *testing.T) {
+	query := func(srv *httptest.Server) string {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/query", strings.NewReader(`{"query":"{ __schema { types { name } } }"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer admin-token")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	on := securedMux(t, securityConfig{Introspection: true})
+	if body := query(on); !strings.Contains(body, `"Contact"`) {
+		t.Fatalf("introspection on: %s", body)
+	}
+	off := securedMux(t, securityConfig{Introspection: false})
+	if body := query(off); strings.Contains(body, `"Contact"`) || !strings.Contains(body, "introspection") {
+		t.Fatalf("introspection off: %s", body)
+	}
+	if resp, _ := http.Get(off.URL + "/playground"); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("playground with introspection off: %d", resp.StatusCode)
+	}
+}
+
+func TestOpenModeOnlyOnLoopback(t *testing.T) {
+	db := modelstest.SQLite(t)
+	cmd := heraldCommand(t, "HERALD_DATABASE="+db.URL, "HERALD_ADDR=0.0.0.0:0")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "HERALD_ADMIN_TOKEN") {
+		t.Fatalf("started open to the network: %v\n%s", err, out)
+	}
+	base, _, _ := startServerProcess(t, "HERALD_DATABASE="+db.URL)
+	resp, err := http.Post(base+"/query", "application/json", strings.NewReader(`{"query":"{ me { role } }"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `"ADMIN"`) {
+		t.Fatalf("open mode on loopback: %s", b)
+	}
+}
