@@ -1,0 +1,104 @@
+package console_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/heraldhq/herald/console"
+)
+
+func get(t *testing.T, h http.Handler, path string, header ...string) (*http.Response, string) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	body, _ := io.ReadAll(rec.Result().Body)
+	return rec.Result(), string(body)
+}
+
+func TestRootServesTheNotificationManagePage(t *testing.T) {
+	resp, body := get(t, console.Handler(), "/")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET / = %d", resp.StatusCode)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	if cc := resp.Header.Get("Cache-Control"); cc != "no-cache" {
+		t.Errorf("Cache-Control = %q, want no-cache so a new release is picked up at once", cc)
+	}
+	for _, want := range []string{"<title>Notification Manage", `src="/console/app.js"`, `href="/console/style.css"`, `rel="icon"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("index.html lacks %s", want)
+		}
+	}
+}
+
+func TestAssetsHaveTheirContentTypes(t *testing.T) {
+	h := console.Handler()
+	for path, want := range map[string]string{
+		"/console/app.js":      "text/javascript; charset=utf-8",
+		"/console/api.js":      "text/javascript; charset=utf-8",
+		"/console/contacts.js": "text/javascript; charset=utf-8",
+		"/console/groups.js":   "text/javascript; charset=utf-8",
+		"/console/alerts.js":   "text/javascript; charset=utf-8",
+		"/console/ui.js":       "text/javascript; charset=utf-8",
+		"/console/style.css":   "text/css; charset=utf-8",
+		"/console/favicon.svg": "image/svg+xml",
+	} {
+		resp, body := get(t, h, path)
+		if resp.StatusCode != http.StatusOK || body == "" {
+			t.Errorf("GET %s = %d with %d bytes", path, resp.StatusCode, len(body))
+			continue
+		}
+		if ct := resp.Header.Get("Content-Type"); ct != want {
+			t.Errorf("GET %s: Content-Type = %q, want %q", path, ct, want)
+		}
+		if resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("GET %s: no X-Content-Type-Options: nosniff", path)
+		}
+	}
+}
+
+func TestUnknownPathsAre404(t *testing.T) {
+	h := console.Handler()
+	for _, path := range []string{"/console/missing.js", "/console/", "/console/../console.go", "/contacts", "/favicon.ico"} {
+		if resp, _ := get(t, h, path); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s = %d, want 404", path, resp.StatusCode)
+		}
+	}
+}
+
+func TestUnchangedAssetsRevalidateWithNotModified(t *testing.T) {
+	h := console.Handler()
+	resp, _ := get(t, h, "/console/app.js")
+	etag := resp.Header.Get("ETag")
+	if etag == "" {
+		t.Fatal("no ETag")
+	}
+	if resp, body := get(t, h, "/console/app.js", "If-None-Match", etag); resp.StatusCode != http.StatusNotModified || body != "" {
+		t.Errorf("If-None-Match with the current ETag = %d with %d bytes, want 304 and no body", resp.StatusCode, len(body))
+	}
+}
+
+// The page may load only what Herald itself serves: no CDN, and nothing injected runs.
+func TestThePageLoadsNothingFromElsewhere(t *testing.T) {
+	resp, body := get(t, console.Handler(), "/")
+	csp := resp.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'none'", "script-src 'self'", "connect-src 'self'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("Content-Security-Policy %q lacks %s", csp, want)
+		}
+	}
+	for _, external := range []string{"http://", "https://", "//cdn"} {
+		if strings.Contains(body, external) {
+			t.Errorf("index.html refers to %s", external)
+		}
+	}
+}

@@ -1,0 +1,157 @@
+// Entry point: the tabs, the session's token and role, and which actions the role may take.
+
+import { ApiError, gql, onUnauthenticated, token } from './api.js';
+import { alertsTab } from './alerts.js';
+import { contactsTab } from './contacts.js';
+import { groupsTab } from './groups.js';
+import { announce, openDialog } from './ui.js';
+
+const tabs = {
+  contacts: contactsTab(document.getElementById('panel-contacts')),
+  groups: groupsTab(document.getElementById('panel-groups')),
+  alerts: alertsTab(document.getElementById('panel-alerts')),
+};
+const tabButtons = [...document.querySelectorAll('[role="tab"]')];
+let current = null;
+
+/** Shows one tab (ARIA tabs: one tab stop, arrows move between tabs) and loads its data. */
+function select(name, { focus = false } = {}) {
+  if (!tabs[name]) name = 'contacts';
+  for (const b of tabButtons) {
+    const on = b.id === `tab-${name}`;
+    b.setAttribute('aria-selected', String(on));
+    b.tabIndex = on ? 0 : -1;
+    document.getElementById(b.getAttribute('aria-controls')).hidden = !on;
+    if (on && focus) b.focus();
+  }
+  if (current !== name) tabs[current]?.hide();
+  current = name;
+  if (location.hash !== `#${name}`) history.replaceState(null, '', `#${name}`);
+  return tabs[name].show();
+}
+
+for (const b of tabButtons) {
+  const name = b.id.replace('tab-', '');
+  b.addEventListener('click', () => select(name));
+  b.addEventListener('keydown', (event) => {
+    const i = tabButtons.indexOf(b);
+    const to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabButtons.length - 1 }[event.key];
+    if (to === undefined) return;
+    event.preventDefault();
+    select(tabButtons.at(to % tabButtons.length).id.replace('tab-', ''), { focus: true });
+  });
+}
+
+// ---- Token and role ----
+
+const tokenDialog = document.getElementById('token-dialog');
+const tokenForm = tokenDialog.querySelector('form');
+const tokenInput = tokenForm.elements.token;
+const tokenError = tokenForm.querySelector('.field-error');
+const signIn = document.getElementById('sign-in');
+const forget = document.getElementById('forget-token');
+let tokenRequired = false;
+let prompt = null;
+
+/**
+ * Asks for a token once however many requests were refused at the same time; every one of them
+ * retries when it is given, and fails when the user closes the prompt instead.
+ */
+onUnauthenticated(({ refused }) => {
+  tokenRequired = true;
+  prompt ??= new Promise((resolve, reject) => {
+    tokenForm.reset();
+    tokenError.textContent = refused ? 'Herald did not accept that token. Check it and try again.' : '';
+    tokenError.hidden = !refused;
+    const onSubmit = (event) => {
+      event.preventDefault();
+      const value = tokenInput.value.trim();
+      if (!value) {
+        tokenError.textContent = 'Enter a token.';
+        tokenError.hidden = false;
+        return;
+      }
+      token.set(value);
+      tokenDialog.close('signed-in');
+    };
+    tokenForm.addEventListener('submit', onSubmit);
+    tokenDialog.addEventListener(
+      'close',
+      () => {
+        tokenForm.removeEventListener('submit', onSubmit);
+        prompt = null;
+        showSession();
+        if (tokenDialog.returnValue !== 'signed-in') {
+          reject(new ApiError([{ message: 'Herald needs an access token.', extensions: { code: 'UNAUTHENTICATED' } }]));
+          return;
+        }
+        resolve();
+        // A token asked for mid-session (the old one expired) may carry another role.
+        if (document.body.dataset.role) applyRole();
+      },
+      { once: true },
+    );
+    tokenDialog.returnValue = '';
+    openDialog(tokenDialog, tokenInput);
+  });
+  return prompt;
+});
+
+/** Offers to sign in after the prompt was dismissed, and to forget a stored token. */
+function showSession() {
+  const has = token.get() != null;
+  forget.hidden = !has;
+  signIn.hidden = has || !tokenRequired;
+}
+
+/**
+ * The caller's role. Until Herald has authentication the `me` field does not exist, and then
+ * everyone is an administrator. gqlgen answers a query naming an unknown field with HTTP 422,
+ * which the browser logs as a failed request, so the schema is asked first whether `me` exists.
+ */
+async function fetchRole() {
+  const schema = await gql('{ __type(name: "Query") { fields { name } } }').catch((err) => {
+    if (err.has('UNAUTHENTICATED')) throw err;
+    return null; // introspection may be turned off: ask for `me` and read the answer
+  });
+  if (schema?.__type && !schema.__type.fields.some((f) => f.name === 'me')) return 'ADMIN';
+  try {
+    return (await gql('{ me { role } }')).me.role;
+  } catch (err) {
+    if (err.has('GRAPHQL_VALIDATION_FAILED')) return 'ADMIN';
+    throw err;
+  }
+}
+
+/**
+ * Records the role on <body>; style.css hides every control marked data-requires="manage"
+ * (ADMIN only) or data-requires="send" (SENDER and ADMIN) that the role may not use.
+ */
+async function applyRole() {
+  try {
+    const role = await fetchRole();
+    document.body.dataset.role = role;
+    const badge = document.getElementById('role');
+    badge.textContent = role.toLowerCase();
+    badge.title = `Signed in as ${role}`;
+    badge.hidden = token.get() == null;
+    return true;
+  } catch (err) {
+    announce(`The console could not start: ${err.message}`, { error: true });
+    return false;
+  }
+}
+
+async function start() {
+  showSession();
+  if (await applyRole()) await select(location.hash.slice(1));
+}
+
+signIn.addEventListener('click', start);
+forget.addEventListener('click', () => {
+  token.clear();
+  location.reload();
+});
+window.addEventListener('hashchange', () => select(location.hash.slice(1)));
+
+start();

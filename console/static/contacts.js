@@ -1,0 +1,311 @@
+// The Contacts tab: the searchable, paged table, the New/Edit dialog, deletes and Send test.
+
+import { allNodes, gql } from './api.js';
+import {
+  Pager, announce, busy, button, checkedIds, clearErrors, clearErrorsAsTyped, confirmAction, debounce, el, fillRows, guessPlatform,
+  icon, openDialog, platformBadge, renderChoices, showErrors,
+} from './ui.js';
+
+const PAGE_SIZE = 20;
+
+const CONTACT_FIELDS = 'id name phone webhooks { url platform hasSecret keyword } groups { id name }';
+
+const LIST = `query Contacts($search: String, $after: String) {
+  contacts(filter: { search: $search }, first: ${PAGE_SIZE}, after: $after) {
+    edges { node { ${CONTACT_FIELDS} } }
+    pageInfo { hasNextPage endCursor }
+    totalCount
+  }
+}`;
+
+const CREATE = `mutation CreateContact($input: CreateContactInput!) { createContact(input: $input) { id name } }`;
+const UPDATE = `mutation UpdateContact($id: ID!, $input: UpdateContactInput!) { updateContact(id: $id, input: $input) { id name } }`;
+const DELETE = `mutation DeleteContact($id: ID!) { deleteContact(id: $id) }`;
+const BATCH_DELETE = `mutation BatchDeleteContacts($ids: [ID!]!) { batchDeleteContacts(ids: $ids) { deletedIds notFoundIds } }`;
+const TEST = `mutation TestContact($id: ID!) { testContact(id: $id) { id } }`;
+
+export function contactsTab(panel) {
+  const rows = panel.querySelector('#contacts-rows');
+  const search = panel.querySelector('#contact-search');
+  const selectAll = panel.querySelector('#contacts-all');
+  const batchDelete = panel.querySelector('#batch-delete');
+  const selectedCount = panel.querySelector('#selected-count');
+  const pager = new Pager(panel.querySelector('.pager'), PAGE_SIZE, load);
+  const dialog = contactDialog(load);
+  // Selection is per page: changing page or search clears it, so nothing out of sight is deleted.
+  const selected = new Set();
+  let shown = [];
+
+  async function load() {
+    try {
+      const conn = (await gql(LIST, { search: search.value.trim() || null, after: pager.after })).contacts;
+      if (conn.edges.length === 0 && !pager.onFirstPage) {
+        pager.back(); // the last contact of this page was deleted
+        return load();
+      }
+      shown = conn.edges.map((e) => e.node);
+      selected.clear();
+      fillRows(rows, shown.map(row), search.value ? 'No contact matches this search.' : 'No contacts yet.');
+      renderSelection();
+      pager.update(conn);
+    } catch (err) {
+      announce(`Contacts could not be loaded: ${err.message}`, { error: true });
+    }
+  }
+
+  function row(c) {
+    return el(
+      'tr',
+      {},
+      el(
+        'td',
+        { class: 'select', 'data-requires': 'manage' },
+        el('input', {
+          type: 'checkbox',
+          value: c.id,
+          'aria-label': `Select ${c.name}`,
+          onchange: (event) => {
+            if (event.target.checked) selected.add(c.id);
+            else selected.delete(c.id);
+            renderSelection();
+          },
+        }),
+      ),
+      el('th', { scope: 'row', 'data-label': 'Name' }, el('span', { class: 'name' }, c.name), c.phone && el('span', { class: 'muted phone' }, c.phone)),
+      el(
+        'td',
+        { 'data-label': 'Groups' },
+        c.groups.length ? el('ul', { class: 'chips' }, c.groups.map((g) => el('li', { class: 'chip' }, g.name))) : el('span', { class: 'muted' }, 'No group'),
+      ),
+      el('td', { 'data-label': 'Webhooks' }, el('ul', { class: 'hooks' }, c.webhooks.map(webhookItem))),
+      el(
+        'td',
+        { class: 'actions', 'data-label': 'Actions' },
+        el(
+          'div',
+          { class: 'row-actions' },
+          button('Send test', 'send', () => sendTest(c), { 'data-requires': 'send', 'aria-label': `Send test to ${c.name}` }),
+          button('Edit', 'edit', () => dialog.open(c), { 'data-requires': 'manage', 'aria-label': `Edit ${c.name}` }),
+          button('Delete', 'trash', () => remove(c), { 'data-requires': 'manage', class: 'danger-text', 'aria-label': `Delete ${c.name}` }),
+        ),
+      ),
+    );
+  }
+
+  function renderSelection() {
+    for (const box of rows.querySelectorAll('input[type="checkbox"]')) box.checked = selected.has(box.value);
+    selectAll.checked = shown.length > 0 && selected.size === shown.length;
+    selectAll.indeterminate = selected.size > 0 && selected.size < shown.length;
+    batchDelete.disabled = selected.size === 0;
+    selectedCount.textContent = selected.size ? `${selected.size} selected` : '';
+  }
+
+  async function remove(c) {
+    const ok = await confirmAction({
+      title: 'Delete contact?',
+      message: `“${c.name}” and its webhooks will be deleted and it leaves all its groups. Alerts already sent keep its name.`,
+      action: 'Delete contact',
+    });
+    if (!ok) return;
+    try {
+      await gql(DELETE, { id: c.id });
+      announce(`Contact “${c.name}” deleted.`);
+      await load();
+    } catch (err) {
+      announce(`“${c.name}” was not deleted: ${err.message}`, { error: true });
+    }
+  }
+
+  async function removeSelected() {
+    const ids = [...selected];
+    const ok = await confirmAction({
+      title: `Delete ${ids.length} contact${ids.length === 1 ? '' : 's'}?`,
+      message: 'The selected contacts and their webhooks will be deleted and they leave all their groups.',
+      action: `Delete ${ids.length}`,
+    });
+    if (!ok) return;
+    try {
+      const { deletedIds, notFoundIds } = (await gql(BATCH_DELETE, { ids })).batchDeleteContacts;
+      const gone = notFoundIds.length ? ` (${notFoundIds.length} had already been deleted)` : '';
+      announce(`${deletedIds.length} contact${deletedIds.length === 1 ? '' : 's'} deleted${gone}.`);
+      await load();
+    } catch (err) {
+      announce(`Nothing was deleted: ${err.message}`, { error: true });
+    }
+  }
+
+  async function sendTest(c) {
+    try {
+      const alert = (await gql(TEST, { id: c.id })).testContact;
+      announce(`Test message to “${c.name}” queued as alert #${alert.id}; follow it in the Alerts tab.`);
+    } catch (err) {
+      announce(`Test to “${c.name}” not sent: ${err.message}`, { error: true });
+    }
+  }
+
+  selectAll.addEventListener('change', () => {
+    for (const c of shown) {
+      if (selectAll.checked) selected.add(c.id);
+      else selected.delete(c.id);
+    }
+    renderSelection();
+  });
+  batchDelete.addEventListener('click', removeSelected);
+  search.addEventListener(
+    'input',
+    debounce(() => {
+      pager.reset();
+      load();
+    }, 250),
+  );
+  panel.querySelector('#new-contact').addEventListener('click', () => dialog.open(null));
+
+  return { show: load, hide() {} };
+}
+
+function webhookItem(w) {
+  return el(
+    'li',
+    { class: 'hook' },
+    platformBadge(w.platform),
+    el('code', { class: 'url' }, w.url),
+    w.hasSecret && el('span', { class: 'tag', title: 'Signed with a secret' }, icon('lock'), 'signed'),
+    w.keyword && el('span', { class: 'tag', title: 'Keyword the robot requires' }, icon('key'), w.keyword),
+  );
+}
+
+/** Splits the Webhook field: commas as the source document asks, and line breaks for convenience. */
+function parseURLs(text) {
+  return text.split(/[,\s]+/).filter(Boolean);
+}
+
+/**
+ * The New/Edit contact dialog. On an error it stays open with everything typed; only a success
+ * closes it.
+ */
+function contactDialog(onSaved) {
+  const dialog = document.getElementById('contact-dialog');
+  const form = dialog.querySelector('form');
+  const title = dialog.querySelector('#contact-dialog-title');
+  const name = form.elements.name;
+  const phone = form.elements.phone;
+  const urls = form.elements.urls;
+  const groups = dialog.querySelector('#contact-groups');
+  const hookRows = dialog.querySelector('#contact-hooks');
+  let editing = null;
+  // What was typed per URL survives the rows being redrawn while the URL list is edited.
+  let perURL = new Map();
+
+  function rememberRows() {
+    for (const rowEl of hookRows.children) {
+      const f = (n) => rowEl.querySelector(`[name="${n}"]`);
+      perURL.set(rowEl.dataset.url, {
+        ...perURL.get(rowEl.dataset.url),
+        secret: f('secret').value,
+        keyword: f('keyword').value,
+        clearSecret: f('clearSecret')?.checked ?? false,
+      });
+    }
+  }
+
+  function renderRows() {
+    rememberRows();
+    hookRows.replaceChildren(...parseURLs(urls.value).map((url, i) => hookRow(url, i, perURL.get(url) ?? {})));
+  }
+
+  function hookRow(url, i, v) {
+    const id = (n) => `hook-${i}-${n}`;
+    return el(
+      'fieldset',
+      { class: 'hook-row', 'data-url': url, 'data-field': `input.webhooks[${i}]` },
+      el('legend', {}, `URL ${i + 1}`, guessPlatform(url) && platformBadge(guessPlatform(url))),
+      el('div', { class: 'hook-url', 'data-field': `input.webhooks[${i}].url`, 'data-control': 'contact-urls' }, el('code', { class: 'url' }, url), el('p', { class: 'field-error', hidden: true })),
+      el(
+        'div',
+        { class: 'field', 'data-field': `input.webhooks[${i}].secret` },
+        el('label', { for: id('secret') }, 'Signing secret ', el('span', { class: 'optional' }, '(optional)')),
+        el('input', {
+          id: id('secret'),
+          name: 'secret',
+          type: 'password',
+          autocomplete: 'new-password',
+          value: v.secret ?? '',
+          placeholder: v.hasSecret ? 'Stored: leave empty to keep' : '',
+        }),
+        v.hasSecret && el('label', { class: 'check' }, el('input', { type: 'checkbox', name: 'clearSecret', checked: v.clearSecret }), 'Remove the stored secret'),
+        el('p', { class: 'field-error', hidden: true }),
+      ),
+      el(
+        'div',
+        { class: 'field', 'data-field': `input.webhooks[${i}].keyword` },
+        el('label', { for: id('keyword') }, 'Keyword ', el('span', { class: 'optional' }, '(optional)')),
+        el('input', { id: id('keyword'), name: 'keyword', autocomplete: 'off', value: v.keyword ?? '' }),
+        el('p', { class: 'field-error', hidden: true }),
+      ),
+    );
+  }
+
+  /** The API input from the form. On update, empty strings clear; on create they are left out. */
+  function input() {
+    rememberRows();
+    const webhooks = parseURLs(urls.value).map((url) => {
+      const v = perURL.get(url) ?? {};
+      const hook = { url };
+      if (v.secret) hook.secret = v.secret;
+      else if (v.clearSecret) hook.secret = '';
+      if (v.keyword || (editing && v.hadKeyword)) hook.keyword = v.keyword ?? '';
+      return hook;
+    });
+    const out = { name: name.value.trim(), webhooks, groupIds: checkedIds(groups) };
+    if (phone.value.trim() || editing?.phone) out.phone = phone.value.trim();
+    return out;
+  }
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    busy(form, async () => {
+      const verb = editing ? 'updated' : 'created';
+      try {
+        const saved = editing
+          ? (await gql(UPDATE, { id: editing.id, input: input() })).updateContact
+          : (await gql(CREATE, { input: input() })).createContact;
+        dialog.close();
+        announce(`Contact “${saved.name}” ${verb}.`);
+        onSaved();
+      } catch (err) {
+        showErrors(form, err);
+      }
+    });
+  });
+  urls.addEventListener('input', renderRows);
+  clearErrorsAsTyped(form);
+
+  return {
+    async open(contact) {
+      editing = contact;
+      form.reset();
+      clearErrors(form);
+      title.textContent = contact ? `Edit contact “${contact.name}”` : 'New contact';
+      name.value = contact?.name ?? '';
+      phone.value = contact?.phone ?? '';
+      perURL = new Map(
+        (contact?.webhooks ?? []).map((w) => [w.url, { keyword: w.keyword ?? '', hadKeyword: w.keyword != null, hasSecret: w.hasSecret }]),
+      );
+      urls.value = (contact?.webhooks ?? []).map((w) => w.url).join(', ');
+      hookRows.replaceChildren();
+      renderRows();
+      groups.replaceChildren(el('p', { class: 'muted' }, 'Loading groups…'));
+      openDialog(dialog, name);
+      try {
+        renderChoices(groups, await allNodes('groups', 'id name'), {
+          name: 'groups',
+          selected: new Set(contact?.groups.map((g) => g.id)),
+          label: (g) => g.name,
+          empty: 'No groups yet: create one in the Contact group tab.',
+        });
+      } catch (err) {
+        groups.replaceChildren(el('p', { class: 'field-error' }, `Groups could not be loaded: ${err.message}`));
+      }
+    },
+  };
+}

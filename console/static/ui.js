@@ -1,0 +1,367 @@
+// Building blocks shared by the tabs: DOM construction, icons, dialogs, field errors, the status
+// region, check-box pickers and the cursor pager.
+
+/**
+ * Creates an element. Strings become text nodes, never HTML, so names typed by users cannot inject
+ * markup. Props starting with "on" are listeners; true/false/null props set or omit an attribute.
+ */
+export function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else if (value === true) node.setAttribute(key, '');
+    else if (value !== false && value != null) node.setAttribute(key, value);
+  }
+  node.append(...children.flat().filter((c) => c != null && c !== false));
+  return node;
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+// Stroke icons on a 24×24 grid.
+const ICONS = {
+  plus: 'M12 5v14M5 12h14',
+  edit: 'M4 20h4L19 9l-4-4L4 16v4zM13.5 6.5l4 4',
+  trash: 'M4 7h16M9 7V4h6v3M6 7l1 13h10l1-13M10 11v6M14 11v6',
+  send: 'M21 3 10 14M21 3l-7 18-4-7-7-4 18-7z',
+  eye: 'M2 12s3.5-7 10-7 10 7 10 7-3.5 7-10 7S2 12 2 12zM12 9a3 3 0 1 0 0 6 3 3 0 0 0 0-6z',
+  lock: 'M6 11h12v9H6zM8 11V8a4 4 0 0 1 8 0v3',
+  key: 'M14 10a4 4 0 1 0-3.5 4L12 16h2v2h2v2h3v-3l-6.2-6.2',
+  close: 'M6 6l12 12M18 6 6 18',
+  bell: 'M6 16V11a6 6 0 0 1 12 0v5l2 2H4l2-2zM10 20a2 2 0 0 0 4 0',
+};
+
+export function icon(name) {
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('class', 'icon');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  const path = document.createElementNS(SVG, 'path');
+  path.setAttribute('d', ICONS[name]);
+  svg.append(path);
+  return svg;
+}
+
+// Each platform's mark: a shape of its own in its own colour (style.css), not its logo.
+const PLATFORMS = {
+  DINGTALK: { label: 'DingTalk', paths: ['M12 2a10 10 0 1 1 0 20 10 10 0 0 1 0-20z', 'M13.5 5.5 8 13h3.5l-1 5.5L16 11h-3.5z'] },
+  WECOM: { label: 'WeCom', paths: ['M3 4h11a1 1 0 0 1 1 1v8a1 1 0 0 1-1 1H8l-4 3v-3H3a1 1 0 0 1-1-1V5a1 1 0 0 1 1-1z', 'M17 9h4a1 1 0 0 1 1 1v7a1 1 0 0 1-1 1h-1v3l-4-3h-5a1 1 0 0 1-1-1v-2h5a2 2 0 0 0 2-2z'] },
+  LARK: { label: 'Lark', paths: ['M2 11c6 0 10-3 13-8 2 5 1 10-2 13l9 3c-8 3-15 1-20-8z'] },
+};
+
+/** The platform's icon and name, e.g. for a webhook or a delivery. */
+export function platformBadge(platform) {
+  const known = PLATFORMS[platform] ?? { label: platform ?? 'Unknown', paths: [] };
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('class', 'platform-icon');
+  svg.setAttribute('aria-hidden', 'true');
+  for (const d of known.paths) {
+    const path = document.createElementNS(SVG, 'path');
+    path.setAttribute('d', d);
+    svg.append(path);
+  }
+  return el('span', { class: `platform platform-${String(platform).toLowerCase()}` }, svg, known.label);
+}
+
+/**
+ * Guesses a URL's platform the way Herald recognises it (by path, since relays keep it), only to
+ * label the per-URL rows while typing; Herald's own answer is what gets stored.
+ */
+export function guessPlatform(url) {
+  if (url.includes('/robot/send')) return 'DINGTALK';
+  if (url.includes('/cgi-bin/webhook/send')) return 'WECOM';
+  if (url.includes('/open-apis/bot/v2/hook/')) return 'LARK';
+  return null;
+}
+
+/** A real button with an icon and a visible label; aria-label adds context such as the row's name. */
+export function button(label, iconName, onclick, props = {}) {
+  return el('button', { type: 'button', ...props, onclick }, iconName && icon(iconName), el('span', {}, label));
+}
+
+/** Puts rows in a table body, or a single row saying why there are none. */
+export function fillRows(tbody, rows, empty) {
+  const columns = tbody.closest('table').tHead.rows[0].cells.length;
+  tbody.replaceChildren(...(rows.length > 0 ? rows : [el('tr', {}, el('td', { colspan: columns, class: 'empty' }, empty))]));
+}
+
+// ---- Status region ----
+
+let statusTimer;
+
+/** Tells sighted users (a toast) and screen readers (the aria-live region) what just happened. */
+export function announce(message, { error = false } = {}) {
+  const region = document.getElementById('status');
+  region.classList.toggle('error', error);
+  // Clearing first makes screen readers repeat an identical message.
+  region.textContent = '';
+  requestAnimationFrame(() => {
+    region.textContent = message;
+  });
+  clearTimeout(statusTimer);
+  statusTimer = setTimeout(() => {
+    region.textContent = '';
+  }, error ? 12000 : 6000);
+}
+
+// ---- Dialogs ----
+
+const FOCUSABLE = 'button, [href], input, select, textarea, [tabindex]:not([tabindex="-1"])';
+
+/**
+ * Opens a native modal dialog (the page behind it becomes inert, Escape closes it), keeps Tab
+ * cycling inside it rather than escaping to the browser's toolbar, and gives focus back to
+ * whatever opened it.
+ */
+export function openDialog(dialog, focus) {
+  const opener = document.activeElement;
+  dialog.addEventListener('close', () => opener?.focus?.(), { once: true });
+  if (!dialog.dataset.wired) {
+    dialog.dataset.wired = 'yes';
+    dialog.addEventListener('keydown', (event) => trapTab(dialog, event));
+    for (const closer of dialog.querySelectorAll('[data-close]')) {
+      closer.addEventListener('click', () => dialog.close());
+    }
+  }
+  dialog.showModal();
+  (focus ?? dialog.querySelector('[autofocus]') ?? dialog.querySelector(FOCUSABLE))?.focus();
+}
+
+function trapTab(dialog, event) {
+  if (event.key !== 'Tab') return;
+  const items = [...dialog.querySelectorAll(FOCUSABLE)].filter((n) => !n.disabled && n.getClientRects().length > 0);
+  if (items.length === 0) return;
+  const first = items[0];
+  const last = items[items.length - 1];
+  if (event.shiftKey && document.activeElement === first) {
+    last.focus();
+    event.preventDefault();
+  } else if (!event.shiftKey && document.activeElement === last) {
+    first.focus();
+    event.preventDefault();
+  }
+}
+
+/** Asks before a destructive action; resolves true only on an explicit confirmation. */
+export function confirmAction({ title, message, action }) {
+  const dialog = document.getElementById('confirm-dialog');
+  dialog.querySelector('#confirm-title').textContent = title;
+  dialog.querySelector('#confirm-message').textContent = message;
+  const ok = dialog.querySelector('[data-confirm]');
+  ok.textContent = action;
+  return new Promise((resolve) => {
+    const form = dialog.querySelector('form');
+    const onSubmit = (event) => {
+      event.preventDefault();
+      dialog.close('confirmed');
+    };
+    form.addEventListener('submit', onSubmit);
+    dialog.addEventListener(
+      'close',
+      () => {
+        form.removeEventListener('submit', onSubmit);
+        resolve(dialog.returnValue === 'confirmed');
+      },
+      { once: true },
+    );
+    dialog.returnValue = '';
+    // Focus the safe choice: Enter on a freshly opened confirmation must not delete.
+    openDialog(dialog, dialog.querySelector('[data-close]'));
+  });
+}
+
+/** Disables a form's submit button while its request runs, so a double click sends once. */
+export async function busy(form, work) {
+  const submit = form.querySelector('[type="submit"]');
+  submit.disabled = true;
+  form.setAttribute('aria-busy', 'true');
+  try {
+    return await work();
+  } finally {
+    submit.disabled = false;
+    form.removeAttribute('aria-busy');
+  }
+}
+
+// ---- Field errors ----
+
+/** Removes every error shown in a form. */
+export function clearErrors(form) {
+  for (const p of form.querySelectorAll('.field-error, .form-error')) {
+    p.textContent = '';
+    p.hidden = true;
+  }
+  for (const n of form.querySelectorAll('[aria-invalid]')) n.removeAttribute('aria-invalid');
+}
+
+/**
+ * Puts each error of an ApiError next to the field it belongs to. Fields are marked with
+ * data-field holding the API's input path; an error whose exact path has no element goes to the
+ * nearest enclosing path (input.webhooks[1].url → input.webhooks[1] → input.webhooks), and one with
+ * no field at all to the form's own error line. Focuses the first field in error and announces
+ * the outcome ("Not saved") with the messages.
+ */
+export function showErrors(form, err, outcome = 'Not saved') {
+  clearErrors(form);
+  let firstControl = null;
+  let firstMessage = null;
+  for (const e of err.errors) {
+    const holder = fieldHolder(form, e.extensions?.field);
+    const target = holder?.querySelector(':scope > .field-error') ?? form.querySelector('.form-error');
+    target.textContent = target.textContent ? `${target.textContent} ${e.message}` : e.message;
+    target.hidden = false;
+    firstMessage ??= target;
+    // A holder without its own control (a URL shown in a per-URL row) names the one it came from.
+    const control = holder && (holder.querySelector('input, textarea, select') ?? document.getElementById(holder.dataset.control));
+    if (control) {
+      control.setAttribute('aria-invalid', 'true');
+      target.id ||= `field-error-${++errorIds}`;
+      const described = new Set((control.getAttribute('aria-describedby') ?? '').split(' ').filter(Boolean));
+      described.add(target.id);
+      control.setAttribute('aria-describedby', [...described].join(' '));
+      firstControl ??= control;
+    }
+  }
+  firstControl?.focus();
+  // The message may sit elsewhere than its control (a URL's row below the URL list): show it too.
+  firstMessage?.scrollIntoView({ block: 'nearest' });
+  announce(`${outcome}: ${err.message}`, { error: true });
+}
+
+let errorIds = 0;
+
+/** Hides a field's error as soon as that field is changed. */
+export function clearErrorsAsTyped(form) {
+  form.addEventListener('input', (event) => {
+    const error = event.target.closest('[data-field]')?.querySelector(':scope > .field-error');
+    if (error) {
+      // Emptied as well as hidden: aria-describedby would still read hidden text.
+      error.textContent = '';
+      error.hidden = true;
+    }
+    event.target.removeAttribute('aria-invalid');
+  });
+}
+
+function fieldHolder(form, field) {
+  for (let path = field ?? ''; path; ) {
+    const holder = form.querySelector(`[data-field="${CSS.escape(path)}"]`);
+    if (holder) return holder;
+    const parent = path.replace(/(\[\d+\]|\.?[^.[\]]+)$/, '');
+    if (parent === path) break;
+    path = parent;
+  }
+  return null;
+}
+
+// ---- Check-box pickers ----
+
+/**
+ * Fills container with one check box per item, checked when its id is in selected. Long lists get
+ * a filter box that only hides items, so hidden choices stay chosen.
+ */
+export function renderChoices(container, items, { selected = new Set(), name, label, empty }) {
+  container.replaceChildren();
+  if (items.length === 0) {
+    container.append(el('p', { class: 'muted' }, empty));
+    return;
+  }
+  const list = el(
+    'ul',
+    { class: 'choices' },
+    items.map((item) =>
+      el(
+        'li',
+        {},
+        el('label', {}, el('input', { type: 'checkbox', name, value: item.id, checked: selected.has(item.id) }), label(item)),
+      ),
+    ),
+  );
+  if (items.length > 8) {
+    const filter = el('input', {
+      type: 'search',
+      class: 'choice-filter',
+      placeholder: 'Filter',
+      'aria-label': `Filter ${name}`,
+      oninput: () => {
+        const q = filter.value.trim().toLowerCase();
+        for (const li of list.children) li.hidden = q !== '' && !li.textContent.toLowerCase().includes(q);
+      },
+    });
+    container.append(filter);
+  }
+  container.append(list);
+}
+
+/** The ids checked in a picker filled by renderChoices. */
+export function checkedIds(container) {
+  return [...container.querySelectorAll('input[type="checkbox"]:checked')].map((c) => c.value);
+}
+
+// ---- Pagination ----
+
+/**
+ * Previous/Next over a cursor connection. The API only pages forward, so the pager keeps the
+ * `after` cursor of every page from the first to the current one: Previous pops it.
+ */
+export class Pager {
+  #stack = [null];
+  #next = null;
+
+  constructor(nav, size, onChange) {
+    this.size = size;
+    this.range = nav.querySelector('.range');
+    this.prevButton = nav.querySelector('[data-page="prev"]');
+    this.nextButton = nav.querySelector('[data-page="next"]');
+    this.prevButton.addEventListener('click', () => {
+      this.#stack.pop();
+      onChange();
+    });
+    this.nextButton.addEventListener('click', () => {
+      this.#stack.push(this.#next);
+      onChange();
+    });
+  }
+
+  get after() {
+    return this.#stack.at(-1);
+  }
+
+  get onFirstPage() {
+    return this.#stack.length === 1;
+  }
+
+  reset() {
+    this.#stack = [null];
+  }
+
+  /** Steps back after the last row of a later page was deleted. */
+  back() {
+    if (!this.onFirstPage) this.#stack.pop();
+  }
+
+  update(connection) {
+    const start = (this.#stack.length - 1) * this.size;
+    const shown = connection.edges.length;
+    this.#next = connection.pageInfo.endCursor;
+    this.range.textContent = shown ? `${start + 1}–${start + shown} of ${connection.totalCount}` : `0 of ${connection.totalCount}`;
+    this.prevButton.disabled = this.onFirstPage;
+    this.nextButton.disabled = !connection.pageInfo.hasNextPage;
+  }
+}
+
+/** Runs fn once the calls stop for ms milliseconds (typing in a search box). */
+export function debounce(fn, ms) {
+  let timer;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+}
+
+/** A time as the user's locale writes it. */
+export function formatTime(iso) {
+  return iso ? new Date(iso).toLocaleString() : '';
+}

@@ -1,0 +1,109 @@
+// Shared set-up for the console's browser tests: Debian's Chromium through playwright-core, a page
+// that fails its test on any console or page error, screenshots, and a GraphQL client for fixtures.
+
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+export const baseURL = process.env.HERALD_URL;
+if (!baseURL) {
+  throw new Error('HERALD_URL is not set: start `go run . --demo` and pass its address, or run `go test ./console/`');
+}
+
+export const viewports = {
+  laptop: { width: 1366, height: 768 },
+  phone: { width: 390, height: 844 },
+};
+
+const screenshots = join(dirname(fileURLToPath(import.meta.url)), 'screenshots');
+
+// A name suffix unique to this test file's run, so files running in parallel against one Herald,
+// or a second run against the same database, never collide.
+export const run = Math.random().toString(36).slice(2, 7);
+
+let context;
+let profile;
+
+/** Launches one browser per test file, with a fresh profile that nothing outlives. */
+export function useBrowser() {
+  before(async () => {
+    profile = await mkdtemp(join(tmpdir(), 'herald-e2e-'));
+    await mkdir(screenshots, { recursive: true });
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      headless: true,
+      args: [
+        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      ],
+      viewport: viewports.laptop,
+    });
+  });
+  after(async () => {
+    await context?.close();
+    await rm(profile, { recursive: true, force: true });
+  });
+}
+
+/**
+ * Runs fn with a fresh page on the console, then saves a screenshot named after the scenario and
+ * fails if the browser reported any console error (failed requests included) or uncaught error.
+ * setup(page) runs before the console loads (to install request routes).
+ */
+export async function withConsole(name, fn, { viewport = viewports.laptop, hash = '', setup } = {}) {
+  const page = await context.newPage();
+  await page.setViewportSize(viewport);
+  const problems = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error: ${m.text()} (${m.location().url})`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.stack ?? e.message}`));
+  try {
+    await setup?.(page);
+    await page.goto(`${baseURL}/${hash}`);
+    await fn(page);
+  } finally {
+    await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true }).catch(() => {}); // a crashed page has nothing to show
+    await page.close();
+  }
+  assert.deepEqual(problems, [], 'the browser reported errors');
+}
+
+/** Saves what the page shows now, beside the screenshot each scenario saves when it ends. */
+export function screenshot(page, name) {
+  return page.screenshot({ path: join(screenshots, `${name}.png`) });
+}
+
+/** Calls Herald's API directly, for fixtures and for checking what the console did. */
+export async function api(query, variables = {}) {
+  const res = await fetch(`${baseURL}/query`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await res.json();
+  if (body.errors) throw new Error(`${query}: ${JSON.stringify(body.errors)}`);
+  return body.data;
+}
+
+/** Creates a contact through the API with an official-host URL that validates but is never sent to. */
+export async function createContact(name, groupIds = []) {
+  const data = await api(
+    'mutation($input: CreateContactInput!) { createContact(input: $input) { id name } }',
+    { input: { name, groupIds, webhooks: [{ url: `https://oapi.dingtalk.com/robot/send?access_token=${encodeURIComponent(name)}` }] } },
+  );
+  return data.createContact;
+}
+
+/** The row of a table whose header cell is exactly name. */
+export function rowNamed(page, name) {
+  return page.locator('tbody tr').filter({ has: page.locator('th .name', { hasText: new RegExp(`^${escapeRegExp(name)}$`) }) });
+}
+
+export function escapeRegExp(s) {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
