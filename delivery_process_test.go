@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/models/modelstest"
+	"github.com/heraldhq/herald/secrets"
 	"github.com/heraldhq/herald/senders"
 	"github.com/heraldhq/herald/senders/fakeplatform"
 )
@@ -97,9 +98,18 @@ func startFake(t testing.TB, latency time.Duration) *fakeplatform.Server {
 // deliveryEnv is what every delivery process test gives Herald: loopback robots allowed, and a
 // short lease so that a killed process's claims come back within the test.
 func deliveryEnv(db modelstest.DB, extra ...string) []string {
-	return append([]string{"HERALD_DATABASE=" + db.URL, "HERALD_WEBHOOK_ALLOWED_HOSTS=127.0.0.1",
+	return append([]string{"HERALD_DATABASE=" + db.URL, "HERALD_WEBHOOK_ALLOWED_HOSTS=127.0.0.1", "HERALD_SECRET_KEY=" + testSecretKey,
 		"HERALD_WEBHOOK_TIMEOUT=2s", "HERALD_DELIVERY_LEASE=3s", "HERALD_DELIVERY_POLL=200ms"}, extra...)
 }
+
+// testSecretKey seals the secrets of every process a test starts on one database, as replicas share a key.
+var testSecretKey = func() string {
+	k, err := secrets.GenerateKey()
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
 
 // receivedPerRobot counts accepted messages per robot token.
 func receivedPerRobot(fake *fakeplatform.Server) map[string]int {

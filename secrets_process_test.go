@@ -98,8 +98,7 @@ func TestWrongKeyStopsHeraldAtStartup(t *testing.T) {
 	p := launch(t, "HERALD_DATABASE="+dbURL, "HERALD_SECRET_KEY="+right)
 	gqlAs(t, p.base, "", `mutation { createContact(input: {name: "k", webhooks: [{url: "https://oapi.dingtalk.com/robot/send?access_token=k", secret: "SECk"}]}) { id } }`, nil)
 	p.stop()
-	cmd := heraldCommand(t, "HERALD_DATABASE="+dbURL, "HERALD_SECRET_KEY="+newKey(t), "HERALD_ADDR=127.0.0.1:0")
-	out, err := cmd.CombinedOutput()
+	out, err := runToExit(t, heraldCommand(t, "HERALD_DATABASE="+dbURL, "HERALD_SECRET_KEY="+newKey(t), "HERALD_ADDR=127.0.0.1:0"))
 	if err == nil || !strings.Contains(string(out), "HERALD_SECRET_KEY_FILE") || !strings.Contains(string(out), "key") {
 		t.Fatalf("started with the wrong key: %v\n%s", err, out)
 	}
@@ -144,7 +143,7 @@ func TestRotateKeyReSealsEverySecretAndSendsStillSign(t *testing.T) {
 		write(newerKey, oldKey)
 		rotate := heraldCommand(t, append(env, "HERALD_ADDR=127.0.0.1:0")...)
 		rotate.Args = append(rotate.Args, "rotate-key")
-		if out, err := rotate.CombinedOutput(); err != nil || !strings.Contains(string(out), "count=1") {
+		if out, err := runToExit(t, rotate); err != nil || !strings.Contains(string(out), "count=1") {
 			t.Fatalf("rotate-key: %v\n%s", err, out)
 		}
 		write(newerKey) // the old key is gone: everything must open with the new one

@@ -116,8 +116,7 @@ func TestIntrospectionCanBeSwitchedOff(t *testing.T) {
 
 func TestOpenModeOnlyOnLoopback(t *testing.T) {
 	db := modelstest.SQLite(t)
-	cmd := heraldCommand(t, "HERALD_DATABASE="+db.URL, "HERALD_ADDR=0.0.0.0:0")
-	out, err := cmd.CombinedOutput()
+	out, err := runToExit(t, heraldCommand(t, "HERALD_DATABASE="+db.URL, "HERALD_ADDR=0.0.0.0:0"))
 	if err == nil || !strings.Contains(string(out), "HERALD_ADMIN_TOKEN") {
 		t.Fatalf("started open to the network: %v\n%s", err, out)
 	}

@@ -43,15 +43,12 @@ func heraldCommand(t testing.TB, env ...string) *exec.Cmd {
 
 func TestBadDatabaseSettingExitsWithOneLineNamingIt(t *testing.T) {
 	for _, value := range []string{"postgres://admin:hunter2@db/herald", "herald.db", "mysql://:hunter2@/"} {
-		cmd := heraldCommand(t, "HERALD_DATABASE="+value, "HERALD_ADDR=127.0.0.1:0")
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		err := cmd.Run()
+		raw, err := runToExit(t, heraldCommand(t, "HERALD_DATABASE="+value, "HERALD_ADDR=127.0.0.1:0"))
 		exit, ok := err.(*exec.ExitError)
 		if !ok || exit.ExitCode() == 0 {
 			t.Fatalf("%s: want a non-zero exit, got %v", value, err)
 		}
-		out := strings.TrimSpace(stderr.String())
+		out := strings.TrimSpace(string(raw))
 		if strings.Count(out, "\n") != 0 || !strings.Contains(out, "HERALD_DATABASE") || strings.Contains(out, "hunter2") {
 			t.Fatalf("%s: want one line naming HERALD_DATABASE without the password, got %q", value, out)
 		}
@@ -59,8 +56,7 @@ func TestBadDatabaseSettingExitsWithOneLineNamingIt(t *testing.T) {
 }
 
 func TestUnreachableMySQLNeverShowsThePassword(t *testing.T) {
-	cmd := heraldCommand(t, "HERALD_DATABASE=mysql://root:s3cr3t-pw@127.0.0.1:1/herald", "HERALD_ADDR=127.0.0.1:0")
-	out, err := cmd.CombinedOutput()
+	out, err := runToExit(t, heraldCommand(t, "HERALD_DATABASE=mysql://root:s3cr3t-pw@127.0.0.1:1/herald", "HERALD_ADDR=127.0.0.1:0"))
 	if err == nil {
 		t.Fatal("started without a database")
 	}
@@ -94,6 +90,21 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return strings.Join(b.lines, "\n")
+}
+
+// runToExit runs a herald command that is expected to stop by itself, killing it after a minute so
+// that a command that wrongly keeps serving fails the test instead of hanging it.
+func runToExit(t testing.TB, cmd *exec.Cmd) ([]byte, error) {
+	t.Helper()
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	timer := time.AfterFunc(time.Minute, func() { _ = cmd.Process.Kill() })
+	defer timer.Stop()
+	err := cmd.Wait()
+	return out.Bytes(), err
 }
 
 // startServerProcess runs herald as a process and returns its base URL, a stop function that sends

@@ -22,28 +22,31 @@ func TestExpiredLeaseIsClaimedAgainAndTheStaleWorkerCannotFinishIt(t *testing.T)
 		cfg.Lease = 200 * time.Millisecond
 		stale, fresh := New(e.store, e.notifier, cfg), New(e.store, e.notifier, cfg)
 
-		c1, err := stale.claimRobot(ctx, hash)
-		if err != nil || c1 == nil || len(c1.batches) != 1 {
-			t.Fatalf("first claim = %+v, %v", c1, err)
+		c1 := claimOne(t, stale, hash)
+		if c1 == nil || len(c1.batches) != 1 {
+			t.Fatalf("first claim = %+v", c1)
 		}
-		if c, err := fresh.claimRobot(ctx, hash); err != nil || c != nil && len(c.batches) > 0 {
-			t.Fatalf("a held lease was claimed again: %+v, %v", c, err)
+		if c := claimOne(t, fresh, hash); c != nil && c.work() {
+			t.Fatalf("a held lease was claimed again: %+v", c)
 		}
 		time.Sleep(cfg.Lease + 50*time.Millisecond)
-		c2, err := fresh.claimRobot(ctx, hash)
-		if err != nil || c2 == nil || len(c2.batches) != 1 || c2.token == c1.token {
-			t.Fatalf("claim after the lease ran out = %+v, %v", c2, err)
+		c2 := claimOne(t, fresh, hash)
+		if c2 == nil || len(c2.batches) != 1 || c2.token == c1.token {
+			t.Fatalf("claim after the lease ran out = %+v", c2)
 		}
 
-		_, err = stale.record(ctx, c1.token, c1.batches[0].items, senders.Sent.String(), senders.Result{Outcome: senders.Sent})
-		if !errors.Is(err, errLeaseLost) {
-			t.Fatalf("stale worker's result: %v, want errLeaseLost", err)
+		r1 := sentResult(c1, c1.batches[0])
+		stale.recordResults(ctx, []*result{r1})
+		if !errors.Is(r1.err, errLeaseLost) {
+			t.Fatalf("stale worker's result: %v, want errLeaseLost", r1.err)
 		}
 		if d := e.deliveries(a.ID)[0]; d.Status != models.DeliveryPending {
 			t.Fatalf("the stale worker finished someone else's claim: %s", d.Status)
 		}
-		if _, err := fresh.record(ctx, c2.token, c2.batches[0].items, senders.Sent.String(), senders.Result{Outcome: senders.Sent}); err != nil {
-			t.Fatalf("current holder's result: %v", err)
+		r2 := sentResult(c2, c2.batches[0])
+		fresh.recordResults(ctx, []*result{r2})
+		if r2.err != nil {
+			t.Fatalf("current holder's result: %v", r2.err)
 		}
 		if d := e.deliveries(a.ID)[0]; d.Status != models.DeliverySent {
 			t.Fatalf("delivery %s after the holder recorded it, want SENT", d.Status)
@@ -58,17 +61,14 @@ func TestOutOfBudgetRobotDefersWithoutUsingAnAttempt(t *testing.T) {
 		cfg := fastConfig()
 		cfg.Budgets = map[senders.Platform][]Window{senders.WeCom: {{Limit: 1, Span: time.Minute}}}
 		d := New(e.store, e.notifier, cfg)
-		ctx := context.Background()
 		first := e.alert(models.AlertInput{ContactNames: []string{"alice"}})
 		hash := e.deliveries(first.ID)[0].URLHash
-		c, err := d.claimRobot(ctx, hash)
-		if err != nil || c == nil || len(c.batches) != 1 {
-			t.Fatalf("claim = %+v, %v", c, err)
+		if c := claimOne(t, d, hash); c == nil || len(c.batches) != 1 {
+			t.Fatalf("claim = %+v", c)
 		}
 		second := e.alert(models.AlertInput{Title: "second", ContactNames: []string{"alice"}})
-		c2, err := d.claimRobot(ctx, hash)
-		if err != nil || c2 != nil && len(c2.batches) > 0 {
-			t.Fatalf("claimed beyond the budget: %+v, %v", c2, err)
+		if c2 := claimOne(t, d, hash); c2 != nil && len(c2.batches) > 0 {
+			t.Fatalf("claimed beyond the budget: %+v", c2)
 		}
 		ds := e.deliveries(second.ID)
 		if ds[0].NextAttemptAt == nil || time.Until(*ds[0].NextAttemptAt) < 50*time.Second || ds[0].Attempts != 0 {

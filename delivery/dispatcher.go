@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -21,6 +22,7 @@ const sweepInterval = 30 * time.Second
 // rate budget holds across all of them.
 type Dispatcher struct {
 	db       *gorm.DB
+	store    *models.Store
 	notifier *senders.Notifier
 	cfg      Config
 	log      *slog.Logger
@@ -30,7 +32,7 @@ type Dispatcher struct {
 // New returns a dispatcher over the store's database. Call Run to start it.
 func New(store *models.Store, notifier *senders.Notifier, cfg Config) *Dispatcher {
 	cfg = cfg.withDefaults()
-	return &Dispatcher{db: store.DB(), notifier: notifier, cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1)}
+	return &Dispatcher{db: store.DB(), store: store, notifier: notifier, cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1)}
 }
 
 // Wake tells the dispatcher that new deliveries were committed, so it polls now rather than at the
@@ -47,6 +49,14 @@ type workerDone struct {
 	more bool
 }
 
+// retryHeld is how soon robots are polled again after a claim skipped them because another
+// transaction held them: such locks last a claim or a recording, not a send.
+const retryHeld = 20 * time.Millisecond
+
+// gatherMax is how long freed workers may wait for others about to be freed, so that one claim
+// transaction serves them all. A claim costs about the same for one robot as for a hundred.
+const gatherMax = 25 * time.Millisecond
+
 // Run dispatches until ctx ends, then stops claiming, lets in-flight sends finish within Grace,
 // cancels the rest (their deliveries are released: due again at once, for any replica) and
 // returns nil.
@@ -55,19 +65,50 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	sendCtx, cancelSends := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelSends()
 	workCtx := context.WithoutCancel(ctx)
+	rec := d.startRecorder(workCtx)
+	defer rec.stop() // after drain: every worker has had its results recorded by then
 
 	inflight := map[string]bool{}
 	done := make(chan workerDone, d.cfg.Workers)
 	ticker := time.NewTicker(d.cfg.PollInterval)
 	defer ticker.Stop()
-	pollNow, saturated := true, false
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	defer retry.Stop()
+	retrying := false
+	gather := time.NewTimer(time.Hour)
+	gather.Stop()
+	defer gather.Stop()
+	gathering := false
+	pollNow, saturated, freed := true, false, false
 	lastSweep := time.Time{}
 	for {
+		if freed && !pollNow {
+			// Workers were freed while the queue had more robots than workers. While results are
+			// still being recorded, more workers are about to be freed: claim for all of them at
+			// once, unless half the workers are idle or they have waited long enough.
+			switch {
+			case !rec.busy() || len(inflight) <= d.cfg.Workers/2:
+				pollNow = true
+			case !gathering:
+				gathering = true
+				gather.Reset(gatherMax)
+			}
+		}
 		if pollNow {
-			pollNow = false
-			var err error
-			if saturated, err = d.poll(ctx, workCtx, sendCtx, inflight, done); err != nil && ctx.Err() == nil {
+			pollNow, freed = false, false
+			if gathering {
+				gathering = false
+				gather.Stop()
+			}
+			p, err := d.poll(ctx, workCtx, sendCtx, rec, inflight, done)
+			if err != nil && ctx.Err() == nil {
 				d.log.Warn("poll delivery queue", "error", err)
+			}
+			saturated, pollNow = p.saturated, p.more
+			if p.held && !retrying {
+				retrying = true
+				retry.Reset(min(retryHeld, d.cfg.PollInterval))
 			}
 		}
 		select {
@@ -75,6 +116,12 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			d.drain(inflight, done, cancelSends)
 			return nil
 		case <-d.wake:
+			pollNow = true
+		case <-retry.C:
+			retrying = false
+			pollNow = true
+		case <-gather.C:
+			gathering = false
 			pollNow = true
 		case <-ticker.C:
 			pollNow = true
@@ -85,11 +132,12 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 				}
 			}
 		case w := <-done:
-			// A freed worker looks for more work at once if its robot has more, or if the last poll
-			// found more robots than workers; completions that arrived together share one poll.
+			// A freed worker looks for more work at once if its robot has more; if the last poll
+			// found more robots than workers, it joins the others being freed (see above).
 			for {
 				delete(inflight, w.hash)
-				pollNow = pollNow || w.more || saturated
+				pollNow = pollNow || w.more
+				freed = freed || saturated
 				select {
 				case w = <-done:
 					continue
@@ -115,13 +163,25 @@ func (d *Dispatcher) drain(inflight map[string]bool, done chan workerDone, cance
 	}
 }
 
-// poll starts a worker for each robot with due deliveries, oldest first, up to the free workers.
-// When the queue is idle it costs one indexed query. It reports whether robots were left waiting
-// for a worker.
-func (d *Dispatcher) poll(ctx, workCtx, sendCtx context.Context, inflight map[string]bool, done chan<- workerDone) (bool, error) {
+// polled is what one poll found besides the work it started.
+type polled struct {
+	// saturated: robots were left waiting for a worker.
+	saturated bool
+	// more: a claimed robot has more due deliveries than one claim takes, and a worker is free.
+	more bool
+	// held: robots were skipped because another transaction held them.
+	held bool
+}
+
+// poll claims the robots with due deliveries, oldest first, up to the free workers, in as few claim
+// transactions as it can, and starts a worker for each robot it got. When the queue is idle it
+// costs one indexed query.
+func (d *Dispatcher) poll(ctx, workCtx, sendCtx context.Context, rec *recorder, inflight map[string]bool, done chan<- workerDone) (polled, error) {
+	var p polled
 	free := d.cfg.Workers - len(inflight)
 	if free <= 0 {
-		return true, nil
+		p.saturated = true
+		return p, nil
 	}
 	// In-flight robots may still have due deliveries; fetch enough to fill the free workers anyway.
 	limit := free + len(inflight)
@@ -131,25 +191,41 @@ func (d *Dispatcher) poll(ctx, workCtx, sendCtx context.Context, inflight map[st
 		Group("url_hash").Order("MIN(next_attempt_at)").Limit(limit).
 		Pluck("url_hash", &hashes).Error
 	if err != nil {
-		return false, fmt.Errorf("find due robots: %w", err)
+		return p, fmt.Errorf("find due robots: %w", err)
 	}
-	saturated := false
+	var pick []string
 	for _, h := range hashes {
 		if inflight[h] {
 			continue
 		}
-		if free == 0 {
-			saturated = true
+		if len(pick) == free {
+			p.saturated = true
 			break
 		}
-		inflight[h] = true
-		free--
-		go func() {
-			more := d.serve(workCtx, sendCtx, h)
-			done <- workerDone{hash: h, more: more}
-		}()
+		pick = append(pick, h)
 	}
-	return saturated || len(hashes) == limit, nil
+	p.saturated = p.saturated || len(hashes) == limit
+	for chunk := range slices.Chunk(pick, claimRobots) {
+		// Claims run on workCtx: once leased, deliveries are sent or released, never abandoned.
+		claims, held, err := d.claimRobots(workCtx, chunk)
+		if err != nil {
+			return p, err
+		}
+		p.held = p.held || len(held) > 0
+		for _, c := range claims {
+			if !c.work() {
+				p.more = p.more || c.more
+				continue
+			}
+			inflight[c.hash] = true
+			go func() {
+				d.serve(sendCtx, rec, c)
+				done <- workerDone{hash: c.hash, more: c.more}
+			}()
+		}
+	}
+	p.more = p.more && len(inflight) < d.cfg.Workers
+	return p, nil
 }
 
 // nowExpr is the database's clock inside a statement, saving a round trip on the idle poll.
@@ -160,49 +236,57 @@ func (d *Dispatcher) nowExpr() any {
 	return time.Now().UTC()
 }
 
-// serve claims one robot's due deliveries and sends them. It reports whether more may be due.
-func (d *Dispatcher) serve(workCtx, sendCtx context.Context, hash string) bool {
-	c, err := d.claimRobot(workCtx, hash)
-	if err != nil {
-		d.log.Warn("claim deliveries", "error", err)
-		return false
-	}
-	if c == nil {
-		return false
-	}
-	if len(c.expired) > 0 {
-		if _, err := d.record(workCtx, c.token, c.expired, outcomeExpired, senders.Result{}); err != nil {
-			d.log.Warn("expire deliveries", "error", err)
-		}
-		for _, it := range c.expired {
-			d.logAttempt(c, &batch{items: []*item{it}, target: it.d.Target()}, outcomeExpired, senders.Result{}, nil, nil)
-		}
-		d.cfg.Metrics.Attempt(c.platform, outcomeExpired, len(c.expired), 0)
-	}
-	// The claim's messages were all reserved within the robot's budget, so they may go out together;
-	// a slow robot then costs one lease, not one per message.
+// serve sends one robot's claimed messages and waits until their results are recorded. The
+// messages were all reserved within the robot's budget, so they may go out together; a slow robot
+// then costs one lease, not one per message, and holds up only its own worker.
+func (d *Dispatcher) serve(sendCtx context.Context, rec *recorder, c *claim) {
 	var wg sync.WaitGroup
+	if len(c.expired) > 0 {
+		wg.Go(func() {
+			b := &batch{items: c.expired}
+			r := &result{c: c, b: b, outcome: outcomeExpired}
+			rec.record(r)
+			if r.err != nil {
+				d.log.Warn("expire deliveries", "error", r.err)
+			}
+			for _, it := range c.expired {
+				d.logAttempt(c, &batch{items: []*item{it}, target: it.d.Target()}, outcomeExpired, senders.Result{}, r.fates, nil)
+			}
+			d.cfg.Metrics.Attempt(c.platform, outcomeExpired, len(c.expired), 0)
+		})
+	}
 	for _, b := range c.batches {
-		wg.Go(func() { d.send(workCtx, sendCtx, c, b) })
+		wg.Go(func() { d.send(sendCtx, rec, c, b) })
 	}
 	wg.Wait()
-	return c.more
 }
 
 // send makes one request and records its verdict.
-func (d *Dispatcher) send(workCtx, sendCtx context.Context, c *claim, b *batch) {
-	res := d.notifier.Send(sendCtx, b.target, b.msg)
+func (d *Dispatcher) send(sendCtx context.Context, rec *recorder, c *claim, b *batch) {
+	res := d.sendOpened(sendCtx, b)
 	outcome := res.Outcome.String()
 	if sendCtx.Err() != nil && res.Outcome != senders.Sent {
 		outcome = outcomeReleased
 		res.Err = fmt.Errorf("interrupted by shutdown, released for another attempt: %w", res.Err)
 	}
-	fates, err := d.record(workCtx, c.token, b.items, outcome, res)
-	d.logAttempt(c, b, outcome, res, fates, err)
+	r := &result{c: c, b: b, outcome: outcome, res: res}
+	rec.record(r)
+	d.logAttempt(c, b, outcome, res, r.fates, r.err)
 	d.cfg.Metrics.Attempt(c.platform, outcome, len(b.items), res.Duration)
-	if err := d.settle(workCtx, c, b, outcome, res); err != nil {
-		d.log.Warn("settle robot", "robot", senders.RedactURL(b.target.URL), "error", err)
+}
+
+// sendOpened sends b with its signing secret opened: deliveries keep secrets sealed, and only this
+// moment needs the plaintext.
+func (d *Dispatcher) sendOpened(ctx context.Context, b *batch) senders.Result {
+	target := b.target
+	secret, err := d.store.OpenSecret(&target.Secret)
+	if err != nil {
+		// Start-up checks that the key opens every stored secret, so this needs a key removed while
+		// running; retrying cannot help.
+		return senders.Result{Outcome: senders.Permanent, Err: fmt.Errorf("the webhook's signing secret cannot be opened: %w", err)}
 	}
+	target.Secret = secret
+	return d.notifier.Send(ctx, target, b.msg)
 }
 
 // logAttempt writes the one line per attempt: which deliveries, which robot (redacted), the verdict.

@@ -198,7 +198,7 @@ func TestTwoReplicasNeverSendTwice(t *testing.T) {
 	cfg := fastConfig()
 	cfg.Linger = 300 * time.Millisecond
 	e.startOn(e.store, cfg)
-	e.startOn(models.NewStore(other, nil), cfg)
+	e.startOn(e.storeOn(other), cfg)
 	for _, a := range alerts {
 		if got, _ := e.waitFinal(a, 30*time.Second); got.Status != models.AlertDelivered {
 			t.Fatalf("alert %d is %s", a.ID, got.Status)

@@ -1,14 +1,21 @@
 // Package delivery sends accepted alerts to their robots.
 //
 // Deliveries wait in the database (an outbox written in the same transaction as the alert). A
-// Dispatcher polls for robots with due deliveries and, per robot, claims them in a short transaction:
-// the robot's row is locked FOR UPDATE SKIP LOCKED, so replicas sharing the database never serve one
-// robot at once; its rate budget is read from a send log that every replica writes; the deliveries
-// get a lease (their next_attempt_at) and a claim token. The HTTP calls happen after that
-// transaction, and each result is recorded only if the claim token still matches, so a worker whose
-// lease ran out cannot overwrite the work of the one that took over. A crashed worker's lease simply
-// runs out and the deliveries become due again: delivery is at least once, and a robot gets a message
-// twice only when a process dies between sending it and recording the result.
+// Dispatcher polls for robots with due deliveries and claims them, up to a hundred robots in one
+// short transaction: the robots' rows are locked FOR UPDATE SKIP LOCKED, so replicas sharing the
+// database never serve one robot at once; each robot's rate budget is read from a send log that every
+// replica writes; the deliveries get a lease (their next_attempt_at) and the claim's token. Each step
+// is one statement for all the robots, so a fan-out to a thousand robots costs a handful of claims.
+//
+// The HTTP calls happen after that transaction, one worker per robot, at most Workers at once. Their
+// results are recorded in groups: while one recording transaction is being written, the results
+// that arrive wait and are then written together, with one statement per kind of change. Each
+// delivery's result is recorded only if the claim token still matches, so a worker whose lease ran
+// out cannot overwrite the work of the one that took over. A worker is free again once its results
+// are recorded, so at most Workers robots have been sent to without their results being stored. A
+// crashed worker's lease simply runs out and the deliveries become due again: delivery is at least
+// once, and a robot gets a message twice only when a process dies between sending it and recording
+// the result.
 //
 // When more alerts wait for a robot than its budget allows, they are combined into fewer messages
 // instead of waiting for the next minute. A robot that keeps failing is paused by a circuit breaker

@@ -10,6 +10,7 @@ import (
 
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modelstest"
+	"github.com/heraldhq/herald/secrets"
 	"github.com/heraldhq/herald/senders"
 	"github.com/heraldhq/herald/senders/dingtalk"
 	"github.com/heraldhq/herald/senders/fakeplatform"
@@ -20,6 +21,8 @@ import (
 
 // env is one database, the fake platforms on loopback, and a notifier allowed to reach them.
 type env struct {
+	keyring  *secrets.Keyring
+	guard    *senders.Guard
 	t        *testing.T
 	db       modelstest.DB
 	store    *models.Store
@@ -46,7 +49,17 @@ func newEnv(t *testing.T, db modelstest.DB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, db: db, store: models.NewStore(db.Gorm, guard.CheckTarget), fake: fake, notifier: n}
+	e := &env{t: t, db: db, fake: fake, notifier: n, keyring: modelstest.Keyring(t), guard: guard}
+	e.store = e.storeOn(db.Gorm)
+	return e
+}
+
+// storeOn is a store over db (another connection pool to the test database, for a replica) that
+// seals and opens secrets with the test's key, as every replica shares one key file.
+func (e *env) storeOn(db *gorm.DB) *models.Store {
+	s := models.NewStore(db, e.guard.CheckTarget)
+	s.UseKeyring(e.keyring)
+	return s
 }
 
 // each runs fn on SQLite and, when reachable, MariaDB.
@@ -181,4 +194,24 @@ func (e *env) countWhere(db *gorm.DB, model any, where string, args ...any) int 
 		e.t.Fatal(err)
 	}
 	return int(n)
+}
+
+// claimOne claims one robot's due deliveries as a poll would, and returns its claim or nil.
+func claimOne(t *testing.T, d *Dispatcher, hash string) *claim {
+	t.Helper()
+	claims, _, err := d.claimRobots(context.Background(), []string{hash})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range claims {
+		if c.hash == hash {
+			return c
+		}
+	}
+	return nil
+}
+
+// sent is the result of c's batch b having been accepted by its robot.
+func sentResult(c *claim, b *batch) *result {
+	return &result{c: c, b: b, outcome: senders.Sent.String(), res: senders.Result{Outcome: senders.Sent}}
 }

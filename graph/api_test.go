@@ -18,8 +18,8 @@ import (
 
 // api is a client of the real GraphQL handler served over a real loopback HTTP server.
 type api struct {
-	t     *testing.T
-	url   string
+	t   *testing.T
+	url string
 	// token is sent as the bearer token when set.
 	token string
 	db    modelstest.DB
@@ -52,7 +52,7 @@ func newAPI(t *testing.T, db modelstest.DB) *api {
 // newAPIWith serves the API behind the given authenticator and options.
 func newAPIWith(t *testing.T, db modelstest.DB, authn *auth.Authenticator, opts graph.Options) *api {
 	t.Helper()
-	a := &api{t: t, db: db, store: models.NewStore(db.Gorm, nil), lastStatements: new(atomic.Pointer[atomic.Int64])}
+	a := &api{t: t, db: db, store: modelstest.Store(t, db), lastStatements: new(atomic.Pointer[atomic.Int64])}
 	h := authn.Middleware(graph.NewHandler(&graph.Resolver{Store: a.store}, opts))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, n := models.WithStatementCounter(r.Context())

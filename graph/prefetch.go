@@ -171,9 +171,7 @@ func (r *Resolver) prefetchAlerts(ctx context.Context, ids []uint, sel selection
 			if err != nil {
 				return err
 			}
-			for _, id := range contacts {
-				l.ContactByID.Prime(id, m[id])
-			}
+			prime(l.ContactByID, contacts, m)
 			return r.prefetchContacts(gctx, contacts, dsel.child("contacts"))
 		})
 	}
@@ -190,4 +188,44 @@ func (r *Resolver) existingContacts(ctx context.Context, ids []uint) ([]*models.
 		}
 	}
 	return out, err
+}
+
+// prefetchMemberships loads the selected contacts and groups of a page of memberships, and their
+// own selected lists.
+func (r *Resolver) prefetchMemberships(ctx context.Context, rows []models.MembershipRow, sel selection) error {
+	l := loadersFor(ctx)
+	var contacts, groups []uint
+	seenC, seenG := map[uint]bool{}, map[uint]bool{}
+	for _, m := range rows {
+		if !seenC[m.ContactID] {
+			seenC[m.ContactID] = true
+			contacts = append(contacts, m.ContactID)
+		}
+		if !seenG[m.GroupID] {
+			seenG[m.GroupID] = true
+			groups = append(groups, m.GroupID)
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	if sel.has("contact") && len(contacts) > 0 {
+		g.Go(func() error {
+			m, err := r.Store.ContactsByID(gctx, contacts)
+			if err != nil {
+				return err
+			}
+			prime(l.ContactByID, contacts, m)
+			return r.prefetchContacts(gctx, contacts, sel.child("contact"))
+		})
+	}
+	if sel.has("group") && len(groups) > 0 {
+		g.Go(func() error {
+			m, err := r.Store.GroupsByID(gctx, groups)
+			if err != nil {
+				return err
+			}
+			prime(l.GroupByID, groups, m)
+			return r.prefetchGroups(gctx, groups, sel.child("group"))
+		})
+	}
+	return g.Wait()
 }

@@ -241,7 +241,7 @@ func (r *queryResolver) Memberships(ctx context.Context, contactID *string, grou
 	for i := range page.Items {
 		conn.Edges = append(conn.Edges, &model.MembershipEdge{Cursor: page.Cursors[i], Node: &page.Items[i]})
 	}
-	return conn, nil
+	return conn, r.prefetchMemberships(ctx, page.Items, selectionOf(ctx).connectionNodes())
 }
 
 // Alert is the resolver for the alert field.

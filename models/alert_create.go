@@ -199,10 +199,8 @@ func byNames[T any](tx *gorm.DB, field, what string, names []string, key func(T)
 // differ in secret or keyword, the webhook with the lowest id wins (the oldest configuration), so the
 // choice is deterministic; deliveries are ordered by that webhook's id.
 func planDeliveries(tx *gorm.DB, contacts []Contact, in AlertInput) ([]PlannedDelivery, error) {
-	byID := make(map[uint]Contact, len(contacts))
 	ids := make([]uint, len(contacts))
 	for i, c := range contacts {
-		byID[c.ID] = c
 		ids[i] = c.ID
 	}
 	var hooks []Webhook
@@ -214,9 +212,16 @@ func planDeliveries(tx *gorm.DB, contacts []Contact, in AlertInput) ([]PlannedDe
 		hooks = append(hooks, part...)
 	}
 	slices.SortFunc(hooks, func(a, b Webhook) int { return cmp.Compare(a.ID, b.ID) })
+	// Each robot keeps its contacts as positions in contacts, which is in name order, so that its
+	// snapshot is in name order too without scanning every contact for every robot.
+	pos := make(map[uint]int, len(contacts))
+	for i, c := range contacts {
+		pos[c.ID] = i
+	}
 	type robot struct {
 		hook     Webhook
 		contacts map[uint]bool
+		order    []int
 	}
 	var order []string
 	robots := map[string]*robot{}
@@ -227,7 +232,10 @@ func planDeliveries(tx *gorm.DB, contacts []Contact, in AlertInput) ([]PlannedDe
 			robots[h.URL] = r
 			order = append(order, h.URL)
 		}
-		r.contacts[h.ContactID] = true
+		if !r.contacts[h.ContactID] {
+			r.contacts[h.ContactID] = true
+			r.order = append(r.order, pos[h.ContactID])
+		}
 	}
 	out := make([]PlannedDelivery, 0, len(order))
 	for _, u := range order {
@@ -244,10 +252,9 @@ func planDeliveries(tx *gorm.DB, contacts []Contact, in AlertInput) ([]PlannedDe
 		if r.hook.Keyword != nil {
 			p.Target.Keyword = *r.hook.Keyword
 		}
-		for _, c := range contacts { // contacts are in name order, so the snapshot is too
-			if !r.contacts[c.ID] {
-				continue
-			}
+		slices.Sort(r.order)
+		for _, i := range r.order {
+			c := contacts[i]
 			p.ContactIDs = append(p.ContactIDs, c.ID)
 			p.ContactNames = append(p.ContactNames, c.Name)
 			if in.MentionContacts && c.Phone != nil && !slices.Contains(p.Message.MentionPhones, *c.Phone) {

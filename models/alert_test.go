@@ -24,7 +24,7 @@ func eachAlertDB(t *testing.T, fn func(t *testing.T, e alertEnv)) {
 		if err := models.MigrateAlerts(db.Gorm); err != nil {
 			t.Fatal(err)
 		}
-		fn(t, alertEnv{t: t, store: models.NewStore(db.Gorm, nil), db: db})
+		fn(t, alertEnv{t: t, store: modelstest.Store(t, db), db: db})
 	})
 }
 
@@ -101,8 +101,10 @@ func TestAlertHasOneDeliveryPerDistinctURL(t *testing.T) {
 			t.Errorf("shared delivery is for %v %v", shared.ContactNames, shared.ContactIDs)
 		}
 		// Alice's webhook is the oldest of the shared URL's, so its secret is the one used.
-		if shared.Secret == nil || *shared.Secret != secret || shared.Status != models.DeliveryPending || shared.NextAttemptAt == nil {
-			t.Errorf("shared delivery = %+v", shared)
+		// The delivery keeps the secret sealed, as the webhook does.
+		opened, err := e.store.OpenSecret(shared.Secret)
+		if err != nil || opened != secret || *shared.Secret == secret || shared.Status != models.DeliveryPending || shared.NextAttemptAt == nil {
+			t.Errorf("shared delivery = %+v (secret %q, %v)", shared, opened, err)
 		}
 		if strings.Join(shared.MentionPhones, ",") != "13800000001,13800000002" {
 			t.Errorf("shared delivery mentions %v, want the phones of Alice and Bob", shared.MentionPhones)

@@ -67,7 +67,11 @@ func (s *Store) cleanWebhooks(in []WebhookInput, current []Webhook) ([]Webhook, 
 		hook := byURL[u] // zero value for a new URL
 		hook.URL, hook.URLHash, hook.Platform, hook.Position = u, urlHash(u), platform, i
 		if w.Secret != nil {
-			if hook.Secret, err = cleanSecret(field+".secret", *w.Secret); err != nil {
+			plain, err := cleanSecret(field+".secret", *w.Secret)
+			if err != nil {
+				return nil, err
+			}
+			if hook.Secret, err = s.sealSecret(field+".secret", plain); err != nil {
 				return nil, err
 			}
 		}
@@ -83,19 +87,23 @@ func (s *Store) cleanWebhooks(in []WebhookInput, current []Webhook) ([]Webhook, 
 
 // saveWebhooks writes the contact's new webhook list: kept rows are updated in place, new ones
 // inserted, and rows whose URL is gone deleted.
-func saveWebhooks(tx *gorm.DB, contactID uint, hooks []Webhook) error {
+func saveWebhooks(tx *gorm.DB, contactID uint, created bool, hooks []Webhook) error {
 	keep := make([]uint, 0, len(hooks))
 	for _, h := range hooks {
 		if h.ID != 0 {
 			keep = append(keep, h.ID)
 		}
 	}
-	del := tx.Where("contact_id = ?", contactID)
-	if len(keep) > 0 {
-		del = del.Where("id NOT IN ?", keep)
-	}
-	if err := del.Delete(&Webhook{}).Error; err != nil {
-		return fmt.Errorf("delete webhooks: %w", err)
+	if !created {
+		// Skipped for a new contact: deleting from an empty range of the index takes a gap lock that
+		// deadlocks concurrent creates on MySQL.
+		del := tx.Where("contact_id = ?", contactID)
+		if len(keep) > 0 {
+			del = del.Where("id NOT IN ?", keep)
+		}
+		if err := del.Delete(&Webhook{}).Error; err != nil {
+			return fmt.Errorf("delete webhooks: %w", err)
+		}
 	}
 	var fresh []Webhook
 	for i := range hooks {
@@ -139,17 +147,17 @@ func (s *Store) CreateContact(ctx context.Context, in ContactInput) (*Contact, e
 	if err != nil {
 		return nil, err
 	}
-	err = s.transaction(ctx, func(tx *gorm.DB) error {
+	err = s.mutate(ctx, "createContact", func(tx *gorm.DB) ([]uint, error) {
 		if err := requireAll(tx, &Group{}, "groupIds", "group", groupIDs, positions); err != nil {
-			return err
+			return nil, err
 		}
 		if err := tx.Create(c).Error; err != nil {
-			return wrapWrite("insert contact", "name", "contact", c.Name, err)
+			return nil, wrapWrite("insert contact", "name", "contact", c.Name, err)
 		}
-		if err := saveWebhooks(tx, c.ID, hooks); err != nil {
-			return err
+		if err := saveWebhooks(tx, c.ID, true, hooks); err != nil {
+			return nil, err
 		}
-		return addMemberships(tx, membershipsOfContact(c.ID, groupIDs))
+		return []uint{c.ID}, addMemberships(tx, membershipsOfContact(c.ID, groupIDs))
 	})
 	if err != nil {
 		return nil, wrapWrite("create contact", "name", "contact", c.Name, err)
@@ -164,56 +172,61 @@ func (s *Store) UpdateContact(ctx context.Context, id string, in ContactInput) (
 		return nil, notFound("id", "contact", id)
 	}
 	var c Contact
-	err := s.transaction(ctx, func(tx *gorm.DB) error {
-		if err := tx.First(&c, cid).Error; err != nil {
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return notFound("id", "contact", id)
-			}
-			return fmt.Errorf("load contact: %w", err)
-		}
-		var err error
-		if in.Name != nil {
-			if c.Name, c.NameKey, err = cleanName("name", *in.Name); err != nil {
-				return err
-			}
-		}
-		if in.Phone != nil {
-			if c.Phone, err = cleanPhone("phone", *in.Phone); err != nil {
-				return err
-			}
-		}
-		if in.Webhooks != nil {
-			var current []Webhook
-			if err := tx.Where("contact_id = ?", cid).Find(&current).Error; err != nil {
-				return fmt.Errorf("load webhooks: %w", err)
-			}
-			hooks, err := s.cleanWebhooks(in.Webhooks, current)
-			if err != nil {
-				return err
-			}
-			if err := saveWebhooks(tx, cid, hooks); err != nil {
-				return err
-			}
-		}
-		if in.GroupIDs != nil {
-			groupIDs, positions, err := parseIDList("groupIds", "group", in.GroupIDs)
-			if err != nil {
-				return err
-			}
-			if err := requireAll(tx, &Group{}, "groupIds", "group", groupIDs, positions); err != nil {
-				return err
-			}
-			if err := replaceContactGroups(tx, cid, groupIDs); err != nil {
-				return err
-			}
-		}
-		// Save always bumps updated_at: a webhook or group change is a change of the contact.
-		return tx.Save(&c).Error
+	err := s.mutate(ctx, "updateContact", func(tx *gorm.DB) ([]uint, error) {
+		return []uint{cid}, s.updateContact(tx, &c, cid, id, in)
 	})
 	if err != nil {
 		return nil, wrapWrite("update contact", "name", "contact", c.Name, err)
 	}
 	return &c, nil
+}
+
+// updateContact applies in to the contact cid inside tx, loading it into c.
+func (s *Store) updateContact(tx *gorm.DB, c *Contact, cid uint, id string, in ContactInput) error {
+	if err := tx.First(c, cid).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return notFound("id", "contact", id)
+		}
+		return fmt.Errorf("load contact: %w", err)
+	}
+	var err error
+	if in.Name != nil {
+		if c.Name, c.NameKey, err = cleanName("name", *in.Name); err != nil {
+			return err
+		}
+	}
+	if in.Phone != nil {
+		if c.Phone, err = cleanPhone("phone", *in.Phone); err != nil {
+			return err
+		}
+	}
+	if in.Webhooks != nil {
+		var current []Webhook
+		if err := tx.Where("contact_id = ?", cid).Find(&current).Error; err != nil {
+			return fmt.Errorf("load webhooks: %w", err)
+		}
+		hooks, err := s.cleanWebhooks(in.Webhooks, current)
+		if err != nil {
+			return err
+		}
+		if err := saveWebhooks(tx, cid, false, hooks); err != nil {
+			return err
+		}
+	}
+	if in.GroupIDs != nil {
+		groupIDs, positions, err := parseIDList("groupIds", "group", in.GroupIDs)
+		if err != nil {
+			return err
+		}
+		if err := requireAll(tx, &Group{}, "groupIds", "group", groupIDs, positions); err != nil {
+			return err
+		}
+		if err := replaceContactGroups(tx, cid, groupIDs); err != nil {
+			return err
+		}
+	}
+	// Save always bumps updated_at: a webhook or group change is a change of the contact.
+	return tx.Save(c).Error
 }
 
 // DeleteContact deletes a contact; its webhooks and memberships go with it.
@@ -222,12 +235,19 @@ func (s *Store) DeleteContact(ctx context.Context, id string) error {
 	if !ok {
 		return notFound("id", "contact", id)
 	}
-	res := s.db.WithContext(ctx).Delete(&Contact{}, cid)
+	return s.mutate(ctx, "deleteContact", func(tx *gorm.DB) ([]uint, error) {
+		return []uint{cid}, deleteOne(tx, &Contact{}, cid, "contact", id)
+	})
+}
+
+// deleteOne deletes one row by id, or reports NOT_FOUND on the id argument.
+func deleteOne(tx *gorm.DB, model any, id uint, what, raw string) error {
+	res := tx.Delete(model, id)
 	if res.Error != nil {
-		return fmt.Errorf("delete contact: %w", res.Error)
+		return fmt.Errorf("delete %s: %w", what, res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return notFound("id", "contact", id)
+		return notFound("id", what, raw)
 	}
 	return nil
 }
@@ -259,19 +279,21 @@ func (s *Store) BatchDeleteContacts(ctx context.Context, ids []string) (BatchDel
 		}
 	}
 	var found map[uint]bool
-	err := s.transaction(ctx, func(tx *gorm.DB) error {
+	err := s.mutate(ctx, "batchDeleteContacts", func(tx *gorm.DB) ([]uint, error) {
 		var err error
 		if found, err = existingIDs(tx, &Contact{}, parsed); err != nil {
-			return fmt.Errorf("look up contacts: %w", err)
+			return nil, fmt.Errorf("look up contacts: %w", err)
 		}
 		existing := make([]uint, 0, len(found))
-		for id := range found {
-			existing = append(existing, id)
+		for _, id := range parsed {
+			if found[id] {
+				existing = append(existing, id)
+			}
 		}
 		if len(existing) == 0 {
-			return nil
+			return nil, nil
 		}
-		return tx.Where("id IN ?", existing).Delete(&Contact{}).Error
+		return existing, tx.Where("id IN ?", existing).Delete(&Contact{}).Error
 	})
 	if err != nil {
 		return BatchDeleteResult{}, fmt.Errorf("batch delete contacts: %w", err)
@@ -321,7 +343,7 @@ func (s *Store) contactQuery(ctx context.Context, f ContactFilter) (*gorm.DB, bo
 	return q, true, nil
 }
 
-// Contacts lists contacts ordered by name key, then id.
+// Contacts lists contacts ordered by name key (unique, so ties cannot occur).
 func (s *Store) Contacts(ctx context.Context, f ContactFilter, page PageArgs) (Page[*Contact], error) {
 	if err := checkFirst(page.First); err != nil {
 		return Page[*Contact]{}, err
@@ -334,10 +356,10 @@ func (s *Store) Contacts(ctx context.Context, f ContactFilter, page PageArgs) (P
 		return Page[*Contact]{}, err
 	}
 	var rows []*Contact
-	if err := q.Order("name_key, id").Limit(page.First + 1).Find(&rows).Error; err != nil {
+	if err := q.Order("name_key").Limit(page.First + 1).Find(&rows).Error; err != nil {
 		return Page[*Contact]{}, fmt.Errorf("list contacts: %w", err)
 	}
-	return cutPage(rows, page.First, func(c *Contact) any { return nameCursor{Key: c.NameKey, ID: c.ID} }), nil
+	return cutPage(rows, page.First, func(c *Contact) any { return nameCursor{Key: c.NameKey} }), nil
 }
 
 // CountContacts counts the contacts matching f.
@@ -353,7 +375,9 @@ func (s *Store) CountContacts(ctx context.Context, f ContactFilter) (int, error)
 	return int(n), nil
 }
 
-// afterName restricts q to rows after a (name_key, id) cursor; prefix qualifies the columns.
+// afterName restricts q to rows after a name cursor; prefix qualifies the column. The name key is
+// unique, so it alone orders a list completely: "ORDER BY name_key" lets MySQL walk the unique
+// index with a limit, where "ORDER BY name_key, id" made it sort the whole table.
 func afterName(q *gorm.DB, prefix, after string) (*gorm.DB, error) {
 	if after == "" {
 		return q, nil
@@ -362,5 +386,5 @@ func afterName(q *gorm.DB, prefix, after string) (*gorm.DB, error) {
 	if err := decodeCursor("after", after, &c); err != nil {
 		return nil, err
 	}
-	return q.Where(fmt.Sprintf("(%[1]sname_key > ? OR (%[1]sname_key = ? AND %[1]sid > ?))", prefix), c.Key, c.Key, c.ID), nil
+	return q.Where(prefix+"name_key > ?", c.Key), nil
 }

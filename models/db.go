@@ -78,6 +78,11 @@ func ParseDatabaseURL(raw string) (DatabaseConfig, error) {
 		}
 		// Store and compare text as raw code points; name uniqueness is decided by our own name key.
 		cfg.Collation = "utf8mb4_bin"
+		// Interpolating parameters client-side saves the prepare and close round trips of every
+		// statement; the driver does it only for charsets where it is safe, and utf8mb4 is one.
+		if _, set := u.Query()["interpolateParams"]; !set {
+			cfg.InterpolateParams = true
+		}
 		return DatabaseConfig{Backend: MySQL, MySQL: cfg}, nil
 	default:
 		scheme, _, found := strings.Cut(raw, "://")

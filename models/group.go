@@ -41,14 +41,14 @@ func (s *Store) CreateGroup(ctx context.Context, in GroupInput) (*Group, error) 
 	if err != nil {
 		return nil, err
 	}
-	err = s.transaction(ctx, func(tx *gorm.DB) error {
+	err = s.mutate(ctx, "createContactGroup", func(tx *gorm.DB) ([]uint, error) {
 		if err := requireAll(tx, &Contact{}, "contactIds", "contact", contactIDs, positions); err != nil {
-			return err
+			return nil, err
 		}
 		if err := tx.Create(g).Error; err != nil {
-			return wrapWrite("insert group", "name", "group", g.Name, err)
+			return nil, wrapWrite("insert group", "name", "group", g.Name, err)
 		}
-		return addMemberships(tx, membershipsOfGroup(g.ID, contactIDs))
+		return []uint{g.ID}, addMemberships(tx, membershipsOfGroup(g.ID, contactIDs))
 	})
 	if err != nil {
 		return nil, wrapWrite("create group", "name", "group", g.Name, err)
@@ -75,34 +75,12 @@ func loadGroup(tx *gorm.DB, field, id string) (*Group, error) {
 // UpdateGroup changes the given fields of a group.
 func (s *Store) UpdateGroup(ctx context.Context, id string, in GroupInput) (*Group, error) {
 	var g *Group
-	err := s.transaction(ctx, func(tx *gorm.DB) error {
+	err := s.mutate(ctx, "updateContactGroup", func(tx *gorm.DB) ([]uint, error) {
 		var err error
 		if g, err = loadGroup(tx, "id", id); err != nil {
-			return err
+			return nil, err
 		}
-		if in.Name != nil {
-			if g.Name, g.NameKey, err = cleanName("name", *in.Name); err != nil {
-				return err
-			}
-		}
-		if in.Description != nil {
-			if g.Description, err = cleanDescription("description", *in.Description); err != nil {
-				return err
-			}
-		}
-		if in.ContactIDs != nil {
-			contactIDs, positions, err := parseIDList("contactIds", "contact", in.ContactIDs)
-			if err != nil {
-				return err
-			}
-			if err := requireAll(tx, &Contact{}, "contactIds", "contact", contactIDs, positions); err != nil {
-				return err
-			}
-			if err := replaceGroupContacts(tx, g.ID, contactIDs); err != nil {
-				return err
-			}
-		}
-		return tx.Save(g).Error
+		return []uint{g.ID}, updateGroup(tx, g, in)
 	})
 	if err != nil {
 		name := ""
@@ -114,32 +92,55 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, in GroupInput) (*Gro
 	return g, nil
 }
 
+// updateGroup applies in to the loaded group g inside tx.
+func updateGroup(tx *gorm.DB, g *Group, in GroupInput) error {
+	var err error
+	if in.Name != nil {
+		if g.Name, g.NameKey, err = cleanName("name", *in.Name); err != nil {
+			return err
+		}
+	}
+	if in.Description != nil {
+		if g.Description, err = cleanDescription("description", *in.Description); err != nil {
+			return err
+		}
+	}
+	if in.ContactIDs != nil {
+		contactIDs, positions, err := parseIDList("contactIds", "contact", in.ContactIDs)
+		if err != nil {
+			return err
+		}
+		if err := requireAll(tx, &Contact{}, "contactIds", "contact", contactIDs, positions); err != nil {
+			return err
+		}
+		if err := replaceGroupContacts(tx, g.ID, contactIDs); err != nil {
+			return err
+		}
+	}
+	return tx.Save(g).Error
+}
+
 // DeleteGroup deletes a group and its memberships; the contacts stay.
 func (s *Store) DeleteGroup(ctx context.Context, id string) error {
 	gid, ok := ParseID(id)
 	if !ok {
 		return notFound("id", "group", id)
 	}
-	res := s.db.WithContext(ctx).Delete(&Group{}, gid)
-	if res.Error != nil {
-		return fmt.Errorf("delete group: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return notFound("id", "group", id)
-	}
-	return nil
+	return s.mutate(ctx, "deleteContactGroup", func(tx *gorm.DB) ([]uint, error) {
+		return []uint{gid}, deleteOne(tx, &Group{}, gid, "group", id)
+	})
 }
 
 // AddContactsToGroup adds members; contacts already in the group are left as they are.
 func (s *Store) AddContactsToGroup(ctx context.Context, groupID string, contactIDs []string) (*Group, error) {
-	return s.changeMembers(ctx, groupID, contactIDs, func(tx *gorm.DB, gid uint, ids []uint) error {
+	return s.changeMembers(ctx, "addContactsToGroup", groupID, contactIDs, func(tx *gorm.DB, gid uint, ids []uint) error {
 		return addMemberships(tx, membershipsOfGroup(gid, ids))
 	})
 }
 
 // RemoveContactsFromGroup removes members; contacts not in the group are ignored.
 func (s *Store) RemoveContactsFromGroup(ctx context.Context, groupID string, contactIDs []string) (*Group, error) {
-	return s.changeMembers(ctx, groupID, contactIDs, func(tx *gorm.DB, gid uint, ids []uint) error {
+	return s.changeMembers(ctx, "removeContactsFromGroup", groupID, contactIDs, func(tx *gorm.DB, gid uint, ids []uint) error {
 		if len(ids) == 0 {
 			return nil
 		}
@@ -147,24 +148,24 @@ func (s *Store) RemoveContactsFromGroup(ctx context.Context, groupID string, con
 	})
 }
 
-func (s *Store) changeMembers(ctx context.Context, groupID string, rawIDs []string, change func(tx *gorm.DB, gid uint, ids []uint) error) (*Group, error) {
+func (s *Store) changeMembers(ctx context.Context, operation, groupID string, rawIDs []string, change func(tx *gorm.DB, gid uint, ids []uint) error) (*Group, error) {
 	ids, positions, err := parseIDList("contactIds", "contact", rawIDs)
 	if err != nil {
 		return nil, err
 	}
 	var g *Group
-	err = s.transaction(ctx, func(tx *gorm.DB) error {
+	err = s.mutate(ctx, operation, func(tx *gorm.DB) ([]uint, error) {
 		var err error
 		if g, err = loadGroup(tx, "groupId", groupID); err != nil {
-			return err
+			return nil, err
 		}
 		if err := requireAll(tx, &Contact{}, "contactIds", "contact", ids, positions); err != nil {
-			return err
+			return nil, err
 		}
 		if err := change(tx, g.ID, ids); err != nil {
-			return fmt.Errorf("change members: %w", err)
+			return nil, fmt.Errorf("change members: %w", err)
 		}
-		return tx.Save(g).Error
+		return append([]uint{g.ID}, ids...), tx.Save(g).Error
 	})
 	if err != nil {
 		return nil, err
@@ -196,7 +197,7 @@ func (s *Store) groupQuery(ctx context.Context, f GroupFilter) (*gorm.DB, bool, 
 	return q, true, nil
 }
 
-// Groups lists groups ordered by name key, then id.
+// Groups lists groups ordered by name key (unique).
 func (s *Store) Groups(ctx context.Context, f GroupFilter, page PageArgs) (Page[*Group], error) {
 	if err := checkFirst(page.First); err != nil {
 		return Page[*Group]{}, err
@@ -209,10 +210,10 @@ func (s *Store) Groups(ctx context.Context, f GroupFilter, page PageArgs) (Page[
 		return Page[*Group]{}, err
 	}
 	var rows []*Group
-	if err := q.Order("name_key, id").Limit(page.First + 1).Find(&rows).Error; err != nil {
+	if err := q.Order("name_key").Limit(page.First + 1).Find(&rows).Error; err != nil {
 		return Page[*Group]{}, fmt.Errorf("list groups: %w", err)
 	}
-	return cutPage(rows, page.First, func(g *Group) any { return nameCursor{Key: g.NameKey, ID: g.ID} }), nil
+	return cutPage(rows, page.First, func(g *Group) any { return nameCursor{Key: g.NameKey} }), nil
 }
 
 // CountGroups counts the groups matching f.

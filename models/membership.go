@@ -104,7 +104,7 @@ func (s *Store) membershipQuery(ctx context.Context, f MembershipFilter) (*gorm.
 	return q, true
 }
 
-// Memberships lists memberships ordered by contact name, contact id, group name, group id.
+// Memberships lists memberships ordered by contact name, then group name (both unique).
 func (s *Store) Memberships(ctx context.Context, f MembershipFilter, page PageArgs) (Page[MembershipRow], error) {
 	if err := checkFirst(page.First); err != nil {
 		return Page[MembershipRow]{}, err
@@ -120,17 +120,16 @@ func (s *Store) Memberships(ctx context.Context, f MembershipFilter, page PageAr
 		return Page[MembershipRow]{}, nil
 	}
 	if page.After != "" {
-		q = q.Where("(c.name_key > ? OR (c.name_key = ? AND (c.id > ? OR (c.id = ? AND (g.name_key > ? OR (g.name_key = ? AND g.id > ?))))))",
-			after.ContactKey, after.ContactKey, after.ContactID, after.ContactID, after.GroupKey, after.GroupKey, after.GroupID)
+		q = q.Where("(c.name_key > ? OR (c.name_key = ? AND g.name_key > ?))", after.ContactKey, after.ContactKey, after.GroupKey)
 	}
 	var rows []MembershipRow
 	err := q.Select("m.contact_id, m.group_id, m.created_at, c.name_key AS contact_key, g.name_key AS group_key").
-		Order("c.name_key, c.id, g.name_key, g.id").Limit(page.First + 1).Scan(&rows).Error
+		Order("c.name_key, g.name_key").Limit(page.First + 1).Scan(&rows).Error
 	if err != nil {
 		return Page[MembershipRow]{}, fmt.Errorf("list memberships: %w", err)
 	}
 	return cutPage(rows, page.First, func(r MembershipRow) any {
-		return membershipCursor{ContactKey: r.ContactKey, ContactID: r.ContactID, GroupKey: r.GroupKey, GroupID: r.GroupID}
+		return membershipCursor{ContactKey: r.ContactKey, GroupKey: r.GroupKey}
 	}), nil
 }
 

@@ -18,19 +18,22 @@ type Page[T any] struct {
 	HasNext bool
 }
 
-// nameCursor is the position after a row of a list ordered by (name_key, id). A keyset position
-// rather than an offset keeps pages correct while rows are inserted or deleted between requests.
+// nameCursor is the position after a row of a list ordered by its unique name key. A keyset
+// position rather than an offset keeps pages correct while rows are inserted or deleted between
+// requests.
 type nameCursor struct {
 	Key string `json:"k"`
-	ID  uint   `json:"i"`
+}
+
+// idCursor is the position in a list ordered by id alone (newest first: ids only grow).
+type idCursor struct {
+	ID uint `json:"i"`
 }
 
 // membershipCursor is the position in the membership list, ordered by contact then group.
 type membershipCursor struct {
 	ContactKey string `json:"ck"`
-	ContactID  uint   `json:"ci"`
 	GroupKey   string `json:"gk"`
-	GroupID    uint   `json:"gi"`
 }
 
 func encodeCursor(v any) string {

@@ -69,7 +69,7 @@ func Migrate(db *gorm.DB) error {
 		// Binary collation: the name key, not the collation, decides which names are equal.
 		db = db.Set("gorm:table_options", "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin")
 	}
-	if err := db.AutoMigrate(&Contact{}, &Group{}, &Webhook{}, &Membership{}); err != nil {
+	if err := db.AutoMigrate(&Contact{}, &Group{}, &Webhook{}, &Membership{}, &APIToken{}, &AuditEntry{}); err != nil {
 		return fmt.Errorf("migrate schema: %w", err)
 	}
 	return MigrateAlerts(db)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/heraldhq/herald/secrets"
 	"github.com/heraldhq/herald/senders"
 	"gorm.io/gorm"
 )
@@ -18,6 +19,7 @@ type WebhookChecker func(rawURL string, explicit senders.Platform) (senders.Plat
 type Store struct {
 	db           *gorm.DB
 	checkWebhook WebhookChecker
+	keyring      *secrets.Keyring
 }
 
 // NewStore returns a store over db. check may be nil, in which case only platform recognition applies.

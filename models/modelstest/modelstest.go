@@ -16,6 +16,7 @@ import (
 
 	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/heraldhq/herald/models"
+	"github.com/heraldhq/herald/secrets"
 	"gorm.io/gorm"
 )
 
@@ -137,4 +138,26 @@ func randomSuffix() string {
 		panic(err)
 	}
 	return fmt.Sprintf("%d_%s", os.Getpid(), hex.EncodeToString(b))
+}
+
+// Keyring returns a fresh key ring for sealing secrets in a test.
+func Keyring(t testing.TB) *secrets.Keyring {
+	t.Helper()
+	key := make([]byte, secrets.KeySize)
+	if _, err := rand.Read(key); err != nil {
+		t.Fatal(err)
+	}
+	k, err := secrets.NewKeyring(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// Store returns a store over db that can seal secrets.
+func Store(t testing.TB, db DB) *models.Store {
+	t.Helper()
+	s := models.NewStore(db.Gorm, nil)
+	s.UseKeyring(Keyring(t))
+	return s
 }

@@ -1,0 +1,123 @@
+package auth
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/heraldhq/herald/models"
+)
+
+// touchEvery throttles the last-used timestamp: one write per token per minute, not per request.
+const touchEvery = time.Minute
+
+// Authenticator resolves a request's principal.
+type Authenticator struct {
+	store *models.Store
+	// adminToken is HERALD_ADMIN_TOKEN: any string the operator chose, not necessarily hrld_.
+	adminToken string
+	// open serves requests without a token as admin while no token is stored; server.go allows it
+	// only on a loopback address.
+	open bool
+	now  func() time.Time
+}
+
+// New returns an authenticator. adminToken may be empty; open enables open mode.
+func New(store *models.Store, adminToken string, open bool) *Authenticator {
+	return &Authenticator{store: store, adminToken: adminToken, open: open, now: time.Now}
+}
+
+// ErrUnknownToken is the answer for a token that is not (or no longer) valid.
+var ErrUnknownToken = errors.New("unknown or revoked token")
+
+// Authenticate returns the principal of r, or an error that is safe to show.
+func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
+	ctx := r.Context()
+	token, err := ParseBearer(r.Header.Get("Authorization"))
+	if errors.Is(err, ErrNoToken) && a.open {
+		has, herr := a.store.HasAPITokens(ctx)
+		if herr != nil {
+			return Principal{}, herr
+		}
+		if !has {
+			return Principal{Name: "open mode", Role: Admin}, nil
+		}
+	}
+	if err != nil {
+		return Principal{}, err
+	}
+	if a.adminToken != "" && sameToken(token, a.adminToken) {
+		return Principal{Name: "admin", Role: Admin}, nil
+	}
+	if !wellFormed(token) {
+		return Principal{}, ErrUnknownToken
+	}
+	t, err := a.store.TokenByHash(ctx, HashToken(token))
+	if err != nil {
+		return Principal{}, err
+	}
+	if t == nil || !Role(t.Role).Valid() {
+		return Principal{}, ErrUnknownToken
+	}
+	if now := a.now().UTC(); t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > touchEvery {
+		if err := a.store.TouchAPIToken(ctx, t.ID, now); err != nil {
+			slog.WarnContext(ctx, "record token use", "token", t.Name, "error", err)
+		}
+	}
+	return Principal{Name: t.Name, Role: Role(t.Role), TokenID: t.ID}, nil
+}
+
+// Middleware authenticates every request to the GraphQL endpoint before it reaches next; an
+// unauthenticated request gets a GraphQL error UNAUTHENTICATED and never reaches a resolver. The
+// answer is HTTP 200, as GraphQL over HTTP answers application/json requests, so that a browser
+// client sees a GraphQL error to act on rather than a failed request.
+func (a *Authenticator) Middleware(next http.Handler) http.Handler {
+	return a.guard(next, http.StatusOK)
+}
+
+// Require is Middleware for endpoints that are not GraphQL (/metrics): it answers 401.
+func (a *Authenticator) Require(next http.Handler) http.Handler {
+	return a.guard(next, http.StatusUnauthorized)
+}
+
+func (a *Authenticator) guard(next http.Handler, refusal int) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions {
+			next.ServeHTTP(w, r) // CORS preflights carry no credentials
+			return
+		}
+		p, err := a.Authenticate(r)
+		switch {
+		case errors.Is(err, ErrNoToken), errors.Is(err, ErrMalformedToken), errors.Is(err, ErrUnknownToken):
+			w.Header().Set("WWW-Authenticate", `Bearer realm="herald"`)
+			WriteError(w, refusal, "UNAUTHENTICATED", err.Error())
+			return
+		case err != nil:
+			slog.ErrorContext(r.Context(), "authenticate", "error", err)
+			WriteError(w, http.StatusServiceUnavailable, "INTERNAL_SERVER_ERROR", "internal server error")
+			return
+		}
+		ctx := WithPrincipal(r.Context(), p)
+		ctx = models.WithActor(ctx, models.Actor{Name: p.Name, Role: string(p.Role)})
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// WriteError answers with a GraphQL error response outside the GraphQL executor.
+func WriteError(w http.ResponseWriter, status int, code, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": []any{map[string]any{"message": message, "extensions": map[string]any{"code": code}}},
+		"data":   nil,
+	})
+}
+
+// Forbidden is the message of a FORBIDDEN error: it names the role needed and nothing about the
+// resource, so it cannot reveal whether the resource exists.
+func Forbidden(have, need Role) string {
+	return fmt.Sprintf("this operation needs the %s role; the token has %s", need, have)
+}

@@ -1,0 +1,83 @@
+package delivery
+
+import (
+	"context"
+	"sync/atomic"
+)
+
+// recorder groups results that complete close together into one recording transaction. While one
+// transaction is being written, the results that arrive wait and are then written together: a lone
+// result is written at once, and under load each transaction carries all that came meanwhile, so a
+// fan-out costs a few commits instead of one per robot. One transaction at a time also keeps the
+// recorder from competing with itself for locks.
+type recorder struct {
+	d    *Dispatcher
+	in   chan recording
+	done chan struct{}
+	// waiting counts results handed over and not yet recorded.
+	waiting atomic.Int64
+}
+
+// recording is a result and the channel closed once it is recorded.
+type recording struct {
+	r   *result
+	ack chan struct{}
+}
+
+// maxGroup bounds the results in one recording transaction (claimRows bounds their deliveries).
+const maxGroup = 200
+
+// startRecorder runs a recorder until stop. Recording outlives the dispatcher's context: a stop
+// must not lose results of sends already made.
+func (d *Dispatcher) startRecorder(ctx context.Context) *recorder {
+	rec := &recorder{d: d, in: make(chan recording, d.cfg.Workers), done: make(chan struct{})}
+	go rec.run(ctx)
+	return rec
+}
+
+// record stores r and returns once it is committed (or failed); r's fates and err say how it went.
+func (rec *recorder) record(r *result) {
+	ack := make(chan struct{})
+	rec.waiting.Add(1)
+	rec.in <- recording{r: r, ack: ack}
+	<-ack
+}
+
+// busy reports whether results are waiting to be recorded: their workers are about to be free.
+func (rec *recorder) busy() bool { return rec.waiting.Load() > 0 }
+
+// stop ends the recorder once every result handed to it is recorded. Nobody may call record after.
+func (rec *recorder) stop() {
+	close(rec.in)
+	<-rec.done
+}
+
+func (rec *recorder) run(ctx context.Context) {
+	defer close(rec.done)
+	for first := range rec.in {
+		group := []recording{first}
+		rows := len(first.r.b.items)
+	fill:
+		for len(group) < maxGroup && rows < claimRows {
+			select {
+			case next, ok := <-rec.in:
+				if !ok {
+					break fill
+				}
+				group = append(group, next)
+				rows += len(next.r.b.items)
+			default:
+				break fill
+			}
+		}
+		rs := make([]*result, len(group))
+		for i, g := range group {
+			rs[i] = g.r
+		}
+		rec.d.recordResults(ctx, rs)
+		rec.waiting.Add(-int64(len(group)))
+		for _, g := range group {
+			close(g.ack)
+		}
+	}
+}

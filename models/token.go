@@ -1,0 +1,93 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// APIToken is a bearer token's stored form: its hash, never the token itself.
+type APIToken struct {
+	ID   uint   `gorm:"primaryKey"`
+	Name string `gorm:"size:64;not null"`
+	Role string `gorm:"size:16;not null"`
+	// Hash is the SHA-256 of the token. Tokens are 32 random bytes, so a fast hash is enough:
+	// there is nothing to brute-force.
+	Hash       string `gorm:"size:64;not null;uniqueIndex:ux_api_tokens_hash" json:"-"`
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+}
+
+// CreateAPIToken stores a new token's hash under a name and role.
+func (s *Store) CreateAPIToken(ctx context.Context, name, role, hash string) (*APIToken, error) {
+	clean, _, err := cleanName("name", name)
+	if err != nil {
+		return nil, err
+	}
+	t := &APIToken{Name: clean, Role: role, Hash: hash}
+	err = s.mutate(ctx, "createApiToken", func(tx *gorm.DB) ([]uint, error) {
+		if err := tx.Create(t).Error; err != nil {
+			return nil, fmt.Errorf("insert token: %w", err)
+		}
+		return []uint{t.ID}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// APITokens lists the stored tokens, oldest first.
+func (s *Store) APITokens(ctx context.Context) ([]*APIToken, error) {
+	var out []*APIToken
+	if err := s.db.WithContext(ctx).Order("id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	return out, nil
+}
+
+// RevokeAPIToken deletes a token; every replica refuses it from the next request on, since each
+// request looks its token up.
+func (s *Store) RevokeAPIToken(ctx context.Context, id string) error {
+	tid, ok := ParseID(id)
+	if !ok {
+		return notFound("id", "token", id)
+	}
+	return s.mutate(ctx, "revokeApiToken", func(tx *gorm.DB) ([]uint, error) {
+		return []uint{tid}, deleteOne(tx, &APIToken{}, tid, "token", id)
+	})
+}
+
+// TokenByHash returns the token with this hash, or nil.
+func (s *Store) TokenByHash(ctx context.Context, hash string) (*APIToken, error) {
+	var t APIToken
+	err := s.db.WithContext(ctx).Where("hash = ?", hash).Take(&t).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up token: %w", err)
+	}
+	return &t, nil
+}
+
+// TouchAPIToken records a use of a token. Callers throttle it: a write per request would make
+// every read a write.
+func (s *Store) TouchAPIToken(ctx context.Context, id uint, at time.Time) error {
+	if err := s.db.WithContext(ctx).Model(&APIToken{}).Where("id = ?", id).Update("last_used_at", at).Error; err != nil {
+		return fmt.Errorf("touch token: %w", err)
+	}
+	return nil
+}
+
+// HasAPITokens reports whether any token is stored.
+func (s *Store) HasAPITokens(ctx context.Context) (bool, error) {
+	var ids []uint
+	if err := s.db.WithContext(ctx).Model(&APIToken{}).Limit(1).Pluck("id", &ids).Error; err != nil {
+		return false, fmt.Errorf("look for tokens: %w", err)
+	}
+	return len(ids) > 0, nil
+}
