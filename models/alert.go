@@ -223,11 +223,7 @@ func (s *Store) CountAlerts(ctx context.Context, status *string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	var n int64
-	if err := q.Count(&n).Error; err != nil {
-		return 0, fmt.Errorf("count alerts: %w", err)
-	}
-	return int(n), nil
+	return count(q, "alerts")
 }
 
 // DeliveriesByAlert returns the deliveries of each alert, in creation order.

@@ -99,9 +99,5 @@ func (s *Store) AuditLog(ctx context.Context, page PageArgs) (Page[*AuditEntry],
 
 // CountAuditEntries counts the audit log.
 func (s *Store) CountAuditEntries(ctx context.Context) (int, error) {
-	var n int64
-	if err := s.db.WithContext(ctx).Model(&AuditEntry{}).Count(&n).Error; err != nil {
-		return 0, fmt.Errorf("count audit log: %w", err)
-	}
-	return int(n), nil
+	return count(s.db.WithContext(ctx).Model(&AuditEntry{}), "audit log")
 }

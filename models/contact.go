@@ -345,21 +345,11 @@ func (s *Store) contactQuery(ctx context.Context, f ContactFilter) (*gorm.DB, bo
 
 // Contacts lists contacts ordered by name key (unique, so ties cannot occur).
 func (s *Store) Contacts(ctx context.Context, f ContactFilter, page PageArgs) (Page[*Contact], error) {
-	if err := checkFirst(page.First); err != nil {
-		return Page[*Contact]{}, err
-	}
 	q, ok, err := s.contactQuery(ctx, f)
 	if err != nil || !ok {
 		return Page[*Contact]{}, err
 	}
-	if q, err = afterName(q, "", page.After); err != nil {
-		return Page[*Contact]{}, err
-	}
-	var rows []*Contact
-	if err := q.Order("name_key").Limit(page.First + 1).Find(&rows).Error; err != nil {
-		return Page[*Contact]{}, fmt.Errorf("list contacts: %w", err)
-	}
-	return cutPage(rows, page.First, func(c *Contact) any { return nameCursor{Key: c.NameKey} }), nil
+	return pageByName(q, page, "contacts", func(c *Contact) string { return c.NameKey })
 }
 
 // CountContacts counts the contacts matching f.
@@ -368,9 +358,29 @@ func (s *Store) CountContacts(ctx context.Context, f ContactFilter) (int, error)
 	if err != nil || !ok {
 		return 0, err
 	}
+	return count(q, "contacts")
+}
+
+// pageByName reads one page of a list ordered by its unique name key.
+func pageByName[T any](q *gorm.DB, page PageArgs, what string, key func(T) string) (Page[T], error) {
+	if err := checkFirst(page.First); err != nil {
+		return Page[T]{}, err
+	}
+	q, err := afterName(q, "", page.After)
+	if err != nil {
+		return Page[T]{}, err
+	}
+	var rows []T
+	if err := q.Order("name_key").Limit(page.First + 1).Find(&rows).Error; err != nil {
+		return Page[T]{}, fmt.Errorf("list %s: %w", what, err)
+	}
+	return cutPage(rows, page.First, func(r T) any { return nameCursor{Key: key(r)} }), nil
+}
+
+func count(q *gorm.DB, what string) (int, error) {
 	var n int64
 	if err := q.Count(&n).Error; err != nil {
-		return 0, fmt.Errorf("count contacts: %w", err)
+		return 0, fmt.Errorf("count %s: %w", what, err)
 	}
 	return int(n), nil
 }

@@ -199,21 +199,11 @@ func (s *Store) groupQuery(ctx context.Context, f GroupFilter) (*gorm.DB, bool, 
 
 // Groups lists groups ordered by name key (unique).
 func (s *Store) Groups(ctx context.Context, f GroupFilter, page PageArgs) (Page[*Group], error) {
-	if err := checkFirst(page.First); err != nil {
-		return Page[*Group]{}, err
-	}
 	q, ok, err := s.groupQuery(ctx, f)
 	if err != nil || !ok {
 		return Page[*Group]{}, err
 	}
-	if q, err = afterName(q, "", page.After); err != nil {
-		return Page[*Group]{}, err
-	}
-	var rows []*Group
-	if err := q.Order("name_key").Limit(page.First + 1).Find(&rows).Error; err != nil {
-		return Page[*Group]{}, fmt.Errorf("list groups: %w", err)
-	}
-	return cutPage(rows, page.First, func(g *Group) any { return nameCursor{Key: g.NameKey} }), nil
+	return pageByName(q, page, "groups", func(g *Group) string { return g.NameKey })
 }
 
 // CountGroups counts the groups matching f.
@@ -222,9 +212,5 @@ func (s *Store) CountGroups(ctx context.Context, f GroupFilter) (int, error) {
 	if err != nil || !ok {
 		return 0, err
 	}
-	var n int64
-	if err := q.Count(&n).Error; err != nil {
-		return 0, fmt.Errorf("count groups: %w", err)
-	}
-	return int(n), nil
+	return count(q, "groups")
 }

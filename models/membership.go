@@ -139,9 +139,5 @@ func (s *Store) CountMemberships(ctx context.Context, f MembershipFilter) (int, 
 	if !ok {
 		return 0, nil
 	}
-	var n int64
-	if err := q.Count(&n).Error; err != nil {
-		return 0, fmt.Errorf("count memberships: %w", err)
-	}
-	return int(n), nil
+	return count(q, "memberships")
 }

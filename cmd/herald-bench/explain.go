@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/heraldhq/herald/models"
+)
+
+// explainParams are the values the explained statements run with: the same the benchmark sends.
+type explainParams struct {
+	pageIDs   []any // the first page's contact ids
+	groupIDs  []any // the groups of the first page
+	deepKey   string
+	deepID    int64
+	searchPat string
+	groupID   int64
+	contactID int64
+}
+
+// explainQueries returns the plans of the statements behind the main reads. The SQL mirrors what
+// models/ builds through GORM (same predicates, order and limits; GORM adds identifier quoting).
+func explainQueries(ctx context.Context, db *sql.DB, backend models.Backend, p explainParams) []Explain {
+	in := func(n int) string { return placeholders(max(n, 1)) }
+	qs := []struct {
+		name, sql string
+		args      []any
+	}{
+		{"page: first 100 (+1) contacts by name", "SELECT * FROM contacts ORDER BY name_key, id LIMIT 101", nil},
+		{"page: totalCount", "SELECT count(*) FROM contacts", nil},
+		{"deep page: 100 contacts after a cursor 90% down", "SELECT * FROM contacts WHERE (name_key > ? OR (name_key = ? AND id > ?)) ORDER BY name_key, id LIMIT 101",
+			[]any{p.deepKey, p.deepKey, p.deepID}},
+		{"page: webhooks of the page", "SELECT * FROM webhooks WHERE contact_id IN (" + in(len(p.pageIDs)) + ") ORDER BY contact_id, position, id", p.pageIDs},
+		{"page: groups of the page's contacts", "SELECT g.*, m.contact_id FROM contact_groups AS g JOIN memberships AS m ON m.group_id = g.id WHERE m.contact_id IN (" +
+			in(len(p.pageIDs)) + ") ORDER BY g.name_key, g.id", p.pageIDs},
+		{"page: members of those groups", "SELECT c.*, m.group_id FROM contacts AS c JOIN memberships AS m ON m.contact_id = c.id WHERE m.group_id IN (" +
+			in(len(p.groupIDs)) + ") ORDER BY c.name_key, c.id", p.groupIDs},
+		{"name search: first 20 (+1)", "SELECT * FROM contacts WHERE name_key LIKE ? ESCAPE '!' ORDER BY name_key, id LIMIT 21", []any{p.searchPat}},
+		{"name search: totalCount", "SELECT count(*) FROM contacts WHERE name_key LIKE ? ESCAPE '!'", []any{p.searchPat}},
+		{"group members", "SELECT c.*, m.group_id FROM contacts AS c JOIN memberships AS m ON m.contact_id = c.id WHERE m.group_id IN (?) ORDER BY c.name_key, c.id",
+			[]any{p.groupID}},
+		{"contact memberships", "SELECT m.contact_id, m.group_id, m.created_at, c.name_key AS contact_key, g.name_key AS group_key FROM memberships AS m " +
+			"JOIN contacts AS c ON c.id = m.contact_id JOIN contact_groups AS g ON g.id = m.group_id WHERE m.contact_id = ? " +
+			"ORDER BY c.name_key, c.id, g.name_key, g.id LIMIT 101", []any{p.contactID}},
+	}
+	prefix := "EXPLAIN "
+	if backend == models.SQLite {
+		prefix = "EXPLAIN QUERY PLAN "
+	}
+	out := make([]Explain, 0, len(qs))
+	for _, q := range qs {
+		e := Explain{Name: q.name, SQL: q.sql}
+		if len(q.args) > 0 {
+			e.SQL += fmt.Sprintf("  -- %d argument(s)", len(q.args))
+		}
+		args := q.args
+		if strings.Count(q.sql, "?") != len(args) { // an empty IN list
+			args = []any{int64(0)}
+		}
+		e.Columns, e.Rows, e.Error = explainOne(ctx, db, prefix+q.sql, args)
+		out = append(out, e)
+	}
+	return out
+}
+
+func explainOne(ctx context.Context, db *sql.DB, query string, args []any) ([]string, [][]string, string) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, nil, err.Error()
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, nil, err.Error()
+	}
+	var out [][]string
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return cols, out, err.Error()
+		}
+		row := make([]string, len(cols))
+		for i, v := range vals {
+			if v.Valid {
+				row[i] = v.String
+			} else {
+				row[i] = "NULL"
+			}
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		return cols, out, err.Error()
+	}
+	return cols, out, ""
+}
