@@ -243,3 +243,29 @@ func withPasswordUser(t testing.TB, db modelstest.DB, password string) modelstes
 	db.URL = strings.Replace(db.URL, "mysql://root@", "mysql://"+name+":"+password+"@", 1)
 	return db
 }
+
+func TestPlaintextSecretsFromEarlierVersionsAreSealedAtStartup(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, db modelstest.DB) {
+		// An earlier Herald stored secrets as they came.
+		c := models.Contact{Name: "legacy", NameKey: "legacy"}
+		if err := db.Gorm.Create(&c).Error; err != nil {
+			t.Fatal(err)
+		}
+		plain := "SEClegacy-plaintext"
+		hook := models.Webhook{ContactID: c.ID, URL: "https://oapi.dingtalk.com/robot/send?access_token=legacy", URLHash: "legacy",
+			Platform: senders.DingTalk, Secret: &plain}
+		if err := db.Gorm.Omit("Contact").Create(&hook).Error; err != nil {
+			t.Fatal(err)
+		}
+		p := launch(t, "HERALD_DATABASE="+db.URL, "HERALD_SECRET_KEY="+testSecretKey)
+		p.stop()
+		stored := storedSecrets(t, db.URL)
+		if len(stored) != 1 || !secrets.IsEncrypted(stored[0]) || strings.Contains(stored[0], plain) {
+			t.Fatalf("after start-up the secret is stored as %q", stored)
+		}
+		k, _ := secrets.FromBase64(testSecretKey)
+		if opened, err := k.Decrypt(stored[0]); err != nil || opened != plain {
+			t.Fatalf("sealed secret opens to %q, %v", opened, err)
+		}
+	})
+}
