@@ -21,50 +21,52 @@ func (s *Store) WebhooksByContact(ctx context.Context, contactIDs []uint) (map[u
 	return out, nil
 }
 
-type groupOfContact struct {
-	Group     `gorm:"embedded"`
-	ContactID uint
-}
-
 // GroupsByContact returns the groups of each contact, ordered by name.
 func (s *Store) GroupsByContact(ctx context.Context, contactIDs []uint) (map[uint][]*Group, error) {
-	var rows []groupOfContact
-	err := s.db.WithContext(ctx).Table("contact_groups AS g").
-		Select("g.*, m.contact_id").
+	rows, err := s.db.WithContext(ctx).Table("contact_groups AS g").
+		Select("g.id, g.name, g.name_key, g.description, g.created_at, g.updated_at, m.contact_id").
 		Joins("JOIN memberships AS m ON m.group_id = g.id").
 		Where("m.contact_id IN ?", contactIDs).
-		Order("g.name_key, g.id").Scan(&rows).Error
+		Order("g.name_key").Rows()
 	if err != nil {
 		return nil, fmt.Errorf("load groups of contacts: %w", err)
 	}
+	defer rows.Close()
 	out := make(map[uint][]*Group, len(contactIDs))
-	for i := range rows {
-		out[rows[i].ContactID] = append(out[rows[i].ContactID], &rows[i].Group)
+	for rows.Next() {
+		var g Group
+		var contactID uint
+		if err := rows.Scan(&g.ID, &g.Name, &g.NameKey, &g.Description, &g.CreatedAt, &g.UpdatedAt, &contactID); err != nil {
+			return nil, fmt.Errorf("read groups of contacts: %w", err)
+		}
+		out[contactID] = append(out[contactID], &g)
 	}
-	return out, nil
+	return out, rows.Err()
 }
 
-type contactInGroup struct {
-	Contact `gorm:"embedded"`
-	GroupID uint
-}
-
-// ContactsByGroup returns the members of each group, ordered by name.
+// ContactsByGroup returns the members of each group, ordered by name. A page's groups can hold tens
+// of thousands of members between them, so the rows are scanned by hand: GORM's reflection-based
+// scan cost a fifth of the nested page query's CPU.
 func (s *Store) ContactsByGroup(ctx context.Context, groupIDs []uint) (map[uint][]*Contact, error) {
-	var rows []contactInGroup
-	err := s.db.WithContext(ctx).Table("contacts AS c").
-		Select("c.*, m.group_id").
+	rows, err := s.db.WithContext(ctx).Table("contacts AS c").
+		Select("c.id, c.name, c.name_key, c.phone, c.created_at, c.updated_at, m.group_id").
 		Joins("JOIN memberships AS m ON m.contact_id = c.id").
 		Where("m.group_id IN ?", groupIDs).
-		Order("c.name_key, c.id").Scan(&rows).Error
+		Order("c.name_key").Rows()
 	if err != nil {
 		return nil, fmt.Errorf("load contacts of groups: %w", err)
 	}
+	defer rows.Close()
 	out := make(map[uint][]*Contact, len(groupIDs))
-	for i := range rows {
-		out[rows[i].GroupID] = append(out[rows[i].GroupID], &rows[i].Contact)
+	for rows.Next() {
+		var c Contact
+		var groupID uint
+		if err := rows.Scan(&c.ID, &c.Name, &c.NameKey, &c.Phone, &c.CreatedAt, &c.UpdatedAt, &groupID); err != nil {
+			return nil, fmt.Errorf("read contacts of groups: %w", err)
+		}
+		out[groupID] = append(out[groupID], &c)
 	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // ContactCountByGroup returns the number of members of each group.

@@ -14,7 +14,6 @@ type explainParams struct {
 	pageIDs   []any // the first page's contact ids
 	groupIDs  []any // the groups of the first page
 	deepKey   string
-	deepID    int64
 	searchPat string
 	groupID   int64
 	contactID int64
@@ -28,22 +27,22 @@ func explainQueries(ctx context.Context, db *sql.DB, backend models.Backend, p e
 		name, sql string
 		args      []any
 	}{
-		{"page: first 100 (+1) contacts by name", "SELECT * FROM contacts ORDER BY name_key, id LIMIT 101", nil},
+		{"page: first 100 (+1) contacts by name", "SELECT * FROM contacts ORDER BY name_key LIMIT 101", nil},
 		{"page: totalCount", "SELECT count(*) FROM contacts", nil},
-		{"deep page: 100 contacts after a cursor 90% down", "SELECT * FROM contacts WHERE (name_key > ? OR (name_key = ? AND id > ?)) ORDER BY name_key, id LIMIT 101",
-			[]any{p.deepKey, p.deepKey, p.deepID}},
+		{"deep page: 100 contacts after a cursor 90% down", "SELECT * FROM contacts WHERE name_key > ? ORDER BY name_key LIMIT 101",
+			[]any{p.deepKey}},
 		{"page: webhooks of the page", "SELECT * FROM webhooks WHERE contact_id IN (" + in(len(p.pageIDs)) + ") ORDER BY contact_id, position, id", p.pageIDs},
 		{"page: groups of the page's contacts", "SELECT g.*, m.contact_id FROM contact_groups AS g JOIN memberships AS m ON m.group_id = g.id WHERE m.contact_id IN (" +
-			in(len(p.pageIDs)) + ") ORDER BY g.name_key, g.id", p.pageIDs},
+			in(len(p.pageIDs)) + ") ORDER BY g.name_key", p.pageIDs},
 		{"page: members of those groups", "SELECT c.*, m.group_id FROM contacts AS c JOIN memberships AS m ON m.contact_id = c.id WHERE m.group_id IN (" +
-			in(len(p.groupIDs)) + ") ORDER BY c.name_key, c.id", p.groupIDs},
-		{"name search: first 20 (+1)", "SELECT * FROM contacts WHERE name_key LIKE ? ESCAPE '!' ORDER BY name_key, id LIMIT 21", []any{p.searchPat}},
+			in(len(p.groupIDs)) + ") ORDER BY c.name_key", p.groupIDs},
+		{"name search: first 20 (+1)", "SELECT * FROM contacts WHERE name_key LIKE ? ESCAPE '!' ORDER BY name_key LIMIT 21", []any{p.searchPat}},
 		{"name search: totalCount", "SELECT count(*) FROM contacts WHERE name_key LIKE ? ESCAPE '!'", []any{p.searchPat}},
-		{"group members", "SELECT c.*, m.group_id FROM contacts AS c JOIN memberships AS m ON m.contact_id = c.id WHERE m.group_id IN (?) ORDER BY c.name_key, c.id",
+		{"group members", "SELECT c.*, m.group_id FROM contacts AS c JOIN memberships AS m ON m.contact_id = c.id WHERE m.group_id IN (?) ORDER BY c.name_key",
 			[]any{p.groupID}},
 		{"contact memberships", "SELECT m.contact_id, m.group_id, m.created_at, c.name_key AS contact_key, g.name_key AS group_key FROM memberships AS m " +
 			"JOIN contacts AS c ON c.id = m.contact_id JOIN contact_groups AS g ON g.id = m.group_id WHERE m.contact_id = ? " +
-			"ORDER BY c.name_key, c.id, g.name_key, g.id LIMIT 101", []any{p.contactID}},
+			"ORDER BY c.name_key, g.name_key LIMIT 101", []any{p.contactID}},
 	}
 	prefix := "EXPLAIN "
 	if backend == models.SQLite {

@@ -135,12 +135,11 @@ type fContactConnection struct {
 
 func fid(id int64) string { return models.FormatID(uint(id)) }
 
-// cursor encodes a (name_key, id) position exactly as Herald does.
-func cursor(key string, id int64) string {
+// cursor encodes a name-key position exactly as Herald does (the name key is unique).
+func cursor(key string) string {
 	b, _ := json.Marshal(struct {
 		K string `json:"k"`
-		I int64  `json:"i"`
-	}{key, id})
+	}{key})
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
@@ -160,19 +159,18 @@ func (f *floor) contactList(ctx context.Context, where string, args []any, first
 		}
 		var c struct {
 			K string `json:"k"`
-			I int64  `json:"i"`
 		}
 		if err := json.Unmarshal(b, &c); err != nil {
 			return nil, nil, err
 		}
-		conds = append(conds, "(name_key > ? OR (name_key = ? AND id > ?))")
-		pageArgs = append(pageArgs, c.K, c.K, c.I)
+		conds = append(conds, "name_key > ?")
+		pageArgs = append(pageArgs, c.K)
 	}
 	q := "SELECT id, name, name_key, phone FROM contacts"
 	if len(conds) > 0 {
 		q += " WHERE " + strings.Join(conds, " AND ")
 	}
-	q += " ORDER BY name_key, id LIMIT ?"
+	q += " ORDER BY name_key LIMIT ?"
 	rows, err := f.db.QueryContext(ctx, q, append(pageArgs, first+1)...)
 	if err != nil {
 		return nil, nil, err
@@ -200,7 +198,7 @@ func (f *floor) contactList(ctx context.Context, where string, args []any, first
 		cs = cs[:first]
 	}
 	for _, c := range cs {
-		conn.Edges = append(conn.Edges, fContactEdge{Cursor: cursor(c.key, c.id), Node: c})
+		conn.Edges = append(conn.Edges, fContactEdge{Cursor: cursor(c.key), Node: c})
 	}
 	if n := len(conn.Edges); n > 0 {
 		conn.PageInfo.EndCursor = &conn.Edges[n-1].Cursor
@@ -272,7 +270,7 @@ func (f *floor) groupsWithMembers(ctx context.Context, cs []*fContact) error {
 	rows, err := f.db.QueryContext(ctx, `SELECT g.id, g.name, c.id, c.name FROM contact_groups g
 		JOIN memberships m ON m.group_id = g.id JOIN contacts c ON c.id = m.contact_id
 		WHERE g.id IN (SELECT group_id FROM memberships WHERE contact_id IN (`+placeholders(len(args))+`))
-		ORDER BY g.name_key, g.id, c.name_key, c.id`, args...)
+		ORDER BY g.name_key, c.name_key`, args...)
 	if err != nil {
 		return err
 	}
@@ -339,7 +337,7 @@ func (f *floor) groupMembers(ctx context.Context, id string) (any, error) {
 	}
 	rows, err := f.db.QueryContext(ctx, `SELECT g.id, g.name, g.description, c.id, c.name, c.phone FROM contact_groups g
 		LEFT JOIN memberships m ON m.group_id = g.id LEFT JOIN contacts c ON c.id = m.contact_id
-		WHERE g.id = ? ORDER BY c.name_key, c.id`, gid)
+		WHERE g.id = ? ORDER BY c.name_key`, gid)
 	if err != nil {
 		return nil, err
 	}
@@ -405,7 +403,7 @@ func (f *floor) memberships(ctx context.Context, id string) (any, error) {
 	}
 	rows, err := f.db.QueryContext(ctx, `SELECT m.contact_id, m.group_id, m.created_at, c.name_key, c.name, g.name_key, g.name
 		FROM memberships m JOIN contacts c ON c.id = m.contact_id JOIN contact_groups g ON g.id = m.group_id
-		WHERE m.contact_id = ? ORDER BY c.name_key, c.id, g.name_key, g.id LIMIT ?`, cid, first+1)
+		WHERE m.contact_id = ? ORDER BY c.name_key, g.name_key LIMIT ?`, cid, first+1)
 	if err != nil {
 		return nil, err
 	}
@@ -431,10 +429,8 @@ func (f *floor) memberships(ctx context.Context, id string) (any, error) {
 		}
 		b, _ := json.Marshal(struct {
 			CK string `json:"ck"`
-			CI int64  `json:"ci"`
 			GK string `json:"gk"`
-			GI int64  `json:"gi"`
-		}{ckey, c, gkey, g})
+		}{ckey, gkey})
 		e.Cursor = base64.RawURLEncoding.EncodeToString(b)
 		e.Node.CreatedAt = at.Format(time.RFC3339Nano)
 		e.Node.Contact = fMember{ID: fid(c), Name: cn}
