@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -163,7 +164,8 @@ func TestLogsOfAFullRunHoldNoSecret(t *testing.T) {
 		key := newKey(t)
 		signed := fakeplatform.Robot{Platform: senders.DingTalk, Token: "tok-ding-5a8e1f", Secret: "SECding-9b7c", Keywords: []string{"SchedulerX"}}
 		wrong := fakeplatform.Robot{Platform: senders.Lark, Token: "tok-lark-3c6d2b", Secret: "lark-secret-4e1f"}
-		dbPassword := "db-password-" + key[:8]
+		// Hex only: the password goes into a URL unescaped.
+		dbPassword := "db-password-" + hex.EncodeToString([]byte(key[:6]))
 		if db.Name == "mysql" {
 			db = withPasswordUser(t, db, dbPassword)
 		}
