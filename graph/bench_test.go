@@ -21,7 +21,7 @@ import (
 // groups, each group with its members) over HTTP on MariaDB seeded with 10,000 contacts in 200
 // groups. It reports SQL statements per request, requests per second and p50/p99 latency.
 //
-//	go test -run '^$' -bench NestedPageQuery -benchtime 2000x ./graph/
+//	go test -run '^$' -bench NestedPageQuery -benchtime 60x ./graph/
 func BenchmarkNestedPageQuery(b *testing.B) {
 	db, ok := modelstest.MySQL(b)
 	if !ok {

@@ -251,17 +251,3 @@ func (s *Store) AttemptsByDelivery(ctx context.Context, deliveryIDs []uint) (map
 	}
 	return out, nil
 }
-
-// ContactIDsByDelivery returns the ids of the contacts each delivery was for, as recorded when the
-// alert was accepted; some of those contacts may have been deleted since.
-func (s *Store) ContactIDsByDelivery(ctx context.Context, deliveryIDs []uint) (map[uint][]uint, error) {
-	var rows []*Delivery
-	if err := s.db.WithContext(ctx).Select("id", "contact_ids").Where("id IN ?", deliveryIDs).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("load delivery contacts: %w", err)
-	}
-	out := make(map[uint][]uint, len(deliveryIDs))
-	for _, d := range rows {
-		out[d.ID] = d.ContactIDs
-	}
-	return out, nil
-}
