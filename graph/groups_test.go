@@ -299,3 +299,56 @@ func TestInternalErrorsRevealNoDetails(t *testing.T) {
 		t.Fatalf("errors = %+v", res.Errors)
 	}
 }
+
+// A membership page reads both sides of each membership in its own statement, and the total of a
+// page that holds the whole list is its length: only a list longer than the page is counted.
+func TestMembershipPageStatementsAndTotals(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, db modelstest.DB) {
+		a := newAPI(t, db)
+		g1, g2, g3 := a.createGroup("g1"), a.createGroup("g2"), a.createGroup("g3")
+		c := a.createContact("carol", g1.ID, g2.ID, g3.ID)
+		const q = `query($id: ID!, $n: Int!, $after: String) { memberships(contactId: $id, first: $n, after: $after) {
+			totalCount edges { node { contact { id name } group { id name } } } pageInfo { hasNextPage endCursor } } }`
+		type page struct {
+			Memberships struct {
+				TotalCount int
+				Edges      []struct {
+					Node struct {
+						Contact struct{ ID, Name string }
+						Group   struct{ ID, Name string }
+					}
+				}
+				PageInfo struct {
+					HasNextPage bool
+					EndCursor   string
+				}
+			}
+		}
+		read := func(n int, after any) (page, int64) {
+			var out page
+			a.must(q, map[string]any{"id": c.ID, "n": n, "after": after}, &out)
+			return out, a.lastStatements.Load().Load()
+		}
+		whole, wholeStatements := read(10, nil)
+		m := whole.Memberships
+		if m.TotalCount != 3 || len(m.Edges) != 3 || m.PageInfo.HasNextPage {
+			t.Fatalf("whole list: %+v", m)
+		}
+		if e := m.Edges[2].Node; e.Contact.Name != "carol" || e.Contact.ID != c.ID || e.Group.Name != "g3" || e.Group.ID != g3.ID {
+			t.Fatalf("third membership: %+v", e)
+		}
+		first, firstStatements := read(2, nil)
+		if first.Memberships.TotalCount != 3 || len(first.Memberships.Edges) != 2 || !first.Memberships.PageInfo.HasNextPage {
+			t.Fatalf("first of two pages: %+v", first.Memberships)
+		}
+		rest, restStatements := read(2, first.Memberships.PageInfo.EndCursor)
+		if rest.Memberships.TotalCount != 3 || len(rest.Memberships.Edges) != 1 || rest.Memberships.Edges[0].Node.Group.Name != "g3" {
+			t.Fatalf("second page: %+v", rest.Memberships)
+		}
+		// The request's token lookup, the page; a count only when the page is not the whole list.
+		if wholeStatements != 2 || firstStatements != 3 || restStatements != 3 {
+			t.Fatalf("SQL statements: whole list %d, first page %d, last page %d; want 2, 3, 3",
+				wholeStatements, firstStatements, restStatements)
+		}
+	})
+}

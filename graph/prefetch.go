@@ -190,10 +190,9 @@ func (r *Resolver) existingContacts(ctx context.Context, ids []uint) ([]*models.
 	return out, err
 }
 
-// prefetchMemberships loads the selected contacts and groups of a page of memberships, and their
-// own selected lists.
+// prefetchMemberships loads the lists selected below the contacts and groups of a page of
+// memberships.
 func (r *Resolver) prefetchMemberships(ctx context.Context, rows []models.MembershipRow, sel selection) error {
-	l := loadersFor(ctx)
 	var contacts, groups []uint
 	seenC, seenG := map[uint]bool{}, map[uint]bool{}
 	for _, m := range rows {
@@ -208,24 +207,10 @@ func (r *Resolver) prefetchMemberships(ctx context.Context, rows []models.Member
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	if sel.has("contact") && len(contacts) > 0 {
-		g.Go(func() error {
-			m, err := r.Store.ContactsByID(gctx, contacts)
-			if err != nil {
-				return err
-			}
-			prime(l.ContactByID, contacts, m)
-			return r.prefetchContacts(gctx, contacts, sel.child("contact"))
-		})
+		g.Go(func() error { return r.prefetchContacts(gctx, contacts, sel.child("contact")) })
 	}
 	if sel.has("group") && len(groups) > 0 {
-		g.Go(func() error {
-			m, err := r.Store.GroupsByID(gctx, groups)
-			if err != nil {
-				return err
-			}
-			prime(l.GroupByID, groups, m)
-			return r.prefetchGroups(gctx, groups, sel.child("group"))
-		})
+		g.Go(func() error { return r.prefetchGroups(gctx, groups, sel.child("group")) })
 	}
 	return g.Wait()
 }

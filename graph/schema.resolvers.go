@@ -66,11 +66,17 @@ func (r *deliveryResolver) Contacts(ctx context.Context, obj *models.Delivery) (
 
 // Contact is the resolver for the contact field.
 func (r *membershipResolver) Contact(ctx context.Context, obj *models.MembershipRow) (*models.Contact, error) {
+	if obj.Contact != nil {
+		return obj.Contact, nil
+	}
 	return loadersFor(ctx).ContactByID.Load(ctx, obj.ContactID)
 }
 
 // Group is the resolver for the group field.
 func (r *membershipResolver) Group(ctx context.Context, obj *models.MembershipRow) (*models.Group, error) {
+	if obj.Group != nil {
+		return obj.Group, nil
+	}
 	return loadersFor(ctx).GroupByID.Load(ctx, obj.GroupID)
 }
 
@@ -179,7 +185,7 @@ func (r *queryResolver) Contacts(ctx context.Context, filter *model.ContactFilte
 	}
 	conn := &model.ContactConnection{
 		PageInfo: model.NewPageInfo(page.Cursors, page.HasNext),
-		Count:    func(ctx context.Context) (int, error) { return r.Store.CountContacts(ctx, f) },
+		Count:    model.PageCounter(len(page.Items), deref(after), page.HasNext, func(ctx context.Context) (int, error) { return r.Store.CountContacts(ctx, f) }),
 	}
 	for i, c := range page.Items {
 		conn.Edges = append(conn.Edges, &model.ContactEdge{Cursor: page.Cursors[i], Node: c})
@@ -208,7 +214,7 @@ func (r *queryResolver) Groups(ctx context.Context, filter *model.GroupFilter, f
 	}
 	conn := &model.ContactGroupConnection{
 		PageInfo: model.NewPageInfo(page.Cursors, page.HasNext),
-		Count:    func(ctx context.Context) (int, error) { return r.Store.CountGroups(ctx, f) },
+		Count:    model.PageCounter(len(page.Items), deref(after), page.HasNext, func(ctx context.Context) (int, error) { return r.Store.CountGroups(ctx, f) }),
 	}
 	ids := make([]uint, len(page.Items))
 	for i, g := range page.Items {
@@ -236,7 +242,7 @@ func (r *queryResolver) Memberships(ctx context.Context, contactID *string, grou
 	}
 	conn := &model.MembershipConnection{
 		PageInfo: model.NewPageInfo(page.Cursors, page.HasNext),
-		Count:    func(ctx context.Context) (int, error) { return r.Store.CountMemberships(ctx, f) },
+		Count:    model.PageCounter(len(page.Items), deref(after), page.HasNext, func(ctx context.Context) (int, error) { return r.Store.CountMemberships(ctx, f) }),
 	}
 	for i := range page.Items {
 		conn.Edges = append(conn.Edges, &model.MembershipEdge{Cursor: page.Cursors[i], Node: &page.Items[i]})
@@ -261,7 +267,7 @@ func (r *queryResolver) Alerts(ctx context.Context, status *string, first *int, 
 	}
 	conn := &model.AlertConnection{
 		PageInfo: model.NewPageInfo(page.Cursors, page.HasNext),
-		Count:    func(ctx context.Context) (int, error) { return r.Store.CountAlerts(ctx, status) },
+		Count:    model.PageCounter(len(page.Items), deref(after), page.HasNext, func(ctx context.Context) (int, error) { return r.Store.CountAlerts(ctx, status) }),
 	}
 	ids := make([]uint, len(page.Items))
 	for i, a := range page.Items {
@@ -311,7 +317,7 @@ func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string)
 	}
 	conn := &model.AuditEntryConnection{
 		PageInfo: model.NewPageInfo(page.Cursors, page.HasNext),
-		Count:    r.Store.CountAuditEntries,
+		Count:    model.PageCounter(len(page.Items), deref(after), page.HasNext, r.Store.CountAuditEntries),
 	}
 	for i, e := range page.Items {
 		conn.Edges = append(conn.Edges, &model.AuditEntryEdge{Cursor: page.Cursors[i], Node: e})

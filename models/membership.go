@@ -74,13 +74,14 @@ type MembershipFilter struct {
 	GroupID   *string
 }
 
-// MembershipRow is one membership with the sort keys of its two sides.
+// MembershipRow is one membership with both of its sides, read in the same statement: a page of
+// memberships needs the contact and the group anyway, for their names as sort keys.
 type MembershipRow struct {
-	ContactID  uint
-	GroupID    uint
-	CreatedAt  time.Time
-	ContactKey string
-	GroupKey   string
+	ContactID uint
+	GroupID   uint
+	CreatedAt time.Time
+	Contact   *Contact
+	Group     *Group
 }
 
 func (s *Store) membershipQuery(ctx context.Context, f MembershipFilter) (*gorm.DB, bool) {
@@ -122,14 +123,30 @@ func (s *Store) Memberships(ctx context.Context, f MembershipFilter, page PageAr
 	if page.After != "" {
 		q = q.Where("(c.name_key > ? OR (c.name_key = ? AND g.name_key > ?))", after.ContactKey, after.ContactKey, after.GroupKey)
 	}
-	var rows []MembershipRow
-	err := q.Select("m.contact_id, m.group_id, m.created_at, c.name_key AS contact_key, g.name_key AS group_key").
-		Order("c.name_key, g.name_key").Limit(page.First + 1).Scan(&rows).Error
+	rows, err := q.Select(`m.contact_id, m.group_id, m.created_at,
+		c.id, c.name, c.name_key, c.phone, c.created_at, c.updated_at,
+		g.id, g.name, g.name_key, g.description, g.created_at, g.updated_at`).
+		Order("c.name_key, g.name_key").Limit(page.First + 1).Rows()
 	if err != nil {
 		return Page[MembershipRow]{}, fmt.Errorf("list memberships: %w", err)
 	}
-	return cutPage(rows, page.First, func(r MembershipRow) any {
-		return membershipCursor{ContactKey: r.ContactKey, GroupKey: r.GroupKey}
+	defer rows.Close()
+	var list []MembershipRow
+	for rows.Next() {
+		m := MembershipRow{Contact: &Contact{}, Group: &Group{}}
+		c, g := m.Contact, m.Group
+		if err := rows.Scan(&m.ContactID, &m.GroupID, &m.CreatedAt,
+			&c.ID, &c.Name, &c.NameKey, &c.Phone, &c.CreatedAt, &c.UpdatedAt,
+			&g.ID, &g.Name, &g.NameKey, &g.Description, &g.CreatedAt, &g.UpdatedAt); err != nil {
+			return Page[MembershipRow]{}, fmt.Errorf("read memberships: %w", err)
+		}
+		list = append(list, m)
+	}
+	if err := rows.Err(); err != nil {
+		return Page[MembershipRow]{}, fmt.Errorf("read memberships: %w", err)
+	}
+	return cutPage(list, page.First, func(r MembershipRow) any {
+		return membershipCursor{ContactKey: r.Contact.NameKey, GroupKey: r.Group.NameKey}
 	}), nil
 }
 

@@ -11,6 +11,15 @@ import (
 // Counter counts the rows of a list; it runs only when totalCount is selected.
 type Counter func(ctx context.Context) (int, error)
 
+// PageCounter is the counter of one page of a list. A page read from the start of the list that has
+// no next page holds every row, so its length is the count and no statement runs for it.
+func PageCounter(rows int, after string, hasNext bool, count Counter) Counter {
+	if after == "" && !hasNext {
+		return func(context.Context) (int, error) { return rows, nil }
+	}
+	return count
+}
+
 type ContactEdge struct {
 	Cursor string
 	Node   *models.Contact
