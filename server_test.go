@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -261,5 +263,32 @@ func TestRestartKeepsDataAndMigratesAgain(t *testing.T) {
 			resp.Body.Close()
 		}
 		stop()
+	}
+}
+
+func TestTuneGCKeepsWhatTheEnvironmentSets(t *testing.T) {
+	gcPercent := debug.SetGCPercent(100)
+	memoryLimit := debug.SetMemoryLimit(math.MaxInt64)
+	t.Cleanup(func() {
+		debug.SetGCPercent(gcPercent)
+		debug.SetMemoryLimit(memoryLimit)
+	})
+	unset := func(string) (string, bool) { return "", false }
+	tuneGC(unset)
+	if got := debug.SetGCPercent(100); got != defaultGCPercent {
+		t.Errorf("GC percent = %d, want %d", got, defaultGCPercent)
+	}
+	if got := debug.SetMemoryLimit(-1); got != defaultMemoryLimit {
+		t.Errorf("memory limit = %d, want %d", got, defaultMemoryLimit)
+	}
+
+	debug.SetMemoryLimit(math.MaxInt64)
+	set := func(string) (string, bool) { return "set", true }
+	tuneGC(set)
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("with GOGC set, GC percent = %d, want it untouched (100)", got)
+	}
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Errorf("with GOMEMLIMIT set, memory limit = %d, want it untouched", got)
 	}
 }
