@@ -16,6 +16,8 @@ const (
 	CodeNotFound     = "NOT_FOUND"
 	CodeConflict     = "CONFLICT"
 	CodeInternal     = "INTERNAL_SERVER_ERROR"
+	// CodeUnavailable: the server was too busy to start the operation within the request timeout.
+	CodeUnavailable = "SERVICE_UNAVAILABLE"
 	// CodeUnauthenticated: no token, or one that is unknown or revoked.
 	CodeUnauthenticated = "UNAUTHENTICATED"
 	// CodeForbidden: the token's role may not do this.

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"net/http"
+	"runtime"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -23,6 +24,8 @@ type Options struct {
 	ObserveRequest func(operation, outcome string)
 	// Introspection allows schema introspection (the playground needs it).
 	Introspection bool
+	// ExecutionBudget is the total complexity allowed to execute at once; 0 is MaxComplexity per CPU.
+	ExecutionBudget int64
 }
 
 // NewHandler builds the GraphQL endpoint: explicit transports (gqlgen's NewDefaultServer is not for
@@ -63,6 +66,11 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 			return resp
 		})
 	}
+	budget := opts.ExecutionBudget
+	if budget <= 0 {
+		budget = int64(runtime.GOMAXPROCS(0)) * MaxComplexity
+	}
+	srv.AroundResponses(newExecutionBudget(max(budget, MaxComplexity)).around)
 	return limitRequest(perRequest(r.Store, opts, srv))
 }
 

@@ -7,11 +7,13 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/heraldhq/herald/auth"
 	"github.com/heraldhq/herald/graph/model"
 	"github.com/heraldhq/herald/models"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"golang.org/x/sync/semaphore"
 )
 
 // Request limits. Every query the console and the README use stays well inside them; what they
@@ -28,9 +30,37 @@ const (
 	MaxAliases = 30
 	// MaxComplexity is gqlgen's cost estimate limit, where a connection costs its children times first.
 	MaxComplexity = 5_000
-	// RequestTimeout bounds one request's work.
+	// RequestTimeout bounds one request's work, waiting for capacity included.
 	RequestTimeout = 30 * time.Second
 )
+
+// executionBudget bounds the complexity executing at once to MaxComplexity per CPU. A large read
+// holds its whole response tree in memory while it runs, so running more of them than the CPUs
+// can serve only adds memory (and collector work) without finishing any sooner; past the budget,
+// operations wait in arrival order. Light ones, a few points each, rarely notice it.
+type executionBudget struct {
+	sem *semaphore.Weighted
+}
+
+func newExecutionBudget(points int64) *executionBudget {
+	return &executionBudget{sem: semaphore.NewWeighted(points)}
+}
+
+// around runs an operation's execution inside the budget, weighed by its complexity.
+func (b *executionBudget) around(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	weight := int64(1)
+	if stats := extension.GetComplexityStats(ctx); stats != nil {
+		weight = int64(max(stats.Complexity, 1))
+	}
+	if err := b.sem.Acquire(ctx, weight); err != nil {
+		return &graphql.Response{Errors: gqlerror.List{{
+			Message:    fmt.Sprintf("the server is busy: the operation waited %s for capacity", RequestTimeout),
+			Extensions: map[string]any{"code": CodeUnavailable},
+		}}}
+	}
+	defer b.sem.Release(weight)
+	return next(ctx)
+}
 
 // complexity makes a connection cost what it can return: its children times first.
 func complexity() ComplexityRoot {
