@@ -38,14 +38,6 @@ func webhookInputs(in []*model.WebhookInput) []models.WebhookInput {
 	return out
 }
 
-// nonNil keeps a loaded list from being null in the response: a contact without groups has [].
-func nonNil[T any](list []T, err error) ([]T, error) {
-	if list == nil && err == nil {
-		list = []T{}
-	}
-	return list, err
-}
-
 // nullIfNotFound makes a single-object query answer null for a missing id, as GraphQL clients expect.
 func nullIfNotFound[T any](v *T, err error) (*T, error) {
 	if models.IsNotFound(err) {

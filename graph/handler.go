@@ -71,6 +71,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 		budget = int64(runtime.GOMAXPROCS(0)) * MaxComplexity
 	}
 	srv.AroundResponses(newExecutionBudget(max(budget, MaxComplexity)).around)
+	srv.AroundResponses(refuseOversizedResponse)
 	return limitRequest(perRequest(r.Store, opts, srv))
 }
 

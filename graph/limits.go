@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -32,25 +33,75 @@ const (
 	MaxComplexity = 5_000
 	// RequestTimeout bounds one request's work, waiting for capacity included.
 	RequestTimeout = 30 * time.Second
+	// MaxListItems bounds the items all nested lists (a contact's groups, a group's contacts, ...)
+	// return in one operation. Complexity counts such a list once, whatever its length, so
+	// groups { contacts { groups { id } } } below a page of 100 could otherwise build millions of
+	// objects; the heaviest page the console or the benchmark sends returns about 90,000.
+	MaxListItems = 200_000
 )
+
+// listItems counts the nested-list items of one operation against MaxListItems.
+type listItems struct {
+	n        atomic.Int64
+	exceeded atomic.Bool
+}
+
+type listItemsKey struct{}
+
+// nestedList is what every nested-list resolver returns: never null, and counted. Once the
+// operation's lists pass MaxListItems, the rest fail and the whole response is replaced by one
+// error (see refuseOversizedResponse).
+func nestedList[T any](ctx context.Context, list []T, err error) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	if list == nil {
+		return []T{}, nil
+	}
+	if items, ok := ctx.Value(listItemsKey{}).(*listItems); ok && items.n.Add(int64(len(list))) > MaxListItems {
+		items.exceeded.Store(true)
+		return nil, errTooManyItems
+	}
+	return list, nil
+}
+
+var errTooManyItems = limitError(fmt.Sprintf("the operation's nested lists return more than %d items", MaxListItems))
+
+// refuseOversizedResponse counts an operation's nested-list items and, when there were too many,
+// answers one clear error instead of a partial response with an error per refused list.
+func refuseOversizedResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	items := &listItems{}
+	resp := next(context.WithValue(ctx, listItemsKey{}, items))
+	if items.exceeded.Load() {
+		return &graphql.Response{Errors: gqlerror.List{limitError(fmt.Sprintf(
+			"the operation's nested lists return more than %d items; select fewer nested lists, or page through "+
+				"a group's members with contacts(filter: {groupId: ...})", MaxListItems))}}
+	}
+	return resp
+}
 
 // executionBudget bounds the complexity executing at once to MaxComplexity per CPU. A large read
 // holds its whole response tree in memory while it runs, so running more of them than the CPUs
 // can serve only adds memory (and collector work) without finishing any sooner; past the budget,
 // operations wait in arrival order. Light ones, a few points each, rarely notice it.
 type executionBudget struct {
-	sem *semaphore.Weighted
+	sem    *semaphore.Weighted
+	points int64
 }
 
 func newExecutionBudget(points int64) *executionBudget {
-	return &executionBudget{sem: semaphore.NewWeighted(points)}
+	return &executionBudget{sem: semaphore.NewWeighted(points), points: points}
 }
 
 // around runs an operation's execution inside the budget, weighed by its complexity.
 func (b *executionBudget) around(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	weight := int64(1)
 	if stats := extension.GetComplexityStats(ctx); stats != nil {
-		weight = int64(max(stats.Complexity, 1))
+		if stats.ComplexityLimit > 0 && stats.Complexity > stats.ComplexityLimit {
+			// Refused for its complexity: nothing executes, only its error response passes here.
+			return next(ctx)
+		}
+		weight = min(max(int64(stats.Complexity), 1), b.points)
 	}
 	if err := b.sem.Acquire(ctx, weight); err != nil {
 		return &graphql.Response{Errors: gqlerror.List{{

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/heraldhq/herald/graph"
 	"github.com/heraldhq/herald/models/modelstest"
 )
 
@@ -67,5 +68,36 @@ func TestEveryDocumentedQueryFitsTheLimits(t *testing.T) {
 		if len(res.Errors) > 0 {
 			t.Errorf("refused: %s: %+v", q, res.Errors)
 		}
+	}
+}
+
+// Complexity counts a nested list once whatever its length, so a short query over a big group can
+// ask for hundreds of thousands of objects; the operation is refused with one error instead.
+func TestNestedListsBeyondTheItemLimitAreRefused(t *testing.T) {
+	db := modelstest.SQLite(t)
+	modelstest.Seed(t, db.Gorm, 1500, 1) // one group holding every contact
+	a := newAPI(t, db)
+	// 100 contacts × (1 group + 1,500 members × (1 + 1 group each)) ≈ 300,000 items.
+	res := a.do(`{ contacts(first: 100) { edges { node { groups { contacts { groups { id } } } } } } }`, nil)
+	if len(res.Errors) != 1 || res.Errors[0].Extensions.Code != "BAD_USER_INPUT" ||
+		!strings.Contains(res.Errors[0].Message, fmt.Sprint(graph.MaxListItems)) {
+		t.Fatalf("got %d errors, the first %+v; want one BAD_USER_INPUT naming the limit", len(res.Errors), res.Errors[0])
+	}
+	if string(res.Data) != "" && string(res.Data) != "null" {
+		t.Fatalf("data = %.200s, want none", res.Data)
+	}
+	// The same group's 1,500 members on their own are well inside the limit.
+	var out struct {
+		Contacts struct {
+			Edges []struct {
+				Node struct {
+					Groups []struct{ Contacts []struct{ ID string } }
+				}
+			}
+		}
+	}
+	a.must(`{ contacts(first: 1) { edges { node { groups { contacts { id } } } } } }`, nil, &out)
+	if n := len(out.Contacts.Edges[0].Node.Groups[0].Contacts); n != 1500 {
+		t.Fatalf("members = %d, want 1500", n)
 	}
 }

@@ -16,7 +16,8 @@ import (
 
 // Deliveries is the resolver for the deliveries field.
 func (r *alertResolver) Deliveries(ctx context.Context, obj *models.Alert) ([]*models.Delivery, error) {
-	return nonNil(loadersFor(ctx).DeliveriesByAlert.Load(ctx, obj.ID))
+	list, err := loadersFor(ctx).DeliveriesByAlert.Load(ctx, obj.ID)
+	return nestedList(ctx, list, err)
 }
 
 // Role is the resolver for the role field.
@@ -31,17 +32,20 @@ func (r *auditEntryResolver) TokenRole(ctx context.Context, obj *models.AuditEnt
 
 // Webhooks is the resolver for the webhooks field.
 func (r *contactResolver) Webhooks(ctx context.Context, obj *models.Contact) ([]*models.Webhook, error) {
-	return nonNil(loadersFor(ctx).WebhooksByContact.Load(ctx, obj.ID))
+	list, err := loadersFor(ctx).WebhooksByContact.Load(ctx, obj.ID)
+	return nestedList(ctx, list, err)
 }
 
 // Groups is the resolver for the groups field.
 func (r *contactResolver) Groups(ctx context.Context, obj *models.Contact) ([]*models.Group, error) {
-	return nonNil(loadersFor(ctx).GroupsByContact.Load(ctx, obj.ID))
+	list, err := loadersFor(ctx).GroupsByContact.Load(ctx, obj.ID)
+	return nestedList(ctx, list, err)
 }
 
 // Contacts is the resolver for the contacts field.
 func (r *contactGroupResolver) Contacts(ctx context.Context, obj *models.Group) ([]*models.Contact, error) {
-	return nonNil(loadersFor(ctx).ContactsByGroup.Load(ctx, obj.ID))
+	list, err := loadersFor(ctx).ContactsByGroup.Load(ctx, obj.ID)
+	return nestedList(ctx, list, err)
 }
 
 // ContactCount is the resolver for the contactCount field.
@@ -56,12 +60,14 @@ func (r *deliveryResolver) URL(ctx context.Context, obj *models.Delivery) (strin
 
 // Attempts is the resolver for the attempts field.
 func (r *deliveryResolver) Attempts(ctx context.Context, obj *models.Delivery) ([]*models.DeliveryAttempt, error) {
-	return nonNil(loadersFor(ctx).AttemptsByDelivery.Load(ctx, obj.ID))
+	list, err := loadersFor(ctx).AttemptsByDelivery.Load(ctx, obj.ID)
+	return nestedList(ctx, list, err)
 }
 
 // Contacts is the resolver for the contacts field.
 func (r *deliveryResolver) Contacts(ctx context.Context, obj *models.Delivery) ([]*models.Contact, error) {
-	return r.existingContacts(ctx, obj.ContactIDs)
+	list, err := r.existingContacts(ctx, obj.ContactIDs)
+	return nestedList(ctx, list, err)
 }
 
 // Contact is the resolver for the contact field.
