@@ -60,12 +60,11 @@ func nestedList[T any](ctx context.Context, list []T, err error) ([]T, error) {
 	}
 	if items, ok := ctx.Value(listItemsKey{}).(*listItems); ok && items.n.Add(int64(len(list))) > MaxListItems {
 		items.exceeded.Store(true)
-		return nil, errTooManyItems
+		// A new error each time: gqlgen writes the field's path into the error it is given.
+		return nil, limitError(fmt.Sprintf("the operation's nested lists return more than %d items", MaxListItems))
 	}
 	return list, nil
 }
-
-var errTooManyItems = limitError(fmt.Sprintf("the operation's nested lists return more than %d items", MaxListItems))
 
 // refuseOversizedResponse counts an operation's nested-list items and, when there were too many,
 // answers one clear error instead of a partial response with an error per refused list.
