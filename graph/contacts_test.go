@@ -1,6 +1,8 @@
 package graph_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -309,5 +311,37 @@ func TestSearchIsCaseInsensitiveSubstring(t *testing.T) {
 			}
 		}
 		a.fail(`query($s: String) { contacts(filter: {search: $s}) { totalCount } }`, map[string]any{"s": strings.Repeat("a", 65)}, "BAD_USER_INPUT", "filter.search")
+	})
+}
+
+// createContact answers with the webhooks and groups it has just written, as a later read shows
+// them, without reading them back.
+func TestCreateContactAnswersWithoutReadingBack(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, db modelstest.DB) {
+		a := newAPI(t, db)
+		zeta, alpha := a.createGroup("zeta"), a.createGroup("Alpha")
+		const create = `mutation($name: String!, $groups: [ID!]) { createContact(input: {name: $name, groupIds: $groups, webhooks: [
+			{url: "https://oapi.dingtalk.com/robot/send?access_token=one", secret: "SEC1", keyword: "kw"},
+			{url: "https://open.feishu.cn/open-apis/bot/v2/hook/two"}]}) { id %s } }`
+		const lists = `webhooks { id url platform hasSecret keyword } groups { id name }`
+		vars := func(name string) map[string]any {
+			return map[string]any{"name": name, "groups": []string{zeta.ID, alpha.ID}}
+		}
+		a.must(fmt.Sprintf(create, ""), vars("bare"), nil)
+		bare := a.lastStatements.Load().Load()
+		var out struct{ CreateContact json.RawMessage }
+		a.must(fmt.Sprintf(create, lists), vars("full"), &out)
+		if full := a.lastStatements.Load().Load(); full != bare {
+			t.Errorf("SQL statements: %d selecting the lists, %d without; want equal", full, bare)
+		}
+		var id struct{ ID string }
+		if err := json.Unmarshal(out.CreateContact, &id); err != nil {
+			t.Fatal(err)
+		}
+		var again struct{ Contact json.RawMessage }
+		a.must(`query($id: ID!) { contact(id: $id) { id `+lists+` } }`, map[string]any{"id": id.ID}, &again)
+		if string(again.Contact) != string(out.CreateContact) {
+			t.Fatalf("created:\n%s\nread back:\n%s", out.CreateContact, again.Contact)
+		}
 	})
 }

@@ -91,7 +91,13 @@ func (r *mutationResolver) CreateContact(ctx context.Context, input model.Create
 	c, err := r.Store.CreateContact(ctx, models.ContactInput{
 		Name: &input.Name, Phone: input.Phone, Webhooks: webhookInputs(input.Webhooks), GroupIDs: input.GroupIds,
 	})
-	return c, inputError("input", err)
+	if err != nil {
+		return nil, inputError("input", err)
+	}
+	l := loadersFor(ctx)
+	l.WebhooksByContact.Prime(c.ID, c.Webhooks)
+	l.GroupsByContact.Prime(c.ID, c.Groups)
+	return c.Contact, nil
 }
 
 // UpdateContact is the resolver for the updateContact field.

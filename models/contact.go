@@ -106,10 +106,11 @@ func saveWebhooks(tx *gorm.DB, contactID uint, created bool, hooks []Webhook) er
 		}
 	}
 	var fresh []Webhook
+	var freshAt []int
 	for i := range hooks {
 		hooks[i].ContactID = contactID
 		if hooks[i].ID == 0 {
-			fresh = append(fresh, hooks[i])
+			fresh, freshAt = append(fresh, hooks[i]), append(freshAt, i)
 			continue
 		}
 		if err := tx.Omit("Contact", "CreatedAt").Save(&hooks[i]).Error; err != nil {
@@ -120,12 +121,23 @@ func saveWebhooks(tx *gorm.DB, contactID uint, created bool, hooks []Webhook) er
 		if err := tx.Omit("Contact").Create(&fresh).Error; err != nil {
 			return fmt.Errorf("insert webhooks: %w", err)
 		}
+		for k, i := range freshAt {
+			hooks[i] = fresh[k] // with its new id and timestamps
+		}
 	}
 	return nil
 }
 
+// CreatedContact is a new contact with the webhooks and groups it was stored with, so that the
+// answer to a create needs no second read.
+type CreatedContact struct {
+	*Contact
+	Webhooks []*Webhook // in position order
+	Groups   []*Group   // in name order
+}
+
 // CreateContact validates and stores a new contact with its webhooks and groups.
-func (s *Store) CreateContact(ctx context.Context, in ContactInput) (*Contact, error) {
+func (s *Store) CreateContact(ctx context.Context, in ContactInput) (*CreatedContact, error) {
 	c := &Contact{}
 	var err error
 	if in.Name == nil {
@@ -147,8 +159,10 @@ func (s *Store) CreateContact(ctx context.Context, in ContactInput) (*Contact, e
 	if err != nil {
 		return nil, err
 	}
+	var groups []*Group
 	err = s.mutate(ctx, "createContact", func(tx *gorm.DB) ([]uint, error) {
-		if err := requireAll(tx, &Group{}, "groupIds", "group", groupIDs, positions); err != nil {
+		var err error
+		if groups, err = requireGroups(tx, "groupIds", groupIDs, positions); err != nil {
 			return nil, err
 		}
 		if err := tx.Create(c).Error; err != nil {
@@ -162,7 +176,11 @@ func (s *Store) CreateContact(ctx context.Context, in ContactInput) (*Contact, e
 	if err != nil {
 		return nil, wrapWrite("create contact", "name", "contact", c.Name, err)
 	}
-	return c, nil
+	created := &CreatedContact{Contact: c, Webhooks: make([]*Webhook, len(hooks)), Groups: groups}
+	for i := range hooks {
+		created.Webhooks[i] = &hooks[i]
+	}
+	return created, nil
 }
 
 // UpdateContact changes the given fields of a contact.

@@ -74,6 +74,27 @@ func requireAll(tx *gorm.DB, model any, field, what string, ids []uint, position
 	if err != nil {
 		return fmt.Errorf("look up %ss: %w", what, err)
 	}
+	return firstMissing(found, field, what, ids, positions)
+}
+
+// requireGroups loads the groups with the given ids in name order, the order of a contact's groups,
+// reporting the first missing one at its input position.
+func requireGroups(tx *gorm.DB, field string, ids []uint, positions []int) ([]*Group, error) {
+	groups := []*Group{}
+	if len(ids) == 0 {
+		return groups, nil
+	}
+	if err := tx.Where("id IN ?", ids).Order("name_key").Find(&groups).Error; err != nil {
+		return nil, fmt.Errorf("look up groups: %w", err)
+	}
+	found := make(map[uint]bool, len(groups))
+	for _, g := range groups {
+		found[g.ID] = true
+	}
+	return groups, firstMissing(found, field, "group", ids, positions)
+}
+
+func firstMissing(found map[uint]bool, field, what string, ids []uint, positions []int) error {
 	for i, id := range ids {
 		if !found[id] {
 			return notFound(indexed(field, positions[i]), what, FormatID(id))
