@@ -43,7 +43,13 @@ func RedactURL(rawURL string) string {
 	})
 	u.Fragment, u.RawFragment = "", ""
 	// url escapes the mask's asterisks; logs read better without that.
-	return strings.ReplaceAll(u.String(), "%2A%2A%2A%2A", "****")
+	out := strings.ReplaceAll(u.String(), "%2A%2A%2A%2A", "****")
+	if _, err := url.Parse(out); err != nil {
+		// net/url does not always re-escape what it parsed into something it parses again (an IPv6
+		// zone holding "%25\x80" comes back as "%25%80"); such a URL is no use in a log anyway.
+		return "[unparseable URL]"
+	}
+	return out
 }
 
 // Mask keeps the first and last four characters of a credential and hides
