@@ -36,20 +36,22 @@ export function contactsTab(panel) {
   const selected = new Set();
   let shown = [];
 
-  async function load() {
+  // done, when given, is announced once the list shows the change it reports.
+  async function load(done) {
     try {
       const conn = (await gql(LIST, { search: search.value.trim() || null, after: pager.after })).contacts;
       if (conn.edges.length === 0 && !pager.onFirstPage) {
         pager.back(); // the last contact of this page was deleted
-        return load();
+        return load(done);
       }
       shown = conn.edges.map((e) => e.node);
       selected.clear();
       fillRows(rows, shown.map(row), search.value ? 'No contact matches this search.' : 'No contacts yet.');
       renderSelection();
       pager.update(conn);
+      if (done) announce(done);
     } catch (err) {
-      announce(`Contacts could not be loaded: ${err.message}`, { error: true });
+      announce(`${done ? `${done} ` : ''}Contacts could not be loaded: ${err.message}`, { error: true });
     }
   }
 
@@ -109,8 +111,7 @@ export function contactsTab(panel) {
     if (!ok) return;
     try {
       await gql(DELETE, { id: c.id });
-      announce(`Contact “${c.name}” deleted.`);
-      await load();
+      await load(`Contact “${c.name}” deleted.`);
     } catch (err) {
       announce(`“${c.name}” was not deleted: ${err.message}`, { error: true });
     }
@@ -127,8 +128,7 @@ export function contactsTab(panel) {
     try {
       const { deletedIds, notFoundIds } = (await gql(BATCH_DELETE, { ids })).batchDeleteContacts;
       const gone = notFoundIds.length ? ` (${notFoundIds.length} had already been deleted)` : '';
-      announce(`${deletedIds.length} contact${deletedIds.length === 1 ? '' : 's'} deleted${gone}.`);
-      await load();
+      await load(`${deletedIds.length} contact${deletedIds.length === 1 ? '' : 's'} deleted${gone}.`);
     } catch (err) {
       announce(`Nothing was deleted: ${err.message}`, { error: true });
     }
@@ -270,8 +270,7 @@ function contactDialog(onSaved) {
           ? (await gql(UPDATE, { id: editing.id, input: input() })).updateContact
           : (await gql(CREATE, { input: input() })).createContact;
         dialog.close();
-        announce(`Contact “${saved.name}” ${verb}.`);
-        onSaved();
+        onSaved(`Contact “${saved.name}” ${verb}.`);
       } catch (err) {
         showErrors(form, err);
       }

@@ -30,18 +30,20 @@ export function groupsTab(panel) {
   const pager = new Pager(panel.querySelector('.pager'), PAGE_SIZE, load);
   const dialog = groupDialog(load);
 
-  async function load() {
+  // done, when given, is announced once the list shows the change it reports.
+  async function load(done) {
     try {
       const conn = (await gql(LIST, { search: search.value.trim() || null, after: pager.after })).groups;
       if (conn.edges.length === 0 && !pager.onFirstPage) {
         pager.back(); // the last group of this page was deleted
-        return load();
+        return load(done);
       }
       const groups = conn.edges.map((e) => e.node);
       fillRows(rows, groups.map(row), search.value ? 'No group matches this search.' : 'No contact groups yet.');
       pager.update(conn);
+      if (done) announce(done);
     } catch (err) {
-      announce(`Groups could not be loaded: ${err.message}`, { error: true });
+      announce(`${done ? `${done} ` : ''}Groups could not be loaded: ${err.message}`, { error: true });
     }
   }
 
@@ -81,8 +83,7 @@ export function groupsTab(panel) {
     if (!ok) return;
     try {
       await gql(DELETE, { id: g.id });
-      announce(`Group “${g.name}” deleted; its contacts are kept.`);
-      await load();
+      await load(`Group “${g.name}” deleted; its contacts are kept.`);
     } catch (err) {
       announce(`“${g.name}” was not deleted: ${err.message}`, { error: true });
     }
@@ -118,8 +119,7 @@ function groupDialog(onSaved) {
           ? (await gql(UPDATE, { id: editing.id, input })).updateContactGroup
           : (await gql(CREATE, { input })).createContactGroup;
         dialog.close();
-        announce(`Group “${saved.name}” ${editing ? 'updated' : 'created'}.`);
-        onSaved();
+        onSaved(`Group “${saved.name}” ${editing ? 'updated' : 'created'}.`);
       } catch (err) {
         showErrors(form, err);
       }
