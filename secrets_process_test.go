@@ -254,8 +254,9 @@ func TestPlaintextSecretsFromEarlierVersionsAreSealedAtStartup(t *testing.T) {
 			t.Fatal(err)
 		}
 		plain := "SEClegacy-plaintext"
+		legacy := secrets.Sealed(plain) // what an earlier version stored in the column
 		hook := models.Webhook{ContactID: c.ID, URL: "https://oapi.dingtalk.com/robot/send?access_token=legacy", URLHash: "legacy",
-			Platform: senders.DingTalk, Secret: &plain}
+			Platform: senders.DingTalk, Secret: &legacy}
 		if err := db.Gorm.Omit("Contact").Create(&hook).Error; err != nil {
 			t.Fatal(err)
 		}
@@ -266,7 +267,7 @@ func TestPlaintextSecretsFromEarlierVersionsAreSealedAtStartup(t *testing.T) {
 			t.Fatalf("after start-up the secret is stored as %q", stored)
 		}
 		k, _ := secrets.FromBase64(testSecretKey)
-		if opened, err := k.Decrypt(stored[0]); err != nil || opened != plain {
+		if opened, err := k.Decrypt(secrets.Sealed(stored[0])); err != nil || opened != plain {
 			t.Fatalf("sealed secret opens to %q, %v", opened, err)
 		}
 	})

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/heraldhq/herald/auth"
+	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/graph"
 	"github.com/heraldhq/herald/metrics"
 	"github.com/heraldhq/herald/models"
@@ -19,8 +20,9 @@ func securedMux(t *testing.T, sec securityConfig) *httptest.Server {
 	t.Helper()
 	db := modelstest.SQLite(t)
 	store := models.NewStore(db.Gorm, nil)
-	srv := httptest.NewServer(newMux(endpoints{db: db.Gorm, resolver: &graph.Resolver{Store: store},
-		metrics: metrics.New(store.PendingDeliveries), authn: auth.New(store, "admin-token", false), security: sec,
+	outbox := delivery.NewOutbox(store)
+	srv := httptest.NewServer(newMux(endpoints{db: db.Gorm, resolver: &graph.Resolver{Store: store, Outbox: outbox},
+		metrics: metrics.New(outbox.PendingDeliveries), authn: auth.New(store, "admin-token", false), security: sec,
 		graph: graph.Options{Introspection: sec.Introspection}}))
 	t.Cleanup(srv.Close)
 	return srv

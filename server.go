@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"syscall"
 	"time"
 
@@ -125,7 +126,8 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if sqlDB, err := db.DB(); err == nil {
 		defer sqlDB.Close()
 	}
-	prom := metrics.New(store.PendingDeliveries)
+	outbox := delivery.NewOutbox(store)
+	prom := metrics.New(outbox.PendingDeliveries)
 	dispatcher := delivery.New(store, notifier, delivery.Config{
 		Metrics:      prom,
 		Workers:      cfg.Delivery.Workers,
@@ -151,7 +153,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	srv := &http.Server{
 		Handler: newMux(endpoints{
 			db:       db,
-			resolver: &graph.Resolver{Store: store, Notifier: notifier, Dispatcher: dispatcher},
+			resolver: &graph.Resolver{Store: store, Outbox: outbox, Notifier: notifier, Dispatcher: dispatcher},
 			metrics:  prom,
 			authn:    authn,
 			security: cfg.Security,
@@ -213,10 +215,10 @@ func openStore(ctx context.Context, cfg config, logger *slog.Logger) (*gorm.DB, 
 		}
 		return nil, nil, nil, err
 	}
-	if err := models.Migrate(db); err != nil {
+	if err := migrate(db); err != nil {
 		return fail(err)
 	}
-	if err := models.PrepareSecrets(ctx, db, keyring); err != nil {
+	if err := models.PrepareSecrets(ctx, db, keyring, secretTables()); err != nil {
 		return fail(fmt.Errorf("%s: %w", setKeyFile.env, err))
 	}
 	notifier, err := newNotifier(cfg.Webhooks)
@@ -226,6 +228,19 @@ func openStore(ctx context.Context, cfg config, logger *slog.Logger) (*gorm.DB, 
 	store := models.NewStore(db, notifier.Guard().CheckTarget)
 	store.UseKeyring(keyring)
 	return db, store, notifier, nil
+}
+
+// migrate creates or updates every table: the address book's, then the outbox's.
+func migrate(db *gorm.DB) error {
+	if err := models.Migrate(db); err != nil {
+		return err
+	}
+	return delivery.Migrate(db)
+}
+
+// secretTables are every table that holds sealed signing secrets.
+func secretTables() []string {
+	return append(slices.Clone(models.SecretTables), delivery.SecretTables...)
 }
 
 // rotateKey is `herald rotate-key`: it re-seals every stored secret under the current key (the
@@ -238,7 +253,7 @@ func rotateKey(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if sqlDB, err := db.DB(); err == nil {
 		defer sqlDB.Close()
 	}
-	n, err := store.RotateSecrets(ctx)
+	n, err := store.RotateSecrets(ctx, secretTables())
 	if err != nil {
 		return err
 	}

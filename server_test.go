@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/auth"
+	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/graph"
 	"github.com/heraldhq/herald/metrics"
 	"github.com/heraldhq/herald/models"
@@ -227,8 +228,9 @@ func TestServerEndpointsOnEachDatabase(t *testing.T) {
 func TestReadyzFailsWhileTheDatabaseIsDown(t *testing.T) {
 	db := modelstest.SQLite(t)
 	store := models.NewStore(db.Gorm, nil)
-	srv := httptest.NewServer(newMux(endpoints{db: db.Gorm, resolver: &graph.Resolver{Store: store},
-		metrics: metrics.New(store.PendingDeliveries), authn: auth.New(store, "", true)}))
+	outbox := delivery.NewOutbox(store)
+	srv := httptest.NewServer(newMux(endpoints{db: db.Gorm, resolver: &graph.Resolver{Store: store, Outbox: outbox},
+		metrics: metrics.New(outbox.PendingDeliveries), authn: auth.New(store, "", true)}))
 	defer srv.Close()
 	sqlDB, _ := db.Gorm.DB()
 	sqlDB.Close()

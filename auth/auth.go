@@ -11,43 +11,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"strings"
+
+	"github.com/heraldhq/herald/models"
 )
-
-// Role is what a token may do. Each role includes the ones below it.
-type Role string
-
-const (
-	// Viewer may run every query; webhook URLs are shown masked.
-	Viewer Role = "VIEWER"
-	// Sender may also send alerts and test messages: what an integrator needs.
-	Sender Role = "SENDER"
-	// Admin may do everything and sees full URLs.
-	Admin Role = "ADMIN"
-)
-
-func (r Role) rank() int {
-	switch r {
-	case Viewer:
-		return 1
-	case Sender:
-		return 2
-	case Admin:
-		return 3
-	}
-	return 0
-}
-
-// Valid reports whether r is one of the roles.
-func (r Role) Valid() bool { return r.rank() > 0 }
-
-// Allows reports whether a holder of r may do what needs role need.
-func (r Role) Allows(need Role) bool { return r.rank() >= need.rank() && r.Valid() }
 
 // Principal is the authenticated caller of a request.
 type Principal struct {
 	// Name is the token's name ("admin" for the bootstrap token, "open mode" without tokens).
 	Name    string
-	Role    Role
+	Role    models.Role
 	TokenID uint
 }
 

@@ -5,22 +5,6 @@ import (
 	"testing"
 )
 
-func TestRolesIncludeTheOnesBelow(t *testing.T) {
-	cases := []struct {
-		have, need Role
-		ok         bool
-	}{
-		{Viewer, Viewer, true}, {Viewer, Sender, false}, {Viewer, Admin, false},
-		{Sender, Viewer, true}, {Sender, Sender, true}, {Sender, Admin, false},
-		{Admin, Viewer, true}, {Admin, Admin, true}, {"", Viewer, false}, {"ROOT", Viewer, false},
-	}
-	for _, c := range cases {
-		if got := c.have.Allows(c.need); got != c.ok {
-			t.Errorf("%q.Allows(%q) = %v", c.have, c.need, got)
-		}
-	}
-}
-
 func TestNewTokensAreDistinctAndWellFormed(t *testing.T) {
 	seen := map[string]bool{}
 	for range 100 {

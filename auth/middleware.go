@@ -43,14 +43,14 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 			return Principal{}, herr
 		}
 		if !has {
-			return Principal{Name: "open mode", Role: Admin}, nil
+			return Principal{Name: "open mode", Role: models.RoleAdmin}, nil
 		}
 	}
 	if err != nil {
 		return Principal{}, err
 	}
 	if a.adminToken != "" && sameToken(token, a.adminToken) {
-		return Principal{Name: "admin", Role: Admin}, nil
+		return Principal{Name: "admin", Role: models.RoleAdmin}, nil
 	}
 	if !wellFormed(token) {
 		return Principal{}, ErrUnknownToken
@@ -59,7 +59,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 	if err != nil {
 		return Principal{}, err
 	}
-	if t == nil || !Role(t.Role).Valid() {
+	if t == nil || !t.Role.Valid() {
 		return Principal{}, ErrUnknownToken
 	}
 	if now := a.now().UTC(); t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > touchEvery {
@@ -67,7 +67,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 			slog.WarnContext(ctx, "record token use", "token", t.Name, "error", err)
 		}
 	}
-	return Principal{Name: t.Name, Role: Role(t.Role), TokenID: t.ID}, nil
+	return Principal{Name: t.Name, Role: t.Role, TokenID: t.ID}, nil
 }
 
 // Middleware authenticates every request to the GraphQL endpoint before it reaches next; an
@@ -101,7 +101,7 @@ func (a *Authenticator) guard(next http.Handler, refusal int) http.Handler {
 			return
 		}
 		ctx := WithPrincipal(r.Context(), p)
-		ctx = models.WithActor(ctx, models.Actor{Name: p.Name, Role: string(p.Role)})
+		ctx = models.WithActor(ctx, models.Actor{Name: p.Name, Role: p.Role})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -118,6 +118,6 @@ func WriteError(w http.ResponseWriter, status int, code, message string) {
 
 // Forbidden is the message of a FORBIDDEN error: it names the role needed and nothing about the
 // resource, so it cannot reveal whether the resource exists.
-func Forbidden(have, need Role) string {
+func Forbidden(have, need models.Role) string {
 	return fmt.Sprintf("this operation needs the %s role; the token has %s", need, have)
 }

@@ -28,10 +28,10 @@ func (e *env) fleet(name string, n int, p senders.Platform) string {
 	return models.FormatID(g.ID)
 }
 
-func robotHashes(ds []*models.Delivery) []string {
+func robotHashes(ds []*Delivery) []string {
 	hs := make([]string, len(ds))
 	for i, d := range ds {
-		hs[i] = d.URLHash
+		hs[i] = d.RobotKey
 	}
 	return hs
 }
@@ -42,14 +42,14 @@ func TestBatchClaimTakesEachRobotsOldestDeliveriesUpToBatchSize(t *testing.T) {
 		_, quiet := e.robot(senders.WeCom)
 		e.contact("busy", "", busy)
 		e.contact("both", "", busy, quiet)
-		var alerts []*models.Alert
-		alerts = append(alerts, e.alert(models.AlertInput{Title: "first", ContactNames: []string{"busy"}}))
-		alerts = append(alerts, e.alert(models.AlertInput{Title: "second", ContactNames: []string{"both"}}))
-		alerts = append(alerts, e.alert(models.AlertInput{Title: "third", ContactNames: []string{"busy"}}))
+		var alerts []*Alert
+		alerts = append(alerts, e.alert(AlertInput{Title: "first", Recipients: models.RecipientQuery{ContactNames: []string{"busy"}}}))
+		alerts = append(alerts, e.alert(AlertInput{Title: "second", Recipients: models.RecipientQuery{ContactNames: []string{"both"}}}))
+		alerts = append(alerts, e.alert(AlertInput{Title: "third", Recipients: models.RecipientQuery{ContactNames: []string{"busy"}}}))
 		byRobot := map[string][]uint{}
 		for _, a := range alerts {
 			for _, d := range e.deliveries(a.ID) {
-				byRobot[d.URLHash] = append(byRobot[d.URLHash], d.ID)
+				byRobot[d.RobotKey] = append(byRobot[d.RobotKey], d.ID)
 			}
 		}
 		cfg := fastConfig()
@@ -73,12 +73,12 @@ func TestBatchClaimTakesEachRobotsOldestDeliveriesUpToBatchSize(t *testing.T) {
 					got = append(got, it.d.ID)
 				}
 			}
-			want := byRobot[c.hash][:min(2, len(byRobot[c.hash]))]
+			want := byRobot[c.key][:min(2, len(byRobot[c.key]))]
 			if fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Errorf("robot with deliveries %v: claimed %v, want the oldest %v", byRobot[c.hash], got, want)
+				t.Errorf("robot with deliveries %v: claimed %v, want the oldest %v", byRobot[c.key], got, want)
 			}
-			if c.more != (len(byRobot[c.hash]) > 1) {
-				t.Errorf("robot with %d due: more = %v", len(byRobot[c.hash]), c.more)
+			if c.more != (len(byRobot[c.key]) > 1) {
+				t.Errorf("robot with %d due: more = %v", len(byRobot[c.key]), c.more)
 			}
 			for _, b := range c.batches {
 				if b.sendID == 0 {
@@ -86,7 +86,7 @@ func TestBatchClaimTakesEachRobotsOldestDeliveriesUpToBatchSize(t *testing.T) {
 				}
 			}
 		}
-		if n := e.countWhere(e.db.Gorm, &models.RobotSend{}, "settled = ?", false); n != 3 {
+		if n := e.countWhere(e.db.Gorm, &RobotSend{}, "settled = ?", false); n != 3 {
 			t.Errorf("%d sends reserved, want one per message (3)", n)
 		}
 	})
@@ -111,7 +111,7 @@ func TestBatchClaimsNeverGiveOneRobotToTwoReplicasAndKeepItsBudget(t *testing.T)
 	group := e.fleet("fleet", robots, senders.WeCom)
 	var hashes []string
 	for i := range 3 {
-		a := e.alert(models.AlertInput{Title: fmt.Sprintf("alert %d", i), GroupIDs: []string{group}})
+		a := e.alert(AlertInput{Title: fmt.Sprintf("alert %d", i), Recipients: models.RecipientQuery{GroupIDs: []string{group}}})
 		hashes = robotHashes(e.deliveries(a.ID))
 	}
 	cfg := fastConfig()
@@ -147,11 +147,11 @@ func TestBatchClaimsNeverGiveOneRobotToTwoReplicasAndKeepItsBudget(t *testing.T)
 					continue
 				}
 				work++
-				if j, ok := owner[c.hash]; ok {
-					t.Fatalf("round %d: replicas %d and %d both claimed robot %s", round, j, i, c.hash)
+				if j, ok := owner[c.key]; ok {
+					t.Fatalf("round %d: replicas %d and %d both claimed robot %s", round, j, i, c.key)
 				}
-				owner[c.hash] = i
-				messages[c.hash] += len(c.batches)
+				owner[c.key] = i
+				messages[c.key] += len(c.batches)
 				for _, b := range c.batches {
 					for _, it := range b.items {
 						leased[it.d.ID]++
@@ -178,7 +178,7 @@ func TestBatchClaimsNeverGiveOneRobotToTwoReplicasAndKeepItsBudget(t *testing.T)
 func TestGroupedRecordsStillFenceAStaleClaim(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		group := e.fleet("pair", 2, senders.DingTalk)
-		a := e.alert(models.AlertInput{GroupIDs: []string{group}})
+		a := e.alert(AlertInput{Recipients: models.RecipientQuery{GroupIDs: []string{group}}})
 		ds := e.deliveries(a.ID)
 		cfg := fastConfig()
 		cfg.Lease = 200 * time.Millisecond
@@ -190,7 +190,7 @@ func TestGroupedRecordsStillFenceAStaleClaim(t *testing.T) {
 		}
 		time.Sleep(cfg.Lease + 50*time.Millisecond)
 		// Only the first robot is claimed again; the second's lease ran out, but nobody took it over.
-		taken := claimOne(t, fresh, old[0].hash)
+		taken := claimOne(t, fresh, old[0].key)
 		if taken == nil || len(taken.batches) != 1 {
 			t.Fatalf("claim after the lease ran out = %+v", taken)
 		}
@@ -204,18 +204,18 @@ func TestGroupedRecordsStillFenceAStaleClaim(t *testing.T) {
 			t.Errorf("results of claims still held: %v, %v", staleKept.err, current.err)
 		}
 		for _, d := range e.deliveries(a.ID) {
-			if d.Status != models.DeliverySent || d.Attempts != 1 || d.ClaimToken != nil {
+			if d.Status != DeliverySent || d.Attempts != 1 || d.ClaimToken != nil {
 				t.Errorf("delivery %d: %s after %d attempts, token %v; want SENT once, token cleared", d.ID, d.Status, d.Attempts, d.ClaimToken)
 			}
 			// The stale worker's call happened too: it is history, whoever recorded the verdict.
-			if n, want := len(e.attempts(d.ID)), map[bool]int{true: 2, false: 1}[d.URLHash == old[0].hash]; n != want {
+			if n, want := len(e.attempts(d.ID)), map[bool]int{true: 2, false: 1}[d.RobotKey == old[0].key]; n != want {
 				t.Errorf("delivery %d has %d attempt rows, want %d", d.ID, n, want)
 			}
 		}
-		if got, _ := e.waitFinal(a, time.Second); got.Status != models.AlertDelivered {
+		if got, _ := e.waitFinal(a, time.Second); got.Status != AlertDelivered {
 			t.Errorf("alert %s after its last delivery was recorded", got.Status)
 		}
-		if n := e.countWhere(e.db.Gorm, &models.RobotSend{}, "settled = ?", false); n != 0 {
+		if n := e.countWhere(e.db.Gorm, &RobotSend{}, "settled = ?", false); n != 0 {
 			t.Errorf("%d reserved sends left unsettled", n)
 		}
 	})
@@ -225,7 +225,7 @@ func TestClaimAndRecordCostDoNotGrowWithTheNumberOfRobots(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		d := New(e.store, e.notifier, fastConfig())
 		cost := func(n int) (claim, record int64) {
-			a := e.alert(models.AlertInput{GroupIDs: []string{e.fleet(fmt.Sprintf("fleet%d", n), n, senders.DingTalk)}})
+			a := e.alert(AlertInput{Recipients: models.RecipientQuery{GroupIDs: []string{e.fleet(fmt.Sprintf("fleet%d", n), n, senders.DingTalk)}}})
 			ctx, count := models.WithStatementCounter(context.Background())
 			claims, _, err := d.claimRobots(ctx, robotHashes(e.deliveries(a.ID)))
 			if err != nil || len(claims) != n {
@@ -242,7 +242,7 @@ func TestClaimAndRecordCostDoNotGrowWithTheNumberOfRobots(t *testing.T) {
 					t.Fatal(r.err)
 				}
 			}
-			if got, _ := e.waitFinal(a, time.Second); got.Status != models.AlertDelivered {
+			if got, _ := e.waitFinal(a, time.Second); got.Status != AlertDelivered {
 				t.Fatalf("alert %s", got.Status)
 			}
 			return claim, count.Load() - claim

@@ -15,8 +15,8 @@ func TestExpiredLeaseIsClaimedAgainAndTheStaleWorkerCannotFinishIt(t *testing.T)
 	each(t, func(t *testing.T, e *env) {
 		_, u := e.robot(senders.WeCom)
 		e.contact("alice", "", u)
-		a := e.alert(models.AlertInput{ContactNames: []string{"alice"}})
-		hash := e.deliveries(a.ID)[0].URLHash
+		a := e.alert(AlertInput{Recipients: models.RecipientQuery{ContactNames: []string{"alice"}}})
+		hash := e.deliveries(a.ID)[0].RobotKey
 		ctx := context.Background()
 		cfg := fastConfig()
 		cfg.Lease = 200 * time.Millisecond
@@ -40,7 +40,7 @@ func TestExpiredLeaseIsClaimedAgainAndTheStaleWorkerCannotFinishIt(t *testing.T)
 		if !errors.Is(r1.err, errLeaseLost) {
 			t.Fatalf("stale worker's result: %v, want errLeaseLost", r1.err)
 		}
-		if d := e.deliveries(a.ID)[0]; d.Status != models.DeliveryPending {
+		if d := e.deliveries(a.ID)[0]; d.Status != DeliveryPending {
 			t.Fatalf("the stale worker finished someone else's claim: %s", d.Status)
 		}
 		r2 := sentResult(c2, c2.batches[0])
@@ -48,7 +48,7 @@ func TestExpiredLeaseIsClaimedAgainAndTheStaleWorkerCannotFinishIt(t *testing.T)
 		if r2.err != nil {
 			t.Fatalf("current holder's result: %v", r2.err)
 		}
-		if d := e.deliveries(a.ID)[0]; d.Status != models.DeliverySent {
+		if d := e.deliveries(a.ID)[0]; d.Status != DeliverySent {
 			t.Fatalf("delivery %s after the holder recorded it, want SENT", d.Status)
 		}
 	})
@@ -61,12 +61,12 @@ func TestOutOfBudgetRobotDefersWithoutUsingAnAttempt(t *testing.T) {
 		cfg := fastConfig()
 		cfg.Budgets = map[senders.Platform][]Window{senders.WeCom: {{Limit: 1, Span: time.Minute}}}
 		d := New(e.store, e.notifier, cfg)
-		first := e.alert(models.AlertInput{ContactNames: []string{"alice"}})
-		hash := e.deliveries(first.ID)[0].URLHash
+		first := e.alert(AlertInput{Recipients: models.RecipientQuery{ContactNames: []string{"alice"}}})
+		hash := e.deliveries(first.ID)[0].RobotKey
 		if c := claimOne(t, d, hash); c == nil || len(c.batches) != 1 {
 			t.Fatalf("claim = %+v", c)
 		}
-		second := e.alert(models.AlertInput{Title: "second", ContactNames: []string{"alice"}})
+		second := e.alert(AlertInput{Title: "second", Recipients: models.RecipientQuery{ContactNames: []string{"alice"}}})
 		if c2 := claimOne(t, d, hash); c2 != nil && len(c2.batches) > 0 {
 			t.Fatalf("claimed beyond the budget: %+v", c2)
 		}
@@ -110,8 +110,8 @@ func TestBudgetCountsInFlightSendsAndFreesWithTheOldest(t *testing.T) {
 
 func TestCombinedMessageShowsEachAlertsSeverityTitleAndContent(t *testing.T) {
 	mk := func(id uint, sev senders.Severity, title, content string, phones ...string) *item {
-		return &item{d: models.Delivery{ID: id, MentionPhones: phones},
-			alert: &models.Alert{ID: id, Title: title, Content: content, Severity: sev, Format: senders.Text}}
+		return &item{d: Delivery{ID: id, MentionPhones: phones},
+			alert: &Alert{ID: id, Title: title, Content: content, Severity: sev, Format: senders.Text}}
 	}
 	m := combine([]*item{
 		mk(1, senders.Info, "cpu", "cpu high", "1"),

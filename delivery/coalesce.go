@@ -6,14 +6,14 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/senders"
 )
 
 // item is one claimed delivery with the alert it carries.
 type item struct {
-	d     models.Delivery
-	alert *models.Alert
+	d     Delivery
+	robot robot
+	alert *Alert
 }
 
 func (it *item) message() senders.Message {
@@ -26,7 +26,7 @@ func (it *item) message() senders.Message {
 // batch is one message to a robot: a single alert, or several combined.
 type batch struct {
 	items  []*item
-	target senders.Target
+	robot  robot
 	msg    senders.Message
 	sendID uint // the robot_sends row reserved for it
 }

@@ -59,11 +59,11 @@ var DefaultBudgets = map[senders.Platform][]Window{
 	senders.Lark:     {{Limit: 5, Span: 1250 * time.Millisecond, Reserve: 1}, {Limit: 100, Span: 62 * time.Second, Reserve: 25}},
 }
 
-// Metrics receives counters; a Prometheus adapter will implement it. Methods must be cheap and safe
-// for concurrent use. Outcome is "SENT", "RETRYABLE", "PERMANENT", "EXPIRED" or "RELEASED".
+// Metrics receives counters; package metrics implements it for Prometheus. Methods must be cheap
+// and safe for concurrent use.
 type Metrics interface {
 	// Attempt counts one HTTP call to a robot carrying alerts alerts.
-	Attempt(platform senders.Platform, outcome string, alerts int, d time.Duration)
+	Attempt(platform senders.Platform, outcome senders.Outcome, alerts int, d time.Duration)
 	// Deferred counts deliveries whose next attempt was pushed back without an attempt: reason is
 	// "budget", "paused" or "linger".
 	Deferred(platform senders.Platform, reason string, deliveries int)
@@ -73,9 +73,9 @@ type Metrics interface {
 
 type noMetrics struct{}
 
-func (noMetrics) Attempt(senders.Platform, string, int, time.Duration) {}
-func (noMetrics) Deferred(senders.Platform, string, int)               {}
-func (noMetrics) BreakerOpened(senders.Platform)                       {}
+func (noMetrics) Attempt(senders.Platform, senders.Outcome, int, time.Duration) {}
+func (noMetrics) Deferred(senders.Platform, string, int)                        {}
+func (noMetrics) BreakerOpened(senders.Platform)                                {}
 
 func (c Config) withDefaults() Config {
 	set := func(d *time.Duration, v time.Duration) {

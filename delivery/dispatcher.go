@@ -22,17 +22,22 @@ const sweepInterval = 30 * time.Second
 // rate budget holds across all of them.
 type Dispatcher struct {
 	db       *gorm.DB
-	store    *models.Store
+	secrets  Opener
 	notifier *senders.Notifier
 	cfg      Config
+	policy   policy
 	log      *slog.Logger
 	wake     chan struct{}
 }
 
-// New returns a dispatcher over the store's database. Call Run to start it.
-func New(store *models.Store, notifier *senders.Notifier, cfg Config) *Dispatcher {
+// New returns a dispatcher over the address book's database, whose key ring opens the robots'
+// signing secrets. Call Run to start it.
+func New(book *models.Store, notifier *senders.Notifier, cfg Config) *Dispatcher {
 	cfg = cfg.withDefaults()
-	return &Dispatcher{db: store.DB(), store: store, notifier: notifier, cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1)}
+	return &Dispatcher{
+		db: book.DB(), secrets: book, notifier: notifier, cfg: cfg, policy: cfg.policy(),
+		log: cfg.Logger, wake: make(chan struct{}, 1),
+	}
 }
 
 // Wake tells the dispatcher that new deliveries were committed, so it polls now rather than at the
@@ -45,7 +50,7 @@ func (d *Dispatcher) Wake() {
 }
 
 type workerDone struct {
-	hash string
+	key  string
 	more bool
 }
 
@@ -127,7 +132,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			pollNow = true
 			if time.Since(lastSweep) >= sweepInterval {
 				lastSweep = time.Now()
-				if err := models.SweepFinishedAlerts(workCtx, d.db); err != nil {
+				if err := sweepFinishedAlerts(workCtx, d.db); err != nil {
 					d.log.Warn("sweep finished alerts", "error", err)
 				}
 			}
@@ -135,7 +140,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			// A freed worker looks for more work at once if its robot has more; if the last poll
 			// found more robots than workers, it joins the others being freed (see above).
 			for {
-				delete(inflight, w.hash)
+				delete(inflight, w.key)
 				pollNow = pollNow || w.more
 				freed = freed || saturated
 				select {
@@ -156,7 +161,7 @@ func (d *Dispatcher) drain(inflight map[string]bool, done chan workerDone, cance
 	for len(inflight) > 0 {
 		select {
 		case w := <-done:
-			delete(inflight, w.hash)
+			delete(inflight, w.key)
 		case <-grace.C:
 			cancelSends()
 		}
@@ -185,16 +190,16 @@ func (d *Dispatcher) poll(ctx, workCtx, sendCtx context.Context, rec *recorder, 
 	}
 	// In-flight robots may still have due deliveries; fetch enough to fill the free workers anyway.
 	limit := free + len(inflight)
-	var hashes []string
-	err := d.db.WithContext(ctx).Model(&models.Delivery{}).Select("url_hash").
-		Where("status = ? AND next_attempt_at <= ?", models.DeliveryPending, d.nowExpr()).
+	var keys []string
+	err := d.db.WithContext(ctx).Model(&Delivery{}).Select("url_hash").
+		Where("status = ? AND next_attempt_at <= ?", DeliveryPending, nowExpr(d.db)).
 		Group("url_hash").Order("MIN(next_attempt_at)").Limit(limit).
-		Pluck("url_hash", &hashes).Error
+		Pluck("url_hash", &keys).Error
 	if err != nil {
 		return p, fmt.Errorf("find due robots: %w", err)
 	}
 	var pick []string
-	for _, h := range hashes {
+	for _, h := range keys {
 		if inflight[h] {
 			continue
 		}
@@ -204,7 +209,7 @@ func (d *Dispatcher) poll(ctx, workCtx, sendCtx context.Context, rec *recorder, 
 		}
 		pick = append(pick, h)
 	}
-	p.saturated = p.saturated || len(hashes) == limit
+	p.saturated = p.saturated || len(keys) == limit
 	for chunk := range slices.Chunk(pick, claimRobots) {
 		// Claims run on workCtx: once leased, deliveries are sent or released, never abandoned.
 		claims, held, err := d.claimRobots(workCtx, chunk)
@@ -217,23 +222,15 @@ func (d *Dispatcher) poll(ctx, workCtx, sendCtx context.Context, rec *recorder, 
 				p.more = p.more || c.more
 				continue
 			}
-			inflight[c.hash] = true
+			inflight[c.key] = true
 			go func() {
 				d.serve(sendCtx, rec, c)
-				done <- workerDone{hash: c.hash, more: c.more}
+				done <- workerDone{key: c.key, more: c.more}
 			}()
 		}
 	}
 	p.more = p.more && len(inflight) < d.cfg.Workers
 	return p, nil
-}
-
-// nowExpr is the database's clock inside a statement, saving a round trip on the idle poll.
-func (d *Dispatcher) nowExpr() any {
-	if models.IsMySQL(d.db) {
-		return gorm.Expr("UTC_TIMESTAMP(6)")
-	}
-	return time.Now().UTC()
 }
 
 // serve sends one robot's claimed messages and waits until their results are recorded. The
@@ -244,15 +241,15 @@ func (d *Dispatcher) serve(sendCtx context.Context, rec *recorder, c *claim) {
 	if len(c.expired) > 0 {
 		wg.Go(func() {
 			b := &batch{items: c.expired}
-			r := &result{c: c, b: b, outcome: outcomeExpired}
+			r := &result{c: c, b: b, outcome: Expired}
 			rec.record(r)
 			if r.err != nil {
 				d.log.Warn("expire deliveries", "error", r.err)
 			}
 			for _, it := range c.expired {
-				d.logAttempt(c, &batch{items: []*item{it}, target: it.d.Target()}, outcomeExpired, senders.Result{}, r.fates, nil)
+				d.logAttempt(c, &batch{items: []*item{it}, robot: it.robot}, Expired, senders.Result{}, r.fates, nil)
 			}
-			d.cfg.Metrics.Attempt(c.platform, outcomeExpired, len(c.expired), 0)
+			d.cfg.Metrics.Attempt(c.platform, Expired, len(c.expired), 0)
 		})
 	}
 	for _, b := range c.batches {
@@ -264,9 +261,9 @@ func (d *Dispatcher) serve(sendCtx context.Context, rec *recorder, c *claim) {
 // send makes one request and records its verdict.
 func (d *Dispatcher) send(sendCtx context.Context, rec *recorder, c *claim, b *batch) {
 	res := d.sendOpened(sendCtx, b)
-	outcome := res.Outcome.String()
+	outcome := res.Outcome
 	if sendCtx.Err() != nil && res.Outcome != senders.Sent {
-		outcome = outcomeReleased
+		outcome = Released
 		res.Err = fmt.Errorf("interrupted by shutdown, released for another attempt: %w", res.Err)
 	}
 	r := &result{c: c, b: b, outcome: outcome, res: res}
@@ -278,19 +275,17 @@ func (d *Dispatcher) send(sendCtx context.Context, rec *recorder, c *claim, b *b
 // sendOpened sends b with its signing secret opened: deliveries keep secrets sealed, and only this
 // moment needs the plaintext.
 func (d *Dispatcher) sendOpened(ctx context.Context, b *batch) senders.Result {
-	target := b.target
-	secret, err := d.store.OpenSecret(&target.Secret)
+	target, err := b.robot.open(d.secrets)
 	if err != nil {
 		// Start-up checks that the key opens every stored secret, so this needs a key removed while
 		// running; retrying cannot help.
-		return senders.Result{Outcome: senders.Permanent, Err: fmt.Errorf("the webhook's signing secret cannot be opened: %w", err)}
+		return senders.Result{Outcome: senders.Permanent, Err: err}
 	}
-	target.Secret = secret
 	return d.notifier.Send(ctx, target, b.msg)
 }
 
 // logAttempt writes the one line per attempt: which deliveries, which robot (redacted), the verdict.
-func (d *Dispatcher) logAttempt(c *claim, b *batch, outcome string, res senders.Result, fates map[uint]fate, recErr error) {
+func (d *Dispatcher) logAttempt(c *claim, b *batch, outcome senders.Outcome, res senders.Result, fates map[uint]fate, recErr error) {
 	ids := make([]uint, len(b.items))
 	alerts := make([]uint, len(b.items))
 	for i, it := range b.items {
@@ -298,8 +293,8 @@ func (d *Dispatcher) logAttempt(c *claim, b *batch, outcome string, res senders.
 	}
 	attrs := []slog.Attr{
 		slog.Any("delivery_ids", ids), slog.Any("alert_ids", alerts),
-		slog.String("platform", string(c.platform)), slog.String("robot", senders.RedactURL(b.target.URL)),
-		slog.String("outcome", outcome), slog.Int("alerts", len(b.items)),
+		slog.String("platform", string(c.platform)), slog.String("robot", senders.RedactURL(b.robot.url)),
+		slog.String("outcome", string(outcome)), slog.Int("alerts", len(b.items)),
 		slog.Int("attempt", b.items[0].d.Attempts+1), slog.Int64("duration_ms", res.Duration.Milliseconds()),
 	}
 	if res.HTTPStatus != 0 {
@@ -309,9 +304,9 @@ func (d *Dispatcher) logAttempt(c *claim, b *batch, outcome string, res senders.
 		attrs = append(attrs, slog.Int("platform_code", *res.PlatformCode))
 	}
 	if f, ok := fates[b.items[0].d.ID]; ok {
-		attrs = append(attrs, slog.String("status", f.status))
-		if f.next != nil {
-			attrs = append(attrs, slog.Time("next_attempt_at", *f.next))
+		attrs = append(attrs, slog.String("status", string(f.status)))
+		if !f.next.IsZero() {
+			attrs = append(attrs, slog.Time("next_attempt_at", f.next))
 		}
 	}
 	level := slog.LevelInfo
@@ -324,9 +319,4 @@ func (d *Dispatcher) logAttempt(c *claim, b *batch, outcome string, res senders.
 		attrs = append(attrs, slog.String("record_error", recErr.Error()))
 	}
 	d.log.LogAttrs(context.Background(), level, "delivery attempt", attrs...)
-}
-
-// transaction runs one queue transaction; see models.QueueTx.
-func (d *Dispatcher) transaction(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return models.QueueTx(ctx, d.db, fn)
 }

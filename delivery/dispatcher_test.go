@@ -29,12 +29,11 @@ func TestEachDistinctURLGetsOneMessage(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, stop := e.start(fastConfig())
-		a := e.alert(models.AlertInput{
-			Content: "fan-out", ContactNames: []string{"bob"}, GroupIDs: []string{models.FormatID(g.ID)}, ContactIDs: []string{alice},
-			MentionContacts: true,
-		})
+		a := e.alert(AlertInput{
+			Content:         "fan-out",
+			MentionContacts: true, Recipients: models.RecipientQuery{ContactNames: []string{"bob"}, GroupIDs: []string{models.FormatID(g.ID)}, ContactIDs: []string{alice}}})
 		got, ds := e.waitFinal(a, 10*time.Second)
-		if got.Status != models.AlertDelivered || len(ds) != 3 {
+		if got.Status != AlertDelivered || len(ds) != 3 {
 			t.Fatalf("alert %s with %d deliveries, want DELIVERED with 3", got.Status, len(ds))
 		}
 		for tok, want := range map[string]int{shared: 1, own: 1, larkTok: 1} {
@@ -58,9 +57,9 @@ func TestRetryableFailuresAreRetriedUntilSent(t *testing.T) {
 		e.contact("alice", "", u)
 		e.fake.FailNext(tok, 3, fakeplatform.Fault5xx)
 		e.start(fastConfig())
-		a := e.alert(models.AlertInput{ContactNames: []string{"alice"}})
+		a := e.alert(AlertInput{Recipients: models.RecipientQuery{ContactNames: []string{"alice"}}})
 		got, ds := e.waitFinal(a, 10*time.Second)
-		if got.Status != models.AlertDelivered || ds[0].Status != models.DeliverySent || ds[0].SentAt == nil || ds[0].NextAttemptAt != nil {
+		if got.Status != AlertDelivered || ds[0].Status != DeliverySent || ds[0].SentAt == nil || ds[0].NextAttemptAt != nil {
 			t.Fatalf("alert %s, delivery %+v; want DELIVERED/SENT", got.Status, ds[0])
 		}
 		at := e.attempts(ds[0].ID)
@@ -87,9 +86,9 @@ func TestPermanentErrorFailsAtOnceWithThePlatformsCode(t *testing.T) {
 		_, u := e.robot(senders.DingTalk, "NotOurKeyword")
 		e.contact("alice", "", u)
 		e.start(fastConfig())
-		a := e.alert(models.AlertInput{ContactNames: []string{"alice"}})
+		a := e.alert(AlertInput{Recipients: models.RecipientQuery{ContactNames: []string{"alice"}}})
 		got, ds := e.waitFinal(a, 10*time.Second)
-		if got.Status != models.AlertFailed || ds[0].Status != models.DeliveryFailed {
+		if got.Status != AlertFailed || ds[0].Status != DeliveryFailed {
 			t.Fatalf("alert %s, delivery %s; want FAILED", got.Status, ds[0].Status)
 		}
 		if ds[0].LastError == nil || !strings.Contains(*ds[0].LastError, "310000") {
@@ -108,8 +107,8 @@ func TestSomeRobotsFailingMakesAlertPartiallyDelivered(t *testing.T) {
 		_, bad := e.robot(senders.DingTalk, "NotOurKeyword")
 		e.contact("alice", "", good, bad)
 		e.start(fastConfig())
-		got, _ := e.waitFinal(e.alert(models.AlertInput{ContactNames: []string{"alice"}}), 10*time.Second)
-		if got.Status != models.AlertPartiallyDelivered {
+		got, _ := e.waitFinal(e.alert(AlertInput{Recipients: models.RecipientQuery{ContactNames: []string{"alice"}}}), 10*time.Second)
+		if got.Status != AlertPartiallyDelivered {
 			t.Fatalf("status %s, want PARTIALLY_DELIVERED", got.Status)
 		}
 	})
@@ -122,18 +121,17 @@ func TestBurstToOneRobotIsCoalescedWithinItsBudget(t *testing.T) {
 		cfg := fastConfig()
 		cfg.Linger = 400 * time.Millisecond
 		e.start(cfg)
-		var alerts []*models.Alert
+		var alerts []*Alert
 		for i := range 30 {
 			sev := senders.Info
 			if i == 17 {
 				sev = senders.Critical
 			}
-			alerts = append(alerts, e.alert(models.AlertInput{
-				Title: fmt.Sprintf("burst %02d", i), Content: fmt.Sprintf("content-%02d;", i), Severity: sev, ContactNames: []string{"alice"},
-			}))
+			alerts = append(alerts, e.alert(AlertInput{
+				Title: fmt.Sprintf("burst %02d", i), Content: fmt.Sprintf("content-%02d;", i), Severity: sev, Recipients: models.RecipientQuery{ContactNames: []string{"alice"}}}))
 		}
 		for _, a := range alerts {
-			if got, _ := e.waitFinal(a, 20*time.Second); got.Status != models.AlertDelivered {
+			if got, _ := e.waitFinal(a, 20*time.Second); got.Status != AlertDelivered {
 				t.Fatalf("alert %d is %s", a.ID, got.Status)
 			}
 		}
@@ -191,16 +189,16 @@ func TestTwoReplicasNeverSendTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.fake.SetLatency(5 * time.Millisecond)
-	var alerts []*models.Alert
+	var alerts []*Alert
 	for i := range 10 {
-		alerts = append(alerts, e.alert(models.AlertInput{Content: fmt.Sprintf("replica-%02d;", i), GroupNames: []string{"all"}}))
+		alerts = append(alerts, e.alert(AlertInput{Content: fmt.Sprintf("replica-%02d;", i), Recipients: models.RecipientQuery{GroupNames: []string{"all"}}}))
 	}
 	cfg := fastConfig()
 	cfg.Linger = 300 * time.Millisecond
 	e.startOn(e.store, cfg)
 	e.startOn(e.storeOn(other), cfg)
 	for _, a := range alerts {
-		if got, _ := e.waitFinal(a, 30*time.Second); got.Status != models.AlertDelivered {
+		if got, _ := e.waitFinal(a, 30*time.Second); got.Status != AlertDelivered {
 			t.Fatalf("alert %d is %s", a.ID, got.Status)
 		}
 	}
@@ -226,13 +224,13 @@ func TestShutdownFinishesInFlightSends(t *testing.T) {
 		e.contact("alice", "", u)
 		e.fake.SetLatency(400 * time.Millisecond)
 		_, stop := e.start(fastConfig())
-		a := e.alert(models.AlertInput{ContactNames: []string{"alice"}})
+		a := e.alert(AlertInput{Recipients: models.RecipientQuery{ContactNames: []string{"alice"}}})
 		e.waitFor("the request to be in flight", 5*time.Second, func() bool { return e.fake.Requests() > 0 })
 		if err := stop(); err != nil {
 			t.Fatalf("Run returned %v", err)
 		}
 		ds := e.deliveries(a.ID)
-		if ds[0].Status != models.DeliverySent {
+		if ds[0].Status != DeliverySent {
 			t.Fatalf("in-flight delivery is %s after shutdown, want SENT", ds[0].Status)
 		}
 	})
@@ -246,7 +244,7 @@ func TestShutdownReleasesSendsStillRunningAfterGrace(t *testing.T) {
 		cfg := fastConfig()
 		cfg.Grace = 100 * time.Millisecond
 		_, stop := e.start(cfg)
-		a := e.alert(models.AlertInput{ContactNames: []string{"alice"}})
+		a := e.alert(AlertInput{Recipients: models.RecipientQuery{ContactNames: []string{"alice"}}})
 		e.waitFor("the request to be in flight", 5*time.Second, func() bool { return e.fake.Requests() > 0 })
 		began := time.Now()
 		if err := stop(); err != nil {
@@ -256,15 +254,15 @@ func TestShutdownReleasesSendsStillRunningAfterGrace(t *testing.T) {
 			t.Errorf("shutdown took %s with a 100ms grace", took)
 		}
 		d := e.deliveries(a.ID)[0]
-		if d.Status != models.DeliveryPending || d.NextAttemptAt == nil || time.Until(*d.NextAttemptAt) > 0 {
+		if d.Status != DeliveryPending || d.NextAttemptAt == nil || time.Until(*d.NextAttemptAt) > 0 {
 			t.Fatalf("released delivery = %s due %v, want PENDING and due now", d.Status, d.NextAttemptAt)
 		}
-		if n := e.countWhere(e.db.Gorm, &models.Delivery{}, "id = ? AND claim_token IS NOT NULL", d.ID); n != 0 {
+		if n := e.countWhere(e.db.Gorm, &Delivery{}, "id = ? AND claim_token IS NOT NULL", d.ID); n != 0 {
 			t.Error("released delivery still holds its claim token")
 		}
 		// Another dispatcher (a replica, or this one restarted) picks it up at once.
 		e.start(fastConfig())
-		if got, _ := e.waitFinal(a, 10*time.Second); got.Status != models.AlertDelivered {
+		if got, _ := e.waitFinal(a, 10*time.Second); got.Status != AlertDelivered {
 			t.Fatalf("alert %s after restart", got.Status)
 		}
 	})
@@ -280,14 +278,14 @@ func TestFailingRobotIsPausedThenProbed(t *testing.T) {
 		cfg.BreakerCooldown = 300 * time.Millisecond
 		e.start(cfg)
 		began := time.Now()
-		first := e.alert(models.AlertInput{ContactNames: []string{"alice"}})
+		first := e.alert(AlertInput{Recipients: models.RecipientQuery{ContactNames: []string{"alice"}}})
 		e.waitFor("the breaker to open", 5*time.Second, func() bool {
-			return e.countWhere(e.db.Gorm, &models.Robot{}, "failures >= 3 AND paused_until IS NOT NULL") == 1
+			return e.countWhere(e.db.Gorm, &RobotState{}, "failures >= 3 AND paused_until IS NOT NULL") == 1
 		})
 		// While the robot is paused, a new alert waits instead of spending attempts on it.
-		second := e.alert(models.AlertInput{Title: "second", ContactNames: []string{"alice"}})
-		for _, a := range []*models.Alert{first, second} {
-			if got, _ := e.waitFinal(a, 10*time.Second); got.Status != models.AlertDelivered {
+		second := e.alert(AlertInput{Title: "second", Recipients: models.RecipientQuery{ContactNames: []string{"alice"}}})
+		for _, a := range []*Alert{first, second} {
+			if got, _ := e.waitFinal(a, 10*time.Second); got.Status != AlertDelivered {
 				t.Fatalf("alert %s", got.Status)
 			}
 		}
@@ -300,7 +298,7 @@ func TestFailingRobotIsPausedThenProbed(t *testing.T) {
 		}
 		// The robot's bookkeeping is settled just after the result is recorded.
 		e.waitFor("a successful probe to close the breaker", 5*time.Second, func() bool {
-			return e.countWhere(e.db.Gorm, &models.Robot{}, "failures = 0 AND paused_until IS NULL") == 1
+			return e.countWhere(e.db.Gorm, &RobotState{}, "failures = 0 AND paused_until IS NULL") == 1
 		})
 	})
 }
@@ -314,10 +312,10 @@ func TestRetriesStopAtMaxAge(t *testing.T) {
 		cfg.MaxAge = 400 * time.Millisecond
 		cfg.BreakerThreshold = 1000
 		e.start(cfg)
-		got, ds := e.waitFinal(e.alert(models.AlertInput{ContactNames: []string{"alice"}}), 10*time.Second)
+		got, ds := e.waitFinal(e.alert(AlertInput{Recipients: models.RecipientQuery{ContactNames: []string{"alice"}}}), 10*time.Second)
 		// Either the next retry would fall after the max age ("gave up after"), or it was due just
 		// before and claimed just after it (expired at claim): both name the limit.
-		if got.Status != models.AlertFailed || ds[0].LastError == nil || !strings.Contains(*ds[0].LastError, "within 400ms of the alert") {
+		if got.Status != AlertFailed || ds[0].LastError == nil || !strings.Contains(*ds[0].LastError, "within 400ms of the alert") {
 			t.Fatalf("alert %s, lastError %q; want FAILED for the max age", got.Status, deref(ds[0].LastError))
 		}
 		if n := len(e.attempts(ds[0].ID)); n < 2 {
@@ -335,7 +333,7 @@ func TestAttemptLogLinesRedactTheURL(t *testing.T) {
 	cfg := fastConfig()
 	cfg.Logger = slog.New(slog.NewJSONHandler(&buf, nil))
 	_, stop := e.start(cfg)
-	e.waitFinal(e.alert(models.AlertInput{ContactNames: []string{"alice"}}), 10*time.Second)
+	e.waitFinal(e.alert(AlertInput{Recipients: models.RecipientQuery{ContactNames: []string{"alice"}}}), 10*time.Second)
 	_ = stop()
 	out := buf.String()
 	if !strings.Contains(out, `"msg":"delivery attempt"`) || !strings.Contains(out, `"outcome":"SENT"`) {

@@ -33,7 +33,7 @@ type env struct {
 
 func newEnv(t *testing.T, db modelstest.DB) *env {
 	t.Helper()
-	if err := models.MigrateAlerts(db.Gorm); err != nil {
+	if err := Migrate(db.Gorm); err != nil {
 		t.Fatal(err)
 	}
 	fake := fakeplatform.New()
@@ -90,7 +90,7 @@ func (e *env) contact(name string, phone string, urls ...string) string {
 	return models.FormatID(c.ID)
 }
 
-func (e *env) alert(in models.AlertInput) *models.Alert {
+func (e *env) alert(in AlertInput) *Alert {
 	e.t.Helper()
 	if in.Title == "" {
 		in.Title = "disk full"
@@ -98,7 +98,7 @@ func (e *env) alert(in models.AlertInput) *models.Alert {
 	if in.Content == "" {
 		in.Content = "on db-1"
 	}
-	a, _, err := e.store.CreateAlert(context.Background(), in)
+	a, _, err := NewOutbox(e.store).Accept(context.Background(), in)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -155,32 +155,32 @@ func (e *env) waitFor(what string, timeout time.Duration, cond func() bool) {
 }
 
 // waitFinal waits until the alert leaves PENDING and returns it with its deliveries.
-func (e *env) waitFinal(a *models.Alert, timeout time.Duration) (*models.Alert, []*models.Delivery) {
+func (e *env) waitFinal(a *Alert, timeout time.Duration) (*Alert, []*Delivery) {
 	e.t.Helper()
-	var got *models.Alert
+	var got *Alert
 	e.waitFor("alert "+models.FormatID(a.ID)+" to finish", timeout, func() bool {
 		var err error
-		got, err = e.store.Alert(context.Background(), models.FormatID(a.ID))
+		got, err = NewOutbox(e.store).Alert(context.Background(), models.FormatID(a.ID))
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		return got.Status != models.AlertPending
+		return got.Status != AlertPending
 	})
 	return got, e.deliveries(a.ID)
 }
 
-func (e *env) deliveries(alertID uint) []*models.Delivery {
+func (e *env) deliveries(alertID uint) []*Delivery {
 	e.t.Helper()
-	m, err := e.store.DeliveriesByAlert(context.Background(), []uint{alertID})
+	m, err := NewOutbox(e.store).DeliveriesByAlert(context.Background(), []uint{alertID})
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	return m[alertID]
 }
 
-func (e *env) attempts(deliveryID uint) []*models.DeliveryAttempt {
+func (e *env) attempts(deliveryID uint) []*DeliveryAttempt {
 	e.t.Helper()
-	m, err := e.store.AttemptsByDelivery(context.Background(), []uint{deliveryID})
+	m, err := NewOutbox(e.store).AttemptsByDelivery(context.Background(), []uint{deliveryID})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -204,7 +204,7 @@ func claimOne(t *testing.T, d *Dispatcher, hash string) *claim {
 		t.Fatal(err)
 	}
 	for _, c := range claims {
-		if c.hash == hash {
+		if c.key == hash {
 			return c
 		}
 	}
@@ -213,5 +213,5 @@ func claimOne(t *testing.T, d *Dispatcher, hash string) *claim {
 
 // sent is the result of c's batch b having been accepted by its robot.
 func sentResult(c *claim, b *batch) *result {
-	return &result{c: c, b: b, outcome: senders.Sent.String(), res: senders.Result{Outcome: senders.Sent}}
+	return &result{c: c, b: b, outcome: senders.Sent, res: senders.Result{Outcome: senders.Sent}}
 }

@@ -5,13 +5,14 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/heraldhq/herald/auth"
+	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/senders"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // hasRole is the @hasRole directive. It runs before the field's resolver, so a refusal never
 // depends on, or reveals, whether the requested resource exists.
-func hasRole(ctx context.Context, _ any, next graphql.Resolver, role auth.Role) (any, error) {
+func hasRole(ctx context.Context, _ any, next graphql.Resolver, role models.Role) (any, error) {
 	p, ok := auth.FromContext(ctx)
 	if !ok {
 		return nil, &gqlerror.Error{Message: auth.ErrNoToken.Error(), Extensions: map[string]any{"code": CodeUnauthenticated}}
@@ -25,7 +26,7 @@ func hasRole(ctx context.Context, _ any, next graphql.Resolver, role auth.Role) 
 // visibleURL is a webhook URL as the caller may see it: whole for admins; for everyone else with
 // its token masked, since the URL alone is enough to post into the chat.
 func visibleURL(ctx context.Context, url string) string {
-	if p, ok := auth.FromContext(ctx); ok && p.Role.Allows(auth.Admin) {
+	if p, ok := auth.FromContext(ctx); ok && p.Role.Allows(models.RoleAdmin) {
 		return url
 	}
 	return senders.RedactURL(url)

@@ -64,35 +64,35 @@ func TestTokensAreRandomPrefixedAndStoredOnlyAsHashes(t *testing.T) {
 type operation struct {
 	name  string
 	query string
-	need  auth.Role
+	need  models.Role
 }
 
 func roleMatrix(contactID, groupID string) []operation {
 	return []operation{
-		{"contacts", `{ contacts { totalCount } }`, auth.Viewer},
-		{"contact", `{ contact(id: "` + contactID + `") { id } }`, auth.Viewer},
-		{"groups", `{ groups { totalCount } }`, auth.Viewer},
-		{"group", `{ group(id: "` + groupID + `") { id } }`, auth.Viewer},
-		{"memberships", `{ memberships { totalCount } }`, auth.Viewer},
-		{"alerts", `{ alerts { totalCount } }`, auth.Viewer},
-		{"alert", `{ alert(id: "1") { id } }`, auth.Viewer},
-		{"me", `{ me { role } }`, auth.Viewer},
-		{"previewAlert", `{ previewAlert(input: {title: "t", content: "c", groupIds: ["` + groupID + `"]}) { url } }`, auth.Viewer},
-		{"sendAlert", `mutation { sendAlert(input: {title: "t", content: "c", groupIds: ["` + groupID + `"]}) { id } }`, auth.Sender},
-		{"testContact", `mutation { testContact(id: "` + contactID + `") { id } }`, auth.Sender},
-		{"apiTokens", `{ apiTokens { name } }`, auth.Admin},
-		{"auditLog", `{ auditLog { totalCount } }`, auth.Admin},
-		{"createContact", `mutation { createContact(input: {name: "new-contact", webhooks: [{url: "https://oapi.dingtalk.com/robot/send?access_token=m1"}]}) { id } }`, auth.Admin},
-		{"updateContact", `mutation { updateContact(id: "` + contactID + `", input: {phone: "123456"}) { id } }`, auth.Admin},
-		{"createContactGroup", `mutation { createContactGroup(input: {name: "new-group"}) { id } }`, auth.Admin},
-		{"updateContactGroup", `mutation { updateContactGroup(id: "` + groupID + `", input: {description: "d"}) { id } }`, auth.Admin},
-		{"addContactsToGroup", `mutation { addContactsToGroup(groupId: "` + groupID + `", contactIds: ["` + contactID + `"]) { id } }`, auth.Admin},
-		{"removeContactsFromGroup", `mutation { removeContactsFromGroup(groupId: "` + groupID + `", contactIds: []) { id } }`, auth.Admin},
-		{"batchDeleteContacts", `mutation { batchDeleteContacts(ids: ["999999"]) { notFoundIds } }`, auth.Admin},
-		{"createApiToken", `mutation { createApiToken(name: "x", role: VIEWER) { token } }`, auth.Admin},
-		{"revokeApiToken", `mutation { revokeApiToken(id: "999999") }`, auth.Admin},
-		{"deleteContactGroup", `mutation { deleteContactGroup(id: "999999") }`, auth.Admin},
-		{"deleteContact", `mutation { deleteContact(id: "999999") }`, auth.Admin},
+		{"contacts", `{ contacts { totalCount } }`, models.RoleViewer},
+		{"contact", `{ contact(id: "` + contactID + `") { id } }`, models.RoleViewer},
+		{"groups", `{ groups { totalCount } }`, models.RoleViewer},
+		{"group", `{ group(id: "` + groupID + `") { id } }`, models.RoleViewer},
+		{"memberships", `{ memberships { totalCount } }`, models.RoleViewer},
+		{"alerts", `{ alerts { totalCount } }`, models.RoleViewer},
+		{"alert", `{ alert(id: "1") { id } }`, models.RoleViewer},
+		{"me", `{ me { role } }`, models.RoleViewer},
+		{"previewAlert", `{ previewAlert(input: {title: "t", content: "c", groupIds: ["` + groupID + `"]}) { url } }`, models.RoleViewer},
+		{"sendAlert", `mutation { sendAlert(input: {title: "t", content: "c", groupIds: ["` + groupID + `"]}) { id } }`, models.RoleSender},
+		{"testContact", `mutation { testContact(id: "` + contactID + `") { id } }`, models.RoleSender},
+		{"apiTokens", `{ apiTokens { name } }`, models.RoleAdmin},
+		{"auditLog", `{ auditLog { totalCount } }`, models.RoleAdmin},
+		{"createContact", `mutation { createContact(input: {name: "new-contact", webhooks: [{url: "https://oapi.dingtalk.com/robot/send?access_token=m1"}]}) { id } }`, models.RoleAdmin},
+		{"updateContact", `mutation { updateContact(id: "` + contactID + `", input: {phone: "123456"}) { id } }`, models.RoleAdmin},
+		{"createContactGroup", `mutation { createContactGroup(input: {name: "new-group"}) { id } }`, models.RoleAdmin},
+		{"updateContactGroup", `mutation { updateContactGroup(id: "` + groupID + `", input: {description: "d"}) { id } }`, models.RoleAdmin},
+		{"addContactsToGroup", `mutation { addContactsToGroup(groupId: "` + groupID + `", contactIds: ["` + contactID + `"]) { id } }`, models.RoleAdmin},
+		{"removeContactsFromGroup", `mutation { removeContactsFromGroup(groupId: "` + groupID + `", contactIds: []) { id } }`, models.RoleAdmin},
+		{"batchDeleteContacts", `mutation { batchDeleteContacts(ids: ["999999"]) { notFoundIds } }`, models.RoleAdmin},
+		{"createApiToken", `mutation { createApiToken(name: "x", role: VIEWER) { token } }`, models.RoleAdmin},
+		{"revokeApiToken", `mutation { revokeApiToken(id: "999999") }`, models.RoleAdmin},
+		{"deleteContactGroup", `mutation { deleteContactGroup(id: "999999") }`, models.RoleAdmin},
+		{"deleteContact", `mutation { deleteContact(id: "999999") }`, models.RoleAdmin},
 	}
 }
 
@@ -107,10 +107,10 @@ func TestRoleMatrix(t *testing.T) {
 		callers := []struct {
 			name  string
 			token string
-			role  auth.Role // "" means not authenticated
+			role  models.Role // "" means not authenticated
 		}{
 			{"no token", "", ""}, {"garbage", "not-a-token", ""}, {"revoked", tk.revoked, ""},
-			{"viewer", tk.viewer, auth.Viewer}, {"sender", tk.sender, auth.Sender}, {"admin token", tk.tokenAdmin, auth.Admin},
+			{"viewer", tk.viewer, models.RoleViewer}, {"sender", tk.sender, models.RoleSender}, {"admin token", tk.tokenAdmin, models.RoleAdmin},
 		}
 		for _, op := range roleMatrix(c.CreateContact.ID, g.CreateContactGroup.ID) {
 			for _, caller := range callers {

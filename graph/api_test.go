@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/heraldhq/herald/auth"
+	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/graph"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modelstest"
@@ -53,7 +54,10 @@ func newAPI(t *testing.T, db modelstest.DB) *api {
 func newAPIWith(t *testing.T, db modelstest.DB, authn *auth.Authenticator, opts graph.Options) *api {
 	t.Helper()
 	a := &api{t: t, db: db, store: modelstest.Store(t, db), lastStatements: new(atomic.Pointer[atomic.Int64])}
-	h := authn.Middleware(graph.NewHandler(&graph.Resolver{Store: a.store}, opts))
+	if err := delivery.Migrate(db.Gorm); err != nil {
+		t.Fatal(err)
+	}
+	h := authn.Middleware(graph.NewHandler(&graph.Resolver{Store: a.store, Outbox: delivery.NewOutbox(a.store)}, opts))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, n := models.WithStatementCounter(r.Context())
 		a.lastStatements.Store(n)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/auth"
+	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/graph"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modelstest"
@@ -29,7 +30,7 @@ func BenchmarkNestedPageQuery(b *testing.B) {
 	}
 	modelstest.Seed(b, db.Gorm, 10_000, 200)
 	store := models.NewStore(db.Gorm, nil)
-	h := auth.New(store, "", true).Middleware(graph.NewHandler(&graph.Resolver{Store: store}, graph.Options{Introspection: true}))
+	h := auth.New(store, "", true).Middleware(graph.NewHandler(&graph.Resolver{Store: store, Outbox: delivery.NewOutbox(store)}, graph.Options{Introspection: true}))
 	var statements sync.Map // one counter per request; all equal when the cost is constant
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, n := models.WithStatementCounter(r.Context())

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/graph/model"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/senders"
@@ -55,10 +56,12 @@ func argOf(err error, input string) string {
 	return input
 }
 
-func alertInput(in model.SendAlertInput) models.AlertInput {
-	out := models.AlertInput{
+func alertInput(in model.SendAlertInput) delivery.AlertInput {
+	out := delivery.AlertInput{
 		Title: in.Title, Content: in.Content,
-		ContactIDs: in.ContactIds, GroupIDs: in.GroupIds, ContactNames: in.ContactNames, GroupNames: in.GroupNames,
+		Recipients: models.RecipientQuery{
+			ContactIDs: in.ContactIds, GroupIDs: in.GroupIds, ContactNames: in.ContactNames, GroupNames: in.GroupNames,
+		},
 		IdempotencyKey: in.IdempotencyKey,
 	}
 	if in.Severity != nil {

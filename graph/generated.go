@@ -14,7 +14,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
-	"github.com/heraldhq/herald/auth"
+	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/graph/model"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/senders"
@@ -33,8 +33,6 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Alert() AlertResolver
-	ApiToken() ApiTokenResolver
-	AuditEntry() AuditEntryResolver
 	Contact() ContactResolver
 	ContactGroup() ContactGroupResolver
 	Delivery() DeliveryResolver
@@ -45,7 +43,7 @@ type ResolverRoot interface {
 }
 
 type DirectiveRoot struct {
-	HasRole func(ctx context.Context, obj any, next graphql.Resolver, role auth.Role) (res any, err error)
+	HasRole func(ctx context.Context, obj any, next graphql.Resolver, role models.Role) (res any, err error)
 }
 
 type ComplexityRoot struct {
@@ -194,7 +192,7 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AddContactsToGroup      func(childComplexity int, groupID string, contactIds []string) int
 		BatchDeleteContacts     func(childComplexity int, ids []string) int
-		CreateAPIToken          func(childComplexity int, name string, role auth.Role) int
+		CreateAPIToken          func(childComplexity int, name string, role models.Role) int
 		CreateContact           func(childComplexity int, input model.CreateContactInput) int
 		CreateContactGroup      func(childComplexity int, input model.CreateContactGroupInput) int
 		DeleteContact           func(childComplexity int, id string) int
@@ -215,7 +213,7 @@ type ComplexityRoot struct {
 	Query struct {
 		APITokens    func(childComplexity int) int
 		Alert        func(childComplexity int, id string) int
-		Alerts       func(childComplexity int, status *string, first *int, after *string) int
+		Alerts       func(childComplexity int, status *delivery.AlertStatus, first *int, after *string) int
 		AuditLog     func(childComplexity int, first *int, after *string) int
 		Contact      func(childComplexity int, id string) int
 		Contacts     func(childComplexity int, filter *model.ContactFilter, first *int, after *string) int
@@ -252,13 +250,7 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type AlertResolver interface {
-	Deliveries(ctx context.Context, obj *models.Alert) ([]*models.Delivery, error)
-}
-type ApiTokenResolver interface {
-	Role(ctx context.Context, obj *models.APIToken) (auth.Role, error)
-}
-type AuditEntryResolver interface {
-	TokenRole(ctx context.Context, obj *models.AuditEntry) (auth.Role, error)
+	Deliveries(ctx context.Context, obj *delivery.Alert) ([]*delivery.Delivery, error)
 }
 type ContactResolver interface {
 	Webhooks(ctx context.Context, obj *models.Contact) ([]*models.Webhook, error)
@@ -269,11 +261,11 @@ type ContactGroupResolver interface {
 	ContactCount(ctx context.Context, obj *models.Group) (int, error)
 }
 type DeliveryResolver interface {
-	URL(ctx context.Context, obj *models.Delivery) (string, error)
+	URL(ctx context.Context, obj *delivery.Delivery) (string, error)
 
-	Attempts(ctx context.Context, obj *models.Delivery) ([]*models.DeliveryAttempt, error)
+	Attempts(ctx context.Context, obj *delivery.Delivery) ([]*delivery.DeliveryAttempt, error)
 
-	Contacts(ctx context.Context, obj *models.Delivery) ([]*models.Contact, error)
+	Contacts(ctx context.Context, obj *delivery.Delivery) ([]*models.Contact, error)
 }
 type MembershipResolver interface {
 	Contact(ctx context.Context, obj *models.MembershipRow) (*models.Contact, error)
@@ -289,9 +281,9 @@ type MutationResolver interface {
 	DeleteContactGroup(ctx context.Context, id string) (string, error)
 	AddContactsToGroup(ctx context.Context, groupID string, contactIds []string) (*models.Group, error)
 	RemoveContactsFromGroup(ctx context.Context, groupID string, contactIds []string) (*models.Group, error)
-	SendAlert(ctx context.Context, input model.SendAlertInput) (*models.Alert, error)
-	TestContact(ctx context.Context, id string) (*models.Alert, error)
-	CreateAPIToken(ctx context.Context, name string, role auth.Role) (*model.CreatedAPIToken, error)
+	SendAlert(ctx context.Context, input model.SendAlertInput) (*delivery.Alert, error)
+	TestContact(ctx context.Context, id string) (*delivery.Alert, error)
+	CreateAPIToken(ctx context.Context, name string, role models.Role) (*model.CreatedAPIToken, error)
 	RevokeAPIToken(ctx context.Context, id string) (string, error)
 }
 type QueryResolver interface {
@@ -300,8 +292,8 @@ type QueryResolver interface {
 	Groups(ctx context.Context, filter *model.GroupFilter, first *int, after *string) (*model.ContactGroupConnection, error)
 	Group(ctx context.Context, id string) (*models.Group, error)
 	Memberships(ctx context.Context, contactID *string, groupID *string, first *int, after *string) (*model.MembershipConnection, error)
-	Alert(ctx context.Context, id string) (*models.Alert, error)
-	Alerts(ctx context.Context, status *string, first *int, after *string) (*model.AlertConnection, error)
+	Alert(ctx context.Context, id string) (*delivery.Alert, error)
+	Alerts(ctx context.Context, status *delivery.AlertStatus, first *int, after *string) (*model.AlertConnection, error)
 	PreviewAlert(ctx context.Context, input model.SendAlertInput) ([]*model.RenderedMessage, error)
 	Me(ctx context.Context) (*model.Viewer, error)
 	APITokens(ctx context.Context) ([]*models.APIToken, error)
@@ -873,7 +865,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateAPIToken(childComplexity, args["name"].(string), args["role"].(auth.Role)), true
+		return e.ComplexityRoot.Mutation.CreateAPIToken(childComplexity, args["name"].(string), args["role"].(models.Role)), true
 	case "Mutation.createContact":
 		if e.ComplexityRoot.Mutation.CreateContact == nil {
 			break
@@ -1025,7 +1017,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Alerts(childComplexity, args["status"].(*string), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Alerts(childComplexity, args["status"].(*delivery.AlertStatus), args["first"].(*int), args["after"].(*string)), true
 	case "Query.auditLog":
 		if e.ComplexityRoot.Query.AuditLog == nil {
 			break
@@ -2101,8 +2093,8 @@ func (ec *executionContext) dir_hasRole_args(ctx context.Context, rawArgs map[st
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "role",
-		func(ctx context.Context, v any) (auth.Role, error) {
-			return ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋauthᚐRole(ctx, v)
+		func(ctx context.Context, v any) (models.Role, error) {
+			return ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2159,8 +2151,8 @@ func (ec *executionContext) field_Mutation_createApiToken_args(ctx context.Conte
 	}
 	args["name"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "role",
-		func(ctx context.Context, v any) (auth.Role, error) {
-			return ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋauthᚐRole(ctx, v)
+		func(ctx context.Context, v any) (models.Role, error) {
+			return ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2365,8 +2357,8 @@ func (ec *executionContext) field_Query_alerts_args(ctx context.Context, rawArgs
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "status",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOAlertStatus2ᚖstring(ctx, v)
+		func(ctx context.Context, v any) (*delivery.AlertStatus, error) {
+			return ec.unmarshalOAlertStatus2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐAlertStatus(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2627,7 +2619,7 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 // region    **************************** field.gotpl *****************************
 
-func (ec *executionContext) _Alert_id(ctx context.Context, field graphql.CollectedField, obj *models.Alert) (ret graphql.Marshaler) {
+func (ec *executionContext) _Alert_id(ctx context.Context, field graphql.CollectedField, obj *delivery.Alert) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2650,7 +2642,7 @@ func (ec *executionContext) fieldContext_Alert_id(_ context.Context, field graph
 	return graphql.NewScalarFieldContext("Alert", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Alert_title(ctx context.Context, field graphql.CollectedField, obj *models.Alert) (ret graphql.Marshaler) {
+func (ec *executionContext) _Alert_title(ctx context.Context, field graphql.CollectedField, obj *delivery.Alert) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2673,7 +2665,7 @@ func (ec *executionContext) fieldContext_Alert_title(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Alert", field, false, false, "String")
 }
 
-func (ec *executionContext) _Alert_content(ctx context.Context, field graphql.CollectedField, obj *models.Alert) (ret graphql.Marshaler) {
+func (ec *executionContext) _Alert_content(ctx context.Context, field graphql.CollectedField, obj *delivery.Alert) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2696,7 +2688,7 @@ func (ec *executionContext) fieldContext_Alert_content(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Alert", field, false, false, "String")
 }
 
-func (ec *executionContext) _Alert_severity(ctx context.Context, field graphql.CollectedField, obj *models.Alert) (ret graphql.Marshaler) {
+func (ec *executionContext) _Alert_severity(ctx context.Context, field graphql.CollectedField, obj *delivery.Alert) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2719,7 +2711,7 @@ func (ec *executionContext) fieldContext_Alert_severity(_ context.Context, field
 	return graphql.NewScalarFieldContext("Alert", field, false, false, "Severity")
 }
 
-func (ec *executionContext) _Alert_format(ctx context.Context, field graphql.CollectedField, obj *models.Alert) (ret graphql.Marshaler) {
+func (ec *executionContext) _Alert_format(ctx context.Context, field graphql.CollectedField, obj *delivery.Alert) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2742,7 +2734,7 @@ func (ec *executionContext) fieldContext_Alert_format(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Alert", field, false, false, "MessageFormat")
 }
 
-func (ec *executionContext) _Alert_status(ctx context.Context, field graphql.CollectedField, obj *models.Alert) (ret graphql.Marshaler) {
+func (ec *executionContext) _Alert_status(ctx context.Context, field graphql.CollectedField, obj *delivery.Alert) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2754,8 +2746,8 @@ func (ec *executionContext) _Alert_status(ctx context.Context, field graphql.Col
 			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNAlertStatus2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v delivery.AlertStatus) graphql.Marshaler {
+			return ec.marshalNAlertStatus2githubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐAlertStatus(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2765,7 +2757,7 @@ func (ec *executionContext) fieldContext_Alert_status(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Alert", field, false, false, "AlertStatus")
 }
 
-func (ec *executionContext) _Alert_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Alert) (ret graphql.Marshaler) {
+func (ec *executionContext) _Alert_createdAt(ctx context.Context, field graphql.CollectedField, obj *delivery.Alert) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2788,7 +2780,7 @@ func (ec *executionContext) fieldContext_Alert_createdAt(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Alert", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Alert_idempotencyKey(ctx context.Context, field graphql.CollectedField, obj *models.Alert) (ret graphql.Marshaler) {
+func (ec *executionContext) _Alert_idempotencyKey(ctx context.Context, field graphql.CollectedField, obj *delivery.Alert) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2811,7 +2803,7 @@ func (ec *executionContext) fieldContext_Alert_idempotencyKey(_ context.Context,
 	return graphql.NewScalarFieldContext("Alert", field, false, false, "String")
 }
 
-func (ec *executionContext) _Alert_deliveries(ctx context.Context, field graphql.CollectedField, obj *models.Alert) (ret graphql.Marshaler) {
+func (ec *executionContext) _Alert_deliveries(ctx context.Context, field graphql.CollectedField, obj *delivery.Alert) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2823,8 +2815,8 @@ func (ec *executionContext) _Alert_deliveries(ctx context.Context, field graphql
 			return ec.Resolvers.Alert().Deliveries(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.Delivery) graphql.Marshaler {
-			return ec.marshalNDelivery2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐDeliveryᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*delivery.Delivery) graphql.Marshaler {
+			return ec.marshalNDelivery2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDeliveryᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2965,8 +2957,8 @@ func (ec *executionContext) _AlertEdge_node(ctx context.Context, field graphql.C
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Alert) graphql.Marshaler {
-			return ec.marshalNAlert2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐAlert(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *delivery.Alert) graphql.Marshaler {
+			return ec.marshalNAlert2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐAlert(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3040,18 +3032,18 @@ func (ec *executionContext) _ApiToken_role(ctx context.Context, field graphql.Co
 			return ec.fieldContext_ApiToken_role(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ApiToken().Role(ctx, obj)
+			return obj.Role, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v auth.Role) graphql.Marshaler {
-			return ec.marshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋauthᚐRole(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v models.Role) graphql.Marshaler {
+			return ec.marshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_ApiToken_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ApiToken", field, true, true, "Role")
+	return graphql.NewScalarFieldContext("ApiToken", field, false, false, "Role")
 }
 
 func (ec *executionContext) _ApiToken_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.APIToken) (ret graphql.Marshaler) {
@@ -3178,18 +3170,18 @@ func (ec *executionContext) _AuditEntry_tokenRole(ctx context.Context, field gra
 			return ec.fieldContext_AuditEntry_tokenRole(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.AuditEntry().TokenRole(ctx, obj)
+			return obj.TokenRole, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v auth.Role) graphql.Marshaler {
-			return ec.marshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋauthᚐRole(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v models.Role) graphql.Marshaler {
+			return ec.marshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_AuditEntry_tokenRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEntry", field, true, true, "Role")
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "Role")
 }
 
 func (ec *executionContext) _AuditEntry_operation(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
@@ -4114,7 +4106,7 @@ func (ec *executionContext) fieldContext_CreatedApiToken_apiToken(_ context.Cont
 	return fc, nil
 }
 
-func (ec *executionContext) _Delivery_id(ctx context.Context, field graphql.CollectedField, obj *models.Delivery) (ret graphql.Marshaler) {
+func (ec *executionContext) _Delivery_id(ctx context.Context, field graphql.CollectedField, obj *delivery.Delivery) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4137,7 +4129,7 @@ func (ec *executionContext) fieldContext_Delivery_id(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Delivery", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Delivery_platform(ctx context.Context, field graphql.CollectedField, obj *models.Delivery) (ret graphql.Marshaler) {
+func (ec *executionContext) _Delivery_platform(ctx context.Context, field graphql.CollectedField, obj *delivery.Delivery) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4160,7 +4152,7 @@ func (ec *executionContext) fieldContext_Delivery_platform(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Delivery", field, false, false, "Platform")
 }
 
-func (ec *executionContext) _Delivery_url(ctx context.Context, field graphql.CollectedField, obj *models.Delivery) (ret graphql.Marshaler) {
+func (ec *executionContext) _Delivery_url(ctx context.Context, field graphql.CollectedField, obj *delivery.Delivery) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4183,7 +4175,7 @@ func (ec *executionContext) fieldContext_Delivery_url(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Delivery", field, true, true, "String")
 }
 
-func (ec *executionContext) _Delivery_status(ctx context.Context, field graphql.CollectedField, obj *models.Delivery) (ret graphql.Marshaler) {
+func (ec *executionContext) _Delivery_status(ctx context.Context, field graphql.CollectedField, obj *delivery.Delivery) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4195,8 +4187,8 @@ func (ec *executionContext) _Delivery_status(ctx context.Context, field graphql.
 			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNDeliveryStatus2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v delivery.DeliveryStatus) graphql.Marshaler {
+			return ec.marshalNDeliveryStatus2githubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDeliveryStatus(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4206,7 +4198,7 @@ func (ec *executionContext) fieldContext_Delivery_status(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Delivery", field, false, false, "DeliveryStatus")
 }
 
-func (ec *executionContext) _Delivery_attempts(ctx context.Context, field graphql.CollectedField, obj *models.Delivery) (ret graphql.Marshaler) {
+func (ec *executionContext) _Delivery_attempts(ctx context.Context, field graphql.CollectedField, obj *delivery.Delivery) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4218,8 +4210,8 @@ func (ec *executionContext) _Delivery_attempts(ctx context.Context, field graphq
 			return ec.Resolvers.Delivery().Attempts(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.DeliveryAttempt) graphql.Marshaler {
-			return ec.marshalNDeliveryAttempt2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐDeliveryAttemptᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*delivery.DeliveryAttempt) graphql.Marshaler {
+			return ec.marshalNDeliveryAttempt2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDeliveryAttemptᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4238,7 +4230,7 @@ func (ec *executionContext) fieldContext_Delivery_attempts(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Delivery_lastError(ctx context.Context, field graphql.CollectedField, obj *models.Delivery) (ret graphql.Marshaler) {
+func (ec *executionContext) _Delivery_lastError(ctx context.Context, field graphql.CollectedField, obj *delivery.Delivery) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4261,7 +4253,7 @@ func (ec *executionContext) fieldContext_Delivery_lastError(_ context.Context, f
 	return graphql.NewScalarFieldContext("Delivery", field, false, false, "String")
 }
 
-func (ec *executionContext) _Delivery_sentAt(ctx context.Context, field graphql.CollectedField, obj *models.Delivery) (ret graphql.Marshaler) {
+func (ec *executionContext) _Delivery_sentAt(ctx context.Context, field graphql.CollectedField, obj *delivery.Delivery) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4284,7 +4276,7 @@ func (ec *executionContext) fieldContext_Delivery_sentAt(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Delivery", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Delivery_nextAttemptAt(ctx context.Context, field graphql.CollectedField, obj *models.Delivery) (ret graphql.Marshaler) {
+func (ec *executionContext) _Delivery_nextAttemptAt(ctx context.Context, field graphql.CollectedField, obj *delivery.Delivery) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4307,7 +4299,7 @@ func (ec *executionContext) fieldContext_Delivery_nextAttemptAt(_ context.Contex
 	return graphql.NewScalarFieldContext("Delivery", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Delivery_contacts(ctx context.Context, field graphql.CollectedField, obj *models.Delivery) (ret graphql.Marshaler) {
+func (ec *executionContext) _Delivery_contacts(ctx context.Context, field graphql.CollectedField, obj *delivery.Delivery) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4339,7 +4331,7 @@ func (ec *executionContext) fieldContext_Delivery_contacts(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Delivery_contactNames(ctx context.Context, field graphql.CollectedField, obj *models.Delivery) (ret graphql.Marshaler) {
+func (ec *executionContext) _Delivery_contactNames(ctx context.Context, field graphql.CollectedField, obj *delivery.Delivery) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4362,7 +4354,7 @@ func (ec *executionContext) fieldContext_Delivery_contactNames(_ context.Context
 	return graphql.NewScalarFieldContext("Delivery", field, false, false, "String")
 }
 
-func (ec *executionContext) _DeliveryAttempt_at(ctx context.Context, field graphql.CollectedField, obj *models.DeliveryAttempt) (ret graphql.Marshaler) {
+func (ec *executionContext) _DeliveryAttempt_at(ctx context.Context, field graphql.CollectedField, obj *delivery.DeliveryAttempt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4385,7 +4377,7 @@ func (ec *executionContext) fieldContext_DeliveryAttempt_at(_ context.Context, f
 	return graphql.NewScalarFieldContext("DeliveryAttempt", field, false, false, "Time")
 }
 
-func (ec *executionContext) _DeliveryAttempt_durationMs(ctx context.Context, field graphql.CollectedField, obj *models.DeliveryAttempt) (ret graphql.Marshaler) {
+func (ec *executionContext) _DeliveryAttempt_durationMs(ctx context.Context, field graphql.CollectedField, obj *delivery.DeliveryAttempt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4408,7 +4400,7 @@ func (ec *executionContext) fieldContext_DeliveryAttempt_durationMs(_ context.Co
 	return graphql.NewScalarFieldContext("DeliveryAttempt", field, false, false, "Int")
 }
 
-func (ec *executionContext) _DeliveryAttempt_httpStatus(ctx context.Context, field graphql.CollectedField, obj *models.DeliveryAttempt) (ret graphql.Marshaler) {
+func (ec *executionContext) _DeliveryAttempt_httpStatus(ctx context.Context, field graphql.CollectedField, obj *delivery.DeliveryAttempt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4431,7 +4423,7 @@ func (ec *executionContext) fieldContext_DeliveryAttempt_httpStatus(_ context.Co
 	return graphql.NewScalarFieldContext("DeliveryAttempt", field, false, false, "Int")
 }
 
-func (ec *executionContext) _DeliveryAttempt_platformCode(ctx context.Context, field graphql.CollectedField, obj *models.DeliveryAttempt) (ret graphql.Marshaler) {
+func (ec *executionContext) _DeliveryAttempt_platformCode(ctx context.Context, field graphql.CollectedField, obj *delivery.DeliveryAttempt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4454,7 +4446,7 @@ func (ec *executionContext) fieldContext_DeliveryAttempt_platformCode(_ context.
 	return graphql.NewScalarFieldContext("DeliveryAttempt", field, false, false, "Int")
 }
 
-func (ec *executionContext) _DeliveryAttempt_error(ctx context.Context, field graphql.CollectedField, obj *models.DeliveryAttempt) (ret graphql.Marshaler) {
+func (ec *executionContext) _DeliveryAttempt_error(ctx context.Context, field graphql.CollectedField, obj *delivery.DeliveryAttempt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4477,7 +4469,7 @@ func (ec *executionContext) fieldContext_DeliveryAttempt_error(_ context.Context
 	return graphql.NewScalarFieldContext("DeliveryAttempt", field, false, false, "String")
 }
 
-func (ec *executionContext) _DeliveryAttempt_coalesced(ctx context.Context, field graphql.CollectedField, obj *models.DeliveryAttempt) (ret graphql.Marshaler) {
+func (ec *executionContext) _DeliveryAttempt_coalesced(ctx context.Context, field graphql.CollectedField, obj *delivery.DeliveryAttempt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4745,7 +4737,7 @@ func (ec *executionContext) _Mutation_createContact(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal *models.Contact
 					return zeroVal, err
@@ -4807,7 +4799,7 @@ func (ec *executionContext) _Mutation_updateContact(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal *models.Contact
 					return zeroVal, err
@@ -4869,7 +4861,7 @@ func (ec *executionContext) _Mutation_deleteContact(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal string
 					return zeroVal, err
@@ -4931,7 +4923,7 @@ func (ec *executionContext) _Mutation_batchDeleteContacts(ctx context.Context, f
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal *model.BatchDeletePayload
 					return zeroVal, err
@@ -4993,7 +4985,7 @@ func (ec *executionContext) _Mutation_createContactGroup(ctx context.Context, fi
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal *models.Group
 					return zeroVal, err
@@ -5055,7 +5047,7 @@ func (ec *executionContext) _Mutation_updateContactGroup(ctx context.Context, fi
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal *models.Group
 					return zeroVal, err
@@ -5117,7 +5109,7 @@ func (ec *executionContext) _Mutation_deleteContactGroup(ctx context.Context, fi
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal string
 					return zeroVal, err
@@ -5179,7 +5171,7 @@ func (ec *executionContext) _Mutation_addContactsToGroup(ctx context.Context, fi
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal *models.Group
 					return zeroVal, err
@@ -5241,7 +5233,7 @@ func (ec *executionContext) _Mutation_removeContactsFromGroup(ctx context.Contex
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal *models.Group
 					return zeroVal, err
@@ -5303,13 +5295,13 @@ func (ec *executionContext) _Mutation_sendAlert(ctx context.Context, field graph
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋauthᚐRole(ctx, "SENDER")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, "SENDER")
 				if err != nil {
-					var zeroVal *models.Alert
+					var zeroVal *delivery.Alert
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *models.Alert
+					var zeroVal *delivery.Alert
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -5318,8 +5310,8 @@ func (ec *executionContext) _Mutation_sendAlert(ctx context.Context, field graph
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Alert) graphql.Marshaler {
-			return ec.marshalNAlert2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐAlert(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *delivery.Alert) graphql.Marshaler {
+			return ec.marshalNAlert2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐAlert(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5365,13 +5357,13 @@ func (ec *executionContext) _Mutation_testContact(ctx context.Context, field gra
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋauthᚐRole(ctx, "SENDER")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, "SENDER")
 				if err != nil {
-					var zeroVal *models.Alert
+					var zeroVal *delivery.Alert
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *models.Alert
+					var zeroVal *delivery.Alert
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -5380,8 +5372,8 @@ func (ec *executionContext) _Mutation_testContact(ctx context.Context, field gra
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Alert) graphql.Marshaler {
-			return ec.marshalNAlert2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐAlert(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *delivery.Alert) graphql.Marshaler {
+			return ec.marshalNAlert2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐAlert(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5421,13 +5413,13 @@ func (ec *executionContext) _Mutation_createApiToken(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateAPIToken(ctx, fc.Args["name"].(string), fc.Args["role"].(auth.Role))
+			return ec.Resolvers.Mutation().CreateAPIToken(ctx, fc.Args["name"].(string), fc.Args["role"].(models.Role))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal *model.CreatedAPIToken
 					return zeroVal, err
@@ -5489,7 +5481,7 @@ func (ec *executionContext) _Mutation_revokeApiToken(ctx context.Context, field 
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal string
 					return zeroVal, err
@@ -5814,8 +5806,8 @@ func (ec *executionContext) _Query_alert(ctx context.Context, field graphql.Coll
 			return ec.Resolvers.Query().Alert(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Alert) graphql.Marshaler {
-			return ec.marshalOAlert2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐAlert(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *delivery.Alert) graphql.Marshaler {
+			return ec.marshalOAlert2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐAlert(ctx, selections, v)
 		},
 		true,
 		false,
@@ -5855,7 +5847,7 @@ func (ec *executionContext) _Query_alerts(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Alerts(ctx, fc.Args["status"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Alerts(ctx, fc.Args["status"].(*delivery.AlertStatus), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AlertConnection) graphql.Marshaler {
@@ -5980,7 +5972,7 @@ func (ec *executionContext) _Query_apiTokens(ctx context.Context, field graphql.
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal []*models.APIToken
 					return zeroVal, err
@@ -6031,7 +6023,7 @@ func (ec *executionContext) _Query_auditLog(ctx context.Context, field graphql.C
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋauthᚐRole(ctx, "ADMIN")
+				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, "ADMIN")
 				if err != nil {
 					var zeroVal *model.AuditEntryConnection
 					return zeroVal, err
@@ -6289,8 +6281,8 @@ func (ec *executionContext) _Viewer_role(ctx context.Context, field graphql.Coll
 			return obj.Role, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v auth.Role) graphql.Marshaler {
-			return ec.marshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋauthᚐRole(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v models.Role) graphql.Marshaler {
+			return ec.marshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, selections, v)
 		},
 		true,
 		true,
@@ -8022,7 +8014,7 @@ func UnmarshalWebhookInput(ctx context.Context, raw any) (model.WebhookInput, er
 
 var alertImplementors = []string{"Alert"}
 
-func (ec *executionContext) _Alert(ctx context.Context, sel ast.SelectionSet, obj *models.Alert) graphql.Marshaler {
+func (ec *executionContext) _Alert(ctx context.Context, sel ast.SelectionSet, obj *delivery.Alert) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, alertImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -8190,28 +8182,27 @@ func (ec *executionContext) _ApiToken(ctx context.Context, sel ast.SelectionSet,
 		case "id":
 			out.Values[i] = ec._ApiToken_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "name":
 			out.Values[i] = ec._ApiToken_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "role":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ApiToken_role(ctx, field, obj)
-				})
+			out.Values[i] = ec._ApiToken_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createdAt":
 			out.Values[i] = ec._ApiToken_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "lastUsedAt":
 			out.Values[i] = ec._ApiToken_lastUsedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -8244,33 +8235,32 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 		case "id":
 			out.Values[i] = ec._AuditEntry_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "at":
 			out.Values[i] = ec._AuditEntry_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "tokenName":
 			out.Values[i] = ec._AuditEntry_tokenName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "tokenRole":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AuditEntry_tokenRole(ctx, field, obj)
-				})
+			out.Values[i] = ec._AuditEntry_tokenRole(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "operation":
 			out.Values[i] = ec._AuditEntry_operation(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "ids":
 			out.Values[i] = ec._AuditEntry_ids(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -8743,7 +8733,7 @@ func (ec *executionContext) _CreatedApiToken(ctx context.Context, sel ast.Select
 
 var deliveryImplementors = []string{"Delivery"}
 
-func (ec *executionContext) _Delivery(ctx context.Context, sel ast.SelectionSet, obj *models.Delivery) graphql.Marshaler {
+func (ec *executionContext) _Delivery(ctx context.Context, sel ast.SelectionSet, obj *delivery.Delivery) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, deliveryImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -8824,7 +8814,7 @@ func (ec *executionContext) _Delivery(ctx context.Context, sel ast.SelectionSet,
 
 var deliveryAttemptImplementors = []string{"DeliveryAttempt"}
 
-func (ec *executionContext) _DeliveryAttempt(ctx context.Context, sel ast.SelectionSet, obj *models.DeliveryAttempt) graphql.Marshaler {
+func (ec *executionContext) _DeliveryAttempt(ctx context.Context, sel ast.SelectionSet, obj *delivery.DeliveryAttempt) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, deliveryAttemptImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -9790,7 +9780,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) marshalNAlert2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐAlert(ctx context.Context, sel ast.SelectionSet, v *models.Alert) graphql.Marshaler {
+func (ec *executionContext) marshalNAlert2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐAlert(ctx context.Context, sel ast.SelectionSet, v *delivery.Alert) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Alert!")
 		return graphql.Null
@@ -9830,14 +9820,15 @@ func (ec *executionContext) marshalNAlertEdge2ᚖgithubᚗcomᚋheraldhqᚋheral
 	return ec._AlertEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNAlertStatus2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalString(v)
+func (ec *executionContext) unmarshalNAlertStatus2githubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐAlertStatus(ctx context.Context, v any) (delivery.AlertStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := delivery.AlertStatus(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNAlertStatus2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+func (ec *executionContext) marshalNAlertStatus2githubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐAlertStatus(ctx context.Context, sel ast.SelectionSet, v delivery.AlertStatus) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(v)
+	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "AlertStatus!")
 	}
@@ -10060,11 +10051,11 @@ func (ec *executionContext) marshalNCreatedApiToken2ᚖgithubᚗcomᚋheraldhq�
 	return ec._CreatedApiToken(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNDelivery2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐDeliveryᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Delivery) graphql.Marshaler {
+func (ec *executionContext) marshalNDelivery2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDeliveryᚄ(ctx context.Context, sel ast.SelectionSet, v []*delivery.Delivery) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNDelivery2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐDelivery(ctx, sel, v[i])
+		return ec.marshalNDelivery2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDelivery(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -10076,7 +10067,7 @@ func (ec *executionContext) marshalNDelivery2ᚕᚖgithubᚗcomᚋheraldhqᚋher
 	return ret
 }
 
-func (ec *executionContext) marshalNDelivery2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐDelivery(ctx context.Context, sel ast.SelectionSet, v *models.Delivery) graphql.Marshaler {
+func (ec *executionContext) marshalNDelivery2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDelivery(ctx context.Context, sel ast.SelectionSet, v *delivery.Delivery) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Delivery!")
 		return graphql.Null
@@ -10084,11 +10075,11 @@ func (ec *executionContext) marshalNDelivery2ᚖgithubᚗcomᚋheraldhqᚋherald
 	return ec._Delivery(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNDeliveryAttempt2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐDeliveryAttemptᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.DeliveryAttempt) graphql.Marshaler {
+func (ec *executionContext) marshalNDeliveryAttempt2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDeliveryAttemptᚄ(ctx context.Context, sel ast.SelectionSet, v []*delivery.DeliveryAttempt) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNDeliveryAttempt2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐDeliveryAttempt(ctx, sel, v[i])
+		return ec.marshalNDeliveryAttempt2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDeliveryAttempt(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -10100,7 +10091,7 @@ func (ec *executionContext) marshalNDeliveryAttempt2ᚕᚖgithubᚗcomᚋheraldh
 	return ret
 }
 
-func (ec *executionContext) marshalNDeliveryAttempt2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐDeliveryAttempt(ctx context.Context, sel ast.SelectionSet, v *models.DeliveryAttempt) graphql.Marshaler {
+func (ec *executionContext) marshalNDeliveryAttempt2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDeliveryAttempt(ctx context.Context, sel ast.SelectionSet, v *delivery.DeliveryAttempt) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "DeliveryAttempt!")
 		return graphql.Null
@@ -10108,14 +10099,15 @@ func (ec *executionContext) marshalNDeliveryAttempt2ᚖgithubᚗcomᚋheraldhq�
 	return ec._DeliveryAttempt(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNDeliveryStatus2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalString(v)
+func (ec *executionContext) unmarshalNDeliveryStatus2githubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDeliveryStatus(ctx context.Context, v any) (delivery.DeliveryStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := delivery.DeliveryStatus(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNDeliveryStatus2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+func (ec *executionContext) marshalNDeliveryStatus2githubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDeliveryStatus(ctx context.Context, sel ast.SelectionSet, v delivery.DeliveryStatus) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(v)
+	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "DeliveryStatus!")
 	}
@@ -10295,13 +10287,13 @@ func (ec *executionContext) marshalNRenderedMessage2ᚖgithubᚗcomᚋheraldhq�
 	return ec._RenderedMessage(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋauthᚐRole(ctx context.Context, v any) (auth.Role, error) {
+func (ec *executionContext) unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx context.Context, v any) (models.Role, error) {
 	tmp, err := graphql.UnmarshalString(v)
-	res := auth.Role(tmp)
+	res := models.Role(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋauthᚐRole(ctx context.Context, sel ast.SelectionSet, v auth.Role) graphql.Marshaler {
+func (ec *executionContext) marshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx context.Context, sel ast.SelectionSet, v models.Role) graphql.Marshaler {
 	_ = sel
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
@@ -10590,28 +10582,29 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
-func (ec *executionContext) marshalOAlert2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐAlert(ctx context.Context, sel ast.SelectionSet, v *models.Alert) graphql.Marshaler {
+func (ec *executionContext) marshalOAlert2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐAlert(ctx context.Context, sel ast.SelectionSet, v *delivery.Alert) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Alert(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOAlertStatus2ᚖstring(ctx context.Context, v any) (*string, error) {
+func (ec *executionContext) unmarshalOAlertStatus2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐAlertStatus(ctx context.Context, v any) (*delivery.AlertStatus, error) {
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalString(v)
+	tmp, err := graphql.UnmarshalString(v)
+	res := delivery.AlertStatus(tmp)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOAlertStatus2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+func (ec *executionContext) marshalOAlertStatus2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐAlertStatus(ctx context.Context, sel ast.SelectionSet, v *delivery.AlertStatus) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(*v)
+	res := graphql.MarshalString(string(*v))
 	return res
 }
 

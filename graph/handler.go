@@ -72,7 +72,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	}
 	srv.AroundResponses(newExecutionBudget(max(budget, MaxComplexity)).around)
 	srv.AroundResponses(refuseOversizedResponse)
-	return limitRequest(perRequest(r.Store, opts, srv))
+	return limitRequest(perRequest(r, opts, srv))
 }
 
 // rootField names an operation by its first root field: a schema name, so a metric label built
@@ -104,12 +104,12 @@ func outcomeOf(resp *graphql.Response) string {
 }
 
 // perRequest gives each request its own loaders and, when asked, its own statement counter.
-func perRequest(s *models.Store, opts Options, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), loadersKey{}, NewLoaders(s))
+func perRequest(r *Resolver, opts Options, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		ctx := context.WithValue(req.Context(), loadersKey{}, NewLoaders(r.Store, r.Outbox))
 		if opts.ReportSQLStatements {
 			ctx, _ = models.WithStatementCounter(ctx)
 		}
-		next.ServeHTTP(w, r.WithContext(ctx))
+		next.ServeHTTP(w, req.WithContext(ctx))
 	})
 }

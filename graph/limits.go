@@ -10,6 +10,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/heraldhq/herald/auth"
+	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/graph/model"
 	"github.com/heraldhq/herald/models"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -126,7 +127,7 @@ func complexity() ComplexityRoot {
 	c.Query.Contacts = func(child int, _ *model.ContactFilter, first *int, _ *string) int { return times(child, first, 20) }
 	c.Query.Groups = func(child int, _ *model.GroupFilter, first *int, _ *string) int { return times(child, first, 20) }
 	c.Query.Memberships = func(child int, _, _ *string, first *int, _ *string) int { return times(child, first, 100) }
-	c.Query.Alerts = func(child int, _ *string, first *int, _ *string) int { return times(child, first, 20) }
+	c.Query.Alerts = func(child int, _ *delivery.AlertStatus, first *int, _ *string) int { return times(child, first, 20) }
 	c.Query.AuditLog = func(child int, first *int, _ *string) int { return times(child, first, 20) }
 	return c
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/models"
 	"github.com/vikstrous/dataloadgen"
 )
@@ -21,8 +22,8 @@ type Loaders struct {
 	ContactCountByGroup *dataloadgen.Loader[uint, int]
 	ContactByID         *dataloadgen.Loader[uint, *models.Contact]
 	GroupByID           *dataloadgen.Loader[uint, *models.Group]
-	DeliveriesByAlert   *dataloadgen.Loader[uint, []*models.Delivery]
-	AttemptsByDelivery  *dataloadgen.Loader[uint, []*models.DeliveryAttempt]
+	DeliveriesByAlert   *dataloadgen.Loader[uint, []*delivery.Delivery]
+	AttemptsByDelivery  *dataloadgen.Loader[uint, []*delivery.DeliveryAttempt]
 }
 
 // fillKeys adapts a map-returning batch read to a loader: every key gets a value, the zero value
@@ -42,7 +43,7 @@ func fillKeys[V any](read func(context.Context, []uint) (map[uint]V, error)) fun
 }
 
 // NewLoaders creates the loaders of one request. They cache, so they must never outlive it.
-func NewLoaders(s *models.Store) *Loaders {
+func NewLoaders(s *models.Store, o *delivery.Outbox) *Loaders {
 	wait := dataloadgen.WithWait(loaderWait)
 	return &Loaders{
 		WebhooksByContact:   dataloadgen.NewLoader(fillKeys(s.WebhooksByContact), wait),
@@ -51,8 +52,8 @@ func NewLoaders(s *models.Store) *Loaders {
 		ContactCountByGroup: dataloadgen.NewLoader(fillKeys(s.ContactCountByGroup), wait),
 		ContactByID:         dataloadgen.NewLoader(fillKeys(s.ContactsByID), wait),
 		GroupByID:           dataloadgen.NewLoader(fillKeys(s.GroupsByID), wait),
-		DeliveriesByAlert:   dataloadgen.NewLoader(fillKeys(s.DeliveriesByAlert), wait),
-		AttemptsByDelivery:  dataloadgen.NewLoader(fillKeys(s.AttemptsByDelivery), wait),
+		DeliveriesByAlert:   dataloadgen.NewLoader(fillKeys(o.DeliveriesByAlert), wait),
+		AttemptsByDelivery:  dataloadgen.NewLoader(fillKeys(o.AttemptsByDelivery), wait),
 	}
 }
 

@@ -138,7 +138,7 @@ func (r *Resolver) prefetchAlerts(ctx context.Context, ids []uint, sel selection
 		return nil
 	}
 	l := loadersFor(ctx)
-	m, err := r.Store.DeliveriesByAlert(ctx, ids)
+	m, err := r.Outbox.DeliveriesByAlert(ctx, ids)
 	if err != nil {
 		return err
 	}
@@ -160,7 +160,7 @@ func (r *Resolver) prefetchAlerts(ctx context.Context, ids []uint, sel selection
 	g, gctx := errgroup.WithContext(ctx)
 	if dsel.has("attempts") && len(deliveries) > 0 {
 		g.Go(func() error {
-			m, err := r.Store.AttemptsByDelivery(gctx, deliveries)
+			m, err := r.Outbox.AttemptsByDelivery(gctx, deliveries)
 			prime(l.AttemptsByDelivery, deliveries, m)
 			return err
 		})

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/senders"
 )
@@ -11,7 +12,10 @@ type Waker interface{ Wake() }
 
 // Resolver is where the API's dependencies come in; server.go fills it.
 type Resolver struct {
+	// Store is the address book: contacts, groups, memberships, tokens and the audit log.
 	Store *models.Store
+	// Outbox accepts alerts and reads their history.
+	Outbox *delivery.Outbox
 	// Notifier renders previews exactly as the dispatcher will send them.
 	Notifier   *senders.Notifier
 	Dispatcher Waker

@@ -10,24 +10,15 @@ import (
 	"fmt"
 
 	"github.com/heraldhq/herald/auth"
+	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/graph/model"
 	"github.com/heraldhq/herald/models"
 )
 
 // Deliveries is the resolver for the deliveries field.
-func (r *alertResolver) Deliveries(ctx context.Context, obj *models.Alert) ([]*models.Delivery, error) {
+func (r *alertResolver) Deliveries(ctx context.Context, obj *delivery.Alert) ([]*delivery.Delivery, error) {
 	list, err := loadersFor(ctx).DeliveriesByAlert.Load(ctx, obj.ID)
 	return nestedList(ctx, list, err)
-}
-
-// Role is the resolver for the role field.
-func (r *apiTokenResolver) Role(ctx context.Context, obj *models.APIToken) (auth.Role, error) {
-	return auth.Role(obj.Role), nil
-}
-
-// TokenRole is the resolver for the tokenRole field.
-func (r *auditEntryResolver) TokenRole(ctx context.Context, obj *models.AuditEntry) (auth.Role, error) {
-	return auth.Role(obj.TokenRole), nil
 }
 
 // Webhooks is the resolver for the webhooks field.
@@ -54,18 +45,18 @@ func (r *contactGroupResolver) ContactCount(ctx context.Context, obj *models.Gro
 }
 
 // URL is the resolver for the url field.
-func (r *deliveryResolver) URL(ctx context.Context, obj *models.Delivery) (string, error) {
+func (r *deliveryResolver) URL(ctx context.Context, obj *delivery.Delivery) (string, error) {
 	return visibleURL(ctx, obj.URL), nil
 }
 
 // Attempts is the resolver for the attempts field.
-func (r *deliveryResolver) Attempts(ctx context.Context, obj *models.Delivery) ([]*models.DeliveryAttempt, error) {
+func (r *deliveryResolver) Attempts(ctx context.Context, obj *delivery.Delivery) ([]*delivery.DeliveryAttempt, error) {
 	list, err := loadersFor(ctx).AttemptsByDelivery.Load(ctx, obj.ID)
 	return nestedList(ctx, list, err)
 }
 
 // Contacts is the resolver for the contacts field.
-func (r *deliveryResolver) Contacts(ctx context.Context, obj *models.Delivery) ([]*models.Contact, error) {
+func (r *deliveryResolver) Contacts(ctx context.Context, obj *delivery.Delivery) ([]*models.Contact, error) {
 	list, err := r.existingContacts(ctx, obj.ContactIDs)
 	return nestedList(ctx, list, err)
 }
@@ -150,8 +141,8 @@ func (r *mutationResolver) RemoveContactsFromGroup(ctx context.Context, groupID 
 }
 
 // SendAlert is the resolver for the sendAlert field.
-func (r *mutationResolver) SendAlert(ctx context.Context, input model.SendAlertInput) (*models.Alert, error) {
-	a, created, err := r.Store.CreateAlert(ctx, alertInput(input))
+func (r *mutationResolver) SendAlert(ctx context.Context, input model.SendAlertInput) (*delivery.Alert, error) {
+	a, created, err := r.Outbox.Accept(ctx, alertInput(input))
 	if created {
 		r.Dispatcher.Wake()
 	}
@@ -159,8 +150,8 @@ func (r *mutationResolver) SendAlert(ctx context.Context, input model.SendAlertI
 }
 
 // TestContact is the resolver for the testContact field.
-func (r *mutationResolver) TestContact(ctx context.Context, id string) (*models.Alert, error) {
-	a, err := r.Store.CreateTestAlert(ctx, id)
+func (r *mutationResolver) TestContact(ctx context.Context, id string) (*delivery.Alert, error) {
+	a, err := r.Outbox.AcceptTest(ctx, id)
 	if err == nil {
 		r.Dispatcher.Wake()
 	}
@@ -168,12 +159,12 @@ func (r *mutationResolver) TestContact(ctx context.Context, id string) (*models.
 }
 
 // CreateAPIToken is the resolver for the createApiToken field.
-func (r *mutationResolver) CreateAPIToken(ctx context.Context, name string, role auth.Role) (*model.CreatedAPIToken, error) {
+func (r *mutationResolver) CreateAPIToken(ctx context.Context, name string, role models.Role) (*model.CreatedAPIToken, error) {
 	token, hash, err := auth.NewToken()
 	if err != nil {
 		return nil, fmt.Errorf("create token: %w", err)
 	}
-	t, err := r.Store.CreateAPIToken(ctx, name, string(role), hash)
+	t, err := r.Store.CreateAPIToken(ctx, name, role, hash)
 	if err != nil {
 		return nil, err
 	}
@@ -263,8 +254,8 @@ func (r *queryResolver) Memberships(ctx context.Context, contactID *string, grou
 }
 
 // Alert is the resolver for the alert field.
-func (r *queryResolver) Alert(ctx context.Context, id string) (*models.Alert, error) {
-	a, err := r.Store.Alert(ctx, id)
+func (r *queryResolver) Alert(ctx context.Context, id string) (*delivery.Alert, error) {
+	a, err := r.Outbox.Alert(ctx, id)
 	if err == nil {
 		err = r.prefetchAlerts(ctx, []uint{a.ID}, selectionOf(ctx))
 	}
@@ -272,14 +263,14 @@ func (r *queryResolver) Alert(ctx context.Context, id string) (*models.Alert, er
 }
 
 // Alerts is the resolver for the alerts field.
-func (r *queryResolver) Alerts(ctx context.Context, status *string, first *int, after *string) (*model.AlertConnection, error) {
-	page, err := r.Store.Alerts(ctx, status, pageArgs(first, 20, after))
+func (r *queryResolver) Alerts(ctx context.Context, status *delivery.AlertStatus, first *int, after *string) (*model.AlertConnection, error) {
+	page, err := r.Outbox.Alerts(ctx, status, pageArgs(first, 20, after))
 	if err != nil {
 		return nil, err
 	}
 	conn := &model.AlertConnection{
 		PageInfo: model.NewPageInfo(page.Cursors, page.HasNext),
-		Count:    model.PageCounter(len(page.Items), deref(after), page.HasNext, func(ctx context.Context) (int, error) { return r.Store.CountAlerts(ctx, status) }),
+		Count:    model.PageCounter(len(page.Items), deref(after), page.HasNext, func(ctx context.Context) (int, error) { return r.Outbox.CountAlerts(ctx, status) }),
 	}
 	ids := make([]uint, len(page.Items))
 	for i, a := range page.Items {
@@ -291,21 +282,17 @@ func (r *queryResolver) Alerts(ctx context.Context, status *string, first *int, 
 
 // PreviewAlert is the resolver for the previewAlert field.
 func (r *queryResolver) PreviewAlert(ctx context.Context, input model.SendAlertInput) ([]*model.RenderedMessage, error) {
-	plan, err := r.Store.PlanAlert(ctx, alertInput(input))
+	previews, err := r.Outbox.Preview(ctx, alertInput(input), r.Notifier)
 	if err != nil {
 		return nil, inputError("input", err)
 	}
-	out := make([]*model.RenderedMessage, 0, len(plan))
-	for _, p := range plan {
-		req, err := r.Notifier.Render(p.Target, p.Message)
-		if err != nil {
-			return nil, fmt.Errorf("render %s message: %w", p.Target.Platform, err)
-		}
+	out := make([]*model.RenderedMessage, 0, len(previews))
+	for _, p := range previews {
 		contacts, err := r.existingContacts(ctx, p.ContactIDs)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, &model.RenderedMessage{Platform: p.Target.Platform, URL: visibleURL(ctx, req.URL), Body: string(req.Body), Contacts: contacts})
+		out = append(out, &model.RenderedMessage{Platform: p.Platform, URL: visibleURL(ctx, p.Request.URL), Body: string(p.Request.Body), Contacts: contacts})
 	}
 	return out, nil
 }
@@ -345,12 +332,6 @@ func (r *webhookResolver) URL(ctx context.Context, obj *models.Webhook) (string,
 // Alert returns AlertResolver implementation.
 func (r *Resolver) Alert() AlertResolver { return &alertResolver{r} }
 
-// ApiToken returns ApiTokenResolver implementation.
-func (r *Resolver) ApiToken() ApiTokenResolver { return &apiTokenResolver{r} }
-
-// AuditEntry returns AuditEntryResolver implementation.
-func (r *Resolver) AuditEntry() AuditEntryResolver { return &auditEntryResolver{r} }
-
 // Contact returns ContactResolver implementation.
 func (r *Resolver) Contact() ContactResolver { return &contactResolver{r} }
 
@@ -374,8 +355,6 @@ func (r *Resolver) Webhook() WebhookResolver { return &webhookResolver{r} }
 
 type (
 	alertResolver        struct{ *Resolver }
-	apiTokenResolver     struct{ *Resolver }
-	auditEntryResolver   struct{ *Resolver }
 	contactResolver      struct{ *Resolver }
 	contactGroupResolver struct{ *Resolver }
 	deliveryResolver     struct{ *Resolver }

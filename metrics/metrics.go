@@ -80,9 +80,9 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 // Attempt records one HTTP call to a robot that carried alerts alerts.
-func (m *Metrics) Attempt(platform senders.Platform, outcome string, alerts int, d time.Duration) {
+func (m *Metrics) Attempt(platform senders.Platform, outcome senders.Outcome, alerts int, d time.Duration) {
 	p := string(platform)
-	m.attempts.WithLabelValues(p, outcome).Inc()
+	m.attempts.WithLabelValues(p, string(outcome)).Inc()
 	m.duration.WithLabelValues(p).Observe(d.Seconds())
 	if alerts > 1 {
 		m.coalesced.WithLabelValues(p).Inc()

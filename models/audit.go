@@ -14,7 +14,7 @@ type AuditEntry struct {
 	ID        uint      `gorm:"primaryKey"`
 	At        time.Time `gorm:"precision:6;not null;index:ix_audit_entries_at,priority:1"`
 	TokenName string    `gorm:"size:64;not null"`
-	TokenRole string    `gorm:"size:16;not null"`
+	TokenRole Role      `gorm:"size:16;not null"`
 	Operation string    `gorm:"size:64;not null"`
 	// ObjectIDs are the ids the operation created, changed or deleted. There is no foreign key:
 	// an entry outlives what it names.
@@ -24,11 +24,11 @@ type AuditEntry struct {
 // Actor is who performs a mutation, as the audit log names it.
 type Actor struct {
 	Name string
-	Role string
+	Role Role
 }
 
 // systemActor stands for work Herald does on its own behalf (the demo's sample data, migrations).
-var systemActor = Actor{Name: "system", Role: "ADMIN"}
+var systemActor = Actor{Name: "system", Role: RoleAdmin}
 
 type actorKey struct{}
 
@@ -79,13 +79,13 @@ func formatIDs(ids []uint) []string {
 
 // AuditLog lists audit entries newest first.
 func (s *Store) AuditLog(ctx context.Context, page PageArgs) (Page[*AuditEntry], error) {
-	if err := checkFirst(page.First); err != nil {
+	if err := CheckFirst(page.First); err != nil {
 		return Page[*AuditEntry]{}, err
 	}
 	q := s.db.WithContext(ctx).Model(&AuditEntry{})
 	if page.After != "" {
 		var c idCursor
-		if err := decodeCursor("after", page.After, &c); err != nil {
+		if err := DecodeCursor("after", page.After, &c); err != nil {
 			return Page[*AuditEntry]{}, err
 		}
 		q = q.Where("id < ?", c.ID)
@@ -94,10 +94,10 @@ func (s *Store) AuditLog(ctx context.Context, page PageArgs) (Page[*AuditEntry],
 	if err := q.Order("id DESC").Limit(page.First + 1).Find(&rows).Error; err != nil {
 		return Page[*AuditEntry]{}, fmt.Errorf("list audit log: %w", err)
 	}
-	return cutPage(rows, page.First, func(e *AuditEntry) any { return idCursor{ID: e.ID} }), nil
+	return CutPage(rows, page.First, func(e *AuditEntry) any { return idCursor{ID: e.ID} }), nil
 }
 
 // CountAuditEntries counts the audit log.
 func (s *Store) CountAuditEntries(ctx context.Context) (int, error) {
-	return count(s.db.WithContext(ctx).Model(&AuditEntry{}), "audit log")
+	return CountRows(s.db.WithContext(ctx).Model(&AuditEntry{}), "audit log")
 }

@@ -45,7 +45,7 @@ func urlHash(u string) string {
 // that an entry for a URL the contact already has keeps its id and, unless given, its secret and keyword.
 func (s *Store) cleanWebhooks(in []WebhookInput, current []Webhook) ([]Webhook, error) {
 	if len(in) == 0 || len(in) > MaxWebhooksPerContact {
-		return nil, invalid("webhooks", "a contact needs 1 to %d webhooks, got %d", MaxWebhooksPerContact, len(in))
+		return nil, Invalid("webhooks", "a contact needs 1 to %d webhooks, got %d", MaxWebhooksPerContact, len(in))
 	}
 	byURL := make(map[string]Webhook, len(current))
 	for _, w := range current {
@@ -57,12 +57,12 @@ func (s *Store) cleanWebhooks(in []WebhookInput, current []Webhook) ([]Webhook, 
 		field := indexed("webhooks", i)
 		u := strings.TrimSpace(w.URL)
 		if first, dup := seen[u]; dup {
-			return nil, invalid(field+".url", "the same URL is already webhooks[%d]", first)
+			return nil, Invalid(field+".url", "the same URL is already webhooks[%d]", first)
 		}
 		seen[u] = i
 		platform, err := s.checkWebhook(u, w.Platform)
 		if err != nil {
-			return nil, invalid(field+".url", "%s", err.Error())
+			return nil, Invalid(field+".url", "%s", err.Error())
 		}
 		hook := byURL[u] // zero value for a new URL
 		hook.URL, hook.URLHash, hook.Platform, hook.Position = u, urlHash(u), platform, i
@@ -141,7 +141,7 @@ func (s *Store) CreateContact(ctx context.Context, in ContactInput) (*CreatedCon
 	c := &Contact{}
 	var err error
 	if in.Name == nil {
-		return nil, invalid("name", "name is required")
+		return nil, Invalid("name", "name is required")
 	}
 	if c.Name, c.NameKey, err = cleanName("name", *in.Name); err != nil {
 		return nil, err
@@ -187,7 +187,7 @@ func (s *Store) CreateContact(ctx context.Context, in ContactInput) (*CreatedCon
 func (s *Store) UpdateContact(ctx context.Context, id string, in ContactInput) (*Contact, error) {
 	cid, ok := ParseID(id)
 	if !ok {
-		return nil, notFound("id", "contact", id)
+		return nil, NotFound("id", "contact", id)
 	}
 	var c Contact
 	err := s.mutate(ctx, "updateContact", func(tx *gorm.DB) ([]uint, error) {
@@ -203,7 +203,7 @@ func (s *Store) UpdateContact(ctx context.Context, id string, in ContactInput) (
 func (s *Store) updateContact(tx *gorm.DB, c *Contact, cid uint, id string, in ContactInput) error {
 	if err := tx.First(c, cid).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return notFound("id", "contact", id)
+			return NotFound("id", "contact", id)
 		}
 		return fmt.Errorf("load contact: %w", err)
 	}
@@ -251,7 +251,7 @@ func (s *Store) updateContact(tx *gorm.DB, c *Contact, cid uint, id string, in C
 func (s *Store) DeleteContact(ctx context.Context, id string) error {
 	cid, ok := ParseID(id)
 	if !ok {
-		return notFound("id", "contact", id)
+		return NotFound("id", "contact", id)
 	}
 	return s.mutate(ctx, "deleteContact", func(tx *gorm.DB) ([]uint, error) {
 		return []uint{cid}, deleteOne(tx, &Contact{}, cid, "contact", id)
@@ -265,7 +265,7 @@ func deleteOne(tx *gorm.DB, model any, id uint, what, raw string) error {
 		return fmt.Errorf("delete %s: %w", what, res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return notFound("id", what, raw)
+		return NotFound("id", what, raw)
 	}
 	return nil
 }
@@ -280,7 +280,7 @@ type BatchDeleteResult struct {
 // BatchDeleteContacts deletes every existing contact among ids in one transaction.
 func (s *Store) BatchDeleteContacts(ctx context.Context, ids []string) (BatchDeleteResult, error) {
 	if len(ids) > MaxIDsPerRequest {
-		return BatchDeleteResult{}, invalid("ids", "at most %d ids are allowed, got %d", MaxIDsPerRequest, len(ids))
+		return BatchDeleteResult{}, Invalid("ids", "at most %d ids are allowed, got %d", MaxIDsPerRequest, len(ids))
 	}
 	res := BatchDeleteResult{Deleted: []string{}, NotFound: []string{}}
 	seen := make(map[string]bool, len(ids))
@@ -330,12 +330,12 @@ func (s *Store) BatchDeleteContacts(ctx context.Context, ids []string) (BatchDel
 func (s *Store) Contact(ctx context.Context, id string) (*Contact, error) {
 	cid, ok := ParseID(id)
 	if !ok {
-		return nil, notFound("id", "contact", id)
+		return nil, NotFound("id", "contact", id)
 	}
 	var c Contact
 	if err := s.db.WithContext(ctx).First(&c, cid).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, notFound("id", "contact", id)
+			return nil, NotFound("id", "contact", id)
 		}
 		return nil, fmt.Errorf("load contact: %w", err)
 	}
@@ -376,12 +376,12 @@ func (s *Store) CountContacts(ctx context.Context, f ContactFilter) (int, error)
 	if err != nil || !ok {
 		return 0, err
 	}
-	return count(q, "contacts")
+	return CountRows(q, "contacts")
 }
 
 // pageByName reads one page of a list ordered by its unique name key.
 func pageByName[T any](q *gorm.DB, page PageArgs, what string, key func(T) string) (Page[T], error) {
-	if err := checkFirst(page.First); err != nil {
+	if err := CheckFirst(page.First); err != nil {
 		return Page[T]{}, err
 	}
 	q, err := afterName(q, "", page.After)
@@ -392,15 +392,7 @@ func pageByName[T any](q *gorm.DB, page PageArgs, what string, key func(T) strin
 	if err := q.Order("name_key").Limit(page.First + 1).Find(&rows).Error; err != nil {
 		return Page[T]{}, fmt.Errorf("list %s: %w", what, err)
 	}
-	return cutPage(rows, page.First, func(r T) any { return nameCursor{Key: key(r)} }), nil
-}
-
-func count(q *gorm.DB, what string) (int, error) {
-	var n int64
-	if err := q.Count(&n).Error; err != nil {
-		return 0, fmt.Errorf("count %s: %w", what, err)
-	}
-	return int(n), nil
+	return CutPage(rows, page.First, func(r T) any { return nameCursor{Key: key(r)} }), nil
 }
 
 // afterName restricts q to rows after a name cursor; prefix qualifies the column. The name key is
@@ -411,7 +403,7 @@ func afterName(q *gorm.DB, prefix, after string) (*gorm.DB, error) {
 		return q, nil
 	}
 	var c nameCursor
-	if err := decodeCursor("after", after, &c); err != nil {
+	if err := DecodeCursor("after", after, &c); err != nil {
 		return nil, err
 	}
 	return q.Where(prefix+"name_key > ?", c.Key), nil

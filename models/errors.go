@@ -32,11 +32,13 @@ func (e *Error) Error() string {
 	return e.Field + ": " + e.Message
 }
 
-func invalid(field, format string, args ...any) *Error {
+// Invalid is a BAD_USER_INPUT error on field.
+func Invalid(field, format string, args ...any) *Error {
 	return &Error{Kind: KindInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
-func notFound(field, what, id string) *Error {
+// NotFound says that the id or name given for field names nothing.
+func NotFound(field, what, id string) *Error {
 	return &Error{Kind: KindNotFound, Field: field, Message: fmt.Sprintf("%s %q does not exist", what, id)}
 }
 

@@ -47,7 +47,7 @@ func FuzzCursorDecoding(f *testing.F) {
 	f.Add(strings.Repeat("QUFB", 400))
 	f.Fuzz(func(t *testing.T, raw string) {
 		var c nameCursor
-		err := decodeCursor("after", raw, &c)
+		err := DecodeCursor("after", raw, &c)
 		if err != nil {
 			if e, ok := AsError(err); !ok || e.Kind != KindInvalid || e.Field != "after" {
 				t.Fatalf("bad cursor %q gave %v", raw, err)
@@ -55,7 +55,7 @@ func FuzzCursorDecoding(f *testing.F) {
 			return
 		}
 		var again nameCursor
-		if err := decodeCursor("after", encodeCursor(c), &again); err != nil || again != c {
+		if err := DecodeCursor("after", encodeCursor(c), &again); err != nil || again != c {
 			t.Fatalf("cursor %+v does not survive a round trip", c)
 		}
 	})

@@ -27,7 +27,7 @@ func (s *Store) CreateGroup(ctx context.Context, in GroupInput) (*Group, error) 
 	g := &Group{}
 	var err error
 	if in.Name == nil {
-		return nil, invalid("name", "name is required")
+		return nil, Invalid("name", "name is required")
 	}
 	if g.Name, g.NameKey, err = cleanName("name", *in.Name); err != nil {
 		return nil, err
@@ -60,12 +60,12 @@ func (s *Store) CreateGroup(ctx context.Context, in GroupInput) (*Group, error) 
 func loadGroup(tx *gorm.DB, field, id string) (*Group, error) {
 	gid, ok := ParseID(id)
 	if !ok {
-		return nil, notFound(field, "group", id)
+		return nil, NotFound(field, "group", id)
 	}
 	var g Group
 	if err := tx.First(&g, gid).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, notFound(field, "group", id)
+			return nil, NotFound(field, "group", id)
 		}
 		return nil, fmt.Errorf("load group: %w", err)
 	}
@@ -124,7 +124,7 @@ func updateGroup(tx *gorm.DB, g *Group, in GroupInput) error {
 func (s *Store) DeleteGroup(ctx context.Context, id string) error {
 	gid, ok := ParseID(id)
 	if !ok {
-		return notFound("id", "group", id)
+		return NotFound("id", "group", id)
 	}
 	return s.mutate(ctx, "deleteContactGroup", func(tx *gorm.DB) ([]uint, error) {
 		return []uint{gid}, deleteOne(tx, &Group{}, gid, "group", id)
@@ -212,5 +212,5 @@ func (s *Store) CountGroups(ctx context.Context, f GroupFilter) (int, error) {
 	if err != nil || !ok {
 		return 0, err
 	}
-	return count(q, "groups")
+	return CountRows(q, "groups")
 }

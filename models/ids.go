@@ -20,7 +20,7 @@ func FormatID(id uint) string { return strconv.FormatUint(uint64(id), 10) }
 // each. A malformed id is reported as not found at its index. The list is bounded.
 func parseIDList(field, what string, raw []string) ([]uint, []int, error) {
 	if len(raw) > MaxIDsPerRequest {
-		return nil, nil, invalid(field, "at most %d ids are allowed, got %d", MaxIDsPerRequest, len(raw))
+		return nil, nil, Invalid(field, "at most %d ids are allowed, got %d", MaxIDsPerRequest, len(raw))
 	}
 	ids := make([]uint, 0, len(raw))
 	positions := make([]int, 0, len(raw))
@@ -28,7 +28,7 @@ func parseIDList(field, what string, raw []string) ([]uint, []int, error) {
 	for i, s := range raw {
 		id, ok := ParseID(s)
 		if !ok {
-			return nil, nil, notFound(indexed(field, i), what, s)
+			return nil, nil, NotFound(indexed(field, i), what, s)
 		}
 		if seen[id] {
 			continue

@@ -107,12 +107,12 @@ func (s *Store) membershipQuery(ctx context.Context, f MembershipFilter) (*gorm.
 
 // Memberships lists memberships ordered by contact name, then group name (both unique).
 func (s *Store) Memberships(ctx context.Context, f MembershipFilter, page PageArgs) (Page[MembershipRow], error) {
-	if err := checkFirst(page.First); err != nil {
+	if err := CheckFirst(page.First); err != nil {
 		return Page[MembershipRow]{}, err
 	}
 	var after membershipCursor
 	if page.After != "" {
-		if err := decodeCursor("after", page.After, &after); err != nil {
+		if err := DecodeCursor("after", page.After, &after); err != nil {
 			return Page[MembershipRow]{}, err
 		}
 	}
@@ -145,7 +145,7 @@ func (s *Store) Memberships(ctx context.Context, f MembershipFilter, page PageAr
 	if err := rows.Err(); err != nil {
 		return Page[MembershipRow]{}, fmt.Errorf("read memberships: %w", err)
 	}
-	return cutPage(list, page.First, func(r MembershipRow) any {
+	return CutPage(list, page.First, func(r MembershipRow) any {
 		return membershipCursor{ContactKey: r.Contact.NameKey, GroupKey: r.Group.NameKey}
 	}), nil
 }
@@ -156,5 +156,5 @@ func (s *Store) CountMemberships(ctx context.Context, f MembershipFilter) (int, 
 	if !ok {
 		return 0, nil
 	}
-	return count(q, "memberships")
+	return CountRows(q, "memberships")
 }

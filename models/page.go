@@ -3,6 +3,9 @@ package models
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+
+	"gorm.io/gorm"
 )
 
 // PageArgs are the pagination arguments of a list query.
@@ -44,28 +47,28 @@ func encodeCursor(v any) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// decodeCursor reads an opaque cursor; anything that is not one of ours is BAD_USER_INPUT.
-func decodeCursor(field, s string, into any) error {
+// DecodeCursor reads an opaque cursor; anything that is not one of ours is BAD_USER_INPUT.
+func DecodeCursor(field, s string, into any) error {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || len(b) > 1024 {
-		return invalid(field, "not a cursor returned by this API")
+		return Invalid(field, "not a cursor returned by this API")
 	}
 	if err := json.Unmarshal(b, into); err != nil {
-		return invalid(field, "not a cursor returned by this API")
+		return Invalid(field, "not a cursor returned by this API")
 	}
 	return nil
 }
 
-// checkFirst validates the page size.
-func checkFirst(first int) error {
+// CheckFirst validates the page size.
+func CheckFirst(first int) error {
 	if first < 1 || first > MaxPageSize {
-		return invalid("first", "first must be between 1 and %d, got %d", MaxPageSize, first)
+		return Invalid("first", "first must be between 1 and %d, got %d", MaxPageSize, first)
 	}
 	return nil
 }
 
-// cutPage turns up to first+1 fetched rows into a page.
-func cutPage[T any](rows []T, first int, cursor func(T) any) Page[T] {
+// CutPage turns up to first+1 fetched rows into a page.
+func CutPage[T any](rows []T, first int, cursor func(T) any) Page[T] {
 	p := Page[T]{HasNext: len(rows) > first}
 	if p.HasNext {
 		rows = rows[:first]
@@ -76,4 +79,13 @@ func cutPage[T any](rows []T, first int, cursor func(T) any) Page[T] {
 		p.Cursors[i] = encodeCursor(cursor(r))
 	}
 	return p
+}
+
+// CountRows counts the rows q matches; what names them in an error.
+func CountRows(q *gorm.DB, what string) (int, error) {
+	var n int64
+	if err := q.Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count %s: %w", what, err)
+	}
+	return int(n), nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/heraldhq/herald/secrets"
 	"github.com/heraldhq/herald/senders"
 	"gorm.io/gorm"
 )
@@ -27,7 +28,7 @@ type Webhook struct {
 	URLHash   string           `gorm:"size:64;not null;uniqueIndex:ux_webhooks_contact_url,priority:2"`
 	URL       string           `gorm:"size:2048;not null"`
 	Platform  senders.Platform `gorm:"size:16;not null"`
-	Secret    *string          `gorm:"size:1024"`
+	Secret    *secrets.Sealed  `gorm:"size:1024"`
 	Keyword   *string          `gorm:"size:64"`
 	Position  int              `gorm:"not null"`
 	CreatedAt time.Time
@@ -63,14 +64,20 @@ type Membership struct {
 	Group   *Group   `gorm:"constraint:OnDelete:CASCADE" json:"-"`
 }
 
-// Migrate creates or updates the schema. It is safe to run on every start.
+// Migrate creates or updates the address book's tables (contacts, groups, memberships, tokens,
+// audit). It is safe to run on every start.
 func Migrate(db *gorm.DB) error {
+	if err := AutoMigrate(db, &Contact{}, &Group{}, &Webhook{}, &Membership{}, &APIToken{}, &AuditEntry{}); err != nil {
+		return fmt.Errorf("migrate address book: %w", err)
+	}
+	return nil
+}
+
+// AutoMigrate creates or updates tables with the options every Herald table has on MySQL.
+func AutoMigrate(db *gorm.DB, tables ...any) error {
 	if IsMySQL(db) {
 		// Binary collation: the name key, not the collation, decides which names are equal.
 		db = db.Set("gorm:table_options", "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin")
 	}
-	if err := db.AutoMigrate(&Contact{}, &Group{}, &Webhook{}, &Membership{}, &APIToken{}, &AuditEntry{}); err != nil {
-		return fmt.Errorf("migrate schema: %w", err)
-	}
-	return MigrateAlerts(db)
+	return db.AutoMigrate(tables...)
 }

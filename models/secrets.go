@@ -11,10 +11,11 @@ import (
 )
 
 // Signing secrets are stored sealed (see package secrets): a webhook's secret is encrypted when it is
-// saved, a delivery copies the sealed value, and only the dispatcher opens it, to sign a request.
+// saved, a delivery copies the sealed value, and it is opened only to sign a request.
 
-// secretColumns are the tables that hold sealed secrets, in the column "secret".
-var secretColumns = []any{&Webhook{}, &Delivery{}}
+// SecretTables are the tables of this package that hold sealed secrets, in the column "secret".
+// Other packages that copy secrets (the outbox) name theirs; start-up checks and rotation take all.
+var SecretTables = []string{"webhooks"}
 
 // ErrNoSecretKey says that a secret must be stored or read but Herald has no key.
 var ErrNoSecretKey = errors.New("signing secrets need an encryption key: set HERALD_SECRET_KEY_FILE (or HERALD_SECRET_KEY)")
@@ -23,12 +24,12 @@ var ErrNoSecretKey = errors.New("signing secrets need an encryption key: set HER
 func (s *Store) UseKeyring(k *secrets.Keyring) { s.keyring = k }
 
 // sealSecret encrypts a cleaned secret for storage.
-func (s *Store) sealSecret(field string, plain *string) (*string, error) {
+func (s *Store) sealSecret(field string, plain *string) (*secrets.Sealed, error) {
 	if plain == nil {
 		return nil, nil
 	}
 	if s.keyring == nil {
-		return nil, invalid(field, "%s", ErrNoSecretKey.Error())
+		return nil, Invalid(field, "%s", ErrNoSecretKey.Error())
 	}
 	sealed, err := s.keyring.Encrypt(*plain)
 	if err != nil {
@@ -38,7 +39,7 @@ func (s *Store) sealSecret(field string, plain *string) (*string, error) {
 }
 
 // OpenSecret decrypts a stored secret; nil or empty means none.
-func (s *Store) OpenSecret(stored *string) (string, error) {
+func (s *Store) OpenSecret(stored *secrets.Sealed) (string, error) {
 	if stored == nil || *stored == "" {
 		return "", nil
 	}
@@ -60,9 +61,9 @@ type secretRow struct {
 // PrepareSecrets runs at start-up, after Migrate: it seals secrets stored in plaintext by earlier
 // versions, and checks that every key that sealed a stored secret is configured and opens it, so
 // a wrong or missing key stops Herald at start-up instead of garbling signatures later.
-func PrepareSecrets(ctx context.Context, db *gorm.DB, k *secrets.Keyring) error {
-	for _, model := range secretColumns {
-		q := db.WithContext(ctx).Model(model)
+func PrepareSecrets(ctx context.Context, db *gorm.DB, k *secrets.Keyring, tables []string) error {
+	for _, table := range tables {
+		q := db.WithContext(ctx).Table(table)
 		var plain []secretRow
 		if err := q.Session(&gorm.Session{}).Where("secret IS NOT NULL AND secret <> '' AND secret NOT LIKE 'hs%:%'").
 			Select("id, secret").Scan(&plain).Error; err != nil {
@@ -71,7 +72,7 @@ func PrepareSecrets(ctx context.Context, db *gorm.DB, k *secrets.Keyring) error 
 		if len(plain) > 0 && k == nil {
 			return fmt.Errorf("%d stored secrets are not encrypted yet: %w", len(plain), ErrNoSecretKey)
 		}
-		if err := rewriteSecrets(ctx, db, model, k, plain); err != nil {
+		if err := rewriteSecrets(ctx, db, table, k, plain); err != nil {
 			return err
 		}
 		var ids []string
@@ -87,7 +88,7 @@ func PrepareSecrets(ctx context.Context, db *gorm.DB, k *secrets.Keyring) error 
 			if err := q.Session(&gorm.Session{}).Where("secret LIKE ?", prefix+"%").Limit(1).Pluck("secret", &samples).Error; err != nil || len(samples) == 0 {
 				return fmt.Errorf("read a stored secret: %w", err)
 			}
-			if _, err := k.Decrypt(samples[0]); err != nil {
+			if _, err := k.Decrypt(secrets.Sealed(samples[0])); err != nil {
 				return fmt.Errorf("the configured secret key cannot open stored secrets (%w); configured keys: %s", err, k)
 			}
 		}
@@ -97,20 +98,20 @@ func PrepareSecrets(ctx context.Context, db *gorm.DB, k *secrets.Keyring) error 
 
 // RotateSecrets re-seals every stored secret that is not under the key ring's current key and
 // returns how many it changed. Run it after putting a new key first in the key file.
-func (s *Store) RotateSecrets(ctx context.Context) (int, error) {
+func (s *Store) RotateSecrets(ctx context.Context, tables []string) (int, error) {
 	k, db := s.keyring, s.db
 	if k == nil {
 		return 0, ErrNoSecretKey
 	}
 	total := 0
-	for _, model := range secretColumns {
+	for _, table := range tables {
 		var rows []secretRow
-		err := db.WithContext(ctx).Model(model).Where("secret IS NOT NULL AND secret <> '' AND secret NOT LIKE ?", "hs1:"+k.CurrentID()+":%").
+		err := db.WithContext(ctx).Table(table).Where("secret IS NOT NULL AND secret <> '' AND secret NOT LIKE ?", "hs1:"+k.CurrentID()+":%").
 			Select("id, secret").Scan(&rows).Error
 		if err != nil {
 			return total, fmt.Errorf("look for secrets to rotate: %w", err)
 		}
-		if err := rewriteSecrets(ctx, db, model, k, rows); err != nil {
+		if err := rewriteSecrets(ctx, db, table, k, rows); err != nil {
 			return total, err
 		}
 		total += len(rows)
@@ -119,7 +120,7 @@ func (s *Store) RotateSecrets(ctx context.Context) (int, error) {
 }
 
 // rewriteSecrets re-seals rows under the current key, a chunk per transaction.
-func rewriteSecrets(ctx context.Context, db *gorm.DB, model any, k *secrets.Keyring, rows []secretRow) error {
+func rewriteSecrets(ctx context.Context, db *gorm.DB, table string, k *secrets.Keyring, rows []secretRow) error {
 	for chunk := range slices.Chunk(rows, 500) {
 		err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			for _, r := range chunk {
@@ -127,7 +128,7 @@ func rewriteSecrets(ctx context.Context, db *gorm.DB, model any, k *secrets.Keyr
 				if err != nil {
 					return fmt.Errorf("re-seal secret of row %d: %w", r.ID, err)
 				}
-				if err := tx.Model(model).Where("id = ? AND secret = ?", r.ID, r.Secret).Update("secret", sealed).Error; err != nil {
+				if err := tx.Table(table).Where("id = ? AND secret = ?", r.ID, r.Secret).Update("secret", sealed).Error; err != nil {
 					return fmt.Errorf("store re-sealed secret: %w", err)
 				}
 			}

@@ -97,7 +97,7 @@ func requireGroups(tx *gorm.DB, field string, ids []uint, positions []int) ([]*G
 func firstMissing(found map[uint]bool, field, what string, ids []uint, positions []int) error {
 	for i, id := range ids {
 		if !found[id] {
-			return notFound(indexed(field, positions[i]), what, FormatID(id))
+			return NotFound(indexed(field, positions[i]), what, FormatID(id))
 		}
 	}
 	return nil

@@ -13,7 +13,7 @@ import (
 type APIToken struct {
 	ID   uint   `gorm:"primaryKey"`
 	Name string `gorm:"size:64;not null"`
-	Role string `gorm:"size:16;not null"`
+	Role Role   `gorm:"size:16;not null"`
 	// Hash is the SHA-256 of the token. Tokens are 32 random bytes, so a fast hash is enough:
 	// there is nothing to brute-force.
 	Hash       string `gorm:"size:64;not null;uniqueIndex:ux_api_tokens_hash" json:"-"`
@@ -22,7 +22,7 @@ type APIToken struct {
 }
 
 // CreateAPIToken stores a new token's hash under a name and role.
-func (s *Store) CreateAPIToken(ctx context.Context, name, role, hash string) (*APIToken, error) {
+func (s *Store) CreateAPIToken(ctx context.Context, name string, role Role, hash string) (*APIToken, error) {
 	clean, _, err := cleanName("name", name)
 	if err != nil {
 		return nil, err
@@ -54,7 +54,7 @@ func (s *Store) APITokens(ctx context.Context) ([]*APIToken, error) {
 func (s *Store) RevokeAPIToken(ctx context.Context, id string) error {
 	tid, ok := ParseID(id)
 	if !ok {
-		return notFound("id", "token", id)
+		return NotFound("id", "token", id)
 	}
 	return s.mutate(ctx, "revokeApiToken", func(tx *gorm.DB) ([]uint, error) {
 		return []uint{tid}, deleteOne(tx, &APIToken{}, tid, "token", id)

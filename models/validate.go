@@ -23,17 +23,17 @@ const (
 func cleanName(field, raw string) (name string, key string, err error) {
 	name = strings.TrimSpace(raw)
 	if !utf8.ValidString(name) {
-		return "", "", invalid(field, "name is not valid UTF-8")
+		return "", "", Invalid(field, "name is not valid UTF-8")
 	}
 	n := utf8.RuneCountInString(name)
 	if n == 0 {
-		return "", "", invalid(field, "name must not be empty")
+		return "", "", Invalid(field, "name must not be empty")
 	}
 	if n > MaxNameLength {
-		return "", "", invalid(field, "name is %d characters long; at most %d are allowed", n, MaxNameLength)
+		return "", "", Invalid(field, "name is %d characters long; at most %d are allowed", n, MaxNameLength)
 	}
 	if hasControl(name) {
-		return "", "", invalid(field, "name must not contain control characters")
+		return "", "", Invalid(field, "name must not contain control characters")
 	}
 	return name, NameKey(name), nil
 }
@@ -59,7 +59,7 @@ func cleanPhone(field, raw string) (*string, error) {
 	}
 	digits := strings.TrimPrefix(phone, "+")
 	if len(phone) < 5 || len(phone) > 20 || digits == "" || strings.IndexFunc(digits, func(r rune) bool { return r < '0' || r > '9' }) >= 0 {
-		return nil, invalid(field, "phone must be 5-20 characters: digits with an optional leading '+'")
+		return nil, Invalid(field, "phone must be 5-20 characters: digits with an optional leading '+'")
 	}
 	return &phone, nil
 }
@@ -67,13 +67,13 @@ func cleanPhone(field, raw string) (*string, error) {
 func cleanDescription(field, raw string) (string, error) {
 	d := strings.TrimSpace(raw)
 	if !utf8.ValidString(d) {
-		return "", invalid(field, "description is not valid UTF-8")
+		return "", Invalid(field, "description is not valid UTF-8")
 	}
 	if n := utf8.RuneCountInString(d); n > MaxDescriptionLength {
-		return "", invalid(field, "description is %d characters long; at most %d are allowed", n, MaxDescriptionLength)
+		return "", Invalid(field, "description is %d characters long; at most %d are allowed", n, MaxDescriptionLength)
 	}
 	if strings.IndexFunc(d, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' }) >= 0 {
-		return "", invalid(field, "description must not contain control characters other than line breaks and tabs")
+		return "", Invalid(field, "description must not contain control characters other than line breaks and tabs")
 	}
 	return d, nil
 }
@@ -84,7 +84,7 @@ func cleanKeyword(field, raw string) (*string, error) {
 		return nil, nil
 	}
 	if utf8.RuneCountInString(k) > MaxKeywordLength || !utf8.ValidString(k) || hasControl(k) {
-		return nil, invalid(field, "keyword must be at most %d printable characters", MaxKeywordLength)
+		return nil, Invalid(field, "keyword must be at most %d printable characters", MaxKeywordLength)
 	}
 	return &k, nil
 }
@@ -95,7 +95,7 @@ func cleanSecret(field, raw string) (*string, error) {
 		return nil, nil
 	}
 	if len(s) > MaxSecretLength || hasControl(s) {
-		return nil, invalid(field, "secret must be at most %d printable characters", MaxSecretLength)
+		return nil, Invalid(field, "secret must be at most %d printable characters", MaxSecretLength)
 	}
 	return &s, nil
 }
@@ -105,7 +105,7 @@ func cleanSecret(field, raw string) (*string, error) {
 func cleanSearch(field, raw string) (string, error) {
 	s := strings.TrimSpace(raw)
 	if utf8.RuneCountInString(s) > MaxSearchLength {
-		return "", invalid(field, "search is longer than %d characters", MaxSearchLength)
+		return "", Invalid(field, "search is longer than %d characters", MaxSearchLength)
 	}
 	if s == "" {
 		return "", nil

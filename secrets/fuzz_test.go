@@ -42,7 +42,7 @@ func FuzzDecrypt(f *testing.F) {
 	}
 
 	f.Fuzz(func(t *testing.T, stored string) {
-		plain, err := right.Decrypt(stored)
+		plain, err := right.Decrypt(Sealed(stored))
 		switch {
 		case err == nil:
 			// Forging a GCM tag is infeasible, so success means the fuzzer
@@ -50,7 +50,7 @@ func FuzzDecrypt(f *testing.F) {
 			if !strings.HasPrefix(stored, "hs1:"+right.CurrentID()+":") {
 				t.Fatalf("Decrypt accepted a value not under the current key id")
 			}
-			if again, _, rerr := right.Reencrypt(stored); rerr != nil || again != stored {
+			if again, _, rerr := right.Reencrypt(stored); rerr != nil || string(again) != stored {
 				t.Fatalf("a value that opens is not stable under Reencrypt: %v", rerr)
 			}
 		case errors.Is(err, ErrNotEncrypted):
@@ -68,10 +68,10 @@ func FuzzDecrypt(f *testing.F) {
 			t.Fatalf("plaintext longer than its ciphertext")
 		}
 
-		if _, err := stranger.Decrypt(stored); err == nil {
+		if _, err := stranger.Decrypt(Sealed(stored)); err == nil {
 			t.Fatalf("a keyring without the key decrypted a value")
 		}
-		if _, err := sameIDWrongKey.Decrypt(stored); err == nil {
+		if _, err := sameIDWrongKey.Decrypt(Sealed(stored)); err == nil {
 			t.Fatalf("a different key under the same id decrypted a value")
 		}
 		if right.NeedsRotation(stored) == strings.HasPrefix(stored, "hs1:"+right.CurrentID()+":") {
@@ -82,17 +82,17 @@ func FuzzDecrypt(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if back, err := right.Decrypt(sealed); err != nil || back != stored {
+		if back, err := right.Decrypt(Sealed(sealed)); err != nil || back != stored {
 			t.Fatalf("round trip failed: %v", err)
 		}
-		payload := sealed[strings.LastIndexByte(sealed, ':')+1:]
+		payload := string(sealed)[strings.LastIndexByte(string(sealed), ':')+1:]
 		if len(stored) >= 16 && strings.Contains(payload, stored) {
 			t.Fatalf("sealed payload contains the plaintext")
 		}
-		if _, err := stranger.Decrypt(sealed); !errors.Is(err, ErrUnknownKey) {
+		if _, err := stranger.Decrypt(Sealed(sealed)); !errors.Is(err, ErrUnknownKey) {
 			t.Fatalf("stranger: err = %v, want ErrUnknownKey", err)
 		}
-		if _, err := sameIDWrongKey.Decrypt(sealed); !errors.Is(err, ErrCorrupt) {
+		if _, err := sameIDWrongKey.Decrypt(Sealed(sealed)); !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("same id, wrong key: err = %v, want ErrCorrupt", err)
 		}
 	})

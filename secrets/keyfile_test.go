@@ -115,7 +115,7 @@ func TestCreateKeyFileIsPrivateAndLoadsBack(t *testing.T) {
 		t.Fatalf("loaded key %s, created %s", loaded.CurrentID(), created.CurrentID())
 	}
 	stored := mustEncrypt(t, created, plaintext)
-	if got, err := loaded.Decrypt(stored); err != nil || got != plaintext {
+	if got, err := loaded.Decrypt(Sealed(stored)); err != nil || got != plaintext {
 		t.Fatalf("loaded keyring cannot open what the created one sealed: %v", err)
 	}
 	// No temporary file is left beside the key.
@@ -310,10 +310,10 @@ func TestRotationThroughTheKeyFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := k.Decrypt(rotated); err != nil || got != plaintext {
+	if got, err := k.Decrypt(Sealed(rotated)); err != nil || got != plaintext {
 		t.Fatalf("rotated value does not open under the new key alone: %v", err)
 	}
-	if _, err := k.Decrypt(stored); !errors.Is(err, ErrUnknownKey) {
+	if _, err := k.Decrypt(Sealed(stored)); !errors.Is(err, ErrUnknownKey) {
 		t.Fatalf("unrotated value: err = %v, want ErrUnknownKey", err)
 	}
 }

@@ -174,21 +174,25 @@ func (k *Keyring) OlderIDs() []string {
 	return append([]string(nil), k.olderIDs...)
 }
 
+// Sealed is a secret as stored: encrypted, so it cannot be passed where a
+// plaintext secret is expected without going through Decrypt.
+type Sealed string
+
 // Encrypt seals plaintext under the current key. The result differs on
 // every call (random nonce).
-func (k *Keyring) Encrypt(plaintext string) (string, error) {
+func (k *Keyring) Encrypt(plaintext string) (Sealed, error) {
 	if k == nil {
 		return "", ErrNoKey
 	}
 	sealed := k.aeads[k.currentID].Seal(nil, nil, []byte(plaintext), additionalData(k.currentID))
-	return prefix + k.currentID + ":" + base64.RawURLEncoding.EncodeToString(sealed), nil
+	return Sealed(prefix + k.currentID + ":" + base64.RawURLEncoding.EncodeToString(sealed)), nil
 }
 
 // Decrypt opens a value produced by Encrypt under any key in the Keyring.
 // Errors: ErrNotEncrypted, *UnknownKeyError (errors.Is ErrUnknownKey),
 // ErrCorrupt, ErrUnsupportedVersion, ErrNoKey.
-func (k *Keyring) Decrypt(stored string) (string, error) {
-	id, payload, err := parse(stored)
+func (k *Keyring) Decrypt(stored Sealed) (string, error) {
+	id, payload, err := parse(string(stored))
 	if err != nil {
 		return "", err
 	}
@@ -233,19 +237,19 @@ func (k *Keyring) NeedsRotation(stored string) bool {
 // sealed again (rotation), and a value already under the current key is
 // returned unchanged with changed == false. Values it cannot open are
 // errors, never re-wrapped.
-func (k *Keyring) Reencrypt(stored string) (updated string, changed bool, err error) {
+func (k *Keyring) Reencrypt(stored string) (updated Sealed, changed bool, err error) {
 	if k == nil {
 		return "", false, ErrNoKey
 	}
 	if !k.NeedsRotation(stored) {
 		// Still open it: a damaged value under the current key must not
 		// pass a rotation run silently.
-		if _, err := k.Decrypt(stored); err != nil {
+		if _, err := k.Decrypt(Sealed(stored)); err != nil {
 			return "", false, err
 		}
-		return stored, false, nil
+		return Sealed(stored), false, nil
 	}
-	plain, err := k.Decrypt(stored)
+	plain, err := k.Decrypt(Sealed(stored))
 	if errors.Is(err, ErrNotEncrypted) {
 		plain, err = stored, nil
 	}

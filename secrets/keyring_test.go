@@ -32,7 +32,8 @@ func mustKeyring(t testing.TB, current []byte, older ...[]byte) *Keyring {
 
 func mustEncrypt(t testing.TB, k *Keyring, s string) string {
 	t.Helper()
-	out, err := k.Encrypt(s)
+	sealed, err := k.Encrypt(s)
+	out := string(sealed)
 	if err != nil {
 		t.Fatalf("Encrypt: %v", err)
 	}
@@ -59,7 +60,7 @@ func TestEncryptedSecretRoundTrips(t *testing.T) {
 	k := mustKeyring(t, keyA)
 	for _, s := range []string{plaintext, "", "ü–漢字\x00\xff", strings.Repeat("x", 10000)} {
 		stored := mustEncrypt(t, k, s)
-		got, err := k.Decrypt(stored)
+		got, err := k.Decrypt(Sealed(stored))
 		if err != nil {
 			t.Fatalf("Decrypt: %v", err)
 		}
@@ -116,7 +117,7 @@ func TestOlderKeyStillDecrypts(t *testing.T) {
 	stored := mustEncrypt(t, old, plaintext)
 
 	rotated := mustKeyring(t, keyB, keyA)
-	got, err := rotated.Decrypt(stored)
+	got, err := rotated.Decrypt(Sealed(stored))
 	if err != nil || got != plaintext {
 		t.Fatalf("Decrypt under older key: %v", err)
 	}
@@ -158,19 +159,19 @@ func TestReencryptMigratesPlaintextAndRotatesOlderKeys(t *testing.T) {
 		if err != nil || !changed {
 			t.Fatalf("%s: Reencrypt changed=%v err=%v", name, changed, err)
 		}
-		if k.NeedsRotation(updated) {
+		if k.NeedsRotation(string(updated)) {
 			t.Fatalf("%s: still needs rotation after Reencrypt", name)
 		}
-		if got, err := k.Decrypt(updated); err != nil || got != plaintext {
+		if got, err := k.Decrypt(Sealed(updated)); err != nil || got != plaintext {
 			t.Fatalf("%s: Decrypt after Reencrypt: %v", name, err)
 		}
-		if _, err := old.Decrypt(updated); !errors.Is(err, ErrUnknownKey) {
+		if _, err := old.Decrypt(Sealed(updated)); !errors.Is(err, ErrUnknownKey) {
 			t.Fatalf("%s: old key alone can still open the rotated value (err %v)", name, err)
 		}
 	}
 
 	current := mustEncrypt(t, k, plaintext)
-	if updated, changed, err := k.Reencrypt(current); err != nil || changed || updated != current {
+	if updated, changed, err := k.Reencrypt(current); err != nil || changed || string(updated) != current {
 		t.Fatalf("current key: Reencrypt = changed %v err %v, want unchanged", changed, err)
 	}
 }
@@ -196,7 +197,7 @@ func TestReencryptRefusesWhatItCannotOpen(t *testing.T) {
 
 func TestWrongKeyIsUnknownKeyNamingTheKeyID(t *testing.T) {
 	stored := mustEncrypt(t, mustKeyring(t, keyA), plaintext)
-	_, err := mustKeyring(t, keyB, keyC).Decrypt(stored)
+	_, err := mustKeyring(t, keyB, keyC).Decrypt(Sealed(stored))
 	if !errors.Is(err, ErrUnknownKey) {
 		t.Fatalf("err = %v, want ErrUnknownKey", err)
 	}
@@ -238,7 +239,7 @@ func TestTamperedCiphertextIsCorrupt(t *testing.T) {
 		if s == stored {
 			continue
 		}
-		if got, err := k.Decrypt(s); !errors.Is(err, ErrCorrupt) {
+		if got, err := k.Decrypt(Sealed(s)); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("%s: Decrypt = (%d bytes, %v), want ErrCorrupt", name, len(got), err)
 		}
 	}
@@ -261,14 +262,14 @@ func TestAdditionalDataBindsKeyID(t *testing.T) {
 	other := "0badc0de"
 	k := impostor(t, other, keyA)
 	moved := "hs1:" + other + stored[len("hs1:")+keyIDLen:]
-	if _, err := k.Decrypt(moved); !errors.Is(err, ErrCorrupt) {
+	if _, err := k.Decrypt(Sealed(moved)); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("payload moved to another key id: err = %v, want ErrCorrupt", err)
 	}
 }
 
 func TestDifferentKeyWithSameIDIsCorrupt(t *testing.T) {
 	stored := mustEncrypt(t, mustKeyring(t, keyA), plaintext)
-	if _, err := impostor(t, KeyID(keyA), keyB).Decrypt(stored); !errors.Is(err, ErrCorrupt) {
+	if _, err := impostor(t, KeyID(keyA), keyB).Decrypt(Sealed(stored)); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("err = %v, want ErrCorrupt", err)
 	}
 }
@@ -276,7 +277,7 @@ func TestDifferentKeyWithSameIDIsCorrupt(t *testing.T) {
 func TestPlaintextIsNotEncrypted(t *testing.T) {
 	k := mustKeyring(t, keyA)
 	for _, s := range []string{plaintext, "", "hs1", "HS1:abc", "hs:abc", "hsx:abc", " hs1:" + KeyID(keyA) + ":x"} {
-		if _, err := k.Decrypt(s); err != ErrNotEncrypted {
+		if _, err := k.Decrypt(Sealed(s)); err != ErrNotEncrypted {
 			t.Errorf("Decrypt(%q) err = %v, want ErrNotEncrypted", s, err)
 		}
 	}
@@ -284,7 +285,7 @@ func TestPlaintextIsNotEncrypted(t *testing.T) {
 
 func TestNewerFormatIsNotMistakenForPlaintext(t *testing.T) {
 	k := mustKeyring(t, keyA)
-	if _, err := k.Decrypt("hs2:" + KeyID(keyA) + ":AAAA"); !errors.Is(err, ErrUnsupportedVersion) {
+	if _, err := k.Decrypt(Sealed("hs2:" + KeyID(keyA) + ":AAAA")); !errors.Is(err, ErrUnsupportedVersion) {
 		t.Fatalf("err = %v, want ErrUnsupportedVersion", err)
 	}
 }
@@ -294,10 +295,10 @@ func TestNilKeyringReportsNoKey(t *testing.T) {
 	if _, err := k.Encrypt(plaintext); err != ErrNoKey {
 		t.Fatalf("Encrypt err = %v", err)
 	}
-	if _, err := k.Decrypt(mustEncrypt(t, mustKeyring(t, keyA), plaintext)); err != ErrNoKey {
+	if _, err := k.Decrypt(Sealed(mustEncrypt(t, mustKeyring(t, keyA), plaintext))); err != ErrNoKey {
 		t.Fatalf("Decrypt err = %v", err)
 	}
-	if _, err := k.Decrypt(plaintext); err != ErrNotEncrypted {
+	if _, err := k.Decrypt(Sealed(plaintext)); err != ErrNotEncrypted {
 		t.Fatalf("Decrypt(plaintext) err = %v", err)
 	}
 	if _, _, err := k.Reencrypt(plaintext); err != ErrNoKey {
@@ -345,8 +346,8 @@ func TestKeyringConcurrentUse(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				for _, in := range []string{s, old} {
-					if got, err := k.Decrypt(in); err != nil || got != plaintext {
+				for _, in := range []string{string(s), old} {
+					if got, err := k.Decrypt(Sealed(in)); err != nil || got != plaintext {
 						t.Errorf("Decrypt: %v", err)
 						return
 					}
@@ -425,7 +426,7 @@ func TestDecryptErrorsContainNoSecretMaterial(t *testing.T) {
 		mustEncrypt(t, mustKeyring(t, keyC), plaintext),
 	}
 	for _, in := range inputs {
-		_, err := k.Decrypt(in)
+		_, err := k.Decrypt(Sealed(in))
 		if err == nil {
 			t.Fatalf("Decrypt of a bad value succeeded")
 		}

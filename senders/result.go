@@ -7,27 +7,15 @@ import (
 	"time"
 )
 
-// Outcome is what a send came to. The zero value is deliberately not Sent,
-// so a forgotten Result never reads as a delivery.
-type Outcome int
+// Outcome is what a send came to; it is stored with each attempt. The zero value is deliberately
+// not Sent, so a forgotten Result never reads as a delivery.
+type Outcome string
 
 const (
-	Sent Outcome = iota + 1
-	Retryable
-	Permanent
+	Sent      Outcome = "SENT"
+	Retryable Outcome = "RETRYABLE"
+	Permanent Outcome = "PERMANENT"
 )
-
-func (o Outcome) String() string {
-	switch o {
-	case Sent:
-		return "SENT"
-	case Retryable:
-		return "RETRYABLE"
-	case Permanent:
-		return "PERMANENT"
-	}
-	return fmt.Sprintf("Outcome(%d)", int(o))
-}
 
 // Result is the outcome of one send. Err never contains the webhook token,
 // key or secret, so it can be logged and stored as is.

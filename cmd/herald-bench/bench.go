@@ -20,6 +20,7 @@ import (
 	"time"
 
 	gomysql "github.com/go-sql-driver/mysql"
+	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/senders"
 	"github.com/heraldhq/herald/senders/fakeplatform"
@@ -119,7 +120,9 @@ func (b *bench) openTarget(ctx context.Context, backend string) (*target, error)
 	}
 	gdb, err := models.Open(t.cfg)
 	if err == nil {
-		err = models.Migrate(gdb)
+		if err = models.Migrate(gdb); err == nil {
+			err = delivery.Migrate(gdb)
+		}
 	}
 	if err == nil {
 		t.db, err = gdb.DB()

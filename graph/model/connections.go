@@ -5,6 +5,7 @@ package model
 import (
 	"context"
 
+	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -70,7 +71,7 @@ func NewPageInfo(cursors []string, hasNext bool) *PageInfo {
 
 type AlertEdge struct {
 	Cursor string
-	Node   *models.Alert
+	Node   *delivery.Alert
 }
 
 type AlertConnection struct {

@@ -3,7 +3,6 @@
 package model
 
 import (
-	"github.com/heraldhq/herald/auth"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/senders"
 )
@@ -101,8 +100,8 @@ type UpdateContactInput struct {
 // The caller of a request.
 type Viewer struct {
 	// The token's name.
-	Name string    `json:"name"`
-	Role auth.Role `json:"role"`
+	Name string      `json:"name"`
+	Role models.Role `json:"role"`
 }
 
 type WebhookInput struct {

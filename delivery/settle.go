@@ -1,10 +1,9 @@
-package models
+package delivery
 
 import (
 	"context"
 	"fmt"
 	"slices"
-	"time"
 
 	"gorm.io/gorm"
 )
@@ -19,20 +18,20 @@ const finishAlertSQL = `UPDATE alerts SET updated_at = ?, status = CASE
 WHERE alerts.id IN ? AND alerts.status = ?
 	AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = alerts.id AND d.status = ?)`
 
-// FinishAlerts gives each of the alerts its final status if its last pending delivery is settled.
+// finishAlerts gives each of the alerts its final status if its last pending delivery is settled.
 //
 // Call it after the transaction that settled deliveries has committed, never inside it. Whichever
 // worker commits the last pending delivery of an alert then necessarily sees all the others
 // committed, so the alert cannot stay PENDING; and no worker has to lock the alert row while it
 // records, which would serialise every delivery of a large fan-out behind one lock.
-func FinishAlerts(ctx context.Context, db *gorm.DB, alertIDs []uint) error {
+func finishAlerts(ctx context.Context, db *gorm.DB, alertIDs []uint) error {
 	if len(alertIDs) == 0 {
 		return nil
 	}
 	ids := slices.Clone(alertIDs)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	err := db.WithContext(ctx).Exec(finishAlertSQL, time.Now().UTC(),
+	err := db.WithContext(ctx).Exec(finishAlertSQL, nowExpr(db),
 		DeliveryFailed, AlertDelivered, DeliverySent, AlertFailed, AlertPartiallyDelivered,
 		ids, AlertPending, DeliveryPending).Error
 	if err != nil {
@@ -41,9 +40,9 @@ func FinishAlerts(ctx context.Context, db *gorm.DB, alertIDs []uint) error {
 	return nil
 }
 
-// SweepFinishedAlerts settles alerts left PENDING with no pending delivery, which happens only when
+// sweepFinishedAlerts settles alerts left PENDING with no pending delivery, which happens only when
 // a process died between recording a delivery's result and finishing its alert.
-func SweepFinishedAlerts(ctx context.Context, db *gorm.DB) error {
+func sweepFinishedAlerts(ctx context.Context, db *gorm.DB) error {
 	var ids []uint
 	err := db.WithContext(ctx).Model(&Alert{}).Where("status = ?", AlertPending).
 		Where("NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = alerts.id AND d.status = ?)", DeliveryPending).
@@ -51,5 +50,5 @@ func SweepFinishedAlerts(ctx context.Context, db *gorm.DB) error {
 	if err != nil {
 		return fmt.Errorf("find finished alerts: %w", err)
 	}
-	return FinishAlerts(ctx, db, ids)
+	return finishAlerts(ctx, db, ids)
 }

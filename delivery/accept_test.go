@@ -1,4 +1,4 @@
-package models_test
+package delivery_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modelstest"
 	"github.com/heraldhq/herald/senders"
@@ -14,17 +15,19 @@ import (
 
 // alertEnv is a store whose webhooks may point anywhere a test likes: only the platform is checked.
 type alertEnv struct {
-	t     *testing.T
-	store *models.Store
-	db    modelstest.DB
+	t      *testing.T
+	store  *models.Store
+	outbox *delivery.Outbox
+	db     modelstest.DB
 }
 
 func eachAlertDB(t *testing.T, fn func(t *testing.T, e alertEnv)) {
 	modelstest.Each(t, func(t *testing.T, db modelstest.DB) {
-		if err := models.MigrateAlerts(db.Gorm); err != nil {
+		if err := delivery.Migrate(db.Gorm); err != nil {
 			t.Fatal(err)
 		}
-		fn(t, alertEnv{t: t, store: modelstest.Store(t, db), db: db})
+		store := modelstest.Store(t, db)
+		fn(t, alertEnv{t: t, store: store, outbox: delivery.NewOutbox(store), db: db})
 	})
 }
 
@@ -54,7 +57,7 @@ func (e alertEnv) group(name string, members ...string) string {
 
 func hook(u string) models.WebhookInput { return models.WebhookInput{URL: u} }
 
-func msg(in models.AlertInput) models.AlertInput {
+func msg(in delivery.AlertInput) delivery.AlertInput {
 	if in.Title == "" {
 		in.Title = "disk full"
 	}
@@ -72,21 +75,19 @@ func TestAlertHasOneDeliveryPerDistinctURL(t *testing.T) {
 		carol := e.contact("Carol", "", hook(dingURL("shared")), hook("https://open.feishu.cn/open-apis/bot/v2/hook/carol"))
 		ops := e.group("ops", bob, carol)
 		e.group("empty")
-		a, created, err := e.store.CreateAlert(context.Background(), msg(models.AlertInput{
-			ContactIDs: []string{alice}, ContactNames: []string{"alice"}, GroupIDs: []string{ops}, GroupNames: []string{"EMPTY"},
-			MentionContacts: true,
-		}))
+		a, created, err := e.outbox.Accept(context.Background(), msg(delivery.AlertInput{
+			MentionContacts: true, Recipients: models.RecipientQuery{ContactIDs: []string{alice}, ContactNames: []string{"alice"}, GroupIDs: []string{ops}, GroupNames: []string{"EMPTY"}}}))
 		if err != nil || !created {
 			t.Fatal(created, err)
 		}
-		if a.Status != models.AlertPending || a.Severity != senders.Info || a.Format != senders.Text {
+		if a.Status != delivery.AlertPending || a.Severity != senders.Info || a.Format != senders.Text {
 			t.Fatalf("new alert = %+v", a)
 		}
-		ds, err := e.store.DeliveriesByAlert(context.Background(), []uint{a.ID})
+		ds, err := e.outbox.DeliveriesByAlert(context.Background(), []uint{a.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
-		byURL := map[string]*models.Delivery{}
+		byURL := map[string]*delivery.Delivery{}
 		for _, d := range ds[a.ID] {
 			if byURL[d.URL] != nil {
 				t.Fatalf("two deliveries to %s", d.URL)
@@ -103,7 +104,7 @@ func TestAlertHasOneDeliveryPerDistinctURL(t *testing.T) {
 		// Alice's webhook is the oldest of the shared URL's, so its secret is the one used.
 		// The delivery keeps the secret sealed, as the webhook does.
 		opened, err := e.store.OpenSecret(shared.Secret)
-		if err != nil || opened != secret || *shared.Secret == secret || shared.Status != models.DeliveryPending || shared.NextAttemptAt == nil {
+		if err != nil || opened != secret || string(*shared.Secret) == secret || shared.Status != delivery.DeliveryPending || shared.NextAttemptAt == nil {
 			t.Errorf("shared delivery = %+v (secret %q, %v)", shared, opened, err)
 		}
 		if strings.Join(shared.MentionPhones, ",") != "13800000001,13800000002" {
@@ -113,7 +114,7 @@ func TestAlertHasOneDeliveryPerDistinctURL(t *testing.T) {
 			t.Errorf("lark delivery = %+v", lk)
 		}
 		var robots int64
-		e.db.Gorm.Model(&models.Robot{}).Count(&robots)
+		e.db.Gorm.Model(&delivery.RobotState{}).Count(&robots)
 		if robots != 3 {
 			t.Errorf("%d robot rows, want 3", robots)
 		}
@@ -123,11 +124,11 @@ func TestAlertHasOneDeliveryPerDistinctURL(t *testing.T) {
 func TestAlertWithoutRecipientsIsBadUserInput(t *testing.T) {
 	eachAlertDB(t, func(t *testing.T, e alertEnv) {
 		empty := e.group("empty")
-		for name, in := range map[string]models.AlertInput{
+		for name, in := range map[string]delivery.AlertInput{
 			"no targets":  {},
-			"empty group": {GroupIDs: []string{empty}},
+			"empty group": {Recipients: models.RecipientQuery{GroupIDs: []string{empty}}},
 		} {
-			_, _, err := e.store.CreateAlert(context.Background(), msg(in))
+			_, _, err := e.outbox.Accept(context.Background(), msg(in))
 			if me, ok := models.AsError(err); !ok || me.Kind != models.KindInvalid {
 				t.Errorf("%s: %v, want BAD_USER_INPUT", name, err)
 			}
@@ -138,14 +139,14 @@ func TestAlertWithoutRecipientsIsBadUserInput(t *testing.T) {
 func TestUnknownRecipientIsNotFoundAtItsIndex(t *testing.T) {
 	eachAlertDB(t, func(t *testing.T, e alertEnv) {
 		alice := e.contact("alice", "", hook(dingURL("a")))
-		for field, in := range map[string]models.AlertInput{
-			"contactIds[1]":   {ContactIDs: []string{alice, "999"}},
-			"contactIds[0]":   {ContactIDs: []string{"x"}},
-			"groupIds[0]":     {ContactIDs: []string{alice}, GroupIDs: []string{"999"}},
-			"contactNames[1]": {ContactNames: []string{"Alice", "nobody"}},
-			"groupNames[0]":   {ContactIDs: []string{alice}, GroupNames: []string{"nogroup"}},
+		for field, in := range map[string]delivery.AlertInput{
+			"contactIds[1]":   {Recipients: models.RecipientQuery{ContactIDs: []string{alice, "999"}}},
+			"contactIds[0]":   {Recipients: models.RecipientQuery{ContactIDs: []string{"x"}}},
+			"groupIds[0]":     {Recipients: models.RecipientQuery{ContactIDs: []string{alice}, GroupIDs: []string{"999"}}},
+			"contactNames[1]": {Recipients: models.RecipientQuery{ContactNames: []string{"Alice", "nobody"}}},
+			"groupNames[0]":   {Recipients: models.RecipientQuery{ContactIDs: []string{alice}, GroupNames: []string{"nogroup"}}},
 		} {
-			_, _, err := e.store.CreateAlert(context.Background(), msg(in))
+			_, _, err := e.outbox.Accept(context.Background(), msg(in))
 			if me, ok := models.AsError(err); !ok || me.Kind != models.KindNotFound || me.Field != field {
 				t.Errorf("%s: %v, want NOT_FOUND there", field, err)
 			}
@@ -156,28 +157,26 @@ func TestUnknownRecipientIsNotFoundAtItsIndex(t *testing.T) {
 func TestAlertInputLimitsNameTheField(t *testing.T) {
 	eachAlertDB(t, func(t *testing.T, e alertEnv) {
 		e.contact("alice", "", hook(dingURL("a")))
-		long := strings.Repeat("k", models.MaxIdempotencyKeyLength+1)
+		long := strings.Repeat("k", delivery.MaxIdempotencyKeyLength+1)
 		many := make([]string, models.MaxIDsPerRequest+1)
-		for field, in := range map[string]models.AlertInput{
+		for field, in := range map[string]delivery.AlertInput{
 			"title":          {Title: " ", Content: "x"},
-			"content":        {Title: "t", Content: strings.Repeat("x", models.MaxAlertContentBytes+1)},
+			"content":        {Title: "t", Content: strings.Repeat("x", delivery.MaxAlertContentBytes+1)},
 			"severity":       {Severity: "LOUD"},
 			"format":         {Format: "HTML"},
 			"idempotencyKey": {IdempotencyKey: &long},
-			"contactIds":     {ContactIDs: many},
-			"groupNames":     {GroupNames: many},
+			"contactIds":     {Recipients: models.RecipientQuery{ContactIDs: many}},
+			"groupNames":     {Recipients: models.RecipientQuery{GroupNames: many}},
 		} {
-			in.ContactNames = []string{"alice"}
-			_, _, err := e.store.CreateAlert(context.Background(), msg(in))
+			in.Recipients.ContactNames = []string{"alice"}
+			_, _, err := e.outbox.Accept(context.Background(), msg(in))
 			if me, ok := models.AsError(err); !ok || me.Kind != models.KindInvalid || me.Field != field {
 				t.Errorf("%s: %v, want BAD_USER_INPUT on that field", field, err)
 			}
 		}
 		// The limits are inclusive: 256 characters of title, 64 KiB of content.
-		_, _, err := e.store.CreateAlert(context.Background(), models.AlertInput{
-			Title: strings.Repeat("告", models.MaxAlertTitleLength), Content: strings.Repeat("x", models.MaxAlertContentBytes),
-			ContactNames: []string{"alice"},
-		})
+		_, _, err := e.outbox.Accept(context.Background(), delivery.AlertInput{
+			Title: strings.Repeat("告", delivery.MaxAlertTitleLength), Content: strings.Repeat("x", delivery.MaxAlertContentBytes), Recipients: models.RecipientQuery{ContactNames: []string{"alice"}}})
 		if err != nil {
 			t.Fatalf("alert at the limits: %v", err)
 		}
@@ -188,12 +187,12 @@ func TestRepeatedIdempotencyKeyReturnsTheFirstAlert(t *testing.T) {
 	eachAlertDB(t, func(t *testing.T, e alertEnv) {
 		e.contact("alice", "", hook(dingURL("a")))
 		key := "deploy-42"
-		in := msg(models.AlertInput{ContactNames: []string{"alice"}, IdempotencyKey: &key})
-		first, created, err := e.store.CreateAlert(context.Background(), in)
+		in := msg(delivery.AlertInput{IdempotencyKey: &key, Recipients: models.RecipientQuery{ContactNames: []string{"alice"}}})
+		first, created, err := e.outbox.Accept(context.Background(), in)
 		if err != nil || !created {
 			t.Fatal(created, err)
 		}
-		again, created, err := e.store.CreateAlert(context.Background(), in)
+		again, created, err := e.outbox.Accept(context.Background(), in)
 		if err != nil || created || again.ID != first.ID {
 			t.Fatalf("replay = %v created=%v %v, want alert %d", again, created, err, first.ID)
 		}
@@ -205,7 +204,7 @@ func TestRepeatedIdempotencyKeyReturnsTheFirstAlert(t *testing.T) {
 		errs := make([]error, 8)
 		for i := range ids {
 			wg.Go(func() {
-				a, _, err := e.store.CreateAlert(context.Background(), in)
+				a, _, err := e.outbox.Accept(context.Background(), in)
 				if err == nil {
 					ids[i] = a.ID
 				}
@@ -219,7 +218,7 @@ func TestRepeatedIdempotencyKeyReturnsTheFirstAlert(t *testing.T) {
 			}
 		}
 		var deliveries int64
-		e.db.Gorm.Model(&models.Delivery{}).Count(&deliveries)
+		e.db.Gorm.Model(&delivery.Delivery{}).Count(&deliveries)
 		if deliveries != 2 {
 			t.Fatalf("%d deliveries for two keys, want 2", deliveries)
 		}
@@ -229,14 +228,14 @@ func TestRepeatedIdempotencyKeyReturnsTheFirstAlert(t *testing.T) {
 func TestDeliveryHistorySurvivesDeletingTheContact(t *testing.T) {
 	eachAlertDB(t, func(t *testing.T, e alertEnv) {
 		alice := e.contact("alice", "13800000001", hook(dingURL("a")))
-		a, _, err := e.store.CreateAlert(context.Background(), msg(models.AlertInput{ContactIDs: []string{alice}, MentionContacts: true}))
+		a, _, err := e.outbox.Accept(context.Background(), msg(delivery.AlertInput{MentionContacts: true, Recipients: models.RecipientQuery{ContactIDs: []string{alice}}}))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := e.store.DeleteContact(context.Background(), alice); err != nil {
 			t.Fatal(err)
 		}
-		ds, err := e.store.DeliveriesByAlert(context.Background(), []uint{a.ID})
+		ds, err := e.outbox.DeliveriesByAlert(context.Background(), []uint{a.ID})
 		if err != nil || len(ds[a.ID]) != 1 {
 			t.Fatalf("deliveries after delete: %v %v", ds, err)
 		}
@@ -255,7 +254,7 @@ func TestAlertsAreListedNewestFirstAcrossPages(t *testing.T) {
 		e.contact("alice", "", hook(dingURL("a")))
 		var want []uint
 		for i := range 7 {
-			a, _, err := e.store.CreateAlert(context.Background(), msg(models.AlertInput{Title: fmt.Sprint("a", i), ContactNames: []string{"alice"}}))
+			a, _, err := e.outbox.Accept(context.Background(), msg(delivery.AlertInput{Title: fmt.Sprint("a", i), Recipients: models.RecipientQuery{ContactNames: []string{"alice"}}}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -264,7 +263,7 @@ func TestAlertsAreListedNewestFirstAcrossPages(t *testing.T) {
 		var got []uint
 		after := ""
 		for {
-			p, err := e.store.Alerts(context.Background(), nil, models.PageArgs{First: 3, After: after})
+			p, err := e.outbox.Alerts(context.Background(), nil, models.PageArgs{First: 3, After: after})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -279,15 +278,15 @@ func TestAlertsAreListedNewestFirstAcrossPages(t *testing.T) {
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("pages gave %v, want %v", got, want)
 		}
-		pending := models.AlertPending
-		if n, err := e.store.CountAlerts(context.Background(), &pending); err != nil || n != 7 {
+		pending := delivery.AlertPending
+		if n, err := e.outbox.CountAlerts(context.Background(), &pending); err != nil || n != 7 {
 			t.Fatalf("CountAlerts(PENDING) = %d, %v", n, err)
 		}
-		bad := "LOST"
-		if _, err := e.store.Alerts(context.Background(), &bad, models.PageArgs{First: 1}); err == nil {
-			t.Fatal("unknown status accepted")
+		delivered := delivery.AlertDelivered
+		if p, err := e.outbox.Alerts(context.Background(), &delivered, models.PageArgs{First: 1}); err != nil || len(p.Items) != 0 {
+			t.Fatalf("Alerts(DELIVERED) = %d alerts, %v; want none", len(p.Items), err)
 		}
-		if _, err := e.store.Alert(context.Background(), "12345"); !models.IsNotFound(err) {
+		if _, err := e.outbox.Alert(context.Background(), "12345"); !models.IsNotFound(err) {
 			t.Fatalf("missing alert: %v, want NOT_FOUND", err)
 		}
 	})
@@ -296,21 +295,21 @@ func TestAlertsAreListedNewestFirstAcrossPages(t *testing.T) {
 func TestTestAlertGoesToEachWebhookOfTheContact(t *testing.T) {
 	eachAlertDB(t, func(t *testing.T, e alertEnv) {
 		alice := e.contact("alice", "", hook(dingURL("a1")), hook("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=a2"))
-		a, err := e.store.CreateTestAlert(context.Background(), alice)
+		a, err := e.outbox.AcceptTest(context.Background(), alice)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if a.Title != models.TestAlertTitle || !a.Test || a.Severity != senders.Info || !strings.Contains(a.Content, `"alice"`) {
+		if a.Title != delivery.TestAlertTitle || !a.Test || a.Severity != senders.Info || !strings.Contains(a.Content, `"alice"`) {
 			t.Fatalf("test alert = %+v", a)
 		}
 		if strings.Contains(a.Content, "key=a2") {
 			t.Errorf("test content shows a webhook key: %s", a.Content)
 		}
-		ds, _ := e.store.DeliveriesByAlert(context.Background(), []uint{a.ID})
+		ds, _ := e.outbox.DeliveriesByAlert(context.Background(), []uint{a.ID})
 		if len(ds[a.ID]) != 2 {
 			t.Fatalf("%d deliveries, want one per webhook", len(ds[a.ID]))
 		}
-		if _, err := e.store.CreateTestAlert(context.Background(), "999"); !models.IsNotFound(err) {
+		if _, err := e.outbox.AcceptTest(context.Background(), "999"); !models.IsNotFound(err) {
 			t.Fatalf("unknown contact: %v", err)
 		}
 	})
@@ -319,15 +318,15 @@ func TestTestAlertGoesToEachWebhookOfTheContact(t *testing.T) {
 func TestPreviewPlansWithoutWriting(t *testing.T) {
 	eachAlertDB(t, func(t *testing.T, e alertEnv) {
 		e.contact("alice", "13800000001", hook(dingURL("a")))
-		plan, err := e.store.PlanAlert(context.Background(), msg(models.AlertInput{ContactNames: []string{"alice"}, MentionContacts: true, Severity: senders.Critical}))
+		plan, err := e.outbox.Plan(context.Background(), msg(delivery.AlertInput{MentionContacts: true, Severity: senders.Critical, Recipients: models.RecipientQuery{ContactNames: []string{"alice"}}}))
 		if err != nil || len(plan) != 1 {
 			t.Fatalf("plan = %+v, %v", plan, err)
 		}
 		p := plan[0]
-		if p.Target.Platform != senders.DingTalk || p.Message.Severity != senders.Critical || len(p.Message.MentionPhones) != 1 || len(p.ContactIDs) != 1 {
+		if p.Delivery.Platform != senders.DingTalk || p.Message.Severity != senders.Critical || len(p.Message.MentionPhones) != 1 || len(p.Delivery.ContactIDs) != 1 {
 			t.Fatalf("planned = %+v", p)
 		}
-		if n, _ := e.store.CountAlerts(context.Background(), nil); n != 0 {
+		if n, _ := e.outbox.CountAlerts(context.Background(), nil); n != 0 {
 			t.Fatalf("preview stored %d alerts", n)
 		}
 	})

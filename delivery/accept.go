@@ -1,0 +1,259 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/heraldhq/herald/models"
+	"github.com/heraldhq/herald/senders"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Alert input limits.
+const (
+	MaxAlertTitleLength     = 256      // characters
+	MaxAlertContentBytes    = 64 << 10 // bytes
+	MaxIdempotencyKeyLength = 128      // characters
+)
+
+// Outbox accepts alerts into the database, where the dispatcher finds them, and reads their history.
+type Outbox struct {
+	db   *gorm.DB
+	book *models.Store
+}
+
+// NewOutbox returns the outbox over the address book's database: an alert and its deliveries are
+// planned from the recipients and stored in one transaction.
+func NewOutbox(book *models.Store) *Outbox {
+	return &Outbox{db: book.DB(), book: book}
+}
+
+// AlertInput is a sendAlert request.
+type AlertInput struct {
+	Title           string
+	Content         string
+	Severity        senders.Severity
+	Format          senders.Format
+	Recipients      models.RecipientQuery
+	MentionAll      bool
+	MentionContacts bool
+	IdempotencyKey  *string
+}
+
+// cleanAlert checks the message fields and fills the defaults (INFO, TEXT).
+func cleanAlert(in AlertInput) (AlertInput, error) {
+	in.Title = strings.TrimSpace(in.Title)
+	if !utf8.ValidString(in.Title) {
+		return in, models.Invalid("title", "title is not valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(in.Title); n == 0 || n > MaxAlertTitleLength {
+		return in, models.Invalid("title", "title must be 1 to %d characters, got %d", MaxAlertTitleLength, n)
+	}
+	if !utf8.ValidString(in.Content) {
+		return in, models.Invalid("content", "content is not valid UTF-8")
+	}
+	if strings.TrimSpace(in.Content) == "" || len(in.Content) > MaxAlertContentBytes {
+		return in, models.Invalid("content", "content must be 1 to %d bytes and not only spaces, got %d bytes", MaxAlertContentBytes, len(in.Content))
+	}
+	switch in.Severity {
+	case "":
+		in.Severity = senders.Info
+	case senders.Info, senders.Warning, senders.Critical:
+	default:
+		return in, models.Invalid("severity", "unknown severity %q", string(in.Severity))
+	}
+	switch in.Format {
+	case "":
+		in.Format = senders.Text
+	case senders.Text, senders.Markdown:
+	default:
+		return in, models.Invalid("format", "unknown format %q", string(in.Format))
+	}
+	if in.IdempotencyKey != nil {
+		k := *in.IdempotencyKey
+		if n := utf8.RuneCountInString(k); n == 0 || n > MaxIdempotencyKeyLength || !utf8.ValidString(k) {
+			return in, models.Invalid("idempotencyKey", "idempotencyKey must be 1 to %d characters", MaxIdempotencyKeyLength)
+		}
+	}
+	return in, nil
+}
+
+// Plan resolves an alert's recipients and messages without storing anything, for previewAlert.
+func (o *Outbox) Plan(ctx context.Context, in AlertInput) ([]PlannedDelivery, error) {
+	in, err := cleanAlert(in)
+	if err != nil {
+		return nil, err
+	}
+	var plan []PlannedDelivery
+	err = o.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		recipients, err := models.ResolveRecipients(tx, in.Recipients)
+		if err != nil {
+			return err
+		}
+		plan = planDeliveries(recipients, in)
+		return nil
+	})
+	if err != nil {
+		return nil, wrapAlertErr("plan alert", err)
+	}
+	return plan, nil
+}
+
+// Accept resolves the recipients and stores the alert with all its deliveries in one transaction,
+// to be sent asynchronously. created is false when the idempotency key was used before: the first
+// alert is returned and nothing new is sent.
+func (o *Outbox) Accept(ctx context.Context, in AlertInput) (*Alert, bool, error) {
+	in, err := cleanAlert(in)
+	if err != nil {
+		return nil, false, err
+	}
+	if in.IdempotencyKey != nil {
+		if a, err := o.alertByKey(ctx, *in.IdempotencyKey); err != nil || a != nil {
+			return a, false, err
+		}
+	}
+	a := &Alert{
+		Title: in.Title, Content: in.Content, Severity: in.Severity, Format: in.Format, Status: AlertPending,
+		IdempotencyKey: in.IdempotencyKey, MentionAll: in.MentionAll, MentionContacts: in.MentionContacts,
+	}
+	err = queueTx(ctx, o.db, func(tx *gorm.DB) error {
+		recipients, err := models.ResolveRecipients(tx, in.Recipients)
+		if err != nil {
+			return err
+		}
+		return insertAlert(tx, a, planDeliveries(recipients, in))
+	})
+	if errors.Is(err, gorm.ErrDuplicatedKey) && in.IdempotencyKey != nil {
+		// A concurrent send with the same key committed first; the unique index made us wait for it.
+		first, lerr := o.alertByKey(ctx, *in.IdempotencyKey)
+		if lerr != nil {
+			return nil, false, lerr
+		}
+		if first != nil {
+			return first, false, nil
+		}
+	}
+	if err != nil {
+		return nil, false, wrapAlertErr("create alert", err)
+	}
+	return a, true, nil
+}
+
+// TestAlertTitle is the title of the message testContact sends.
+const TestAlertTitle = "Herald test message"
+
+// AcceptTest sends a test message to each webhook of one contact, as an alert.
+func (o *Outbox) AcceptTest(ctx context.Context, contactID string) (*Alert, error) {
+	var a *Alert
+	err := queueTx(ctx, o.db, func(tx *gorm.DB) error {
+		r, err := models.ContactRecipient(tx, contactID)
+		if err != nil {
+			return err
+		}
+		in := AlertInput{Title: TestAlertTitle, Content: testMessage(r), Severity: senders.Info, Format: senders.Text}
+		a = &Alert{Title: in.Title, Content: in.Content, Severity: in.Severity, Format: in.Format, Status: AlertPending, Test: true}
+		return insertAlert(tx, a, planDeliveries([]models.Recipient{r}, in))
+	})
+	if err != nil {
+		return nil, wrapAlertErr("create test alert", err)
+	}
+	return a, nil
+}
+
+// testMessage lists the contact's webhooks in the order the contact shows them.
+func testMessage(r models.Recipient) string {
+	webhooks := slices.Clone(r.Webhooks)
+	slices.SortStableFunc(webhooks, func(a, b models.Webhook) int { return a.Position - b.Position })
+	var b strings.Builder
+	fmt.Fprintf(&b, "Test message from Herald for contact %q: each of its %d webhook(s) gets one.\n", r.Name, len(webhooks))
+	for i, w := range webhooks {
+		fmt.Fprintf(&b, "%d. %s %s\n", i+1, w.Platform.Name(), senders.RedactURL(w.URL))
+	}
+	b.WriteString("If you can read this, the webhook works; nothing needs to be done.")
+	return b.String()
+}
+
+// insertAlert writes the alert, its deliveries, and the robot rows the dispatcher locks.
+func insertAlert(tx *gorm.DB, a *Alert, plan []PlannedDelivery) error {
+	if len(plan) == 0 {
+		return models.Invalid("", "the alert has no webhooks to send to")
+	}
+	now, err := dbNow(tx)
+	if err != nil {
+		return err
+	}
+	a.ID, a.CreatedAt, a.UpdatedAt = 0, now, now // a retried transaction starts over
+	if err := tx.Create(a).Error; err != nil {
+		return err // a duplicate idempotency key is recognised by the caller
+	}
+	rows := make([]Delivery, len(plan))
+	robots := make([]RobotState, 0, len(plan))
+	for i, p := range plan {
+		d := p.Delivery
+		d.AlertID, d.Status, d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = a.ID, DeliveryPending, &now, now, now
+		rows[i] = d
+		robots = append(robots, RobotState{RobotKey: d.RobotKey, Platform: d.Platform, CreatedAt: now, UpdatedAt: now})
+	}
+	if err := tx.Omit(clause.Associations).CreateInBatches(rows, 200).Error; err != nil {
+		return fmt.Errorf("insert deliveries: %w", err)
+	}
+	return ensureRobots(tx, robots)
+}
+
+// ensureRobots inserts the robot rows that do not exist yet. Existing rows are only read, never
+// written: a write would wait for a dispatcher holding the robot's lock.
+func ensureRobots(tx *gorm.DB, robots []RobotState) error {
+	keys := make([]string, len(robots))
+	for i, r := range robots {
+		keys[i] = r.RobotKey
+	}
+	existing := make(map[string]bool, len(keys))
+	for chunk := range slices.Chunk(keys, models.MaxIDsPerRequest) {
+		var part []string
+		if err := tx.Model(&RobotState{}).Where("url_hash IN ?", chunk).Pluck("url_hash", &part).Error; err != nil {
+			return fmt.Errorf("look up robots: %w", err)
+		}
+		for _, k := range part {
+			existing[k] = true
+		}
+	}
+	var missing []RobotState
+	for _, r := range robots {
+		if !existing[r.RobotKey] {
+			missing = append(missing, r)
+			existing[r.RobotKey] = true
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	// Sorted, so that two alerts creating the same robots lock them in the same order.
+	slices.SortFunc(missing, func(a, b RobotState) int { return strings.Compare(a.RobotKey, b.RobotKey) })
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(missing, 500).Error; err != nil {
+		return fmt.Errorf("insert robots: %w", err)
+	}
+	return nil
+}
+
+func (o *Outbox) alertByKey(ctx context.Context, key string) (*Alert, error) {
+	var rows []*Alert
+	if err := o.db.WithContext(ctx).Where("idempotency_key = ?", key).Limit(1).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("look up idempotency key: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	return rows[0], nil
+}
+
+func wrapAlertErr(op string, err error) error {
+	if _, ok := models.AsError(err); ok {
+		return err
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}

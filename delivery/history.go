@@ -1,0 +1,105 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/heraldhq/herald/models"
+	"gorm.io/gorm"
+)
+
+// The reads below serve the API: an alert, the alert list, and the batch reads of its per-request
+// loaders (one statement for any number of keys).
+
+// alertCursor is the position after a row of the alert list, ordered newest first.
+type alertCursor struct {
+	T  time.Time `json:"t"`
+	ID uint      `json:"i"`
+}
+
+// Alert returns one alert, or a NOT_FOUND error.
+func (o *Outbox) Alert(ctx context.Context, id string) (*Alert, error) {
+	aid, ok := models.ParseID(id)
+	if !ok {
+		return nil, models.NotFound("id", "alert", id)
+	}
+	var a Alert
+	if err := o.db.WithContext(ctx).First(&a, aid).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, models.NotFound("id", "alert", id)
+		}
+		return nil, fmt.Errorf("load alert: %w", err)
+	}
+	return &a, nil
+}
+
+func (o *Outbox) alertQuery(ctx context.Context, status *AlertStatus) *gorm.DB {
+	q := o.db.WithContext(ctx).Model(&Alert{})
+	if status != nil {
+		q = q.Where("status = ?", *status)
+	}
+	return q
+}
+
+// Alerts lists alerts newest first (created_at, then id, descending).
+func (o *Outbox) Alerts(ctx context.Context, status *AlertStatus, page models.PageArgs) (models.Page[*Alert], error) {
+	if err := models.CheckFirst(page.First); err != nil {
+		return models.Page[*Alert]{}, err
+	}
+	q := o.alertQuery(ctx, status)
+	if page.After != "" {
+		var c alertCursor
+		if err := models.DecodeCursor("after", page.After, &c); err != nil {
+			return models.Page[*Alert]{}, err
+		}
+		t := c.T.UTC()
+		q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", t, t, c.ID)
+	}
+	var rows []*Alert
+	if err := q.Order("created_at DESC, id DESC").Limit(page.First + 1).Find(&rows).Error; err != nil {
+		return models.Page[*Alert]{}, fmt.Errorf("list alerts: %w", err)
+	}
+	return models.CutPage(rows, page.First, func(a *Alert) any { return alertCursor{T: a.CreatedAt, ID: a.ID} }), nil
+}
+
+// CountAlerts counts the alerts with the given status, or all.
+func (o *Outbox) CountAlerts(ctx context.Context, status *AlertStatus) (int, error) {
+	return models.CountRows(o.alertQuery(ctx, status), "alerts")
+}
+
+// DeliveriesByAlert returns the deliveries of each alert, in creation order.
+func (o *Outbox) DeliveriesByAlert(ctx context.Context, alertIDs []uint) (map[uint][]*Delivery, error) {
+	var rows []*Delivery
+	if err := o.db.WithContext(ctx).Where("alert_id IN ?", alertIDs).Order("alert_id, id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("load deliveries: %w", err)
+	}
+	out := make(map[uint][]*Delivery, len(alertIDs))
+	for _, d := range rows {
+		out[d.AlertID] = append(out[d.AlertID], d)
+	}
+	return out, nil
+}
+
+// AttemptsByDelivery returns the attempts of each delivery, oldest first.
+func (o *Outbox) AttemptsByDelivery(ctx context.Context, deliveryIDs []uint) (map[uint][]*DeliveryAttempt, error) {
+	var rows []*DeliveryAttempt
+	if err := o.db.WithContext(ctx).Where("delivery_id IN ?", deliveryIDs).Order("delivery_id, at, id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("load delivery attempts: %w", err)
+	}
+	out := make(map[uint][]*DeliveryAttempt, len(deliveryIDs))
+	for _, a := range rows {
+		out[a.DeliveryID] = append(out[a.DeliveryID], a)
+	}
+	return out, nil
+}
+
+// PendingDeliveries counts the deliveries waiting to be sent, across all replicas.
+func (o *Outbox) PendingDeliveries(ctx context.Context) (int64, error) {
+	var n int64
+	if err := o.db.WithContext(ctx).Model(&Delivery{}).Where("status = ?", DeliveryPending).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count pending deliveries: %w", err)
+	}
+	return n, nil
+}

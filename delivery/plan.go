@@ -1,0 +1,129 @@
+package delivery
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/heraldhq/herald/models"
+	"github.com/heraldhq/herald/secrets"
+	"github.com/heraldhq/herald/senders"
+)
+
+// PlannedDelivery is one message an alert would send: previewAlert renders these, Accept stores
+// their rows.
+type PlannedDelivery struct {
+	// Delivery is the row to store, without its alert and queue state.
+	Delivery Delivery
+	Message  senders.Message
+}
+
+// planDeliveries turns recipients into one delivery per distinct robot URL. When contacts share a
+// URL but differ in secret or keyword, the webhook with the lowest id wins (the oldest
+// configuration), so the choice is deterministic; deliveries are ordered by that webhook's id.
+func planDeliveries(recipients []models.Recipient, in AlertInput) []PlannedDelivery {
+	// Recipients come in name order; each robot keeps its contacts as positions in that order, so
+	// that its snapshot is in name order too without scanning every contact for every robot.
+	type use struct {
+		webhook   models.Webhook
+		recipient int
+	}
+	var uses []use
+	for i, r := range recipients {
+		for _, w := range r.Webhooks {
+			uses = append(uses, use{webhook: w, recipient: i})
+		}
+	}
+	slices.SortFunc(uses, func(a, b use) int { return cmp.Compare(a.webhook.ID, b.webhook.ID) })
+	type planned struct {
+		webhook models.Webhook
+		seen    map[int]bool
+		order   []int
+	}
+	var urls []string
+	byURL := map[string]*planned{}
+	for _, u := range uses {
+		p := byURL[u.webhook.URL]
+		if p == nil {
+			p = &planned{webhook: u.webhook, seen: map[int]bool{}}
+			byURL[u.webhook.URL] = p
+			urls = append(urls, u.webhook.URL)
+		}
+		if !p.seen[u.recipient] {
+			p.seen[u.recipient] = true
+			p.order = append(p.order, u.recipient)
+		}
+	}
+	out := make([]PlannedDelivery, 0, len(urls))
+	for _, url := range urls {
+		p := byURL[url]
+		w := p.webhook
+		pd := PlannedDelivery{
+			Delivery: Delivery{Platform: w.Platform, URL: w.URL, RobotKey: w.URLHash, Secret: w.Secret, Keyword: w.Keyword},
+			Message: senders.Message{
+				Title: in.Title, Content: in.Content, Severity: in.Severity, Format: in.Format, MentionAll: in.MentionAll,
+			},
+		}
+		slices.Sort(p.order)
+		for _, i := range p.order {
+			c := recipients[i].Contact
+			pd.Delivery.ContactIDs = append(pd.Delivery.ContactIDs, c.ID)
+			pd.Delivery.ContactNames = append(pd.Delivery.ContactNames, c.Name)
+			if in.MentionContacts && c.Phone != nil && !slices.Contains(pd.Message.MentionPhones, *c.Phone) {
+				pd.Message.MentionPhones = append(pd.Message.MentionPhones, *c.Phone)
+			}
+		}
+		pd.Delivery.MentionPhones = pd.Message.MentionPhones
+		out = append(out, pd)
+	}
+	return out
+}
+
+// Preview is exactly what one robot would receive for an alert, with signature values redacted.
+type Preview struct {
+	Platform   senders.Platform
+	Request    senders.Request
+	ContactIDs []uint
+}
+
+// Opener opens a sealed signing secret; models.Store is one.
+type Opener interface {
+	OpenSecret(*secrets.Sealed) (string, error)
+}
+
+// Preview renders an alert for each robot it would reach, sending nothing.
+func (o *Outbox) Preview(ctx context.Context, in AlertInput, n *senders.Notifier) ([]Preview, error) {
+	plan, err := o.Plan(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Preview, 0, len(plan))
+	for _, p := range plan {
+		target, err := p.Delivery.robot().open(o.book)
+		if err != nil {
+			return nil, err
+		}
+		req, err := n.Render(target, p.Message)
+		if err != nil {
+			return nil, fmt.Errorf("render %s message: %w", p.Delivery.Platform, err)
+		}
+		out = append(out, Preview{Platform: p.Delivery.Platform, Request: req, ContactIDs: p.Delivery.ContactIDs})
+	}
+	return out, nil
+}
+
+// open is the robot as the notifier sends to it, its secret opened: only rendering needs the
+// plaintext, and it never leaves the call.
+func (r robot) open(secrets Opener) (senders.Target, error) {
+	t := senders.Target{URL: r.url, Platform: r.platform, Keyword: r.keyword}
+	if r.secret == "" {
+		return t, nil
+	}
+	plain, err := secrets.OpenSecret(&r.secret)
+	if err != nil {
+		return senders.Target{}, fmt.Errorf("the webhook's signing secret cannot be opened: %w", err)
+	}
+	t.Secret = plain
+	return t, nil
+}

@@ -1,0 +1,135 @@
+package delivery
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Every change the dispatcher makes to the outbox's rows is one of the typed statements below, so
+// the rest of the package speaks of leases, deferrals and verdicts rather than of columns (River
+// keeps its queue behind a driver layer the same way). Each takes any number of rows, chunked to
+// claimRows, so a fan-out costs a statement per kind of change, not one per row.
+
+// skipLocked is the claim's locking clause. On MySQL a row another replica holds is skipped instead
+// of waited for, so replicas never claim the same robot or delivery and never queue behind each other;
+// the SQLite dialector drops it (there, transactions are serial anyway).
+var skipLocked = clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"}
+
+// forUpdate locks the rows a statement reads until the transaction ends.
+var forUpdate = clause.Locking{Strength: "UPDATE"}
+
+// leaseDeliveries gives the deliveries to a claim: its token fences every other worker, and their
+// next attempt is the end of the lease, when they are due again if the claim's worker died.
+func leaseDeliveries(tx *gorm.DB, ids []uint, token string, until, now time.Time) error {
+	return updateChunks(tx, &Delivery{}, ids, "lease deliveries",
+		map[string]any{"claim_token": token, "next_attempt_at": until, "updated_at": now})
+}
+
+// deferDeliveries moves deliveries' next attempt without using an attempt, one statement per time.
+func deferDeliveries(tx *gorm.DB, until map[time.Time][]uint, now time.Time) error {
+	for t, ids := range until {
+		if err := updateChunks(tx, &Delivery{}, ids, "defer deliveries",
+			map[string]any{"next_attempt_at": t.UTC(), "updated_at": now}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fate is a delivery's new state after a verdict. Deliveries given equal fates are updated by one
+// statement.
+type fate struct {
+	status DeliveryStatus
+	// next is when it is due again; zero once final.
+	next      time.Time
+	lastError string // cleared when SENT
+	attempted bool   // an HTTP call was made
+}
+
+// settleDeliveries writes each group's fate and ends its claim, in a fixed order so that concurrent
+// recorders lock rows in the same order.
+func settleDeliveries(tx *gorm.DB, groups map[fate][]uint, now time.Time) error {
+	fates := make([]fate, 0, len(groups))
+	for f := range groups {
+		fates = append(fates, f)
+	}
+	slices.SortFunc(fates, func(a, b fate) int { return cmp.Compare(groups[a][0], groups[b][0]) })
+	for _, f := range fates {
+		set := map[string]any{"claim_token": nil, "updated_at": now, "status": f.status, "next_attempt_at": nil}
+		if f.attempted {
+			set["attempts"] = gorm.Expr("attempts + 1")
+		}
+		if !f.next.IsZero() {
+			set["next_attempt_at"] = f.next
+		}
+		if f.status == DeliverySent {
+			set["last_error"], set["sent_at"] = nil, now
+		} else {
+			set["last_error"] = f.lastError
+		}
+		if err := updateChunks(tx, &Delivery{}, groups[f], "update deliveries", set); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertAttempts adds attempt rows to the history.
+func insertAttempts(tx *gorm.DB, attempts []DeliveryAttempt) error {
+	if len(attempts) == 0 {
+		return nil
+	}
+	if err := tx.Omit(clause.Associations).CreateInBatches(attempts, claimRows).Error; err != nil {
+		return fmt.Errorf("insert attempts: %w", err)
+	}
+	return nil
+}
+
+// settleSends moves reserved sends to now, when their answers are known.
+func settleSends(tx *gorm.DB, ids []uint, now time.Time) error {
+	return updateChunks(tx, &RobotSend{}, ids, "settle sends", map[string]any{"sent_at": now, "settled": true})
+}
+
+// holdRobots keeps robots paused until a time: every other claim stays off them until then.
+func holdRobots(tx *gorm.DB, keys []string, until, now time.Time) error {
+	return updateKeyChunks(tx, keys, "hold robots", "", map[string]any{"paused_until": until, "updated_at": now})
+}
+
+// resetRobotFailures clears the failure count of robots that answered. It writes, and so waits for,
+// only robots that had failures.
+func resetRobotFailures(tx *gorm.DB, keys []string, now time.Time) error {
+	return updateKeyChunks(tx, keys, "reset robot failures", "failures <> 0", map[string]any{"failures": 0, "updated_at": now})
+}
+
+// saveBreaker stores one robot's circuit breaker.
+func saveBreaker(tx *gorm.DB, r RobotState, now time.Time) error {
+	return updateKeyChunks(tx, []string{r.RobotKey}, "update robot", "",
+		map[string]any{"failures": r.Failures, "paused_until": r.PausedUntil, "updated_at": now})
+}
+
+func updateChunks(tx *gorm.DB, model any, ids []uint, what string, set map[string]any) error {
+	for chunk := range slices.Chunk(ids, claimRows) {
+		if err := tx.Model(model).Where("id IN ?", chunk).Updates(set).Error; err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	return nil
+}
+
+func updateKeyChunks(tx *gorm.DB, keys []string, what, cond string, set map[string]any) error {
+	for chunk := range slices.Chunk(keys, claimRows) {
+		q := tx.Model(&RobotState{}).Where("url_hash IN ?", chunk)
+		if cond != "" {
+			q = q.Where(cond)
+		}
+		if err := q.Updates(set).Error; err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	return nil
+}

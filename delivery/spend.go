@@ -1,0 +1,172 @@
+package delivery
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/heraldhq/herald/senders"
+	"gorm.io/gorm"
+)
+
+// Under a robot's lock, a claim decides what the robot may send now: its send log against its rate
+// budget, its circuit breaker, whether to linger for more alerts, and how its due deliveries are
+// packed into the messages it may send.
+
+// sendLogs reads the recent send log of the robots, as far back as any budget window or a lease.
+func (d *Dispatcher) sendLogs(tx *gorm.DB, robots map[string][]*item, now time.Time) (map[string][]sent, error) {
+	keys := make([]string, 0, len(robots))
+	for h := range robots {
+		keys = append(keys, h)
+	}
+	var rows []RobotSend
+	if err := tx.Where("url_hash IN ? AND sent_at > ?", keys, now.Add(-d.lookback())).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read send log: %w", err)
+	}
+	out := make(map[string][]sent, len(keys))
+	for _, s := range rows {
+		out[s.RobotKey] = append(out[s.RobotKey], sent{at: s.SentAt, settled: s.Settled})
+	}
+	return out, nil
+}
+
+// lookback is how far back the send log matters: the longest budget window of any platform, or a
+// lease, whichever is longer.
+func (d *Dispatcher) lookback() time.Duration {
+	l := d.cfg.Lease
+	for _, ws := range d.cfg.Budgets {
+		for _, w := range ws {
+			l = max(l, w.Span)
+		}
+	}
+	return l
+}
+
+// reserveSends writes one send-log row per message of the claims, prunes log rows too old to matter,
+// and gives each batch its row's id. The ids are read back rather than taken from the insert: with
+// interleaved auto-increment locking a multi-row insert's ids need not be consecutive. The rows are
+// told apart by robot and time; the robots are locked, so no other claim can be writing theirs.
+func (d *Dispatcher) reserveSends(tx *gorm.DB, claims []*claim, rows []RobotSend, now time.Time) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	var keys []string
+	for _, c := range claims {
+		if len(c.batches) > 0 {
+			keys = append(keys, c.key)
+		}
+	}
+	if err := tx.Where("url_hash IN ? AND sent_at < ?", keys, now.Add(-2*d.lookback())).
+		Delete(&RobotSend{}).Error; err != nil {
+		return fmt.Errorf("prune send log: %w", err)
+	}
+	if err := tx.CreateInBatches(rows, claimRows).Error; err != nil {
+		return fmt.Errorf("reserve sends: %w", err)
+	}
+	var got []RobotSend
+	err := tx.Select("id", "url_hash").Where("url_hash IN ? AND sent_at = ? AND settled = ?", keys, now, false).
+		Order("id").Find(&got).Error
+	if err != nil {
+		return fmt.Errorf("read reserved sends: %w", err)
+	}
+	ids := map[string][]uint{}
+	for _, s := range got {
+		ids[s.RobotKey] = append(ids[s.RobotKey], s.ID)
+	}
+	for _, c := range claims {
+		mine := ids[c.key]
+		if len(mine) < len(c.batches) {
+			return fmt.Errorf("reserve sends: %d rows read back for %d messages", len(mine), len(c.batches))
+		}
+		for i, b := range c.batches {
+			b.sendID = mine[i]
+		}
+	}
+	return nil
+}
+
+// plan decides, under the robot's lock, what happens to its live due deliveries now: it fills the
+// claim's batches, or returns when they should be tried again instead, and why.
+func (d *Dispatcher) plan(tx *gorm.DB, c *claim, r RobotState, live []*item, log []sent, now time.Time) (time.Time, string, error) {
+	if len(live) == 0 {
+		return time.Time{}, "", nil
+	}
+	if r.PausedUntil != nil && r.PausedUntil.After(now) {
+		return *r.PausedUntil, "paused", nil
+	}
+	b := computeBudget(d.cfg.Budgets[r.Platform], log, now, d.cfg.Lease)
+	if b.avail <= 0 {
+		return b.freeAt, "budget", nil
+	}
+	spend := b.spend
+	c.probe = r.Failures >= d.cfg.BreakerThreshold
+	if c.probe {
+		spend = 1
+	} else if b.low {
+		// Once the reserve is reached each message is precious: wait a little for more alerts to
+		// arrive, so the next message carries them all, rather than spend it on the first one.
+		oldest := live[0].d.CreatedAt
+		for _, it := range live {
+			if it.d.CreatedAt.Before(oldest) {
+				oldest = it.d.CreatedAt
+			}
+		}
+		until := oldest.Add(d.cfg.Linger)
+		// Join a wait already under way for this robot (a linger, a retry, a budget deferral), so
+		// that alerts arriving during it leave in the same message instead of each starting its own.
+		var waiting []Delivery
+		err := tx.Select("next_attempt_at").
+			Where("url_hash = ? AND status = ? AND next_attempt_at > ? AND claim_token IS NULL", r.RobotKey, DeliveryPending, now).
+			Order("next_attempt_at").Limit(1).Find(&waiting).Error
+		if err != nil {
+			return time.Time{}, "", fmt.Errorf("find waiting deliveries: %w", err)
+		}
+		if len(waiting) == 1 && waiting[0].NextAttemptAt != nil && waiting[0].NextAttemptAt.Before(until) {
+			until = *waiting[0].NextAttemptAt
+		}
+		if now.Before(until) {
+			return until, "linger", nil
+		}
+	}
+	c.batches = d.pack(live, spend, c)
+	return time.Time{}, "", nil
+}
+
+// pack puts the due deliveries into at most spend messages. With budget for all of them each goes
+// alone; otherwise consecutive deliveries with the same target share a message, as many as fit the
+// platform's size limit without truncation, up to an even share. What does not fit waits for the
+// next claim (more is set).
+func (d *Dispatcher) pack(live []*item, spend int, c *claim) []*batch {
+	share := 1
+	if len(live) > spend {
+		share = (len(live) + spend - 1) / spend
+	}
+	var out []*batch
+	for _, it := range live {
+		if n := len(out); n > 0 && share > 1 {
+			last := out[n-1]
+			if len(last.items) < share && last.robot == it.robot {
+				grown := append(last.items[:len(last.items):len(last.items)], it)
+				if msg := combine(grown); d.fits(last.robot, msg) {
+					last.items, last.msg = grown, msg
+					continue
+				}
+			}
+		}
+		if len(out) == spend {
+			c.more = true
+			continue
+		}
+		out = append(out, &batch{items: []*item{it}, robot: it.robot, msg: it.message()})
+	}
+	return out
+}
+
+// fits reports whether a combined message reaches the robot whole.
+func (d *Dispatcher) fits(r robot, m senders.Message) bool {
+	target, err := r.open(d.secrets)
+	if err != nil {
+		return false
+	}
+	req, err := d.notifier.Render(target, m)
+	return err == nil && !req.Truncated
+}

@@ -1,0 +1,184 @@
+package models
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"gorm.io/gorm"
+)
+
+// RecipientQuery names the recipients of an alert: the union of the named contacts and the members
+// of the named groups.
+type RecipientQuery struct {
+	ContactIDs   []string
+	GroupIDs     []string
+	ContactNames []string
+	GroupNames   []string
+}
+
+// Recipient is a contact with its webhooks, as the alert pipeline plans deliveries from it.
+type Recipient struct {
+	Contact
+	// Webhooks are in id order: when contacts share a URL, the oldest configuration of it wins.
+	Webhooks []Webhook
+}
+
+// ResolveRecipients returns the recipients q names, ordered by name key then id, inside tx so that
+// the caller can store what it plans from them in the same transaction. An unknown id or name is
+// NOT_FOUND at its position; no recipient at all is BAD_USER_INPUT.
+func ResolveRecipients(tx *gorm.DB, q RecipientQuery) ([]Recipient, error) {
+	for field, list := range map[string][]string{"contactNames": q.ContactNames, "groupNames": q.GroupNames} {
+		if len(list) > MaxIDsPerRequest {
+			return nil, Invalid(field, "at most %d names are allowed, got %d", MaxIDsPerRequest, len(list))
+		}
+	}
+	contacts, err := resolveContacts(tx, q)
+	if err != nil {
+		return nil, err
+	}
+	return withWebhooks(tx, contacts)
+}
+
+// ContactRecipient returns one contact with its webhooks, in id order, or NOT_FOUND on the id
+// argument.
+func ContactRecipient(tx *gorm.DB, contactID string) (Recipient, error) {
+	cid, ok := ParseID(contactID)
+	var c Contact
+	if ok {
+		if err := tx.First(&c, cid).Error; err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+			return Recipient{}, fmt.Errorf("load contact: %w", err)
+		}
+	}
+	if c.ID == 0 {
+		return Recipient{}, NotFound("id", "contact", contactID)
+	}
+	rs, err := withWebhooks(tx, []Contact{c})
+	if err != nil {
+		return Recipient{}, err
+	}
+	return rs[0], nil
+}
+
+// withWebhooks loads the webhooks of contacts, a bounded chunk of contacts per statement.
+func withWebhooks(tx *gorm.DB, contacts []Contact) ([]Recipient, error) {
+	ids := make([]uint, len(contacts))
+	for i, c := range contacts {
+		ids[i] = c.ID
+	}
+	byContact := make(map[uint][]Webhook, len(contacts))
+	for chunk := range slices.Chunk(ids, MaxIDsPerRequest) {
+		var part []Webhook
+		if err := tx.Where("contact_id IN ?", chunk).Order("id").Find(&part).Error; err != nil {
+			return nil, fmt.Errorf("load webhooks: %w", err)
+		}
+		for _, w := range part {
+			byContact[w.ContactID] = append(byContact[w.ContactID], w)
+		}
+	}
+	out := make([]Recipient, len(contacts))
+	for i, c := range contacts {
+		out[i] = Recipient{Contact: c, Webhooks: byContact[c.ID]}
+	}
+	return out, nil
+}
+
+// resolveContacts returns the targeted contacts, ordered by name key then id.
+func resolveContacts(tx *gorm.DB, q RecipientQuery) ([]Contact, error) {
+	contactIDs, contactPos, err := parseIDList("contactIds", "contact", q.ContactIDs)
+	if err != nil {
+		return nil, err
+	}
+	groupIDs, groupPos, err := parseIDList("groupIds", "group", q.GroupIDs)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[uint]Contact{}
+	var direct []Contact
+	if len(contactIDs) > 0 {
+		if err := tx.Where("id IN ?", contactIDs).Find(&direct).Error; err != nil {
+			return nil, fmt.Errorf("load contacts: %w", err)
+		}
+	}
+	for _, c := range direct {
+		byID[c.ID] = c
+	}
+	for i, id := range contactIDs {
+		if _, ok := byID[id]; !ok {
+			return nil, NotFound(indexed("contactIds", contactPos[i]), "contact", FormatID(id))
+		}
+	}
+	named, err := byNames[Contact](tx, "contactNames", "contact", q.ContactNames, func(c Contact) string { return c.NameKey })
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range named {
+		byID[c.ID] = c
+	}
+	if len(groupIDs) > 0 {
+		if err := requireAll(tx, &Group{}, "groupIds", "group", groupIDs, groupPos); err != nil {
+			return nil, err
+		}
+	}
+	groups, err := byNames[Group](tx, "groupNames", "group", q.GroupNames, func(g Group) string { return g.NameKey })
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range groups {
+		groupIDs = append(groupIDs, g.ID)
+	}
+	slices.Sort(groupIDs)
+	groupIDs = slices.Compact(groupIDs)
+	for chunk := range slices.Chunk(groupIDs, MaxIDsPerRequest) {
+		var members []Contact
+		err := tx.Model(&Contact{}).Where("id IN (?)", tx.Model(&Membership{}).Select("contact_id").Where("group_id IN ?", chunk)).
+			Find(&members).Error
+		if err != nil {
+			return nil, fmt.Errorf("load group members: %w", err)
+		}
+		for _, c := range members {
+			byID[c.ID] = c
+		}
+	}
+	if len(byID) == 0 {
+		return nil, Invalid("", "the alert has no recipients: name at least one contact, or a group that has members")
+	}
+	out := make([]Contact, 0, len(byID))
+	for _, c := range byID {
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b Contact) int {
+		if c := strings.Compare(a.NameKey, b.NameKey); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+// byNames loads rows of T by name, reporting the first unknown name as NOT_FOUND at its index.
+func byNames[T any](tx *gorm.DB, field, what string, names []string, key func(T) string) ([]T, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	keys := make([]string, len(names))
+	for i, n := range names {
+		keys[i] = NameKey(strings.TrimSpace(n))
+	}
+	var rows []T
+	if err := tx.Where("name_key IN ?", keys).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("look up %ss by name: %w", what, err)
+	}
+	found := make(map[string]bool, len(rows))
+	for _, r := range rows {
+		found[key(r)] = true
+	}
+	for i, k := range keys {
+		if !found[k] {
+			return nil, NotFound(indexed(field, i), what, names[i])
+		}
+	}
+	return rows, nil
+}
