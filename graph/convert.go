@@ -1,10 +1,15 @@
 package graph
 
 import (
+	"context"
+	"strconv"
+
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/graph/model"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/senders"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // Small conversions between GraphQL arguments and models types, shared by the resolvers.
@@ -16,12 +21,29 @@ func deref(s *string) string {
 	return *s
 }
 
-func pageArgs(first *int, def int, after *string) models.PageArgs {
-	p := models.PageArgs{First: def, After: deref(after)}
+// pageArgs reads a list's paging arguments. The default page size is the schema's (first: Int = 20):
+// gqlgen fills it in when first is omitted, and a first given as null takes it too.
+func pageArgs(ctx context.Context, first *int, after *string) models.PageArgs {
+	p := models.PageArgs{After: deref(after)}
 	if first != nil {
 		p.First = *first
+		return p
 	}
+	p.First = defaultFirst(graphql.GetFieldContext(ctx).Field.Definition)
 	return p
+}
+
+// defaultFirst is the schema's default of a list field's first argument.
+func defaultFirst(field *ast.FieldDefinition) int {
+	if field == nil {
+		return 0
+	}
+	arg := field.Arguments.ForName("first")
+	if arg == nil || arg.DefaultValue == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(arg.DefaultValue.Raw)
+	return n
 }
 
 func webhookInputs(in []*model.WebhookInput) []models.WebhookInput {

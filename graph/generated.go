@@ -287,17 +287,17 @@ type MutationResolver interface {
 	RevokeAPIToken(ctx context.Context, id string) (string, error)
 }
 type QueryResolver interface {
-	Contacts(ctx context.Context, filter *model.ContactFilter, first *int, after *string) (*model.ContactConnection, error)
+	Contacts(ctx context.Context, filter *model.ContactFilter, first *int, after *string) (*model.Connection[*models.Contact], error)
 	Contact(ctx context.Context, id string) (*models.Contact, error)
-	Groups(ctx context.Context, filter *model.GroupFilter, first *int, after *string) (*model.ContactGroupConnection, error)
+	Groups(ctx context.Context, filter *model.GroupFilter, first *int, after *string) (*model.Connection[*models.Group], error)
 	Group(ctx context.Context, id string) (*models.Group, error)
-	Memberships(ctx context.Context, contactID *string, groupID *string, first *int, after *string) (*model.MembershipConnection, error)
+	Memberships(ctx context.Context, contactID *string, groupID *string, first *int, after *string) (*model.Connection[*models.MembershipRow], error)
 	Alert(ctx context.Context, id string) (*delivery.Alert, error)
-	Alerts(ctx context.Context, status *delivery.AlertStatus, first *int, after *string) (*model.AlertConnection, error)
+	Alerts(ctx context.Context, status *delivery.AlertStatus, first *int, after *string) (*model.Connection[*delivery.Alert], error)
 	PreviewAlert(ctx context.Context, input model.SendAlertInput) ([]*model.RenderedMessage, error)
 	Me(ctx context.Context) (*model.Viewer, error)
 	APITokens(ctx context.Context) ([]*models.APIToken, error)
-	AuditLog(ctx context.Context, first *int, after *string) (*model.AuditEntryConnection, error)
+	AuditLog(ctx context.Context, first *int, after *string) (*model.Connection[*models.AuditEntry], error)
 }
 type WebhookResolver interface {
 	URL(ctx context.Context, obj *models.Webhook) (string, error)
@@ -2835,7 +2835,7 @@ func (ec *executionContext) fieldContext_Alert_deliveries(_ context.Context, fie
 	return fc, nil
 }
 
-func (ec *executionContext) _AlertConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AlertConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _AlertConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Connection[*delivery.Alert]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2847,8 +2847,8 @@ func (ec *executionContext) _AlertConnection_edges(ctx context.Context, field gr
 			return obj.Edges, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.AlertEdge) graphql.Marshaler {
-			return ec.marshalNAlertEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐAlertEdgeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[*delivery.Alert]) graphql.Marshaler {
+			return ec.marshalNAlertEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdgeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2867,7 +2867,7 @@ func (ec *executionContext) fieldContext_AlertConnection_edges(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _AlertConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.AlertConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _AlertConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Connection[*delivery.Alert]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2899,7 +2899,7 @@ func (ec *executionContext) fieldContext_AlertConnection_pageInfo(_ context.Cont
 	return fc, nil
 }
 
-func (ec *executionContext) _AlertConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.AlertConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _AlertConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Connection[*delivery.Alert]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2922,7 +2922,7 @@ func (ec *executionContext) fieldContext_AlertConnection_totalCount(_ context.Co
 	return graphql.NewScalarFieldContext("AlertConnection", field, true, false, "Int")
 }
 
-func (ec *executionContext) _AlertEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AlertEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _AlertEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*delivery.Alert]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2945,7 +2945,7 @@ func (ec *executionContext) fieldContext_AlertEdge_cursor(_ context.Context, fie
 	return graphql.NewScalarFieldContext("AlertEdge", field, false, false, "String")
 }
 
-func (ec *executionContext) _AlertEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.AlertEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _AlertEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*delivery.Alert]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3230,7 +3230,7 @@ func (ec *executionContext) fieldContext_AuditEntry_ids(_ context.Context, field
 	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "ID")
 }
 
-func (ec *executionContext) _AuditEntryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuditEntryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Connection[*models.AuditEntry]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3242,8 +3242,8 @@ func (ec *executionContext) _AuditEntryConnection_edges(ctx context.Context, fie
 			return obj.Edges, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuditEntryEdge) graphql.Marshaler {
-			return ec.marshalNAuditEntryEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐAuditEntryEdgeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[*models.AuditEntry]) graphql.Marshaler {
+			return ec.marshalNAuditEntryEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdgeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3262,7 +3262,7 @@ func (ec *executionContext) fieldContext_AuditEntryConnection_edges(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _AuditEntryConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuditEntryConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Connection[*models.AuditEntry]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3294,7 +3294,7 @@ func (ec *executionContext) fieldContext_AuditEntryConnection_pageInfo(_ context
 	return fc, nil
 }
 
-func (ec *executionContext) _AuditEntryConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuditEntryConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Connection[*models.AuditEntry]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3317,7 +3317,7 @@ func (ec *executionContext) fieldContext_AuditEntryConnection_totalCount(_ conte
 	return graphql.NewScalarFieldContext("AuditEntryConnection", field, true, false, "Int")
 }
 
-func (ec *executionContext) _AuditEntryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuditEntryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*models.AuditEntry]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3340,7 +3340,7 @@ func (ec *executionContext) fieldContext_AuditEntryEdge_cursor(_ context.Context
 	return graphql.NewScalarFieldContext("AuditEntryEdge", field, false, false, "String")
 }
 
-func (ec *executionContext) _AuditEntryEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuditEntryEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*models.AuditEntry]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3597,7 +3597,7 @@ func (ec *executionContext) fieldContext_Contact_updatedAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "Time")
 }
 
-func (ec *executionContext) _ContactConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ContactConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _ContactConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Connection[*models.Contact]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3609,8 +3609,8 @@ func (ec *executionContext) _ContactConnection_edges(ctx context.Context, field 
 			return obj.Edges, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.ContactEdge) graphql.Marshaler {
-			return ec.marshalNContactEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐContactEdgeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[*models.Contact]) graphql.Marshaler {
+			return ec.marshalNContactEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdgeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3629,7 +3629,7 @@ func (ec *executionContext) fieldContext_ContactConnection_edges(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _ContactConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ContactConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _ContactConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Connection[*models.Contact]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3661,7 +3661,7 @@ func (ec *executionContext) fieldContext_ContactConnection_pageInfo(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _ContactConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ContactConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _ContactConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Connection[*models.Contact]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3684,7 +3684,7 @@ func (ec *executionContext) fieldContext_ContactConnection_totalCount(_ context.
 	return graphql.NewScalarFieldContext("ContactConnection", field, true, false, "Int")
 }
 
-func (ec *executionContext) _ContactEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ContactEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _ContactEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*models.Contact]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3707,7 +3707,7 @@ func (ec *executionContext) fieldContext_ContactEdge_cursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("ContactEdge", field, false, false, "String")
 }
 
-func (ec *executionContext) _ContactEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ContactEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _ContactEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*models.Contact]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3909,7 +3909,7 @@ func (ec *executionContext) fieldContext_ContactGroup_updatedAt(_ context.Contex
 	return graphql.NewScalarFieldContext("ContactGroup", field, false, false, "Time")
 }
 
-func (ec *executionContext) _ContactGroupConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ContactGroupConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _ContactGroupConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Connection[*models.Group]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3921,8 +3921,8 @@ func (ec *executionContext) _ContactGroupConnection_edges(ctx context.Context, f
 			return obj.Edges, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.ContactGroupEdge) graphql.Marshaler {
-			return ec.marshalNContactGroupEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐContactGroupEdgeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[*models.Group]) graphql.Marshaler {
+			return ec.marshalNContactGroupEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdgeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3941,7 +3941,7 @@ func (ec *executionContext) fieldContext_ContactGroupConnection_edges(_ context.
 	return fc, nil
 }
 
-func (ec *executionContext) _ContactGroupConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ContactGroupConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _ContactGroupConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Connection[*models.Group]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3973,7 +3973,7 @@ func (ec *executionContext) fieldContext_ContactGroupConnection_pageInfo(_ conte
 	return fc, nil
 }
 
-func (ec *executionContext) _ContactGroupConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ContactGroupConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _ContactGroupConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Connection[*models.Group]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3996,7 +3996,7 @@ func (ec *executionContext) fieldContext_ContactGroupConnection_totalCount(_ con
 	return graphql.NewScalarFieldContext("ContactGroupConnection", field, true, false, "Int")
 }
 
-func (ec *executionContext) _ContactGroupEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ContactGroupEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _ContactGroupEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*models.Group]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4019,7 +4019,7 @@ func (ec *executionContext) fieldContext_ContactGroupEdge_cursor(_ context.Conte
 	return graphql.NewScalarFieldContext("ContactGroupEdge", field, false, false, "String")
 }
 
-func (ec *executionContext) _ContactGroupEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ContactGroupEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _ContactGroupEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*models.Group]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4579,7 +4579,7 @@ func (ec *executionContext) fieldContext_Membership_createdAt(_ context.Context,
 	return graphql.NewScalarFieldContext("Membership", field, false, false, "Time")
 }
 
-func (ec *executionContext) _MembershipConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MembershipConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _MembershipConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Connection[*models.MembershipRow]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4591,8 +4591,8 @@ func (ec *executionContext) _MembershipConnection_edges(ctx context.Context, fie
 			return obj.Edges, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.MembershipEdge) graphql.Marshaler {
-			return ec.marshalNMembershipEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐMembershipEdgeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[*models.MembershipRow]) graphql.Marshaler {
+			return ec.marshalNMembershipEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdgeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4611,7 +4611,7 @@ func (ec *executionContext) fieldContext_MembershipConnection_edges(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _MembershipConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.MembershipConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _MembershipConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Connection[*models.MembershipRow]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4643,7 +4643,7 @@ func (ec *executionContext) fieldContext_MembershipConnection_pageInfo(_ context
 	return fc, nil
 }
 
-func (ec *executionContext) _MembershipConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.MembershipConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _MembershipConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Connection[*models.MembershipRow]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4666,7 +4666,7 @@ func (ec *executionContext) fieldContext_MembershipConnection_totalCount(_ conte
 	return graphql.NewScalarFieldContext("MembershipConnection", field, true, false, "Int")
 }
 
-func (ec *executionContext) _MembershipEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.MembershipEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _MembershipEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*models.MembershipRow]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4689,7 +4689,7 @@ func (ec *executionContext) fieldContext_MembershipEdge_cursor(_ context.Context
 	return graphql.NewScalarFieldContext("MembershipEdge", field, false, false, "String")
 }
 
-func (ec *executionContext) _MembershipEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.MembershipEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _MembershipEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*models.MembershipRow]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5586,8 +5586,8 @@ func (ec *executionContext) _Query_contacts(ctx context.Context, field graphql.C
 			return ec.Resolvers.Query().Contacts(ctx, fc.Args["filter"].(*model.ContactFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ContactConnection) graphql.Marshaler {
-			return ec.marshalNContactConnection2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐContactConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[*models.Contact]) graphql.Marshaler {
+			return ec.marshalNContactConnection2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5674,8 +5674,8 @@ func (ec *executionContext) _Query_groups(ctx context.Context, field graphql.Col
 			return ec.Resolvers.Query().Groups(ctx, fc.Args["filter"].(*model.GroupFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ContactGroupConnection) graphql.Marshaler {
-			return ec.marshalNContactGroupConnection2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐContactGroupConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[*models.Group]) graphql.Marshaler {
+			return ec.marshalNContactGroupConnection2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5762,8 +5762,8 @@ func (ec *executionContext) _Query_memberships(ctx context.Context, field graphq
 			return ec.Resolvers.Query().Memberships(ctx, fc.Args["contactId"].(*string), fc.Args["groupId"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.MembershipConnection) graphql.Marshaler {
-			return ec.marshalNMembershipConnection2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐMembershipConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[*models.MembershipRow]) graphql.Marshaler {
+			return ec.marshalNMembershipConnection2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5850,8 +5850,8 @@ func (ec *executionContext) _Query_alerts(ctx context.Context, field graphql.Col
 			return ec.Resolvers.Query().Alerts(ctx, fc.Args["status"].(*delivery.AlertStatus), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.AlertConnection) graphql.Marshaler {
-			return ec.marshalNAlertConnection2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐAlertConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[*delivery.Alert]) graphql.Marshaler {
+			return ec.marshalNAlertConnection2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6025,11 +6025,11 @@ func (ec *executionContext) _Query_auditLog(ctx context.Context, field graphql.C
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, "ADMIN")
 				if err != nil {
-					var zeroVal *model.AuditEntryConnection
+					var zeroVal *model.Connection[*models.AuditEntry]
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *model.AuditEntryConnection
+					var zeroVal *model.Connection[*models.AuditEntry]
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -6038,8 +6038,8 @@ func (ec *executionContext) _Query_auditLog(ctx context.Context, field graphql.C
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditEntryConnection) graphql.Marshaler {
-			return ec.marshalNAuditEntryConnection2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐAuditEntryConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[*models.AuditEntry]) graphql.Marshaler {
+			return ec.marshalNAuditEntryConnection2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -8088,7 +8088,7 @@ func (ec *executionContext) _Alert(ctx context.Context, sel ast.SelectionSet, ob
 
 var alertConnectionImplementors = []string{"AlertConnection"}
 
-func (ec *executionContext) _AlertConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AlertConnection) graphql.Marshaler {
+func (ec *executionContext) _AlertConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Connection[*delivery.Alert]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, alertConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -8132,7 +8132,7 @@ func (ec *executionContext) _AlertConnection(ctx context.Context, sel ast.Select
 
 var alertEdgeImplementors = []string{"AlertEdge"}
 
-func (ec *executionContext) _AlertEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AlertEdge) graphql.Marshaler {
+func (ec *executionContext) _AlertEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[*delivery.Alert]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, alertEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -8281,7 +8281,7 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 
 var auditEntryConnectionImplementors = []string{"AuditEntryConnection"}
 
-func (ec *executionContext) _AuditEntryConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEntryConnection) graphql.Marshaler {
+func (ec *executionContext) _AuditEntryConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Connection[*models.AuditEntry]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -8325,7 +8325,7 @@ func (ec *executionContext) _AuditEntryConnection(ctx context.Context, sel ast.S
 
 var auditEntryEdgeImplementors = []string{"AuditEntryEdge"}
 
-func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEntryEdge) graphql.Marshaler {
+func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[*models.AuditEntry]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -8466,7 +8466,7 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 
 var contactConnectionImplementors = []string{"ContactConnection"}
 
-func (ec *executionContext) _ContactConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ContactConnection) graphql.Marshaler {
+func (ec *executionContext) _ContactConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Connection[*models.Contact]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -8510,7 +8510,7 @@ func (ec *executionContext) _ContactConnection(ctx context.Context, sel ast.Sele
 
 var contactEdgeImplementors = []string{"ContactEdge"}
 
-func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ContactEdge) graphql.Marshaler {
+func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[*models.Contact]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -8613,7 +8613,7 @@ func (ec *executionContext) _ContactGroup(ctx context.Context, sel ast.Selection
 
 var contactGroupConnectionImplementors = []string{"ContactGroupConnection"}
 
-func (ec *executionContext) _ContactGroupConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ContactGroupConnection) graphql.Marshaler {
+func (ec *executionContext) _ContactGroupConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Connection[*models.Group]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactGroupConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -8657,7 +8657,7 @@ func (ec *executionContext) _ContactGroupConnection(ctx context.Context, sel ast
 
 var contactGroupEdgeImplementors = []string{"ContactGroupEdge"}
 
-func (ec *executionContext) _ContactGroupEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ContactGroupEdge) graphql.Marshaler {
+func (ec *executionContext) _ContactGroupEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[*models.Group]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactGroupEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -8917,7 +8917,7 @@ func (ec *executionContext) _Membership(ctx context.Context, sel ast.SelectionSe
 
 var membershipConnectionImplementors = []string{"MembershipConnection"}
 
-func (ec *executionContext) _MembershipConnection(ctx context.Context, sel ast.SelectionSet, obj *model.MembershipConnection) graphql.Marshaler {
+func (ec *executionContext) _MembershipConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Connection[*models.MembershipRow]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, membershipConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -8961,7 +8961,7 @@ func (ec *executionContext) _MembershipConnection(ctx context.Context, sel ast.S
 
 var membershipEdgeImplementors = []string{"MembershipEdge"}
 
-func (ec *executionContext) _MembershipEdge(ctx context.Context, sel ast.SelectionSet, obj *model.MembershipEdge) graphql.Marshaler {
+func (ec *executionContext) _MembershipEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[*models.MembershipRow]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, membershipEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -9788,7 +9788,7 @@ func (ec *executionContext) marshalNAlert2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋ
 	return ec._Alert(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNAlertConnection2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐAlertConnection(ctx context.Context, sel ast.SelectionSet, v *model.AlertConnection) graphql.Marshaler {
+func (ec *executionContext) marshalNAlertConnection2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐConnection(ctx context.Context, sel ast.SelectionSet, v *model.Connection[*delivery.Alert]) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AlertConnection!")
 		return graphql.Null
@@ -9796,11 +9796,11 @@ func (ec *executionContext) marshalNAlertConnection2ᚖgithubᚗcomᚋheraldhq�
 	return ec._AlertConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNAlertEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐAlertEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AlertEdge) graphql.Marshaler {
+func (ec *executionContext) marshalNAlertEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*delivery.Alert]) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNAlertEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐAlertEdge(ctx, sel, v[i])
+		return ec.marshalNAlertEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -9812,7 +9812,7 @@ func (ec *executionContext) marshalNAlertEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋhe
 	return ret
 }
 
-func (ec *executionContext) marshalNAlertEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐAlertEdge(ctx context.Context, sel ast.SelectionSet, v *model.AlertEdge) graphql.Marshaler {
+func (ec *executionContext) marshalNAlertEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[*delivery.Alert]) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AlertEdge!")
 		return graphql.Null
@@ -9867,7 +9867,7 @@ func (ec *executionContext) marshalNAuditEntry2ᚖgithubᚗcomᚋheraldhqᚋhera
 	return ec._AuditEntry(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNAuditEntryConnection2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐAuditEntryConnection(ctx context.Context, sel ast.SelectionSet, v *model.AuditEntryConnection) graphql.Marshaler {
+func (ec *executionContext) marshalNAuditEntryConnection2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐConnection(ctx context.Context, sel ast.SelectionSet, v *model.Connection[*models.AuditEntry]) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AuditEntryConnection!")
 		return graphql.Null
@@ -9875,11 +9875,11 @@ func (ec *executionContext) marshalNAuditEntryConnection2ᚖgithubᚗcomᚋheral
 	return ec._AuditEntryConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNAuditEntryEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐAuditEntryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AuditEntryEdge) graphql.Marshaler {
+func (ec *executionContext) marshalNAuditEntryEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*models.AuditEntry]) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNAuditEntryEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐAuditEntryEdge(ctx, sel, v[i])
+		return ec.marshalNAuditEntryEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -9891,7 +9891,7 @@ func (ec *executionContext) marshalNAuditEntryEdge2ᚕᚖgithubᚗcomᚋheraldhq
 	return ret
 }
 
-func (ec *executionContext) marshalNAuditEntryEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐAuditEntryEdge(ctx context.Context, sel ast.SelectionSet, v *model.AuditEntryEdge) graphql.Marshaler {
+func (ec *executionContext) marshalNAuditEntryEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[*models.AuditEntry]) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AuditEntryEdge!")
 		return graphql.Null
@@ -9945,7 +9945,7 @@ func (ec *executionContext) marshalNContact2ᚖgithubᚗcomᚋheraldhqᚋherald�
 	return ec._Contact(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNContactConnection2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐContactConnection(ctx context.Context, sel ast.SelectionSet, v *model.ContactConnection) graphql.Marshaler {
+func (ec *executionContext) marshalNContactConnection2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐConnection(ctx context.Context, sel ast.SelectionSet, v *model.Connection[*models.Contact]) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ContactConnection!")
 		return graphql.Null
@@ -9953,11 +9953,11 @@ func (ec *executionContext) marshalNContactConnection2ᚖgithubᚗcomᚋheraldhq
 	return ec._ContactConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNContactEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐContactEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ContactEdge) graphql.Marshaler {
+func (ec *executionContext) marshalNContactEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*models.Contact]) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNContactEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐContactEdge(ctx, sel, v[i])
+		return ec.marshalNContactEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -9969,7 +9969,7 @@ func (ec *executionContext) marshalNContactEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋ
 	return ret
 }
 
-func (ec *executionContext) marshalNContactEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐContactEdge(ctx context.Context, sel ast.SelectionSet, v *model.ContactEdge) graphql.Marshaler {
+func (ec *executionContext) marshalNContactEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[*models.Contact]) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ContactEdge!")
 		return graphql.Null
@@ -10001,7 +10001,7 @@ func (ec *executionContext) marshalNContactGroup2ᚖgithubᚗcomᚋheraldhqᚋhe
 	return ec._ContactGroup(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNContactGroupConnection2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐContactGroupConnection(ctx context.Context, sel ast.SelectionSet, v *model.ContactGroupConnection) graphql.Marshaler {
+func (ec *executionContext) marshalNContactGroupConnection2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐConnection(ctx context.Context, sel ast.SelectionSet, v *model.Connection[*models.Group]) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ContactGroupConnection!")
 		return graphql.Null
@@ -10009,11 +10009,11 @@ func (ec *executionContext) marshalNContactGroupConnection2ᚖgithubᚗcomᚋher
 	return ec._ContactGroupConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNContactGroupEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐContactGroupEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ContactGroupEdge) graphql.Marshaler {
+func (ec *executionContext) marshalNContactGroupEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*models.Group]) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNContactGroupEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐContactGroupEdge(ctx, sel, v[i])
+		return ec.marshalNContactGroupEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -10025,7 +10025,7 @@ func (ec *executionContext) marshalNContactGroupEdge2ᚕᚖgithubᚗcomᚋherald
 	return ret
 }
 
-func (ec *executionContext) marshalNContactGroupEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐContactGroupEdge(ctx context.Context, sel ast.SelectionSet, v *model.ContactGroupEdge) graphql.Marshaler {
+func (ec *executionContext) marshalNContactGroupEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[*models.Group]) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ContactGroupEdge!")
 		return graphql.Null
@@ -10193,7 +10193,7 @@ func (ec *executionContext) marshalNMembership2ᚖgithubᚗcomᚋheraldhqᚋhera
 	return ec._Membership(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNMembershipConnection2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐMembershipConnection(ctx context.Context, sel ast.SelectionSet, v *model.MembershipConnection) graphql.Marshaler {
+func (ec *executionContext) marshalNMembershipConnection2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐConnection(ctx context.Context, sel ast.SelectionSet, v *model.Connection[*models.MembershipRow]) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "MembershipConnection!")
 		return graphql.Null
@@ -10201,11 +10201,11 @@ func (ec *executionContext) marshalNMembershipConnection2ᚖgithubᚗcomᚋheral
 	return ec._MembershipConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNMembershipEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐMembershipEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MembershipEdge) graphql.Marshaler {
+func (ec *executionContext) marshalNMembershipEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*models.MembershipRow]) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNMembershipEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐMembershipEdge(ctx, sel, v[i])
+		return ec.marshalNMembershipEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -10217,7 +10217,7 @@ func (ec *executionContext) marshalNMembershipEdge2ᚕᚖgithubᚗcomᚋheraldhq
 	return ret
 }
 
-func (ec *executionContext) marshalNMembershipEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐMembershipEdge(ctx context.Context, sel ast.SelectionSet, v *model.MembershipEdge) graphql.Marshaler {
+func (ec *executionContext) marshalNMembershipEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[*models.MembershipRow]) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "MembershipEdge!")
 		return graphql.Null

@@ -116,19 +116,21 @@ func (b *executionBudget) around(ctx context.Context, next graphql.ResponseHandl
 // complexity makes a connection cost what it can return: its children times first.
 func complexity() ComplexityRoot {
 	var c ComplexityRoot
-	times := func(child int, first *int, def int) int {
-		n := def
+	// gqlgen fills in first's schema default before it asks; first is nil only when a client sent
+	// null, which is counted as the largest page rather than repeating the schema's defaults here.
+	times := func(child int, first *int) int {
+		n := models.MaxPageSize
 		if first != nil {
 			// An out-of-range first is the resolver's to refuse, with an error naming the argument.
 			n = min(max(*first, 1), models.MaxPageSize)
 		}
 		return 1 + child*n
 	}
-	c.Query.Contacts = func(child int, _ *model.ContactFilter, first *int, _ *string) int { return times(child, first, 20) }
-	c.Query.Groups = func(child int, _ *model.GroupFilter, first *int, _ *string) int { return times(child, first, 20) }
-	c.Query.Memberships = func(child int, _, _ *string, first *int, _ *string) int { return times(child, first, 100) }
-	c.Query.Alerts = func(child int, _ *delivery.AlertStatus, first *int, _ *string) int { return times(child, first, 20) }
-	c.Query.AuditLog = func(child int, first *int, _ *string) int { return times(child, first, 20) }
+	c.Query.Contacts = func(child int, _ *model.ContactFilter, first *int, _ *string) int { return times(child, first) }
+	c.Query.Groups = func(child int, _ *model.GroupFilter, first *int, _ *string) int { return times(child, first) }
+	c.Query.Memberships = func(child int, _, _ *string, first *int, _ *string) int { return times(child, first) }
+	c.Query.Alerts = func(child int, _ *delivery.AlertStatus, first *int, _ *string) int { return times(child, first) }
+	c.Query.AuditLog = func(child int, first *int, _ *string) int { return times(child, first) }
 	return c
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/models"
 	"github.com/vektah/gqlparser/v2/ast"
 	"golang.org/x/sync/errgroup"
@@ -42,10 +43,16 @@ func (s selection) child(name string) selection { return newSelection(s.op, s.fi
 // connectionNodes is the selection of edges.node below a connection field.
 func (s selection) connectionNodes() selection { return s.child("edges").child("node") }
 
-func contactIDs(cs []*models.Contact) []uint {
-	ids := make([]uint, len(cs))
-	for i, c := range cs {
-		ids[i] = c.ID
+func contactIDs(cs []*models.Contact) []uint { return idsOf(cs, func(c *models.Contact) uint { return c.ID }) }
+
+func groupIDs(gs []*models.Group) []uint { return idsOf(gs, func(g *models.Group) uint { return g.ID }) }
+
+func alertIDs(as []*delivery.Alert) []uint { return idsOf(as, func(a *delivery.Alert) uint { return a.ID }) }
+
+func idsOf[T any](rows []T, id func(T) uint) []uint {
+	ids := make([]uint, len(rows))
+	for i, r := range rows {
+		ids[i] = id(r)
 	}
 	return ids
 }
@@ -192,7 +199,7 @@ func (r *Resolver) existingContacts(ctx context.Context, ids []uint) ([]*models.
 
 // prefetchMemberships loads the lists selected below the contacts and groups of a page of
 // memberships.
-func (r *Resolver) prefetchMemberships(ctx context.Context, rows []models.MembershipRow, sel selection) error {
+func (r *Resolver) prefetchMemberships(ctx context.Context, rows []*models.MembershipRow, sel selection) error {
 	var contacts, groups []uint
 	seenC, seenG := map[uint]bool{}, map[uint]bool{}
 	for _, m := range rows {

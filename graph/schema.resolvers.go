@@ -177,22 +177,16 @@ func (r *mutationResolver) RevokeAPIToken(ctx context.Context, id string) (strin
 }
 
 // Contacts is the resolver for the contacts field.
-func (r *queryResolver) Contacts(ctx context.Context, filter *model.ContactFilter, first *int, after *string) (*model.ContactConnection, error) {
+func (r *queryResolver) Contacts(ctx context.Context, filter *model.ContactFilter, first *int, after *string) (*model.Connection[*models.Contact], error) {
 	f := models.ContactFilter{}
 	if filter != nil {
 		f.Search, f.GroupID = deref(filter.Search), filter.GroupID
 	}
-	page, err := r.Store.Contacts(ctx, f, pageArgs(first, 20, after))
+	page, err := r.Store.Contacts(ctx, f, pageArgs(ctx, first, after))
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.ContactConnection{
-		PageInfo: model.NewPageInfo(page.Cursors, page.HasNext),
-		Count:    model.PageCounter(len(page.Items), deref(after), page.HasNext, func(ctx context.Context) (int, error) { return r.Store.CountContacts(ctx, f) }),
-	}
-	for i, c := range page.Items {
-		conn.Edges = append(conn.Edges, &model.ContactEdge{Cursor: page.Cursors[i], Node: c})
-	}
+	conn := model.NewConnection(page, deref(after), func(ctx context.Context) (int, error) { return r.Store.CountContacts(ctx, f) })
 	return conn, r.prefetchContacts(ctx, contactIDs(page.Items), selectionOf(ctx).connectionNodes())
 }
 
@@ -206,25 +200,17 @@ func (r *queryResolver) Contact(ctx context.Context, id string) (*models.Contact
 }
 
 // Groups is the resolver for the groups field.
-func (r *queryResolver) Groups(ctx context.Context, filter *model.GroupFilter, first *int, after *string) (*model.ContactGroupConnection, error) {
+func (r *queryResolver) Groups(ctx context.Context, filter *model.GroupFilter, first *int, after *string) (*model.Connection[*models.Group], error) {
 	f := models.GroupFilter{}
 	if filter != nil {
 		f.Search, f.ContactID = deref(filter.Search), filter.ContactID
 	}
-	page, err := r.Store.Groups(ctx, f, pageArgs(first, 20, after))
+	page, err := r.Store.Groups(ctx, f, pageArgs(ctx, first, after))
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.ContactGroupConnection{
-		PageInfo: model.NewPageInfo(page.Cursors, page.HasNext),
-		Count:    model.PageCounter(len(page.Items), deref(after), page.HasNext, func(ctx context.Context) (int, error) { return r.Store.CountGroups(ctx, f) }),
-	}
-	ids := make([]uint, len(page.Items))
-	for i, g := range page.Items {
-		conn.Edges = append(conn.Edges, &model.ContactGroupEdge{Cursor: page.Cursors[i], Node: g})
-		ids[i] = g.ID
-	}
-	return conn, r.prefetchGroups(ctx, ids, selectionOf(ctx).connectionNodes())
+	conn := model.NewConnection(page, deref(after), func(ctx context.Context) (int, error) { return r.Store.CountGroups(ctx, f) })
+	return conn, r.prefetchGroups(ctx, groupIDs(page.Items), selectionOf(ctx).connectionNodes())
 }
 
 // Group is the resolver for the group field.
@@ -237,19 +223,13 @@ func (r *queryResolver) Group(ctx context.Context, id string) (*models.Group, er
 }
 
 // Memberships is the resolver for the memberships field.
-func (r *queryResolver) Memberships(ctx context.Context, contactID *string, groupID *string, first *int, after *string) (*model.MembershipConnection, error) {
+func (r *queryResolver) Memberships(ctx context.Context, contactID *string, groupID *string, first *int, after *string) (*model.Connection[*models.MembershipRow], error) {
 	f := models.MembershipFilter{ContactID: contactID, GroupID: groupID}
-	page, err := r.Store.Memberships(ctx, f, pageArgs(first, 100, after))
+	page, err := r.Store.Memberships(ctx, f, pageArgs(ctx, first, after))
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.MembershipConnection{
-		PageInfo: model.NewPageInfo(page.Cursors, page.HasNext),
-		Count:    model.PageCounter(len(page.Items), deref(after), page.HasNext, func(ctx context.Context) (int, error) { return r.Store.CountMemberships(ctx, f) }),
-	}
-	for i := range page.Items {
-		conn.Edges = append(conn.Edges, &model.MembershipEdge{Cursor: page.Cursors[i], Node: &page.Items[i]})
-	}
+	conn := model.NewConnection(page, deref(after), func(ctx context.Context) (int, error) { return r.Store.CountMemberships(ctx, f) })
 	return conn, r.prefetchMemberships(ctx, page.Items, selectionOf(ctx).connectionNodes())
 }
 
@@ -263,21 +243,13 @@ func (r *queryResolver) Alert(ctx context.Context, id string) (*delivery.Alert, 
 }
 
 // Alerts is the resolver for the alerts field.
-func (r *queryResolver) Alerts(ctx context.Context, status *delivery.AlertStatus, first *int, after *string) (*model.AlertConnection, error) {
-	page, err := r.Outbox.Alerts(ctx, status, pageArgs(first, 20, after))
+func (r *queryResolver) Alerts(ctx context.Context, status *delivery.AlertStatus, first *int, after *string) (*model.Connection[*delivery.Alert], error) {
+	page, err := r.Outbox.Alerts(ctx, status, pageArgs(ctx, first, after))
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.AlertConnection{
-		PageInfo: model.NewPageInfo(page.Cursors, page.HasNext),
-		Count:    model.PageCounter(len(page.Items), deref(after), page.HasNext, func(ctx context.Context) (int, error) { return r.Outbox.CountAlerts(ctx, status) }),
-	}
-	ids := make([]uint, len(page.Items))
-	for i, a := range page.Items {
-		conn.Edges = append(conn.Edges, &model.AlertEdge{Cursor: page.Cursors[i], Node: a})
-		ids[i] = a.ID
-	}
-	return conn, r.prefetchAlerts(ctx, ids, selectionOf(ctx).connectionNodes())
+	conn := model.NewConnection(page, deref(after), func(ctx context.Context) (int, error) { return r.Outbox.CountAlerts(ctx, status) })
+	return conn, r.prefetchAlerts(ctx, alertIDs(page.Items), selectionOf(ctx).connectionNodes())
 }
 
 // PreviewAlert is the resolver for the previewAlert field.
@@ -309,19 +281,12 @@ func (r *queryResolver) APITokens(ctx context.Context) ([]*models.APIToken, erro
 }
 
 // AuditLog is the resolver for the auditLog field.
-func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string) (*model.AuditEntryConnection, error) {
-	page, err := r.Store.AuditLog(ctx, pageArgs(first, 20, after))
+func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string) (*model.Connection[*models.AuditEntry], error) {
+	page, err := r.Store.AuditLog(ctx, pageArgs(ctx, first, after))
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.AuditEntryConnection{
-		PageInfo: model.NewPageInfo(page.Cursors, page.HasNext),
-		Count:    model.PageCounter(len(page.Items), deref(after), page.HasNext, r.Store.CountAuditEntries),
-	}
-	for i, e := range page.Items {
-		conn.Edges = append(conn.Edges, &model.AuditEntryEdge{Cursor: page.Cursors[i], Node: e})
-	}
-	return conn, nil
+	return model.NewConnection(page, deref(after), r.Store.CountAuditEntries), nil
 }
 
 // URL is the resolver for the url field.

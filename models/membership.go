@@ -106,19 +106,19 @@ func (s *Store) membershipQuery(ctx context.Context, f MembershipFilter) (*gorm.
 }
 
 // Memberships lists memberships ordered by contact name, then group name (both unique).
-func (s *Store) Memberships(ctx context.Context, f MembershipFilter, page PageArgs) (Page[MembershipRow], error) {
+func (s *Store) Memberships(ctx context.Context, f MembershipFilter, page PageArgs) (Page[*MembershipRow], error) {
 	if err := CheckFirst(page.First); err != nil {
-		return Page[MembershipRow]{}, err
+		return Page[*MembershipRow]{}, err
 	}
 	var after membershipCursor
 	if page.After != "" {
 		if err := DecodeCursor("after", page.After, &after); err != nil {
-			return Page[MembershipRow]{}, err
+			return Page[*MembershipRow]{}, err
 		}
 	}
 	q, ok := s.membershipQuery(ctx, f)
 	if !ok {
-		return Page[MembershipRow]{}, nil
+		return Page[*MembershipRow]{}, nil
 	}
 	if page.After != "" {
 		q = q.Where("(c.name_key > ? OR (c.name_key = ? AND g.name_key > ?))", after.ContactKey, after.ContactKey, after.GroupKey)
@@ -128,24 +128,24 @@ func (s *Store) Memberships(ctx context.Context, f MembershipFilter, page PageAr
 		g.id, g.name, g.name_key, g.description, g.created_at, g.updated_at`).
 		Order("c.name_key, g.name_key").Limit(page.First + 1).Rows()
 	if err != nil {
-		return Page[MembershipRow]{}, fmt.Errorf("list memberships: %w", err)
+		return Page[*MembershipRow]{}, fmt.Errorf("list memberships: %w", err)
 	}
 	defer rows.Close()
-	var list []MembershipRow
+	var list []*MembershipRow
 	for rows.Next() {
-		m := MembershipRow{Contact: &Contact{}, Group: &Group{}}
+		m := &MembershipRow{Contact: &Contact{}, Group: &Group{}}
 		c, g := m.Contact, m.Group
 		if err := rows.Scan(&m.ContactID, &m.GroupID, &m.CreatedAt,
 			&c.ID, &c.Name, &c.NameKey, &c.Phone, &c.CreatedAt, &c.UpdatedAt,
 			&g.ID, &g.Name, &g.NameKey, &g.Description, &g.CreatedAt, &g.UpdatedAt); err != nil {
-			return Page[MembershipRow]{}, fmt.Errorf("read memberships: %w", err)
+			return Page[*MembershipRow]{}, fmt.Errorf("read memberships: %w", err)
 		}
 		list = append(list, m)
 	}
 	if err := rows.Err(); err != nil {
-		return Page[MembershipRow]{}, fmt.Errorf("read memberships: %w", err)
+		return Page[*MembershipRow]{}, fmt.Errorf("read memberships: %w", err)
 	}
-	return CutPage(list, page.First, func(r MembershipRow) any {
+	return CutPage(list, page.First, func(r *MembershipRow) any {
 		return membershipCursor{ContactKey: r.Contact.NameKey, GroupKey: r.Group.NameKey}
 	}), nil
 }

@@ -12,85 +12,49 @@ import (
 // Counter counts the rows of a list; it runs only when totalCount is selected.
 type Counter func(ctx context.Context) (int, error)
 
-// PageCounter is the counter of one page of a list. A page read from the start of the list that has
-// no next page holds every row, so its length is the count and no statement runs for it.
-func PageCounter(rows int, after string, hasNext bool, count Counter) Counter {
-	if after == "" && !hasNext {
-		return func(context.Context) (int, error) { return rows, nil }
+// Edge is one node of a connection with the cursor just after it.
+type Edge[N any] struct {
+	Cursor string
+	Node   N
+}
+
+// Connection is one page of a list, the same shape for every list of the API.
+type Connection[N any] struct {
+	Edges    []*Edge[N]
+	PageInfo *PageInfo
+	Count    Counter
+}
+
+func (c *Connection[N]) TotalCount(ctx context.Context) (int, error) { return c.Count(ctx) }
+
+// NewConnection is a page as a connection. count runs only if totalCount is selected, and not even
+// then for a page read from the start of the list that has no next page: it holds every row, so its
+// length is the count.
+func NewConnection[N any](page models.Page[N], after string, count Counter) *Connection[N] {
+	c := &Connection[N]{Edges: make([]*Edge[N], len(page.Items)), PageInfo: &PageInfo{HasNextPage: page.HasNext}, Count: count}
+	for i, n := range page.Items {
+		c.Edges[i] = &Edge[N]{Cursor: page.Cursors[i], Node: n}
 	}
-	return count
-}
-
-type ContactEdge struct {
-	Cursor string
-	Node   *models.Contact
-}
-
-type ContactConnection struct {
-	Edges    []*ContactEdge
-	PageInfo *PageInfo
-	Count    Counter
-}
-
-func (c *ContactConnection) TotalCount(ctx context.Context) (int, error) { return c.Count(ctx) }
-
-type ContactGroupEdge struct {
-	Cursor string
-	Node   *models.Group
-}
-
-type ContactGroupConnection struct {
-	Edges    []*ContactGroupEdge
-	PageInfo *PageInfo
-	Count    Counter
-}
-
-func (c *ContactGroupConnection) TotalCount(ctx context.Context) (int, error) { return c.Count(ctx) }
-
-type MembershipEdge struct {
-	Cursor string
-	Node   *models.MembershipRow
-}
-
-type MembershipConnection struct {
-	Edges    []*MembershipEdge
-	PageInfo *PageInfo
-	Count    Counter
-}
-
-func (c *MembershipConnection) TotalCount(ctx context.Context) (int, error) { return c.Count(ctx) }
-
-// NewPageInfo describes a page by its last cursor.
-func NewPageInfo(cursors []string, hasNext bool) *PageInfo {
-	p := &PageInfo{HasNextPage: hasNext}
-	if n := len(cursors); n > 0 {
-		p.EndCursor = &cursors[n-1]
+	if n := len(page.Cursors); n > 0 {
+		c.PageInfo.EndCursor = &page.Cursors[n-1]
 	}
-	return p
+	if after == "" && !page.HasNext {
+		rows := len(page.Items)
+		c.Count = func(context.Context) (int, error) { return rows, nil }
+	}
+	return c
 }
 
-type AlertEdge struct {
-	Cursor string
-	Node   *delivery.Alert
-}
-
-type AlertConnection struct {
-	Edges    []*AlertEdge
-	PageInfo *PageInfo
-	Count    Counter
-}
-
-func (c *AlertConnection) TotalCount(ctx context.Context) (int, error) { return c.Count(ctx) }
-
-type AuditEntryEdge struct {
-	Cursor string
-	Node   *models.AuditEntry
-}
-
-type AuditEntryConnection struct {
-	Edges    []*AuditEntryEdge
-	PageInfo *PageInfo
-	Count    Counter
-}
-
-func (c *AuditEntryConnection) TotalCount(ctx context.Context) (int, error) { return c.Count(ctx) }
+// The connections of the schema, each bound in gqlgen.yml.
+type (
+	ContactConnection      = Connection[*models.Contact]
+	ContactEdge            = Edge[*models.Contact]
+	ContactGroupConnection = Connection[*models.Group]
+	ContactGroupEdge       = Edge[*models.Group]
+	MembershipConnection   = Connection[*models.MembershipRow]
+	MembershipEdge         = Edge[*models.MembershipRow]
+	AlertConnection        = Connection[*delivery.Alert]
+	AlertEdge              = Edge[*delivery.Alert]
+	AuditEntryConnection   = Connection[*models.AuditEntry]
+	AuditEntryEdge         = Edge[*models.AuditEntry]
+)
