@@ -2,24 +2,11 @@ package models
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 
-	"github.com/heraldhq/herald/senders"
 	"gorm.io/gorm"
 )
-
-// WebhookInput is one webhook as a client sends it. A nil Secret or Keyword on update keeps the
-// stored value of the same URL; an empty string clears it.
-type WebhookInput struct {
-	URL      string
-	Platform senders.Platform
-	Secret   *string
-	Keyword  *string
-}
 
 // ContactInput creates or changes a contact. On update a nil field is left unchanged; non-nil
 // Webhooks and GroupIDs replace the whole list.
@@ -34,98 +21,6 @@ type ContactInput struct {
 type ContactFilter struct {
 	Search  string
 	GroupID *string
-}
-
-func urlHash(u string) string {
-	sum := sha256.Sum256([]byte(u))
-	return hex.EncodeToString(sum[:])
-}
-
-// cleanWebhooks validates a webhook list and merges it with the contact's current webhooks, so
-// that an entry for a URL the contact already has keeps its id and, unless given, its secret and keyword.
-func (s *Store) cleanWebhooks(in []WebhookInput, current []Webhook) ([]Webhook, error) {
-	if len(in) == 0 || len(in) > MaxWebhooksPerContact {
-		return nil, Invalid("webhooks", "a contact needs 1 to %d webhooks, got %d", MaxWebhooksPerContact, len(in))
-	}
-	byURL := make(map[string]Webhook, len(current))
-	for _, w := range current {
-		byURL[w.URL] = w
-	}
-	out := make([]Webhook, 0, len(in))
-	seen := make(map[string]int, len(in))
-	for i, w := range in {
-		field := indexed("webhooks", i)
-		u := strings.TrimSpace(w.URL)
-		if first, dup := seen[u]; dup {
-			return nil, Invalid(field+".url", "the same URL is already webhooks[%d]", first)
-		}
-		seen[u] = i
-		platform, err := s.checkWebhook(u, w.Platform)
-		if err != nil {
-			return nil, Invalid(field+".url", "%s", err.Error())
-		}
-		hook := byURL[u] // zero value for a new URL
-		hook.URL, hook.URLHash, hook.Platform, hook.Position = u, urlHash(u), platform, i
-		if w.Secret != nil {
-			plain, err := cleanSecret(field+".secret", *w.Secret)
-			if err != nil {
-				return nil, err
-			}
-			if hook.Secret, err = s.sealSecret(field+".secret", plain); err != nil {
-				return nil, err
-			}
-		}
-		if w.Keyword != nil {
-			if hook.Keyword, err = cleanKeyword(field+".keyword", *w.Keyword); err != nil {
-				return nil, err
-			}
-		}
-		out = append(out, hook)
-	}
-	return out, nil
-}
-
-// saveWebhooks writes the contact's new webhook list: kept rows are updated in place, new ones
-// inserted, and rows whose URL is gone deleted.
-func saveWebhooks(tx *gorm.DB, contactID uint, created bool, hooks []Webhook) error {
-	keep := make([]uint, 0, len(hooks))
-	for _, h := range hooks {
-		if h.ID != 0 {
-			keep = append(keep, h.ID)
-		}
-	}
-	if !created {
-		// Skipped for a new contact: deleting from an empty range of the index takes a gap lock that
-		// deadlocks concurrent creates on MySQL.
-		del := tx.Where("contact_id = ?", contactID)
-		if len(keep) > 0 {
-			del = del.Where("id NOT IN ?", keep)
-		}
-		if err := del.Delete(&Webhook{}).Error; err != nil {
-			return fmt.Errorf("delete webhooks: %w", err)
-		}
-	}
-	var fresh []Webhook
-	var freshAt []int
-	for i := range hooks {
-		hooks[i].ContactID = contactID
-		if hooks[i].ID == 0 {
-			fresh, freshAt = append(fresh, hooks[i]), append(freshAt, i)
-			continue
-		}
-		if err := tx.Omit("Contact", "CreatedAt").Save(&hooks[i]).Error; err != nil {
-			return fmt.Errorf("update webhook: %w", err)
-		}
-	}
-	if len(fresh) > 0 {
-		if err := tx.Omit("Contact").Create(&fresh).Error; err != nil {
-			return fmt.Errorf("insert webhooks: %w", err)
-		}
-		for k, i := range freshAt {
-			hooks[i] = fresh[k] // with its new id and timestamps
-		}
-	}
-	return nil
 }
 
 // CreatedContact is a new contact with the webhooks and groups it was stored with, so that the
@@ -343,22 +238,7 @@ func (s *Store) Contact(ctx context.Context, id string) (*Contact, error) {
 }
 
 func (s *Store) contactQuery(ctx context.Context, f ContactFilter) (*gorm.DB, bool, error) {
-	q := s.db.WithContext(ctx).Model(&Contact{})
-	pattern, err := cleanSearch("filter.search", f.Search)
-	if err != nil {
-		return nil, false, err
-	}
-	if pattern != "" {
-		q = q.Where("name_key LIKE ? ESCAPE '!'", pattern)
-	}
-	if f.GroupID != nil {
-		gid, ok := ParseID(*f.GroupID)
-		if !ok {
-			return nil, false, nil
-		}
-		q = q.Where("id IN (?)", s.db.Model(&Membership{}).Select("contact_id").Where("group_id = ?", gid))
-	}
-	return q, true, nil
+	return s.nameListQuery(ctx, &Contact{}, f.Search, "contact_id", f.GroupID, "group_id")
 }
 
 // Contacts lists contacts ordered by name key (unique, so ties cannot occur).
@@ -377,6 +257,29 @@ func (s *Store) CountContacts(ctx context.Context, f ContactFilter) (int, error)
 		return 0, err
 	}
 	return CountRows(q, "contacts")
+}
+
+// nameListQuery is the one shape of the contact and the group list: a search on the name key and,
+// when memberOf is set, the rows whose id is the idCol of a membership with memberOfCol = memberOf.
+// It answers false when memberOf is not an id at all: nothing is a member of it, so the list is
+// empty, not an error, and needs no statement to say so.
+func (s *Store) nameListQuery(ctx context.Context, model any, search, idCol string, memberOf *string, memberOfCol string) (*gorm.DB, bool, error) {
+	q := s.db.WithContext(ctx).Model(model)
+	pattern, err := cleanSearch("filter.search", search)
+	if err != nil {
+		return nil, false, err
+	}
+	if pattern != "" {
+		q = q.Where("name_key LIKE ? ESCAPE '!'", pattern)
+	}
+	if memberOf != nil {
+		id, ok := ParseID(*memberOf)
+		if !ok {
+			return nil, false, nil
+		}
+		q = q.Where("id IN (?)", s.db.Model(&Membership{}).Select(idCol).Where(memberOfCol+" = ?", id))
+	}
+	return q, true, nil
 }
 
 // pageByName reads one page of a list ordered by its unique name key.

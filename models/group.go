@@ -179,22 +179,7 @@ func (s *Store) Group(ctx context.Context, id string) (*Group, error) {
 }
 
 func (s *Store) groupQuery(ctx context.Context, f GroupFilter) (*gorm.DB, bool, error) {
-	q := s.db.WithContext(ctx).Model(&Group{})
-	pattern, err := cleanSearch("filter.search", f.Search)
-	if err != nil {
-		return nil, false, err
-	}
-	if pattern != "" {
-		q = q.Where("name_key LIKE ? ESCAPE '!'", pattern)
-	}
-	if f.ContactID != nil {
-		cid, ok := ParseID(*f.ContactID)
-		if !ok {
-			return nil, false, nil
-		}
-		q = q.Where("id IN (?)", s.db.Model(&Membership{}).Select("group_id").Where("contact_id = ?", cid))
-	}
-	return q, true, nil
+	return s.nameListQuery(ctx, &Group{}, f.Search, "group_id", f.ContactID, "contact_id")
 }
 
 // Groups lists groups ordered by name key (unique).
