@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/heraldhq/herald/delivery"
@@ -14,46 +15,74 @@ import (
 // much latency to every nested level.
 const loaderWait = time.Millisecond
 
-// Loaders batch the nested fields of one request into one statement per field.
-type Loaders struct {
-	WebhooksByContact   *dataloadgen.Loader[uint, []*models.Webhook]
-	GroupsByContact     *dataloadgen.Loader[uint, []*models.Group]
-	ContactsByGroup     *dataloadgen.Loader[uint, []*models.Contact]
-	ContactCountByGroup *dataloadgen.Loader[uint, int]
-	ContactByID         *dataloadgen.Loader[uint, *models.Contact]
-	GroupByID           *dataloadgen.Loader[uint, *models.Group]
-	DeliveriesByAlert   *dataloadgen.Loader[uint, []*delivery.Delivery]
-	AttemptsByDelivery  *dataloadgen.Loader[uint, []*delivery.DeliveryAttempt]
+// batchRead reads the values of any number of keys in one statement; a key it has nothing for is
+// simply absent.
+type batchRead[V any] func(context.Context, []uint) (map[uint]V, error)
+
+// loader is a per-request dataloader together with its batch read, so that prefetching can call
+// the read for a whole page and prime the cache with what it got.
+type loader[V any] struct {
+	*dataloadgen.Loader[uint, V]
+	read batchRead[V]
 }
 
-// fillKeys adapts a map-returning batch read to a loader: every key gets a value, the zero value
-// (an empty list, a zero count) when the read returned nothing for it.
-func fillKeys[V any](read func(context.Context, []uint) (map[uint]V, error)) func(context.Context, []uint) ([]V, []error) {
-	return func(ctx context.Context, keys []uint) ([]V, []error) {
+func newLoader[V any](read batchRead[V]) *loader[V] {
+	batch := func(ctx context.Context, keys []uint) ([]V, []error) {
 		m, err := read(ctx, keys)
 		if err != nil {
 			return nil, []error{err}
 		}
-		out := make([]V, len(keys))
-		for i, k := range keys {
-			out[i] = m[k]
-		}
-		return out, nil
+		return valuesOf(keys, m), nil
 	}
+	return &loader[V]{Loader: dataloadgen.NewLoader(batch, dataloadgen.WithWait(loaderWait)), read: read}
+}
+
+// prime fills the cache for every key, with the zero value (an empty list, a zero count) where m
+// has none, as the batch read would have.
+func (l *loader[V]) prime(keys []uint, m map[uint]V) {
+	for i, v := range valuesOf(keys, m) {
+		l.Prime(keys[i], v)
+	}
+}
+
+// valuesOf is m's value of each key, the zero value where m has none.
+func valuesOf[V any](keys []uint, m map[uint]V) []V {
+	out := make([]V, len(keys))
+	for i, k := range keys {
+		out[i] = m[k]
+	}
+	return out
+}
+
+// Loaders batch the nested fields of one request into one statement per field.
+type Loaders struct {
+	WebhooksByContact   *loader[[]*models.Webhook]
+	GroupsByContact     *loader[[]*models.Group]
+	ContactsByGroup     *loader[[]*models.Contact]
+	ContactCountByGroup *loader[int]
+	ContactByID         *loader[*models.Contact]
+	GroupByID           *loader[*models.Group]
+	DeliveriesByAlert   *loader[[]*delivery.Delivery]
+	AttemptsByDelivery  *loader[[]*delivery.DeliveryAttempt]
+
+	// contactsOfDelivery keeps the contact ids of the deliveries prefetched in this request: they
+	// are in the delivery rows, so the level below a delivery needs no statement to find them.
+	mu                 sync.Mutex
+	contactsOfDelivery map[uint][]uint
 }
 
 // NewLoaders creates the loaders of one request. They cache, so they must never outlive it.
 func NewLoaders(s *models.Store, o *delivery.Outbox) *Loaders {
-	wait := dataloadgen.WithWait(loaderWait)
 	return &Loaders{
-		WebhooksByContact:   dataloadgen.NewLoader(fillKeys(s.WebhooksByContact), wait),
-		GroupsByContact:     dataloadgen.NewLoader(fillKeys(s.GroupsByContact), wait),
-		ContactsByGroup:     dataloadgen.NewLoader(fillKeys(s.ContactsByGroup), wait),
-		ContactCountByGroup: dataloadgen.NewLoader(fillKeys(s.ContactCountByGroup), wait),
-		ContactByID:         dataloadgen.NewLoader(fillKeys(s.ContactsByID), wait),
-		GroupByID:           dataloadgen.NewLoader(fillKeys(s.GroupsByID), wait),
-		DeliveriesByAlert:   dataloadgen.NewLoader(fillKeys(o.DeliveriesByAlert), wait),
-		AttemptsByDelivery:  dataloadgen.NewLoader(fillKeys(o.AttemptsByDelivery), wait),
+		WebhooksByContact:   newLoader(s.WebhooksByContact),
+		GroupsByContact:     newLoader(s.GroupsByContact),
+		ContactsByGroup:     newLoader(s.ContactsByGroup),
+		ContactCountByGroup: newLoader(s.ContactCountByGroup),
+		ContactByID:         newLoader(s.ContactsByID),
+		GroupByID:           newLoader(s.GroupsByID),
+		DeliveriesByAlert:   newLoader(o.DeliveriesByAlert),
+		AttemptsByDelivery:  newLoader(o.AttemptsByDelivery),
+		contactsOfDelivery:  map[uint][]uint{},
 	}
 }
 

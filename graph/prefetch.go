@@ -15,6 +15,166 @@ import (
 // its wait, so on a busy machine a page of 100 can split into several batches. A root resolver
 // knows every id of its page, so it loads each selected nested list for all of them in one
 // statement, level by level, and primes the loaders; the field resolvers then read the cache.
+//
+// The levels below declare, once, every nested field that a loader serves: the schema field, the
+// loader its resolver reads, and the level of the objects it holds. TestNestedFieldsAreTheSchemas
+// checks the declarations against the schema.
+
+// level is the nested fields of one object type of the schema, by field name.
+type level struct {
+	typeName string
+	fields   map[string]fetcher
+	// covered names fields that another selected field already fills (a group's contactCount is
+	// counted from its loaded contacts): they are fetched only when that field is not selected.
+	covered map[string]string
+}
+
+// fetcher loads one nested field for every parent id and primes the loaders.
+type fetcher interface {
+	fetch(ctx context.Context, ids []uint, sel selection) error
+	// child is the object type below the field ("" for a leaf), for the schema check.
+	child() string
+}
+
+// nested is a nested field served by a loader of V, keyed by the parent's id: the ids of the
+// objects one level down, and their level.
+type nested[V any] struct {
+	loader   func(*Loaders) *loader[V]
+	children func(V) []uint
+	below    *level
+	// alsoPrime fills other loaders from what was read.
+	alsoPrime func(l *Loaders, ids []uint, m map[uint]V)
+}
+
+func (n nested[V]) child() string {
+	if n.below == nil {
+		return ""
+	}
+	return n.below.typeName
+}
+
+func (n nested[V]) fetch(ctx context.Context, ids []uint, sel selection) error {
+	l := loadersFor(ctx)
+	ld := n.loader(l)
+	m, err := ld.read(ctx, ids)
+	if err != nil {
+		return err
+	}
+	ld.prime(ids, m)
+	if n.alsoPrime != nil {
+		n.alsoPrime(l, ids, m)
+	}
+	if n.below == nil {
+		return nil
+	}
+	var below []uint
+	seen := map[uint]bool{}
+	for _, id := range ids {
+		for _, c := range n.children(m[id]) {
+			if !seen[c] {
+				seen[c] = true
+				below = append(below, c)
+			}
+		}
+	}
+	return n.below.prefetch(ctx, below, sel)
+}
+
+// prefetch loads every selected nested field of the objects ids, concurrently.
+func (lv *level) prefetch(ctx context.Context, ids []uint, sel selection) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for name, f := range lv.fields {
+		if !sel.has(name) || sel.has(lv.covered[name]) {
+			continue
+		}
+		g.Go(func() error { return f.fetch(gctx, ids, sel.child(name)) })
+	}
+	return g.Wait()
+}
+
+var contactLevel, groupLevel, alertLevel, deliveryLevel level
+
+func init() {
+	contactLevel = level{typeName: "Contact", fields: map[string]fetcher{
+		"webhooks": nested[[]*models.Webhook]{loader: func(l *Loaders) *loader[[]*models.Webhook] { return l.WebhooksByContact }},
+		"groups": nested[[]*models.Group]{
+			loader:   func(l *Loaders) *loader[[]*models.Group] { return l.GroupsByContact },
+			children: func(gs []*models.Group) []uint { return groupIDs(gs) }, below: &groupLevel,
+		},
+	}}
+	groupLevel = level{typeName: "ContactGroup", fields: map[string]fetcher{
+		"contacts": nested[[]*models.Contact]{
+			loader:   func(l *Loaders) *loader[[]*models.Contact] { return l.ContactsByGroup },
+			children: func(cs []*models.Contact) []uint { return contactIDs(cs) }, below: &contactLevel,
+			alsoPrime: func(l *Loaders, ids []uint, m map[uint][]*models.Contact) {
+				counts := make(map[uint]int, len(m))
+				for gid, list := range m {
+					counts[gid] = len(list)
+				}
+				l.ContactCountByGroup.prime(ids, counts)
+			},
+		},
+		"contactCount": nested[int]{loader: func(l *Loaders) *loader[int] { return l.ContactCountByGroup }},
+	}, covered: map[string]string{"contactCount": "contacts"}}
+	alertLevel = level{typeName: "Alert", fields: map[string]fetcher{
+		"deliveries": nested[[]*delivery.Delivery]{
+			loader: func(l *Loaders) *loader[[]*delivery.Delivery] { return l.DeliveriesByAlert },
+			children: func(ds []*delivery.Delivery) []uint {
+				return idsOf(ds, func(d *delivery.Delivery) uint { return d.ID })
+			},
+			below: &deliveryLevel,
+			alsoPrime: func(l *Loaders, _ []uint, m map[uint][]*delivery.Delivery) {
+				l.mu.Lock()
+				defer l.mu.Unlock()
+				for _, ds := range m {
+					for _, d := range ds {
+						l.contactsOfDelivery[d.ID] = d.ContactIDs
+					}
+				}
+			},
+		},
+	}}
+	// A delivery's contacts are ids kept in its row; the level below the delivery reads them.
+	deliveryLevel = level{typeName: "Delivery", fields: map[string]fetcher{
+		"attempts": nested[[]*delivery.DeliveryAttempt]{
+			loader: func(l *Loaders) *loader[[]*delivery.DeliveryAttempt] { return l.AttemptsByDelivery },
+		},
+		"contacts": deliveryContacts{},
+	}}
+}
+
+// deliveryContacts loads the contacts a page of deliveries names, by the ids kept in each row.
+type deliveryContacts struct{}
+
+func (deliveryContacts) child() string { return contactLevel.typeName }
+
+func (deliveryContacts) fetch(ctx context.Context, deliveryIDs []uint, sel selection) error {
+	l := loadersFor(ctx)
+	var ids []uint
+	seen := map[uint]bool{}
+	l.mu.Lock()
+	for _, d := range deliveryIDs {
+		for _, c := range l.contactsOfDelivery[d] {
+			if !seen[c] {
+				seen[c] = true
+				ids = append(ids, c)
+			}
+		}
+	}
+	l.mu.Unlock()
+	if len(ids) == 0 {
+		return nil
+	}
+	m, err := l.ContactByID.read(ctx, ids)
+	if err != nil {
+		return err
+	}
+	l.ContactByID.prime(ids, m)
+	return contactLevel.prefetch(ctx, ids, sel)
+}
 
 // selection is the set of fields selected below one field, merged across aliases and fragments.
 type selection struct {
@@ -43,11 +203,17 @@ func (s selection) child(name string) selection { return newSelection(s.op, s.fi
 // connectionNodes is the selection of edges.node below a connection field.
 func (s selection) connectionNodes() selection { return s.child("edges").child("node") }
 
-func contactIDs(cs []*models.Contact) []uint { return idsOf(cs, func(c *models.Contact) uint { return c.ID }) }
+func contactIDs(cs []*models.Contact) []uint {
+	return idsOf(cs, func(c *models.Contact) uint { return c.ID })
+}
 
-func groupIDs(gs []*models.Group) []uint { return idsOf(gs, func(g *models.Group) uint { return g.ID }) }
+func groupIDs(gs []*models.Group) []uint {
+	return idsOf(gs, func(g *models.Group) uint { return g.ID })
+}
 
-func alertIDs(as []*delivery.Alert) []uint { return idsOf(as, func(a *delivery.Alert) uint { return a.ID }) }
+func alertIDs(as []*delivery.Alert) []uint {
+	return idsOf(as, func(a *delivery.Alert) uint { return a.ID })
+}
 
 func idsOf[T any](rows []T, id func(T) uint) []uint {
 	ids := make([]uint, len(rows))
@@ -55,134 +221,6 @@ func idsOf[T any](rows []T, id func(T) uint) []uint {
 		ids[i] = id(r)
 	}
 	return ids
-}
-
-// prefetchContacts loads the selected lists of the given contacts.
-func (r *Resolver) prefetchContacts(ctx context.Context, ids []uint, sel selection) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	l := loadersFor(ctx)
-	g, gctx := errgroup.WithContext(ctx)
-	if sel.has("webhooks") {
-		g.Go(func() error {
-			m, err := r.Store.WebhooksByContact(gctx, ids)
-			prime(l.WebhooksByContact, ids, m)
-			return err
-		})
-	}
-	if sel.has("groups") {
-		g.Go(func() error {
-			m, err := r.Store.GroupsByContact(gctx, ids)
-			if err != nil {
-				return err
-			}
-			prime(l.GroupsByContact, ids, m)
-			var groups []uint
-			seen := map[uint]bool{}
-			for _, list := range m {
-				for _, grp := range list {
-					if !seen[grp.ID] {
-						seen[grp.ID] = true
-						groups = append(groups, grp.ID)
-					}
-				}
-			}
-			return r.prefetchGroups(gctx, groups, sel.child("groups"))
-		})
-	}
-	return g.Wait()
-}
-
-// prefetchGroups loads the selected lists of the given groups.
-func (r *Resolver) prefetchGroups(ctx context.Context, ids []uint, sel selection) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	l := loadersFor(ctx)
-	switch {
-	case sel.has("contacts"):
-		m, err := r.Store.ContactsByGroup(ctx, ids)
-		if err != nil {
-			return err
-		}
-		prime(l.ContactsByGroup, ids, m)
-		counts := make(map[uint]int, len(m))
-		var members []uint
-		seen := map[uint]bool{}
-		for gid, list := range m {
-			counts[gid] = len(list) // the members are loaded anyway: count them here, not in SQL
-			for _, c := range list {
-				if !seen[c.ID] {
-					seen[c.ID] = true
-					members = append(members, c.ID)
-				}
-			}
-		}
-		prime(l.ContactCountByGroup, ids, counts)
-		return r.prefetchContacts(ctx, members, sel.child("contacts"))
-	case sel.has("contactCount"):
-		m, err := r.Store.ContactCountByGroup(ctx, ids)
-		prime(l.ContactCountByGroup, ids, m)
-		return err
-	}
-	return nil
-}
-
-// prime fills a loader's cache for every key, with the zero value where m has none.
-func prime[V any](l interface{ Prime(uint, V) bool }, keys []uint, m map[uint]V) {
-	if m == nil {
-		return
-	}
-	for _, k := range keys {
-		l.Prime(k, m[k])
-	}
-}
-
-// prefetchAlerts loads the selected deliveries of the given alerts, with their attempts and contacts.
-func (r *Resolver) prefetchAlerts(ctx context.Context, ids []uint, sel selection) error {
-	if len(ids) == 0 || !sel.has("deliveries") {
-		return nil
-	}
-	l := loadersFor(ctx)
-	m, err := r.Outbox.DeliveriesByAlert(ctx, ids)
-	if err != nil {
-		return err
-	}
-	prime(l.DeliveriesByAlert, ids, m)
-	var deliveries, contacts []uint
-	seen := map[uint]bool{}
-	for _, list := range m {
-		for _, d := range list {
-			deliveries = append(deliveries, d.ID)
-			for _, c := range d.ContactIDs {
-				if !seen[c] {
-					seen[c] = true
-					contacts = append(contacts, c)
-				}
-			}
-		}
-	}
-	dsel := sel.child("deliveries")
-	g, gctx := errgroup.WithContext(ctx)
-	if dsel.has("attempts") && len(deliveries) > 0 {
-		g.Go(func() error {
-			m, err := r.Outbox.AttemptsByDelivery(gctx, deliveries)
-			prime(l.AttemptsByDelivery, deliveries, m)
-			return err
-		})
-	}
-	if dsel.has("contacts") && len(contacts) > 0 {
-		g.Go(func() error {
-			m, err := r.Store.ContactsByID(gctx, contacts)
-			if err != nil {
-				return err
-			}
-			prime(l.ContactByID, contacts, m)
-			return r.prefetchContacts(gctx, contacts, dsel.child("contacts"))
-		})
-	}
-	return g.Wait()
 }
 
 // existingContacts resolves contact ids kept in history, leaving out contacts deleted since.
@@ -197,9 +235,9 @@ func (r *Resolver) existingContacts(ctx context.Context, ids []uint) ([]*models.
 	return out, err
 }
 
-// prefetchMemberships loads the lists selected below the contacts and groups of a page of
-// memberships.
-func (r *Resolver) prefetchMemberships(ctx context.Context, rows []*models.MembershipRow, sel selection) error {
+// prefetchMemberships loads the fields selected below the contacts and groups of a page of
+// memberships; the rows carry both sides already.
+func prefetchMemberships(ctx context.Context, rows []*models.MembershipRow, sel selection) error {
 	var contacts, groups []uint
 	seenC, seenG := map[uint]bool{}, map[uint]bool{}
 	for _, m := range rows {
@@ -213,11 +251,11 @@ func (r *Resolver) prefetchMemberships(ctx context.Context, rows []*models.Membe
 		}
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	if sel.has("contact") && len(contacts) > 0 {
-		g.Go(func() error { return r.prefetchContacts(gctx, contacts, sel.child("contact")) })
+	if sel.has("contact") {
+		g.Go(func() error { return contactLevel.prefetch(gctx, contacts, sel.child("contact")) })
 	}
-	if sel.has("group") && len(groups) > 0 {
-		g.Go(func() error { return r.prefetchGroups(gctx, groups, sel.child("group")) })
+	if sel.has("group") {
+		g.Go(func() error { return groupLevel.prefetch(gctx, groups, sel.child("group")) })
 	}
 	return g.Wait()
 }

@@ -187,14 +187,14 @@ func (r *queryResolver) Contacts(ctx context.Context, filter *model.ContactFilte
 		return nil, err
 	}
 	conn := model.NewConnection(page, deref(after), func(ctx context.Context) (int, error) { return r.Store.CountContacts(ctx, f) })
-	return conn, r.prefetchContacts(ctx, contactIDs(page.Items), selectionOf(ctx).connectionNodes())
+	return conn, contactLevel.prefetch(ctx, contactIDs(page.Items), selectionOf(ctx).connectionNodes())
 }
 
 // Contact is the resolver for the contact field.
 func (r *queryResolver) Contact(ctx context.Context, id string) (*models.Contact, error) {
 	c, err := r.Store.Contact(ctx, id)
 	if err == nil {
-		err = r.prefetchContacts(ctx, []uint{c.ID}, selectionOf(ctx))
+		err = contactLevel.prefetch(ctx, []uint{c.ID}, selectionOf(ctx))
 	}
 	return nullIfNotFound(c, err)
 }
@@ -210,14 +210,14 @@ func (r *queryResolver) Groups(ctx context.Context, filter *model.GroupFilter, f
 		return nil, err
 	}
 	conn := model.NewConnection(page, deref(after), func(ctx context.Context) (int, error) { return r.Store.CountGroups(ctx, f) })
-	return conn, r.prefetchGroups(ctx, groupIDs(page.Items), selectionOf(ctx).connectionNodes())
+	return conn, groupLevel.prefetch(ctx, groupIDs(page.Items), selectionOf(ctx).connectionNodes())
 }
 
 // Group is the resolver for the group field.
 func (r *queryResolver) Group(ctx context.Context, id string) (*models.Group, error) {
 	g, err := r.Store.Group(ctx, id)
 	if err == nil {
-		err = r.prefetchGroups(ctx, []uint{g.ID}, selectionOf(ctx))
+		err = groupLevel.prefetch(ctx, []uint{g.ID}, selectionOf(ctx))
 	}
 	return nullIfNotFound(g, err)
 }
@@ -230,14 +230,14 @@ func (r *queryResolver) Memberships(ctx context.Context, contactID *string, grou
 		return nil, err
 	}
 	conn := model.NewConnection(page, deref(after), func(ctx context.Context) (int, error) { return r.Store.CountMemberships(ctx, f) })
-	return conn, r.prefetchMemberships(ctx, page.Items, selectionOf(ctx).connectionNodes())
+	return conn, prefetchMemberships(ctx, page.Items, selectionOf(ctx).connectionNodes())
 }
 
 // Alert is the resolver for the alert field.
 func (r *queryResolver) Alert(ctx context.Context, id string) (*delivery.Alert, error) {
 	a, err := r.Outbox.Alert(ctx, id)
 	if err == nil {
-		err = r.prefetchAlerts(ctx, []uint{a.ID}, selectionOf(ctx))
+		err = alertLevel.prefetch(ctx, []uint{a.ID}, selectionOf(ctx))
 	}
 	return nullIfNotFound(a, err)
 }
@@ -249,7 +249,7 @@ func (r *queryResolver) Alerts(ctx context.Context, status *delivery.AlertStatus
 		return nil, err
 	}
 	conn := model.NewConnection(page, deref(after), func(ctx context.Context) (int, error) { return r.Outbox.CountAlerts(ctx, status) })
-	return conn, r.prefetchAlerts(ctx, alertIDs(page.Items), selectionOf(ctx).connectionNodes())
+	return conn, alertLevel.prefetch(ctx, alertIDs(page.Items), selectionOf(ctx).connectionNodes())
 }
 
 // PreviewAlert is the resolver for the previewAlert field.

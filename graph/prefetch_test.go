@@ -1,0 +1,31 @@
+package graph
+
+import "testing"
+
+// TestNestedFieldsAreTheSchemas keeps the prefetch declarations true to the schema: each declared
+// field exists on its type, and the level below it is the type the field holds.
+func TestNestedFieldsAreTheSchemas(t *testing.T) {
+	schema := NewExecutableSchema(Config{}).Schema()
+	for _, lv := range []*level{&contactLevel, &groupLevel, &alertLevel, &deliveryLevel} {
+		typ := schema.Types[lv.typeName]
+		if typ == nil {
+			t.Errorf("level %s: no such type in the schema", lv.typeName)
+			continue
+		}
+		for name, f := range lv.fields {
+			field := typ.Fields.ForName(name)
+			if field == nil {
+				t.Errorf("%s.%s: no such field in the schema", lv.typeName, name)
+				continue
+			}
+			if want := f.child(); want != "" && field.Type.Name() != want {
+				t.Errorf("%s.%s holds %s; its level below is %s", lv.typeName, name, field.Type.Name(), want)
+			}
+		}
+		for covered, by := range lv.covered {
+			if typ.Fields.ForName(covered) == nil || typ.Fields.ForName(by) == nil {
+				t.Errorf("%s: covered field %s or %s is not in the schema", lv.typeName, covered, by)
+			}
+		}
+	}
+}
