@@ -26,9 +26,7 @@ import (
 	"github.com/heraldhq/herald/metrics"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/senders"
-	"github.com/heraldhq/herald/senders/dingtalk"
-	"github.com/heraldhq/herald/senders/lark"
-	"github.com/heraldhq/herald/senders/wecom"
+	"github.com/heraldhq/herald/senders/platforms"
 	"gorm.io/gorm"
 )
 
@@ -90,18 +88,17 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, nil))
 }
 
-// newNotifier builds the webhook client with every platform Herald speaks. A new platform is one
-// package and one line here.
+// newNotifier builds the webhook client with every platform Herald speaks (package platforms
+// lists them).
 func newNotifier(cfg webhookConfig) (*senders.Notifier, error) {
-	guard, err := senders.NewGuard(cfg.AllowedHosts)
+	guard, err := senders.NewGuard(platforms.Registry, cfg.AllowedHosts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", setAllowed.env, err)
 	}
-	n, err := senders.New(senders.Config{Guard: guard, Timeout: cfg.Timeout, ProxyURL: cfg.Proxy, Version: version},
-		dingtalk.New(cfg.DingTalkKeyword),
-		wecom.New(),
-		lark.New(),
-	)
+	n, err := senders.New(senders.Config{
+		Platforms: platforms.Registry, Options: senders.Options{Keyword: cfg.DingTalkKeyword},
+		Guard: guard, Timeout: cfg.Timeout, ProxyURL: cfg.Proxy, Version: version,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", setProxy.env, err)
 	}
@@ -126,7 +123,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if sqlDB, err := db.DB(); err == nil {
 		defer sqlDB.Close()
 	}
-	outbox := delivery.NewOutbox(store)
+	outbox := delivery.NewOutbox(store, notifier)
 	prom := metrics.New(outbox.PendingDeliveries)
 	dispatcher := delivery.New(store, notifier, delivery.Config{
 		Metrics:      prom,

@@ -23,6 +23,8 @@ import (
 	"github.com/heraldhq/herald/metrics"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modelstest"
+	"github.com/heraldhq/herald/senders"
+	"github.com/heraldhq/herald/senders/platforms"
 )
 
 // TestMain lets a test start this very binary as the real herald command, so that process-level
@@ -227,8 +229,9 @@ func TestServerEndpointsOnEachDatabase(t *testing.T) {
 
 func TestReadyzFailsWhileTheDatabaseIsDown(t *testing.T) {
 	db := modelstest.SQLite(t)
-	store := models.NewStore(db.Gorm, nil)
-	outbox := delivery.NewOutbox(store)
+	store := models.NewStore(db.Gorm, platforms.Registry.Recognize)
+	notifier, _ := senders.New(senders.Config{Platforms: platforms.Registry})
+	outbox := delivery.NewOutbox(store, notifier)
 	srv := httptest.NewServer(newMux(endpoints{db: db.Gorm, resolver: &graph.Resolver{Store: store, Outbox: outbox},
 		metrics: metrics.New(outbox.PendingDeliveries), authn: auth.New(store, "", true)}))
 	defer srv.Close()

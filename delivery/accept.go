@@ -23,14 +23,16 @@ const (
 
 // Outbox accepts alerts into the database, where the dispatcher finds them, and reads their history.
 type Outbox struct {
-	db   *gorm.DB
-	book *models.Store
+	db       *gorm.DB
+	book     *models.Store
+	notifier *senders.Notifier
 }
 
 // NewOutbox returns the outbox over the address book's database: an alert and its deliveries are
-// planned from the recipients and stored in one transaction.
-func NewOutbox(book *models.Store) *Outbox {
-	return &Outbox{db: book.DB(), book: book}
+// planned from the recipients and stored in one transaction. The notifier renders previews exactly
+// as the dispatcher will send them.
+func NewOutbox(book *models.Store, notifier *senders.Notifier) *Outbox {
+	return &Outbox{db: book.DB(), book: book, notifier: notifier}
 }
 
 // AlertInput is a sendAlert request.
@@ -155,7 +157,7 @@ func (o *Outbox) AcceptTest(ctx context.Context, contactID string) (*Alert, erro
 		if err != nil {
 			return err
 		}
-		in := AlertInput{Title: TestAlertTitle, Content: testMessage(r), Severity: senders.Info, Format: senders.Text}
+		in := AlertInput{Title: TestAlertTitle, Content: testMessage(r, o.notifier.Platforms()), Severity: senders.Info, Format: senders.Text}
 		a = &Alert{Title: in.Title, Content: in.Content, Severity: in.Severity, Format: in.Format, Status: AlertPending, Test: true}
 		return insertAlert(tx, a, planDeliveries([]models.Recipient{r}, in))
 	})
@@ -166,13 +168,13 @@ func (o *Outbox) AcceptTest(ctx context.Context, contactID string) (*Alert, erro
 }
 
 // testMessage lists the contact's webhooks in the order the contact shows them.
-func testMessage(r models.Recipient) string {
+func testMessage(r models.Recipient, platforms *senders.Registry) string {
 	webhooks := slices.Clone(r.Webhooks)
 	slices.SortStableFunc(webhooks, func(a, b models.Webhook) int { return a.Position - b.Position })
 	var b strings.Builder
 	fmt.Fprintf(&b, "Test message from Herald for contact %q: each of its %d webhook(s) gets one.\n", r.Name, len(webhooks))
 	for i, w := range webhooks {
-		fmt.Fprintf(&b, "%d. %s %s\n", i+1, w.Platform.Name(), senders.RedactURL(w.URL))
+		fmt.Fprintf(&b, "%d. %s %s\n", i+1, platforms.Name(w.Platform), senders.RedactURL(w.URL))
 	}
 	b.WriteString("If you can read this, the webhook works; nothing needs to be done.")
 	return b.String()

@@ -11,6 +11,7 @@ import (
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modelstest"
 	"github.com/heraldhq/herald/senders"
+	"github.com/heraldhq/herald/senders/platforms"
 )
 
 // alertEnv is a store whose webhooks may point anywhere a test likes: only the platform is checked.
@@ -27,7 +28,11 @@ func eachAlertDB(t *testing.T, fn func(t *testing.T, e alertEnv)) {
 			t.Fatal(err)
 		}
 		store := modelstest.Store(t, db)
-		fn(t, alertEnv{t: t, store: store, outbox: delivery.NewOutbox(store), db: db})
+		notifier, err := senders.New(senders.Config{Platforms: platforms.Registry})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn(t, alertEnv{t: t, store: store, outbox: delivery.NewOutbox(store, notifier), db: db})
 	})
 }
 

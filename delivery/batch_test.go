@@ -116,7 +116,7 @@ func TestBatchClaimsNeverGiveOneRobotToTwoReplicasAndKeepItsBudget(t *testing.T)
 	}
 	cfg := fastConfig()
 	cfg.BatchSize = 1
-	cfg.Budgets = map[senders.Platform][]Window{senders.WeCom: {{Limit: 2, Span: time.Minute}}}
+	cfg.Budgets = map[senders.Platform][]senders.Window{senders.WeCom: {{Limit: 2, Span: time.Minute}}}
 	replicas := []*Dispatcher{New(e.store, e.notifier, cfg), New(e.storeOn(other), e.notifier, cfg)}
 
 	leased := map[uint]int{}

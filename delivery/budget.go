@@ -3,6 +3,8 @@ package delivery
 import (
 	"slices"
 	"time"
+
+	"github.com/heraldhq/herald/senders"
 )
 
 // sent is one row of a robot's send log as the budget sees it.
@@ -29,7 +31,7 @@ type budget struct {
 // and for as long as it is in flight: its answer, and so its settled time, can only come later, and
 // the platform may count it at any moment until then. An unsettled row older than a lease belongs to
 // a worker that died; it counts at its reservation time.
-func computeBudget(windows []Window, log []sent, now time.Time, lease time.Duration) budget {
+func computeBudget(windows []senders.Window, log []sent, now time.Time, lease time.Duration) budget {
 	b := budget{avail: int(^uint(0) >> 1), spend: int(^uint(0) >> 1)}
 	times := make([]time.Time, 0, len(log))
 	for _, s := range log {

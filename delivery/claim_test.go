@@ -9,6 +9,7 @@ import (
 
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/senders"
+	"github.com/heraldhq/herald/senders/lark"
 )
 
 func TestExpiredLeaseIsClaimedAgainAndTheStaleWorkerCannotFinishIt(t *testing.T) {
@@ -59,7 +60,7 @@ func TestOutOfBudgetRobotDefersWithoutUsingAnAttempt(t *testing.T) {
 		_, u := e.robot(senders.WeCom)
 		e.contact("alice", "", u)
 		cfg := fastConfig()
-		cfg.Budgets = map[senders.Platform][]Window{senders.WeCom: {{Limit: 1, Span: time.Minute}}}
+		cfg.Budgets = map[senders.Platform][]senders.Window{senders.WeCom: {{Limit: 1, Span: time.Minute}}}
 		d := New(e.store, e.notifier, cfg)
 		first := e.alert(AlertInput{Recipients: models.RecipientQuery{ContactNames: []string{"alice"}}})
 		hash := e.deliveries(first.ID)[0].RobotKey
@@ -79,7 +80,7 @@ func TestOutOfBudgetRobotDefersWithoutUsingAnAttempt(t *testing.T) {
 
 func TestBudgetCountsInFlightSendsAndFreesWithTheOldest(t *testing.T) {
 	now := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
-	w := []Window{{Limit: 3, Span: time.Minute, Reserve: 1}}
+	w := []senders.Window{{Limit: 3, Span: time.Minute, Reserve: 1}}
 	log := []sent{
 		{at: now.Add(-50 * time.Second), settled: true},
 		{at: now.Add(-30 * time.Second), settled: true},
@@ -98,12 +99,12 @@ func TestBudgetCountsInFlightSendsAndFreesWithTheOldest(t *testing.T) {
 	if b.avail != 0 || !b.freeAt.Equal(now.Add(10*time.Second)) {
 		t.Fatalf("budget %+v", b)
 	}
-	lark := DefaultBudgets[senders.Lark]
+	larkWindows := lark.Descriptor.Windows
 	var burst []sent
 	for range 5 {
 		burst = append(burst, sent{at: now.Add(-time.Second), settled: true})
 	}
-	if b := computeBudget(lark, burst, now, 30*time.Second); b.avail != 0 || !b.freeAt.Equal(now.Add(250*time.Millisecond)) {
+	if b := computeBudget(larkWindows, burst, now, 30*time.Second); b.avail != 0 || !b.freeAt.Equal(now.Add(250*time.Millisecond)) {
 		t.Fatalf("lark budget %+v, want the per-second window to free in 250ms", b)
 	}
 }

@@ -33,30 +33,13 @@ type Config struct {
 	// probe decides whether it is healthy again.
 	BreakerThreshold int
 	BreakerCooldown  time.Duration
-	// Budgets overrides the rate budgets per platform; tests use it, production keeps the defaults.
-	Budgets map[senders.Platform][]Window
+	// Budgets overrides the rate budgets per platform; tests use it. Production keeps each
+	// platform's documented windows, from its descriptor.
+	Budgets map[senders.Platform][]senders.Window
 	// Logger gets one line per attempt. URLs are redacted; tokens and secrets are never logged.
 	Logger *slog.Logger
 	// Metrics counts what the dispatcher does; nil counts nothing.
 	Metrics Metrics
-}
-
-// Window is one sliding-window limit of a robot: at most Limit messages within Span. Reserve is how
-// many of them are kept back for later alerts once a burst starts coalescing.
-type Window struct {
-	Limit   int
-	Span    time.Duration
-	Reserve int
-}
-
-// DefaultBudgets are the platforms' documented limits (DingTalk and WeCom 20/min, Lark 5/s and
-// 100/min), with windows longer than the platforms': a message is counted from the time its answer
-// arrived, but between our claim and its arrival at the platform there is network delay, and with
-// an exact 60 s window the 21st message could land within the platform's minute.
-var DefaultBudgets = map[senders.Platform][]Window{
-	senders.DingTalk: {{Limit: 20, Span: 62 * time.Second, Reserve: 5}},
-	senders.WeCom:    {{Limit: 20, Span: 62 * time.Second, Reserve: 5}},
-	senders.Lark:     {{Limit: 5, Span: 1250 * time.Millisecond, Reserve: 1}, {Limit: 100, Span: 62 * time.Second, Reserve: 25}},
 }
 
 // Metrics receives counters; package metrics implements it for Prometheus. Methods must be cheap
@@ -77,7 +60,7 @@ func (noMetrics) Attempt(senders.Platform, senders.Outcome, int, time.Duration) 
 func (noMetrics) Deferred(senders.Platform, string, int)                        {}
 func (noMetrics) BreakerOpened(senders.Platform)                                {}
 
-func (c Config) withDefaults() Config {
+func (c Config) withDefaults(platforms *senders.Registry) Config {
 	set := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v
@@ -101,7 +84,10 @@ func (c Config) withDefaults() Config {
 	set(&c.Linger, 2*time.Second)
 	set(&c.BreakerCooldown, time.Minute)
 	if c.Budgets == nil {
-		c.Budgets = DefaultBudgets
+		c.Budgets = map[senders.Platform][]senders.Window{}
+		for _, d := range platforms.All() {
+			c.Budgets[d.Platform] = d.Windows
+		}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -33,7 +33,7 @@ type Dispatcher struct {
 // New returns a dispatcher over the address book's database, whose key ring opens the robots'
 // signing secrets. Call Run to start it.
 func New(book *models.Store, notifier *senders.Notifier, cfg Config) *Dispatcher {
-	cfg = cfg.withDefaults()
+	cfg = cfg.withDefaults(notifier.Platforms())
 	return &Dispatcher{
 		db: book.DB(), secrets: book, notifier: notifier, cfg: cfg, policy: cfg.policy(),
 		log: cfg.Logger, wake: make(chan struct{}, 1),

@@ -12,10 +12,8 @@ import (
 	"github.com/heraldhq/herald/models/modelstest"
 	"github.com/heraldhq/herald/secrets"
 	"github.com/heraldhq/herald/senders"
-	"github.com/heraldhq/herald/senders/dingtalk"
 	"github.com/heraldhq/herald/senders/fakeplatform"
-	"github.com/heraldhq/herald/senders/lark"
-	"github.com/heraldhq/herald/senders/wecom"
+	"github.com/heraldhq/herald/senders/platforms"
 	"gorm.io/gorm"
 )
 
@@ -41,11 +39,11 @@ func newEnv(t *testing.T, db modelstest.DB) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(fake.Close)
-	guard, err := senders.NewGuard([]string{"127.0.0.1"})
+	guard, err := senders.NewGuard(platforms.Registry, []string{"127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := senders.New(senders.Config{Guard: guard, Timeout: 2 * time.Second}, dingtalk.New(""), wecom.New(), lark.New())
+	n, err := senders.New(senders.Config{Platforms: platforms.Registry, Guard: guard, Timeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +96,7 @@ func (e *env) alert(in AlertInput) *Alert {
 	if in.Content == "" {
 		in.Content = "on db-1"
 	}
-	a, _, err := NewOutbox(e.store).Accept(context.Background(), in)
+	a, _, err := NewOutbox(e.store, e.notifier).Accept(context.Background(), in)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -160,7 +158,7 @@ func (e *env) waitFinal(a *Alert, timeout time.Duration) (*Alert, []*Delivery) {
 	var got *Alert
 	e.waitFor("alert "+models.FormatID(a.ID)+" to finish", timeout, func() bool {
 		var err error
-		got, err = NewOutbox(e.store).Alert(context.Background(), models.FormatID(a.ID))
+		got, err = NewOutbox(e.store, e.notifier).Alert(context.Background(), models.FormatID(a.ID))
 		if err != nil {
 			e.t.Fatal(err)
 		}
@@ -171,7 +169,7 @@ func (e *env) waitFinal(a *Alert, timeout time.Duration) (*Alert, []*Delivery) {
 
 func (e *env) deliveries(alertID uint) []*Delivery {
 	e.t.Helper()
-	m, err := NewOutbox(e.store).DeliveriesByAlert(context.Background(), []uint{alertID})
+	m, err := NewOutbox(e.store, e.notifier).DeliveriesByAlert(context.Background(), []uint{alertID})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -180,7 +178,7 @@ func (e *env) deliveries(alertID uint) []*Delivery {
 
 func (e *env) attempts(deliveryID uint) []*DeliveryAttempt {
 	e.t.Helper()
-	m, err := NewOutbox(e.store).AttemptsByDelivery(context.Background(), []uint{deliveryID})
+	m, err := NewOutbox(e.store, e.notifier).AttemptsByDelivery(context.Background(), []uint{deliveryID})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -93,7 +93,7 @@ type Opener interface {
 }
 
 // Preview renders an alert for each robot it would reach, sending nothing.
-func (o *Outbox) Preview(ctx context.Context, in AlertInput, n *senders.Notifier) ([]Preview, error) {
+func (o *Outbox) Preview(ctx context.Context, in AlertInput) ([]Preview, error) {
 	plan, err := o.Plan(ctx, in)
 	if err != nil {
 		return nil, err
@@ -104,7 +104,7 @@ func (o *Outbox) Preview(ctx context.Context, in AlertInput, n *senders.Notifier
 		if err != nil {
 			return nil, err
 		}
-		req, err := n.Render(target, p.Message)
+		req, err := o.notifier.Render(target, p.Message)
 		if err != nil {
 			return nil, fmt.Errorf("render %s message: %w", p.Delivery.Platform, err)
 		}

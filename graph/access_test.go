@@ -8,6 +8,7 @@ import (
 	"github.com/heraldhq/herald/graph"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modelstest"
+	"github.com/heraldhq/herald/senders/platforms"
 )
 
 // tokens of every kind, created through the API by the bootstrap admin.
@@ -19,7 +20,7 @@ const bootstrapAdmin = "bootstrap-admin-token-for-tests"
 
 func newSecuredAPI(t *testing.T, db modelstest.DB) (*api, tokens) {
 	t.Helper()
-	a := newAPIWith(t, db, auth.New(models.NewStore(db.Gorm, nil), bootstrapAdmin, false), graph.Options{Introspection: true})
+	a := newAPIWith(t, db, auth.New(models.NewStore(db.Gorm, platforms.Registry.Recognize), bootstrapAdmin, false), graph.Options{Introspection: true})
 	tk := tokens{admin: bootstrapAdmin}
 	create := func(name, role string) (string, string) {
 		var out struct {

@@ -15,6 +15,8 @@ import (
 	"github.com/heraldhq/herald/graph"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modelstest"
+	"github.com/heraldhq/herald/senders"
+	"github.com/heraldhq/herald/senders/platforms"
 )
 
 // api is a client of the real GraphQL handler served over a real loopback HTTP server.
@@ -47,7 +49,7 @@ type gqlResponse struct {
 func newAPI(t *testing.T, db modelstest.DB) *api {
 	// Open mode: every request is an admin's, so these tests exercise the API itself; the role
 	// matrix is tested separately.
-	return newAPIWith(t, db, auth.New(models.NewStore(db.Gorm, nil), "", true), graph.Options{Introspection: true})
+	return newAPIWith(t, db, auth.New(models.NewStore(db.Gorm, platforms.Registry.Recognize), "", true), graph.Options{Introspection: true})
 }
 
 // newAPIWith serves the API behind the given authenticator and options.
@@ -57,7 +59,12 @@ func newAPIWith(t *testing.T, db modelstest.DB, authn *auth.Authenticator, opts 
 	if err := delivery.Migrate(db.Gorm); err != nil {
 		t.Fatal(err)
 	}
-	h := authn.Middleware(graph.NewHandler(&graph.Resolver{Store: a.store, Outbox: delivery.NewOutbox(a.store)}, opts))
+	notifier, err := senders.New(senders.Config{Platforms: platforms.Registry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolver := &graph.Resolver{Store: a.store, Outbox: delivery.NewOutbox(a.store, notifier), Notifier: notifier, Dispatcher: noDispatcher{}}
+	h := authn.Middleware(graph.NewHandler(resolver, opts))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, n := models.WithStatementCounter(r.Context())
 		a.lastStatements.Store(n)
@@ -225,3 +232,8 @@ func (a *api) contactNames(pageSize int, filter map[string]any) []string {
 }
 
 func joined(s []string) string { return strings.Join(s, ",") }
+
+// noDispatcher stands in for the dispatcher: these tests read what was accepted, nothing is sent.
+type noDispatcher struct{}
+
+func (noDispatcher) Wake() {}

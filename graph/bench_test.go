@@ -16,6 +16,7 @@ import (
 	"github.com/heraldhq/herald/graph"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modelstest"
+	"github.com/heraldhq/herald/senders/platforms"
 )
 
 // BenchmarkNestedPageQuery measures the console's heaviest read (100 contacts with webhooks and
@@ -29,8 +30,8 @@ func BenchmarkNestedPageQuery(b *testing.B) {
 		b.Skip("needs MariaDB at HERALD_TEST_MYSQL")
 	}
 	modelstest.Seed(b, db.Gorm, 10_000, 200)
-	store := models.NewStore(db.Gorm, nil)
-	h := auth.New(store, "", true).Middleware(graph.NewHandler(&graph.Resolver{Store: store, Outbox: delivery.NewOutbox(store)}, graph.Options{Introspection: true}))
+	store := models.NewStore(db.Gorm, platforms.Registry.Recognize)
+	h := auth.New(store, "", true).Middleware(graph.NewHandler(&graph.Resolver{Store: store, Outbox: delivery.NewOutbox(store, nil)}, graph.Options{Introspection: true}))
 	var statements sync.Map // one counter per request; all equal when the cost is constant
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, n := models.WithStatementCounter(r.Context())

@@ -12,6 +12,7 @@ import (
 	"github.com/heraldhq/herald/graph"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modelstest"
+	"github.com/heraldhq/herald/senders/platforms"
 	"gorm.io/gorm"
 )
 
@@ -19,7 +20,7 @@ import (
 // starts only when the first has finished, and both succeed.
 func TestHeavyOperationsWaitForTheExecutionBudget(t *testing.T) {
 	db := modelstest.SQLite(t)
-	a := newAPIWith(t, db, auth.New(models.NewStore(db.Gorm, nil), "", true),
+	a := newAPIWith(t, db, auth.New(models.NewStore(db.Gorm, platforms.Registry.Recognize), "", true),
 		graph.Options{ExecutionBudget: graph.MaxComplexity})
 	a.createContact("ada")
 

@@ -254,7 +254,7 @@ func (r *queryResolver) Alerts(ctx context.Context, status *delivery.AlertStatus
 
 // PreviewAlert is the resolver for the previewAlert field.
 func (r *queryResolver) PreviewAlert(ctx context.Context, input model.SendAlertInput) ([]*model.RenderedMessage, error) {
-	previews, err := r.Outbox.Preview(ctx, alertInput(input), r.Notifier)
+	previews, err := r.Outbox.Preview(ctx, alertInput(input))
 	if err != nil {
 		return nil, inputError("input", err)
 	}

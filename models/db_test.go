@@ -6,6 +6,7 @@ import (
 
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modelstest"
+	"github.com/heraldhq/herald/senders/platforms"
 )
 
 func TestParseDatabaseURL(t *testing.T) {
@@ -41,7 +42,7 @@ func TestParseDatabaseURL(t *testing.T) {
 
 func TestMigrationIsSafeToRunAgain(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, db modelstest.DB) {
-		store := models.NewStore(db.Gorm, nil)
+		store := models.NewStore(db.Gorm, platforms.Registry.Recognize)
 		name := "Kept"
 		if _, err := store.CreateGroup(t.Context(), models.GroupInput{Name: &name}); err != nil {
 			t.Fatal(err)

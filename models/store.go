@@ -22,11 +22,8 @@ type Store struct {
 	keyring      *secrets.Keyring
 }
 
-// NewStore returns a store over db. check may be nil, in which case only platform recognition applies.
+// NewStore returns a store over db that saves a webhook only if check accepts its URL.
 func NewStore(db *gorm.DB, check WebhookChecker) *Store {
-	if check == nil {
-		check = senders.Recognize
-	}
 	return &Store{db: db, checkWebhook: check}
 }
 

@@ -16,10 +16,8 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/senders"
-	"github.com/heraldhq/herald/senders/dingtalk"
 	"github.com/heraldhq/herald/senders/fakeplatform"
-	"github.com/heraldhq/herald/senders/lark"
-	"github.com/heraldhq/herald/senders/wecom"
+	"github.com/heraldhq/herald/senders/platforms"
 )
 
 type clock struct {
@@ -51,15 +49,15 @@ func setup(t *testing.T, mutate ...func(*senders.Config)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(fake.Close)
-	g, err := senders.NewGuard([]string{"127.0.0.1"})
+	g, err := senders.NewGuard(platforms.Registry, []string{"127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := senders.Config{Guard: g, Version: "1.2.3", Now: c.Now, Timeout: 2 * time.Second}
+	cfg := senders.Config{Platforms: platforms.Registry, Guard: g, Version: "1.2.3", Now: c.Now, Timeout: 2 * time.Second}
 	for _, m := range mutate {
 		m(&cfg)
 	}
-	n, err := senders.New(cfg, dingtalk.New(""), wecom.New(), lark.New())
+	n, err := senders.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,7 +290,7 @@ func listener(t *testing.T, network, addr string) (string, *atomic.Int32) {
 func TestSendRefusesInternalDestinationsAndSendsNothing(t *testing.T) {
 	addr4, hits4 := listener(t, "tcp4", "127.0.0.1:0")
 	_, port, _ := net.SplitHostPort(addr4)
-	n, err := senders.New(senders.Config{}, dingtalk.New(""), wecom.New(), lark.New())
+	n, err := senders.New(senders.Config{Platforms: platforms.Registry})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,8 +330,8 @@ func TestListedNameResolvingToLoopbackIsRefusedAtConnect(t *testing.T) {
 	_, port, _ := net.SplitHostPort(addr)
 	url := "http://localhost:" + port + "/robot/send?access_token=tok0123456789"
 
-	g, _ := senders.NewGuard([]string{"localhost"})
-	n, _ := senders.New(senders.Config{Guard: g}, dingtalk.New(""))
+	g, _ := senders.NewGuard(platforms.Registry, []string{"localhost"})
+	n, _ := senders.New(senders.Config{Platforms: platforms.Registry, Guard: g})
 	r := n.Send(context.Background(), senders.Target{URL: url}, alert)
 	if r.Outcome != senders.Permanent || !errors.Is(r.Err, senders.ErrRefused) || !strings.Contains(r.Err.Error(), "loopback") {
 		t.Fatalf("name listed, address not: %v %v", r.Outcome, r.Err)
@@ -343,8 +341,8 @@ func TestListedNameResolvingToLoopbackIsRefusedAtConnect(t *testing.T) {
 		t.Fatal("the refused connection reached the server")
 	}
 
-	g, _ = senders.NewGuard([]string{"localhost", "127.0.0.0/8", "::1"})
-	n, _ = senders.New(senders.Config{Guard: g}, dingtalk.New(""))
+	g, _ = senders.NewGuard(platforms.Registry, []string{"localhost", "127.0.0.0/8", "::1"})
+	n, _ = senders.New(senders.Config{Platforms: platforms.Registry, Guard: g})
 	if r := n.Send(context.Background(), senders.Target{URL: url}, alert); r.Outcome != senders.Sent {
 		t.Fatalf("name and range listed: %+v", r)
 	}
@@ -365,8 +363,8 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	go robot.Serve(ln)
 	defer robot.Close()
 	// Both loopback addresses are listed: only "not following" keeps us out.
-	g, _ := senders.NewGuard([]string{"127.0.0.1", "127.0.0.2"})
-	n, _ := senders.New(senders.Config{Guard: g}, dingtalk.New(""))
+	g, _ := senders.NewGuard(platforms.Registry, []string{"127.0.0.1", "127.0.0.2"})
+	n, _ := senders.New(senders.Config{Platforms: platforms.Registry, Guard: g})
 	r := n.Send(context.Background(), senders.Target{URL: "http://" + ln.Addr().String() + "/robot/send?access_token=tok"}, alert)
 	if r.Outcome != senders.Permanent || r.HTTPStatus != 307 || !strings.Contains(r.Err.Error(), "redirects are not followed") {
 		t.Fatalf("%+v", r)
@@ -383,13 +381,13 @@ func TestAnswersAreReadOnlyUpToTheLimit(t *testing.T) {
 	ln, _ := net.Listen("tcp4", "127.0.0.1:0")
 	go srv.Serve(ln)
 	defer srv.Close()
-	g, _ := senders.NewGuard([]string{"127.0.0.1"})
+	g, _ := senders.NewGuard(platforms.Registry, []string{"127.0.0.1"})
 	url := "http://" + ln.Addr().String() + "/robot/send?access_token=tok"
-	n, _ := senders.New(senders.Config{Guard: g}, dingtalk.New(""))
+	n, _ := senders.New(senders.Config{Platforms: platforms.Registry, Guard: g})
 	if r := n.Send(context.Background(), senders.Target{URL: url}, alert); r.Outcome != senders.Sent {
 		t.Fatalf("default limit: %+v", r)
 	}
-	n, _ = senders.New(senders.Config{Guard: g, MaxResponseBytes: 32}, dingtalk.New(""))
+	n, _ = senders.New(senders.Config{Platforms: platforms.Registry, Guard: g, MaxResponseBytes: 32})
 	if r := n.Send(context.Background(), senders.Target{URL: url}, alert); r.Outcome != senders.Permanent {
 		t.Fatalf("an answer cut at 32 bytes was understood: %+v", r)
 	}
@@ -411,8 +409,8 @@ func TestProxyCarriesTrafficButTheAllowListStillAppliesToDestinations(t *testing
 	go proxy.Serve(ln)
 	defer proxy.Close()
 
-	g, _ := senders.NewGuard([]string{"relay.internal.test"})
-	n, err := senders.New(senders.Config{Guard: g, ProxyURL: "http://" + ln.Addr().String(), Version: "9"}, dingtalk.New(""))
+	g, _ := senders.NewGuard(platforms.Registry, []string{"relay.internal.test"})
+	n, err := senders.New(senders.Config{Platforms: platforms.Registry, Guard: g, ProxyURL: "http://" + ln.Addr().String(), Version: "9"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -432,7 +430,7 @@ func TestProxyCarriesTrafficButTheAllowListStillAppliesToDestinations(t *testing
 	if proxied.Load() != 1 {
 		t.Fatalf("refused destinations reached the proxy")
 	}
-	if _, err := senders.New(senders.Config{ProxyURL: "socks5://127.0.0.1:1080"}); err == nil {
+	if _, err := senders.New(senders.Config{Platforms: platforms.Registry, ProxyURL: "socks5://127.0.0.1:1080"}); err == nil {
 		t.Fatal("a socks5 proxy was accepted")
 	}
 }
@@ -496,8 +494,8 @@ func BenchmarkDeliveryAcrossThousandRobots(b *testing.B) {
 		p := []senders.Platform{senders.DingTalk, senders.WeCom, senders.Lark}[i%3]
 		targets = append(targets, senders.Target{URL: fake.AddRobot(fakeplatform.Robot{Platform: p, Token: fmt.Sprintf("r%04d", i), Secret: "s"}), Secret: "s"})
 	}
-	g, _ := senders.NewGuard([]string{"127.0.0.1"})
-	n, _ := senders.New(senders.Config{Guard: g}, dingtalk.New(""), wecom.New(), lark.New())
+	g, _ := senders.NewGuard(platforms.Registry, []string{"127.0.0.1"})
+	n, _ := senders.New(senders.Config{Platforms: platforms.Registry, Guard: g})
 	var next atomic.Int64
 	b.SetParallelism(64)
 	b.ResetTimer()

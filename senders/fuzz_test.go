@@ -1,6 +1,8 @@
-package senders
+package senders_test
 
 import (
+	. "github.com/heraldhq/herald/senders"
+	"github.com/heraldhq/herald/senders/platforms"
 	"net/url"
 	"strings"
 	"testing"
@@ -27,29 +29,29 @@ func FuzzRecognizeAndCheckURL(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	def, _ := NewGuard(nil)
-	listed, _ := NewGuard([]string{"relay.example.com", "10.0.0.0/8"})
+	def, _ := NewGuard(platforms.Registry, nil)
+	listed, _ := NewGuard(platforms.Registry, []string{"relay.example.com", "10.0.0.0/8"})
 	f.Fuzz(func(t *testing.T, raw string) {
-		p, err := Recognize(raw, "")
-		if err == nil && (!p.Valid() || len(raw) > MaxURLBytes) {
-			t.Fatalf("Recognize(%q) = %q", raw, p)
+		p, err := platforms.Registry.Recognize(raw, "")
+		if _, known := platforms.Registry.Lookup(p); err == nil && (!known || len(raw) > MaxURLBytes) {
+			t.Fatalf("platforms.Registry.Recognize(%q) = %q", raw, p)
 		}
 		if err := def.CheckURL(raw); err == nil {
 			u, perr := url.Parse(raw)
 			if perr != nil {
 				t.Fatalf("accepted unparseable %q", raw)
 			}
-			if _, official := OfficialHost(u.Hostname()); !official || !strings.EqualFold(u.Scheme, "https") || u.User != nil {
+			if _, official := platforms.Registry.OfficialHost(u.Hostname()); !official || !strings.EqualFold(u.Scheme, "https") || u.User != nil {
 				t.Fatalf("default guard accepted %q", raw)
 			}
-			if _, err := Recognize(raw, ""); err != nil {
+			if _, err := platforms.Registry.Recognize(raw, ""); err != nil {
 				t.Fatalf("an official URL %q is not recognised: %v", raw, err)
 			}
 		}
 		if err := listed.CheckURL(raw); err == nil {
 			u, _ := url.Parse(raw)
 			h := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
-			_, official := OfficialHost(h)
+			_, official := platforms.Registry.OfficialHost(h)
 			if !official && h != "relay.example.com" && !strings.HasPrefix(h, "10.") && !strings.HasPrefix(h, "::ffff:10.") {
 				t.Fatalf("allow-list guard accepted %q (host %q)", raw, h)
 			}

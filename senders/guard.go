@@ -19,16 +19,19 @@ import (
 // connect time by the dialer (Control), on the IP actually dialled, so a name
 // that resolves, or re-resolves, to an internal address is still refused.
 type Guard struct {
-	names    map[string]bool
-	prefixes []netip.Prefix
+	platforms *Registry
+	names     map[string]bool
+	prefixes  []netip.Prefix
 }
 
 // NewGuard builds a Guard from allow-list entries: host names
 // ("relay.example.com"), IPs ("10.1.2.3", "::1") or CIDRs ("10.0.0.0/8").
 // Empty entries are ignored; anything else that is not one of these is an
 // error naming the entry.
-func NewGuard(allowed []string) (*Guard, error) {
-	g := &Guard{names: map[string]bool{}}
+//
+// The official hosts of the platforms are reachable without an entry.
+func NewGuard(platforms *Registry, allowed []string) (*Guard, error) {
+	g := &Guard{platforms: platforms, names: map[string]bool{}}
 	for _, raw := range allowed {
 		e := strings.ToLower(strings.TrimSpace(raw))
 		if e == "" {
@@ -96,7 +99,7 @@ func (g *Guard) CheckURL(rawURL string) error {
 	if err := checkHostName(host); err != nil {
 		return refusef("%v", err)
 	}
-	if _, ok := OfficialHost(host); ok {
+	if _, ok := g.platforms.OfficialHost(host); ok {
 		if scheme != "https" {
 			return refusef("official host %s must be reached over https", host)
 		}
@@ -114,7 +117,7 @@ func (g *Guard) CheckTarget(rawURL string, explicit Platform) (Platform, error) 
 	if err := g.CheckURL(rawURL); err != nil {
 		return "", err
 	}
-	return Recognize(rawURL, explicit)
+	return g.platforms.Recognize(rawURL, explicit)
 }
 
 // CheckAddr is the connect-time check on the address actually dialled.

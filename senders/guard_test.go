@@ -1,7 +1,9 @@
-package senders
+package senders_test
 
 import (
 	"errors"
+	. "github.com/heraldhq/herald/senders"
+	"github.com/heraldhq/herald/senders/platforms"
 	"net/netip"
 	"strings"
 	"testing"
@@ -9,7 +11,7 @@ import (
 
 func mustGuard(t *testing.T, allowed ...string) *Guard {
 	t.Helper()
-	g, err := NewGuard(allowed)
+	g, err := NewGuard(platforms.Registry, allowed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,8 +165,8 @@ func TestListedRangeOpensItsAddressesAtConnectTime(t *testing.T) {
 
 func TestNewGuardRejectsMalformedEntries(t *testing.T) {
 	for _, e := range []string{"10.0.0.0/33", "host:8080", "*.example.com", "exa mple.com", "fe80::1%eth0", "0x7f.1", "2130706433"} {
-		if _, err := NewGuard([]string{e}); err == nil || !strings.Contains(err.Error(), e) {
-			t.Errorf("NewGuard(%q) = %v; want an error naming the entry", e, err)
+		if _, err := NewGuard(platforms.Registry, []string{e}); err == nil || !strings.Contains(err.Error(), e) {
+			t.Errorf("NewGuard(platforms.Registry, %q) = %v; want an error naming the entry", e, err)
 		}
 	}
 }

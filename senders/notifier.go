@@ -13,9 +13,8 @@ import (
 	"time"
 )
 
-// Builder is what each platform package implements.
+// Builder is what each platform package implements: its wire format and the meaning of its answers.
 type Builder interface {
-	Platform() Platform
 	// Build renders the HTTP request body for a message. now is used for signing.
 	Build(t Target, m Message, now time.Time) (Request, error)
 	// Classify reads the platform's answer.
@@ -31,6 +30,10 @@ type Request struct {
 
 // Config is the Notifier's configuration, read by the caller (server.go).
 type Config struct {
+	// Platforms are the platforms the Notifier speaks; required.
+	Platforms *Registry
+	// Options configure every platform's builder.
+	Options          Options
 	Guard            *Guard        // nil: official hosts only
 	Timeout          time.Duration // whole request; 0: DefaultTimeout
 	ProxyURL         string        // http(s) proxy for all webhook traffic; "" for none
@@ -43,6 +46,7 @@ type Config struct {
 
 // Notifier sends messages to webhooks of every registered platform.
 type Notifier struct {
+	platforms *Registry
 	guard     *Guard
 	client    *http.Client
 	builders  map[Platform]Builder
@@ -52,9 +56,13 @@ type Notifier struct {
 	now       func() time.Time
 }
 
-// New builds a Notifier with one Builder per platform.
-func New(cfg Config, builders ...Builder) (*Notifier, error) {
+// New builds a Notifier with the Builder of every registered platform.
+func New(cfg Config) (*Notifier, error) {
+	if cfg.Platforms == nil {
+		return nil, errors.New("a notifier needs its platforms")
+	}
 	n := &Notifier{
+		platforms: cfg.Platforms,
 		guard:     cfg.Guard,
 		builders:  map[Platform]Builder{},
 		timeout:   cfg.Timeout,
@@ -63,7 +71,7 @@ func New(cfg Config, builders ...Builder) (*Notifier, error) {
 		now:       cfg.Now,
 	}
 	if n.guard == nil {
-		n.guard, _ = NewGuard(nil)
+		n.guard, _ = NewGuard(cfg.Platforms, nil)
 	}
 	if n.timeout <= 0 {
 		n.timeout = DefaultTimeout
@@ -77,12 +85,8 @@ func New(cfg Config, builders ...Builder) (*Notifier, error) {
 	if n.now == nil {
 		n.now = time.Now
 	}
-	for _, b := range builders {
-		p := b.Platform()
-		if _, dup := n.builders[p]; dup {
-			return nil, fmt.Errorf("two builders for platform %s", p)
-		}
-		n.builders[p] = b
+	for _, d := range cfg.Platforms.All() {
+		n.builders[d.Platform] = d.NewBuilder(cfg.Options)
 	}
 	proxy, err := parseProxyURL(cfg.ProxyURL)
 	if err != nil {
@@ -95,6 +99,9 @@ func New(cfg Config, builders ...Builder) (*Notifier, error) {
 // Guard returns the guard the Notifier applies, for save-time checks.
 func (n *Notifier) Guard() *Guard { return n.guard }
 
+// Platforms returns the platforms the Notifier speaks.
+func (n *Notifier) Platforms() *Registry { return n.platforms }
+
 // Send delivers one message. It never returns an error value: everything,
 // including a refused URL, is a Result the dispatcher can act on.
 func (n *Notifier) Send(ctx context.Context, t Target, m Message) Result {
@@ -105,27 +112,28 @@ func (n *Notifier) Send(ctx context.Context, t Target, m Message) Result {
 }
 
 func (n *Notifier) send(ctx context.Context, t Target, m Message) Result {
-	b, req, err := n.build(t, m, n.now())
+	b, p, req, err := n.build(t, m, n.now())
 	if err != nil {
 		return permanent(err)
 	}
+	name := n.platforms.Name(p)
 	ctx, cancel := context.WithTimeoutCause(ctx, n.timeout,
 		fmt.Errorf("webhook request took longer than the %s timeout", n.timeout))
 	defer cancel()
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, req.URL, bytes.NewReader(req.Body))
 	if err != nil {
-		return permanent(fmt.Errorf("prepare %s request: %w", b.Platform().Name(), redactErr(err)))
+		return permanent(fmt.Errorf("prepare %s request: %w", name, redactErr(err)))
 	}
 	hreq.Header.Set("Content-Type", "application/json; charset=utf-8")
 	hreq.Header.Set("User-Agent", n.userAgent)
 	resp, err := n.client.Do(hreq)
 	if err != nil {
-		return transportFailure(ctx, b.Platform(), err)
+		return transportFailure(ctx, name, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, n.maxBody))
 	if err != nil {
-		r := transportFailure(ctx, b.Platform(), err)
+		r := transportFailure(ctx, name, err)
 		r.HTTPStatus = resp.StatusCode
 		return r
 	}
@@ -138,7 +146,7 @@ func (n *Notifier) send(ctx context.Context, t Target, m Message) Result {
 			Outcome:    Permanent,
 			HTTPStatus: resp.StatusCode,
 			Err: fmt.Errorf("%s webhook answered HTTP %d redirecting %s; redirects are not followed, use the final URL",
-				b.Platform().Name(), resp.StatusCode, where),
+				name, resp.StatusCode, where),
 		}
 	}
 	r := b.Classify(resp.StatusCode, body)
@@ -154,7 +162,7 @@ func (n *Notifier) send(ctx context.Context, t Target, m Message) Result {
 // (sign, timestamp) replaced by RedactedPlaceholder, for previews. The URL
 // keeps its token: a preview is shown to whoever configured the contact.
 func (n *Notifier) Render(t Target, m Message) (Request, error) {
-	_, req, err := n.build(t, m, n.now())
+	_, _, req, err := n.build(t, m, n.now())
 	if err != nil {
 		return Request{}, err
 	}
@@ -180,47 +188,48 @@ var signatureField = regexp.MustCompile(`"(sign|timestamp)":"[^"]*"`)
 
 // build picks the builder, applies the guard and renders the request; it is
 // the part Send and Render share.
-func (n *Notifier) build(t Target, m Message, now time.Time) (Builder, Request, error) {
+func (n *Notifier) build(t Target, m Message, now time.Time) (Builder, Platform, Request, error) {
 	if err := n.guard.CheckURL(t.URL); err != nil {
-		return nil, Request{}, err
+		return nil, "", Request{}, err
 	}
-	p, err := Recognize(t.URL, t.Platform)
+	p, err := n.platforms.Recognize(t.URL, t.Platform)
 	if err != nil {
-		return nil, Request{}, err
+		return nil, "", Request{}, err
 	}
+	name := n.platforms.Name(p)
 	b, ok := n.builders[p]
 	if !ok {
-		return nil, Request{}, fmt.Errorf("no sender registered for platform %s", p)
+		return nil, "", Request{}, fmt.Errorf("no sender registered for platform %s", p)
 	}
 	t.Platform = p
 	m, err = m.Normalize()
 	if err != nil {
-		return nil, Request{}, fmt.Errorf("%s message: %w", p.Name(), err)
+		return nil, "", Request{}, fmt.Errorf("%s message: %w", name, err)
 	}
 	req, err := b.Build(t, m, now)
 	if err != nil {
-		return nil, Request{}, fmt.Errorf("build %s message: %w", p.Name(), err)
+		return nil, "", Request{}, fmt.Errorf("build %s message: %w", name, err)
 	}
 	// Builders only add query parameters, but the request URL is what gets
 	// dialled, so it is the one to check.
 	if err := n.guard.CheckURL(req.URL); err != nil {
-		return nil, Request{}, err
+		return nil, "", Request{}, err
 	}
-	return b, req, nil
+	return b, p, req, nil
 }
 
 // transportFailure classifies an error before a complete answer arrived. A
 // connection refused by the Guard is permanent; everything else (timeouts,
 // resets, DNS) may be transient.
-func transportFailure(ctx context.Context, p Platform, err error) Result {
+func transportFailure(ctx context.Context, name string, err error) Result {
 	err = redactErr(err)
 	if errors.Is(err, ErrRefused) {
-		return permanent(fmt.Errorf("send to %s: %w", p.Name(), err))
+		return permanent(fmt.Errorf("send to %s: %w", name, err))
 	}
 	if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
 		err = fmt.Errorf("%w (%w)", cause, err)
 	}
-	return Result{Outcome: Retryable, Err: fmt.Errorf("send to %s: %w", p.Name(), err)}
+	return Result{Outcome: Retryable, Err: fmt.Errorf("send to %s: %w", name, err)}
 }
 
 // redactErr masks the URL that net/http puts in its errors; it carries the

@@ -1,7 +1,9 @@
-package senders
+package senders_test
 
 import (
 	"errors"
+	. "github.com/heraldhq/herald/senders"
+	"github.com/heraldhq/herald/senders/platforms"
 	"strings"
 	"testing"
 )
@@ -26,9 +28,9 @@ func TestRecognizeOfficialHostsThenPathsThenExplicit(t *testing.T) {
 		{"https://relay.example.com/custom", Lark, Lark},
 	}
 	for _, c := range cases {
-		got, err := Recognize(c.url, c.explicit)
+		got, err := platforms.Registry.Recognize(c.url, c.explicit)
 		if err != nil || got != c.want {
-			t.Errorf("Recognize(%q, %q) = %q, %v; want %q", c.url, c.explicit, got, err, c.want)
+			t.Errorf("platforms.Registry.Recognize(%q, %q) = %q, %v; want %q", c.url, c.explicit, got, err, c.want)
 		}
 	}
 }
@@ -49,23 +51,23 @@ func TestRecognizeRefusesWhatItCannotTell(t *testing.T) {
 		"https://exa mple.com":                        "does not parse",
 	}
 	for url, want := range cases {
-		p, err := Recognize(url, "")
+		p, err := platforms.Registry.Recognize(url, "")
 		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("Recognize(%q) = %q, %v; want error containing %q", url, p, err, want)
+			t.Errorf("platforms.Registry.Recognize(%q) = %q, %v; want error containing %q", url, p, err, want)
 		}
 	}
-	if _, err := Recognize("https://example.com/", ""); !errors.Is(err, ErrUnknownPlatform) {
+	if _, err := platforms.Registry.Recognize("https://example.com/", ""); !errors.Is(err, ErrUnknownPlatform) {
 		t.Errorf("unknown platform error is not ErrUnknownPlatform: %v", err)
 	}
 }
 
 func TestExplicitPlatformStillValidatesTheURL(t *testing.T) {
 	for _, u := range []string{"file:///etc/passwd", "https://u:p@relay.example.com/x", "https://" + strings.Repeat("x", 2100)} {
-		if _, err := Recognize(u, DingTalk); err == nil {
-			t.Errorf("Recognize(%q, DINGTALK) accepted it", u)
+		if _, err := platforms.Registry.Recognize(u, DingTalk); err == nil {
+			t.Errorf("platforms.Registry.Recognize(%q, DINGTALK) accepted it", u)
 		}
 	}
-	if _, err := Recognize("https://relay.example.com/x", "SLACK"); err == nil || !strings.Contains(err.Error(), "unknown platform") {
+	if _, err := platforms.Registry.Recognize("https://relay.example.com/x", "SLACK"); err == nil || !strings.Contains(err.Error(), "unknown platform") {
 		t.Errorf("an unknown explicit platform was accepted: %v", err)
 	}
 }

@@ -5,6 +5,12 @@ import (
 	"strings"
 )
 
+// Redaction does not depend on recognising a platform: every credential shape any platform uses is
+// masked in every URL, so a URL is masked even when it names no known platform (a relay, a typo).
+
+// hookPath is the path segment after which Lark (and relays mimicking it) put the hook token.
+const hookPath = "/open-apis/bot/v2/hook/"
+
 // secretParams are the query parameters that grant the right to post (or
 // prove it): a URL with them in the clear is a credential.
 var secretParams = map[string]bool{"access_token": true, "key": true, "sign": true}
@@ -23,8 +29,8 @@ func RedactURL(rawURL string) string {
 			u.User = url.UserPassword(u.User.Username(), "****")
 		}
 	}
-	if i := strings.Index(u.Path, larkHookPath); i >= 0 {
-		head, tok := u.Path[:i+len(larkHookPath)], u.Path[i+len(larkHookPath):]
+	if i := strings.Index(u.Path, hookPath); i >= 0 {
+		head, tok := u.Path[:i+len(hookPath)], u.Path[i+len(hookPath):]
 		rest := ""
 		if j := strings.IndexByte(tok, '/'); j >= 0 {
 			tok, rest = tok[:j], tok[j:]

@@ -3,7 +3,6 @@ package senders
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -49,9 +48,10 @@ type Decide func(code int, msg string) (Outcome, time.Duration)
 // something that is not a robot (a login page, a relay misconfiguration),
 // and retrying would only repeat it. Proxies in trouble answer 5xx, which is
 // retried.
-func Verdict(p Platform, status int, a Answer, decide Decide) Result {
+//
+// name is the platform as written in the error text.
+func Verdict(name string, status int, a Answer, decide Decide) Result {
 	r := Result{HTTPStatus: status, PlatformCode: a.Code, PlatformMessage: a.Message}
-	name := p.Name()
 	serverTrouble := status == 429 || status >= 500
 	switch {
 	case a.Parsed && a.Code != nil && *a.Code != 0:
@@ -73,19 +73,6 @@ func Verdict(p Platform, status int, a Answer, decide Decide) Result {
 		r.Outcome = Sent
 	}
 	return r
-}
-
-// Name is the platform as written in messages and logs.
-func (p Platform) Name() string {
-	switch p {
-	case DingTalk:
-		return "DingTalk"
-	case WeCom:
-		return "WeCom"
-	case Lark:
-		return "Lark"
-	}
-	return strings.ToLower(string(p))
 }
 
 func permanent(err error) Result { return Result{Outcome: Permanent, Err: err} }

@@ -31,7 +31,7 @@ func TestVerdictAppliesTheRulesAllPlatformsShare(t *testing.T) {
 		{"200 that is not the platform's JSON is permanent", 200, Answer{}, Permanent},
 	}
 	for _, c := range cases {
-		r := Verdict(DingTalk, c.status, c.a, decide)
+		r := Verdict("DingTalk", c.status, c.a, decide)
 		if r.Outcome != c.want {
 			t.Errorf("%s: got %v (%v)", c.name, r.Outcome, r.Err)
 		}
@@ -39,7 +39,7 @@ func TestVerdictAppliesTheRulesAllPlatformsShare(t *testing.T) {
 			t.Errorf("%s: Err must be nil exactly when Sent, got %v", c.name, r.Err)
 		}
 	}
-	r := Verdict(WeCom, 200, Answer{Parsed: true, Code: code(93000), Message: "invalid webhook url"}, decide)
+	r := Verdict("WeCom", 200, Answer{Parsed: true, Code: code(93000), Message: "invalid webhook url"}, decide)
 	if r.Err.Error() != "WeCom answered code 93000: invalid webhook url" || *r.PlatformCode != 93000 || r.PlatformMessage != "invalid webhook url" {
 		t.Fatalf("failure does not carry code and message verbatim: %+v", r)
 	}

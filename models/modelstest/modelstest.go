@@ -17,6 +17,7 @@ import (
 	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/secrets"
+	"github.com/heraldhq/herald/senders/platforms"
 	"gorm.io/gorm"
 )
 
@@ -157,7 +158,7 @@ func Keyring(t testing.TB) *secrets.Keyring {
 // Store returns a store over db that can seal secrets.
 func Store(t testing.TB, db DB) *models.Store {
 	t.Helper()
-	s := models.NewStore(db.Gorm, nil)
+	s := models.NewStore(db.Gorm, platforms.Registry.Recognize)
 	s.UseKeyring(Keyring(t))
 	return s
 }

@@ -41,6 +41,25 @@ const (
 	CodeTooLong       = 460101
 )
 
+// Descriptor is DingTalk as the rest of Herald knows it.
+var Descriptor = senders.Descriptor{
+	Platform:    senders.DingTalk,
+	Name:        name,
+	Label:       "DingTalk",
+	Hosts:       []string{"oapi.dingtalk.com"},
+	WebhookPath: "/robot/send",
+	TokenParam:  "access_token",
+	// 20 messages a minute per robot, counted over a longer window than DingTalk's: a message is
+	// counted from when its answer arrived, and the network delay before DingTalk counted it could
+	// otherwise put a 21st inside DingTalk's minute.
+	Windows:      []senders.Window{{Limit: 20, Span: 62 * time.Second, Reserve: 5}},
+	MaxBodyBytes: MaxBodyBytes,
+	Mentions:     "@ by mobile number (atMobiles) or everyone (isAtAll)",
+	NewBuilder:   func(o senders.Options) senders.Builder { return New(o.Keyword) },
+}
+
+const name = "DingTalk"
+
 // Builder renders DingTalk messages.
 type Builder struct {
 	keyword string
@@ -54,8 +73,6 @@ func New(keyword string) *Builder {
 	}
 	return &Builder{keyword: keyword}
 }
-
-func (b *Builder) Platform() senders.Platform { return senders.DingTalk }
 
 type at struct {
 	AtMobiles []string `json:"atMobiles"`
@@ -176,7 +193,7 @@ func (b *Builder) Classify(status int, body []byte) senders.Result {
 	}
 	// An answer without errcode is not the platform's, whatever else it says.
 	parsed := json.Unmarshal(body, &ans) == nil && ans.ErrCode != nil
-	return senders.Verdict(senders.DingTalk, status,
+	return senders.Verdict(name, status,
 		senders.Answer{Parsed: parsed, Code: ans.ErrCode, Message: ans.ErrMsg}, decide)
 }
 

@@ -36,6 +36,25 @@ const (
 	CodeTokenInvalid  = 19001
 )
 
+// Descriptor is Lark / Feishu as the rest of Herald knows it.
+var Descriptor = senders.Descriptor{
+	Platform:    senders.Lark,
+	Name:        name,
+	Label:       "Lark",
+	Hosts:       []string{"open.feishu.cn", "open.larksuite.com"},
+	WebhookPath: "/open-apis/bot/v2/hook/",
+	// 5 messages a second and 100 a minute per bot, with the same margins as DingTalk's window.
+	Windows: []senders.Window{
+		{Limit: 5, Span: 1250 * time.Millisecond, Reserve: 1},
+		{Limit: 100, Span: 62 * time.Second, Reserve: 25},
+	},
+	MaxBodyBytes: MaxBodyBytes,
+	Mentions:     "@ everyone; people only by user id, so phones are listed as text",
+	NewBuilder:   func(senders.Options) senders.Builder { return New() },
+}
+
+const name = "Lark"
+
 // Builder renders Lark messages.
 type Builder struct {
 	plainText bool
@@ -55,8 +74,6 @@ func New(opts ...Option) *Builder {
 	}
 	return b
 }
-
-func (b *Builder) Platform() senders.Platform { return senders.Lark }
 
 type payload struct {
 	Timestamp string `json:"timestamp,omitempty"`
@@ -230,7 +247,7 @@ func (b *Builder) Classify(status int, body []byte) senders.Result {
 	if (ans.Code == nil || *ans.Code == 0) && ans.StatusCode != nil && *ans.StatusCode != 0 {
 		a.Code, a.Message = ans.StatusCode, ans.StatusMessage
 	}
-	return senders.Verdict(senders.Lark, status, a, decide)
+	return senders.Verdict(name, status, a, decide)
 }
 
 func decide(code int, msg string) (senders.Outcome, time.Duration) {

@@ -35,13 +35,28 @@ const (
 	CodeContentTooLong = 40058
 )
 
+// Descriptor is WeCom as the rest of Herald knows it.
+var Descriptor = senders.Descriptor{
+	Platform:    senders.WeCom,
+	Name:        name,
+	Label:       "WeCom",
+	Hosts:       []string{"qyapi.weixin.qq.com"},
+	WebhookPath: "/cgi-bin/webhook/send",
+	TokenParam:  "key",
+	// 20 messages a minute per robot, with the same margin as DingTalk's window.
+	Windows:      []senders.Window{{Limit: 20, Span: 62 * time.Second, Reserve: 5}},
+	MaxBodyBytes: MaxMarkdownBytes,
+	Mentions:     "@ by mobile number (mentioned_mobile_list) or everyone, in text messages only",
+	NewBuilder:   func(senders.Options) senders.Builder { return New() },
+}
+
+const name = "WeCom"
+
 // Builder renders WeCom messages.
 type Builder struct{}
 
 // New returns a WeCom builder.
 func New() *Builder { return &Builder{} }
-
-func (b *Builder) Platform() senders.Platform { return senders.WeCom }
 
 type text struct {
 	Content             string   `json:"content"`
@@ -117,7 +132,7 @@ func (b *Builder) Classify(status int, body []byte) senders.Result {
 	}
 	// An answer without errcode is not the platform's, whatever else it says.
 	parsed := json.Unmarshal(body, &ans) == nil && ans.ErrCode != nil
-	return senders.Verdict(senders.WeCom, status,
+	return senders.Verdict(name, status,
 		senders.Answer{Parsed: parsed, Code: ans.ErrCode, Message: ans.ErrMsg}, decide)
 }
 
