@@ -222,7 +222,7 @@ func openStore(ctx context.Context, cfg config, logger *slog.Logger) (*gorm.DB, 
 	if err != nil {
 		return fail(err)
 	}
-	store := models.NewStore(db, notifier.Guard().CheckTarget)
+	store := models.NewStore(db, notifier.Guard().CheckWebhook)
 	store.UseKeyring(keyring)
 	return db, store, notifier, nil
 }

@@ -275,13 +275,13 @@ func (d *Dispatcher) send(sendCtx context.Context, rec *recorder, c *claim, b *b
 // sendOpened sends b with its signing secret opened: deliveries keep secrets sealed, and only this
 // moment needs the plaintext.
 func (d *Dispatcher) sendOpened(ctx context.Context, b *batch) senders.Result {
-	target, err := b.robot.open(d.secrets)
+	opened, err := b.robot.open(d.secrets)
 	if err != nil {
 		// Start-up checks that the key opens every stored secret, so this needs a key removed while
 		// running; retrying cannot help.
 		return senders.Result{Outcome: senders.Permanent, Err: err}
 	}
-	return d.notifier.Send(ctx, target, b.msg)
+	return d.notifier.Send(ctx, opened, b.msg)
 }
 
 // logAttempt writes the one line per attempt: which deliveries, which robot (redacted), the verdict.

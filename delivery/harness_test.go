@@ -55,7 +55,7 @@ func newEnv(t *testing.T, db modelstest.DB) *env {
 // storeOn is a store over db (another connection pool to the test database, for a replica) that
 // seals and opens secrets with the test's key, as every replica shares one key file.
 func (e *env) storeOn(db *gorm.DB) *models.Store {
-	s := models.NewStore(db, e.guard.CheckTarget)
+	s := models.NewStore(db, e.guard.CheckWebhook)
 	s.UseKeyring(e.keyring)
 	return s
 }

@@ -100,11 +100,11 @@ func (o *Outbox) Preview(ctx context.Context, in AlertInput) ([]Preview, error) 
 	}
 	out := make([]Preview, 0, len(plan))
 	for _, p := range plan {
-		target, err := p.Delivery.robot().open(o.book)
+		opened, err := p.Delivery.robot().open(o.book)
 		if err != nil {
 			return nil, err
 		}
-		req, err := o.notifier.Render(target, p.Message)
+		req, err := o.notifier.Render(opened, p.Message)
 		if err != nil {
 			return nil, fmt.Errorf("render %s message: %w", p.Delivery.Platform, err)
 		}
@@ -115,15 +115,15 @@ func (o *Outbox) Preview(ctx context.Context, in AlertInput) ([]Preview, error) 
 
 // open is the robot as the notifier sends to it, its secret opened: only rendering needs the
 // plaintext, and it never leaves the call.
-func (r robot) open(secrets Opener) (senders.Target, error) {
-	t := senders.Target{URL: r.url, Platform: r.platform, Keyword: r.keyword}
+func (r robot) open(secrets Opener) (senders.Robot, error) {
+	opened := senders.Robot{URL: r.url, Platform: r.platform, Keyword: r.keyword}
 	if r.secret == "" {
-		return t, nil
+		return opened, nil
 	}
 	plain, err := secrets.OpenSecret(&r.secret)
 	if err != nil {
-		return senders.Target{}, fmt.Errorf("the webhook's signing secret cannot be opened: %w", err)
+		return senders.Robot{}, fmt.Errorf("the webhook's signing secret cannot be opened: %w", err)
 	}
-	t.Secret = plain
-	return t, nil
+	opened.Secret = plain
+	return opened, nil
 }

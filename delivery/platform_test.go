@@ -46,7 +46,7 @@ func acmeSign(secret string, ts int64) string {
 
 type acmeBuilder struct{}
 
-func (acmeBuilder) Build(t senders.Target, m senders.Message, now time.Time) (senders.Request, error) {
+func (acmeBuilder) Build(t senders.Robot, m senders.Message, now time.Time) (senders.Request, error) {
 	msg := acmeMessage{Text: senders.Heading(m) + "\n" + m.Content, TS: now.Unix()}
 	if t.Secret != "" {
 		msg.Sign = acmeSign(t.Secret, msg.TS)

@@ -132,7 +132,7 @@ func (d *Dispatcher) plan(tx *gorm.DB, c *claim, r RobotState, live []*item, log
 }
 
 // pack puts the due deliveries into at most spend messages. With budget for all of them each goes
-// alone; otherwise consecutive deliveries with the same target share a message, as many as fit the
+// alone; otherwise consecutive deliveries to the same robot, protected the same way, share a message, as many as fit the
 // platform's size limit without truncation, up to an even share. What does not fit waits for the
 // next claim (more is set).
 func (d *Dispatcher) pack(live []*item, spend int, c *claim) []*batch {
@@ -163,10 +163,10 @@ func (d *Dispatcher) pack(live []*item, spend int, c *claim) []*batch {
 
 // fits reports whether a combined message reaches the robot whole.
 func (d *Dispatcher) fits(r robot, m senders.Message) bool {
-	target, err := r.open(d.secrets)
+	opened, err := r.open(d.secrets)
 	if err != nil {
 		return false
 	}
-	req, err := d.notifier.Render(target, m)
+	req, err := d.notifier.Render(opened, m)
 	return err == nil && !req.Truncated
 }

@@ -38,6 +38,7 @@ type ResolverRoot interface {
 	Delivery() DeliveryResolver
 	Membership() MembershipResolver
 	Mutation() MutationResolver
+	PlatformInfo() PlatformInfoResolver
 	Query() QueryResolver
 	Webhook() WebhookResolver
 }
@@ -210,6 +211,18 @@ type ComplexityRoot struct {
 		HasNextPage func(childComplexity int) int
 	}
 
+	PlatformInfo struct {
+		Hosts        func(childComplexity int) int
+		Label        func(childComplexity int) int
+		MaxBodyBytes func(childComplexity int) int
+		Mentions     func(childComplexity int) int
+		Name         func(childComplexity int) int
+		Platform     func(childComplexity int) int
+		RateLimits   func(childComplexity int) int
+		TokenParam   func(childComplexity int) int
+		WebhookPath  func(childComplexity int) int
+	}
+
 	Query struct {
 		APITokens    func(childComplexity int) int
 		Alert        func(childComplexity int, id string) int
@@ -221,7 +234,13 @@ type ComplexityRoot struct {
 		Groups       func(childComplexity int, filter *model.GroupFilter, first *int, after *string) int
 		Me           func(childComplexity int) int
 		Memberships  func(childComplexity int, contactID *string, groupID *string, first *int, after *string) int
+		Platforms    func(childComplexity int) int
 		PreviewAlert func(childComplexity int, input model.SendAlertInput) int
+	}
+
+	RateLimit struct {
+		Messages func(childComplexity int) int
+		Seconds  func(childComplexity int) int
 	}
 
 	RenderedMessage struct {
@@ -286,12 +305,17 @@ type MutationResolver interface {
 	CreateAPIToken(ctx context.Context, name string, role models.Role) (*model.CreatedAPIToken, error)
 	RevokeAPIToken(ctx context.Context, id string) (string, error)
 }
+type PlatformInfoResolver interface {
+	TokenParam(ctx context.Context, obj *senders.Descriptor) (*string, error)
+	RateLimits(ctx context.Context, obj *senders.Descriptor) ([]*model.RateLimit, error)
+}
 type QueryResolver interface {
 	Contacts(ctx context.Context, filter *model.ContactFilter, first *int, after *string) (*model.Connection[*models.Contact], error)
 	Contact(ctx context.Context, id string) (*models.Contact, error)
 	Groups(ctx context.Context, filter *model.GroupFilter, first *int, after *string) (*model.Connection[*models.Group], error)
 	Group(ctx context.Context, id string) (*models.Group, error)
 	Memberships(ctx context.Context, contactID *string, groupID *string, first *int, after *string) (*model.Connection[*models.MembershipRow], error)
+	Platforms(ctx context.Context) ([]*senders.Descriptor, error)
 	Alert(ctx context.Context, id string) (*delivery.Alert, error)
 	Alerts(ctx context.Context, status *delivery.AlertStatus, first *int, after *string) (*model.Connection[*delivery.Alert], error)
 	PreviewAlert(ctx context.Context, input model.SendAlertInput) ([]*model.RenderedMessage, error)
@@ -990,6 +1014,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
 
+	case "PlatformInfo.officialHosts":
+		if e.ComplexityRoot.PlatformInfo.Hosts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformInfo.Hosts(childComplexity), true
+	case "PlatformInfo.label":
+		if e.ComplexityRoot.PlatformInfo.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformInfo.Label(childComplexity), true
+	case "PlatformInfo.maxMessageBytes":
+		if e.ComplexityRoot.PlatformInfo.MaxBodyBytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformInfo.MaxBodyBytes(childComplexity), true
+	case "PlatformInfo.mentions":
+		if e.ComplexityRoot.PlatformInfo.Mentions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformInfo.Mentions(childComplexity), true
+	case "PlatformInfo.name":
+		if e.ComplexityRoot.PlatformInfo.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformInfo.Name(childComplexity), true
+	case "PlatformInfo.platform":
+		if e.ComplexityRoot.PlatformInfo.Platform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformInfo.Platform(childComplexity), true
+	case "PlatformInfo.rateLimits":
+		if e.ComplexityRoot.PlatformInfo.RateLimits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformInfo.RateLimits(childComplexity), true
+	case "PlatformInfo.tokenParam":
+		if e.ComplexityRoot.PlatformInfo.TokenParam == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformInfo.TokenParam(childComplexity), true
+	case "PlatformInfo.webhookPath":
+		if e.ComplexityRoot.PlatformInfo.WebhookPath == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformInfo.WebhookPath(childComplexity), true
+
 	case "Query.apiTokens":
 		if e.ComplexityRoot.Query.APITokens == nil {
 			break
@@ -1091,6 +1170,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Memberships(childComplexity, args["contactId"].(*string), args["groupId"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.platforms":
+		if e.ComplexityRoot.Query.Platforms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Platforms(childComplexity), true
 	case "Query.previewAlert":
 		if e.ComplexityRoot.Query.PreviewAlert == nil {
 			break
@@ -1102,6 +1187,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PreviewAlert(childComplexity, args["input"].(model.SendAlertInput)), true
+
+	case "RateLimit.messages":
+		if e.ComplexityRoot.RateLimit.Messages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RateLimit.Messages(childComplexity), true
+	case "RateLimit.seconds":
+		if e.ComplexityRoot.RateLimit.Seconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RateLimit.Seconds(childComplexity), true
 
 	case "RenderedMessage.body":
 		if e.ComplexityRoot.RenderedMessage.Body == nil {
@@ -1289,6 +1387,33 @@ enum Platform {
   LARK
 }
 
+"One rate limit of a robot: at most messages within seconds."
+type RateLimit {
+  messages: Int!
+  seconds: Float!
+}
+
+"A chat platform Herald delivers to, as the console and clients describe it."
+type PlatformInfo {
+  platform: Platform!
+  "As written in messages and logs, e.g. DingTalk."
+  name: String!
+  "As the console shows it."
+  label: String!
+  "The hosts the platform publishes for its webhooks; other hosts need the webhook allow-list."
+  officialHosts: [String!]!
+  "The path fragment that marks the platform's webhook on any host."
+  webhookPath: String!
+  "The query parameter holding the robot's token; null when the token is the path segment after webhookPath."
+  tokenParam: String
+  "Herald keeps each robot within these limits, combining alerts rather than exceeding them."
+  rateLimits: [RateLimit!]!
+  "Content is cut to keep a message within this size."
+  maxMessageBytes: Int!
+  "How a message mentions people on this platform."
+  mentions: String!
+}
+
 "One chat-bot webhook of a contact. The signing secret is write-only."
 type Webhook {
   id: ID!
@@ -1386,6 +1511,8 @@ type Query {
   group(id: ID!): ContactGroup
   "Memberships ordered by contact name, contact id, group name, group id. first is 1-100."
   memberships(contactId: ID, groupId: ID, first: Int = 100, after: String): MembershipConnection!
+  "Every platform Herald speaks, in the order the console lists them."
+  platforms: [PlatformInfo!]!
 }
 
 input WebhookInput {
@@ -1931,6 +2058,40 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PlatformInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "platform":
+		return ec.fieldContext_PlatformInfo_platform(ctx, field)
+	case "name":
+		return ec.fieldContext_PlatformInfo_name(ctx, field)
+	case "label":
+		return ec.fieldContext_PlatformInfo_label(ctx, field)
+	case "officialHosts":
+		return ec.fieldContext_PlatformInfo_officialHosts(ctx, field)
+	case "webhookPath":
+		return ec.fieldContext_PlatformInfo_webhookPath(ctx, field)
+	case "tokenParam":
+		return ec.fieldContext_PlatformInfo_tokenParam(ctx, field)
+	case "rateLimits":
+		return ec.fieldContext_PlatformInfo_rateLimits(ctx, field)
+	case "maxMessageBytes":
+		return ec.fieldContext_PlatformInfo_maxMessageBytes(ctx, field)
+	case "mentions":
+		return ec.fieldContext_PlatformInfo_mentions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlatformInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_RateLimit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "messages":
+		return ec.fieldContext_RateLimit_messages(ctx, field)
+	case "seconds":
+		return ec.fieldContext_RateLimit_seconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RateLimit", field.Name)
 }
 
 func (ec *executionContext) childFields_RenderedMessage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5573,6 +5734,222 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
+func (ec *executionContext) _PlatformInfo_platform(ctx context.Context, field graphql.CollectedField, obj *senders.Descriptor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformInfo_platform(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Platform, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v senders.Platform) graphql.Marshaler {
+			return ec.marshalNPlatform2githubᚗcomᚋheraldhqᚋheraldᚋsendersᚐPlatform(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformInfo_platform(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformInfo", field, false, false, "Platform")
+}
+
+func (ec *executionContext) _PlatformInfo_name(ctx context.Context, field graphql.CollectedField, obj *senders.Descriptor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformInfo_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformInfo_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PlatformInfo_label(ctx context.Context, field graphql.CollectedField, obj *senders.Descriptor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformInfo_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformInfo_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PlatformInfo_officialHosts(ctx context.Context, field graphql.CollectedField, obj *senders.Descriptor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformInfo_officialHosts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hosts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformInfo_officialHosts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PlatformInfo_webhookPath(ctx context.Context, field graphql.CollectedField, obj *senders.Descriptor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformInfo_webhookPath(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WebhookPath, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformInfo_webhookPath(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PlatformInfo_tokenParam(ctx context.Context, field graphql.CollectedField, obj *senders.Descriptor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformInfo_tokenParam(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PlatformInfo().TokenParam(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformInfo_tokenParam(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformInfo", field, true, true, "String")
+}
+
+func (ec *executionContext) _PlatformInfo_rateLimits(ctx context.Context, field graphql.CollectedField, obj *senders.Descriptor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformInfo_rateLimits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PlatformInfo().RateLimits(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RateLimit) graphql.Marshaler {
+			return ec.marshalNRateLimit2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐRateLimitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformInfo_rateLimits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlatformInfo",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RateLimit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlatformInfo_maxMessageBytes(ctx context.Context, field graphql.CollectedField, obj *senders.Descriptor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformInfo_maxMessageBytes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxBodyBytes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformInfo_maxMessageBytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformInfo", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PlatformInfo_mentions(ctx context.Context, field graphql.CollectedField, obj *senders.Descriptor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformInfo_mentions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mentions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformInfo_mentions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformInfo", field, false, false, "String")
+}
+
 func (ec *executionContext) _Query_contacts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5789,6 +6166,38 @@ func (ec *executionContext) fieldContext_Query_memberships(ctx context.Context, 
 	if fc.Args, err = ec.field_Query_memberships_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_platforms(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_platforms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Platforms(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*senders.Descriptor) graphql.Marshaler {
+			return ec.marshalNPlatformInfo2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋsendersᚐDescriptorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_platforms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlatformInfo(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -6143,6 +6552,52 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RateLimit_messages(ctx context.Context, field graphql.CollectedField, obj *model.RateLimit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RateLimit_messages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Messages, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RateLimit_messages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RateLimit", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RateLimit_seconds(ctx context.Context, field graphql.CollectedField, obj *model.RateLimit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RateLimit_seconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RateLimit_seconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RateLimit", field, false, false, "Float")
 }
 
 func (ec *executionContext) _RenderedMessage_platform(ctx context.Context, field graphql.CollectedField, obj *model.RenderedMessage) (ret graphql.Marshaler) {
@@ -9162,6 +9617,81 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var platformInfoImplementors = []string{"PlatformInfo"}
+
+func (ec *executionContext) _PlatformInfo(ctx context.Context, sel ast.SelectionSet, obj *senders.Descriptor) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, platformInfoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlatformInfo")
+		case "platform":
+			out.Values[i] = ec._PlatformInfo_platform(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._PlatformInfo_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "label":
+			out.Values[i] = ec._PlatformInfo_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "officialHosts":
+			out.Values[i] = ec._PlatformInfo_officialHosts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "webhookPath":
+			out.Values[i] = ec._PlatformInfo_webhookPath(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tokenParam":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PlatformInfo_tokenParam(ctx, field, obj)
+				})
+		case "rateLimits":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PlatformInfo_rateLimits(ctx, field, obj)
+				})
+		case "maxMessageBytes":
+			out.Values[i] = ec._PlatformInfo_maxMessageBytes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mentions":
+			out.Values[i] = ec._PlatformInfo_mentions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -9210,6 +9740,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_memberships(ctx, field)
+				})
+		case "platforms":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_platforms(ctx, field)
 				})
 		case "alert":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -9260,6 +9796,44 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rateLimitImplementors = []string{"RateLimit"}
+
+func (ec *executionContext) _RateLimit(ctx context.Context, sel ast.SelectionSet, obj *model.RateLimit) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rateLimitImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RateLimit")
+		case "messages":
+			out.Values[i] = ec._RateLimit_messages(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "seconds":
+			out.Values[i] = ec._RateLimit_seconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -10114,6 +10688,20 @@ func (ec *executionContext) marshalNDeliveryStatus2githubᚗcomᚋheraldhqᚋher
 	return res
 }
 
+func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10261,6 +10849,54 @@ func (ec *executionContext) marshalNPlatform2githubᚗcomᚋheraldhqᚋheraldᚋ
 		graphql.AddInvalidNullFromMarshaler(ctx, "Platform!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNPlatformInfo2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋsendersᚐDescriptorᚄ(ctx context.Context, sel ast.SelectionSet, v []*senders.Descriptor) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlatformInfo2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋsendersᚐDescriptor(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPlatformInfo2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋsendersᚐDescriptor(ctx context.Context, sel ast.SelectionSet, v *senders.Descriptor) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PlatformInfo!")
+		return graphql.Null
+	}
+	return ec._PlatformInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRateLimit2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐRateLimitᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RateLimit) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRateLimit2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐRateLimit(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRateLimit2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐRateLimit(ctx context.Context, sel ast.SelectionSet, v *model.RateLimit) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RateLimit!")
+		return graphql.Null
+	}
+	return ec._RateLimit(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNRenderedMessage2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐRenderedMessageᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RenderedMessage) graphql.Marshaler {

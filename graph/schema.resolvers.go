@@ -13,6 +13,7 @@ import (
 	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/graph/model"
 	"github.com/heraldhq/herald/models"
+	"github.com/heraldhq/herald/senders"
 )
 
 // Deliveries is the resolver for the deliveries field.
@@ -176,6 +177,23 @@ func (r *mutationResolver) RevokeAPIToken(ctx context.Context, id string) (strin
 	return id, r.Store.RevokeAPIToken(ctx, id)
 }
 
+// TokenParam is the resolver for the tokenParam field.
+func (r *platformInfoResolver) TokenParam(ctx context.Context, obj *senders.Descriptor) (*string, error) {
+	if obj.TokenParam == "" {
+		return nil, nil
+	}
+	return &obj.TokenParam, nil
+}
+
+// RateLimits is the resolver for the rateLimits field.
+func (r *platformInfoResolver) RateLimits(ctx context.Context, obj *senders.Descriptor) ([]*model.RateLimit, error) {
+	out := make([]*model.RateLimit, len(obj.Windows))
+	for i, w := range obj.Windows {
+		out[i] = &model.RateLimit{Messages: w.Limit, Seconds: w.Span.Seconds()}
+	}
+	return out, nil
+}
+
 // Contacts is the resolver for the contacts field.
 func (r *queryResolver) Contacts(ctx context.Context, filter *model.ContactFilter, first *int, after *string) (*model.Connection[*models.Contact], error) {
 	f := models.ContactFilter{}
@@ -231,6 +249,16 @@ func (r *queryResolver) Memberships(ctx context.Context, contactID *string, grou
 	}
 	conn := model.NewConnection(page, deref(after), func(ctx context.Context) (int, error) { return r.Store.CountMemberships(ctx, f) })
 	return conn, prefetchMemberships(ctx, page.Items, selectionOf(ctx).connectionNodes())
+}
+
+// Platforms is the resolver for the platforms field.
+func (r *queryResolver) Platforms(ctx context.Context) ([]*senders.Descriptor, error) {
+	all := r.Notifier.Platforms().All()
+	out := make([]*senders.Descriptor, len(all))
+	for i := range all {
+		out[i] = &all[i]
+	}
+	return out, nil
 }
 
 // Alert is the resolver for the alert field.
@@ -312,6 +340,9 @@ func (r *Resolver) Membership() MembershipResolver { return &membershipResolver{
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
+// PlatformInfo returns PlatformInfoResolver implementation.
+func (r *Resolver) PlatformInfo() PlatformInfoResolver { return &platformInfoResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
@@ -325,6 +356,7 @@ type (
 	deliveryResolver     struct{ *Resolver }
 	membershipResolver   struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }
+	platformInfoResolver struct{ *Resolver }
 	queryResolver        struct{ *Resolver }
 	webhookResolver      struct{ *Resolver }
 )

@@ -88,7 +88,7 @@ func TestSignedDingTalkRobotWithKeywordSecurityReceivesTheAlert(t *testing.T) {
 	for _, f := range []senders.Format{senders.Text, senders.Markdown} {
 		m := alert
 		m.Format = f
-		r := e.n.Send(context.Background(), senders.Target{URL: url, Secret: "SEC0123456789"}, m)
+		r := e.n.Send(context.Background(), senders.Robot{URL: url, Secret: "SEC0123456789"}, m)
 		if r.Outcome != senders.Sent || r.HTTPStatus != 200 || r.PlatformCode == nil || *r.PlatformCode != 0 || r.Err != nil || r.Duration <= 0 {
 			t.Fatalf("%s: %+v", f, r)
 		}
@@ -112,7 +112,7 @@ func TestSignedDingTalkRobotWithKeywordSecurityReceivesTheAlert(t *testing.T) {
 func TestDingTalkConfigurationErrorsArePermanentWithTheirCode(t *testing.T) {
 	e := setup(t)
 	url := e.fake.AddRobot(fakeplatform.Robot{Platform: senders.DingTalk, Token: "dt-token-0123456789", Secret: "SEC-right", Keywords: []string{"Other"}})
-	cases := map[string]senders.Target{
+	cases := map[string]senders.Robot{
 		"keywords not in content": {URL: url, Secret: "SEC-right"},
 		"sign not match":          {URL: url, Secret: "SEC-wrong-secret"},
 	}
@@ -127,7 +127,7 @@ func TestDingTalkConfigurationErrorsArePermanentWithTheirCode(t *testing.T) {
 		leaks(t, r, "dt-token-0123456789", tg.Secret)
 	}
 	// The target's own keyword is added to every DingTalk message.
-	r := e.n.Send(context.Background(), senders.Target{URL: url, Secret: "SEC-right", Keyword: "Other"}, alert)
+	r := e.n.Send(context.Background(), senders.Robot{URL: url, Secret: "SEC-right", Keyword: "Other"}, alert)
 	if r.Outcome != senders.Sent {
 		t.Fatalf("target keyword not used: %+v", r)
 	}
@@ -138,7 +138,7 @@ func TestDingTalkSignatureOutsideTheHourIsRefused(t *testing.T) {
 		c.Now = func() time.Time { return time.Unix(1_750_000_000, 0).Add(-61 * time.Minute) }
 	})
 	url := e.fake.AddRobot(fakeplatform.Robot{Platform: senders.DingTalk, Token: "dt", Secret: "S"})
-	r := e.n.Send(context.Background(), senders.Target{URL: url, Secret: "S"}, alert)
+	r := e.n.Send(context.Background(), senders.Robot{URL: url, Secret: "S"}, alert)
 	if r.Outcome != senders.Permanent || r.PlatformMessage != "invalid timestamp" {
 		t.Fatalf("%+v", r)
 	}
@@ -147,7 +147,7 @@ func TestDingTalkSignatureOutsideTheHourIsRefused(t *testing.T) {
 func TestSignedLarkRobotReceivesCardAndPost(t *testing.T) {
 	e := setup(t)
 	url := e.fake.AddRobot(fakeplatform.Robot{Platform: senders.Lark, Token: "lk-token-0123456789", Secret: "lark-secret", Keywords: []string{"ops"}})
-	tg := senders.Target{URL: url, Secret: "lark-secret", Keyword: "ops"}
+	tg := senders.Robot{URL: url, Secret: "lark-secret", Keyword: "ops"}
 	for _, f := range []senders.Format{senders.Markdown, senders.Text} {
 		m := alert
 		m.Format, m.MentionAll = f, true
@@ -162,11 +162,11 @@ func TestSignedLarkRobotReceivesCardAndPost(t *testing.T) {
 	if !strings.Contains(string(got[0].Body), `"template":"red"`) || !strings.Contains(got[0].Text, "<at id=all></at>") {
 		t.Fatalf("card %s", got[0].Body)
 	}
-	r := e.n.Send(context.Background(), senders.Target{URL: url, Secret: "wrong", Keyword: "ops"}, alert)
+	r := e.n.Send(context.Background(), senders.Robot{URL: url, Secret: "wrong", Keyword: "ops"}, alert)
 	if r.Outcome != senders.Permanent || *r.PlatformCode != 19021 {
 		t.Fatalf("wrong secret: %+v", r)
 	}
-	r = e.n.Send(context.Background(), senders.Target{URL: url, Secret: "lark-secret"}, senders.Message{Title: "no word"})
+	r = e.n.Send(context.Background(), senders.Robot{URL: url, Secret: "lark-secret"}, senders.Message{Title: "no word"})
 	if r.Outcome != senders.Permanent || *r.PlatformCode != 19024 {
 		t.Fatalf("missing keyword: %+v", r)
 	}
@@ -176,12 +176,12 @@ func TestSignedLarkRobotReceivesCardAndPost(t *testing.T) {
 func TestWeComRobotReceivesTextAndMarkdown(t *testing.T) {
 	e := setup(t)
 	url := e.fake.AddRobot(fakeplatform.Robot{Platform: senders.WeCom, Token: "wc-key-0123456789"})
-	if r := e.n.Send(context.Background(), senders.Target{URL: url}, alert); r.Outcome != senders.Sent {
+	if r := e.n.Send(context.Background(), senders.Robot{URL: url}, alert); r.Outcome != senders.Sent {
 		t.Fatalf("%+v", r)
 	}
 	m := alert
 	m.MentionPhones = nil
-	if r := e.n.Send(context.Background(), senders.Target{URL: url}, m); r.Outcome != senders.Sent {
+	if r := e.n.Send(context.Background(), senders.Robot{URL: url}, m); r.Outcome != senders.Sent {
 		t.Fatalf("%+v", r)
 	}
 	got := e.fake.Received("wc-key-0123456789")
@@ -191,7 +191,7 @@ func TestWeComRobotReceivesTextAndMarkdown(t *testing.T) {
 	if !strings.Contains(got[1].Text, `<font color="warning">[CRITICAL 严重]`) {
 		t.Fatalf("markdown %q", got[1].Text)
 	}
-	r := e.n.Send(context.Background(), senders.Target{URL: strings.Replace(url, "wc-key", "bad-key", 1)}, alert)
+	r := e.n.Send(context.Background(), senders.Robot{URL: strings.Replace(url, "wc-key", "bad-key", 1)}, alert)
 	if r.Outcome != senders.Permanent || *r.PlatformCode != 93000 || !strings.HasPrefix(r.PlatformMessage, "invalid webhook url, hint:") {
 		t.Fatalf("unknown key: %+v", r)
 	}
@@ -210,7 +210,7 @@ func TestOversizeAlertsAreCutAndStillDelivered(t *testing.T) {
 		for _, f := range []senders.Format{senders.Text, senders.Markdown} {
 			m := huge
 			m.Format = f
-			res := e.n.Send(context.Background(), senders.Target{URL: url, Secret: r.Secret}, m)
+			res := e.n.Send(context.Background(), senders.Robot{URL: url, Secret: r.Secret}, m)
 			if res.Outcome != senders.Sent || !res.Truncated {
 				t.Fatalf("%s %s: %+v", r.Platform, f, res)
 			}
@@ -227,16 +227,16 @@ func TestDingTalkRateLimitIsRetryableAfterTenMinutes(t *testing.T) {
 	e := setup(t)
 	url := e.fake.AddRobot(fakeplatform.Robot{Platform: senders.DingTalk, Token: "dt"})
 	for i := range 20 {
-		if r := e.n.Send(context.Background(), senders.Target{URL: url}, alert); r.Outcome != senders.Sent {
+		if r := e.n.Send(context.Background(), senders.Robot{URL: url}, alert); r.Outcome != senders.Sent {
 			t.Fatalf("send %d: %+v", i, r)
 		}
 	}
-	r := e.n.Send(context.Background(), senders.Target{URL: url}, alert)
+	r := e.n.Send(context.Background(), senders.Robot{URL: url}, alert)
 	if r.Outcome != senders.Retryable || *r.PlatformCode != 130101 || r.RetryAfter != 10*time.Minute {
 		t.Fatalf("%+v", r)
 	}
 	e.clock.Advance(10*time.Minute + time.Second)
-	if r := e.n.Send(context.Background(), senders.Target{URL: url}, alert); r.Outcome != senders.Sent {
+	if r := e.n.Send(context.Background(), senders.Robot{URL: url}, alert); r.Outcome != senders.Sent {
 		t.Fatalf("after the throttle: %+v", r)
 	}
 }
@@ -244,7 +244,7 @@ func TestDingTalkRateLimitIsRetryableAfterTenMinutes(t *testing.T) {
 func TestTransportFailuresAreRetryable(t *testing.T) {
 	e := setup(t, func(c *senders.Config) { c.Timeout = 300 * time.Millisecond })
 	url := e.fake.AddRobot(fakeplatform.Robot{Platform: senders.WeCom, Token: "wc-key-0123456789"})
-	tg := senders.Target{URL: url}
+	tg := senders.Robot{URL: url}
 
 	e.fake.FailNext("wc-key-0123456789", 1, fakeplatform.Fault5xx)
 	r := e.n.Send(context.Background(), tg, alert)
@@ -314,7 +314,7 @@ func TestSendRefusesInternalDestinationsAndSendsNothing(t *testing.T) {
 		"https://user:hunter2pw@oapi.dingtalk.com" + path: "credentials",
 		"http://oapi.dingtalk.com" + path:                 "must be reached over https",
 	} {
-		r := n.Send(context.Background(), senders.Target{URL: url, Platform: senders.DingTalk}, alert)
+		r := n.Send(context.Background(), senders.Robot{URL: url, Platform: senders.DingTalk}, alert)
 		if r.Outcome != senders.Permanent || !errors.Is(r.Err, senders.ErrRefused) || !strings.Contains(r.Err.Error(), want) {
 			t.Errorf("%s: %v %v; want refused saying %q", url, r.Outcome, r.Err, want)
 		}
@@ -332,7 +332,7 @@ func TestListedNameResolvingToLoopbackIsRefusedAtConnect(t *testing.T) {
 
 	g, _ := senders.NewGuard(platforms.Registry, []string{"localhost"})
 	n, _ := senders.New(senders.Config{Platforms: platforms.Registry, Guard: g})
-	r := n.Send(context.Background(), senders.Target{URL: url}, alert)
+	r := n.Send(context.Background(), senders.Robot{URL: url}, alert)
 	if r.Outcome != senders.Permanent || !errors.Is(r.Err, senders.ErrRefused) || !strings.Contains(r.Err.Error(), "loopback") {
 		t.Fatalf("name listed, address not: %v %v", r.Outcome, r.Err)
 	}
@@ -343,7 +343,7 @@ func TestListedNameResolvingToLoopbackIsRefusedAtConnect(t *testing.T) {
 
 	g, _ = senders.NewGuard(platforms.Registry, []string{"localhost", "127.0.0.0/8", "::1"})
 	n, _ = senders.New(senders.Config{Platforms: platforms.Registry, Guard: g})
-	if r := n.Send(context.Background(), senders.Target{URL: url}, alert); r.Outcome != senders.Sent {
+	if r := n.Send(context.Background(), senders.Robot{URL: url}, alert); r.Outcome != senders.Sent {
 		t.Fatalf("name and range listed: %+v", r)
 	}
 	if hits.Load() != 1 {
@@ -365,7 +365,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	// Both loopback addresses are listed: only "not following" keeps us out.
 	g, _ := senders.NewGuard(platforms.Registry, []string{"127.0.0.1", "127.0.0.2"})
 	n, _ := senders.New(senders.Config{Platforms: platforms.Registry, Guard: g})
-	r := n.Send(context.Background(), senders.Target{URL: "http://" + ln.Addr().String() + "/robot/send?access_token=tok"}, alert)
+	r := n.Send(context.Background(), senders.Robot{URL: "http://" + ln.Addr().String() + "/robot/send?access_token=tok"}, alert)
 	if r.Outcome != senders.Permanent || r.HTTPStatus != 307 || !strings.Contains(r.Err.Error(), "redirects are not followed") {
 		t.Fatalf("%+v", r)
 	}
@@ -384,11 +384,11 @@ func TestAnswersAreReadOnlyUpToTheLimit(t *testing.T) {
 	g, _ := senders.NewGuard(platforms.Registry, []string{"127.0.0.1"})
 	url := "http://" + ln.Addr().String() + "/robot/send?access_token=tok"
 	n, _ := senders.New(senders.Config{Platforms: platforms.Registry, Guard: g})
-	if r := n.Send(context.Background(), senders.Target{URL: url}, alert); r.Outcome != senders.Sent {
+	if r := n.Send(context.Background(), senders.Robot{URL: url}, alert); r.Outcome != senders.Sent {
 		t.Fatalf("default limit: %+v", r)
 	}
 	n, _ = senders.New(senders.Config{Platforms: platforms.Registry, Guard: g, MaxResponseBytes: 32})
-	if r := n.Send(context.Background(), senders.Target{URL: url}, alert); r.Outcome != senders.Permanent {
+	if r := n.Send(context.Background(), senders.Robot{URL: url}, alert); r.Outcome != senders.Permanent {
 		t.Fatalf("an answer cut at 32 bytes was understood: %+v", r)
 	}
 }
@@ -414,7 +414,7 @@ func TestProxyCarriesTrafficButTheAllowListStillAppliesToDestinations(t *testing
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := n.Send(context.Background(), senders.Target{URL: "http://relay.internal.test/robot/send?access_token=dt"}, alert)
+	r := n.Send(context.Background(), senders.Robot{URL: "http://relay.internal.test/robot/send?access_token=dt"}, alert)
 	if r.Outcome != senders.Sent || proxied.Load() != 1 {
 		t.Fatalf("via proxy: %+v (proxied %d)", r, proxied.Load())
 	}
@@ -422,7 +422,7 @@ func TestProxyCarriesTrafficButTheAllowListStillAppliesToDestinations(t *testing
 		t.Fatalf("user agent %q", ua)
 	}
 	for _, u := range []string{"http://other.internal.test/robot/send?access_token=dt", "http://127.0.0.1/robot/send?access_token=dt"} {
-		r = n.Send(context.Background(), senders.Target{URL: u}, alert)
+		r = n.Send(context.Background(), senders.Robot{URL: u}, alert)
 		if r.Outcome != senders.Permanent || !errors.Is(r.Err, senders.ErrRefused) {
 			t.Fatalf("%s via proxy: %+v", u, r)
 		}
@@ -438,7 +438,7 @@ func TestProxyCarriesTrafficButTheAllowListStillAppliesToDestinations(t *testing
 func TestRenderShowsTheRequestWithSignaturesRedacted(t *testing.T) {
 	e := setup(t)
 	dt := e.fake.RobotURL(fakeplatform.Robot{Platform: senders.DingTalk, Token: "dt"})
-	req, err := e.n.Render(senders.Target{URL: dt, Secret: "S"}, alert)
+	req, err := e.n.Render(senders.Robot{URL: dt, Secret: "S"}, alert)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -446,14 +446,14 @@ func TestRenderShowsTheRequestWithSignaturesRedacted(t *testing.T) {
 		t.Fatalf("DingTalk render %s %s", req.URL, req.Body)
 	}
 	lk := e.fake.RobotURL(fakeplatform.Robot{Platform: senders.Lark, Token: "lk"})
-	req, err = e.n.Render(senders.Target{URL: lk, Secret: "S"}, alert)
+	req, err = e.n.Render(senders.Robot{URL: lk, Secret: "S"}, alert)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(string(req.Body), `{"timestamp":"REDACTED","sign":"REDACTED","msg_type":"interactive"`) {
 		t.Fatalf("Lark render %s", req.Body)
 	}
-	if _, err := e.n.Render(senders.Target{URL: "http://10.0.0.1/robot/send?access_token=x"}, alert); !errors.Is(err, senders.ErrRefused) {
+	if _, err := e.n.Render(senders.Robot{URL: "http://10.0.0.1/robot/send?access_token=x"}, alert); !errors.Is(err, senders.ErrRefused) {
 		t.Fatalf("render of a refused URL: %v", err)
 	}
 	if e.fake.Requests() != 0 {
@@ -465,12 +465,12 @@ func TestInvalidMessagesAndUnknownPlatformsArePermanent(t *testing.T) {
 	e := setup(t)
 	url := e.fake.AddRobot(fakeplatform.Robot{Platform: senders.WeCom, Token: "wc"})
 	for _, c := range []struct {
-		tg senders.Target
+		tg senders.Robot
 		m  senders.Message
 	}{
-		{senders.Target{URL: url}, senders.Message{}},
-		{senders.Target{URL: url}, senders.Message{Title: "t", Severity: "LOUD"}},
-		{senders.Target{URL: "http://127.0.0.1:1/hook"}, alert},
+		{senders.Robot{URL: url}, senders.Message{}},
+		{senders.Robot{URL: url}, senders.Message{Title: "t", Severity: "LOUD"}},
+		{senders.Robot{URL: "http://127.0.0.1:1/hook"}, alert},
 	} {
 		if r := e.n.Send(context.Background(), c.tg, c.m); r.Outcome != senders.Permanent || r.Err == nil {
 			t.Errorf("%+v: %+v", c, r)
@@ -489,10 +489,10 @@ func BenchmarkDeliveryAcrossThousandRobots(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer fake.Close()
-	var targets []senders.Target
+	var targets []senders.Robot
 	for i := range 1000 {
 		p := []senders.Platform{senders.DingTalk, senders.WeCom, senders.Lark}[i%3]
-		targets = append(targets, senders.Target{URL: fake.AddRobot(fakeplatform.Robot{Platform: p, Token: fmt.Sprintf("r%04d", i), Secret: "s"}), Secret: "s"})
+		targets = append(targets, senders.Robot{URL: fake.AddRobot(fakeplatform.Robot{Platform: p, Token: fmt.Sprintf("r%04d", i), Secret: "s"}), Secret: "s"})
 	}
 	g, _ := senders.NewGuard(platforms.Registry, []string{"127.0.0.1"})
 	n, _ := senders.New(senders.Config{Platforms: platforms.Registry, Guard: g})

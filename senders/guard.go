@@ -111,9 +111,9 @@ func (g *Guard) CheckURL(rawURL string) error {
 	return refusef("host %s is not an official platform host and is not in the webhook allow-list", host)
 }
 
-// CheckTarget is what saving a contact needs: the static URL check and the
+// CheckWebhook is what saving a contact needs: the static URL check and the
 // platform the URL belongs to.
-func (g *Guard) CheckTarget(rawURL string, explicit Platform) (Platform, error) {
+func (g *Guard) CheckWebhook(rawURL string, explicit Platform) (Platform, error) {
 	if err := g.CheckURL(rawURL); err != nil {
 		return "", err
 	}

@@ -173,11 +173,11 @@ func TestNewGuardRejectsMalformedEntries(t *testing.T) {
 
 func TestCheckTargetGivesThePlatformOfAnAllowedURL(t *testing.T) {
 	g := mustGuard(t)
-	p, err := g.CheckTarget("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=x", "")
+	p, err := g.CheckWebhook("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=x", "")
 	if err != nil || p != WeCom {
-		t.Fatalf("CheckTarget = %q, %v", p, err)
+		t.Fatalf("CheckWebhook = %q, %v", p, err)
 	}
-	if _, err := g.CheckTarget("http://127.0.0.1/robot/send?access_token=x", DingTalk); !errors.Is(err, ErrRefused) {
-		t.Fatalf("CheckTarget let a loopback URL through: %v", err)
+	if _, err := g.CheckWebhook("http://127.0.0.1/robot/send?access_token=x", DingTalk); !errors.Is(err, ErrRefused) {
+		t.Fatalf("CheckWebhook let a loopback URL through: %v", err)
 	}
 }

@@ -34,11 +34,13 @@ type Message struct {
 	MentionPhones []string
 }
 
-// Target is one webhook: where to send and how the robot is protected.
-type Target struct {
+// Robot is one chat bot as a message is sent to it: where it is and how it is protected, its
+// signing secret opened. (A contact's webhook, in the address book, is the configuration of a
+// robot; the outbox stores it with the secret sealed.)
+type Robot struct {
 	URL      string
 	Platform Platform // empty: recognised from URL
-	Secret   string   // signing secret (DingTalk, Lark); empty when unsigned
+	Secret   string   // plaintext signing secret (DingTalk, Lark); empty when unsigned
 	Keyword  string   // the robot's keyword security word; empty when none
 }
 

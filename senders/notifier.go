@@ -16,7 +16,7 @@ import (
 // Builder is what each platform package implements: its wire format and the meaning of its answers.
 type Builder interface {
 	// Build renders the HTTP request body for a message. now is used for signing.
-	Build(t Target, m Message, now time.Time) (Request, error)
+	Build(t Robot, m Message, now time.Time) (Request, error)
 	// Classify reads the platform's answer.
 	Classify(httpStatus int, body []byte) Result
 }
@@ -104,14 +104,14 @@ func (n *Notifier) Platforms() *Registry { return n.platforms }
 
 // Send delivers one message. It never returns an error value: everything,
 // including a refused URL, is a Result the dispatcher can act on.
-func (n *Notifier) Send(ctx context.Context, t Target, m Message) Result {
+func (n *Notifier) Send(ctx context.Context, t Robot, m Message) Result {
 	start := time.Now()
 	r := n.send(ctx, t, m)
 	r.Duration = time.Since(start)
 	return r
 }
 
-func (n *Notifier) send(ctx context.Context, t Target, m Message) Result {
+func (n *Notifier) send(ctx context.Context, t Robot, m Message) Result {
 	b, p, req, err := n.build(t, m, n.now())
 	if err != nil {
 		return permanent(err)
@@ -161,7 +161,7 @@ func (n *Notifier) send(ctx context.Context, t Target, m Message) Result {
 // Render returns exactly what the robot would receive, with signature values
 // (sign, timestamp) replaced by RedactedPlaceholder, for previews. The URL
 // keeps its token: a preview is shown to whoever configured the contact.
-func (n *Notifier) Render(t Target, m Message) (Request, error) {
+func (n *Notifier) Render(t Robot, m Message) (Request, error) {
 	_, _, req, err := n.build(t, m, n.now())
 	if err != nil {
 		return Request{}, err
@@ -188,7 +188,7 @@ var signatureField = regexp.MustCompile(`"(sign|timestamp)":"[^"]*"`)
 
 // build picks the builder, applies the guard and renders the request; it is
 // the part Send and Render share.
-func (n *Notifier) build(t Target, m Message, now time.Time) (Builder, Platform, Request, error) {
+func (n *Notifier) build(t Robot, m Message, now time.Time) (Builder, Platform, Request, error) {
 	if err := n.guard.CheckURL(t.URL); err != nil {
 		return nil, "", Request{}, err
 	}

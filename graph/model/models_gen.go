@@ -54,6 +54,12 @@ type PageInfo struct {
 type Query struct {
 }
 
+// One rate limit of a robot: at most messages within seconds.
+type RateLimit struct {
+	Messages int     `json:"messages"`
+	Seconds  float64 `json:"seconds"`
+}
+
 // Exactly what one robot would receive, with signature values redacted.
 type RenderedMessage struct {
 	Platform senders.Platform  `json:"platform"`

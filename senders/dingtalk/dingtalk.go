@@ -106,7 +106,7 @@ var colours = map[senders.Severity]string{
 
 // Build renders m for the robot at t. With a secret it appends timestamp (ms)
 // and sign to the URL.
-func (b *Builder) Build(t senders.Target, m senders.Message, now time.Time) (senders.Request, error) {
+func (b *Builder) Build(t senders.Robot, m senders.Message, now time.Time) (senders.Request, error) {
 	heading := senders.Heading(m, b.keyword, t.Keyword)
 	mention := senders.MentionLine(m.MentionPhones)
 	p := payload{At: at{AtMobiles: m.MentionPhones, AtUserIDs: []string{}, IsAtAll: m.MentionAll}}

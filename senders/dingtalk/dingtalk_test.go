@@ -12,7 +12,7 @@ import (
 
 const hook = "https://oapi.dingtalk.com/robot/send?access_token=tok"
 
-func build(t *testing.T, b *Builder, tg senders.Target, m senders.Message) senders.Request {
+func build(t *testing.T, b *Builder, tg senders.Robot, m senders.Message) senders.Request {
 	t.Helper()
 	m, err := m.Normalize()
 	if err != nil {
@@ -26,7 +26,7 @@ func build(t *testing.T, b *Builder, tg senders.Target, m senders.Message) sende
 }
 
 func TestTextMessageMentionsByPhoneInTextAndAtList(t *testing.T) {
-	req := build(t, New(""), senders.Target{URL: hook}, senders.Message{
+	req := build(t, New(""), senders.Robot{URL: hook}, senders.Message{
 		Title: "Disk full", Content: "磁盘 /data 使用率 97%", Severity: senders.Critical,
 		MentionPhones: []string{"13800000000", "13900000000"},
 	})
@@ -40,7 +40,7 @@ func TestTextMessageMentionsByPhoneInTextAndAtList(t *testing.T) {
 }
 
 func TestMarkdownMessageHasKeywordInTitleAndText(t *testing.T) {
-	req := build(t, New("SchedulerX"), senders.Target{URL: hook, Keyword: "ops"}, senders.Message{
+	req := build(t, New("SchedulerX"), senders.Robot{URL: hook, Keyword: "ops"}, senders.Message{
 		Title: "CPU high", Content: "see [dashboard](https://grafana.example.com/d/1)", Severity: senders.Warning,
 		Format: senders.Markdown, MentionAll: true,
 	})
@@ -66,7 +66,7 @@ func TestMarkdownMessageHasKeywordInTitleAndText(t *testing.T) {
 }
 
 func TestKeywordIsCaseSensitiveAndConfigurable(t *testing.T) {
-	req := build(t, New("Alarm"), senders.Target{URL: hook}, senders.Message{Title: "alarm raised"})
+	req := build(t, New("Alarm"), senders.Robot{URL: hook}, senders.Message{Title: "alarm raised"})
 	if !strings.Contains(string(req.Body), "alarm raised [Alarm]") {
 		t.Fatalf("a keyword differing in case was treated as present: %s", req.Body)
 	}
@@ -79,7 +79,7 @@ func TestSignMatchesThePublishedVector(t *testing.T) {
 }
 
 func TestSignedURLCarriesMillisecondTimestampAndEncodedSign(t *testing.T) {
-	req := build(t, New(""), senders.Target{URL: hook + "&timestamp=1&sign=stale", Secret: "secret"}, senders.Message{Title: "t"})
+	req := build(t, New(""), senders.Robot{URL: hook + "&timestamp=1&sign=stale", Secret: "secret"}, senders.Message{Title: "t"})
 	want := hook + "&timestamp=1700000000000&sign=OuzzJR5%2BxZ4%2FEYwqtNt6sMYZQMTa%2FHEGvc9miJe7XzY%3D"
 	if req.URL != want {
 		t.Fatalf("URL\n got %s\nwant %s", req.URL, want)
@@ -89,7 +89,7 @@ func TestSignedURLCarriesMillisecondTimestampAndEncodedSign(t *testing.T) {
 func TestLongChineseContentIsCutToTwentyThousandBytes(t *testing.T) {
 	content := strings.Repeat("数据库连接池耗尽，请检查。", 2000) // ~78,000 bytes
 	for _, f := range []senders.Format{senders.Text, senders.Markdown} {
-		req := build(t, New(""), senders.Target{URL: hook, Keyword: "ops"}, senders.Message{
+		req := build(t, New(""), senders.Robot{URL: hook, Keyword: "ops"}, senders.Message{
 			Title: "连接池耗尽 pool exhausted", Content: content, Severity: senders.Critical, Format: f,
 			MentionPhones: []string{"13800000000"},
 		})

@@ -136,7 +136,7 @@ var templates = map[senders.Severity]string{
 
 // Build renders m. With a secret, timestamp (seconds, as a string) and sign
 // go in the body beside msg_type.
-func (b *Builder) Build(t senders.Target, m senders.Message, now time.Time) (senders.Request, error) {
+func (b *Builder) Build(t senders.Robot, m senders.Message, now time.Time) (senders.Request, error) {
 	heading := senders.Heading(m, t.Keyword)
 	var p payload
 	if t.Secret != "" {

@@ -15,7 +15,7 @@ import (
 
 const hook = "https://open.feishu.cn/open-apis/bot/v2/hook/tok"
 
-func build(t *testing.T, b *Builder, tg senders.Target, m senders.Message, now time.Time) senders.Request {
+func build(t *testing.T, b *Builder, tg senders.Robot, m senders.Message, now time.Time) senders.Request {
 	t.Helper()
 	m, err := m.Normalize()
 	if err != nil {
@@ -44,7 +44,7 @@ func TestSignMatchesThePublishedVectors(t *testing.T) {
 }
 
 func TestSignedBodyCarriesTimestampStringAndSignBesideMsgType(t *testing.T) {
-	req := build(t, New(), senders.Target{URL: hook, Secret: "orbit-test-secret"},
+	req := build(t, New(), senders.Robot{URL: hook, Secret: "orbit-test-secret"},
 		senders.Message{Title: "t", Content: "c"}, time.Unix(1756800000, 0))
 	if !strings.HasPrefix(string(req.Body), `{"timestamp":"1756800000","sign":"sN+9ZKa5w6BQmKyxCaxNA1DWEgtEnZaOcfEOCqZ26fg=","msg_type":"post"`) {
 		t.Fatalf("body %s", req.Body)
@@ -55,7 +55,7 @@ func TestSignedBodyCarriesTimestampStringAndSignBesideMsgType(t *testing.T) {
 }
 
 func TestTextAlertIsAPostWithTitleAndMentions(t *testing.T) {
-	req := build(t, New(), senders.Target{URL: hook, Keyword: "ops"}, senders.Message{
+	req := build(t, New(), senders.Robot{URL: hook, Keyword: "ops"}, senders.Message{
 		Title: "Disk full", Content: "磁盘满了", Severity: senders.Critical, MentionAll: true, MentionPhones: []string{"13800000000"},
 	}, time.Now())
 	want := `{"msg_type":"post","content":{"post":{"zh_cn":{"title":"[CRITICAL 严重] Disk full [ops]","content":[[{"tag":"text","text":"磁盘满了"}],[{"tag":"at","user_id":"all"},{"tag":"text","text":" @13800000000"}],[{"tag":"text","text":"[ops]"}]]}}}}`
@@ -65,7 +65,7 @@ func TestTextAlertIsAPostWithTitleAndMentions(t *testing.T) {
 }
 
 func TestPlainTextOptionUsesTextWithAtAll(t *testing.T) {
-	req := build(t, New(WithPlainText()), senders.Target{URL: hook}, senders.Message{Title: "t", Content: "c", MentionAll: true}, time.Now())
+	req := build(t, New(WithPlainText()), senders.Robot{URL: hook}, senders.Message{Title: "t", Content: "c", MentionAll: true}, time.Now())
 	want := `{"msg_type":"text","content":{"text":"[INFO 提示] t\nc\n<at user_id=\"all\">All</at>"}}`
 	if string(req.Body) != want {
 		t.Fatalf("body\n got %s\nwant %s", req.Body, want)
@@ -74,7 +74,7 @@ func TestPlainTextOptionUsesTextWithAtAll(t *testing.T) {
 
 func TestMarkdownAlertIsACardColouredBySeverity(t *testing.T) {
 	for sev, colour := range map[senders.Severity]string{senders.Info: "blue", senders.Warning: "orange", senders.Critical: "red"} {
-		req := build(t, New(), senders.Target{URL: hook}, senders.Message{Title: "t", Content: "**c**", Severity: sev, Format: senders.Markdown, MentionAll: true}, time.Now())
+		req := build(t, New(), senders.Robot{URL: hook}, senders.Message{Title: "t", Content: "**c**", Severity: sev, Format: senders.Markdown, MentionAll: true}, time.Now())
 		want := `{"msg_type":"interactive","card":{"config":{"wide_screen_mode":true},"header":{"template":"` + colour +
 			`","title":{"tag":"plain_text","content":"[` + sev.Label() + `] t"}},"elements":[{"tag":"markdown","content":"**c**\n<at id=all></at>"}]}}`
 		if string(req.Body) != want {
@@ -86,7 +86,7 @@ func TestMarkdownAlertIsACardColouredBySeverity(t *testing.T) {
 func TestLongContentIsCutToNineteenThousandBytes(t *testing.T) {
 	content := strings.Repeat("告警详情 details [链接](https://example.com/a?b=c) ", 1500)
 	for _, f := range []senders.Format{senders.Text, senders.Markdown} {
-		req := build(t, New(), senders.Target{URL: hook, Secret: "s", Keyword: "ops"},
+		req := build(t, New(), senders.Robot{URL: hook, Secret: "s", Keyword: "ops"},
 			senders.Message{Title: "标题", Content: content, Format: f}, time.Now())
 		if len(req.Body) > MaxBodyBytes || len(req.Body) < MaxBodyBytes-200 || !req.Truncated || !utf8.Valid(req.Body) {
 			t.Fatalf("%s body %d bytes, truncated=%v", f, len(req.Body), req.Truncated)

@@ -83,7 +83,7 @@ var colours = map[senders.Severity]string{
 
 // Build renders m. WeCom has no signature: the key in the URL is the only
 // credential, so t.Secret is ignored.
-func (b *Builder) Build(t senders.Target, m senders.Message, _ time.Time) (senders.Request, error) {
+func (b *Builder) Build(t senders.Robot, m senders.Message, _ time.Time) (senders.Request, error) {
 	heading := senders.Heading(m, t.Keyword)
 	mentions := len(m.MentionPhones) > 0 || m.MentionAll
 	var p payload

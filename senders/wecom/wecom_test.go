@@ -12,7 +12,7 @@ import (
 
 const hook = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"
 
-func build(t *testing.T, tg senders.Target, m senders.Message) senders.Request {
+func build(t *testing.T, tg senders.Robot, m senders.Message) senders.Request {
 	t.Helper()
 	m, err := m.Normalize()
 	if err != nil {
@@ -26,7 +26,7 @@ func build(t *testing.T, tg senders.Target, m senders.Message) senders.Request {
 }
 
 func TestTextMentionsPhonesAndEveryoneThroughTheMobileList(t *testing.T) {
-	req := build(t, senders.Target{URL: hook, Keyword: "ops"}, senders.Message{
+	req := build(t, senders.Robot{URL: hook, Keyword: "ops"}, senders.Message{
 		Title: "Disk full", Content: "磁盘满了", Severity: senders.Critical,
 		MentionAll: true, MentionPhones: []string{"13800000000"},
 	})
@@ -38,7 +38,7 @@ func TestTextMentionsPhonesAndEveryoneThroughTheMobileList(t *testing.T) {
 
 func TestMarkdownIsColouredBySeverity(t *testing.T) {
 	for sev, colour := range map[senders.Severity]string{senders.Info: "info", senders.Warning: "comment", senders.Critical: "warning"} {
-		req := build(t, senders.Target{URL: hook}, senders.Message{Title: "t", Content: "**c**", Severity: sev, Format: senders.Markdown})
+		req := build(t, senders.Robot{URL: hook}, senders.Message{Title: "t", Content: "**c**", Severity: sev, Format: senders.Markdown})
 		want := `{"msgtype":"markdown","markdown":{"content":"### <font color=\"` + colour + `\">[` + sev.Label() + `] t</font>\n**c**"}}`
 		if string(req.Body) != want {
 			t.Errorf("%s body\n got %s\nwant %s", sev, req.Body, want)
@@ -48,7 +48,7 @@ func TestMarkdownIsColouredBySeverity(t *testing.T) {
 
 func TestMarkdownWithMentionsFallsBackToText(t *testing.T) {
 	// WeCom markdown cannot mention by mobile: text is the only way to page people.
-	req := build(t, senders.Target{URL: hook}, senders.Message{Title: "t", Content: "c", Format: senders.Markdown, MentionPhones: []string{"13800000000"}})
+	req := build(t, senders.Robot{URL: hook}, senders.Message{Title: "t", Content: "c", Format: senders.Markdown, MentionPhones: []string{"13800000000"}})
 	if !strings.HasPrefix(string(req.Body), `{"msgtype":"text"`) || !strings.Contains(string(req.Body), `"mentioned_mobile_list":["13800000000"]`) {
 		t.Fatalf("body %s", req.Body)
 	}
@@ -57,7 +57,7 @@ func TestMarkdownWithMentionsFallsBackToText(t *testing.T) {
 func TestContentIsCutToTheTextAndMarkdownLimits(t *testing.T) {
 	content := strings.Repeat("服务不可用 service down; ", 1000)
 	for f, limit := range map[senders.Format]int{senders.Text: MaxTextBytes, senders.Markdown: MaxMarkdownBytes} {
-		req := build(t, senders.Target{URL: hook, Keyword: "ops"}, senders.Message{Title: "标题 title", Content: content, Format: f, Severity: senders.Warning})
+		req := build(t, senders.Robot{URL: hook, Keyword: "ops"}, senders.Message{Title: "标题 title", Content: content, Format: f, Severity: senders.Warning})
 		var p struct {
 			Text, Markdown struct{ Content string }
 		}
