@@ -43,14 +43,15 @@ func TestRootServesTheNotificationManagePage(t *testing.T) {
 func TestAssetsHaveTheirContentTypes(t *testing.T) {
 	h := console.Handler()
 	for path, want := range map[string]string{
-		"/console/app.js":      "text/javascript; charset=utf-8",
-		"/console/api.js":      "text/javascript; charset=utf-8",
-		"/console/contacts.js": "text/javascript; charset=utf-8",
-		"/console/groups.js":   "text/javascript; charset=utf-8",
-		"/console/alerts.js":   "text/javascript; charset=utf-8",
-		"/console/ui.js":       "text/javascript; charset=utf-8",
-		"/console/style.css":   "text/css; charset=utf-8",
-		"/console/favicon.svg": "image/svg+xml",
+		"/console/app.js":       "text/javascript; charset=utf-8",
+		"/console/api.js":       "text/javascript; charset=utf-8",
+		"/console/contacts.js":  "text/javascript; charset=utf-8",
+		"/console/groups.js":    "text/javascript; charset=utf-8",
+		"/console/alerts.js":    "text/javascript; charset=utf-8",
+		"/console/ui.js":        "text/javascript; charset=utf-8",
+		"/console/platforms.js": "text/javascript; charset=utf-8",
+		"/console/style.css":    "text/css; charset=utf-8",
+		"/console/favicon.svg":  "image/svg+xml",
 	} {
 		resp, body := get(t, h, path)
 		if resp.StatusCode != http.StatusOK || body == "" {

@@ -3,9 +3,10 @@
 
 import { allNodes, gql } from './api.js';
 import {
-  Pager, announce, busy, checkedIds, clearErrors, clearErrorsAsTyped, el, fillRows, formatTime, platformBadge, renderChoices,
+  Pager, announce, busy, checkedIds, clearErrors, clearErrorsAsTyped, el, fillRows, formatTime, renderChoices,
   showErrors,
 } from './ui.js';
+import { platformBadge } from './platforms.js';
 
 const PAGE_SIZE = 10;
 const POLL_MS = 1000;

@@ -4,6 +4,7 @@ import { ApiError, gql, onUnauthenticated, token } from './api.js';
 import { alertsTab } from './alerts.js';
 import { contactsTab } from './contacts.js';
 import { groupsTab } from './groups.js';
+import { loadPlatforms } from './platforms.js';
 import { announce, openDialog } from './ui.js';
 
 const tabs = {
@@ -130,6 +131,7 @@ async function fetchRole() {
 async function applyRole() {
   try {
     const role = await fetchRole();
+    await loadPlatforms();
     document.body.dataset.role = role;
     const badge = document.getElementById('role');
     badge.textContent = role.toLowerCase();

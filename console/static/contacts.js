@@ -2,9 +2,10 @@
 
 import { allNodes, gql } from './api.js';
 import {
-  Pager, announce, busy, button, checkedIds, clearErrors, clearErrorsAsTyped, confirmAction, debounce, el, fillRows, guessPlatform,
-  icon, openDialog, platformBadge, renderChoices, showErrors,
+  Pager, announce, busy, button, checkedIds, clearErrors, clearErrorsAsTyped, confirmAction, debounce, el, fillRows,
+  icon, openDialog, renderChoices, showErrors,
 } from './ui.js';
+import { guessPlatform, platformBadge } from './platforms.js';
 
 const PAGE_SIZE = 20;
 

@@ -16,7 +16,7 @@ export function el(tag, props = {}, ...children) {
   return node;
 }
 
-const SVG = 'http://www.w3.org/2000/svg';
+export const SVG = 'http://www.w3.org/2000/svg';
 
 // Stroke icons on a 24×24 grid.
 const ICONS = {
@@ -41,39 +41,6 @@ export function icon(name) {
   path.setAttribute('d', ICONS[name]);
   svg.append(path);
   return svg;
-}
-
-// Each platform's mark: a shape of its own in its own colour (style.css), not its logo.
-const PLATFORMS = {
-  DINGTALK: { label: 'DingTalk', paths: ['M12 2a10 10 0 1 1 0 20 10 10 0 0 1 0-20z', 'M13.5 5.5 8 13h3.5l-1 5.5L16 11h-3.5z'] },
-  WECOM: { label: 'WeCom', paths: ['M3 4h11a1 1 0 0 1 1 1v8a1 1 0 0 1-1 1H8l-4 3v-3H3a1 1 0 0 1-1-1V5a1 1 0 0 1 1-1z', 'M17 9h4a1 1 0 0 1 1 1v7a1 1 0 0 1-1 1h-1v3l-4-3h-5a1 1 0 0 1-1-1v-2h5a2 2 0 0 0 2-2z'] },
-  LARK: { label: 'Lark', paths: ['M2 11c6 0 10-3 13-8 2 5 1 10-2 13l9 3c-8 3-15 1-20-8z'] },
-};
-
-/** The platform's icon and name, e.g. for a webhook or a delivery. */
-export function platformBadge(platform) {
-  const known = PLATFORMS[platform] ?? { label: platform ?? 'Unknown', paths: [] };
-  const svg = document.createElementNS(SVG, 'svg');
-  svg.setAttribute('viewBox', '0 0 24 24');
-  svg.setAttribute('class', 'platform-icon');
-  svg.setAttribute('aria-hidden', 'true');
-  for (const d of known.paths) {
-    const path = document.createElementNS(SVG, 'path');
-    path.setAttribute('d', d);
-    svg.append(path);
-  }
-  return el('span', { class: `platform platform-${String(platform).toLowerCase()}` }, svg, known.label);
-}
-
-/**
- * Guesses a URL's platform the way Herald recognises it (by path, since relays keep it), only to
- * label the per-URL rows while typing; Herald's own answer is what gets stored.
- */
-export function guessPlatform(url) {
-  if (url.includes('/robot/send')) return 'DINGTALK';
-  if (url.includes('/cgi-bin/webhook/send')) return 'WECOM';
-  if (url.includes('/open-apis/bot/v2/hook/')) return 'LARK';
-  return null;
 }
 
 /** A real button with an icon and a visible label; aria-label adds context such as the row's name. */
