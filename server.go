@@ -99,8 +99,11 @@ func newNotifier(cfg webhookConfig) (*senders.Notifier, error) {
 		Platforms: platforms.Registry, Options: senders.Options{Keyword: cfg.DingTalkKeyword},
 		Guard: guard, Timeout: cfg.Timeout, ProxyURL: cfg.Proxy, Version: version,
 	})
-	if err != nil {
+	if errors.Is(err, senders.ErrBadProxy) {
 		return nil, fmt.Errorf("%s: %w", setProxy.env, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("webhook client: %w", err)
 	}
 	return n, nil
 }

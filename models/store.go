@@ -15,7 +15,8 @@ import (
 // a URL that could never be sent to is refused when it is saved.
 type WebhookChecker func(rawURL string, explicit senders.Platform) (senders.Platform, error)
 
-// Store holds the queries and transactions over contacts, groups and memberships.
+// Store is the address book: the queries and transactions over contacts, groups, memberships,
+// API tokens and the audit log, and the key ring that seals webhook secrets.
 type Store struct {
 	db           *gorm.DB
 	checkWebhook WebhookChecker
@@ -27,7 +28,7 @@ func NewStore(db *gorm.DB, check WebhookChecker) *Store {
 	return &Store{db: db, checkWebhook: check}
 }
 
-// DB exposes the connection for packages that keep their own tables beside these.
+// DB exposes the connection for packages that keep their own tables beside these (the outbox).
 func (s *Store) DB() *gorm.DB { return s.db }
 
 // transaction runs fn in one transaction: either all of a mutation's changes land or none does.

@@ -54,6 +54,9 @@ func newHTTPClient(g *Guard, timeout time.Duration, proxy *url.URL) *http.Client
 	}
 }
 
+// ErrBadProxy marks a proxy setting New cannot use.
+var ErrBadProxy = errors.New("webhook proxy")
+
 func parseProxyURL(raw string) (*url.URL, error) {
 	if raw == "" {
 		return nil, nil

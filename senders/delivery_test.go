@@ -430,7 +430,7 @@ func TestProxyCarriesTrafficButTheAllowListStillAppliesToDestinations(t *testing
 	if proxied.Load() != 1 {
 		t.Fatalf("refused destinations reached the proxy")
 	}
-	if _, err := senders.New(senders.Config{Platforms: platforms.Registry, ProxyURL: "socks5://127.0.0.1:1080"}); err == nil {
+	if _, err := senders.New(senders.Config{Platforms: platforms.Registry, ProxyURL: "socks5://127.0.0.1:1080"}); !errors.Is(err, senders.ErrBadProxy) {
 		t.Fatal("a socks5 proxy was accepted")
 	}
 }

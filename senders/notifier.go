@@ -90,7 +90,7 @@ func New(cfg Config) (*Notifier, error) {
 	}
 	proxy, err := parseProxyURL(cfg.ProxyURL)
 	if err != nil {
-		return nil, fmt.Errorf("webhook proxy: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrBadProxy, err)
 	}
 	n.client = newHTTPClient(n.guard, n.timeout, proxy)
 	return n, nil
