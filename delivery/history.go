@@ -71,28 +71,14 @@ func (o *Outbox) CountAlerts(ctx context.Context, status *AlertStatus) (int, err
 
 // DeliveriesByAlert returns the deliveries of each alert, in creation order.
 func (o *Outbox) DeliveriesByAlert(ctx context.Context, alertIDs []uint) (map[uint][]*Delivery, error) {
-	var rows []*Delivery
-	if err := o.db.WithContext(ctx).Where("alert_id IN ?", alertIDs).Order("alert_id, id").Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("load deliveries: %w", err)
-	}
-	out := make(map[uint][]*Delivery, len(alertIDs))
-	for _, d := range rows {
-		out[d.AlertID] = append(out[d.AlertID], d)
-	}
-	return out, nil
+	return models.ListsByParent(ctx, o.db, "deliveries", "alert_id", "alert_id, id", alertIDs,
+		func(d *Delivery) uint { return d.AlertID })
 }
 
 // AttemptsByDelivery returns the attempts of each delivery, oldest first.
 func (o *Outbox) AttemptsByDelivery(ctx context.Context, deliveryIDs []uint) (map[uint][]*DeliveryAttempt, error) {
-	var rows []*DeliveryAttempt
-	if err := o.db.WithContext(ctx).Where("delivery_id IN ?", deliveryIDs).Order("delivery_id, at, id").Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("load delivery attempts: %w", err)
-	}
-	out := make(map[uint][]*DeliveryAttempt, len(deliveryIDs))
-	for _, a := range rows {
-		out[a.DeliveryID] = append(out[a.DeliveryID], a)
-	}
-	return out, nil
+	return models.ListsByParent(ctx, o.db, "delivery attempts", "delivery_id", "delivery_id, at, id", deliveryIDs,
+		func(a *DeliveryAttempt) uint { return a.DeliveryID })
 }
 
 // PendingDeliveries counts the deliveries waiting to be sent, across all replicas.

@@ -3,22 +3,31 @@ package models
 import (
 	"context"
 	"fmt"
+
+	"gorm.io/gorm"
 )
 
 // The batch reads below serve the per-request dataloaders: one statement for any number of keys,
 // so the cost of a nested page does not grow with its size.
 
-// WebhooksByContact returns the webhooks of each contact, in their saved order.
-func (s *Store) WebhooksByContact(ctx context.Context, contactIDs []uint) (map[uint][]*Webhook, error) {
-	var rows []*Webhook
-	if err := s.db.WithContext(ctx).Where("contact_id IN ?", contactIDs).Order("contact_id, position, id").Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("load webhooks: %w", err)
+// ListsByParent reads the rows of T whose parent column is one of parents, in one statement, as
+// a list per parent in the given order (which starts with the parent column).
+func ListsByParent[T any](ctx context.Context, db *gorm.DB, what, parentCol, order string, parents []uint, parent func(*T) uint) (map[uint][]*T, error) {
+	var rows []*T
+	if err := db.WithContext(ctx).Where(parentCol+" IN ?", parents).Order(order).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("load %s: %w", what, err)
 	}
-	out := make(map[uint][]*Webhook, len(contactIDs))
-	for _, w := range rows {
-		out[w.ContactID] = append(out[w.ContactID], w)
+	out := make(map[uint][]*T, len(parents))
+	for _, r := range rows {
+		out[parent(r)] = append(out[parent(r)], r)
 	}
 	return out, nil
+}
+
+// WebhooksByContact returns the webhooks of each contact, in their saved order.
+func (s *Store) WebhooksByContact(ctx context.Context, contactIDs []uint) (map[uint][]*Webhook, error) {
+	return ListsByParent(ctx, s.db, "webhooks", "contact_id", "contact_id, position, id", contactIDs,
+		func(w *Webhook) uint { return w.ContactID })
 }
 
 // GroupsByContact returns the groups of each contact, ordered by name.
