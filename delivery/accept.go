@@ -11,7 +11,6 @@ import (
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/senders"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // Alert input limits.
@@ -128,7 +127,7 @@ func (o *Outbox) Accept(ctx context.Context, in AlertInput) (*Alert, bool, error
 		if err != nil {
 			return err
 		}
-		return insertAlert(tx, a, planDeliveries(recipients, in))
+		return acceptPlan(tx, a, planDeliveries(recipients, in))
 	})
 	if errors.Is(err, gorm.ErrDuplicatedKey) && in.IdempotencyKey != nil {
 		// A concurrent send with the same key committed first; the unique index made us wait for it.
@@ -159,7 +158,7 @@ func (o *Outbox) AcceptTest(ctx context.Context, contactID string) (*Alert, erro
 		}
 		in := AlertInput{Title: TestAlertTitle, Content: testMessage(r, o.notifier.Platforms()), Severity: senders.Info, Format: senders.Text}
 		a = &Alert{Title: in.Title, Content: in.Content, Severity: in.Severity, Format: in.Format, Status: AlertPending, Test: true}
-		return insertAlert(tx, a, planDeliveries([]models.Recipient{r}, in))
+		return acceptPlan(tx, a, planDeliveries([]models.Recipient{r}, in))
 	})
 	if err != nil {
 		return nil, wrapAlertErr("create test alert", err)
@@ -180,8 +179,8 @@ func testMessage(r models.Recipient, platforms *senders.Registry) string {
 	return b.String()
 }
 
-// insertAlert writes the alert, its deliveries, and the robot rows the dispatcher locks.
-func insertAlert(tx *gorm.DB, a *Alert, plan []PlannedDelivery) error {
+// acceptPlan writes the alert, its deliveries, and the robot rows the dispatcher locks.
+func acceptPlan(tx *gorm.DB, a *Alert, plan []PlannedDelivery) error {
 	if len(plan) == 0 {
 		return models.Invalid("", "the alert has no webhooks to send to")
 	}
@@ -190,19 +189,14 @@ func insertAlert(tx *gorm.DB, a *Alert, plan []PlannedDelivery) error {
 		return err
 	}
 	a.ID, a.CreatedAt, a.UpdatedAt = 0, now, now // a retried transaction starts over
-	if err := tx.Create(a).Error; err != nil {
-		return err // a duplicate idempotency key is recognised by the caller
-	}
 	rows := make([]Delivery, len(plan))
 	robots := make([]RobotState, 0, len(plan))
 	for i, p := range plan {
-		d := p.Delivery
-		d.AlertID, d.Status, d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = a.ID, DeliveryPending, &now, now, now
-		rows[i] = d
-		robots = append(robots, RobotState{RobotKey: d.RobotKey, Platform: d.Platform, CreatedAt: now, UpdatedAt: now})
+		rows[i] = p.Delivery
+		robots = append(robots, RobotState{RobotKey: p.Delivery.RobotKey, Platform: p.Delivery.Platform, CreatedAt: now, UpdatedAt: now})
 	}
-	if err := tx.Omit(clause.Associations).CreateInBatches(rows, 200).Error; err != nil {
-		return fmt.Errorf("insert deliveries: %w", err)
+	if err := insertAlert(tx, a, rows, now); err != nil {
+		return err
 	}
 	return ensureRobots(tx, robots)
 }
@@ -234,12 +228,7 @@ func ensureRobots(tx *gorm.DB, robots []RobotState) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	// Sorted, so that two alerts creating the same robots lock them in the same order.
-	slices.SortFunc(missing, func(a, b RobotState) int { return strings.Compare(a.RobotKey, b.RobotKey) })
-	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(missing, 500).Error; err != nil {
-		return fmt.Errorf("insert robots: %w", err)
-	}
-	return nil
+	return insertRobots(tx, missing)
 }
 
 func (o *Outbox) alertByKey(ctx context.Context, key string) (*Alert, error) {

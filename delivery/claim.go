@@ -10,7 +10,6 @@ import (
 
 	"github.com/heraldhq/herald/senders"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // Bounds of one claim transaction: how many robots it locks and how many deliveries it leases. A
@@ -258,10 +257,8 @@ func (d *Dispatcher) restoreRobots(tx *gorm.DB, keys []string, locked []RobotSta
 			rows = append(rows, RobotState{RobotKey: m.RobotKey, Platform: m.Platform, CreatedAt: now, UpdatedAt: now})
 		}
 	}
-	if len(rows) > 0 {
-		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&rows).Error; err != nil {
-			return nil, fmt.Errorf("restore robots: %w", err)
-		}
+	if err := insertRobots(tx, rows); err != nil {
+		return nil, err
 	}
 	return absent, nil
 }

@@ -10,10 +10,54 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// Every change the dispatcher makes to the outbox's rows is one of the typed statements below, so
-// the rest of the package speaks of leases, deferrals and verdicts rather than of columns (River
-// keeps its queue behind a driver layer the same way). Each takes any number of rows, chunked to
-// claimRows, so a fan-out costs a statement per kind of change, not one per row.
+// Every statement that writes the outbox's rows is one of the typed functions below, so the rest of
+// the package speaks of alerts, leases, deferrals and verdicts rather than of columns (River keeps
+// its queue behind a driver layer the same way). Each takes any number of rows, chunked, so a
+// fan-out costs a statement per kind of change, not one per row.
+
+// insertAlert writes an alert and its deliveries, due now.
+func insertAlert(tx *gorm.DB, a *Alert, deliveries []Delivery, now time.Time) error {
+	if err := tx.Create(a).Error; err != nil {
+		return err // a duplicate idempotency key is recognised by the caller
+	}
+	for i := range deliveries {
+		d := &deliveries[i]
+		d.AlertID, d.Status, d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = a.ID, DeliveryPending, &now, now, now
+	}
+	if err := tx.Omit(clause.Associations).CreateInBatches(deliveries, 200).Error; err != nil {
+		return fmt.Errorf("insert deliveries: %w", err)
+	}
+	return nil
+}
+
+// insertRobots adds robot rows, leaving any that exist meanwhile as they are. They are sorted, so
+// that two transactions creating the same robots lock them in the same order.
+func insertRobots(tx *gorm.DB, robots []RobotState) error {
+	if len(robots) == 0 {
+		return nil
+	}
+	slices.SortFunc(robots, func(a, b RobotState) int { return cmp.Compare(a.RobotKey, b.RobotKey) })
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(robots, 500).Error; err != nil {
+		return fmt.Errorf("insert robots: %w", err)
+	}
+	return nil
+}
+
+// insertSends reserves rows of the robots' send logs.
+func insertSends(tx *gorm.DB, sends []RobotSend) error {
+	if err := tx.CreateInBatches(sends, claimRows).Error; err != nil {
+		return fmt.Errorf("reserve sends: %w", err)
+	}
+	return nil
+}
+
+// pruneSends deletes the robots' send-log rows from before a time, too old for any budget.
+func pruneSends(tx *gorm.DB, keys []string, before time.Time) error {
+	if err := tx.Where("url_hash IN ? AND sent_at < ?", keys, before).Delete(&RobotSend{}).Error; err != nil {
+		return fmt.Errorf("prune send log: %w", err)
+	}
+	return nil
+}
 
 // skipLocked is the claim's locking clause. On MySQL a row another replica holds is skipped instead
 // of waited for, so replicas never claim the same robot or delivery and never queue behind each other;

@@ -55,12 +55,11 @@ func (d *Dispatcher) reserveSends(tx *gorm.DB, claims []*claim, rows []RobotSend
 			keys = append(keys, c.key)
 		}
 	}
-	if err := tx.Where("url_hash IN ? AND sent_at < ?", keys, now.Add(-2*d.lookback())).
-		Delete(&RobotSend{}).Error; err != nil {
-		return fmt.Errorf("prune send log: %w", err)
+	if err := pruneSends(tx, keys, now.Add(-2*d.lookback())); err != nil {
+		return err
 	}
-	if err := tx.CreateInBatches(rows, claimRows).Error; err != nil {
-		return fmt.Errorf("reserve sends: %w", err)
+	if err := insertSends(tx, rows); err != nil {
+		return err
 	}
 	var got []RobotSend
 	err := tx.Select("id", "url_hash").Where("url_hash IN ? AND sent_at = ? AND settled = ?", keys, now, false).

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"go/build"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestPackagesImportOnlyWhatTheMapAllows holds the import lines of ARCHITECTURE.md: each room may
+// import only the rooms listed for it (test files aside).
+func TestPackagesImportOnlyWhatTheMapAllows(t *testing.T) {
+	const module = "github.com/heraldhq/herald/"
+	allowed := map[string][]string{
+		"models":               {"secrets", "senders"},
+		"delivery":             {"models", "secrets", "senders"},
+		"graph":                {"auth", "delivery", "graph/model", "models", "senders"},
+		"graph/model":          {"delivery", "models", "senders"},
+		"auth":                 {"models"},
+		"secrets":              {},
+		"metrics":              {"senders"},
+		"senders":              {},
+		"senders/dingtalk":     {"senders"},
+		"senders/wecom":        {"senders"},
+		"senders/lark":         {"senders"},
+		"senders/platforms":    {"senders", "senders/dingtalk", "senders/lark", "senders/wecom"},
+		"senders/fakeplatform": {"senders"},
+		"console":              {},
+	}
+	for dir, may := range allowed {
+		pkg, err := build.Default.ImportDir(dir, 0)
+		if err != nil {
+			t.Fatalf("%s: %v", dir, err)
+		}
+		for _, imp := range pkg.Imports {
+			room, ours := strings.CutPrefix(imp, module)
+			if ours && !slices.Contains(may, room) {
+				t.Errorf("%s imports %s; ARCHITECTURE.md allows it only %v", dir, room, may)
+			}
+		}
+	}
+}
