@@ -71,7 +71,7 @@ func withWebhooks(tx *gorm.DB, contacts []Contact) ([]Recipient, error) {
 	byContact := make(map[uint][]Webhook, len(contacts))
 	for chunk := range slices.Chunk(ids, MaxIDsPerRequest) {
 		var part []Webhook
-		if err := tx.Where("contact_id IN ?", chunk).Order("id").Find(&part).Error; err != nil {
+		if err := tx.Where("contact_id IN ?", chunk).Find(&part).Error; err != nil {
 			return nil, fmt.Errorf("load webhooks: %w", err)
 		}
 		for _, w := range part {
@@ -80,7 +80,10 @@ func withWebhooks(tx *gorm.DB, contacts []Contact) ([]Recipient, error) {
 	}
 	out := make([]Recipient, len(contacts))
 	for i, c := range contacts {
-		out[i] = Recipient{Contact: c, Webhooks: byContact[c.ID]}
+		// Sorted here rather than by the statement: MySQL would sort every row of a large fan-out.
+		hooks := byContact[c.ID]
+		slices.SortFunc(hooks, func(a, b Webhook) int { return cmp.Compare(a.ID, b.ID) })
+		out[i] = Recipient{Contact: c, Webhooks: hooks}
 	}
 	return out, nil
 }
