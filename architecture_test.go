@@ -13,8 +13,8 @@ func TestPackagesImportOnlyWhatTheMapAllows(t *testing.T) {
 	const module = "github.com/heraldhq/herald/"
 	allowed := map[string][]string{
 		"models":               {"secrets", "senders"},
-		"delivery":             {"models", "secrets", "senders"},
-		"graph":                {"auth", "delivery", "graph/model", "models", "senders"},
+		"delivery":             {"models", "secrets", "senders", "senders/notify"},
+		"graph":                {"auth", "delivery", "graph/model", "models", "senders", "senders/notify"},
 		"graph/model":          {"delivery", "models", "senders"},
 		"auth":                 {"models"},
 		"secrets":              {},
@@ -25,6 +25,7 @@ func TestPackagesImportOnlyWhatTheMapAllows(t *testing.T) {
 		"senders/lark":         {"senders"},
 		"senders/platforms":    {"senders", "senders/dingtalk", "senders/lark", "senders/wecom"},
 		"senders/fakeplatform": {"senders"},
+		"senders/notify":       {"senders"},
 		"console":              {},
 	}
 	for dir, may := range allowed {

@@ -26,6 +26,7 @@ import (
 	"github.com/heraldhq/herald/metrics"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/senders"
+	"github.com/heraldhq/herald/senders/notify"
 	"github.com/heraldhq/herald/senders/platforms"
 	"gorm.io/gorm"
 )
@@ -90,16 +91,16 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 
 // newNotifier builds the webhook client with every platform Herald speaks (package platforms
 // lists them).
-func newNotifier(cfg webhookConfig) (*senders.Notifier, error) {
-	guard, err := senders.NewGuard(platforms.Registry, cfg.AllowedHosts)
+func newNotifier(cfg webhookConfig) (*notify.Notifier, error) {
+	guard, err := notify.NewGuard(platforms.Registry, cfg.AllowedHosts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", setAllowed.env, err)
 	}
-	n, err := senders.New(senders.Config{
+	n, err := notify.New(notify.Config{
 		Platforms: platforms.Registry, Options: senders.Options{Keyword: cfg.DingTalkKeyword},
 		Guard: guard, Timeout: cfg.Timeout, ProxyURL: cfg.Proxy, Version: version,
 	})
-	if errors.Is(err, senders.ErrBadProxy) {
+	if errors.Is(err, notify.ErrBadProxy) {
 		return nil, fmt.Errorf("%s: %w", setProxy.env, err)
 	}
 	if err != nil {
@@ -200,7 +201,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 
 // openStore opens and migrates the database, loads the secret key ring and checks it against the
 // stored secrets, and builds the webhook client the store validates URLs with.
-func openStore(ctx context.Context, cfg config, logger *slog.Logger) (*gorm.DB, *models.Store, *senders.Notifier, error) {
+func openStore(ctx context.Context, cfg config, logger *slog.Logger) (*gorm.DB, *models.Store, *notify.Notifier, error) {
 	keyring, err := loadKeyring(cfg, logger)
 	if err != nil {
 		return nil, nil, nil, err
@@ -209,7 +210,7 @@ func openStore(ctx context.Context, cfg config, logger *slog.Logger) (*gorm.DB, 
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	fail := func(err error) (*gorm.DB, *models.Store, *senders.Notifier, error) {
+	fail := func(err error) (*gorm.DB, *models.Store, *notify.Notifier, error) {
 		if sqlDB, derr := db.DB(); derr == nil {
 			sqlDB.Close()
 		}

@@ -23,7 +23,7 @@ import (
 	"github.com/heraldhq/herald/metrics"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modelstest"
-	"github.com/heraldhq/herald/senders"
+	"github.com/heraldhq/herald/senders/notify"
 	"github.com/heraldhq/herald/senders/platforms"
 )
 
@@ -230,7 +230,7 @@ func TestServerEndpointsOnEachDatabase(t *testing.T) {
 func TestReadyzFailsWhileTheDatabaseIsDown(t *testing.T) {
 	db := modelstest.SQLite(t)
 	store := models.NewStore(db.Gorm, platforms.Registry.Recognize)
-	notifier, _ := senders.New(senders.Config{Platforms: platforms.Registry})
+	notifier, _ := notify.New(notify.Config{Platforms: platforms.Registry})
 	outbox := delivery.NewOutbox(store, notifier)
 	srv := httptest.NewServer(newMux(endpoints{db: db.Gorm, resolver: &graph.Resolver{Store: store, Outbox: outbox},
 		metrics: metrics.New(outbox.PendingDeliveries), authn: auth.New(store, "", true)}))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/senders"
+	"github.com/heraldhq/herald/senders/notify"
 	"gorm.io/gorm"
 )
 
@@ -24,13 +25,13 @@ const (
 type Outbox struct {
 	db       *gorm.DB
 	book     *models.Store
-	notifier *senders.Notifier
+	notifier *notify.Notifier
 }
 
 // NewOutbox returns the outbox over the address book's database: an alert and its deliveries are
 // planned from the recipients and stored in one transaction. The notifier renders previews exactly
 // as the dispatcher will send them.
-func NewOutbox(book *models.Store, notifier *senders.Notifier) *Outbox {
+func NewOutbox(book *models.Store, notifier *notify.Notifier) *Outbox {
 	return &Outbox{db: book.DB(), book: book, notifier: notifier}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modelstest"
 	"github.com/heraldhq/herald/senders"
+	"github.com/heraldhq/herald/senders/notify"
 	"github.com/heraldhq/herald/senders/platforms"
 )
 
@@ -28,7 +29,7 @@ func eachAlertDB(t *testing.T, fn func(t *testing.T, e alertEnv)) {
 			t.Fatal(err)
 		}
 		store := modelstest.Store(t, db)
-		notifier, err := senders.New(senders.Config{Platforms: platforms.Registry})
+		notifier, err := notify.New(notify.Config{Platforms: platforms.Registry})
 		if err != nil {
 			t.Fatal(err)
 		}

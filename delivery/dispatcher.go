@@ -10,6 +10,7 @@ import (
 
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/senders"
+	"github.com/heraldhq/herald/senders/notify"
 	"gorm.io/gorm"
 )
 
@@ -23,7 +24,7 @@ const sweepInterval = 30 * time.Second
 type Dispatcher struct {
 	db       *gorm.DB
 	secrets  Opener
-	notifier *senders.Notifier
+	notifier *notify.Notifier
 	cfg      Config
 	policy   policy
 	log      *slog.Logger
@@ -32,7 +33,7 @@ type Dispatcher struct {
 
 // New returns a dispatcher over the address book's database, whose key ring opens the robots'
 // signing secrets. Call Run to start it.
-func New(book *models.Store, notifier *senders.Notifier, cfg Config) *Dispatcher {
+func New(book *models.Store, notifier *notify.Notifier, cfg Config) *Dispatcher {
 	cfg = cfg.withDefaults(notifier.Platforms())
 	return &Dispatcher{
 		db: book.DB(), secrets: book, notifier: notifier, cfg: cfg, policy: cfg.policy(),

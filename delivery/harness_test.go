@@ -13,6 +13,7 @@ import (
 	"github.com/heraldhq/herald/secrets"
 	"github.com/heraldhq/herald/senders"
 	"github.com/heraldhq/herald/senders/fakeplatform"
+	"github.com/heraldhq/herald/senders/notify"
 	"github.com/heraldhq/herald/senders/platforms"
 	"gorm.io/gorm"
 )
@@ -20,12 +21,12 @@ import (
 // env is one database, the fake platforms on loopback, and a notifier allowed to reach them.
 type env struct {
 	keyring  *secrets.Keyring
-	guard    *senders.Guard
+	guard    *notify.Guard
 	t        *testing.T
 	db       modelstest.DB
 	store    *models.Store
 	fake     *fakeplatform.Server
-	notifier *senders.Notifier
+	notifier *notify.Notifier
 	robots   atomic.Int64
 }
 
@@ -39,11 +40,11 @@ func newEnv(t *testing.T, db modelstest.DB) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(fake.Close)
-	guard, err := senders.NewGuard(platforms.Registry, []string{"127.0.0.1"})
+	guard, err := notify.NewGuard(platforms.Registry, []string{"127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := senders.New(senders.Config{Platforms: platforms.Registry, Guard: guard, Timeout: 2 * time.Second})
+	n, err := notify.New(notify.Config{Platforms: platforms.Registry, Guard: guard, Timeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/senders"
+	"github.com/heraldhq/herald/senders/notify"
 	"github.com/heraldhq/herald/senders/platforms"
 )
 
@@ -108,10 +109,10 @@ func TestAPlatformDefinedOnlyByItsDescriptorIsRecognisedRateLimitedAndDelivered(
 		if err != nil {
 			t.Fatal(err)
 		}
-		if e.guard, err = senders.NewGuard(reg, []string{"127.0.0.1"}); err != nil {
+		if e.guard, err = notify.NewGuard(reg, []string{"127.0.0.1"}); err != nil {
 			t.Fatal(err)
 		}
-		if e.notifier, err = senders.New(senders.Config{Platforms: reg, Guard: e.guard, Timeout: 2 * time.Second}); err != nil {
+		if e.notifier, err = notify.New(notify.Config{Platforms: reg, Guard: e.guard, Timeout: 2 * time.Second}); err != nil {
 			t.Fatal(err)
 		}
 		e.store = e.storeOn(e.db.Gorm)

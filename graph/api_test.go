@@ -15,7 +15,7 @@ import (
 	"github.com/heraldhq/herald/graph"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modelstest"
-	"github.com/heraldhq/herald/senders"
+	"github.com/heraldhq/herald/senders/notify"
 	"github.com/heraldhq/herald/senders/platforms"
 )
 
@@ -59,7 +59,7 @@ func newAPIWith(t *testing.T, db modelstest.DB, authn *auth.Authenticator, opts 
 	if err := delivery.Migrate(db.Gorm); err != nil {
 		t.Fatal(err)
 	}
-	notifier, err := senders.New(senders.Config{Platforms: platforms.Registry})
+	notifier, err := notify.New(notify.Config{Platforms: platforms.Registry})
 	if err != nil {
 		t.Fatal(err)
 	}

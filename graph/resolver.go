@@ -3,7 +3,7 @@ package graph
 import (
 	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/models"
-	"github.com/heraldhq/herald/senders"
+	"github.com/heraldhq/herald/senders/notify"
 )
 
 // Waker is the part of the dispatcher the API needs: a nudge after an alert is committed, so that
@@ -17,6 +17,6 @@ type Resolver struct {
 	// Outbox accepts alerts and reads their history.
 	Outbox *delivery.Outbox
 	// Notifier renders previews exactly as the dispatcher will send them.
-	Notifier   *senders.Notifier
+	Notifier   *notify.Notifier
 	Dispatcher Waker
 }

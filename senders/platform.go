@@ -131,7 +131,7 @@ var ErrUnknownPlatform = errors.New("cannot tell the platform from this URL; giv
 //
 // Recognize does not decide whether the URL may be reached; Guard does.
 func (r *Registry) Recognize(rawURL string, explicit Platform) (Platform, error) {
-	u, err := parseWebhookURL(rawURL)
+	u, err := ParseWebhookURL(rawURL)
 	if err != nil {
 		return "", err
 	}
@@ -175,9 +175,9 @@ func (r *Registry) names() string {
 	return strings.Join(ids[:len(ids)-1], ", ") + " or " + ids[len(ids)-1]
 }
 
-// parseWebhookURL does the checks every webhook URL must pass regardless of
+// ParseWebhookURL does the checks every webhook URL must pass regardless of
 // platform or allow-list: size, syntax, http(s), a host, no credentials.
-func parseWebhookURL(rawURL string) (*url.URL, error) {
+func ParseWebhookURL(rawURL string) (*url.URL, error) {
 	if len(rawURL) > MaxURLBytes {
 		return nil, fmt.Errorf("webhook URL is %d bytes, longer than the %d allowed", len(rawURL), MaxURLBytes)
 	}

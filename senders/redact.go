@@ -2,6 +2,7 @@ package senders
 
 import (
 	"net/url"
+	"regexp"
 	"strings"
 )
 
@@ -94,4 +95,28 @@ func mapQuery(rawQuery string, f func(key, value string) string) string {
 		parts[i] = k + "=" + url.QueryEscape(nv)
 	}
 	return strings.Join(parts, "&")
+}
+
+// RedactedPlaceholder stands in for signature values in RedactSignature's output.
+const RedactedPlaceholder = "REDACTED"
+
+var signatureField = regexp.MustCompile(`"(sign|timestamp)":"[^"]*"`)
+
+// RedactSignature replaces a rendered request's signature values (sign,
+// timestamp, in its URL or at its body's top level) by RedactedPlaceholder,
+// so that a preview shows the request without a usable signature.
+func RedactSignature(req Request) Request {
+	if u, err := url.Parse(req.URL); err == nil && u.RawQuery != "" {
+		u.RawQuery = mapQuery(u.RawQuery, func(k, v string) string {
+			if k == "sign" || k == "timestamp" {
+				return RedactedPlaceholder
+			}
+			return v
+		})
+		req.URL = u.String()
+	}
+	// Quotes inside JSON string values are escaped, so this pattern only
+	// matches real keys; platforms put their signature at the top level.
+	req.Body = signatureField.ReplaceAll(req.Body, []byte(`"$1":"`+RedactedPlaceholder+`"`))
+	return req
 }

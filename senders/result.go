@@ -1,7 +1,6 @@
 package senders
 
 import (
-	"errors"
 	"fmt"
 	"time"
 )
@@ -74,9 +73,3 @@ func Verdict(name string, status int, a Answer, decide Decide) Result {
 	}
 	return r
 }
-
-func permanent(err error) Result { return Result{Outcome: Permanent, Err: err} }
-
-// ErrRefused marks a destination the Guard refuses; errors.Is finds it in
-// both static checks and refused connections.
-var ErrRefused = errors.New("webhook destination refused")

@@ -1,4 +1,8 @@
-package senders
+// Package notify sends rendered messages to robots: the Notifier (the HTTP
+// client, with timeouts, a size limit on answers and an optional proxy) and
+// the Guard that decides which destinations may be reached, checked when a
+// webhook is saved and again on the address actually dialled.
+package notify
 
 import (
 	"bytes"
@@ -8,32 +12,18 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"time"
+
+	"github.com/heraldhq/herald/senders"
 )
-
-// Builder is what each platform package implements: its wire format and the meaning of its answers.
-type Builder interface {
-	// Build renders the HTTP request body for a message. now is used for signing.
-	Build(t Robot, m Message, now time.Time) (Request, error)
-	// Classify reads the platform's answer.
-	Classify(httpStatus int, body []byte) Result
-}
-
-// Request is a rendered webhook call.
-type Request struct {
-	URL       string // includes signing query params when applicable
-	Body      []byte
-	Truncated bool // content was cut to fit the platform's limit
-}
 
 // Config is the Notifier's configuration, read by the caller (server.go).
 type Config struct {
 	// Platforms are the platforms the Notifier speaks; required.
-	Platforms *Registry
+	Platforms *senders.Registry
 	// Options configure every platform's builder.
-	Options          Options
+	Options          senders.Options
 	Guard            *Guard        // nil: official hosts only
 	Timeout          time.Duration // whole request; 0: DefaultTimeout
 	ProxyURL         string        // http(s) proxy for all webhook traffic; "" for none
@@ -46,17 +36,17 @@ type Config struct {
 
 // Notifier sends messages to webhooks of every registered platform.
 type Notifier struct {
-	platforms *Registry
+	platforms *senders.Registry
 	guard     *Guard
 	client    *http.Client
-	builders  map[Platform]Builder
+	builders  map[senders.Platform]senders.Builder
 	timeout   time.Duration
 	maxBody   int64
 	userAgent string
 	now       func() time.Time
 }
 
-// New builds a Notifier with the Builder of every registered platform.
+// New builds a Notifier with the senders.Builder of every registered platform.
 func New(cfg Config) (*Notifier, error) {
 	if cfg.Platforms == nil {
 		return nil, errors.New("a notifier needs its platforms")
@@ -64,7 +54,7 @@ func New(cfg Config) (*Notifier, error) {
 	n := &Notifier{
 		platforms: cfg.Platforms,
 		guard:     cfg.Guard,
-		builders:  map[Platform]Builder{},
+		builders:  map[senders.Platform]senders.Builder{},
 		timeout:   cfg.Timeout,
 		maxBody:   cfg.MaxResponseBytes,
 		userAgent: "Herald/" + cfg.Version,
@@ -100,21 +90,21 @@ func New(cfg Config) (*Notifier, error) {
 func (n *Notifier) Guard() *Guard { return n.guard }
 
 // Platforms returns the platforms the Notifier speaks.
-func (n *Notifier) Platforms() *Registry { return n.platforms }
+func (n *Notifier) Platforms() *senders.Registry { return n.platforms }
 
 // Send delivers one message. It never returns an error value: everything,
-// including a refused URL, is a Result the dispatcher can act on.
-func (n *Notifier) Send(ctx context.Context, t Robot, m Message) Result {
+// including a refused URL, is a senders.Result the dispatcher can act on.
+func (n *Notifier) Send(ctx context.Context, t senders.Robot, m senders.Message) senders.Result {
 	start := time.Now()
 	r := n.send(ctx, t, m)
 	r.Duration = time.Since(start)
 	return r
 }
 
-func (n *Notifier) send(ctx context.Context, t Robot, m Message) Result {
+func (n *Notifier) send(ctx context.Context, t senders.Robot, m senders.Message) senders.Result {
 	b, p, req, err := n.build(t, m, n.now())
 	if err != nil {
-		return permanent(err)
+		return permanentResult(err)
 	}
 	name := n.platforms.Name(p)
 	ctx, cancel := context.WithTimeoutCause(ctx, n.timeout,
@@ -122,7 +112,7 @@ func (n *Notifier) send(ctx context.Context, t Robot, m Message) Result {
 	defer cancel()
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, req.URL, bytes.NewReader(req.Body))
 	if err != nil {
-		return permanent(fmt.Errorf("prepare %s request: %w", name, redactErr(err)))
+		return permanentResult(fmt.Errorf("prepare %s request: %w", name, redactErr(err)))
 	}
 	hreq.Header.Set("Content-Type", "application/json; charset=utf-8")
 	hreq.Header.Set("User-Agent", n.userAgent)
@@ -142,8 +132,8 @@ func (n *Notifier) send(ctx context.Context, t Robot, m Message) Result {
 		if loc, err := url.Parse(resp.Header.Get("Location")); err == nil && loc.Host != "" {
 			where = "to " + loc.Host
 		}
-		return Result{
-			Outcome:    Permanent,
+		return senders.Result{
+			Outcome:    senders.Permanent,
 			HTTPStatus: resp.StatusCode,
 			Err: fmt.Errorf("%s webhook answered HTTP %d redirecting %s; redirects are not followed, use the final URL",
 				name, resp.StatusCode, where),
@@ -152,92 +142,80 @@ func (n *Notifier) send(ctx context.Context, t Robot, m Message) Result {
 	r := b.Classify(resp.StatusCode, body)
 	r.HTTPStatus = resp.StatusCode
 	r.Truncated = req.Truncated
-	if r.Outcome == Retryable && r.RetryAfter == 0 {
+	if r.Outcome == senders.Retryable && r.RetryAfter == 0 {
 		r.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), n.now())
 	}
 	return r
 }
 
 // Render returns exactly what the robot would receive, with signature values
-// (sign, timestamp) replaced by RedactedPlaceholder, for previews. The URL
-// keeps its token: a preview is shown to whoever configured the contact.
-func (n *Notifier) Render(t Robot, m Message) (Request, error) {
+// (sign, timestamp) replaced by senders.RedactedPlaceholder, for previews.
+// The URL keeps its token: a preview is shown to whoever configured the
+// contact.
+func (n *Notifier) Render(t senders.Robot, m senders.Message) (senders.Request, error) {
 	_, _, req, err := n.build(t, m, n.now())
 	if err != nil {
-		return Request{}, err
+		return senders.Request{}, err
 	}
-	if u, err := url.Parse(req.URL); err == nil && u.RawQuery != "" {
-		u.RawQuery = mapQuery(u.RawQuery, func(k, v string) string {
-			if k == "sign" || k == "timestamp" {
-				return RedactedPlaceholder
-			}
-			return v
-		})
-		req.URL = u.String()
-	}
-	// Quotes inside JSON string values are escaped, so this pattern only
-	// matches real keys; platforms put their signature at the top level.
-	req.Body = signatureField.ReplaceAll(req.Body, []byte(`"$1":"`+RedactedPlaceholder+`"`))
-	return req, nil
+	return senders.RedactSignature(req), nil
 }
-
-// RedactedPlaceholder stands in for signature values in Render's output.
-const RedactedPlaceholder = "REDACTED"
-
-var signatureField = regexp.MustCompile(`"(sign|timestamp)":"[^"]*"`)
 
 // build picks the builder, applies the guard and renders the request; it is
 // the part Send and Render share.
-func (n *Notifier) build(t Robot, m Message, now time.Time) (Builder, Platform, Request, error) {
+func (n *Notifier) build(t senders.Robot, m senders.Message, now time.Time) (senders.Builder, senders.Platform, senders.Request, error) {
 	if err := n.guard.CheckURL(t.URL); err != nil {
-		return nil, "", Request{}, err
+		return nil, "", senders.Request{}, err
 	}
 	p, err := n.platforms.Recognize(t.URL, t.Platform)
 	if err != nil {
-		return nil, "", Request{}, err
+		return nil, "", senders.Request{}, err
 	}
 	name := n.platforms.Name(p)
 	b, ok := n.builders[p]
 	if !ok {
-		return nil, "", Request{}, fmt.Errorf("no sender registered for platform %s", p)
+		return nil, "", senders.Request{}, fmt.Errorf("no sender registered for platform %s", p)
 	}
 	t.Platform = p
 	m, err = m.Normalize()
 	if err != nil {
-		return nil, "", Request{}, fmt.Errorf("%s message: %w", name, err)
+		return nil, "", senders.Request{}, fmt.Errorf("%s message: %w", name, err)
 	}
 	req, err := b.Build(t, m, now)
 	if err != nil {
-		return nil, "", Request{}, fmt.Errorf("build %s message: %w", name, err)
+		return nil, "", senders.Request{}, fmt.Errorf("build %s message: %w", name, err)
 	}
 	// Builders only add query parameters, but the request URL is what gets
 	// dialled, so it is the one to check.
 	if err := n.guard.CheckURL(req.URL); err != nil {
-		return nil, "", Request{}, err
+		return nil, "", senders.Request{}, err
 	}
 	return b, p, req, nil
+}
+
+func permanentResult(err error) senders.Result {
+	return senders.Result{Outcome: senders.Permanent, Err: err}
 }
 
 // transportFailure classifies an error before a complete answer arrived. A
 // connection refused by the Guard is permanent; everything else (timeouts,
 // resets, DNS) may be transient.
-func transportFailure(ctx context.Context, name string, err error) Result {
+func transportFailure(ctx context.Context, name string, err error) senders.Result {
 	err = redactErr(err)
 	if errors.Is(err, ErrRefused) {
-		return permanent(fmt.Errorf("send to %s: %w", name, err))
+		return permanentResult(fmt.Errorf("send to %s: %w", name, err))
 	}
 	if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
 		err = fmt.Errorf("%w (%w)", cause, err)
 	}
-	return Result{Outcome: Retryable, Err: fmt.Errorf("send to %s: %w", name, err)}
+	return senders.Result{Outcome: senders.Retryable, Err: fmt.Errorf("send to %s: %w", name, err)}
 }
 
-// redactErr masks the URL that net/http puts in its errors; it carries the
+// redactErr masks the URL that net/http puts in its senders.errors; it carries the
 // webhook's token or key.
 func redactErr(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		ue.URL = RedactURL(ue.URL)
+		ue.URL = senders.RedactURL(ue.URL)
 	}
 	return err
 }

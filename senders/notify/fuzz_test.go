@@ -1,11 +1,13 @@
-package senders_test
+package notify_test
 
 import (
-	. "github.com/heraldhq/herald/senders"
-	"github.com/heraldhq/herald/senders/platforms"
 	"net/url"
 	"strings"
 	"testing"
+
+	. "github.com/heraldhq/herald/senders"
+	"github.com/heraldhq/herald/senders/notify"
+	"github.com/heraldhq/herald/senders/platforms"
 )
 
 // FuzzRecognizeAndCheckURL holds the guard's promises on any input: no
@@ -29,8 +31,8 @@ func FuzzRecognizeAndCheckURL(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	def, _ := NewGuard(platforms.Registry, nil)
-	listed, _ := NewGuard(platforms.Registry, []string{"relay.example.com", "10.0.0.0/8"})
+	def, _ := notify.NewGuard(platforms.Registry, nil)
+	listed, _ := notify.NewGuard(platforms.Registry, []string{"relay.example.com", "10.0.0.0/8"})
 	f.Fuzz(func(t *testing.T, raw string) {
 		p, err := platforms.Registry.Recognize(raw, "")
 		if _, known := platforms.Registry.Lookup(p); err == nil && (!known || len(raw) > MaxURLBytes) {

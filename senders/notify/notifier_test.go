@@ -1,4 +1,4 @@
-package senders_test
+package notify_test
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/heraldhq/herald/senders"
 	"github.com/heraldhq/herald/senders/fakeplatform"
+	"github.com/heraldhq/herald/senders/notify"
 	"github.com/heraldhq/herald/senders/platforms"
 )
 
@@ -35,12 +36,12 @@ func (c *clock) Advance(d time.Duration) {
 type env struct {
 	fake  *fakeplatform.Server
 	clock *clock
-	n     *senders.Notifier
+	n     *notify.Notifier
 }
 
 // setup starts the fake platforms and a Notifier whose guard lists only
 // 127.0.0.1, the fake's address.
-func setup(t *testing.T, mutate ...func(*senders.Config)) *env {
+func setup(t *testing.T, mutate ...func(*notify.Config)) *env {
 	t.Helper()
 	c := &clock{t: time.Unix(1_750_000_000, 0)}
 	fake := fakeplatform.New()
@@ -49,15 +50,15 @@ func setup(t *testing.T, mutate ...func(*senders.Config)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(fake.Close)
-	g, err := senders.NewGuard(platforms.Registry, []string{"127.0.0.1"})
+	g, err := notify.NewGuard(platforms.Registry, []string{"127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := senders.Config{Platforms: platforms.Registry, Guard: g, Version: "1.2.3", Now: c.Now, Timeout: 2 * time.Second}
+	cfg := notify.Config{Platforms: platforms.Registry, Guard: g, Version: "1.2.3", Now: c.Now, Timeout: 2 * time.Second}
 	for _, m := range mutate {
 		m(&cfg)
 	}
-	n, err := senders.New(cfg)
+	n, err := notify.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +135,7 @@ func TestDingTalkConfigurationErrorsArePermanentWithTheirCode(t *testing.T) {
 }
 
 func TestDingTalkSignatureOutsideTheHourIsRefused(t *testing.T) {
-	e := setup(t, func(c *senders.Config) {
+	e := setup(t, func(c *notify.Config) {
 		c.Now = func() time.Time { return time.Unix(1_750_000_000, 0).Add(-61 * time.Minute) }
 	})
 	url := e.fake.AddRobot(fakeplatform.Robot{Platform: senders.DingTalk, Token: "dt", Secret: "S"})
@@ -242,7 +243,7 @@ func TestDingTalkRateLimitIsRetryableAfterTenMinutes(t *testing.T) {
 }
 
 func TestTransportFailuresAreRetryable(t *testing.T) {
-	e := setup(t, func(c *senders.Config) { c.Timeout = 300 * time.Millisecond })
+	e := setup(t, func(c *notify.Config) { c.Timeout = 300 * time.Millisecond })
 	url := e.fake.AddRobot(fakeplatform.Robot{Platform: senders.WeCom, Token: "wc-key-0123456789"})
 	tg := senders.Robot{URL: url}
 
@@ -290,7 +291,7 @@ func listener(t *testing.T, network, addr string) (string, *atomic.Int32) {
 func TestSendRefusesInternalDestinationsAndSendsNothing(t *testing.T) {
 	addr4, hits4 := listener(t, "tcp4", "127.0.0.1:0")
 	_, port, _ := net.SplitHostPort(addr4)
-	n, err := senders.New(senders.Config{Platforms: platforms.Registry})
+	n, err := notify.New(notify.Config{Platforms: platforms.Registry})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +316,7 @@ func TestSendRefusesInternalDestinationsAndSendsNothing(t *testing.T) {
 		"http://oapi.dingtalk.com" + path:                 "must be reached over https",
 	} {
 		r := n.Send(context.Background(), senders.Robot{URL: url, Platform: senders.DingTalk}, alert)
-		if r.Outcome != senders.Permanent || !errors.Is(r.Err, senders.ErrRefused) || !strings.Contains(r.Err.Error(), want) {
+		if r.Outcome != senders.Permanent || !errors.Is(r.Err, notify.ErrRefused) || !strings.Contains(r.Err.Error(), want) {
 			t.Errorf("%s: %v %v; want refused saying %q", url, r.Outcome, r.Err, want)
 		}
 		leaks(t, r, "tok0123456789", "hunter2pw")
@@ -330,10 +331,10 @@ func TestListedNameResolvingToLoopbackIsRefusedAtConnect(t *testing.T) {
 	_, port, _ := net.SplitHostPort(addr)
 	url := "http://localhost:" + port + "/robot/send?access_token=tok0123456789"
 
-	g, _ := senders.NewGuard(platforms.Registry, []string{"localhost"})
-	n, _ := senders.New(senders.Config{Platforms: platforms.Registry, Guard: g})
+	g, _ := notify.NewGuard(platforms.Registry, []string{"localhost"})
+	n, _ := notify.New(notify.Config{Platforms: platforms.Registry, Guard: g})
 	r := n.Send(context.Background(), senders.Robot{URL: url}, alert)
-	if r.Outcome != senders.Permanent || !errors.Is(r.Err, senders.ErrRefused) || !strings.Contains(r.Err.Error(), "loopback") {
+	if r.Outcome != senders.Permanent || !errors.Is(r.Err, notify.ErrRefused) || !strings.Contains(r.Err.Error(), "loopback") {
 		t.Fatalf("name listed, address not: %v %v", r.Outcome, r.Err)
 	}
 	leaks(t, r, "tok0123456789")
@@ -341,8 +342,8 @@ func TestListedNameResolvingToLoopbackIsRefusedAtConnect(t *testing.T) {
 		t.Fatal("the refused connection reached the server")
 	}
 
-	g, _ = senders.NewGuard(platforms.Registry, []string{"localhost", "127.0.0.0/8", "::1"})
-	n, _ = senders.New(senders.Config{Platforms: platforms.Registry, Guard: g})
+	g, _ = notify.NewGuard(platforms.Registry, []string{"localhost", "127.0.0.0/8", "::1"})
+	n, _ = notify.New(notify.Config{Platforms: platforms.Registry, Guard: g})
 	if r := n.Send(context.Background(), senders.Robot{URL: url}, alert); r.Outcome != senders.Sent {
 		t.Fatalf("name and range listed: %+v", r)
 	}
@@ -363,8 +364,8 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	go robot.Serve(ln)
 	defer robot.Close()
 	// Both loopback addresses are listed: only "not following" keeps us out.
-	g, _ := senders.NewGuard(platforms.Registry, []string{"127.0.0.1", "127.0.0.2"})
-	n, _ := senders.New(senders.Config{Platforms: platforms.Registry, Guard: g})
+	g, _ := notify.NewGuard(platforms.Registry, []string{"127.0.0.1", "127.0.0.2"})
+	n, _ := notify.New(notify.Config{Platforms: platforms.Registry, Guard: g})
 	r := n.Send(context.Background(), senders.Robot{URL: "http://" + ln.Addr().String() + "/robot/send?access_token=tok"}, alert)
 	if r.Outcome != senders.Permanent || r.HTTPStatus != 307 || !strings.Contains(r.Err.Error(), "redirects are not followed") {
 		t.Fatalf("%+v", r)
@@ -381,13 +382,13 @@ func TestAnswersAreReadOnlyUpToTheLimit(t *testing.T) {
 	ln, _ := net.Listen("tcp4", "127.0.0.1:0")
 	go srv.Serve(ln)
 	defer srv.Close()
-	g, _ := senders.NewGuard(platforms.Registry, []string{"127.0.0.1"})
+	g, _ := notify.NewGuard(platforms.Registry, []string{"127.0.0.1"})
 	url := "http://" + ln.Addr().String() + "/robot/send?access_token=tok"
-	n, _ := senders.New(senders.Config{Platforms: platforms.Registry, Guard: g})
+	n, _ := notify.New(notify.Config{Platforms: platforms.Registry, Guard: g})
 	if r := n.Send(context.Background(), senders.Robot{URL: url}, alert); r.Outcome != senders.Sent {
 		t.Fatalf("default limit: %+v", r)
 	}
-	n, _ = senders.New(senders.Config{Platforms: platforms.Registry, Guard: g, MaxResponseBytes: 32})
+	n, _ = notify.New(notify.Config{Platforms: platforms.Registry, Guard: g, MaxResponseBytes: 32})
 	if r := n.Send(context.Background(), senders.Robot{URL: url}, alert); r.Outcome != senders.Permanent {
 		t.Fatalf("an answer cut at 32 bytes was understood: %+v", r)
 	}
@@ -409,8 +410,8 @@ func TestProxyCarriesTrafficButTheAllowListStillAppliesToDestinations(t *testing
 	go proxy.Serve(ln)
 	defer proxy.Close()
 
-	g, _ := senders.NewGuard(platforms.Registry, []string{"relay.internal.test"})
-	n, err := senders.New(senders.Config{Platforms: platforms.Registry, Guard: g, ProxyURL: "http://" + ln.Addr().String(), Version: "9"})
+	g, _ := notify.NewGuard(platforms.Registry, []string{"relay.internal.test"})
+	n, err := notify.New(notify.Config{Platforms: platforms.Registry, Guard: g, ProxyURL: "http://" + ln.Addr().String(), Version: "9"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -423,14 +424,14 @@ func TestProxyCarriesTrafficButTheAllowListStillAppliesToDestinations(t *testing
 	}
 	for _, u := range []string{"http://other.internal.test/robot/send?access_token=dt", "http://127.0.0.1/robot/send?access_token=dt"} {
 		r = n.Send(context.Background(), senders.Robot{URL: u}, alert)
-		if r.Outcome != senders.Permanent || !errors.Is(r.Err, senders.ErrRefused) {
+		if r.Outcome != senders.Permanent || !errors.Is(r.Err, notify.ErrRefused) {
 			t.Fatalf("%s via proxy: %+v", u, r)
 		}
 	}
 	if proxied.Load() != 1 {
 		t.Fatalf("refused destinations reached the proxy")
 	}
-	if _, err := senders.New(senders.Config{Platforms: platforms.Registry, ProxyURL: "socks5://127.0.0.1:1080"}); !errors.Is(err, senders.ErrBadProxy) {
+	if _, err := notify.New(notify.Config{Platforms: platforms.Registry, ProxyURL: "socks5://127.0.0.1:1080"}); !errors.Is(err, notify.ErrBadProxy) {
 		t.Fatal("a socks5 proxy was accepted")
 	}
 }
@@ -453,7 +454,7 @@ func TestRenderShowsTheRequestWithSignaturesRedacted(t *testing.T) {
 	if !strings.HasPrefix(string(req.Body), `{"timestamp":"REDACTED","sign":"REDACTED","msg_type":"interactive"`) {
 		t.Fatalf("Lark render %s", req.Body)
 	}
-	if _, err := e.n.Render(senders.Robot{URL: "http://10.0.0.1/robot/send?access_token=x"}, alert); !errors.Is(err, senders.ErrRefused) {
+	if _, err := e.n.Render(senders.Robot{URL: "http://10.0.0.1/robot/send?access_token=x"}, alert); !errors.Is(err, notify.ErrRefused) {
 		t.Fatalf("render of a refused URL: %v", err)
 	}
 	if e.fake.Requests() != 0 {
@@ -494,8 +495,8 @@ func BenchmarkDeliveryAcrossThousandRobots(b *testing.B) {
 		p := []senders.Platform{senders.DingTalk, senders.WeCom, senders.Lark}[i%3]
 		targets = append(targets, senders.Robot{URL: fake.AddRobot(fakeplatform.Robot{Platform: p, Token: fmt.Sprintf("r%04d", i), Secret: "s"}), Secret: "s"})
 	}
-	g, _ := senders.NewGuard(platforms.Registry, []string{"127.0.0.1"})
-	n, _ := senders.New(senders.Config{Platforms: platforms.Registry, Guard: g})
+	g, _ := notify.NewGuard(platforms.Registry, []string{"127.0.0.1"})
+	n, _ := notify.New(notify.Config{Platforms: platforms.Registry, Guard: g})
 	var next atomic.Int64
 	b.SetParallelism(64)
 	b.ResetTimer()

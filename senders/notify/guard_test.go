@@ -1,17 +1,19 @@
-package senders_test
+package notify_test
 
 import (
 	"errors"
-	. "github.com/heraldhq/herald/senders"
-	"github.com/heraldhq/herald/senders/platforms"
 	"net/netip"
 	"strings"
 	"testing"
+
+	. "github.com/heraldhq/herald/senders"
+	"github.com/heraldhq/herald/senders/notify"
+	"github.com/heraldhq/herald/senders/platforms"
 )
 
-func mustGuard(t *testing.T, allowed ...string) *Guard {
+func mustGuard(t *testing.T, allowed ...string) *notify.Guard {
 	t.Helper()
-	g, err := NewGuard(platforms.Registry, allowed)
+	g, err := notify.NewGuard(platforms.Registry, allowed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,8 +68,8 @@ func TestGuardRefusesDangerousURLsWithAClearReason(t *testing.T) {
 			t.Errorf("CheckURL(%q) accepted it", url)
 			continue
 		}
-		if !errors.Is(err, ErrRefused) {
-			t.Errorf("CheckURL(%q) error is not ErrRefused: %v", url, err)
+		if !errors.Is(err, notify.ErrRefused) {
+			t.Errorf("CheckURL(%q) error is not notify.ErrRefused: %v", url, err)
 		}
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("CheckURL(%q) = %q; want it to say %q", url, err, want)
@@ -140,8 +142,8 @@ func TestConnectTimeCheckRefusesEveryInternalEncoding(t *testing.T) {
 	} {
 		if err := g.Control("tcp", netip.AddrPortFrom(netip.MustParseAddr(a), 443).String(), nil); err == nil {
 			t.Errorf("Control accepted %s", a)
-		} else if !errors.Is(err, ErrRefused) {
-			t.Errorf("Control(%s) error is not ErrRefused: %v", a, err)
+		} else if !errors.Is(err, notify.ErrRefused) {
+			t.Errorf("Control(%s) error is not notify.ErrRefused: %v", a, err)
 		}
 	}
 	for _, a := range []string{"8.8.8.8", "203.119.0.1", "2606:4700::1111", "64:ff9b::808:808", "2002:808:808::1", "::ffff:8.8.8.8"} {
@@ -165,8 +167,8 @@ func TestListedRangeOpensItsAddressesAtConnectTime(t *testing.T) {
 
 func TestNewGuardRejectsMalformedEntries(t *testing.T) {
 	for _, e := range []string{"10.0.0.0/33", "host:8080", "*.example.com", "exa mple.com", "fe80::1%eth0", "0x7f.1", "2130706433"} {
-		if _, err := NewGuard(platforms.Registry, []string{e}); err == nil || !strings.Contains(err.Error(), e) {
-			t.Errorf("NewGuard(platforms.Registry, %q) = %v; want an error naming the entry", e, err)
+		if _, err := notify.NewGuard(platforms.Registry, []string{e}); err == nil || !strings.Contains(err.Error(), e) {
+			t.Errorf("notify.NewGuard(platforms.Registry, %q) = %v; want an error naming the entry", e, err)
 		}
 	}
 }
@@ -177,7 +179,7 @@ func TestCheckTargetGivesThePlatformOfAnAllowedURL(t *testing.T) {
 	if err != nil || p != WeCom {
 		t.Fatalf("CheckWebhook = %q, %v", p, err)
 	}
-	if _, err := g.CheckWebhook("http://127.0.0.1/robot/send?access_token=x", DingTalk); !errors.Is(err, ErrRefused) {
+	if _, err := g.CheckWebhook("http://127.0.0.1/robot/send?access_token=x", DingTalk); !errors.Is(err, notify.ErrRefused) {
 		t.Fatalf("CheckWebhook let a loopback URL through: %v", err)
 	}
 }

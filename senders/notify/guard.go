@@ -1,12 +1,15 @@
-package senders
+package notify
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/heraldhq/herald/senders"
 )
 
 // Guard decides which webhook destinations Herald may reach. Without an
@@ -19,7 +22,7 @@ import (
 // connect time by the dialer (Control), on the IP actually dialled, so a name
 // that resolves, or re-resolves, to an internal address is still refused.
 type Guard struct {
-	platforms *Registry
+	platforms *senders.Registry
 	names     map[string]bool
 	prefixes  []netip.Prefix
 }
@@ -30,7 +33,7 @@ type Guard struct {
 // error naming the entry.
 //
 // The official hosts of the platforms are reachable without an entry.
-func NewGuard(platforms *Registry, allowed []string) (*Guard, error) {
+func NewGuard(platforms *senders.Registry, allowed []string) (*Guard, error) {
 	g := &Guard{platforms: platforms, names: map[string]bool{}}
 	for _, raw := range allowed {
 		e := strings.ToLower(strings.TrimSpace(raw))
@@ -69,7 +72,7 @@ func NewGuard(platforms *Registry, allowed []string) (*Guard, error) {
 // IPv6, official hosts over plain http, and any host that is neither official
 // nor allow-listed. Every refusal wraps ErrRefused.
 func (g *Guard) CheckURL(rawURL string) error {
-	u, err := parseWebhookURL(rawURL)
+	u, err := senders.ParseWebhookURL(rawURL)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrRefused, err)
 	}
@@ -113,7 +116,7 @@ func (g *Guard) CheckURL(rawURL string) error {
 
 // CheckWebhook is what saving a contact needs: the static URL check and the
 // platform the URL belongs to.
-func (g *Guard) CheckWebhook(rawURL string, explicit Platform) (Platform, error) {
+func (g *Guard) CheckWebhook(rawURL string, explicit senders.Platform) (senders.Platform, error) {
 	if err := g.CheckURL(rawURL); err != nil {
 		return "", err
 	}
@@ -197,3 +200,7 @@ func checkHostName(h string) error {
 func refusef(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrRefused, fmt.Sprintf(format, args...))
 }
+
+// ErrRefused marks a destination the Guard refuses; errors.Is finds it in
+// both static checks and refused connections.
+var ErrRefused = errors.New("webhook destination refused")

@@ -1,4 +1,4 @@
-package senders
+package notify
 
 import (
 	"errors"
