@@ -6,12 +6,12 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"github.com/heraldhq/herald/secrets"
 	"math/rand/v2"
 	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/models"
+	"github.com/heraldhq/herald/secrets"
 	"github.com/heraldhq/herald/senders"
 )
 
