@@ -95,6 +95,10 @@ func (a *Authenticator) guard(next http.Handler, refusal int) http.Handler {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="herald"`)
 			WriteError(w, refusal, "UNAUTHENTICATED", err.Error())
 			return
+		case models.IsUnavailable(err):
+			// Expected while the database is away; the dispatcher logs the outage once.
+			WriteError(w, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", models.UnavailableMessage)
+			return
 		case err != nil:
 			slog.ErrorContext(r.Context(), "authenticate", "error", err)
 			WriteError(w, http.StatusServiceUnavailable, "INTERNAL_SERVER_ERROR", "internal server error")

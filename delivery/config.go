@@ -23,6 +23,9 @@ type Config struct {
 	BatchSize int
 	// Grace is how long Run lets in-flight sends finish once its context ends; the rest are released.
 	Grace time.Duration
+	// HoldResults is how long finished sends are held while the database is unreachable, to be
+	// recorded when it answers again rather than sent again after their lease.
+	HoldResults time.Duration
 	// RetryBase is the first retry's delay before jitter; each retry doubles it up to RetryCap.
 	RetryBase time.Duration
 	RetryCap  time.Duration
@@ -79,6 +82,7 @@ func (c Config) withDefaults(platforms *senders.Registry) Config {
 	set(&c.Lease, 30*time.Second)
 	set(&c.MaxAge, time.Hour)
 	set(&c.Grace, 10*time.Second)
+	set(&c.HoldResults, 10*time.Minute)
 	set(&c.RetryBase, 2*time.Second)
 	set(&c.RetryCap, 5*time.Minute)
 	set(&c.Linger, 2*time.Second)

@@ -28,6 +28,7 @@ type Dispatcher struct {
 	cfg      Config
 	policy   policy
 	log      *slog.Logger
+	outage   *outage
 	wake     chan struct{}
 }
 
@@ -37,7 +38,7 @@ func New(book *models.Store, notifier *notify.Notifier, cfg Config) *Dispatcher 
 	cfg = cfg.withDefaults(notifier.Platforms())
 	return &Dispatcher{
 		db: book.DB(), secrets: book, notifier: notifier, cfg: cfg, policy: cfg.policy(),
-		log: cfg.Logger, wake: make(chan struct{}, 1),
+		log: cfg.Logger, outage: &outage{log: cfg.Logger}, wake: make(chan struct{}, 1),
 	}
 }
 
@@ -108,7 +109,11 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 				gather.Stop()
 			}
 			p, err := d.poll(ctx, workCtx, sendCtx, rec, inflight, done)
-			if err != nil && ctx.Err() == nil {
+			switch {
+			case err == nil:
+				d.outage.answered()
+			case ctx.Err() != nil, d.outage.failed("polling the queue", err):
+			default:
 				d.log.Warn("poll delivery queue", "error", err)
 			}
 			saturated, pollNow = p.saturated, p.more
@@ -119,7 +124,10 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			d.drain(inflight, done, cancelSends)
+			d.drain(inflight, done, func() {
+				cancelSends()
+				rec.giveUp()
+			})
 			return nil
 		case <-d.wake:
 			pollNow = true
@@ -133,7 +141,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			pollNow = true
 			if time.Since(lastSweep) >= sweepInterval {
 				lastSweep = time.Now()
-				if err := sweepFinishedAlerts(workCtx, d.db); err != nil {
+				if err := sweepFinishedAlerts(workCtx, d.db); err != nil && !d.outage.failed("sweeping finished alerts", err) {
 					d.log.Warn("sweep finished alerts", "error", err)
 				}
 			}
@@ -155,8 +163,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 }
 
-// drain waits for in-flight robots, cancelling their sends once the grace period is over.
-func (d *Dispatcher) drain(inflight map[string]bool, done chan workerDone, cancelSends context.CancelFunc) {
+// drain waits for in-flight robots, cancelling their sends (and giving up results held through an
+// outage) once the grace period is over.
+func (d *Dispatcher) drain(inflight map[string]bool, done chan workerDone, cancelSends func()) {
 	grace := time.NewTimer(d.cfg.Grace)
 	defer grace.Stop()
 	for len(inflight) > 0 {

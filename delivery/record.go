@@ -38,8 +38,9 @@ type result struct {
 //
 // Once that has committed, the alerts whose last delivery this was get their final status. Each
 // result gets its deliveries' fates, and errLeaseLost if some were claimed again meanwhile; an error
-// of the transaction is every result's error, and their deliveries come back when their lease ends.
-func (d *Dispatcher) recordResults(ctx context.Context, rs []*result) {
+// of the transaction is every result's error, and is returned so that the recorder can hold the
+// results through an outage.
+func (d *Dispatcher) recordResults(ctx context.Context, rs []*result) error {
 	var opened []senders.Platform
 	lost := make([]int, len(rs))
 	err := queueTx(ctx, d.db, func(tx *gorm.DB) error {
@@ -108,7 +109,7 @@ func (d *Dispatcher) recordResults(ctx context.Context, rs []*result) {
 		for _, r := range rs {
 			r.fates, r.err = nil, err
 		}
-		return
+		return err
 	}
 	for _, p := range opened {
 		d.cfg.Metrics.BreakerOpened(p)
@@ -128,6 +129,7 @@ func (d *Dispatcher) recordResults(ctx context.Context, rs []*result) {
 			r.err = errors.Join(ferr, fmt.Errorf("%d of %d deliveries: %w", lost[i], len(r.b.items), errLeaseLost))
 		}
 	}
+	return nil
 }
 
 // lockClaims locks the deliveries and returns the claim token of each that is still pending under

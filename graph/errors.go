@@ -16,7 +16,8 @@ const (
 	CodeNotFound     = "NOT_FOUND"
 	CodeConflict     = "CONFLICT"
 	CodeInternal     = "INTERNAL_SERVER_ERROR"
-	// CodeUnavailable: the server was too busy to start the operation within the request timeout.
+	// CodeUnavailable: the server was too busy to start the operation within the request timeout,
+	// or the database is unavailable; the same request may succeed later.
 	CodeUnavailable = "SERVICE_UNAVAILABLE"
 	// CodeUnauthenticated: no token, or one that is unknown or revoked.
 	CodeUnauthenticated = "UNAUTHENTICATED"
@@ -53,6 +54,12 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		if e.Field != "" {
 			out.Extensions["field"] = e.Field
 		}
+		return out
+	}
+	if models.IsUnavailable(err) {
+		// Expected while the database is away; the dispatcher logs the outage once.
+		out.Message = models.UnavailableMessage
+		out.Extensions = map[string]any{"code": CodeUnavailable}
 		return out
 	}
 	slog.ErrorContext(ctx, "request failed", "path", out.Path.String(), "error", err.Error())

@@ -3,11 +3,15 @@ package models
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -71,6 +75,11 @@ func ParseDatabaseURL(raw string) (DatabaseConfig, error) {
 			return DatabaseConfig{}, fmt.Errorf("mysql URL parameters: %s", redactErr(err, u))
 		}
 		cfg.Passwd, _ = u.User.Password()
+		if _, set := u.Query()["timeout"]; !set {
+			// Without a dial timeout an unreachable host holds a request for the OS's TCP timeout
+			// (minutes); three seconds is long for a database on the same network.
+			cfg.Timeout = 3 * time.Second
+		}
 		cfg.ParseTime = true
 		cfg.Loc = time.UTC
 		if cfg.Params == nil {
@@ -168,6 +177,31 @@ func Ping(ctx context.Context, db *gorm.DB) error {
 		return err
 	}
 	return sqlDB.PingContext(ctx)
+}
+
+// UnavailableMessage is what a client is told while the database is away.
+const UnavailableMessage = "the database is unavailable; try again shortly"
+
+// IsUnavailable reports whether err says that the database could not be reached or dropped the
+// connection, rather than that it refused a statement: such an error is worth retrying once the
+// database answers again, and a client is told to try again later.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone), errors.Is(err, gomysql.ErrInvalidConn),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return true
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		return true
+	}
+	var me *gomysql.MySQLError
+	// 1053: the server is shutting down; 1927: the connection was killed.
+	return errors.As(err, &me) && (me.Number == 1053 || me.Number == 1927)
 }
 
 // IsMySQL reports whether db talks to MySQL or MariaDB.

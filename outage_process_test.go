@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	gomysql "github.com/go-sql-driver/mysql"
+)
+
+// privateMariaDB is a MariaDB server of the test's own (its own data directory and port), so that
+// the test may kill it without touching the shared one.
+type privateMariaDB struct {
+	t    *testing.T
+	dir  string
+	port int
+	cmd  *exec.Cmd
+}
+
+// startPrivateMariaDB installs a fresh data directory and starts mariadbd on a free loopback port.
+// Without the server binaries the test is skipped, unless HERALD_TEST_MYSQL_REQUIRED=1 (CI).
+func startPrivateMariaDB(t *testing.T) *privateMariaDB {
+	t.Helper()
+	for _, bin := range []string{"/usr/sbin/mariadbd", "mariadb-install-db"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			if os.Getenv("HERALD_TEST_MYSQL_REQUIRED") == "1" {
+				t.Fatalf("%s is needed for the database outage tests: %v", bin, err)
+			}
+			t.Skipf("no %s: the outage tests need a private MariaDB", bin)
+		}
+	}
+	dir, err := os.MkdirTemp("", "herald-mariadb-") // short: the socket path has a length limit
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	install := exec.Command("mariadb-install-db", "--no-defaults", "--user=root", "--datadir="+filepath.Join(dir, "data"),
+		"--auth-root-authentication-method=normal", "--skip-test-db")
+	if out, err := install.CombinedOutput(); err != nil {
+		t.Fatalf("mariadb-install-db: %v\n%s", err, out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &privateMariaDB{t: t, dir: dir, port: ln.Addr().(*net.TCPAddr).Port}
+	ln.Close()
+	m.start()
+	t.Cleanup(m.kill)
+	db, err := sql.Open("mysql", m.dsn(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("CREATE DATABASE herald CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func (m *privateMariaDB) dsn(database string) string {
+	cfg := gomysql.NewConfig()
+	cfg.User, cfg.Net, cfg.Addr, cfg.DBName = "root", "tcp", fmt.Sprintf("127.0.0.1:%d", m.port), database
+	return cfg.FormatDSN()
+}
+
+// url is the HERALD_DATABASE value of the private server's herald database.
+func (m *privateMariaDB) url() string {
+	return fmt.Sprintf("mysql://root@127.0.0.1:%d/herald", m.port)
+}
+
+// start runs mariadbd and waits until it answers.
+func (m *privateMariaDB) start() {
+	m.t.Helper()
+	m.cmd = exec.Command("/usr/sbin/mariadbd", "--no-defaults", "--user=root", "--datadir="+filepath.Join(m.dir, "data"),
+		"--port="+fmt.Sprint(m.port), "--bind-address=127.0.0.1", "--socket="+filepath.Join(m.dir, "sock"),
+		"--pid-file="+filepath.Join(m.dir, "pid"), "--skip-log-bin", "--innodb-buffer-pool-size=64M")
+	var logs bytes.Buffer
+	m.cmd.Stdout, m.cmd.Stderr = &logs, &logs
+	if err := m.cmd.Start(); err != nil {
+		m.t.Fatal(err)
+	}
+	db, _ := sql.Open("mysql", m.dsn(""))
+	defer db.Close()
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err := db.PingContext(ctx)
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			m.t.Fatalf("private mariadbd did not answer within 60 s: %v\n%s", err, logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// kill ends the server as a crash would: SIGKILL, no shutdown.
+func (m *privateMariaDB) kill() {
+	if m.cmd == nil || m.cmd.Process == nil || m.cmd.ProcessState != nil {
+		return
+	}
+	_ = m.cmd.Process.Signal(syscall.SIGKILL)
+	_ = m.cmd.Wait()
+}
+
+// readyz answers /readyz's status code, or 0 when Herald does not answer.
+func readyz(base string) int {
+	c := http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(base + "/readyz")
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// waitStatus polls /readyz until it answers want and returns how long that took.
+func waitStatus(t *testing.T, base string, want int, limit time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for readyz(base) != want {
+		if time.Since(start) > limit {
+			t.Fatalf("/readyz did not answer %d within %s", want, limit)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+func TestDatabaseOutageMidFanOutSendsNoDuplicate(t *testing.T) {
+	const robots, workers = 150, 16
+	const down = 10 * time.Second
+	my := startPrivateMariaDB(t)
+	fake := startFake(t, 120*time.Millisecond)
+	p := launch(t, "HERALD_DATABASE="+my.url(), "HERALD_WEBHOOK_ALLOWED_HOSTS=127.0.0.1", "HERALD_SECRET_KEY="+testSecretKey,
+		"HERALD_WEBHOOK_TIMEOUT=2s", "HERALD_DELIVERY_LEASE=3s", "HERALD_DELIVERY_POLL=200ms",
+		fmt.Sprintf("HERALD_DELIVERY_WORKERS=%d", workers))
+	group, tokens := robotFleet(t, p.base, fake, robots)
+	alert := sendToGroup(t, p.base, group, "outage test")
+	for deadline := time.Now().Add(30 * time.Second); len(fake.Received("")) < workers; {
+		if time.Now().After(deadline) {
+			t.Fatal("deliveries did not start")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	my.kill()
+	killedAt := time.Now()
+	atKill := len(fake.Received(""))
+	if atKill >= robots {
+		t.Fatalf("all %d deliveries were sent before the database died; the test proves nothing", atKill)
+	}
+	notReady := waitStatus(t, p.base, http.StatusServiceUnavailable, 5*time.Second)
+
+	// While the database is away, an API call fails fast with a code a client can act on.
+	start := time.Now()
+	body, _ := json.Marshal(map[string]any{"query": `{ contacts(first: 1) { totalCount } }`})
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Post(p.base+"/query", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answer struct {
+		Errors []struct {
+			Message    string
+			Extensions struct{ Code string }
+		}
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&answer)
+	resp.Body.Close()
+	took := time.Since(start)
+	if len(answer.Errors) == 0 || answer.Errors[0].Extensions.Code != "SERVICE_UNAVAILABLE" || took > 5*time.Second ||
+		strings.Contains(answer.Errors[0].Message, "127.0.0.1") {
+		t.Fatalf("a query during the outage answered %+v after %s; want SERVICE_UNAVAILABLE within 5 s, no address\n%s", answer.Errors, took, p.logs)
+	}
+
+	time.Sleep(time.Until(killedAt.Add(down)))
+	sentWhileDown := len(fake.Received("")) - atKill
+	my.start()
+	back := time.Now()
+	ready := waitStatus(t, p.base, http.StatusOK, 5*time.Second)
+	resumed := time.Duration(0)
+	for before := len(fake.Received("")); len(fake.Received("")) == before && len(fake.Received("")) < robots; {
+		if time.Since(back) > 30*time.Second {
+			t.Fatal("delivery did not resume within 30 s of the database answering")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	resumed = time.Since(back)
+	if status := waitForAlert(t, p.base, alert, 60*time.Second); status != "DELIVERED" {
+		t.Fatalf("after the outage the alert is %s", status)
+	}
+	finished := time.Since(back)
+	per := receivedPerRobot(fake)
+	duplicates := 0
+	for _, tok := range tokens {
+		if per[tok] == 0 {
+			t.Errorf("robot %s never received the alert", tok)
+		}
+		duplicates += max(per[tok]-1, 0)
+	}
+	t.Logf("database killed after %d of %d sends (%d more finished while it was down for %s); /readyz 503 after %s, "+
+		"200 %s after restart; delivery resumed %s after restart, all delivered %s after; %d duplicates",
+		atKill, robots, sentWhileDown, down, notReady.Round(time.Millisecond), ready.Round(time.Millisecond),
+		resumed.Round(time.Millisecond), finished.Round(time.Millisecond), duplicates)
+	if duplicates != 0 {
+		t.Errorf("%d robots got the alert twice; an outage must cause no duplicate", duplicates)
+	}
+	if resumed > 2*time.Second {
+		t.Errorf("delivery resumed %s after the database answered; want within 2 s", resumed)
+	}
+	logs := p.logs.String()
+	if n, m := strings.Count(logs, "database unreachable"), strings.Count(logs, "database reachable again"); n != 1 || m != 1 {
+		t.Errorf("the outage was logged %d times and its end %d times; want once each", n, m)
+	}
+}
