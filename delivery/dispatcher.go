@@ -109,11 +109,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 				gather.Stop()
 			}
 			p, err := d.poll(ctx, workCtx, sendCtx, rec, inflight, done)
-			switch {
-			case err == nil:
-				d.outage.answered()
-			case ctx.Err() != nil, d.outage.failed("polling the queue", err):
-			default:
+			if err != nil && ctx.Err() == nil && !d.outage.failed("polling the queue", err) {
 				d.log.Warn("poll delivery queue", "error", err)
 			}
 			saturated, pollNow = p.saturated, p.more
@@ -208,6 +204,7 @@ func (d *Dispatcher) poll(ctx, workCtx, sendCtx context.Context, rec *recorder, 
 	if err != nil {
 		return p, fmt.Errorf("find due robots: %w", err)
 	}
+	d.outage.answered()
 	var pick []string
 	for _, h := range keys {
 		if inflight[h] {
