@@ -255,7 +255,7 @@ func TestPlaintextSecretsFromEarlierVersionsAreSealedAtStartup(t *testing.T) {
 		}
 		plain := "SEClegacy-plaintext"
 		legacy := secrets.Sealed(plain) // what an earlier version stored in the column
-		hook := models.Webhook{ContactID: c.ID, URL: "https://oapi.dingtalk.com/robot/send?access_token=legacy", URLHash: "legacy",
+		hook := models.Webhook{ContactID: c.ID, URL: "https://oapi.dingtalk.com/robot/send?access_token=legacy", RobotKey: "legacy",
 			Platform: senders.DingTalk, Secret: &legacy}
 		if err := db.Gorm.Omit("Contact").Create(&hook).Error; err != nil {
 			t.Fatal(err)

@@ -24,7 +24,7 @@ func securedMux(t *testing.T, sec securityConfig) *httptest.Server {
 	store := models.NewStore(db.Gorm, platforms.Registry.Recognize)
 	notifier, _ := notify.New(notify.Config{Platforms: platforms.Registry})
 	outbox := delivery.NewOutbox(store, notifier)
-	srv := httptest.NewServer(newMux(endpoints{db: db.Gorm, resolver: &graph.Resolver{Store: store, Outbox: outbox},
+	srv := httptest.NewServer(newMux(endpoints{db: db.Gorm, resolver: &graph.Resolver{Store: store, Outbox: outbox, Notifier: notifier},
 		metrics: metrics.New(outbox.PendingDeliveries), authn: auth.New(store, "admin-token", false), security: sec,
 		graph: graph.Options{Introspection: sec.Introspection}}))
 	t.Cleanup(srv.Close)

@@ -232,7 +232,7 @@ func TestReadyzFailsWhileTheDatabaseIsDown(t *testing.T) {
 	store := models.NewStore(db.Gorm, platforms.Registry.Recognize)
 	notifier, _ := notify.New(notify.Config{Platforms: platforms.Registry})
 	outbox := delivery.NewOutbox(store, notifier)
-	srv := httptest.NewServer(newMux(endpoints{db: db.Gorm, resolver: &graph.Resolver{Store: store, Outbox: outbox},
+	srv := httptest.NewServer(newMux(endpoints{db: db.Gorm, resolver: &graph.Resolver{Store: store, Outbox: outbox, Notifier: notifier},
 		metrics: metrics.New(outbox.PendingDeliveries), authn: auth.New(store, "", true)}))
 	defer srv.Close()
 	sqlDB, _ := db.Gorm.DB()

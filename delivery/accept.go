@@ -32,6 +32,9 @@ type Outbox struct {
 // planned from the recipients and stored in one transaction. The notifier renders previews exactly
 // as the dispatcher will send them.
 func NewOutbox(book *models.Store, notifier *notify.Notifier) *Outbox {
+	if notifier == nil {
+		panic("delivery.NewOutbox needs a notifier")
+	}
 	return &Outbox{db: book.DB(), book: book, notifier: notifier}
 }
 
@@ -82,7 +85,7 @@ func cleanAlert(in AlertInput) (AlertInput, error) {
 			return in, models.Invalid("idempotencyKey", "idempotencyKey must be 1 to %d characters", MaxIdempotencyKeyLength)
 		}
 	}
-	return in, nil
+	return in, in.Recipients.Check()
 }
 
 // Plan resolves an alert's recipients and messages without storing anything, for previewAlert.
@@ -170,7 +173,7 @@ func (o *Outbox) AcceptTest(ctx context.Context, contactID string) (*Alert, erro
 // testMessage lists the contact's webhooks in the order the contact shows them.
 func testMessage(r models.Recipient, platforms *senders.Registry) string {
 	webhooks := slices.Clone(r.Webhooks)
-	slices.SortStableFunc(webhooks, func(a, b models.Webhook) int { return a.Position - b.Position })
+	slices.SortStableFunc(webhooks, func(a, b *models.Webhook) int { return a.Position - b.Position })
 	var b strings.Builder
 	fmt.Fprintf(&b, "Test message from Herald for contact %q: each of its %d webhook(s) gets one.\n", r.Name, len(webhooks))
 	for i, w := range webhooks {

@@ -55,11 +55,11 @@ func TestBatchClaimTakesEachRobotsOldestDeliveriesUpToBatchSize(t *testing.T) {
 		cfg := fastConfig()
 		cfg.BatchSize = 2
 		d := New(e.store, e.notifier, cfg)
-		var hashes []string
+		var keys []string
 		for h := range byRobot {
-			hashes = append(hashes, h)
+			keys = append(keys, h)
 		}
-		claims, held, err := d.claimRobots(context.Background(), hashes)
+		claims, held, err := d.claimRobots(context.Background(), keys)
 		if err != nil || len(held) != 0 || len(claims) != 2 {
 			t.Fatalf("claim = %d claims, %v held, %v; want both robots", len(claims), held, err)
 		}
@@ -109,10 +109,10 @@ func TestBatchClaimsNeverGiveOneRobotToTwoReplicasAndKeepItsBudget(t *testing.T)
 	})
 	const robots = 40
 	group := e.fleet("fleet", robots, senders.WeCom)
-	var hashes []string
+	var keys []string
 	for i := range 3 {
 		a := e.alert(AlertInput{Title: fmt.Sprintf("alert %d", i), Recipients: models.RecipientQuery{GroupIDs: []string{group}}})
-		hashes = robotHashes(e.deliveries(a.ID))
+		keys = robotHashes(e.deliveries(a.ID))
 	}
 	cfg := fastConfig()
 	cfg.BatchSize = 1
@@ -132,7 +132,7 @@ func TestBatchClaimsNeverGiveOneRobotToTwoReplicasAndKeepItsBudget(t *testing.T)
 			wg.Go(func() {
 				<-start
 				var err error
-				if got[i], _, err = d.claimRobots(context.Background(), hashes); err != nil {
+				if got[i], _, err = d.claimRobots(context.Background(), keys); err != nil {
 					t.Error(err)
 				}
 			})
@@ -168,7 +168,7 @@ func TestBatchClaimsNeverGiveOneRobotToTwoReplicasAndKeepItsBudget(t *testing.T)
 			t.Errorf("delivery %d leased %d times", id, n)
 		}
 	}
-	for _, h := range hashes {
+	for _, h := range keys {
 		if messages[h] != 2 {
 			t.Errorf("robot %s: %d messages claimed across replicas within a minute, want its budget of 2", h, messages[h])
 		}

@@ -17,21 +17,21 @@ func TestExpiredLeaseIsClaimedAgainAndTheStaleWorkerCannotFinishIt(t *testing.T)
 		_, u := e.robot(senders.WeCom)
 		e.contact("alice", "", u)
 		a := e.alert(AlertInput{Recipients: models.RecipientQuery{ContactNames: []string{"alice"}}})
-		hash := e.deliveries(a.ID)[0].RobotKey
+		key := e.deliveries(a.ID)[0].RobotKey
 		ctx := context.Background()
 		cfg := fastConfig()
 		cfg.Lease = 200 * time.Millisecond
 		stale, fresh := New(e.store, e.notifier, cfg), New(e.store, e.notifier, cfg)
 
-		c1 := claimOne(t, stale, hash)
+		c1 := claimOne(t, stale, key)
 		if c1 == nil || len(c1.batches) != 1 {
 			t.Fatalf("first claim = %+v", c1)
 		}
-		if c := claimOne(t, fresh, hash); c != nil && c.work() {
+		if c := claimOne(t, fresh, key); c != nil && c.work() {
 			t.Fatalf("a held lease was claimed again: %+v", c)
 		}
 		time.Sleep(cfg.Lease + 50*time.Millisecond)
-		c2 := claimOne(t, fresh, hash)
+		c2 := claimOne(t, fresh, key)
 		if c2 == nil || len(c2.batches) != 1 || c2.token == c1.token {
 			t.Fatalf("claim after the lease ran out = %+v", c2)
 		}
@@ -63,12 +63,12 @@ func TestOutOfBudgetRobotDefersWithoutUsingAnAttempt(t *testing.T) {
 		cfg.Budgets = map[senders.Platform][]senders.Window{senders.WeCom: {{Limit: 1, Span: time.Minute}}}
 		d := New(e.store, e.notifier, cfg)
 		first := e.alert(AlertInput{Recipients: models.RecipientQuery{ContactNames: []string{"alice"}}})
-		hash := e.deliveries(first.ID)[0].RobotKey
-		if c := claimOne(t, d, hash); c == nil || len(c.batches) != 1 {
+		key := e.deliveries(first.ID)[0].RobotKey
+		if c := claimOne(t, d, key); c == nil || len(c.batches) != 1 {
 			t.Fatalf("claim = %+v", c)
 		}
 		second := e.alert(AlertInput{Title: "second", Recipients: models.RecipientQuery{ContactNames: []string{"alice"}}})
-		if c2 := claimOne(t, d, hash); c2 != nil && len(c2.batches) > 0 {
+		if c2 := claimOne(t, d, key); c2 != nil && len(c2.batches) > 0 {
 			t.Fatalf("claimed beyond the budget: %+v", c2)
 		}
 		ds := e.deliveries(second.ID)

@@ -196,14 +196,14 @@ func (e *env) countWhere(db *gorm.DB, model any, where string, args ...any) int 
 }
 
 // claimOne claims one robot's due deliveries as a poll would, and returns its claim or nil.
-func claimOne(t *testing.T, d *Dispatcher, hash string) *claim {
+func claimOne(t *testing.T, d *Dispatcher, key string) *claim {
 	t.Helper()
-	claims, _, err := d.claimRobots(context.Background(), []string{hash})
+	claims, _, err := d.claimRobots(context.Background(), []string{key})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range claims {
-		if c.key == hash {
+		if c.key == key {
 			return c
 		}
 	}

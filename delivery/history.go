@@ -48,6 +48,9 @@ func (o *Outbox) Alerts(ctx context.Context, status *AlertStatus, page models.Pa
 	if err := models.CheckFirst(page.First); err != nil {
 		return models.Page[*Alert]{}, err
 	}
+	if status != nil && !status.Valid() {
+		return models.Page[*Alert]{}, models.Invalid("status", "unknown alert status %q", string(*status))
+	}
 	q := o.alertQuery(ctx, status)
 	if page.After != "" {
 		var c alertCursor

@@ -21,6 +21,15 @@ const (
 	AlertFailed             AlertStatus = "FAILED"
 )
 
+// Valid reports whether s is one of the statuses.
+func (s AlertStatus) Valid() bool {
+	switch s {
+	case AlertPending, AlertDelivered, AlertPartiallyDelivered, AlertFailed:
+		return true
+	}
+	return false
+}
+
 // DeliveryStatus is where one delivery stands; the values match the GraphQL enum. A claimed
 // delivery stays PENDING: its lease is its next_attempt_at, so a delivery whose worker died becomes
 // due again without a separate reclaim step.

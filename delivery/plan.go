@@ -26,7 +26,7 @@ func planDeliveries(recipients []models.Recipient, in AlertInput) []PlannedDeliv
 	// Recipients come in name order; each robot keeps its contacts as positions in that order, so
 	// that its snapshot is in name order too without scanning every contact for every robot.
 	type use struct {
-		webhook   models.Webhook
+		webhook   *models.Webhook
 		recipient int
 	}
 	var uses []use
@@ -37,7 +37,7 @@ func planDeliveries(recipients []models.Recipient, in AlertInput) []PlannedDeliv
 	}
 	slices.SortFunc(uses, func(a, b use) int { return cmp.Compare(a.webhook.ID, b.webhook.ID) })
 	type planned struct {
-		webhook models.Webhook
+		webhook *models.Webhook
 		seen    map[int]bool
 		order   []int
 	}
@@ -60,7 +60,7 @@ func planDeliveries(recipients []models.Recipient, in AlertInput) []PlannedDeliv
 		p := byURL[url]
 		w := p.webhook
 		pd := PlannedDelivery{
-			Delivery: Delivery{Platform: w.Platform, URL: w.URL, RobotKey: w.URLHash, Secret: w.Secret, Keyword: w.Keyword},
+			Delivery: Delivery{Platform: w.Platform, URL: w.URL, RobotKey: w.RobotKey, Secret: nonEmpty(w.Secret), Keyword: nonEmpty(w.Keyword)},
 			Message: senders.Message{
 				Title: in.Title, Content: in.Content, Severity: in.Severity, Format: in.Format, MentionAll: in.MentionAll,
 			},
@@ -78,6 +78,14 @@ func planDeliveries(recipients []models.Recipient, in AlertInput) []PlannedDeliv
 		out = append(out, pd)
 	}
 	return out
+}
+
+// nonEmpty is nil for an absent or empty value: rows of earlier versions may hold "".
+func nonEmpty[T ~string](v *T) *T {
+	if v == nil || *v == "" {
+		return nil
+	}
+	return v
 }
 
 // Preview is exactly what one robot would receive for an alert, with signature values redacted.
@@ -115,12 +123,12 @@ func (o *Outbox) Preview(ctx context.Context, in AlertInput) ([]Preview, error) 
 
 // open is the robot as the notifier sends to it, its secret opened: only rendering needs the
 // plaintext, and it never leaves the call.
-func (r robot) open(secrets Opener) (senders.Robot, error) {
+func (r robot) open(opener Opener) (senders.Robot, error) {
 	opened := senders.Robot{URL: r.url, Platform: r.platform, Keyword: r.keyword}
 	if r.secret == "" {
 		return opened, nil
 	}
-	plain, err := secrets.OpenSecret(&r.secret)
+	plain, err := opener.OpenSecret(&r.secret)
 	if err != nil {
 		return senders.Robot{}, fmt.Errorf("the webhook's signing secret cannot be opened: %w", err)
 	}

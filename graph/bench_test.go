@@ -16,6 +16,7 @@ import (
 	"github.com/heraldhq/herald/graph"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modelstest"
+	"github.com/heraldhq/herald/senders/notify"
 	"github.com/heraldhq/herald/senders/platforms"
 )
 
@@ -31,7 +32,11 @@ func BenchmarkNestedPageQuery(b *testing.B) {
 	}
 	modelstest.Seed(b, db.Gorm, 10_000, 200)
 	store := models.NewStore(db.Gorm, platforms.Registry.Recognize)
-	h := auth.New(store, "", true).Middleware(graph.NewHandler(&graph.Resolver{Store: store, Outbox: delivery.NewOutbox(store, nil)}, graph.Options{Introspection: true}))
+	notifier, err := notify.New(notify.Config{Platforms: platforms.Registry})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := auth.New(store, "", true).Middleware(graph.NewHandler(&graph.Resolver{Store: store, Outbox: delivery.NewOutbox(store, notifier), Notifier: notifier}, graph.Options{Introspection: true}))
 	var statements sync.Map // one counter per request; all equal when the cost is constant
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, n := models.WithStatementCounter(r.Context())

@@ -113,24 +113,28 @@ func (b *executionBudget) around(ctx context.Context, next graphql.ResponseHandl
 	return next(ctx)
 }
 
-// complexity makes a connection cost what it can return: its children times first.
+// complexity makes a connection cost what it can return: its children times first. A first sent
+// as null takes the schema's default, as the resolver does.
 func complexity() ComplexityRoot {
 	var c ComplexityRoot
-	// gqlgen fills in first's schema default before it asks; first is nil only when a client sent
-	// null, which is counted as the largest page rather than repeating the schema's defaults here.
-	times := func(child int, first *int) int {
-		n := models.MaxPageSize
-		if first != nil {
-			// An out-of-range first is the resolver's to refuse, with an error naming the argument.
-			n = min(max(*first, 1), models.MaxPageSize)
+	query := parsedSchema.Query
+	times := func(field string) func(child int, first *int) int {
+		def := defaultFirst(query.Fields.ForName(field))
+		return func(child int, first *int) int {
+			n := def
+			if first != nil {
+				// An out-of-range first is the resolver's to refuse, with an error naming the argument.
+				n = min(max(*first, 1), models.MaxPageSize)
+			}
+			return 1 + child*n
 		}
-		return 1 + child*n
 	}
-	c.Query.Contacts = func(child int, _ *model.ContactFilter, first *int, _ *string) int { return times(child, first) }
-	c.Query.Groups = func(child int, _ *model.GroupFilter, first *int, _ *string) int { return times(child, first) }
-	c.Query.Memberships = func(child int, _, _ *string, first *int, _ *string) int { return times(child, first) }
-	c.Query.Alerts = func(child int, _ *delivery.AlertStatus, first *int, _ *string) int { return times(child, first) }
-	c.Query.AuditLog = func(child int, first *int, _ *string) int { return times(child, first) }
+	contacts, groups, memberships, alerts, auditLog := times("contacts"), times("groups"), times("memberships"), times("alerts"), times("auditLog")
+	c.Query.Contacts = func(child int, _ *model.ContactFilter, first *int, _ *string) int { return contacts(child, first) }
+	c.Query.Groups = func(child int, _ *model.GroupFilter, first *int, _ *string) int { return groups(child, first) }
+	c.Query.Memberships = func(child int, _, _ *string, first *int, _ *string) int { return memberships(child, first) }
+	c.Query.Alerts = func(child int, _ *delivery.AlertStatus, first *int, _ *string) int { return alerts(child, first) }
+	c.Query.AuditLog = func(child int, first *int, _ *string) int { return auditLog(child, first) }
 	return c
 }
 

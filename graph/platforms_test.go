@@ -1,9 +1,12 @@
 package graph_test
 
 import (
+	"strings"
 	"testing"
 
+	"github.com/heraldhq/herald/graph"
 	"github.com/heraldhq/herald/models/modelstest"
+	"github.com/heraldhq/herald/senders/platforms"
 )
 
 func TestPlatformsDescribeEachPlatformFromItsDescriptor(t *testing.T) {
@@ -34,5 +37,20 @@ func TestPlatformsDescribeEachPlatformFromItsDescriptor(t *testing.T) {
 	if lark.Platform != "LARK" || lark.TokenParam != nil || lark.WebhookPath != "/open-apis/bot/v2/hook/" ||
 		len(lark.OfficialHosts) != 2 || len(lark.RateLimits) != 2 || lark.RateLimits[0].Seconds != 1.25 {
 		t.Errorf("Lark = %+v", lark)
+	}
+}
+
+// TestThePlatformEnumIsTheRegisteredPlatforms keeps the schema's Platform enum, which clients send in
+// WebhookInput.platform, equal to package platforms' list.
+func TestThePlatformEnumIsTheRegisteredPlatforms(t *testing.T) {
+	var enum, registered []string
+	for _, v := range graph.NewExecutableSchema(graph.Config{}).Schema().Types["Platform"].EnumValues {
+		enum = append(enum, v.Name)
+	}
+	for _, d := range platforms.All() {
+		registered = append(registered, string(d.Platform))
+	}
+	if strings.Join(enum, ",") != strings.Join(registered, ",") {
+		t.Fatalf("enum Platform is %v; package platforms registers %v", enum, registered)
 	}
 }

@@ -67,17 +67,11 @@ func (n nested[V]) fetch(ctx context.Context, ids []uint, sel selection) error {
 	if n.below == nil {
 		return nil
 	}
-	var below []uint
-	seen := map[uint]bool{}
+	var below distinct
 	for _, id := range ids {
-		for _, c := range n.children(m[id]) {
-			if !seen[c] {
-				seen[c] = true
-				below = append(below, c)
-			}
-		}
+		below.add(n.children(m[id])...)
 	}
-	return n.below.prefetch(ctx, below, sel)
+	return n.below.prefetch(ctx, below.ids, sel)
 }
 
 // prefetch loads every selected nested field of the objects ids, concurrently.
@@ -153,18 +147,13 @@ func (deliveryContacts) child() string { return contactLevel.typeName }
 
 func (deliveryContacts) fetch(ctx context.Context, deliveryIDs []uint, sel selection) error {
 	l := loadersFor(ctx)
-	var ids []uint
-	seen := map[uint]bool{}
+	var contacts distinct
 	l.mu.Lock()
 	for _, d := range deliveryIDs {
-		for _, c := range l.contactsOfDelivery[d] {
-			if !seen[c] {
-				seen[c] = true
-				ids = append(ids, c)
-			}
-		}
+		contacts.add(l.contactsOfDelivery[d]...)
 	}
 	l.mu.Unlock()
+	ids := contacts.ids
 	if len(ids) == 0 {
 		return nil
 	}
@@ -238,24 +227,35 @@ func (r *Resolver) existingContacts(ctx context.Context, ids []uint) ([]*models.
 // prefetchMemberships loads the fields selected below the contacts and groups of a page of
 // memberships; the rows carry both sides already.
 func prefetchMemberships(ctx context.Context, rows []*models.MembershipRow, sel selection) error {
-	var contacts, groups []uint
-	seenC, seenG := map[uint]bool{}, map[uint]bool{}
+	var contacts, groups distinct
 	for _, m := range rows {
-		if !seenC[m.ContactID] {
-			seenC[m.ContactID] = true
-			contacts = append(contacts, m.ContactID)
-		}
-		if !seenG[m.GroupID] {
-			seenG[m.GroupID] = true
-			groups = append(groups, m.GroupID)
-		}
+		contacts.add(m.ContactID)
+		groups.add(m.GroupID)
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	if sel.has("contact") {
-		g.Go(func() error { return contactLevel.prefetch(gctx, contacts, sel.child("contact")) })
+		g.Go(func() error { return contactLevel.prefetch(gctx, contacts.ids, sel.child("contact")) })
 	}
 	if sel.has("group") {
-		g.Go(func() error { return groupLevel.prefetch(gctx, groups, sel.child("group")) })
+		g.Go(func() error { return groupLevel.prefetch(gctx, groups.ids, sel.child("group")) })
 	}
 	return g.Wait()
+}
+
+// distinct collects ids once each, in the order first seen.
+type distinct struct {
+	ids  []uint
+	seen map[uint]bool
+}
+
+func (d *distinct) add(ids ...uint) {
+	if d.seen == nil {
+		d.seen = map[uint]bool{}
+	}
+	for _, id := range ids {
+		if !d.seen[id] {
+			d.seen[id] = true
+			d.ids = append(d.ids, id)
+		}
+	}
 }

@@ -6,6 +6,12 @@ import "testing"
 // field exists on its type, and the level below it is the type the field holds.
 func TestNestedFieldsAreTheSchemas(t *testing.T) {
 	schema := NewExecutableSchema(Config{}).Schema()
+	// A membership's two sides come with its row; prefetchMemberships names them.
+	for field, holds := range map[string]string{"contact": contactLevel.typeName, "group": groupLevel.typeName} {
+		if f := schema.Types["Membership"].Fields.ForName(field); f == nil || f.Type.Name() != holds {
+			t.Errorf("Membership.%s is not a %s in the schema", field, holds)
+		}
+	}
 	for _, lv := range []*level{&contactLevel, &groupLevel, &alertLevel, &deliveryLevel} {
 		typ := schema.Types[lv.typeName]
 		if typ == nil {

@@ -16,7 +16,7 @@ type Resolver struct {
 	Store *models.Store
 	// Outbox accepts alerts and reads their history.
 	Outbox *delivery.Outbox
-	// Notifier renders previews exactly as the dispatcher will send them.
+	// Notifier is the webhook client; the platforms query lists the platforms it speaks.
 	Notifier   *notify.Notifier
 	Dispatcher Waker
 }

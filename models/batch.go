@@ -11,10 +11,14 @@ import (
 // so the cost of a nested page does not grow with its size.
 
 // ListsByParent reads the rows of T whose parent column is one of parents, in one statement, as
-// a list per parent in the given order (which starts with the parent column).
+// a list per parent in the given order (which starts with the parent column; "" for none).
 func ListsByParent[T any](ctx context.Context, db *gorm.DB, what, parentCol, order string, parents []uint, parent func(*T) uint) (map[uint][]*T, error) {
 	var rows []*T
-	if err := db.WithContext(ctx).Where(parentCol+" IN ?", parents).Order(order).Find(&rows).Error; err != nil {
+	q := db.WithContext(ctx).Where(parentCol+" IN ?", parents)
+	if order != "" {
+		q = q.Order(order)
+	}
+	if err := q.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("load %s: %w", what, err)
 	}
 	out := make(map[uint][]*T, len(parents))

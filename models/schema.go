@@ -24,8 +24,9 @@ type Contact struct {
 type Webhook struct {
 	ID        uint `gorm:"primaryKey"`
 	ContactID uint `gorm:"not null;uniqueIndex:ux_webhooks_contact_url,priority:1"`
-	// URLHash is the SHA-256 of URL: a URL may be 2048 bytes, too long for a MySQL index.
-	URLHash   string           `gorm:"size:64;not null;uniqueIndex:ux_webhooks_contact_url,priority:2"`
+	// RobotKey identifies the robot the URL reaches (RobotKey(URL)); it, not the URL, is indexed:
+	// a URL may be 2048 bytes, too long for a MySQL index.
+	RobotKey  string           `gorm:"column:url_hash;size:64;not null;uniqueIndex:ux_webhooks_contact_url,priority:2"`
 	URL       string           `gorm:"size:2048;not null"`
 	Platform  senders.Platform `gorm:"size:16;not null"`
 	Secret    *secrets.Sealed  `gorm:"size:1024"`

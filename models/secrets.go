@@ -128,7 +128,7 @@ func rewriteSecrets(ctx context.Context, db *gorm.DB, table string, k *secrets.K
 				if err != nil {
 					return fmt.Errorf("re-seal secret of row %d: %w", r.ID, err)
 				}
-				if err := tx.Table(table).Where("id = ? AND secret = ?", r.ID, r.Secret).Update("secret", sealed).Error; err != nil {
+				if err := tx.Table(table).Where("id = ? AND secret = ?", r.ID, r.Secret).Updates(map[string]any{"secret": sealed, "updated_at": tx.NowFunc()}).Error; err != nil {
 					return fmt.Errorf("store re-sealed secret: %w", err)
 				}
 			}

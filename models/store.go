@@ -25,6 +25,9 @@ type Store struct {
 
 // NewStore returns a store over db that saves a webhook only if check accepts its URL.
 func NewStore(db *gorm.DB, check WebhookChecker) *Store {
+	if check == nil {
+		panic("models.NewStore needs a webhook checker")
+	}
 	return &Store{db: db, checkWebhook: check}
 }
 

@@ -19,7 +19,8 @@ type WebhookInput struct {
 	Keyword  *string
 }
 
-func urlHash(u string) string {
+// RobotKey is the key of the robot a webhook URL reaches: the SHA-256 of the URL, in hex.
+func RobotKey(u string) string {
 	sum := sha256.Sum256([]byte(u))
 	return hex.EncodeToString(sum[:])
 }
@@ -48,7 +49,7 @@ func (s *Store) cleanWebhooks(in []WebhookInput, current []Webhook) ([]Webhook, 
 			return nil, Invalid(field+".url", "%s", err.Error())
 		}
 		hook := byURL[u] // zero value for a new URL
-		hook.URL, hook.URLHash, hook.Platform, hook.Position = u, urlHash(u), platform, i
+		hook.URL, hook.RobotKey, hook.Platform, hook.Position = u, RobotKey(u), platform, i
 		if w.Secret != nil {
 			plain, err := cleanSecret(field+".secret", *w.Secret)
 			if err != nil {

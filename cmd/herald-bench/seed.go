@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -66,17 +64,17 @@ func newSeeder(db *sql.DB, backend models.Backend, fakeURL string, seed uint64, 
 		now: time.Now().UTC().Truncate(time.Microsecond), keyring: keyring}
 }
 
-// hookTarget is the robot a seeded webhook points at; the fake platform must know it to accept sends.
-type hookTarget struct {
+// seededRobot is the robot a seeded webhook points at; the fake platform must know it to accept sends.
+type seededRobot struct {
 	Platform senders.Platform
 	Token    string
 	Secret   string
 }
 
-// hookFor decides the platform and secret of a contact's pos-th webhook, deterministically, so that
+// robotFor decides the platform and secret of a contact's pos-th webhook, deterministically, so that
 // the robots can be registered with the fake platform later from ids alone.
-func hookFor(contactID int64, pos int) hookTarget {
-	t := hookTarget{Token: fmt.Sprintf("b%dx%d", contactID, pos)}
+func robotFor(contactID int64, pos int) seededRobot {
+	t := seededRobot{Token: fmt.Sprintf("b%dx%d", contactID, pos)}
 	switch (contactID + int64(pos)) % 3 {
 	case 0:
 		t.Platform = senders.DingTalk
@@ -92,7 +90,7 @@ func hookFor(contactID int64, pos int) hookTarget {
 }
 
 // robotURL is the webhook URL of a robot on the fake platform, on the real platform path.
-func robotURL(base string, t hookTarget) string {
+func robotURL(base string, t seededRobot) string {
 	switch t.Platform {
 	case senders.DingTalk:
 		return base + "/robot/send?access_token=" + t.Token
@@ -101,11 +99,6 @@ func robotURL(base string, t hookTarget) string {
 	default:
 		return base + "/open-apis/bot/v2/hook/" + t.Token
 	}
-}
-
-func urlHash(u string) string {
-	sum := sha256.Sum256([]byte(u))
-	return hex.EncodeToString(sum[:])
 }
 
 func (s *seeder) contactName(prefix string, id int64) string {
@@ -161,7 +154,7 @@ func (s *seeder) contacts(ctx context.Context, tx *sql.Tx, first, count int64, p
 		}
 		contacts = append(contacts, []any{id, name, models.NameKey(name), phone, s.now, s.now})
 		for pos := range 1 + s.rng.IntN(3) {
-			t := hookFor(id, pos)
+			t := robotFor(id, pos)
 			u := robotURL(s.fakeURL, t)
 			var secret any
 			if t.Secret != "" {
@@ -171,7 +164,7 @@ func (s *seeder) contacts(ctx context.Context, tx *sql.Tx, first, count int64, p
 				}
 				secret = sealed
 			}
-			hooks = append(hooks, []any{id, urlHash(u), u, string(t.Platform), secret, nil, pos, s.now, s.now})
+			hooks = append(hooks, []any{id, models.RobotKey(u), u, string(t.Platform), secret, nil, pos, s.now, s.now})
 		}
 		k := min(1+s.rng.IntN(5), groups)
 		for _, g := range s.rng.Perm(groups)[:k] {

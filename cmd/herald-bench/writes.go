@@ -58,7 +58,7 @@ func (w *writes) createContact(ctx context.Context, o *OpResult) error {
 		n := w.b.created.Add(1)
 		hooks := make([]map[string]any, 3)
 		for k, p := range []senders.Platform{senders.DingTalk, senders.WeCom, senders.Lark} {
-			u := robotURL(w.b.fake.URL, hookTarget{Platform: p, Token: fmt.Sprintf("n%dx%d", n, k)})
+			u := robotURL(w.b.fake.URL, seededRobot{Platform: p, Token: fmt.Sprintf("n%dx%d", n, k)})
 			hooks[k] = map[string]any{"url": u, "platform": string(p)}
 		}
 		gids := []string{fid(n%int64(groups) + 1), fid((n+1)%int64(groups) + 1), fid((n+2)%int64(groups) + 1)}
@@ -158,7 +158,7 @@ func (w *writes) sendAlert(ctx context.Context, o *OpResult) error {
 			rows.Close()
 			return err
 		}
-		t := hookFor(cid, pos)
+		t := robotFor(cid, pos)
 		if robotURL(w.b.fake.URL, t) != u {
 			rows.Close()
 			return fmt.Errorf("contact %d's webhook %d is not the seeded robot URL", cid, pos)

@@ -38,7 +38,7 @@ func Seed(tb testing.TB, db *gorm.DB, contacts, groups int) {
 	var members []models.Membership
 	for _, c := range cs {
 		u := fmt.Sprintf("https://oapi.dingtalk.com/robot/send?access_token=seed%08d", c.ID)
-		hooks = append(hooks, models.Webhook{ContactID: c.ID, URL: u, URLHash: fmt.Sprintf("%064d", c.ID), Platform: senders.DingTalk, CreatedAt: now, UpdatedAt: now})
+		hooks = append(hooks, models.Webhook{ContactID: c.ID, URL: u, RobotKey: fmt.Sprintf("%064d", c.ID), Platform: senders.DingTalk, CreatedAt: now, UpdatedAt: now})
 		picked := map[uint]bool{}
 		for range 1 + rng.IntN(3) {
 			g := gs[rng.IntN(groups)].ID

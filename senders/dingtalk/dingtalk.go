@@ -2,7 +2,7 @@
 // answers.
 //
 // Every message carries the configured keyword (SchedulerX by default) and
-// the target's own keyword, in the title and in the body, because a robot
+// the robot's own keyword, in the title and in the body, because a robot
 // protected by keyword rejects a message without it and DingTalk does not
 // say which markdown field it checks.
 package dingtalk

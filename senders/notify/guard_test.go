@@ -173,7 +173,7 @@ func TestNewGuardRejectsMalformedEntries(t *testing.T) {
 	}
 }
 
-func TestCheckTargetGivesThePlatformOfAnAllowedURL(t *testing.T) {
+func TestCheckWebhookGivesThePlatformOfAnAllowedURL(t *testing.T) {
 	g := mustGuard(t)
 	p, err := g.CheckWebhook("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=x", "")
 	if err != nil || p != WeCom {

@@ -210,7 +210,7 @@ func transportFailure(ctx context.Context, name string, err error) senders.Resul
 	return senders.Result{Outcome: senders.Retryable, Err: fmt.Errorf("send to %s: %w", name, err)}
 }
 
-// redactErr masks the URL that net/http puts in its senders.errors; it carries the
+// redactErr masks the URL that net/http puts in its errors; it carries the
 // webhook's token or key.
 func redactErr(err error) error {
 	var ue *url.Error

@@ -18,8 +18,8 @@ func All() []senders.Descriptor {
 	}
 }
 
-// Registry is the registry of All, for the code paths that take no registry of their own (a
-// store's default URL check, tests).
+// Registry is the registry of All: server.go builds the guard and the notifier on it, and tests
+// recognise webhook URLs with it.
 var Registry = func() *senders.Registry {
 	r, err := senders.NewRegistry(All()...)
 	if err != nil {
