@@ -68,7 +68,7 @@ var (
 	setWorkers   = setting{"delivery-workers", "HERALD_DELIVERY_WORKERS", "32", "robots served at once"}
 	setMaxAge    = setting{"delivery-max-age", "HERALD_DELIVERY_MAX_AGE", "1h", "how long a delivery is retried before it fails"}
 	setPoll      = setting{"delivery-poll", "HERALD_DELIVERY_POLL", "1s", "how often the queue is polled for retries and other replicas' work"}
-	setLease     = setting{"delivery-lease", "HERALD_DELIVERY_LEASE", "30s", "how long a claimed delivery is held before another worker may take it"}
+	setLease     = setting{"delivery-lease", "HERALD_DELIVERY_LEASE", "8s", "how long a crashed worker's claim holds its deliveries; live workers renew theirs"}
 	setSQLCount  = setting{"report-sql-statements", "HERALD_REPORT_SQL_STATEMENTS", "false", "add each response's SQL statement count to extensions.sqlStatements"}
 	setMetrics   = setting{"metrics-public", "HERALD_METRICS_PUBLIC", "false", "serve /metrics without a token"}
 	setCORS      = setting{"cors-origins", "HERALD_CORS_ORIGINS", "", "comma-separated origins allowed to call /query from a browser"}
@@ -156,8 +156,8 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	} else {
 		cfg.Delivery.Workers = n
 	}
-	if cfg.Delivery.Lease <= cfg.Webhooks.Timeout && len(errs) == 0 {
-		fail(setLease, "must be longer than %s (%s): a lease that ends mid-request lets another worker send again", setTimeout.env, cfg.Webhooks.Timeout)
+	if cfg.Delivery.Lease < time.Second && len(errs) == 0 {
+		fail(setLease, "must be at least 1s: it is renewed every third of itself while a send is in flight")
 	}
 	if len(errs) > 0 {
 		return config{}, errs[0]

@@ -260,3 +260,46 @@ func BenchmarkFanOutToThousandRobots(b *testing.B) {
 	b.ReportMetric(drainTotal.Seconds()/float64(b.N), "all-sent-s")
 	b.ReportMetric(robots*float64(b.N)/drainTotal.Seconds(), "deliveries/s")
 }
+
+func TestACrashedProcessesWorkIsTakenOverWithinALease(t *testing.T) {
+	db, ok := modelstest.MySQL(t)
+	if !ok {
+		t.Skip("needs MariaDB at HERALD_TEST_MYSQL")
+	}
+	const robots, workers = 200, 16
+	fake := startFake(t, 120*time.Millisecond)
+	// The default lease: what an operator who changes nothing gets.
+	env := []string{"HERALD_DATABASE=" + db.URL, "HERALD_WEBHOOK_ALLOWED_HOSTS=127.0.0.1", "HERALD_SECRET_KEY=" + testSecretKey,
+		fmt.Sprintf("HERALD_DELIVERY_WORKERS=%d", workers)}
+	base, _, cmd := startServerProcess(t, env...)
+	group, tokens := robotFleet(t, base, fake, robots)
+	alert := sendToGroup(t, base, group, "lease test")
+	for deadline := time.Now().Add(30 * time.Second); len(fake.Received("")) < robots/4; {
+		if time.Now().After(deadline) {
+			t.Fatal("deliveries did not start")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	killed := time.Now()
+	base, _, _ = startServerProcess(t, env...)
+	if status := waitForAlert(t, base, alert, 60*time.Second); status != "DELIVERED" {
+		t.Fatalf("after restart the alert is %s", status)
+	}
+	took := time.Since(killed)
+	duplicates := 0
+	per := receivedPerRobot(fake)
+	for _, tok := range tokens {
+		duplicates += max(per[tok]-1, 0)
+	}
+	t.Logf("after a SIGKILL mid fan-out, every robot had the alert %s later (default lease 8 s); %d duplicates", took.Round(time.Millisecond), duplicates)
+	if took > 20*time.Second {
+		t.Fatalf("the crashed process's work took %s to finish; its leases should have let it go within 8 s", took)
+	}
+	if duplicates > workers {
+		t.Fatalf("%d duplicates, more than the %d sends in flight", duplicates, workers)
+	}
+}

@@ -131,3 +131,27 @@ func TestCombinedMessageShowsEachAlertsSeverityTitleAndContent(t *testing.T) {
 		t.Errorf("phones %v", m.MentionPhones)
 	}
 }
+
+func TestASlowSendKeepsItsLeaseWhileItsWorkerLives(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		// The send takes over twice the lease; a second replica polls all along and must not take it.
+		e.fake.SetLatency(1500 * time.Millisecond)
+		tok, url := e.robot(senders.WeCom)
+		e.contact("alice", "", url)
+		a := e.alert(AlertInput{Recipients: models.RecipientQuery{ContactNames: []string{"alice"}}})
+		cfg := fastConfig()
+		cfg.Lease, cfg.PollInterval = 600*time.Millisecond, 50*time.Millisecond
+		e.start(cfg)
+		e.start(cfg)
+		got, ds := e.waitFinal(a, 10*time.Second)
+		if got.Status != AlertDelivered {
+			t.Fatalf("alert is %s", got.Status)
+		}
+		if n := len(e.fake.Received(tok)); n != 1 {
+			t.Fatalf("the robot got the alert %d times; a send slower than the lease was taken over", n)
+		}
+		if n := len(e.attempts(ds[0].ID)); n != 1 {
+			t.Fatalf("%d attempts recorded, want 1", n)
+		}
+	})
+}

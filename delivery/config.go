@@ -13,9 +13,9 @@ type Config struct {
 	Workers int
 	// PollInterval is how often the queue is polled for retries and for work other replicas accepted.
 	PollInterval time.Duration
-	// Lease is how long a claim holds its deliveries. It must exceed the webhook request timeout: a
-	// worker still sending when its lease ends may be overtaken by another, and the robot would get
-	// the message twice.
+	// Lease is how long a claim holds its deliveries without a heartbeat: the dispatcher renews the
+	// leases of what it holds every third of a lease, so a slow send keeps its lease while its worker
+	// lives, and a crashed process's work is taken over within a lease.
 	Lease time.Duration
 	// MaxAge is how long after an alert was accepted its deliveries are retried before they fail.
 	MaxAge time.Duration
@@ -79,7 +79,7 @@ func (c Config) withDefaults(platforms *senders.Registry) Config {
 		c.BreakerThreshold = 5
 	}
 	set(&c.PollInterval, time.Second)
-	set(&c.Lease, 30*time.Second)
+	set(&c.Lease, 8*time.Second)
 	set(&c.MaxAge, time.Hour)
 	set(&c.Grace, 10*time.Second)
 	set(&c.HoldResults, 10*time.Minute)

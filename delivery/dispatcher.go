@@ -22,14 +22,15 @@ const sweepInterval = 30 * time.Second
 // or in replicas sharing the database, may drain one queue: claims never overlap, and each robot's
 // rate budget holds across all of them.
 type Dispatcher struct {
-	db       *gorm.DB
-	secrets  Opener
-	notifier *notify.Notifier
-	cfg      Config
-	policy   policy
-	log      *slog.Logger
-	outage   *outage
-	wake     chan struct{}
+	db        *gorm.DB
+	secrets   Opener
+	notifier  *notify.Notifier
+	cfg       Config
+	policy    policy
+	log       *slog.Logger
+	outage    *outage
+	heartbeat *heartbeat
+	wake      chan struct{}
 }
 
 // New returns a dispatcher over the address book's database, whose key ring opens the robots'
@@ -38,7 +39,7 @@ func New(book *models.Store, notifier *notify.Notifier, cfg Config) *Dispatcher 
 	cfg = cfg.withDefaults(notifier.Platforms())
 	return &Dispatcher{
 		db: book.DB(), secrets: book, notifier: notifier, cfg: cfg, policy: cfg.policy(),
-		log: cfg.Logger, outage: &outage{log: cfg.Logger}, wake: make(chan struct{}, 1),
+		log: cfg.Logger, outage: &outage{log: cfg.Logger}, heartbeat: newHeartbeat(), wake: make(chan struct{}, 1),
 	}
 }
 
@@ -74,6 +75,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	workCtx := context.WithoutCancel(ctx)
 	rec := d.startRecorder(workCtx)
 	defer rec.stop() // after drain: every worker has had its results recorded by then
+	renewCtx, stopRenewing := context.WithCancel(workCtx)
+	defer stopRenewing() // after drain and stop: in-flight claims keep their leases until recorded
+	go d.renewLeases(renewCtx)
 
 	inflight := map[string]bool{}
 	done := make(chan workerDone, d.cfg.Workers)
@@ -230,8 +234,10 @@ func (d *Dispatcher) poll(ctx, workCtx, sendCtx context.Context, rec *recorder, 
 				continue
 			}
 			inflight[c.key] = true
+			d.heartbeat.hold(c)
 			go func() {
 				d.serve(sendCtx, rec, c)
+				d.heartbeat.release(c)
 				done <- workerDone{key: c.key, more: c.more}
 			}()
 		}

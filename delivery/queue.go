@@ -70,14 +70,14 @@ var forUpdate = clause.Locking{Strength: "UPDATE"}
 // leaseDeliveries gives the deliveries to a claim: its token fences every other worker, and their
 // next attempt is the end of the lease, when they are due again if the claim's worker died.
 func leaseDeliveries(tx *gorm.DB, ids []uint, token string, until, now time.Time) error {
-	return updateIn(tx, &Delivery{}, "id", ids, "lease deliveries", "",
+	return updateIn(tx, &Delivery{}, "id", ids, "lease deliveries",
 		map[string]any{"claim_token": token, "next_attempt_at": until, "updated_at": now})
 }
 
 // deferDeliveries moves deliveries' next attempt without using an attempt, one statement per time.
 func deferDeliveries(tx *gorm.DB, until map[time.Time][]uint, now time.Time) error {
 	for t, ids := range until {
-		if err := updateIn(tx, &Delivery{}, "id", ids, "defer deliveries", "",
+		if err := updateIn(tx, &Delivery{}, "id", ids, "defer deliveries",
 			map[string]any{"next_attempt_at": t.UTC(), "updated_at": now}); err != nil {
 			return err
 		}
@@ -116,7 +116,7 @@ func settleDeliveries(tx *gorm.DB, groups map[fate][]uint, now time.Time) error 
 		} else {
 			set["last_error"] = f.lastError
 		}
-		if err := updateIn(tx, &Delivery{}, "id", groups[f], "update deliveries", "", set); err != nil {
+		if err := updateIn(tx, &Delivery{}, "id", groups[f], "update deliveries", set); err != nil {
 			return err
 		}
 	}
@@ -136,33 +136,45 @@ func insertAttempts(tx *gorm.DB, attempts []DeliveryAttempt) error {
 
 // settleSends moves reserved sends to now, when their answers are known.
 func settleSends(tx *gorm.DB, ids []uint, now time.Time) error {
-	return updateIn(tx, &RobotSend{}, "id", ids, "settle sends", "", map[string]any{"sent_at": now, "settled": true})
+	return updateIn(tx, &RobotSend{}, "id", ids, "settle sends", map[string]any{"sent_at": now, "settled": true})
+}
+
+// renewLeases moves the leases of the deliveries still held under the claim tokens, and the pause
+// of the robots whose probe is in flight, to until. A pause is only ever extended: once a probe's
+// verdict closed the breaker (no pause) or reopened it (a longer cooldown), its robot is left alone.
+func renewLeases(tx *gorm.DB, tokens, probes []string, until, now time.Time) error {
+	if err := updateIn(tx, &Delivery{}, "claim_token", tokens, "renew leases",
+		map[string]any{"next_attempt_at": until, "updated_at": now}, "status = ?", DeliveryPending); err != nil {
+		return err
+	}
+	return updateIn(tx, &RobotState{}, "url_hash", probes, "renew probes",
+		map[string]any{"paused_until": until, "updated_at": now}, "paused_until IS NOT NULL AND paused_until < ?", until)
 }
 
 // holdRobots keeps robots paused until a time: every other claim stays off them until then.
 func holdRobots(tx *gorm.DB, keys []string, until, now time.Time) error {
-	return updateIn(tx, &RobotState{}, "url_hash", keys, "hold robots", "", map[string]any{"paused_until": until, "updated_at": now})
+	return updateIn(tx, &RobotState{}, "url_hash", keys, "hold robots", map[string]any{"paused_until": until, "updated_at": now})
 }
 
 // resetRobotFailures clears the failure count of robots that answered. It writes, and so waits for,
 // only robots that had failures.
 func resetRobotFailures(tx *gorm.DB, keys []string, now time.Time) error {
-	return updateIn(tx, &RobotState{}, "url_hash", keys, "reset robot failures", "failures <> 0", map[string]any{"failures": 0, "updated_at": now})
+	return updateIn(tx, &RobotState{}, "url_hash", keys, "reset robot failures", map[string]any{"failures": 0, "updated_at": now}, "failures <> 0")
 }
 
 // saveBreaker stores one robot's circuit breaker.
 func saveBreaker(tx *gorm.DB, r RobotState, now time.Time) error {
-	return updateIn(tx, &RobotState{}, "url_hash", []string{r.RobotKey}, "update robot", "",
+	return updateIn(tx, &RobotState{}, "url_hash", []string{r.RobotKey}, "update robot",
 		map[string]any{"failures": r.Failures, "paused_until": r.PausedUntil, "updated_at": now})
 }
 
-// updateIn applies set to the rows of model whose column col is one of keys (and that meet cond,
-// when given), a chunk of keys per statement.
-func updateIn[K any](tx *gorm.DB, model any, col string, keys []K, what, cond string, set map[string]any) error {
+// updateIn applies set to the rows of model whose column col is one of keys (and that meet the
+// condition where, when given), a chunk of keys per statement.
+func updateIn[K any](tx *gorm.DB, model any, col string, keys []K, what string, set map[string]any, where ...any) error {
 	for chunk := range slices.Chunk(keys, claimRows) {
 		q := tx.Model(model).Where(col+" IN ?", chunk)
-		if cond != "" {
-			q = q.Where(cond)
+		if len(where) > 0 {
+			q = q.Where(where[0], where[1:]...)
 		}
 		if err := q.Updates(set).Error; err != nil {
 			return fmt.Errorf("%s: %w", what, err)
