@@ -30,7 +30,8 @@ type budget struct {
 // A send still in flight (not settled, reserved less than a lease ago) is counted as happening now
 // and for as long as it is in flight: its answer, and so its settled time, can only come later, and
 // the platform may count it at any moment until then. An unsettled row older than a lease belongs to
-// a worker that died; it counts at its reservation time.
+// a worker that died or to a send slower than a lease (its heartbeat keeps it claimed); it counts at
+// its reservation time, which every window still covers.
 func computeBudget(windows []senders.Window, log []sent, now time.Time, lease time.Duration) budget {
 	b := budget{avail: int(^uint(0) >> 1), spend: int(^uint(0) >> 1)}
 	times := make([]time.Time, 0, len(log))

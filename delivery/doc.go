@@ -16,10 +16,11 @@
 // that arrive wait and are then written together, with one statement per kind of change. Each
 // delivery's result is recorded only if the claim token still matches, so a worker whose lease ran
 // out cannot overwrite the work of the one that took over. A worker is free again once its results
-// are recorded, so at most Workers robots have been sent to without their results being stored. A
-// crashed worker's lease simply runs out and the deliveries become due again: delivery is at least
+// are recorded, so at most Workers robots have been sent to without their results being stored.
+// Leases are short and renewed by a heartbeat while their claim is in flight (heartbeat.go), so a
+// crashed process's lease soon runs out and its deliveries become due again: delivery is at least
 // once, and a robot gets a message twice only when a process dies between sending it and recording
-// the result.
+// the result. While the database is unreachable, results are held and recorded when it answers.
 //
 // When more alerts wait for a robot than its budget allows, they are combined into fewer messages
 // instead of waiting for the next minute. A robot that keeps failing is paused by a circuit breaker
