@@ -274,3 +274,31 @@ func TestHeraldKilledDuringADatabaseOutageLosesNothing(t *testing.T) {
 		t.Fatalf("%d duplicates, more than the %d sends that can be in flight", duplicates, outageWorkers)
 	}
 }
+
+func TestAnOutageDoesNotLetOneReplicaTakeOverAnothersWork(t *testing.T) {
+	my := startPrivateMariaDB(t)
+	fake := startFake(t, 120*time.Millisecond)
+	// Two replicas share the database. B has workers to spare, so once the database answers again
+	// it polls at once and finds A's claims, whose leases ran out during the outage.
+	a := launch(t, outageEnv(my)...)
+	launch(t, append(outageEnv(my), "HERALD_DELIVERY_WORKERS=400")...) // B
+	group, tokens := robotFleet(t, a.base, fake, outageRobots)
+	alert := sendToGroup(t, a.base, group, "two replicas")
+	for deadline := time.Now().Add(30 * time.Second); len(fake.Received("")) < outageWorkers; {
+		if time.Now().After(deadline) {
+			t.Fatal("deliveries did not start")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	my.kill()
+	time.Sleep(10 * time.Second) // three leases: every claim has run out by the database's clock
+	my.start()
+	if status := waitForAlert(t, a.base, alert, 60*time.Second); status != "DELIVERED" {
+		t.Fatalf("after the outage the alert is %s", status)
+	}
+	duplicates := duplicatesOf(t, fake, tokens)
+	t.Logf("two replicas through a 10 s outage: %d duplicates", duplicates)
+	if duplicates != 0 {
+		t.Errorf("%d robots got the alert twice: a replica took over work another still held", duplicates)
+	}
+}

@@ -174,9 +174,9 @@ func (d *Dispatcher) lockDue(tx *gorm.DB, robots []RobotState, now time.Time) (d
 	for i, r := range robots {
 		keys[i] = r.RobotKey
 	}
-	ranked := tx.Model(&Delivery{}).
+	ranked := d.due(tx.Model(&Delivery{}).
 		Select("id, ROW_NUMBER() OVER (PARTITION BY url_hash ORDER BY next_attempt_at, id) AS n").
-		Where("url_hash IN ? AND status = ? AND next_attempt_at <= ?", keys, DeliveryPending, now)
+		Where("url_hash IN ?", keys), now)
 	var ids []uint
 	err = tx.Table("(?) AS ranked", ranked).Where("n <= ?", d.cfg.BatchSize).Order("n, id").Limit(claimRows).
 		Pluck("id", &ids).Error
@@ -186,13 +186,24 @@ func (d *Dispatcher) lockDue(tx *gorm.DB, robots []RobotState, now time.Time) (d
 	if len(ids) == 0 {
 		return nil, false, nil
 	}
-	err = tx.Clauses(skipLocked).
-		Where("id IN ? AND status = ? AND next_attempt_at <= ?", ids, DeliveryPending, now).
+	err = d.due(tx.Clauses(skipLocked).Where("id IN ?", ids), now).
 		Order("url_hash, next_attempt_at, id").Find(&due).Error
 	if err != nil {
 		return nil, false, fmt.Errorf("lock due deliveries: %w", err)
 	}
 	return due, len(ids) == claimRows, nil
+}
+
+// due restricts q to the deliveries due at now. For a lease after a database outage, work that
+// another replica had claimed is left to it: that replica lived through the outage too, and renews
+// its leases and records its held results as soon as the database answers, while a dead replica's
+// claims are taken over a lease later.
+func (d *Dispatcher) due(q *gorm.DB, now any) *gorm.DB {
+	q = q.Where("status = ? AND next_attempt_at <= ?", DeliveryPending, now)
+	if d.outage.endedWithin(d.cfg.Lease) {
+		q = q.Where("claim_token IS NULL")
+	}
+	return q
 }
 
 // withAlerts loads the alerts of the claimed deliveries. They are read without locks: an alert's

@@ -201,8 +201,7 @@ func (d *Dispatcher) poll(ctx, workCtx, sendCtx context.Context, rec *recorder, 
 	// In-flight robots may still have due deliveries; fetch enough to fill the free workers anyway.
 	limit := free + len(inflight)
 	var keys []string
-	err := d.db.WithContext(ctx).Model(&Delivery{}).Select("url_hash").
-		Where("status = ? AND next_attempt_at <= ?", DeliveryPending, nowExpr(d.db)).
+	err := d.due(d.db.WithContext(ctx).Model(&Delivery{}).Select("url_hash"), nowExpr(d.db)).
 		Group("url_hash").Order("MIN(next_attempt_at)").Limit(limit).
 		Pluck("url_hash", &keys).Error
 	if err != nil {

@@ -14,6 +14,7 @@ type outage struct {
 	log   *slog.Logger
 	mu    sync.Mutex
 	since time.Time // zero while the database answers
+	ended time.Time // when the last outage ended
 }
 
 // failed notes an error of a database call and reports whether it says the database is away.
@@ -37,6 +38,13 @@ func (o *outage) answered() {
 	defer o.mu.Unlock()
 	if !o.since.IsZero() {
 		o.log.Info("database reachable again", "down_for", time.Since(o.since).Round(time.Millisecond).String())
-		o.since = time.Time{}
+		o.since, o.ended = time.Time{}, time.Now()
 	}
+}
+
+// endedWithin reports whether an outage ended less than d ago.
+func (o *outage) endedWithin(d time.Duration) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return !o.ended.IsZero() && time.Since(o.ended) < d
 }
