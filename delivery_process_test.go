@@ -111,6 +111,32 @@ var testSecretKey = func() string {
 	return k
 }()
 
+// waitReceived waits until the fake has accepted n messages.
+func waitReceived(t testing.TB, fake *fakeplatform.Server, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); len(fake.Received("")) < n; {
+		if time.Now().After(deadline) {
+			t.Fatal("deliveries did not start")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// duplicatesOf counts the robots that got the alert more than once, failing the test for any that
+// never got it.
+func duplicatesOf(t testing.TB, fake *fakeplatform.Server, tokens []string) int {
+	t.Helper()
+	per := receivedPerRobot(fake)
+	duplicates := 0
+	for _, tok := range tokens {
+		if per[tok] == 0 {
+			t.Errorf("robot %s never received the alert", tok)
+		}
+		duplicates += max(per[tok]-1, 0)
+	}
+	return duplicates
+}
+
 // receivedPerRobot counts accepted messages per robot token.
 func receivedPerRobot(fake *fakeplatform.Server) map[string]int {
 	n := map[string]int{}
@@ -127,12 +153,7 @@ func TestCrashMidDeliveryLosesNothing(t *testing.T) {
 		base, _, cmd := startServerProcess(t, deliveryEnv(db, fmt.Sprintf("HERALD_DELIVERY_WORKERS=%d", workers))...)
 		group, tokens := robotFleet(t, base, fake, robots)
 		alert := sendToGroup(t, base, group, "crash test")
-		for deadline := time.Now().Add(30 * time.Second); len(fake.Received("")) < robots/5; {
-			if time.Now().After(deadline) {
-				t.Fatal("deliveries did not start")
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		waitReceived(t, fake, robots/5)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
@@ -145,14 +166,7 @@ func TestCrashMidDeliveryLosesNothing(t *testing.T) {
 		if status := waitForAlert(t, base, alert, 60*time.Second); status != "DELIVERED" {
 			t.Fatalf("after restart the alert is %s", status)
 		}
-		per := receivedPerRobot(fake)
-		duplicates := 0
-		for _, tok := range tokens {
-			if per[tok] == 0 {
-				t.Errorf("robot %s never received the alert", tok)
-			}
-			duplicates += max(per[tok]-1, 0)
-		}
+		duplicates := duplicatesOf(t, fake, tokens)
 		t.Logf("killed after %d of %d sends; %d duplicates (at most %d were in flight)", atKill, robots, duplicates, workers)
 		if duplicates > workers {
 			t.Fatalf("%d duplicates, more than the %d deliveries that can be in flight", duplicates, workers)
@@ -274,12 +288,7 @@ func TestACrashedProcessesWorkIsTakenOverWithinALease(t *testing.T) {
 	base, _, cmd := startServerProcess(t, env...)
 	group, tokens := robotFleet(t, base, fake, robots)
 	alert := sendToGroup(t, base, group, "lease test")
-	for deadline := time.Now().Add(30 * time.Second); len(fake.Received("")) < robots/4; {
-		if time.Now().After(deadline) {
-			t.Fatal("deliveries did not start")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitReceived(t, fake, robots/4)
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -290,11 +299,7 @@ func TestACrashedProcessesWorkIsTakenOverWithinALease(t *testing.T) {
 		t.Fatalf("after restart the alert is %s", status)
 	}
 	took := time.Since(killed)
-	duplicates := 0
-	per := receivedPerRobot(fake)
-	for _, tok := range tokens {
-		duplicates += max(per[tok]-1, 0)
-	}
+	duplicates := duplicatesOf(t, fake, tokens)
 	t.Logf("after a SIGKILL mid fan-out, every robot had the alert %s later (default lease 8 s); %d duplicates", took.Round(time.Millisecond), duplicates)
 	if took > 20*time.Second {
 		t.Fatalf("the crashed process's work took %s to finish; its leases should have let it go within 8 s", took)
