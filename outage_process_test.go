@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -51,14 +52,9 @@ func startPrivateMariaDB(t *testing.T) *privateMariaDB {
 	if out, err := install.CombinedOutput(); err != nil {
 		t.Fatalf("mariadb-install-db: %v\n%s", err, out)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := &privateMariaDB{t: t, dir: dir, port: ln.Addr().(*net.TCPAddr).Port}
-	ln.Close()
-	m.start()
+	m := &privateMariaDB{t: t, dir: dir, port: freePortBelowEphemeral(t)}
 	t.Cleanup(m.kill)
+	m.start()
 	db, err := sql.Open("mysql", m.dsn(""))
 	if err != nil {
 		t.Fatal(err)
@@ -81,14 +77,35 @@ func (m *privateMariaDB) url() string {
 	return fmt.Sprintf("mysql://root@127.0.0.1:%d/herald", m.port)
 }
 
-// start runs mariadbd and waits until it answers.
+// freePortBelowEphemeral picks a free port below Linux's ephemeral range, so that while the
+// server is down no connection another test opens can be given its port.
+func freePortBelowEphemeral(t *testing.T) int {
+	t.Helper()
+	for range 100 {
+		port := 20000 + rand.IntN(10000)
+		if ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			ln.Close()
+			return port
+		}
+	}
+	t.Fatal("no free port in 20000-29999")
+	return 0
+}
+
+// start runs mariadbd and waits until it answers. The server dies with the test process.
 func (m *privateMariaDB) start() {
 	m.t.Helper()
 	m.cmd = exec.Command("/usr/sbin/mariadbd", "--no-defaults", "--user=root", "--datadir="+filepath.Join(m.dir, "data"),
 		"--port="+fmt.Sprint(m.port), "--bind-address=127.0.0.1", "--socket="+filepath.Join(m.dir, "sock"),
 		"--pid-file="+filepath.Join(m.dir, "pid"), "--skip-log-bin", "--innodb-buffer-pool-size=64M")
-	var logs bytes.Buffer
-	m.cmd.Stdout, m.cmd.Stderr = &logs, &logs
+	logPath := filepath.Join(m.dir, "mariadbd.log")
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	defer logFile.Close()
+	m.cmd.Stdout, m.cmd.Stderr = logFile, logFile
+	m.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := m.cmd.Start(); err != nil {
 		m.t.Fatal(err)
 	}
@@ -102,7 +119,8 @@ func (m *privateMariaDB) start() {
 			return
 		}
 		if time.Now().After(deadline) {
-			m.t.Fatalf("private mariadbd did not answer within 60 s: %v\n%s", err, logs.String())
+			logs, _ := os.ReadFile(logPath)
+			m.t.Fatalf("private mariadbd did not answer within 60 s: %v\n%s", err, logs)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -11,15 +13,21 @@ import (
 	"github.com/heraldhq/herald/senders/fakeplatform"
 )
 
-// timeToDeliver sends one alert to the group and returns how long until it is final.
+// timeToDeliver sends three alerts to the group, one after the other, and returns the median time
+// until one is final.
 func timeToDeliver(t *testing.T, base, group, title string) time.Duration {
 	t.Helper()
-	start := time.Now()
-	id := sendToGroup(t, base, group, title)
-	if status := waitForAlert(t, base, id, 60*time.Second); status != "DELIVERED" {
-		t.Fatalf("alert %q is %s", title, status)
+	var took []time.Duration
+	for i := range 3 {
+		start := time.Now()
+		id := sendToGroup(t, base, group, fmt.Sprintf("%s %d", title, i))
+		if status := waitForAlert(t, base, id, 60*time.Second); status != "DELIVERED" {
+			t.Fatalf("alert %q is %s", title, status)
+		}
+		took = append(took, time.Since(start))
 	}
-	return time.Since(start)
+	slices.Sort(took)
+	return took[1]
 }
 
 func TestDeadRobotsDoNotDelayTheHealthyOnes(t *testing.T) {
@@ -56,14 +64,22 @@ func TestDeadRobotsDoNotDelayTheHealthyOnes(t *testing.T) {
 	var g struct{ CreateContactGroup struct{ ID string } }
 	gql(t, base, `mutation($ids: [ID!]) { createContactGroup(input: {name: "dead", contactIds: $ids}) { id } }`, map[string]any{"ids": ids}, &g)
 	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	client := &http.Client{Timeout: 30 * time.Second}
 	for w := range 8 {
 		wg.Go(func() {
-			for i := w; i < backlog; i += 8 {
-				sendToGroup(t, base, g.CreateContactGroup.ID, fmt.Sprintf("backlog %d", i))
+			for i := w; i < backlog && errs[w] == nil; i += 8 {
+				_, errs[w] = timedPost(client, base, `mutation($g: [ID!], $t: String!) { sendAlert(input: {title: $t, content: "backlog", groupIds: $g}) { id } }`,
+					map[string]any{"g": []string{g.CreateContactGroup.ID}, "t": fmt.Sprintf("backlog %d", i)})
 			}
 		})
 	}
 	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatalf("sending the backlog: %v", err)
+		}
+	}
 	time.Sleep(2 * time.Second) // the dead robots are being tried, and their breakers open
 
 	beside := timeToDeliver(t, base, group, "beside the dead robots")
@@ -72,7 +88,7 @@ func TestDeadRobotsDoNotDelayTheHealthyOnes(t *testing.T) {
 	if pending.Alerts.TotalCount < backlog {
 		t.Fatalf("only %d alerts wait for the dead robots; the test proves nothing", pending.Alerts.TotalCount)
 	}
-	t.Logf("an alert to %d healthy robots was delivered in %s alone and %s beside 3 dead robots with %d deliveries each (poll %s)",
+	t.Logf("an alert to %d healthy robots was delivered in %s alone and %s beside 3 dead robots with %d deliveries each (medians of 3; poll %s)",
 		healthy, alone.Round(time.Millisecond), beside.Round(time.Millisecond), backlog, poll)
 	if beside > alone+poll+500*time.Millisecond {
 		t.Fatalf("the dead robots delayed the healthy ones by %s, more than a poll interval", (beside - alone).Round(time.Millisecond))

@@ -73,11 +73,15 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	sendCtx, cancelSends := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelSends()
 	workCtx := context.WithoutCancel(ctx)
+	// Renewal stops only after drain and rec.stop (defers run last first): in-flight claims keep
+	// their leases until their results are recorded.
+	renewCtx, stopRenewing := context.WithCancel(workCtx)
+	var renewing sync.WaitGroup
+	renewing.Go(func() { d.renewLeases(renewCtx) })
+	defer renewing.Wait()
+	defer stopRenewing()
 	rec := d.startRecorder(workCtx)
 	defer rec.stop() // after drain: every worker has had its results recorded by then
-	renewCtx, stopRenewing := context.WithCancel(workCtx)
-	defer stopRenewing() // after drain and stop: in-flight claims keep their leases until recorded
-	go d.renewLeases(renewCtx)
 
 	inflight := map[string]bool{}
 	done := make(chan workerDone, d.cfg.Workers)

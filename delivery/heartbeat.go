@@ -14,43 +14,45 @@ import (
 // probed) to a full lease from now, so a slow send never loses its lease while its worker lives.
 type heartbeat struct {
 	mu     sync.Mutex
-	tokens map[string]int      // claim token → robots in flight under it
-	probes map[string]struct{} // robots held paused while their probe is in flight
+	claims map[*claim]struct{}
 }
 
-func newHeartbeat() *heartbeat {
-	return &heartbeat{tokens: map[string]int{}, probes: map[string]struct{}{}}
-}
+func newHeartbeat() *heartbeat { return &heartbeat{claims: map[*claim]struct{}{}} }
 
 // hold starts renewing a claim's leases; release, once its results are recorded, stops.
 func (h *heartbeat) hold(c *claim) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.tokens[c.token]++
-	if c.probe && len(c.batches) > 0 {
-		h.probes[c.key] = struct{}{}
-	}
+	h.claims[c] = struct{}{}
 }
 
 func (h *heartbeat) release(c *claim) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.tokens[c.token]--; h.tokens[c.token] <= 0 {
-		delete(h.tokens, c.token)
-	}
-	delete(h.probes, c.key)
+	delete(h.claims, c)
 }
 
-func (h *heartbeat) held() (tokens, probes []string) {
+// held is what the claims in flight hold: their deliveries (by id, so that the renewal finds them
+// by primary key), their tokens, and the robots paused for a probe.
+func (h *heartbeat) held() (ids []uint, tokens, probes []string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for t := range h.tokens {
-		tokens = append(tokens, t)
+	seen := map[string]bool{}
+	for c := range h.claims {
+		for _, b := range c.batches {
+			for _, it := range b.items {
+				ids = append(ids, it.d.ID)
+			}
+		}
+		if !seen[c.token] {
+			seen[c.token] = true
+			tokens = append(tokens, c.token)
+		}
+		if c.probe && len(c.batches) > 0 {
+			probes = append(probes, c.key)
+		}
 	}
-	for k := range h.probes {
-		probes = append(probes, k)
-	}
-	return tokens, probes
+	return ids, tokens, probes
 }
 
 // renewLeases runs until ctx ends, renewing what is held every third of a lease.
@@ -63,8 +65,8 @@ func (d *Dispatcher) renewLeases(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		tokens, probes := d.heartbeat.held()
-		if len(tokens) == 0 {
+		ids, tokens, probes := d.heartbeat.held()
+		if len(ids) == 0 {
 			continue
 		}
 		err := queueTx(ctx, d.db, func(tx *gorm.DB) error {
@@ -72,7 +74,7 @@ func (d *Dispatcher) renewLeases(ctx context.Context) {
 			if err != nil {
 				return err
 			}
-			return renewLeases(tx, tokens, probes, now.Add(d.cfg.Lease), now)
+			return renewLeases(tx, ids, tokens, probes, now.Add(d.cfg.Lease), now)
 		})
 		if err != nil && ctx.Err() == nil && !d.outage.failed("renewing leases", err) {
 			d.log.Warn("renew leases", "error", err)

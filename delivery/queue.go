@@ -139,12 +139,13 @@ func settleSends(tx *gorm.DB, ids []uint, now time.Time) error {
 	return updateIn(tx, &RobotSend{}, "id", ids, "settle sends", map[string]any{"sent_at": now, "settled": true})
 }
 
-// renewLeases moves the leases of the deliveries still held under the claim tokens, and the pause
-// of the robots whose probe is in flight, to until. A pause is only ever extended: once a probe's
+// renewLeases moves the leases of the deliveries still held under the claim tokens (a delivery
+// recorded, or claimed again by another replica, no longer carries one of them), and the pause of
+// the robots whose probe is in flight, to until. A pause is only ever extended: once a probe's
 // verdict closed the breaker (no pause) or reopened it (a longer cooldown), its robot is left alone.
-func renewLeases(tx *gorm.DB, tokens, probes []string, until, now time.Time) error {
-	if err := updateIn(tx, &Delivery{}, "claim_token", tokens, "renew leases",
-		map[string]any{"next_attempt_at": until, "updated_at": now}, "status = ?", DeliveryPending); err != nil {
+func renewLeases(tx *gorm.DB, ids []uint, tokens, probes []string, until, now time.Time) error {
+	if err := updateIn(tx, &Delivery{}, "id", ids, "renew leases",
+		map[string]any{"next_attempt_at": until, "updated_at": now}, "claim_token IN ? AND status = ?", tokens, DeliveryPending); err != nil {
 		return err
 	}
 	return updateIn(tx, &RobotState{}, "url_hash", probes, "renew probes",

@@ -186,12 +186,14 @@ const UnavailableMessage = "the database is unavailable; try again shortly"
 // connection, rather than that it refused a statement: such an error is worth retrying once the
 // database answers again, and a client is told to try again later.
 func IsUnavailable(err error) bool {
-	if err == nil {
+	// A request that ran out of time or was cancelled is not an outage, whatever the driver saw
+	// (context.DeadlineExceeded even passes for a net.Error); a slow statement or lock wait stays an
+	// internal error that is logged.
+	if err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return false
 	}
 	switch {
-	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone), errors.Is(err, gomysql.ErrInvalidConn),
-		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, context.DeadlineExceeded),
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, gomysql.ErrInvalidConn), errors.Is(err, io.ErrUnexpectedEOF),
 		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 		return true
 	}
