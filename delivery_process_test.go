@@ -23,10 +23,18 @@ import (
 // gql posts one GraphQL operation and decodes its data, failing the test on any error.
 func gql(t testing.TB, base, query string, vars map[string]any, out any) {
 	t.Helper()
+	if err := postGraphQL(http.DefaultClient, base, query, vars, out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// postGraphQL posts one operation and decodes its data into out (when not nil); any error of the
+// request or in the answer is returned, so that goroutines can use it too.
+func postGraphQL(client *http.Client, base, query string, vars map[string]any, out any) error {
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	resp, err := http.Post(base+"/query", "application/json", bytes.NewReader(body))
+	resp, err := client.Post(base+"/query", "application/json", bytes.NewReader(body))
 	if err != nil {
-		t.Fatalf("POST /query: %v", err)
+		return fmt.Errorf("POST /query: %w", err)
 	}
 	defer resp.Body.Close()
 	var res struct {
@@ -34,13 +42,12 @@ func gql(t testing.TB, base, query string, vars map[string]any, out any) {
 		Errors []json.RawMessage
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil || len(res.Errors) > 0 {
-		t.Fatalf("%s: errors %s (decode: %v)", query, res.Errors, err)
+		return fmt.Errorf("%s: errors %s (decode: %v)", query, res.Errors, err)
 	}
 	if out != nil {
-		if err := json.Unmarshal(res.Data, out); err != nil {
-			t.Fatal(err)
-		}
+		return json.Unmarshal(res.Data, out)
 	}
+	return nil
 }
 
 // robotFleet registers n DingTalk robots (signed, with keyword security) on the fake and creates

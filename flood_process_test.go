@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -35,18 +33,9 @@ func peakRSS(t *testing.T, pid int) int {
 
 // timedPost posts one GraphQL operation and returns how long it took, or an error for any failure.
 func timedPost(client *http.Client, base, query string, vars map[string]any) (time.Duration, error) {
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	start := time.Now()
-	resp, err := client.Post(base+"/query", "application/json", bytes.NewReader(body))
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	var res struct{ Errors []json.RawMessage }
-	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil || len(res.Errors) > 0 {
-		return 0, fmt.Errorf("answer %s (decode: %v)", res.Errors, err)
-	}
-	return time.Since(start), nil
+	err := postGraphQL(client, base, query, vars, nil)
+	return time.Since(start), err
 }
 
 func TestAFloodOfAlertsIsDeliveredWithinBudgetsWhileTheAPIStaysResponsive(t *testing.T) {

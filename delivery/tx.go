@@ -55,7 +55,7 @@ func lockConflict(err error) bool {
 // dbNow reads the database's clock.
 func dbNow(tx *gorm.DB) (time.Time, error) {
 	if !models.IsMySQL(tx) {
-		return localNow(), nil
+		return tx.NowFunc(), nil
 	}
 	var t time.Time
 	if err := tx.Raw("SELECT UTC_TIMESTAMP(6)").Row().Scan(&t); err != nil {
@@ -70,7 +70,5 @@ func nowExpr(db *gorm.DB) any {
 	if models.IsMySQL(db) {
 		return gorm.Expr("UTC_TIMESTAMP(6)")
 	}
-	return localNow()
+	return db.NowFunc()
 }
-
-func localNow() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
