@@ -32,6 +32,8 @@ type securityConfig struct {
 	AdminToken    string
 	MetricsPublic bool
 	CORSOrigins   []string
+	// AllowedHosts is HERALD_ALLOWED_HOSTS: the Host names served (see auth.HostPolicy).
+	AllowedHosts  []string
 	Introspection bool
 	// SecretKeyFile and SecretKey give the key ring that seals webhook secrets.
 	SecretKeyFile string
@@ -73,6 +75,7 @@ var (
 	setMetrics   = setting{"metrics-public", "HERALD_METRICS_PUBLIC", "false", "serve /metrics without a token"}
 	setCORS      = setting{"cors-origins", "HERALD_CORS_ORIGINS", "", "comma-separated origins allowed to call /query from a browser"}
 	setIntro     = setting{"introspection", "HERALD_INTROSPECTION", "true", "allow schema introspection and serve the playground"}
+	setHosts     = setting{"allowed-hosts", "HERALD_ALLOWED_HOSTS", "", "comma-separated Host names the HTTP endpoints answer to (name, name:port, *.domain, or * for any); empty: any, except in open mode, which answers loopback names only"}
 	setKeyFile   = setting{"secret-key-file", "HERALD_SECRET_KEY_FILE", "", "file of base64 32-byte keys sealing webhook secrets, current key first (SQLite default: created beside the database)"}
 )
 
@@ -100,7 +103,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs := flag.NewFlagSet("herald", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	raw := map[setting]*string{}
-	for _, s := range []setting{setAddr, setDatabase, setLogFormat, setAllowed, setProxy, setKeyword, setTimeout, setWorkers, setMaxAge, setPoll, setLease, setSQLCount, setMetrics, setCORS, setIntro, setKeyFile} {
+	for _, s := range []setting{setAddr, setDatabase, setLogFormat, setAllowed, setProxy, setKeyword, setTimeout, setWorkers, setMaxAge, setPoll, setLease, setSQLCount, setMetrics, setCORS, setIntro, setHosts, setKeyFile} {
 		raw[s] = s.register(fs, getenv)
 	}
 	demo := fs.Bool("demo", false, "start fake DingTalk, WeCom and Lark robots in-process with sample contacts, to watch a whole send cycle")
@@ -148,6 +151,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	boolean(setMetrics, &cfg.Security.MetricsPublic)
 	boolean(setIntro, &cfg.Security.Introspection)
 	cfg.Security.CORSOrigins = splitList(*raw[setCORS])
+	cfg.Security.AllowedHosts = splitList(*raw[setHosts])
 	cfg.Security.SecretKeyFile = *raw[setKeyFile]
 	cfg.Security.AdminToken, _ = lookup(getenv, envAdminToken)
 	cfg.Security.SecretKey, _ = lookup(getenv, envSecretKey)

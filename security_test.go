@@ -2,8 +2,11 @@ package main
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -134,5 +137,75 @@ func TestOpenModeOnlyOnLoopback(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(string(b), `"ADMIN"`) {
 		t.Fatalf("open mode on loopback: %s", b)
+	}
+}
+
+// curlQuery is the finding's probe as an operator would type it: curl, a GraphQL POST, and a
+// Host header of the caller's choosing. It returns the HTTP status and the body.
+func curlQuery(t *testing.T, url, host, token string) (int, string) {
+	t.Helper()
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Fatal("curl is not installed (apt-get install curl): the DNS-rebinding probe runs it")
+	}
+	args := []string{"-sS", "-X", "POST", url, "-H", "Content-Type: application/json",
+		"-d", `{"query":"{ me { role } }"}`, "-w", "\n%{http_code}"}
+	if host != "" {
+		args = append(args, "-H", "Host: "+host)
+	}
+	if token != "" {
+		args = append(args, "-H", "Authorization: Bearer "+token)
+	}
+	out, err := exec.Command(curl, args...).Output()
+	if err != nil {
+		t.Fatalf("curl %v: %v", args, err)
+	}
+	text := strings.TrimSpace(string(out))
+	cut := strings.LastIndexByte(text, '\n')
+	code, _ := strconv.Atoi(text[cut+1:])
+	return code, text[:max(cut, 0)]
+}
+
+// DNS rebinding: a page that points its own name at 127.0.0.1 reaches Herald with that name in
+// Host. Open mode answers loopback names only; with tokens, HERALD_ALLOWED_HOSTS narrows the
+// names served. Health probes answer any Host.
+func TestOpenModeAnswersLoopbackHostsOnly(t *testing.T) {
+	db := modelstest.SQLite(t)
+	base, _, _ := startServerProcess(t, "HERALD_DATABASE="+db.URL)
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(base, "http://"))
+	status, body := curlQuery(t, base+"/query", "evil.example.com", "")
+	if status != http.StatusMisdirectedRequest || !strings.Contains(body, `"HOST_NOT_ALLOWED"`) || strings.Contains(body, `"ADMIN"`) {
+		t.Fatalf("open mode, Host evil.example.com: %d %s", status, body)
+	}
+	if status, body := curlQuery(t, base+"/query", "evil.example.com:"+port, ""); status != http.StatusMisdirectedRequest {
+		t.Fatalf("open mode, Host evil.example.com with the port: %d %s", status, body)
+	}
+	for _, host := range []string{"localhost:" + port, "127.0.0.1:" + port, ""} {
+		if status, body := curlQuery(t, base+"/query", host, ""); status != http.StatusOK || !strings.Contains(body, `"ADMIN"`) {
+			t.Fatalf("open mode, Host %q: %d %s", host, status, body)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, base+"/healthz", nil)
+	req.Host = "evil.example.com"
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("/healthz for any Host: %v %v", resp, err)
+	}
+
+	tokens, _, _ := startServerProcess(t, "HERALD_DATABASE="+modelstest.SQLite(t).URL, "HERALD_ADMIN_TOKEN=admin-token")
+	if status, body := curlQuery(t, tokens+"/query", "herald.example.com", "admin-token"); status != http.StatusOK || !strings.Contains(body, `"ADMIN"`) {
+		t.Fatalf("tokens, any Host by default: %d %s", status, body)
+	}
+	listed, _, _ := startServerProcess(t, "HERALD_DATABASE="+modelstest.SQLite(t).URL, "HERALD_ADMIN_TOKEN=admin-token",
+		"HERALD_ALLOWED_HOSTS=herald.example.com")
+	if status, body := curlQuery(t, listed+"/query", "herald.example.com", "admin-token"); status != http.StatusOK {
+		t.Fatalf("listed Host: %d %s", status, body)
+	}
+	if status, body := curlQuery(t, listed+"/query", "other.example.com", "admin-token"); status != http.StatusMisdirectedRequest ||
+		!strings.Contains(body, "HERALD_ALLOWED_HOSTS") {
+		t.Fatalf("unlisted Host: %d %s", status, body)
+	}
+	out, err := runToExit(t, heraldCommand(t, "HERALD_DATABASE="+modelstest.SQLite(t).URL, "HERALD_ADDR=127.0.0.1:0", "HERALD_ALLOWED_HOSTS=*"))
+	if err == nil || !strings.Contains(string(out), "HERALD_ALLOWED_HOSTS") || !strings.Contains(string(out), "open mode") {
+		t.Fatalf("open mode with HERALD_ALLOWED_HOSTS=*: %v\n%s", err, out)
 	}
 }

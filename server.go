@@ -151,12 +151,18 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		ln.Close()
 		return err
 	}
+	hosts, err := auth.NewHostPolicy(authn.Open(), ln.Addr(), cfg.Security.AllowedHosts)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("%s: %w", setHosts.env, err)
+	}
 	srv := &http.Server{
 		Handler: newMux(endpoints{
 			db:       db,
 			resolver: &graph.Resolver{Store: store, Outbox: outbox, Notifier: notifier, Dispatcher: dispatcher},
 			metrics:  prom,
 			authn:    authn,
+			hosts:    hosts,
 			security: cfg.Security,
 			graph: graph.Options{
 				ReportSQLStatements: cfg.ReportSQLStatements,
@@ -268,13 +274,15 @@ type endpoints struct {
 	resolver *graph.Resolver
 	metrics  *metrics.Metrics
 	authn    *auth.Authenticator
+	hosts    *auth.HostPolicy // nil: any Host
 	security securityConfig
 	graph    graph.Options
 }
 
-// newMux wires the HTTP endpoints. /healthz and /readyz need no token; /query always does, and
-// /metrics unless HERALD_METRICS_PUBLIC is set.
-func newMux(e endpoints) *http.ServeMux {
+// newMux wires the HTTP endpoints. /healthz and /readyz need no token and answer any Host; /query
+// always needs a token, and /metrics unless HERALD_METRICS_PUBLIC is set. Everything else is
+// served only to the Host names the host policy allows.
+func newMux(e endpoints) http.Handler {
 	api := withCORS(e.security.CORSOrigins, e.authn.Middleware(graph.NewHandler(e.resolver, e.graph)))
 	mux := http.NewServeMux()
 	mux.Handle("GET /query", api)
@@ -303,5 +311,5 @@ func newMux(e endpoints) *http.ServeMux {
 	ui := console.Handler()
 	mux.Handle("GET /{$}", ui)
 	mux.Handle("GET "+console.AssetPrefix, ui)
-	return mux
+	return e.hosts.Middleware(mux, "/healthz", "/readyz")
 }

@@ -30,6 +30,9 @@ func New(store *models.Store, adminToken string, open bool) *Authenticator {
 	return &Authenticator{store: store, adminToken: adminToken, open: open, now: time.Now}
 }
 
+// Open reports whether this authenticator may serve open mode (while no token is stored).
+func (a *Authenticator) Open() bool { return a.open }
+
 // ErrUnknownToken is the answer for a token that is not (or no longer) valid.
 var ErrUnknownToken = errors.New("unknown or revoked token")
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"regexp"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/heraldhq/herald/models"
@@ -16,6 +18,9 @@ const (
 	CodeNotFound     = "NOT_FOUND"
 	CodeConflict     = "CONFLICT"
 	CodeInternal     = "INTERNAL_SERVER_ERROR"
+	// CodeBadRequest: the HTTP request is not one GraphQL request (a batch, or a body that is not
+	// a JSON object); nothing was executed.
+	CodeBadRequest = "BAD_REQUEST"
 	// CodeUnavailable: the server was too busy to start the operation within the request timeout,
 	// or the database is unavailable; the same request may succeed later.
 	CodeUnavailable = "SERVICE_UNAVAILABLE"
@@ -44,6 +49,12 @@ func inputError(arg string, err error) error {
 func presentError(ctx context.Context, err error) *gqlerror.Error {
 	var gqlErr *gqlerror.Error
 	if errors.As(err, &gqlErr) && gqlErr.Err == nil {
+		if strings.HasPrefix(gqlErr.Message, undecodableBody) {
+			// gqlgen's message goes on to echo the whole body back; the decoder's reason is enough.
+			reason, _, _ := strings.Cut(gqlErr.Message, " body:")
+			return &gqlerror.Error{Message: "the request body is not valid JSON: " + strings.TrimPrefix(reason, undecodableBody),
+				Extensions: map[string]any{"code": CodeBadRequest}}
+		}
 		// Parse and validation errors from gqlgen itself, already shaped for clients.
 		return gqlErr
 	}
@@ -66,6 +77,24 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 	out.Message = "internal server error"
 	out.Extensions = map[string]any{"code": CodeInternal}
 	return out
+}
+
+// undecodableBody starts gqlgen's POST transport's message for a body it cannot decode.
+const undecodableBody = "json request body could not be decoded: "
+
+// suggestion is the "Did you mean ...?" sentence gqlparser's validation adds to a misspelt name.
+var suggestion = regexp.MustCompile(` ?Did you mean [^?]*\?`)
+
+// withoutSuggestions drops suggestions from validation errors. With introspection off they would
+// hand out the schema a name at a time (the OWASP GraphQL cheat sheet's advice).
+func withoutSuggestions(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	if resp != nil {
+		for _, e := range resp.Errors {
+			e.Message = suggestion.ReplaceAllString(e.Message, "")
+		}
+	}
+	return resp
 }
 
 func codeOf(k models.Kind) string {

@@ -41,6 +41,8 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 		srv.Use(extension.Introspection{})
 	} else {
 		srv.Use(introspectionOff{})
+		srv.SetDisableSuggestion(true)
+		srv.AroundResponses(withoutSuggestions)
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))

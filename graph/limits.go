@@ -1,8 +1,11 @@
 package graph
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"mime"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -95,6 +98,10 @@ func newExecutionBudget(points int64) *executionBudget {
 
 // around runs an operation's execution inside the budget, weighed by its complexity.
 func (b *executionBudget) around(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	if !graphql.HasOperationContext(ctx) {
+		// A request refused before it became an operation (an undecodable body): nothing executes.
+		return next(ctx)
+	}
 	weight := int64(1)
 	if stats := extension.GetComplexityStats(ctx); stats != nil {
 		if stats.ComplexityLimit > 0 && stats.Complexity > stats.ComplexityLimit {
@@ -199,10 +206,45 @@ func limitRequest(next http.Handler) http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		if mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Method == http.MethodPost && mediaType == "application/json" {
+			body := bufio.NewReader(r.Body)
+			if msg := refusedBodyShape(body); msg != "" {
+				auth.WriteError(w, http.StatusBadRequest, CodeBadRequest, msg)
+				return
+			}
+			r.Body = struct {
+				io.Reader
+				io.Closer
+			}{body, r.Body}
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), RequestTimeout)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// refusedBodyShape looks at a POST body's first character. A JSON array is a batch of operations,
+// which Herald does not run: every limit here (complexity, list items, time, the execution budget)
+// is per operation, so a batch would multiply them, and no client of Herald needs one. Anything
+// but an object is not a GraphQL request at all. Both are refused before gqlgen reads the body.
+func refusedBodyShape(body *bufio.Reader) string {
+	for {
+		b, err := body.Peek(1)
+		if err != nil {
+			return "" // an empty or unreadable body: gqlgen answers it
+		}
+		switch b[0] {
+		case ' ', '\t', '\r', '\n':
+			_, _ = body.Discard(1)
+			continue
+		case '[':
+			return "one operation per request; batching is not supported"
+		case '{':
+			return ""
+		default:
+			return `the request body must be a JSON object such as {"query": "{ me { role } }"}`
+		}
+	}
 }
 
 // introspectionOff refuses __schema and __type with a clear error when introspection is disabled;

@@ -1,0 +1,97 @@
+package graph_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/heraldhq/herald/auth"
+	"github.com/heraldhq/herald/graph"
+	"github.com/heraldhq/herald/models"
+	"github.com/heraldhq/herald/models/modelstest"
+	"github.com/heraldhq/herald/senders/platforms"
+)
+
+// postRaw sends body as it is and returns the HTTP status and the decoded response.
+func (a *api) postRaw(contentType, body string) (int, gqlResponse, string) {
+	a.t.Helper()
+	resp, err := http.Post(a.url, contentType, strings.NewReader(body))
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out gqlResponse
+	if err := json.Unmarshal(raw, &out); err != nil {
+		a.t.Fatalf("HTTP %d, not a GraphQL response: %s", resp.StatusCode, raw)
+	}
+	return resp.StatusCode, out, string(raw)
+}
+
+// A body that is not one GraphQL request is the client's mistake: 400 BAD_REQUEST, nothing run.
+func TestBodiesThatAreNotOneOperationAreBadRequests(t *testing.T) {
+	a := newAPI(t, modelstest.SQLite(t))
+	create := `{"query":"mutation { createContact(input: {name: \"batched\", webhooks: [{url: \"` + dingURL() + `\"}]}) { id } }"}`
+	cases := []struct{ name, body, message string }{
+		{"batch", "[" + create + "," + create + "]", "one operation per request; batching is not supported"},
+		{"batch after whitespace", " \n\t[" + create + "]", "batching is not supported"},
+		{"string", `"{ me { role } }"`, "must be a JSON object"},
+		{"number", `42`, "must be a JSON object"},
+		{"truncated object", `{"query": `, "not valid JSON"},
+		{"wrong type", `{"query": 7}`, "not valid JSON"},
+	}
+	for _, c := range cases {
+		status, res, raw := a.postRaw("application/json", c.body)
+		if status != http.StatusBadRequest || len(res.Errors) != 1 || res.Errors[0].Extensions.Code != "BAD_REQUEST" ||
+			!strings.Contains(res.Errors[0].Message, c.message) {
+			t.Errorf("%s: HTTP %d %s", c.name, status, raw)
+		}
+		if strings.Contains(raw, "batched") || strings.Contains(raw, "42") {
+			t.Errorf("%s: the answer echoes the body: %s", c.name, raw)
+		}
+	}
+	if names := a.contactNames(10, nil); len(names) != 0 {
+		t.Fatalf("a refused batch created %v", names)
+	}
+	// One object still works, with the same header, after all of that.
+	if status, res, raw := a.postRaw("application/json", create); status != http.StatusOK || len(res.Errors) != 0 {
+		t.Fatalf("one operation: HTTP %d %s", status, raw)
+	}
+}
+
+// Suggestions name schema fields, arguments, types and enum values the client did not know:
+// with introspection off they are dropped, with it on they help.
+func TestSuggestionsOnlyWhileIntrospectionIsOn(t *testing.T) {
+	// The first four are what gqlparser suggests for; the last two it does not, and must not start to.
+	misspelt := []string{
+		`{ contactz { totalCount } }`,
+		`{ contacts(frist: 1) { totalCount } }`,
+		`{ contacts { totalCont } }`,
+		`{ alerts(status: PENDIN) { totalCount } }`,
+		`query($f: ContactFiltr) { contacts(filter: $f) { totalCount } }`,
+		`{ contacts(filter: {nam: "x"}) { totalCount } }`,
+	}
+	const suggested = 4
+	db := modelstest.SQLite(t)
+	open := func() *auth.Authenticator {
+		return auth.New(models.NewStore(db.Gorm, platforms.Registry.Recognize), "", true)
+	}
+	on := newAPIWith(t, db, open(), graph.Options{Introspection: true})
+	off := newAPIWith(t, db, open(), graph.Options{Introspection: false})
+	for i, q := range misspelt {
+		if onErrs := on.do(q, nil).Errors; len(onErrs) == 0 || i < suggested && !strings.Contains(onErrs[0].Message, "Did you mean") {
+			t.Errorf("introspection on, %s: no suggestion in %+v", q, onErrs)
+		}
+		offErrs := off.do(q, nil).Errors
+		if len(offErrs) == 0 {
+			t.Errorf("introspection off, %s: accepted", q)
+		}
+		for _, e := range offErrs {
+			if e.Extensions.Code != "GRAPHQL_VALIDATION_FAILED" || strings.Contains(e.Message, "mean") || e.Message == "" {
+				t.Errorf("introspection off, %s: %+v", q, e)
+			}
+		}
+	}
+}
