@@ -18,7 +18,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/heraldhq/herald/auth"
 	"github.com/heraldhq/herald/console"
 	"github.com/heraldhq/herald/delivery"
@@ -293,8 +292,9 @@ func newMux(e endpoints) http.Handler {
 	} else {
 		mux.Handle("GET /metrics", e.authn.Require(e.metrics.Handler()))
 	}
+	ui := console.Handler()
 	if e.security.Introspection {
-		mux.Handle("GET /playground", playground.Handler("Herald", "/query"))
+		mux.Handle("GET "+console.PlaygroundPath, ui)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
@@ -308,7 +308,6 @@ func newMux(e endpoints) http.Handler {
 		}
 		_, _ = io.WriteString(w, "ready\n")
 	})
-	ui := console.Handler()
 	mux.Handle("GET /{$}", ui)
 	mux.Handle("GET "+console.AssetPrefix, ui)
 	return e.hosts.Middleware(mux, "/healthz", "/readyz")

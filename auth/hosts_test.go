@@ -106,6 +106,15 @@ func TestHostPolicyMiddleware(t *testing.T) {
 	if w := serve("/", "evil.example.com:8080"); w.Code != http.StatusMisdirectedRequest || !strings.Contains(w.Body.String(), "open mode") {
 		t.Fatalf("/ for a foreign host: %d %s", w.Code, w.Body)
 	}
+	// Forwarding headers are anyone's to send: only Host counts.
+	r := httptest.NewRequest(http.MethodPost, "/query", nil)
+	r.Host = "evil.example.com:8080"
+	r.Header.Set("X-Forwarded-Host", "localhost:8080")
+	r.Header.Set("Forwarded", "host=localhost:8080")
+	fw := httptest.NewRecorder()
+	if h.ServeHTTP(fw, r); fw.Code != http.StatusMisdirectedRequest {
+		t.Fatalf("X-Forwarded-Host trusted: %d %s", fw.Code, fw.Body)
+	}
 	if w := serve("/healthz", "10.1.2.3:8080"); w.Body.String() != "served" {
 		t.Fatalf("/healthz: %d %s", w.Code, w.Body)
 	}

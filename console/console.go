@@ -1,6 +1,8 @@
-// Package console serves Herald's web console ("Notification Manage"): hand-written HTML, CSS and
-// JavaScript modules embedded in the binary, talking only to the GraphQL API at /query. There is no
-// build step, so what is embedded is exactly what was reviewed.
+// Package console serves Herald's web console ("Notification Manage") and its GraphQL playground,
+// embedded in the binary and talking only to the GraphQL API at /query. The console is hand-written
+// HTML, CSS and JavaScript modules with no build step, so what is embedded is exactly what was
+// reviewed; the playground is GraphiQL, whose published build static/vendor holds verbatim (see
+// vendor/sync.sh), so that it works where nothing but Herald can be reached.
 package console
 
 import (
@@ -20,8 +22,11 @@ import (
 var static embed.FS
 
 // AssetPrefix is the URL path under which the console's scripts, styles and icons are served;
-// index.html itself is served at "/".
+// index.html itself is served at "/", and playground.html at PlaygroundPath.
 const AssetPrefix = "/console/"
+
+// PlaygroundPath serves the GraphQL playground; server.go mounts it only while introspection is on.
+const PlaygroundPath = "/playground"
 
 // contentTypes is fixed here rather than taken from package mime, whose answer depends on the
 // host's /etc/mime.types; a browser refuses an ES module served with the wrong type.
@@ -30,12 +35,13 @@ var contentTypes = map[string]string{
 	".js":   "text/javascript; charset=utf-8",
 	".css":  "text/css; charset=utf-8",
 	".svg":  "image/svg+xml",
+	".txt":  "text/plain; charset=utf-8",
 }
 
 // securityHeaders go on every response. The policy allows only this origin: the console loads
 // nothing from elsewhere and talks only to /query, so an injected script or style could do nothing.
 var securityHeaders = map[string]string{
-	"Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src data:; " +
 		"connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
 	"X-Content-Type-Options": "nosniff",
 	"Referrer-Policy":        "no-referrer",
@@ -47,8 +53,9 @@ type asset struct {
 	etag        string
 }
 
-// Handler serves index.html at "/" and the other embedded files under AssetPrefix; any other path
-// is 404. Mount it for "GET /{$}" and "GET /console/".
+// Handler serves index.html at "/", playground.html at PlaygroundPath and the other embedded
+// files under AssetPrefix; any other path is 404. Mount it for "GET /{$}" and "GET /console/",
+// and for "GET /playground" where the playground is wanted.
 func Handler() http.Handler {
 	assets, err := load()
 	if err != nil {
@@ -59,7 +66,9 @@ func Handler() http.Handler {
 		switch {
 		case r.URL.Path == "/":
 			name = "index.html"
-		case strings.HasPrefix(r.URL.Path, AssetPrefix):
+		case r.URL.Path == PlaygroundPath:
+			name = "playground.html"
+		case strings.HasPrefix(r.URL.Path, AssetPrefix) && path.Ext(r.URL.Path) != ".html":
 			name = strings.TrimPrefix(r.URL.Path, AssetPrefix)
 		}
 		a, ok := assets[name]

@@ -43,15 +43,20 @@ func TestRootServesTheNotificationManagePage(t *testing.T) {
 func TestAssetsHaveTheirContentTypes(t *testing.T) {
 	h := console.Handler()
 	for path, want := range map[string]string{
-		"/console/app.js":       "text/javascript; charset=utf-8",
-		"/console/api.js":       "text/javascript; charset=utf-8",
-		"/console/contacts.js":  "text/javascript; charset=utf-8",
-		"/console/groups.js":    "text/javascript; charset=utf-8",
-		"/console/alerts.js":    "text/javascript; charset=utf-8",
-		"/console/ui.js":        "text/javascript; charset=utf-8",
-		"/console/platforms.js": "text/javascript; charset=utf-8",
-		"/console/style.css":    "text/css; charset=utf-8",
-		"/console/favicon.svg":  "image/svg+xml",
+		"/console/app.js":                      "text/javascript; charset=utf-8",
+		"/console/api.js":                      "text/javascript; charset=utf-8",
+		"/console/contacts.js":                 "text/javascript; charset=utf-8",
+		"/console/groups.js":                   "text/javascript; charset=utf-8",
+		"/console/alerts.js":                   "text/javascript; charset=utf-8",
+		"/console/ui.js":                       "text/javascript; charset=utf-8",
+		"/console/platforms.js":                "text/javascript; charset=utf-8",
+		"/console/style.css":                   "text/css; charset=utf-8",
+		"/console/favicon.svg":                 "image/svg+xml",
+		"/playground":                          "text/html; charset=utf-8",
+		"/console/playground.js":               "text/javascript; charset=utf-8",
+		"/console/vendor/graphiql.min.js":      "text/javascript; charset=utf-8",
+		"/console/vendor/graphiql.min.css":     "text/css; charset=utf-8",
+		"/console/vendor/graphiql.LICENSE.txt": "text/plain; charset=utf-8",
 	} {
 		resp, body := get(t, h, path)
 		if resp.StatusCode != http.StatusOK || body == "" {
@@ -69,7 +74,8 @@ func TestAssetsHaveTheirContentTypes(t *testing.T) {
 
 func TestUnknownPathsAre404(t *testing.T) {
 	h := console.Handler()
-	for _, path := range []string{"/console/missing.js", "/console/", "/console/../console.go", "/contacts", "/favicon.ico"} {
+	for _, path := range []string{"/console/missing.js", "/console/", "/console/../console.go", "/contacts", "/favicon.ico",
+		"/console/playground.html", "/console/index.html"} {
 		if resp, _ := get(t, h, path); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("GET %s = %d, want 404", path, resp.StatusCode)
 		}
@@ -88,18 +94,21 @@ func TestUnchangedAssetsRevalidateWithNotModified(t *testing.T) {
 	}
 }
 
-// The page may load only what Herald itself serves: no CDN, and nothing injected runs.
-func TestThePageLoadsNothingFromElsewhere(t *testing.T) {
-	resp, body := get(t, console.Handler(), "/")
-	csp := resp.Header.Get("Content-Security-Policy")
-	for _, want := range []string{"default-src 'none'", "script-src 'self'", "connect-src 'self'"} {
-		if !strings.Contains(csp, want) {
-			t.Errorf("Content-Security-Policy %q lacks %s", csp, want)
+// The pages may load only what Herald itself serves: no CDN, and nothing injected runs. (The
+// browser suite proves it with every other host blocked.)
+func TestThePagesLoadNothingFromElsewhere(t *testing.T) {
+	for _, page := range []string{"/", console.PlaygroundPath} {
+		resp, body := get(t, console.Handler(), page)
+		csp := resp.Header.Get("Content-Security-Policy")
+		for _, want := range []string{"default-src 'none'", "script-src 'self'", "connect-src 'self'", "style-src 'self';"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("%s: Content-Security-Policy %q lacks %s", page, csp, want)
+			}
 		}
-	}
-	for _, external := range []string{"http://", "https://", "//cdn"} {
-		if strings.Contains(body, external) {
-			t.Errorf("index.html refers to %s", external)
+		for _, external := range []string{"http://", "https://", "//cdn", "<script>", "style="} {
+			if strings.Contains(body, external) {
+				t.Errorf("%s refers to %s", page, external)
+			}
 		}
 	}
 }

@@ -28,8 +28,11 @@ export const run = Math.random().toString(36).slice(2, 7);
 let context;
 let profile;
 
-/** Launches one browser per test file, with a fresh profile that nothing outlives. */
-export function useBrowser() {
+/**
+ * Launches one browser per test file, with a fresh profile that nothing outlives; args are extra
+ * Chromium switches.
+ */
+export function useBrowser({ args = [] } = {}) {
   before(async () => {
     profile = await mkdtemp(join(tmpdir(), 'herald-e2e-'));
     await mkdir(screenshots, { recursive: true });
@@ -39,6 +42,7 @@ export function useBrowser() {
       args: [
         '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
         '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        ...args,
       ],
       viewport: viewports.laptop,
     });
@@ -52,10 +56,11 @@ export function useBrowser() {
 /**
  * Runs fn with a fresh page on the console, then saves a screenshot named after the scenario and
  * fails if the browser reported any console error (failed requests included) or uncaught error.
- * setup(page) runs before the console loads (to install request routes).
+ * setup(page) runs before the console loads (to install request routes); path is the page to open
+ * instead of the console's ("playground?query=...").
  */
-export async function withConsole(name, fn, { viewport = viewports.laptop, hash = '', setup } = {}) {
-  const page = await context.newPage();
+export async function withConsole(name, fn, { viewport = viewports.laptop, hash = '', path = '', setup } = {}) {
+  const page = await newPage();
   await page.setViewportSize(viewport);
   const problems = [];
   page.on('console', (m) => {
@@ -64,13 +69,18 @@ export async function withConsole(name, fn, { viewport = viewports.laptop, hash 
   page.on('pageerror', (e) => problems.push(`page error: ${e.stack ?? e.message}`));
   try {
     await setup?.(page);
-    await page.goto(`${baseURL}/${hash}`);
+    await page.goto(`${baseURL}/${path}${hash}`);
     await fn(page);
   } finally {
     await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true }).catch(() => {}); // a crashed page has nothing to show
     await page.close();
   }
   assert.deepEqual(problems, [], 'the browser reported errors');
+}
+
+/** A fresh page in this file's browser, for scenarios that watch errors themselves. */
+export function newPage() {
+  return context.newPage();
 }
 
 /** Saves what the page shows now, beside the screenshot each scenario saves when it ends. */

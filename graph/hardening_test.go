@@ -95,3 +95,55 @@ func TestSuggestionsOnlyWhileIntrospectionIsOn(t *testing.T) {
 		}
 	}
 }
+
+// Probes beyond the first audit's list, each with the answer it gets.
+func TestProbesAnAttackerWouldTryNext(t *testing.T) {
+	db := modelstest.SQLite(t)
+	a := newAPIWith(t, db, auth.New(models.NewStore(db.Gorm, platforms.Registry.Recognize), "admin-token", false), graph.Options{})
+
+	// A chunked body declares no length; past 1 MiB it gets the same 413 as a declared one.
+	big := `{"query":"{ me { role } }","variables":{"pad":"` + strings.Repeat("x", 1<<20) + `"}}`
+	req, _ := http.NewRequest(http.MethodPost, a.url, io.MultiReader(strings.NewReader(big))) // no length: sent chunked
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer admin-token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(raw), "BAD_USER_INPUT") || req.ContentLength != 0 {
+		t.Fatalf("chunked oversize body: HTTP %d (sent length %d) %s", resp.StatusCode, req.ContentLength, raw)
+	}
+
+	// A token in the URL would land in proxy logs and browser history: it is never read from there.
+	for _, q := range []string{"access_token", "token", "authorization"} {
+		resp, err := http.Post(a.url+"?"+q+"=admin-token", "application/json", strings.NewReader(`{"query":"{ me { role } }"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(raw), `"UNAUTHENTICATED"`) || strings.Contains(string(raw), `"ADMIN"`) {
+			t.Fatalf("token in ?%s: %s", q, raw)
+		}
+	}
+
+	// A query string carrying a mutation, and a GET batch, are refused without running anything.
+	for _, target := range []string{
+		`?query=mutation{deleteGroup(id:"1")}`,
+		`?query=[{"query":"{me{role}}"}]`,
+	} {
+		req, _ := http.NewRequest(http.MethodGet, a.url+target, nil)
+		req.Header.Set("Authorization", "Bearer admin-token")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode < 400 || strings.Contains(string(raw), `"data":{`) {
+			t.Fatalf("GET %s: HTTP %d %s", target, resp.StatusCode, raw)
+		}
+	}
+}

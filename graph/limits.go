@@ -1,8 +1,9 @@
 package graph
 
 import (
-	"bufio"
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -197,25 +198,37 @@ func limitError(msg string) *gqlerror.Error {
 	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": CodeBadUserInput}}
 }
 
-// limitRequest bounds a request's body and time before gqlgen sees it.
+// limitRequest bounds a request's body and time before gqlgen sees it. A POST body is read here,
+// whole: gqlgen reads it whole anyway, and only so can a chunked body (which declares no length)
+// over the limit get the same 413 as a declared one.
 func limitRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > MaxBodyBytes {
+		tooLarge := func() {
 			auth.WriteError(w, http.StatusRequestEntityTooLarge, CodeBadUserInput,
-				fmt.Sprintf("the request body is %d bytes; at most %d are accepted", r.ContentLength, MaxBodyBytes))
+				fmt.Sprintf("the request body is larger than %d bytes, the most accepted", MaxBodyBytes))
+		}
+		if r.ContentLength > MaxBodyBytes {
+			tooLarge()
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-		if mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Method == http.MethodPost && mediaType == "application/json" {
-			body := bufio.NewReader(r.Body)
-			if msg := refusedBodyShape(body); msg != "" {
-				auth.WriteError(w, http.StatusBadRequest, CodeBadRequest, msg)
+		if r.Method == http.MethodPost {
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+			var overLimit *http.MaxBytesError
+			switch {
+			case errors.As(err, &overLimit):
+				tooLarge()
+				return
+			case err != nil:
+				auth.WriteError(w, http.StatusBadRequest, CodeBadRequest, "the request body could not be read: "+err.Error())
 				return
 			}
-			r.Body = struct {
-				io.Reader
-				io.Closer
-			}{body, r.Body}
+			if mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mediaType == "application/json" {
+				if msg := refusedBodyShape(body); msg != "" {
+					auth.WriteError(w, http.StatusBadRequest, CodeBadRequest, msg)
+					return
+				}
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), RequestTimeout)
 		defer cancel()
@@ -223,28 +236,21 @@ func limitRequest(next http.Handler) http.Handler {
 	})
 }
 
-// refusedBodyShape looks at a POST body's first character. A JSON array is a batch of operations,
+// refusedBodyShape looks at a JSON body's first character. A JSON array is a batch of operations,
 // which Herald does not run: every limit here (complexity, list items, time, the execution budget)
 // is per operation, so a batch would multiply them, and no client of Herald needs one. Anything
-// but an object is not a GraphQL request at all. Both are refused before gqlgen reads the body.
-func refusedBodyShape(body *bufio.Reader) string {
-	for {
-		b, err := body.Peek(1)
-		if err != nil {
-			return "" // an empty or unreadable body: gqlgen answers it
-		}
-		switch b[0] {
-		case ' ', '\t', '\r', '\n':
-			_, _ = body.Discard(1)
-			continue
-		case '[':
-			return "one operation per request; batching is not supported"
-		case '{':
-			return ""
-		default:
-			return `the request body must be a JSON object such as {"query": "{ me { role } }"}`
-		}
+// but an object is not a GraphQL request at all.
+func refusedBodyShape(body []byte) string {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	switch {
+	case len(trimmed) == 0:
+		return "" // gqlgen answers an empty body
+	case trimmed[0] == '[':
+		return "one operation per request; batching is not supported"
+	case trimmed[0] != '{':
+		return `the request body must be a JSON object such as {"query": "{ me { role } }"}`
 	}
+	return ""
 }
 
 // introspectionOff refuses __schema and __type with a clear error when introspection is disabled;
