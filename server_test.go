@@ -202,7 +202,7 @@ func TestServerEndpointsOnEachDatabase(t *testing.T) {
 		if resp, body := get("/"); resp.StatusCode != 200 || !strings.Contains(body, "Notification Manage") {
 			t.Fatalf("/ = %d", resp.StatusCode)
 		}
-		if resp, body := get("/playground"); resp.StatusCode != 200 || !strings.Contains(body, "/query") {
+		if resp, body := get("/playground"); resp.StatusCode != 200 || !strings.Contains(body, "/console/vendor/graphiql.min.js") {
 			t.Fatalf("/playground = %d", resp.StatusCode)
 		}
 		resp, err := client.Post(base+"/query", "application/json", strings.NewReader(

@@ -115,6 +115,8 @@ async function fetchRole() {
     if (err.has('UNAUTHENTICATED')) throw err;
     return null; // introspection may be turned off: ask for `me` and read the answer
   });
+  // The playground is served exactly when introspection is on.
+  document.getElementById('playground-link').hidden = !schema?.__type;
   if (schema?.__type && !schema.__type.fields.some((f) => f.name === 'me')) return 'ADMIN';
   try {
     return (await gql('{ me { role } }')).me.role;

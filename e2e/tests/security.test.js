@@ -112,3 +112,11 @@ test('the playground runs a query with every host but Herald blocked', async () 
   );
   assert.deepEqual(blocked, [], 'the playground asked for something besides Herald');
 });
+
+test('the console links to the playground while introspection is on', async () => {
+  await withConsole('playground-link', async (page) => {
+    await page.getByRole('link', { name: 'GraphQL playground' }).click();
+    await page.waitForURL(/\/playground$/);
+    await page.getByRole('button', { name: /Execute query/ }).waitFor();
+  });
+});
