@@ -43,28 +43,31 @@ func (o *Outbox) alertQuery(ctx context.Context, status *AlertStatus) *gorm.DB {
 	return q
 }
 
+// newestAlerts orders alerts newest first: created_at, then id, descending.
+var newestAlerts = models.Keyset{Columns: []string{"created_at", "id"}, Descending: true}
+
 // Alerts lists alerts newest first (created_at, then id, descending).
 func (o *Outbox) Alerts(ctx context.Context, status *AlertStatus, page models.PageArgs) (models.Page[*Alert], error) {
-	if err := models.CheckFirst(page.First); err != nil {
+	if err := page.Check(); err != nil {
 		return models.Page[*Alert]{}, err
 	}
 	if status != nil && !status.Valid() {
 		return models.Page[*Alert]{}, models.Invalid("status", "unknown alert status %q", string(*status))
 	}
-	q := o.alertQuery(ctx, status)
-	if page.After != "" {
-		var c alertCursor
-		if err := models.DecodeCursor("after", page.After, &c); err != nil {
-			return models.Page[*Alert]{}, err
-		}
-		t := c.T.UTC()
-		q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", t, t, c.ID)
+	var c alertCursor
+	has, err := page.DecodeCursor(&c)
+	if err != nil {
+		return models.Page[*Alert]{}, err
+	}
+	var at []any
+	if has {
+		at = []any{c.T.UTC(), c.ID}
 	}
 	var rows []*Alert
-	if err := q.Order("created_at DESC, id DESC").Limit(page.First + 1).Find(&rows).Error; err != nil {
+	if err := newestAlerts.Seek(o.alertQuery(ctx, status), page, at).Find(&rows).Error; err != nil {
 		return models.Page[*Alert]{}, fmt.Errorf("list alerts: %w", err)
 	}
-	return models.CutPage(rows, page.First, func(a *Alert) any { return alertCursor{T: a.CreatedAt, ID: a.ID} }), nil
+	return models.CutPage(rows, page, func(a *Alert) any { return alertCursor{T: a.CreatedAt, ID: a.ID} }), nil
 }
 
 // CountAlerts counts the alerts with the given status, or all.

@@ -21,16 +21,45 @@ func deref(s *string) string {
 	return *s
 }
 
-// pageArgs reads a list's paging arguments. The default page size is the schema's (first: Int = 20):
-// gqlgen fills it in when first is omitted, and a first given as null takes it too.
-func pageArgs(ctx context.Context, first *int, after *string) models.PageArgs {
-	p := models.PageArgs{After: deref(after)}
+// pageArgs reads a list's paging arguments: first/after forward, or last/before backward. The
+// default page size is the schema's (first: Int = 20): gqlgen fills it in when first is omitted, so
+// whether first was given is read from the query itself; a first or last given as null is absent.
+// Mixing the two directions is refused, rather than guessing which one the client meant.
+func pageArgs(ctx context.Context, first *int, after *string, last *int, before *string) (models.PageArgs, error) {
+	fc := graphql.GetFieldContext(ctx)
+	def := defaultFirst(fc.Field.Definition)
+	p := models.PageArgs{First: def, After: deref(after), Before: deref(before)}
 	if first != nil {
 		p.First = *first
-		return p
 	}
-	p.First = defaultFirst(graphql.GetFieldContext(ctx).Field.Definition)
-	return p
+	if last == nil && p.Before == "" {
+		return p, nil
+	}
+	switch {
+	case p.After != "":
+		return p, models.Invalid("before", "after and before cannot be combined: page forward with first and after, or backward with last and before")
+	case first != nil && givenArg(ctx, fc.Field.Arguments, "first"):
+		return p, models.Invalid("last", "first and last cannot be combined: page forward with first and after, or backward with last and before")
+	}
+	p.First, p.Backward, p.Last = 0, true, def
+	if last != nil {
+		p.Last = *last
+	}
+	return p, nil
+}
+
+// givenArg reports whether the query gave the argument name a value, as a literal or as a
+// variable the request set, rather than leaving it to the schema's default.
+func givenArg(ctx context.Context, args ast.ArgumentList, name string) bool {
+	arg := args.ForName(name)
+	if arg == nil {
+		return false
+	}
+	if arg.Value.Kind != ast.Variable {
+		return true
+	}
+	v, ok := graphql.GetOperationContext(ctx).Variables[arg.Value.Raw]
+	return ok && v != nil
 }
 
 // defaultFirst is the schema's default of a list field's first argument.

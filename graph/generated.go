@@ -207,8 +207,10 @@ type ComplexityRoot struct {
 	}
 
 	PageInfo struct {
-		EndCursor   func(childComplexity int) int
-		HasNextPage func(childComplexity int) int
+		EndCursor       func(childComplexity int) int
+		HasNextPage     func(childComplexity int) int
+		HasPreviousPage func(childComplexity int) int
+		StartCursor     func(childComplexity int) int
 	}
 
 	PlatformInfo struct {
@@ -226,14 +228,14 @@ type ComplexityRoot struct {
 	Query struct {
 		APITokens    func(childComplexity int) int
 		Alert        func(childComplexity int, id string) int
-		Alerts       func(childComplexity int, status *delivery.AlertStatus, first *int, after *string) int
-		AuditLog     func(childComplexity int, first *int, after *string) int
+		Alerts       func(childComplexity int, status *delivery.AlertStatus, first *int, after *string, last *int, before *string) int
+		AuditLog     func(childComplexity int, first *int, after *string, last *int, before *string) int
 		Contact      func(childComplexity int, id string) int
-		Contacts     func(childComplexity int, filter *model.ContactFilter, first *int, after *string) int
+		Contacts     func(childComplexity int, filter *model.ContactFilter, first *int, after *string, last *int, before *string) int
 		Group        func(childComplexity int, id string) int
-		Groups       func(childComplexity int, filter *model.GroupFilter, first *int, after *string) int
+		Groups       func(childComplexity int, filter *model.GroupFilter, first *int, after *string, last *int, before *string) int
 		Me           func(childComplexity int) int
-		Memberships  func(childComplexity int, contactID *string, groupID *string, first *int, after *string) int
+		Memberships  func(childComplexity int, contactID *string, groupID *string, first *int, after *string, last *int, before *string) int
 		Platforms    func(childComplexity int) int
 		PreviewAlert func(childComplexity int, input model.SendAlertInput) int
 	}
@@ -310,18 +312,18 @@ type PlatformInfoResolver interface {
 	RateLimits(ctx context.Context, obj *senders.Descriptor) ([]*model.RateLimit, error)
 }
 type QueryResolver interface {
-	Contacts(ctx context.Context, filter *model.ContactFilter, first *int, after *string) (*model.Connection[*models.Contact], error)
+	Contacts(ctx context.Context, filter *model.ContactFilter, first *int, after *string, last *int, before *string) (*model.Connection[*models.Contact], error)
 	Contact(ctx context.Context, id string) (*models.Contact, error)
-	Groups(ctx context.Context, filter *model.GroupFilter, first *int, after *string) (*model.Connection[*models.Group], error)
+	Groups(ctx context.Context, filter *model.GroupFilter, first *int, after *string, last *int, before *string) (*model.Connection[*models.Group], error)
 	Group(ctx context.Context, id string) (*models.Group, error)
-	Memberships(ctx context.Context, contactID *string, groupID *string, first *int, after *string) (*model.Connection[*models.MembershipRow], error)
+	Memberships(ctx context.Context, contactID *string, groupID *string, first *int, after *string, last *int, before *string) (*model.Connection[*models.MembershipRow], error)
 	Platforms(ctx context.Context) ([]*senders.Descriptor, error)
 	Alert(ctx context.Context, id string) (*delivery.Alert, error)
-	Alerts(ctx context.Context, status *delivery.AlertStatus, first *int, after *string) (*model.Connection[*delivery.Alert], error)
+	Alerts(ctx context.Context, status *delivery.AlertStatus, first *int, after *string, last *int, before *string) (*model.Connection[*delivery.Alert], error)
 	PreviewAlert(ctx context.Context, input model.SendAlertInput) ([]*model.RenderedMessage, error)
 	Me(ctx context.Context) (*model.Viewer, error)
 	APITokens(ctx context.Context) ([]*models.APIToken, error)
-	AuditLog(ctx context.Context, first *int, after *string) (*model.Connection[*models.AuditEntry], error)
+	AuditLog(ctx context.Context, first *int, after *string, last *int, before *string) (*model.Connection[*models.AuditEntry], error)
 }
 type WebhookResolver interface {
 	URL(ctx context.Context, obj *models.Webhook) (string, error)
@@ -1013,6 +1015,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+	case "PageInfo.hasPreviousPage":
+		if e.ComplexityRoot.PageInfo.HasPreviousPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.HasPreviousPage(childComplexity), true
+	case "PageInfo.startCursor":
+		if e.ComplexityRoot.PageInfo.StartCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
 	case "PlatformInfo.officialHosts":
 		if e.ComplexityRoot.PlatformInfo.Hosts == nil {
@@ -1096,7 +1110,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Alerts(childComplexity, args["status"].(*delivery.AlertStatus), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Alerts(childComplexity, args["status"].(*delivery.AlertStatus), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.auditLog":
 		if e.ComplexityRoot.Query.AuditLog == nil {
 			break
@@ -1107,7 +1121,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.contact":
 		if e.ComplexityRoot.Query.Contact == nil {
 			break
@@ -1129,7 +1143,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Contacts(childComplexity, args["filter"].(*model.ContactFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Contacts(childComplexity, args["filter"].(*model.ContactFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.group":
 		if e.ComplexityRoot.Query.Group == nil {
 			break
@@ -1151,7 +1165,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Groups(childComplexity, args["filter"].(*model.GroupFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Groups(childComplexity, args["filter"].(*model.GroupFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -1169,7 +1183,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Memberships(childComplexity, args["contactId"].(*string), args["groupId"].(*string), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Memberships(childComplexity, args["contactId"].(*string), args["groupId"].(*string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.platforms":
 		if e.ComplexityRoot.Query.Platforms == nil {
 			break
@@ -1455,6 +1469,8 @@ type Membership {
 type PageInfo {
   hasNextPage: Boolean!
   endCursor: String
+  hasPreviousPage: Boolean!
+  startCursor: String
 }
 
 type ContactEdge {
@@ -1504,13 +1520,13 @@ input GroupFilter {
 
 type Query {
   "Contacts ordered by name (case-insensitive), then id. first is 1-100."
-  contacts(filter: ContactFilter, first: Int = 20, after: String): ContactConnection!
+  contacts(filter: ContactFilter, first: Int = 20, after: String, last: Int, before: String): ContactConnection!
   contact(id: ID!): Contact
   "Groups ordered by name (case-insensitive), then id. first is 1-100."
-  groups(filter: GroupFilter, first: Int = 20, after: String): ContactGroupConnection!
+  groups(filter: GroupFilter, first: Int = 20, after: String, last: Int, before: String): ContactGroupConnection!
   group(id: ID!): ContactGroup
   "Memberships ordered by contact name, contact id, group name, group id. first is 1-100."
-  memberships(contactId: ID, groupId: ID, first: Int = 100, after: String): MembershipConnection!
+  memberships(contactId: ID, groupId: ID, first: Int = 100, after: String, last: Int, before: String): MembershipConnection!
   "Every platform Herald speaks, in the order the console lists them."
   platforms: [PlatformInfo!]!
 }
@@ -1686,7 +1702,7 @@ type RenderedMessage {
 extend type Query {
   alert(id: ID!): Alert
   "Newest first. first is 1-100."
-  alerts(status: AlertStatus, first: Int = 20, after: String): AlertConnection!
+  alerts(status: AlertStatus, first: Int = 20, after: String, last: Int, before: String): AlertConnection!
   "Renders the alert for each robot it would reach, sending nothing."
   previewAlert(input: SendAlertInput!): [RenderedMessage!]!
 }
@@ -1750,7 +1766,7 @@ extend type Query {
   me: Viewer!
   apiTokens: [ApiToken!]! @hasRole(role: ADMIN)
   "Newest first. first is 1-100."
-  auditLog(first: Int = 20, after: String): AuditEntryConnection! @hasRole(role: ADMIN)
+  auditLog(first: Int = 20, after: String, last: Int, before: String): AuditEntryConnection! @hasRole(role: ADMIN)
 }
 
 extend type Mutation {
@@ -2056,6 +2072,10 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
 	case "endCursor":
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
+	case "hasPreviousPage":
+		return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+	case "startCursor":
+		return ec.fieldContext_PageInfo_startCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
@@ -2541,6 +2561,22 @@ func (ec *executionContext) field_Query_alerts_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
 	return args, nil
 }
 
@@ -2563,6 +2599,22 @@ func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
 	return args, nil
 }
 
@@ -2607,6 +2659,22 @@ func (ec *executionContext) field_Query_contacts_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
 	return args, nil
 }
 
@@ -2651,6 +2719,22 @@ func (ec *executionContext) field_Query_groups_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
 	return args, nil
 }
 
@@ -2689,6 +2773,22 @@ func (ec *executionContext) field_Query_memberships_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
 	return args, nil
 }
 
@@ -5734,6 +5834,52 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
+func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasPreviousPage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_startCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartCursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
 func (ec *executionContext) _PlatformInfo_platform(ctx context.Context, field graphql.CollectedField, obj *senders.Descriptor) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5960,7 +6106,7 @@ func (ec *executionContext) _Query_contacts(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Contacts(ctx, fc.Args["filter"].(*model.ContactFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Contacts(ctx, fc.Args["filter"].(*model.ContactFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[*models.Contact]) graphql.Marshaler {
@@ -6048,7 +6194,7 @@ func (ec *executionContext) _Query_groups(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Groups(ctx, fc.Args["filter"].(*model.GroupFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Groups(ctx, fc.Args["filter"].(*model.GroupFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[*models.Group]) graphql.Marshaler {
@@ -6136,7 +6282,7 @@ func (ec *executionContext) _Query_memberships(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Memberships(ctx, fc.Args["contactId"].(*string), fc.Args["groupId"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Memberships(ctx, fc.Args["contactId"].(*string), fc.Args["groupId"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[*models.MembershipRow]) graphql.Marshaler {
@@ -6256,7 +6402,7 @@ func (ec *executionContext) _Query_alerts(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Alerts(ctx, fc.Args["status"].(*delivery.AlertStatus), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Alerts(ctx, fc.Args["status"].(*delivery.AlertStatus), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[*delivery.Alert]) graphql.Marshaler {
@@ -6426,7 +6572,7 @@ func (ec *executionContext) _Query_auditLog(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -9597,6 +9743,16 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "hasPreviousPage":
+			out.Values[i] = ec._PageInfo_hasPreviousPage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startCursor":
+			out.Values[i] = ec._PageInfo_startCursor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}

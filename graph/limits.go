@@ -126,23 +126,38 @@ func (b *executionBudget) around(ctx context.Context, next graphql.ResponseHandl
 func complexity() ComplexityRoot {
 	var c ComplexityRoot
 	query := parsedSchema.Query
-	times := func(field string) func(child int, first *int) int {
+	times := func(field string) func(child int, first, last *int) int {
 		def := defaultFirst(query.Fields.ForName(field))
-		return func(child int, first *int) int {
-			n := def
-			if first != nil {
-				// An out-of-range first is the resolver's to refuse, with an error naming the argument.
-				n = min(max(*first, 1), models.MaxPageSize)
+		return func(child int, first, last *int) int {
+			// gqlgen has filled in first's default even when last is given: the larger of the two
+			// is what the page can return at most.
+			n, given := 0, false
+			for _, size := range []*int{first, last} {
+				if size != nil {
+					// An out-of-range size is the resolver's to refuse, with an error naming the argument.
+					n, given = max(n, min(max(*size, 1), models.MaxPageSize)), true
+				}
+			}
+			if !given {
+				n = def
 			}
 			return 1 + child*n
 		}
 	}
 	contacts, groups, memberships, alerts, auditLog := times("contacts"), times("groups"), times("memberships"), times("alerts"), times("auditLog")
-	c.Query.Contacts = func(child int, _ *model.ContactFilter, first *int, _ *string) int { return contacts(child, first) }
-	c.Query.Groups = func(child int, _ *model.GroupFilter, first *int, _ *string) int { return groups(child, first) }
-	c.Query.Memberships = func(child int, _, _ *string, first *int, _ *string) int { return memberships(child, first) }
-	c.Query.Alerts = func(child int, _ *delivery.AlertStatus, first *int, _ *string) int { return alerts(child, first) }
-	c.Query.AuditLog = func(child int, first *int, _ *string) int { return auditLog(child, first) }
+	c.Query.Contacts = func(child int, _ *model.ContactFilter, first *int, _ *string, last *int, _ *string) int {
+		return contacts(child, first, last)
+	}
+	c.Query.Groups = func(child int, _ *model.GroupFilter, first *int, _ *string, last *int, _ *string) int {
+		return groups(child, first, last)
+	}
+	c.Query.Memberships = func(child int, _, _ *string, first *int, _ *string, last *int, _ *string) int {
+		return memberships(child, first, last)
+	}
+	c.Query.Alerts = func(child int, _ *delivery.AlertStatus, first *int, _ *string, last *int, _ *string) int {
+		return alerts(child, first, last)
+	}
+	c.Query.AuditLog = func(child int, first *int, _ *string, last *int, _ *string) int { return auditLog(child, first, last) }
 	return c
 }
 

@@ -195,16 +195,20 @@ func (r *platformInfoResolver) RateLimits(ctx context.Context, obj *senders.Desc
 }
 
 // Contacts is the resolver for the contacts field.
-func (r *queryResolver) Contacts(ctx context.Context, filter *model.ContactFilter, first *int, after *string) (*model.Connection[*models.Contact], error) {
+func (r *queryResolver) Contacts(ctx context.Context, filter *model.ContactFilter, first *int, after *string, last *int, before *string) (*model.Connection[*models.Contact], error) {
+	pa, err := pageArgs(ctx, first, after, last, before)
+	if err != nil {
+		return nil, err
+	}
 	f := models.ContactFilter{}
 	if filter != nil {
 		f.Search, f.GroupID = deref(filter.Search), filter.GroupID
 	}
-	page, err := r.Store.Contacts(ctx, f, pageArgs(ctx, first, after))
+	page, err := r.Store.Contacts(ctx, f, pa)
 	if err != nil {
 		return nil, err
 	}
-	conn := model.NewConnection(page, deref(after), func(ctx context.Context) (int, error) { return r.Store.CountContacts(ctx, f) })
+	conn := model.NewConnection(page, func(ctx context.Context) (int, error) { return r.Store.CountContacts(ctx, f) })
 	return conn, contactLevel.prefetch(ctx, contactIDs(page.Items), selectionOf(ctx).connectionNodes())
 }
 
@@ -218,16 +222,20 @@ func (r *queryResolver) Contact(ctx context.Context, id string) (*models.Contact
 }
 
 // Groups is the resolver for the groups field.
-func (r *queryResolver) Groups(ctx context.Context, filter *model.GroupFilter, first *int, after *string) (*model.Connection[*models.Group], error) {
+func (r *queryResolver) Groups(ctx context.Context, filter *model.GroupFilter, first *int, after *string, last *int, before *string) (*model.Connection[*models.Group], error) {
+	pa, err := pageArgs(ctx, first, after, last, before)
+	if err != nil {
+		return nil, err
+	}
 	f := models.GroupFilter{}
 	if filter != nil {
 		f.Search, f.ContactID = deref(filter.Search), filter.ContactID
 	}
-	page, err := r.Store.Groups(ctx, f, pageArgs(ctx, first, after))
+	page, err := r.Store.Groups(ctx, f, pa)
 	if err != nil {
 		return nil, err
 	}
-	conn := model.NewConnection(page, deref(after), func(ctx context.Context) (int, error) { return r.Store.CountGroups(ctx, f) })
+	conn := model.NewConnection(page, func(ctx context.Context) (int, error) { return r.Store.CountGroups(ctx, f) })
 	return conn, groupLevel.prefetch(ctx, groupIDs(page.Items), selectionOf(ctx).connectionNodes())
 }
 
@@ -241,13 +249,17 @@ func (r *queryResolver) Group(ctx context.Context, id string) (*models.Group, er
 }
 
 // Memberships is the resolver for the memberships field.
-func (r *queryResolver) Memberships(ctx context.Context, contactID *string, groupID *string, first *int, after *string) (*model.Connection[*models.MembershipRow], error) {
-	f := models.MembershipFilter{ContactID: contactID, GroupID: groupID}
-	page, err := r.Store.Memberships(ctx, f, pageArgs(ctx, first, after))
+func (r *queryResolver) Memberships(ctx context.Context, contactID *string, groupID *string, first *int, after *string, last *int, before *string) (*model.Connection[*models.MembershipRow], error) {
+	pa, err := pageArgs(ctx, first, after, last, before)
 	if err != nil {
 		return nil, err
 	}
-	conn := model.NewConnection(page, deref(after), func(ctx context.Context) (int, error) { return r.Store.CountMemberships(ctx, f) })
+	f := models.MembershipFilter{ContactID: contactID, GroupID: groupID}
+	page, err := r.Store.Memberships(ctx, f, pa)
+	if err != nil {
+		return nil, err
+	}
+	conn := model.NewConnection(page, func(ctx context.Context) (int, error) { return r.Store.CountMemberships(ctx, f) })
 	return conn, prefetchMemberships(ctx, page.Items, selectionOf(ctx).connectionNodes())
 }
 
@@ -271,12 +283,16 @@ func (r *queryResolver) Alert(ctx context.Context, id string) (*delivery.Alert, 
 }
 
 // Alerts is the resolver for the alerts field.
-func (r *queryResolver) Alerts(ctx context.Context, status *delivery.AlertStatus, first *int, after *string) (*model.Connection[*delivery.Alert], error) {
-	page, err := r.Outbox.Alerts(ctx, status, pageArgs(ctx, first, after))
+func (r *queryResolver) Alerts(ctx context.Context, status *delivery.AlertStatus, first *int, after *string, last *int, before *string) (*model.Connection[*delivery.Alert], error) {
+	pa, err := pageArgs(ctx, first, after, last, before)
 	if err != nil {
 		return nil, err
 	}
-	conn := model.NewConnection(page, deref(after), func(ctx context.Context) (int, error) { return r.Outbox.CountAlerts(ctx, status) })
+	page, err := r.Outbox.Alerts(ctx, status, pa)
+	if err != nil {
+		return nil, err
+	}
+	conn := model.NewConnection(page, func(ctx context.Context) (int, error) { return r.Outbox.CountAlerts(ctx, status) })
 	return conn, alertLevel.prefetch(ctx, alertIDs(page.Items), selectionOf(ctx).connectionNodes())
 }
 
@@ -309,12 +325,16 @@ func (r *queryResolver) APITokens(ctx context.Context) ([]*models.APIToken, erro
 }
 
 // AuditLog is the resolver for the auditLog field.
-func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string) (*model.Connection[*models.AuditEntry], error) {
-	page, err := r.Store.AuditLog(ctx, pageArgs(ctx, first, after))
+func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string, last *int, before *string) (*model.Connection[*models.AuditEntry], error) {
+	pa, err := pageArgs(ctx, first, after, last, before)
 	if err != nil {
 		return nil, err
 	}
-	return model.NewConnection(page, deref(after), r.Store.CountAuditEntries), nil
+	page, err := r.Store.AuditLog(ctx, pa)
+	if err != nil {
+		return nil, err
+	}
+	return model.NewConnection(page, r.Store.CountAuditEntries), nil
 }
 
 // URL is the resolver for the url field.

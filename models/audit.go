@@ -77,24 +77,28 @@ func formatIDs(ids []uint) []string {
 	return out
 }
 
+// newestID orders a list newest first by id alone: ids only grow.
+var newestID = Keyset{Columns: []string{"id"}, Descending: true}
+
 // AuditLog lists audit entries newest first.
 func (s *Store) AuditLog(ctx context.Context, page PageArgs) (Page[*AuditEntry], error) {
-	if err := CheckFirst(page.First); err != nil {
+	if err := page.Check(); err != nil {
 		return Page[*AuditEntry]{}, err
 	}
-	q := s.db.WithContext(ctx).Model(&AuditEntry{})
-	if page.After != "" {
-		var c idCursor
-		if err := DecodeCursor("after", page.After, &c); err != nil {
-			return Page[*AuditEntry]{}, err
-		}
-		q = q.Where("id < ?", c.ID)
+	var c idCursor
+	has, err := page.DecodeCursor(&c)
+	if err != nil {
+		return Page[*AuditEntry]{}, err
+	}
+	var at []any
+	if has {
+		at = []any{c.ID}
 	}
 	var rows []*AuditEntry
-	if err := q.Order("id DESC").Limit(page.First + 1).Find(&rows).Error; err != nil {
+	if err := newestID.Seek(s.db.WithContext(ctx).Model(&AuditEntry{}), page, at).Find(&rows).Error; err != nil {
 		return Page[*AuditEntry]{}, fmt.Errorf("list audit log: %w", err)
 	}
-	return CutPage(rows, page.First, func(e *AuditEntry) any { return idCursor{ID: e.ID} }), nil
+	return CutPage(rows, page, func(e *AuditEntry) any { return idCursor{ID: e.ID} }), nil
 }
 
 // CountAuditEntries counts the audit log.

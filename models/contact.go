@@ -282,32 +282,28 @@ func (s *Store) nameListQuery(ctx context.Context, model any, search, idCol stri
 	return q, true, nil
 }
 
+// byName is the order of the contact and the group list: the unique name key alone. "ORDER BY
+// name_key" lets MySQL walk the unique index with a limit, where "ORDER BY name_key, id" made it
+// sort the whole table.
+var byName = Keyset{Columns: []string{"name_key"}}
+
 // pageByName reads one page of a list ordered by its unique name key.
 func pageByName[T any](q *gorm.DB, page PageArgs, what string, key func(T) string) (Page[T], error) {
-	if err := CheckFirst(page.First); err != nil {
+	if err := page.Check(); err != nil {
 		return Page[T]{}, err
 	}
-	q, err := afterName(q, "", page.After)
+	var c nameCursor
+	has, err := page.DecodeCursor(&c)
 	if err != nil {
 		return Page[T]{}, err
 	}
+	var at []any
+	if has {
+		at = []any{c.Key}
+	}
 	var rows []T
-	if err := q.Order("name_key").Limit(page.First + 1).Find(&rows).Error; err != nil {
+	if err := byName.Seek(q, page, at).Find(&rows).Error; err != nil {
 		return Page[T]{}, fmt.Errorf("list %s: %w", what, err)
 	}
-	return CutPage(rows, page.First, func(r T) any { return nameCursor{Key: key(r)} }), nil
-}
-
-// afterName restricts q to rows after a name cursor; prefix qualifies the column. The name key is
-// unique, so it alone orders a list completely: "ORDER BY name_key" lets MySQL walk the unique
-// index with a limit, where "ORDER BY name_key, id" made it sort the whole table.
-func afterName(q *gorm.DB, prefix, after string) (*gorm.DB, error) {
-	if after == "" {
-		return q, nil
-	}
-	var c nameCursor
-	if err := DecodeCursor("after", after, &c); err != nil {
-		return nil, err
-	}
-	return q.Where(prefix+"name_key > ?", c.Key), nil
+	return CutPage(rows, page, func(r T) any { return nameCursor{Key: key(r)} }), nil
 }

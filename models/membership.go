@@ -105,28 +105,30 @@ func (s *Store) membershipQuery(ctx context.Context, f MembershipFilter) (*gorm.
 	return q, true
 }
 
+// byMembership orders memberships by contact name, then group name (both unique).
+var byMembership = Keyset{Columns: []string{"c.name_key", "g.name_key"}}
+
 // Memberships lists memberships ordered by contact name, then group name (both unique).
 func (s *Store) Memberships(ctx context.Context, f MembershipFilter, page PageArgs) (Page[*MembershipRow], error) {
-	if err := CheckFirst(page.First); err != nil {
+	if err := page.Check(); err != nil {
 		return Page[*MembershipRow]{}, err
 	}
-	var after membershipCursor
-	if page.After != "" {
-		if err := DecodeCursor("after", page.After, &after); err != nil {
-			return Page[*MembershipRow]{}, err
-		}
+	var c membershipCursor
+	has, err := page.DecodeCursor(&c)
+	if err != nil {
+		return Page[*MembershipRow]{}, err
 	}
 	q, ok := s.membershipQuery(ctx, f)
 	if !ok {
 		return Page[*MembershipRow]{}, nil
 	}
-	if page.After != "" {
-		q = q.Where("(c.name_key > ? OR (c.name_key = ? AND g.name_key > ?))", after.ContactKey, after.ContactKey, after.GroupKey)
+	var at []any
+	if has {
+		at = []any{c.ContactKey, c.GroupKey}
 	}
-	rows, err := q.Select(`m.contact_id, m.group_id, m.created_at,
+	rows, err := byMembership.Seek(q, page, at).Select(`m.contact_id, m.group_id, m.created_at,
 		c.id, c.name, c.name_key, c.phone, c.created_at, c.updated_at,
-		g.id, g.name, g.name_key, g.description, g.created_at, g.updated_at`).
-		Order("c.name_key, g.name_key").Limit(page.First + 1).Rows()
+		g.id, g.name, g.name_key, g.description, g.created_at, g.updated_at`).Rows()
 	if err != nil {
 		return Page[*MembershipRow]{}, fmt.Errorf("list memberships: %w", err)
 	}
@@ -145,7 +147,7 @@ func (s *Store) Memberships(ctx context.Context, f MembershipFilter, page PageAr
 	if err := rows.Err(); err != nil {
 		return Page[*MembershipRow]{}, fmt.Errorf("read memberships: %w", err)
 	}
-	return CutPage(list, page.First, func(r *MembershipRow) any {
+	return CutPage(list, page, func(r *MembershipRow) any {
 		return membershipCursor{ContactKey: r.Contact.NameKey, GroupKey: r.Group.NameKey}
 	}), nil
 }

@@ -28,17 +28,20 @@ type Connection[N any] struct {
 func (c *Connection[N]) TotalCount(ctx context.Context) (int, error) { return c.Count(ctx) }
 
 // NewConnection is a page as a connection. count runs only if totalCount is selected, and not even
-// then for a page read from the start of the list that has no next page: it holds every row, so its
-// length is the count.
-func NewConnection[N any](page models.Page[N], after string, count Counter) *Connection[N] {
-	c := &Connection[N]{Edges: make([]*Edge[N], len(page.Items)), PageInfo: &PageInfo{HasNextPage: page.HasNext}, Count: count}
+// then for a page with nothing before or after it: it holds every row, so its length is the count.
+func NewConnection[N any](page models.Page[N], count Counter) *Connection[N] {
+	c := &Connection[N]{
+		Edges:    make([]*Edge[N], len(page.Items)),
+		PageInfo: &PageInfo{HasNextPage: page.HasNext, HasPreviousPage: page.HasPrevious},
+		Count:    count,
+	}
 	for i, n := range page.Items {
 		c.Edges[i] = &Edge[N]{Cursor: page.Cursors[i], Node: n}
 	}
 	if n := len(page.Cursors); n > 0 {
-		c.PageInfo.EndCursor = &page.Cursors[n-1]
+		c.PageInfo.StartCursor, c.PageInfo.EndCursor = &page.Cursors[0], &page.Cursors[n-1]
 	}
-	if after == "" && !page.HasNext {
+	if !page.HasPrevious && !page.HasNext {
 		rows := len(page.Items)
 		c.Count = func(context.Context) (int, error) { return rows, nil }
 	}
