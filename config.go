@@ -33,8 +33,12 @@ type securityConfig struct {
 	MetricsPublic bool
 	CORSOrigins   []string
 	// AllowedHosts is HERALD_ALLOWED_HOSTS: the Host names served (see auth.HostPolicy).
-	AllowedHosts  []string
-	Introspection bool
+	AllowedHosts []string
+	// TrustedDocuments is the file of HERALD_TRUSTED_DOCUMENTS; with it or TrustedDocumentsStrict,
+	// callers below ADMIN (or everyone, strict) run only trusted documents.
+	TrustedDocuments       string
+	TrustedDocumentsStrict bool
+	Introspection          bool
 	// SecretKeyFile and SecretKey give the key ring that seals webhook secrets.
 	SecretKeyFile string
 	SecretKey     string
@@ -76,6 +80,8 @@ var (
 	setCORS      = setting{"cors-origins", "HERALD_CORS_ORIGINS", "", "comma-separated origins allowed to call /query from a browser"}
 	setIntro     = setting{"introspection", "HERALD_INTROSPECTION", "true", "allow schema introspection and serve the playground"}
 	setHosts     = setting{"allowed-hosts", "HERALD_ALLOWED_HOSTS", "", "comma-separated Host names the HTTP endpoints answer to (name, name:port, *.domain, or * for any); empty: any, except in open mode, which answers loopback names only"}
+	setTrusted   = setting{"trusted-documents", "HERALD_TRUSTED_DOCUMENTS", "", "JSON file of sha256 → GraphQL document: the only operations run for tokens below ADMIN (the console's are always trusted)"}
+	setStrict    = setting{"trusted-documents-strict", "HERALD_TRUSTED_DOCUMENTS_STRICT", "false", "run only trusted documents for admins and the playground too"}
 	setKeyFile   = setting{"secret-key-file", "HERALD_SECRET_KEY_FILE", "", "file of base64 32-byte keys sealing webhook secrets, current key first (SQLite default: created beside the database)"}
 )
 
@@ -103,7 +109,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs := flag.NewFlagSet("herald", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	raw := map[setting]*string{}
-	for _, s := range []setting{setAddr, setDatabase, setLogFormat, setAllowed, setProxy, setKeyword, setTimeout, setWorkers, setMaxAge, setPoll, setLease, setSQLCount, setMetrics, setCORS, setIntro, setHosts, setKeyFile} {
+	for _, s := range []setting{setAddr, setDatabase, setLogFormat, setAllowed, setProxy, setKeyword, setTimeout, setWorkers, setMaxAge, setPoll, setLease, setSQLCount, setMetrics, setCORS, setIntro, setHosts, setTrusted, setStrict, setKeyFile} {
 		raw[s] = s.register(fs, getenv)
 	}
 	demo := fs.Bool("demo", false, "start fake DingTalk, WeCom and Lark robots in-process with sample contacts, to watch a whole send cycle")
@@ -150,6 +156,8 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	boolean(setSQLCount, &cfg.ReportSQLStatements)
 	boolean(setMetrics, &cfg.Security.MetricsPublic)
 	boolean(setIntro, &cfg.Security.Introspection)
+	boolean(setStrict, &cfg.Security.TrustedDocumentsStrict)
+	cfg.Security.TrustedDocuments = *raw[setTrusted]
 	cfg.Security.CORSOrigins = splitList(*raw[setCORS])
 	cfg.Security.AllowedHosts = splitList(*raw[setHosts])
 	cfg.Security.SecretKeyFile = *raw[setKeyFile]

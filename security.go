@@ -8,6 +8,8 @@ import (
 	"net/http"
 
 	"github.com/heraldhq/herald/auth"
+	"github.com/heraldhq/herald/console"
+	"github.com/heraldhq/herald/graph"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/secrets"
 	"github.com/rs/cors"
@@ -74,6 +76,24 @@ func newAuthenticator(ctx context.Context, cfg config, store *models.Store, ln n
 		}
 	}
 	return auth.New(store, cfg.Security.AdminToken, cfg.Security.AdminToken == "" && loopback), nil
+}
+
+// loadTrustedDocuments reads HERALD_TRUSTED_DOCUMENTS, with the console's own documents, when it
+// or HERALD_TRUSTED_DOCUMENTS_STRICT is set; otherwise every operation may run.
+func loadTrustedDocuments(sec securityConfig, logger *slog.Logger) (*graph.TrustedDocuments, error) {
+	if sec.TrustedDocuments == "" && !sec.TrustedDocumentsStrict {
+		return nil, nil
+	}
+	docs, err := graph.LoadTrustedDocuments(sec.TrustedDocuments, sec.TrustedDocumentsStrict, console.Documents())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", setTrusted.env, err)
+	}
+	who := "tokens below ADMIN"
+	if sec.TrustedDocumentsStrict {
+		who = "every caller"
+	}
+	logger.Info("trusted documents: "+who+" may run only these", "documents", docs.Len(), "file", sec.TrustedDocuments)
+	return docs, nil
 }
 
 func isLoopback(addr net.Addr) bool {

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -119,6 +120,40 @@ func TestIntrospectionCanBeSwitchedOff(t *testing.T) {
 	}
 	if resp, _ := http.Get(off.URL + "/playground"); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("playground with introspection off: %d", resp.StatusCode)
+	}
+	// The SDL for code generators: with a token while introspection is on, never while it is off.
+	sdl := func(srv *httptest.Server, token string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/schema.graphql", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	want, _ := os.ReadFile("schema.graphqls")
+	if code, body := sdl(on, "admin-token"); code != http.StatusOK || body != string(want) {
+		t.Fatalf("/schema.graphql with introspection on: %d, %d bytes of %d", code, len(body), len(want))
+	}
+	if code, _ := sdl(on, ""); code != http.StatusUnauthorized {
+		t.Fatalf("/schema.graphql without a token: %d", code)
+	}
+	if code, _ := sdl(off, "admin-token"); code != http.StatusNotFound {
+		t.Fatalf("/schema.graphql with introspection off: %d", code)
+	}
+}
+
+func TestSchemaCommandPrintsTheSchema(t *testing.T) {
+	cmd := heraldCommand(t)
+	cmd.Args = append(cmd.Args, "schema")
+	out, err := cmd.Output()
+	want, _ := os.ReadFile("schema.graphqls")
+	if err != nil || string(out) != string(want) {
+		t.Fatalf("herald schema: %v, %d bytes of %d", err, len(out), len(want))
 	}
 }
 

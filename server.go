@@ -36,8 +36,13 @@ var version = "dev"
 func main() {
 	args := os.Args[1:]
 	command := "serve"
-	if len(args) > 0 && args[0] == "rotate-key" {
+	if len(args) > 0 && (args[0] == "rotate-key" || args[0] == "schema") {
 		command, args = args[0], args[1:]
+	}
+	if command == "schema" {
+		// Needs no configuration: codegen tools and linters read the schema without a server.
+		fmt.Print(graph.SchemaSDL())
+		return
 	}
 	cfg, err := loadConfig(args, os.Getenv, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -155,6 +160,11 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		ln.Close()
 		return fmt.Errorf("%s: %w", setHosts.env, err)
 	}
+	trusted, err := loadTrustedDocuments(cfg.Security, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	srv := &http.Server{
 		Handler: newMux(endpoints{
 			db:       db,
@@ -167,6 +177,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 				ReportSQLStatements: cfg.ReportSQLStatements,
 				ObserveRequest:      prom.GraphQLRequest,
 				Introspection:       cfg.Security.Introspection,
+				TrustedDocuments:    trusted,
 			},
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -279,7 +290,8 @@ type endpoints struct {
 }
 
 // newMux wires the HTTP endpoints. /healthz and /readyz need no token and answer any Host; /query
-// always needs a token, and /metrics unless HERALD_METRICS_PUBLIC is set. Everything else is
+// and /schema.graphql (served with introspection) always need a token, and /metrics unless
+// HERALD_METRICS_PUBLIC is set. Everything else is
 // served only to the Host names the host policy allows.
 func newMux(e endpoints) http.Handler {
 	api := withCORS(e.security.CORSOrigins, e.authn.Middleware(graph.NewHandler(e.resolver, e.graph)))
@@ -295,6 +307,10 @@ func newMux(e endpoints) http.Handler {
 	ui := console.Handler()
 	if e.security.Introspection {
 		mux.Handle("GET "+console.PlaygroundPath, ui)
+		mux.Handle("GET /schema.graphql", e.authn.Require(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			_, _ = io.WriteString(w, graph.SchemaSDL())
+		})))
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -110,5 +111,45 @@ func TestThePagesLoadNothingFromElsewhere(t *testing.T) {
 				t.Errorf("%s refers to %s", page, external)
 			}
 		}
+	}
+}
+
+// The embedded trusted-document list is the one documents.js gives: `go generate ./console`
+// rewrites it, and this fails until it has been run after an operation changed.
+func TestDocumentListIsCurrent(t *testing.T) {
+	src, err := os.ReadFile("static/documents.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := console.ParseDocuments(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := console.DocumentsJSON(docs)
+	have, err := os.ReadFile("documents.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(have) != string(want) {
+		t.Fatal("console/documents.json is stale: run go generate ./console")
+	}
+	if got := console.Documents(); len(got) != len(docs) {
+		t.Fatalf("embedded %d documents, documents.js has %d", len(got), len(docs))
+	}
+	// Every module sends only what documents.js lists: no other gql(...) call site builds a query.
+	entries, _ := os.ReadDir("static")
+	for _, e := range entries {
+		if e.Name() == "documents.js" || !strings.HasSuffix(e.Name(), ".js") {
+			continue
+		}
+		b, _ := os.ReadFile("static/" + e.Name())
+		for _, bad := range []string{"gql('", "gql(`", `gql("`, "query {", "mutation {", "query(", "mutation("} {
+			if strings.Contains(string(b), bad) {
+				t.Errorf("%s holds an operation (%q): put it in documents.js", e.Name(), bad)
+			}
+		}
+	}
+	if _, err := console.ParseDocuments([]byte("export const X = `query X { ${field} }`;")); err == nil {
+		t.Fatal("an interpolated document was accepted")
 	}
 }

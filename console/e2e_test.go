@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/heraldhq/herald/console"
 )
 
 // chromium is Debian's browser; the suite drives it through playwright-core and never downloads one.
@@ -34,7 +36,25 @@ func TestConsoleInRealBrowser(t *testing.T) {
 		t.Skipf("%s (set HERALD_E2E_REQUIRED=1 to make this a failure)", missing)
 	}
 
-	base := startHerald(t)
+	// The suite runs the console against a Herald that runs only trusted documents, for every
+	// caller: the console's own (always trusted) and the suite's fixtures (e2e/documents.js). The
+	// playground, which is free-form by nature, gets a Herald of its own.
+	fixtures, err := os.ReadFile(filepath.Join(e2eDir, "documents.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := console.ParseDocuments(fixtures)
+	if err != nil {
+		t.Fatalf("e2e/documents.js: %v", err)
+	}
+	list, _ := console.DocumentsJSON(docs)
+	trusted := filepath.Join(t.TempDir(), "e2e-documents.json")
+	if err := os.WriteFile(trusted, list, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bin := buildHerald(t)
+	base := startHerald(t, bin, "HERALD_TRUSTED_DOCUMENTS="+trusted, "HERALD_TRUSTED_DOCUMENTS_STRICT=true")
+	playground := startHerald(t, bin)
 	resp, err := http.Get(base + "/console/app.js")
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +68,7 @@ func TestConsoleInRealBrowser(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "--test")
 	cmd.Dir = e2eDir
-	cmd.Env = append(os.Environ(), "HERALD_URL="+base, "CHROMIUM_PATH="+chromium)
+	cmd.Env = append(os.Environ(), "HERALD_URL="+base, "HERALD_PLAYGROUND_URL="+playground, "CHROMIUM_PATH="+chromium)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("node --test in %s: %v (screenshots in e2e/screenshots)\n%s", e2eDir, err, out)
@@ -78,18 +98,23 @@ func isFile(path string) bool {
 // listening matches Herald's start-up line: level=INFO msg="herald listening" addr=127.0.0.1:PORT …
 var listening = regexp.MustCompile(`msg="herald listening" addr=(\S+)`)
 
-// startHerald builds the module's command into a temporary directory, runs it with --demo on a
-// free port, and returns its base URL; it is stopped with SIGTERM when the test ends.
-func startHerald(t *testing.T) string {
+// buildHerald builds the module's command into a temporary directory.
+func buildHerald(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "herald")
+	bin := filepath.Join(t.TempDir(), "herald")
 	if out, err := exec.Command("go", "build", "-o", bin, "..").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	return bin
+}
+
+// startHerald runs bin with --demo on a free port and the extra environment, and returns its base
+// URL; it is stopped with SIGTERM when the test ends.
+func startHerald(t *testing.T, bin string, env ...string) string {
+	t.Helper()
 	cmd := exec.Command(bin, "--demo", "-addr", "127.0.0.1:0")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "HERALD_LOG_FORMAT=text") // the line parsed below is the text format
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(append(os.Environ(), "HERALD_LOG_FORMAT=text"), env...) // the line parsed below is the text format
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -8,8 +8,12 @@ import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+import { CREATE_CONTACT } from './documents.js';
 
 export const baseURL = process.env.HERALD_URL;
+// A second Herald that runs free-form operations, for the playground (HERALD_URL runs only
+// trusted documents).
+export const playgroundURL = process.env.HERALD_PLAYGROUND_URL ?? baseURL;
 if (!baseURL) {
   throw new Error('HERALD_URL is not set: start `go run . --demo` and pass its address, or run `go test ./console/`');
 }
@@ -57,9 +61,9 @@ export function useBrowser({ args = [] } = {}) {
  * Runs fn with a fresh page on the console, then saves a screenshot named after the scenario and
  * fails if the browser reported any console error (failed requests included) or uncaught error.
  * setup(page) runs before the console loads (to install request routes); path is the page to open
- * instead of the console's ("playground?query=...").
+ * instead of the console's ("playground?query=..."), on base (HERALD_URL unless given).
  */
-export async function withConsole(name, fn, { viewport = viewports.laptop, hash = '', path = '', setup } = {}) {
+export async function withConsole(name, fn, { viewport = viewports.laptop, hash = '', path = '', base = baseURL, setup } = {}) {
   const page = await newPage();
   await page.setViewportSize(viewport);
   const problems = [];
@@ -69,7 +73,7 @@ export async function withConsole(name, fn, { viewport = viewports.laptop, hash 
   page.on('pageerror', (e) => problems.push(`page error: ${e.stack ?? e.message}`));
   try {
     await setup?.(page);
-    await page.goto(`${baseURL}/${path}${hash}`);
+    await page.goto(`${base}/${path}${hash}`);
     await fn(page);
   } finally {
     await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true }).catch(() => {}); // a crashed page has nothing to show
@@ -103,7 +107,7 @@ export async function api(query, variables = {}) {
 /** Creates a contact through the API with an official-host URL that validates but is never sent to. */
 export async function createContact(name, groupIds = []) {
   const data = await api(
-    'mutation($input: CreateContactInput!) { createContact(input: $input) { id name } }',
+    CREATE_CONTACT,
     { input: { name, groupIds, webhooks: [{ url: `https://oapi.dingtalk.com/robot/send?access_token=${encodeURIComponent(name)}` }] } },
   );
   return data.createContact;

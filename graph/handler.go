@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"runtime"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -26,6 +27,9 @@ type Options struct {
 	Introspection bool
 	// ExecutionBudget is the total complexity allowed to execute at once; 0 is MaxComplexity per CPU.
 	ExecutionBudget int64
+	// TrustedDocuments, when set, are the only operations run for tokens below ADMIN (everyone's,
+	// when strict).
+	TrustedDocuments *TrustedDocuments
 }
 
 // NewHandler builds the GraphQL endpoint: explicit transports (gqlgen's NewDefaultServer is not for
@@ -43,6 +47,9 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 		srv.Use(introspectionOff{})
 		srv.SetDisableSuggestion(true)
 		srv.AroundResponses(withoutSuggestions)
+	}
+	if opts.TrustedDocuments != nil {
+		srv.Use(opts.TrustedDocuments) // before APQ, whose cache a bound caller may not fill
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
@@ -74,7 +81,11 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	}
 	srv.AroundResponses(newExecutionBudget(max(budget, MaxComplexity)).around)
 	srv.AroundResponses(refuseOversizedResponse)
-	return limitRequest(perRequest(r, opts, srv))
+	var h http.Handler = perRequest(r, opts, srv)
+	if opts.TrustedDocuments != nil {
+		h = opts.TrustedDocuments.resolveDocumentIDs(h)
+	}
+	return limitRequest(h)
 }
 
 // rootField names an operation by its first root field: a schema name, so a metric label built
@@ -114,4 +125,14 @@ func perRequest(r *Resolver, opts Options, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, req.WithContext(ctx))
 	})
+}
+
+// SchemaSDL is the schema as written in schema.graphqls, descriptions included: what
+// GET /schema.graphql and `herald schema` give code generators and linters.
+func SchemaSDL() string {
+	var b strings.Builder
+	for _, s := range sources {
+		b.WriteString(s.Input)
+	}
+	return b.String()
 }

@@ -2,6 +2,7 @@
 // delivery is final.
 
 import { allNodes, gql } from './api.js';
+import { ALERTS, ALL_CONTACTS, ALL_GROUPS, PREVIEW_ALERT, SEND_ALERT } from './documents.js';
 import {
   Pager, announce, busy, checkedIds, clearErrors, clearErrorsAsTyped, el, fillRows, formatTime, renderChoices,
   showErrors,
@@ -11,22 +12,6 @@ import { platformBadge } from './platforms.js';
 const PAGE_SIZE = 10;
 const POLL_MS = 1000;
 
-const HISTORY = `query Alerts($after: String) {
-  alerts(first: ${PAGE_SIZE}, after: $after) {
-    edges { node {
-      id title severity status createdAt
-      deliveries {
-        id platform url status lastError nextAttemptAt contactNames
-        attempts { httpStatus platformCode error }
-      }
-    } }
-    pageInfo { hasNextPage endCursor }
-    totalCount
-  }
-}`;
-
-const PREVIEW = `query PreviewAlert($input: SendAlertInput!) { previewAlert(input: $input) { platform url body contacts { name } } }`;
-const SEND = `mutation SendAlert($input: SendAlertInput!) { sendAlert(input: $input) { id title } }`;
 
 const STATUS_WORDS = {
   PENDING: 'Pending',
@@ -71,7 +56,7 @@ export function alertsTab(panel) {
 
   async function loadPickers() {
     const keep = (picker) => new Set(checkedIds(picker));
-    const [groups, contacts] = await Promise.all([allNodes('groups', 'id name contactCount'), allNodes('contacts', 'id name')]);
+    const [groups, contacts] = await Promise.all([allNodes(ALL_GROUPS, 'groups'), allNodes(ALL_CONTACTS, 'contacts')]);
     renderChoices(groupPicker, groups, {
       name: 'groups',
       selected: keep(groupPicker),
@@ -84,7 +69,7 @@ export function alertsTab(panel) {
   async function showPreview() {
     previewButton.disabled = true;
     try {
-      const messages = (await gql(PREVIEW, { input: draft() })).previewAlert;
+      const messages = (await gql(PREVIEW_ALERT, { input: draft() })).previewAlert;
       clearErrors(form);
       previewList.replaceChildren(
         ...messages.map((m) =>
@@ -110,7 +95,7 @@ export function alertsTab(panel) {
   async function send() {
     try {
       idempotencyKey ??= randomKey();
-      const alert = (await gql(SEND, { input: { ...draft(), idempotencyKey } })).sendAlert;
+      const alert = (await gql(SEND_ALERT, { input: { ...draft(), idempotencyKey } })).sendAlert;
       form.reset();
       idempotencyKey = null;
       preview.hidden = true;
@@ -126,7 +111,7 @@ export function alertsTab(panel) {
   async function loadHistory() {
     clearTimeout(timer);
     try {
-      const conn = (await gql(HISTORY, { after: pager.after })).alerts;
+      const conn = (await gql(ALERTS, pager.args)).alerts;
       const alerts = conn.edges.map((e) => e.node);
       // Redraw only on change: a steady table keeps the reader's place and the screen reader quiet.
       const snapshot = JSON.stringify(conn);

@@ -56,15 +56,15 @@ export async function gql(query, variables = {}) {
   }
 }
 
-/** Every node of a connection, fetched 100 at a time (the API's largest page), for pickers. */
-export async function allNodes(field, selection) {
-  const query = `query All($after: String) {
-    ${field}(first: 100, after: $after) { edges { node { ${selection} } } pageInfo { hasNextPage endCursor } }
-  }`;
+/**
+ * Every node of the connection field that document (one of documents.js's ALL_*) pages through
+ * with $after, for pickers.
+ */
+export async function allNodes(document, field) {
   const nodes = [];
   let after = null;
   for (;;) {
-    const conn = (await gql(query, { after }))[field];
+    const conn = (await gql(document, { after }))[field];
     nodes.push(...conn.edges.map((e) => e.node));
     if (!conn.pageInfo.hasNextPage) return nodes;
     after = conn.pageInfo.endCursor;

@@ -2,6 +2,7 @@
 
 import { ApiError, gql, onUnauthenticated, token } from './api.js';
 import { alertsTab } from './alerts.js';
+import { ME, QUERY_FIELDS } from './documents.js';
 import { contactsTab } from './contacts.js';
 import { groupsTab } from './groups.js';
 import { loadPlatforms } from './platforms.js';
@@ -111,7 +112,7 @@ function showSession() {
  * which the browser logs as a failed request, so the schema is asked first whether `me` exists.
  */
 async function fetchRole() {
-  const schema = await gql('{ __type(name: "Query") { fields { name } } }').catch((err) => {
+  const schema = await gql(QUERY_FIELDS).catch((err) => {
     if (err.has('UNAUTHENTICATED')) throw err;
     return null; // introspection may be turned off: ask for `me` and read the answer
   });
@@ -119,7 +120,7 @@ async function fetchRole() {
   document.getElementById('playground-link').hidden = !schema?.__type;
   if (schema?.__type && !schema.__type.fields.some((f) => f.name === 'me')) return 'ADMIN';
   try {
-    return (await gql('{ me { role } }')).me.role;
+    return (await gql(ME)).me.role;
   } catch (err) {
     if (err.has('GRAPHQL_VALIDATION_FAILED')) return 'ADMIN';
     throw err;

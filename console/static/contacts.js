@@ -2,6 +2,9 @@
 
 import { allNodes, gql } from './api.js';
 import {
+  ALL_GROUPS, BATCH_DELETE_CONTACTS, CONTACTS, CREATE_CONTACT, DELETE_CONTACT, TEST_CONTACT, UPDATE_CONTACT,
+} from './documents.js';
+import {
   Pager, announce, busy, button, checkedIds, clearErrors, clearErrorsAsTyped, confirmAction, debounce, el, fillRows,
   icon, openDialog, renderChoices, showErrors,
 } from './ui.js';
@@ -9,21 +12,6 @@ import { guessPlatform, platformBadge } from './platforms.js';
 
 const PAGE_SIZE = 20;
 
-const CONTACT_FIELDS = 'id name phone webhooks { url platform hasSecret keyword } groups { id name }';
-
-const LIST = `query Contacts($search: String, $after: String) {
-  contacts(filter: { search: $search }, first: ${PAGE_SIZE}, after: $after) {
-    edges { node { ${CONTACT_FIELDS} } }
-    pageInfo { hasNextPage endCursor }
-    totalCount
-  }
-}`;
-
-const CREATE = `mutation CreateContact($input: CreateContactInput!) { createContact(input: $input) { id name } }`;
-const UPDATE = `mutation UpdateContact($id: ID!, $input: UpdateContactInput!) { updateContact(id: $id, input: $input) { id name } }`;
-const DELETE = `mutation DeleteContact($id: ID!) { deleteContact(id: $id) }`;
-const BATCH_DELETE = `mutation BatchDeleteContacts($ids: [ID!]!) { batchDeleteContacts(ids: $ids) { deletedIds notFoundIds } }`;
-const TEST = `mutation TestContact($id: ID!) { testContact(id: $id) { id } }`;
 
 export function contactsTab(panel) {
   const rows = panel.querySelector('#contacts-rows');
@@ -40,11 +28,8 @@ export function contactsTab(panel) {
   // done, when given, is announced once the list shows the change it reports.
   async function load(done) {
     try {
-      const conn = (await gql(LIST, { search: search.value.trim() || null, after: pager.after })).contacts;
-      if (conn.edges.length === 0 && !pager.onFirstPage) {
-        pager.back(); // the last contact of this page was deleted
-        return load(done);
-      }
+      const conn = (await gql(CONTACTS, { search: search.value.trim() || null, ...pager.args })).contacts;
+      if (pager.recover(conn)) return load(done); // the contacts of this page were deleted
       shown = conn.edges.map((e) => e.node);
       selected.clear();
       fillRows(rows, shown.map(row), search.value ? 'No contact matches this search.' : 'No contacts yet.');
@@ -111,7 +96,7 @@ export function contactsTab(panel) {
     });
     if (!ok) return;
     try {
-      await gql(DELETE, { id: c.id });
+      await gql(DELETE_CONTACT, { id: c.id });
       await load(`Contact “${c.name}” deleted.`);
     } catch (err) {
       announce(`“${c.name}” was not deleted: ${err.message}`, { error: true });
@@ -127,7 +112,7 @@ export function contactsTab(panel) {
     });
     if (!ok) return;
     try {
-      const { deletedIds, notFoundIds } = (await gql(BATCH_DELETE, { ids })).batchDeleteContacts;
+      const { deletedIds, notFoundIds } = (await gql(BATCH_DELETE_CONTACTS, { ids })).batchDeleteContacts;
       const gone = notFoundIds.length ? ` (${notFoundIds.length} had already been deleted)` : '';
       await load(`${deletedIds.length} contact${deletedIds.length === 1 ? '' : 's'} deleted${gone}.`);
     } catch (err) {
@@ -137,7 +122,7 @@ export function contactsTab(panel) {
 
   async function sendTest(c) {
     try {
-      const alert = (await gql(TEST, { id: c.id })).testContact;
+      const alert = (await gql(TEST_CONTACT, { id: c.id })).testContact;
       announce(`Test message to “${c.name}” queued as alert #${alert.id}; follow it in the Alerts tab.`);
     } catch (err) {
       announce(`Test to “${c.name}” not sent: ${err.message}`, { error: true });
@@ -268,8 +253,8 @@ function contactDialog(onSaved) {
       const verb = editing ? 'updated' : 'created';
       try {
         const saved = editing
-          ? (await gql(UPDATE, { id: editing.id, input: input() })).updateContact
-          : (await gql(CREATE, { input: input() })).createContact;
+          ? (await gql(UPDATE_CONTACT, { id: editing.id, input: input() })).updateContact
+          : (await gql(CREATE_CONTACT, { input: input() })).createContact;
         dialog.close();
         onSaved(`Contact “${saved.name}” ${verb}.`);
       } catch (err) {
@@ -297,7 +282,7 @@ function contactDialog(onSaved) {
       groups.replaceChildren(el('p', { class: 'muted' }, 'Loading groups…'));
       openDialog(dialog, name);
       try {
-        renderChoices(groups, await allNodes('groups', 'id name'), {
+        renderChoices(groups, await allNodes(ALL_GROUPS, 'groups'), {
           name: 'groups',
           selected: new Set(contact?.groups.map((g) => g.id)),
           label: (g) => g.name,

@@ -1,6 +1,7 @@
 // The Contact group tab: the paged list, the create/edit dialog (with members) and delete.
 
 import { allNodes, gql } from './api.js';
+import { ALL_CONTACTS, CREATE_GROUP, DELETE_GROUP, GROUPS, GROUP_MEMBERS, UPDATE_GROUP } from './documents.js';
 import {
   Pager, announce, busy, button, checkedIds, clearErrors, clearErrorsAsTyped, confirmAction, debounce, el, fillRows,
   openDialog, renderChoices, showErrors,
@@ -8,18 +9,6 @@ import {
 
 const PAGE_SIZE = 20;
 
-const LIST = `query Groups($search: String, $after: String) {
-  groups(filter: { search: $search }, first: ${PAGE_SIZE}, after: $after) {
-    edges { node { id name description contactCount contacts { id name } } }
-    pageInfo { hasNextPage endCursor }
-    totalCount
-  }
-}`;
-
-const CREATE = `mutation CreateContactGroup($input: CreateContactGroupInput!) { createContactGroup(input: $input) { id name } }`;
-const UPDATE = `mutation UpdateContactGroup($id: ID!, $input: UpdateContactGroupInput!) { updateContactGroup(id: $id, input: $input) { id name } }`;
-const MEMBERS = `query GroupMembers($id: ID!) { group(id: $id) { contacts { id } } }`;
-const DELETE = `mutation DeleteContactGroup($id: ID!) { deleteContactGroup(id: $id) }`;
 
 // Member names shown in the table before "and N more".
 const NAMES_SHOWN = 5;
@@ -33,11 +22,8 @@ export function groupsTab(panel) {
   // done, when given, is announced once the list shows the change it reports.
   async function load(done) {
     try {
-      const conn = (await gql(LIST, { search: search.value.trim() || null, after: pager.after })).groups;
-      if (conn.edges.length === 0 && !pager.onFirstPage) {
-        pager.back(); // the last group of this page was deleted
-        return load(done);
-      }
+      const conn = (await gql(GROUPS, { search: search.value.trim() || null, ...pager.args })).groups;
+      if (pager.recover(conn)) return load(done); // the groups of this page were deleted
       const groups = conn.edges.map((e) => e.node);
       fillRows(rows, groups.map(row), search.value ? 'No group matches this search.' : 'No contact groups yet.');
       pager.update(conn);
@@ -82,7 +68,7 @@ export function groupsTab(panel) {
     });
     if (!ok) return;
     try {
-      await gql(DELETE, { id: g.id });
+      await gql(DELETE_GROUP, { id: g.id });
       await load(`Group “${g.name}” deleted; its contacts are kept.`);
     } catch (err) {
       announce(`“${g.name}” was not deleted: ${err.message}`, { error: true });
@@ -116,8 +102,8 @@ function groupDialog(onSaved) {
       const input = { name: name.value.trim(), description: description.value.trim(), contactIds: checkedIds(members) };
       try {
         const saved = editing
-          ? (await gql(UPDATE, { id: editing.id, input })).updateContactGroup
-          : (await gql(CREATE, { input })).createContactGroup;
+          ? (await gql(UPDATE_GROUP, { id: editing.id, input })).updateContactGroup
+          : (await gql(CREATE_GROUP, { input })).createContactGroup;
         dialog.close();
         onSaved(`Group “${saved.name}” ${editing ? 'updated' : 'created'}.`);
       } catch (err) {
@@ -139,7 +125,7 @@ function groupDialog(onSaved) {
       openDialog(dialog, name);
       try {
         // Members are read afresh: the row may be older than someone else's edit.
-        const [contacts, fresh] = await Promise.all([allNodes('contacts', 'id name'), group && gql(MEMBERS, { id: group.id })]);
+        const [contacts, fresh] = await Promise.all([allNodes(ALL_CONTACTS, 'contacts'), group && gql(GROUP_MEMBERS, { id: group.id })]);
         renderChoices(members, contacts, {
           name: 'members',
           selected: new Set(fresh?.group?.contacts.map((c) => c.id)),

@@ -3,6 +3,7 @@
 // console's own artwork; a platform without one is shown by its label alone.
 
 import { gql } from './api.js';
+import { PLATFORMS } from './documents.js';
 import { SVG, el } from './ui.js';
 
 // Each platform's mark: a shape of its own in its own colour (style.css), not its logo.
@@ -16,7 +17,7 @@ let platforms = [];
 
 /** Loads the platforms once per page; every badge and guess after it uses them. */
 export async function loadPlatforms() {
-  platforms = (await gql('{ platforms { platform label officialHosts webhookPath tokenParam } }')).platforms;
+  platforms = (await gql(PLATFORMS)).platforms;
 }
 
 /** The platform's icon and label, e.g. for a webhook or a delivery. */

@@ -270,52 +270,73 @@ export function checkedIds(container) {
 // ---- Pagination ----
 
 /**
- * Previous/Next over a cursor connection. The API only pages forward, so the pager keeps the
- * `after` cursor of every page from the first to the current one: Previous pops it.
+ * Previous/Next over a cursor connection: Next reads the page after the last row shown
+ * (first/after), Previous the page before the first (last/before), so either stays right while
+ * rows come and go. `args` are the paging variables of the page to load.
  */
 export class Pager {
-  #stack = [null];
-  #next = null;
+  #args;
+  #start = 0; // rows before the page shown, for "21–40 of 97"; null: count back from the end
+  #shown = 0;
+  #back = false;
+  #pageInfo = null;
 
   constructor(nav, size, onChange) {
     this.size = size;
     this.range = nav.querySelector('.range');
     this.prevButton = nav.querySelector('[data-page="prev"]');
     this.nextButton = nav.querySelector('[data-page="next"]');
+    this.reset();
     this.prevButton.addEventListener('click', () => {
-      this.#stack.pop();
+      this.#args = { last: size, before: this.#pageInfo.startCursor };
+      this.#back = true;
       onChange();
     });
     this.nextButton.addEventListener('click', () => {
-      this.#stack.push(this.#next);
+      this.#args = { first: size, after: this.#pageInfo.endCursor };
+      this.#start += this.#shown;
       onChange();
     });
   }
 
-  get after() {
-    return this.#stack.at(-1);
-  }
-
-  get onFirstPage() {
-    return this.#stack.length === 1;
+  get args() {
+    return this.#args;
   }
 
   reset() {
-    this.#stack = [null];
+    this.#args = { first: this.size };
+    this.#start = 0;
   }
 
-  /** Steps back after the last row of a later page was deleted. */
-  back() {
-    if (!this.onFirstPage) this.#stack.pop();
+  /**
+   * When the page read came back empty because its rows were deleted, moves to where rows remain
+   * (the end of the list, or its start) and says so: the caller loads again.
+   */
+  recover(connection) {
+    const { after, before } = this.#args;
+    if (connection.edges.length > 0 || (after == null && before == null)) return false;
+    if (after != null) {
+      this.#args = { last: this.size };
+      this.#start = null;
+    } else {
+      this.reset();
+    }
+    this.#back = false;
+    return true;
   }
 
   update(connection) {
-    const start = (this.#stack.length - 1) * this.size;
+    const { pageInfo, totalCount } = connection;
     const shown = connection.edges.length;
-    this.#next = connection.pageInfo.endCursor;
-    this.range.textContent = shown ? `${start + 1}–${start + shown} of ${connection.totalCount}` : `0 of ${connection.totalCount}`;
-    this.prevButton.disabled = this.onFirstPage;
-    this.nextButton.disabled = !connection.pageInfo.hasNextPage;
+    if (!pageInfo.hasPreviousPage) this.#start = 0;
+    else if (this.#start == null) this.#start = Math.max(0, totalCount - shown);
+    else if (this.#back) this.#start = Math.max(1, this.#start - shown); // rows precede it, whatever came and went
+    this.#back = false;
+    this.#shown = shown;
+    this.#pageInfo = pageInfo;
+    this.range.textContent = shown ? `${this.#start + 1}–${this.#start + shown} of ${totalCount}` : `0 of ${totalCount}`;
+    this.prevButton.disabled = !pageInfo.hasPreviousPage;
+    this.nextButton.disabled = !pageInfo.hasNextPage;
   }
 }
 

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, createContact, rowNamed, run, screenshot, useBrowser, withConsole } from '../harness.js';
+import { CONTACT_WEBHOOKS } from '../documents.js';
 
 useBrowser();
 
@@ -47,7 +48,7 @@ test('a new contact joins both groups with two comma-separated webhooks, each wi
     for (const text of [ops, db, hookA, hookB, 'DingTalk', 'WeCom', 'signed', 'Herald']) {
       await row.getByText(text, { exact: true }).first().waitFor();
     }
-    const { contacts } = await api('query($s: String) { contacts(filter: {search: $s}) { edges { node { webhooks { url hasSecret keyword } } } } }', { s: person });
+    const { contacts } = await api(CONTACT_WEBHOOKS, { s: person });
     assert.deepEqual(contacts.edges[0].node.webhooks, [
       { url: hookA, hasSecret: true, keyword: null },
       { url: hookB, hasSecret: false, keyword: 'Herald' },
@@ -129,24 +130,43 @@ test('Send test queues a test message for the contact', () =>
     await page.getByRole('status').getByText(/Test message to “Bob” queued as alert #\d+/).waitFor();
   }));
 
-test('Previous and Next walk the pages with a stack of cursors', () =>
-  withConsole(
+test('Previous pages back from the first row shown, so rows added meanwhile are not skipped', () => {
+  const sent = [];
+  return withConsole(
     'pagination',
     async (page) => {
       await page.getByLabel('Search contacts by name').fill(`Page ${run}`);
       const range = page.locator('#panel-contacts .range');
+      const previous = page.getByRole('button', { name: 'Previous' });
       await range.getByText('1–20 of 23').waitFor();
+      assert.ok(await previous.isDisabled());
       await page.getByRole('button', { name: 'Next' }).click();
       await range.getByText('21–23 of 23').waitFor();
       await rowNamed(page, `Page ${run} 23`).waitFor();
       assert.ok(await page.getByRole('button', { name: 'Next' }).isDisabled());
-      await page.getByRole('button', { name: 'Previous' }).click();
-      await range.getByText('1–20 of 23').waitFor();
+      // Someone adds a contact that sorts first while this page is shown.
+      await createContact(`Page ${run} 00`);
+      await previous.click();
+      await rowNamed(page, `Page ${run} 20`).waitFor();
       await rowNamed(page, `Page ${run} 01`).waitFor();
+      const back = sent.at(-1);
+      assert.equal(back.last, 20, 'Previous asks for the last 20 rows');
+      assert.ok(back.before, 'before the first row shown');
+      assert.equal(back.first ?? null, null, 'and not for first');
+      assert.ok(await previous.isEnabled(), 'the added contact is a page further back');
+      await previous.click();
+      await rowNamed(page, `Page ${run} 00`).waitFor();
+      assert.ok(await previous.isDisabled());
     },
     {
-      setup: async () => {
+      setup: async (page) => {
         for (let n = 1; n <= 23; n++) await createContact(`Page ${run} ${String(n).padStart(2, '0')}`);
+        page.on('request', (req) => {
+          const body = req.url().endsWith('/query') && req.postDataJSON();
+          if (body?.query?.startsWith('query Contacts(')) sent.push(body.variables);
+        });
       },
     },
-  ));
+  );
+});
+

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, createContact, rowNamed, run, useBrowser, withConsole } from '../harness.js';
+import { CREATE_GROUP } from '../documents.js';
 
 useBrowser();
 
@@ -24,7 +25,7 @@ test('editing a group chooses its members', () =>
     {
       hash: '#groups',
       setup: async () => {
-        await api('mutation($name: String!) { createContactGroup(input: {name: $name}) { id } }', { name: group });
+        await api(CREATE_GROUP, { name: group });
         for (const name of members) await createContact(name);
       },
     },

@@ -8,7 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { api, baseURL, newPage, useBrowser, withConsole } from '../harness.js';
+import { api, baseURL, newPage, playgroundURL, useBrowser, withConsole } from '../harness.js';
+import { TOKEN_NAMES } from '../documents.js';
 
 useBrowser({ args: ['--host-resolver-rules=MAP rebind.test 127.0.0.1, MAP attacker.test 127.0.0.1'] });
 
@@ -33,7 +34,7 @@ function attack(page, endpoint) {
 }
 
 async function tokenNames() {
-  const { apiTokens } = await api('{ apiTokens { name } }');
+  const { apiTokens } = await api(TOKEN_NAMES);
   return apiTokens.map((t) => t.name);
 }
 
@@ -91,7 +92,7 @@ test('a page served from another origin cannot read from or write to open mode',
 });
 
 test('the playground runs a query with every host but Herald blocked', async () => {
-  const herald = new URL(baseURL).host;
+  const herald = new URL(playgroundURL).host;
   const blocked = [];
   await withConsole(
     'playground-offline',
@@ -101,6 +102,7 @@ test('the playground runs a query with every host but Herald blocked', async () 
       assert.match(await page.locator('.result-window').innerText(), /"role": "ADMIN"/);
     },
     {
+      base: playgroundURL,
       path: `playground?query=${encodeURIComponent('{ me { name role } }')}`,
       setup: (page) => page.route('**/*', (route) => {
         const url = new URL(route.request().url());
@@ -118,5 +120,5 @@ test('the console links to the playground while introspection is on', async () =
     await page.getByRole('link', { name: 'GraphQL playground' }).click();
     await page.waitForURL(/\/playground$/);
     await page.getByRole('button', { name: /Execute query/ }).waitFor();
-  });
+  }, { base: playgroundURL });
 });

@@ -1,0 +1,80 @@
+// Every GraphQL operation the console sends, as literal text: no interpolation, so that the text
+// sent is the text listed. `go generate ./console` writes their sha256 list (console/documents.json),
+// which Herald always trusts, so the console runs where HERALD_TRUSTED_DOCUMENTS_STRICT allows only
+// trusted documents. A test fails while the list is stale.
+
+// ---- Start-up ----
+
+export const QUERY_FIELDS = `query QueryFields { __type(name: "Query") { fields { name } } }`;
+
+export const ME = `query Me { me { role } }`;
+
+export const PLATFORMS = `query Platforms { platforms { platform label officialHosts webhookPath tokenParam } }`;
+
+// ---- Pickers: every row, 100 at a time ----
+
+export const ALL_CONTACTS = `query AllContacts($after: String) {
+  contacts(first: 100, after: $after) { edges { node { id name } } pageInfo { hasNextPage endCursor } }
+}`;
+
+export const ALL_GROUPS = `query AllGroups($after: String) {
+  groups(first: 100, after: $after) { edges { node { id name contactCount } } pageInfo { hasNextPage endCursor } }
+}`;
+
+// ---- Contacts ----
+
+export const CONTACTS = `query Contacts($search: String, $first: Int, $after: String, $last: Int, $before: String) {
+  contacts(filter: { search: $search }, first: $first, after: $after, last: $last, before: $before) {
+    edges { node { id name phone webhooks { url platform hasSecret keyword } groups { id name } } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    totalCount
+  }
+}`;
+
+export const CREATE_CONTACT = `mutation CreateContact($input: CreateContactInput!) { createContact(input: $input) { id name } }`;
+
+export const UPDATE_CONTACT = `mutation UpdateContact($id: ID!, $input: UpdateContactInput!) { updateContact(id: $id, input: $input) { id name } }`;
+
+export const DELETE_CONTACT = `mutation DeleteContact($id: ID!) { deleteContact(id: $id) }`;
+
+export const BATCH_DELETE_CONTACTS = `mutation BatchDeleteContacts($ids: [ID!]!) { batchDeleteContacts(ids: $ids) { deletedIds notFoundIds } }`;
+
+export const TEST_CONTACT = `mutation TestContact($id: ID!) { testContact(id: $id) { id } }`;
+
+// ---- Contact groups ----
+
+export const GROUPS = `query Groups($search: String, $first: Int, $after: String, $last: Int, $before: String) {
+  groups(filter: { search: $search }, first: $first, after: $after, last: $last, before: $before) {
+    edges { node { id name description contactCount contacts { id name } } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    totalCount
+  }
+}`;
+
+export const CREATE_GROUP = `mutation CreateContactGroup($input: CreateContactGroupInput!) { createContactGroup(input: $input) { id name } }`;
+
+export const UPDATE_GROUP = `mutation UpdateContactGroup($id: ID!, $input: UpdateContactGroupInput!) { updateContactGroup(id: $id, input: $input) { id name } }`;
+
+export const GROUP_MEMBERS = `query GroupMembers($id: ID!) { group(id: $id) { contacts { id } } }`;
+
+export const DELETE_GROUP = `mutation DeleteContactGroup($id: ID!) { deleteContactGroup(id: $id) }`;
+
+// ---- Alerts ----
+
+export const ALERTS = `query Alerts($first: Int, $after: String, $last: Int, $before: String) {
+  alerts(first: $first, after: $after, last: $last, before: $before) {
+    edges { node {
+      id title severity status createdAt
+      deliveries {
+        id platform url status lastError nextAttemptAt contactNames
+        attempts { httpStatus platformCode error }
+      }
+    } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    totalCount
+  }
+}`;
+
+export const PREVIEW_ALERT = `query PreviewAlert($input: SendAlertInput!) { previewAlert(input: $input) { platform url body contacts { name } } }`;
+
+export const SEND_ALERT = `mutation SendAlert($input: SendAlertInput!) { sendAlert(input: $input) { id title } }`;

@@ -1,0 +1,12 @@
+// The operations the browser tests send themselves, for fixtures and for checking what the
+// console did: literal text, like console/static/documents.js, because the suite runs Herald with
+// HERALD_TRUSTED_DOCUMENTS_STRICT, where only listed documents run. console/e2e_test.go lists these
+// beside the console's own.
+
+export const CREATE_CONTACT = `mutation($input: CreateContactInput!) { createContact(input: $input) { id name } }`;
+
+export const CREATE_GROUP = `mutation($name: String!) { createContactGroup(input: {name: $name}) { id } }`;
+
+export const CONTACT_WEBHOOKS = `query($s: String) { contacts(filter: {search: $s}) { edges { node { webhooks { url hasSecret keyword } } } } }`;
+
+export const TOKEN_NAMES = `query TokenNames { apiTokens { name } }`;
