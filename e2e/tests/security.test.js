@@ -122,3 +122,18 @@ test('the console links to the playground while introspection is on', async () =
     await page.getByRole('button', { name: /Execute query/ }).waitFor();
   }, { base: playgroundURL });
 });
+
+test('in strict trusted-documents mode the console works and an ad-hoc query from its page is refused', async () => {
+  await withConsole('strict-documents', async (page) => {
+    await page.locator('#contacts-rows tr').first().waitFor();
+    const got = await page.evaluate(async () => {
+      const res = await fetch('/query', {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ query: '{ contacts(first: 100) { edges { node { webhooks { url } } } } }' }),
+      });
+      return res.json();
+    });
+    assert.equal(got.errors?.[0]?.extensions?.code, 'PERSISTED_QUERY_NOT_FOUND', JSON.stringify(got));
+    assert.equal(got.data ?? null, null);
+  });
+});
