@@ -1379,232 +1379,586 @@ func newExecutionContext(
 var sources = []*ast.Source{
 	{Name: "../schema.graphqls", Input: `# Herald's GraphQL API: notification contacts, contact groups and their memberships.
 
+"An instant, as an RFC 3339 string with up to nanosecond precision, e.g. 2026-11-25T08:30:00.123456Z."
 scalar Time
 
-"Restricts a field to tokens whose role includes role. Every request needs a token (VIEWER at least)."
-directive @hasRole(role: Role!) on FIELD_DEFINITION
+"""
+Restricts a field to tokens whose role includes role. Every request needs a token (VIEWER at least).
+A token with a lesser role gets FORBIDDEN before the field runs, whether or not the object it names exists.
+"""
+directive @hasRole(
+  "The least role that may call the field."
+  role: Role!
+) on FIELD_DEFINITION
 
-"What a token may do; each role includes the ones before it."
+"What a token may do; each role includes the ones before it: VIEWER < SENDER < ADMIN."
 enum Role {
-  "Every query; webhook URLs are shown masked."
+  "Every query except apiTokens and auditLog; webhook URLs are shown with their credentials masked."
   VIEWER
-  "A viewer that may also send alerts and test messages."
+  "A viewer that may also call sendAlert and testContact: what an integrator needs."
   SENDER
-  "Everything, with full URLs."
+  "Everything: every mutation, apiTokens and auditLog, and webhook URLs in full."
   ADMIN
 }
 
 "The chat platform a webhook posts to."
 enum Platform {
+  "DingTalk custom robots (oapi.dingtalk.com/robot/send?access_token=...); a secret signs the URL."
   DINGTALK
+  "WeCom group robots (qyapi.weixin.qq.com/cgi-bin/webhook/send?key=...); WeCom does not sign."
   WECOM
+  "Lark and Feishu custom bots (.../open-apis/bot/v2/hook/TOKEN); a secret signs the body."
   LARK
 }
 
 "One rate limit of a robot: at most messages within seconds."
 type RateLimit {
+  "How many messages the window allows."
   messages: Int!
+  "The window's length in seconds, a little longer than the platform's own, as a margin."
   seconds: Float!
 }
 
 "A chat platform Herald delivers to, as the console and clients describe it."
 type PlatformInfo {
+  "The enum value that names the platform, e.g. in WebhookInput.platform."
   platform: Platform!
   "As written in messages and logs, e.g. DingTalk."
   name: String!
   "As the console shows it."
   label: String!
-  "The hosts the platform publishes for its webhooks; other hosts need the webhook allow-list."
+  """
+  The hosts the platform publishes for its webhooks, reachable over https. Any other host needs the
+  server's webhook allow-list (HERALD_WEBHOOK_ALLOWED_HOSTS).
+  """
   officialHosts: [String!]!
-  "The path fragment that marks the platform's webhook on any host."
+  "The path fragment that marks the platform's webhook on any host; it identifies the platform of a URL."
   webhookPath: String!
   "The query parameter holding the robot's token; null when the token is the path segment after webhookPath."
   tokenParam: String
   "Herald keeps each robot within these limits, combining alerts rather than exceeding them."
   rateLimits: [RateLimit!]!
-  "Content is cut to keep a message within this size."
+  "Content is cut to keep a message within this size, in bytes; the title and keyword always survive."
   maxMessageBytes: Int!
-  "How a message mentions people on this platform."
+  "How a message mentions people on this platform (mentionAll, mentionContacts)."
   mentions: String!
 }
 
 "One chat-bot webhook of a contact. The signing secret is write-only."
 type Webhook {
+  "Stays the same while updateContact keeps this URL on the contact."
   id: ID!
+  "The webhook URL: whole for ADMIN; other roles see its credentials (token, key, signature) masked."
   url: String!
+  "The platform, as given or recognised from the URL when the webhook was saved."
   platform: Platform!
+  "Whether a signing secret is stored. The secret itself is never returned."
   hasSecret: Boolean!
-  "A word the robot's keyword security expects; the senders put it in every message."
+  "A word the robot's keyword security expects; the senders put it in every message. Null when none."
   keyword: String
 }
 
 "One recipient of notifications."
 type Contact {
+  "The contact's id."
   id: ID!
+  "Unique among contacts, ignoring letter case only; 1-64 characters."
   name: String!
+  "Digits with an optional leading +, used for @-mentions; null when none."
   phone: String
+  "The contact's 1-10 webhooks, in the order they were last given."
   webhooks: [Webhook!]!
+  "The groups the contact belongs to, ordered by name (ignoring case); not paged."
   groups: [ContactGroup!]!
+  "When the contact was created."
   createdAt: Time!
+  "Set by every successful updateContact; membership changes made through group mutations leave it alone."
   updatedAt: Time!
 }
 
 "A named set of contacts."
 type ContactGroup {
+  "The group's id."
   id: ID!
+  "Unique among groups, ignoring letter case only; 1-64 characters."
   name: String!
+  "Free text of at most 512 characters; an empty string when none."
   description: String!
+  """
+  Every member, ordered by name (ignoring case); not paged. The nested lists of one operation may return
+  at most 200,000 items in all; page through a large group with contacts(filter: {groupId: ...}).
+  """
   contacts: [Contact!]!
+  "The number of members, without loading them."
   contactCount: Int!
+  "When the group was created."
   createdAt: Time!
+  "Set by every successful updateContactGroup, addContactsToGroup or removeContactsFromGroup on the group."
   updatedAt: Time!
 }
 
+"One contact's membership of one group."
 type Membership {
+  "The member."
   contact: Contact!
+  "The group."
   group: ContactGroup!
+  "When the contact joined the group."
   createdAt: Time!
 }
 
+"""
+Where a page lies in its list (Relay cursor connections). A connection pages forward with first/after
+or backward with last/before; either way its edges are in list order.
+"""
 type PageInfo {
+  """
+  Whether edges follow this page. Exact when paging forward; paging backward, it is true whenever before
+  was given and false otherwise.
+  """
   hasNextPage: Boolean!
+  "The last edge's cursor, to pass as after for the next page; null when the page is empty."
   endCursor: String
+  """
+  Whether edges come before this page. Exact when paging backward; paging forward, it is true whenever
+  after was given (the rows before may since have been deleted) and false otherwise.
+  """
   hasPreviousPage: Boolean!
+  "The first edge's cursor, to pass as before for the previous page; null when the page is empty."
   startCursor: String
 }
 
+"One contact of a page of contacts."
 type ContactEdge {
+  """
+  Opaque keyset position of this contact in the list, to pass as after or before. It stays correct while
+  rows are inserted or deleted between requests.
+  """
   cursor: String!
+  "The contact."
   node: Contact!
 }
 
+"A page of contacts."
 type ContactConnection {
+  "The page's contacts, in list order whichever way it was paged; empty when none match."
   edges: [ContactEdge!]!
+  "Whether there are pages before and after this one, and the cursors to read them."
   pageInfo: PageInfo!
+  """
+  How many contacts match the filter, over all pages. Costs a COUNT statement unless hasPreviousPage and
+  hasNextPage are both false, that is, unless this page holds the whole list.
+  """
   totalCount: Int!
 }
 
+"One group of a page of groups."
 type ContactGroupEdge {
+  """
+  Opaque keyset position of this group in the list, to pass as after or before. It stays correct while
+  rows are inserted or deleted between requests.
+  """
   cursor: String!
+  "The group."
   node: ContactGroup!
 }
 
+"A page of groups."
 type ContactGroupConnection {
+  "The page's groups, in list order whichever way it was paged; empty when none match."
   edges: [ContactGroupEdge!]!
+  "Whether there are pages before and after this one, and the cursors to read them."
   pageInfo: PageInfo!
+  """
+  How many groups match the filter, over all pages. Costs a COUNT statement unless hasPreviousPage and
+  hasNextPage are both false, that is, unless this page holds the whole list.
+  """
   totalCount: Int!
 }
 
+"One membership of a page of memberships."
 type MembershipEdge {
+  """
+  Opaque keyset position of this membership in the list, to pass as after or before. It stays correct
+  while rows are inserted or deleted between requests.
+  """
   cursor: String!
+  "The membership."
   node: Membership!
 }
 
+"A page of memberships."
 type MembershipConnection {
+  "The page's memberships, in list order whichever way it was paged; empty when none match."
   edges: [MembershipEdge!]!
+  "Whether there are pages before and after this one, and the cursors to read them."
   pageInfo: PageInfo!
+  """
+  How many memberships match the arguments, over all pages. Costs a COUNT statement unless
+  hasPreviousPage and hasNextPage are both false, that is, unless this page holds the whole list.
+  """
   totalCount: Int!
 }
 
+"Narrows the contacts list; when both fields are given, a contact must match both."
 input ContactFilter {
-  "Case-insensitive substring of the name."
+  """
+  Case-insensitive substring of the name (letter case only: accents count). Trimmed; at most 64
+  characters, else BAD_USER_INPUT at filter.search. Empty matches every name.
+  """
   search: String
+  "Only the members of this group. An id that names no group gives an empty list, not an error."
   groupId: ID
 }
 
+"Narrows the groups list; when both fields are given, a group must match both."
 input GroupFilter {
-  "Case-insensitive substring of the name."
+  """
+  Case-insensitive substring of the name (letter case only: accents count). Trimmed; at most 64
+  characters, else BAD_USER_INPUT at filter.search. Empty matches every name.
+  """
   search: String
+  "Only the groups this contact belongs to. An id that names no contact gives an empty list, not an error."
   contactId: ID
 }
 
+"""
+Reads. Every request needs Authorization: Bearer <token> (unless the server runs in open mode); a
+missing, unknown or revoked token gets UNAUTHENTICATED. Every query needs VIEWER, the least role,
+unless its description says otherwise. Errors carry extensions.code, and input errors
+extensions.field, the input path (e.g. filter.search).
+Every operation is limited: 7 levels of nesting and 30 aliases (BAD_USER_INPUT), a complexity of 5,000
+where a connection costs its selection times its page size (COMPLEXITY_LIMIT_EXCEEDED), and 200,000 items
+in all its nested lists (BAD_USER_INPUT).
+"""
 type Query {
-  "Contacts ordered by name (case-insensitive), then id. first is 1-100."
-  contacts(filter: ContactFilter, first: Int = 20, after: String, last: Int, before: String): ContactConnection!
-  contact(id: ID!): Contact
-  "Groups ordered by name (case-insensitive), then id. first is 1-100."
-  groups(filter: GroupFilter, first: Int = 20, after: String, last: Int, before: String): ContactGroupConnection!
-  group(id: ID!): ContactGroup
-  "Memberships ordered by contact name, contact id, group name, group id. first is 1-100."
-  memberships(contactId: ID, groupId: ID, first: Int = 100, after: String, last: Int, before: String): MembershipConnection!
-  "Every platform Herald speaks, in the order the console lists them."
+  """
+  Contacts ordered by name, ignoring letter case (names are unique that way). Needs VIEWER.
+  Page forward with first/after or backward with last/before; mixing the two is BAD_USER_INPUT.
+  """
+  contacts(
+    "Narrows the list; omitted, every contact."
+    filter: ContactFilter
+    """
+    Page forward: how many contacts to return, 1-100 (else BAD_USER_INPUT at first); 20 when omitted.
+    Cannot be given with last or before.
+    """
+    first: Int = 20
+    """
+    Page forward: start after this cursor (an edge's cursor or pageInfo.endCursor). A string that is not a
+    cursor of this API is BAD_USER_INPUT. Cannot be given with last or before.
+    """
+    after: String
+    """
+    Page backward: how many contacts to return, 1-100 (else BAD_USER_INPUT at last): those just before
+    the before cursor, or the end of the list. Cannot be given with first or after.
+    """
+    last: Int
+    """
+    Page backward: end just before this cursor (an edge's cursor or pageInfo.startCursor). Without last,
+    the page has first's default size, 20. Cannot be given with first or after.
+    """
+    before: String
+  ): ContactConnection!
+  "One contact, or null when no contact has this id. Needs VIEWER."
+  contact(
+    "The contact's id; a malformed id names nothing, so the answer is null."
+    id: ID!
+  ): Contact
+  """
+  Groups ordered by name, ignoring letter case (names are unique that way). Needs VIEWER.
+  Page forward with first/after or backward with last/before; mixing the two is BAD_USER_INPUT.
+  """
+  groups(
+    "Narrows the list; omitted, every group."
+    filter: GroupFilter
+    """
+    Page forward: how many groups to return, 1-100 (else BAD_USER_INPUT at first); 20 when omitted.
+    Cannot be given with last or before.
+    """
+    first: Int = 20
+    """
+    Page forward: start after this cursor (an edge's cursor or pageInfo.endCursor). A string that is not a
+    cursor of this API is BAD_USER_INPUT. Cannot be given with last or before.
+    """
+    after: String
+    """
+    Page backward: how many groups to return, 1-100 (else BAD_USER_INPUT at last): those just before
+    the before cursor, or the end of the list. Cannot be given with first or after.
+    """
+    last: Int
+    """
+    Page backward: end just before this cursor (an edge's cursor or pageInfo.startCursor). Without last,
+    the page has first's default size, 20. Cannot be given with first or after.
+    """
+    before: String
+  ): ContactGroupConnection!
+  "One group, or null when no group has this id. Needs VIEWER."
+  group(
+    "The group's id; a malformed id names nothing, so the answer is null."
+    id: ID!
+  ): ContactGroup
+  """
+  Memberships ordered by contact name, then group name (both ignoring letter case). Needs VIEWER.
+  Without contactId and groupId, every membership. Page forward with first/after or backward with
+  last/before; mixing the two is BAD_USER_INPUT.
+  """
+  memberships(
+    "Only this contact's memberships. An id that names no contact gives an empty list, not an error."
+    contactId: ID
+    "Only this group's memberships. An id that names no group gives an empty list, not an error."
+    groupId: ID
+    """
+    Page forward: how many memberships to return, 1-100 (else BAD_USER_INPUT at first); 100 when
+    omitted. Cannot be given with last or before.
+    """
+    first: Int = 100
+    """
+    Page forward: start after this cursor (an edge's cursor or pageInfo.endCursor). A string that is not a
+    cursor of this API is BAD_USER_INPUT. Cannot be given with last or before.
+    """
+    after: String
+    """
+    Page backward: how many memberships to return, 1-100 (else BAD_USER_INPUT at last): those just
+    before the before cursor, or the end of the list. Cannot be given with first or after.
+    """
+    last: Int
+    """
+    Page backward: end just before this cursor (an edge's cursor or pageInfo.startCursor). Without last,
+    the page has first's default size, 100. Cannot be given with first or after.
+    """
+    before: String
+  ): MembershipConnection!
+  "Every platform Herald speaks, in the order the console lists them. Needs VIEWER."
   platforms: [PlatformInfo!]!
 }
 
+"""
+One webhook as createContact and updateContact take it. An invalid webhook is BAD_USER_INPUT at
+input.webhooks[i] and the field, e.g. input.webhooks[1].url.
+"""
 input WebhookInput {
+  """
+  The robot's webhook URL, trimmed: at most 2048 bytes, without user:password@. It must be https to one
+  of the platforms' officialHosts, unless the server's webhook allow-list (HERALD_WEBHOOK_ALLOWED_HOSTS)
+  names its host or address (then http is allowed too). A URL may appear once per contact.
+  """
   url: String!
-  "Recognised from the URL when omitted."
+  """
+  Recognised from the URL when omitted: from its official host, else from the platforms' webhookPath and
+  tokenParam; a URL that shows neither needs it (BAD_USER_INPUT at the url otherwise). Given, it wins.
+  """
   platform: Platform
-  "Signing secret. On update, omitted keeps the stored secret of the same URL; an empty string clears it."
+  """
+  Signing secret (DingTalk's SEC..., Lark's signature key; WeCom does not sign). Trimmed, at most 256 bytes.
+  Stored encrypted and never returned; the server needs a secret key to store one (BAD_USER_INPUT otherwise).
+  On update, omitted keeps the stored secret of the same URL; an empty string clears it.
+  """
   secret: String
-  "Keyword the robot requires. On update, omitted keeps the stored keyword of the same URL; an empty string clears it."
+  """
+  Keyword the robot's keyword security requires; every message's heading carries it. Trimmed, at most 64
+  printable characters. On update, omitted keeps the stored keyword of the same URL; an empty string
+  clears it.
+  """
   keyword: String
 }
 
+"A new contact."
 input CreateContactInput {
+  """
+  Trimmed; 1-64 characters without control characters (BAD_USER_INPUT at input.name). Unique among
+  contacts ignoring letter case only (Alice = alice, José and Jose differ): CONFLICT at input.name when
+  taken. A deleted contact's name can be used again at once.
+  """
   name: String!
+  """
+  Digits with an optional leading +, 5-20 characters, trimmed (BAD_USER_INPUT at input.phone otherwise).
+  Omitted, null or empty: no phone.
+  """
   phone: String
+  "1-10 webhooks (BAD_USER_INPUT at input.webhooks otherwise), no URL twice."
   webhooks: [WebhookInput!]!
+  """
+  Groups the contact joins: at most 1000 ids, duplicates ignored; each must name a group (NOT_FOUND at
+  input.groupIds[i]).
+  """
   groupIds: [ID!]
 }
 
+"Changes to a contact. An omitted or null field is left as it is."
 input UpdateContactInput {
+  "As in createContact: trimmed, 1-64 characters, unique ignoring letter case (CONFLICT at input.name)."
   name: String
-  "An empty string clears the phone."
+  "As in createContact; an empty string clears the phone."
   phone: String
-  "Replaces the contact's webhooks."
+  """
+  Replaces the contact's webhooks (1-10). A webhook whose URL the contact already has keeps its id and,
+  unless given, its secret and keyword; webhooks whose URL is not listed are deleted.
+  """
   webhooks: [WebhookInput!]
-  "Replaces the contact's groups."
+  """
+  Replaces the contact's groups: at most 1000 ids, each must name a group (NOT_FOUND at
+  input.groupIds[i]); an empty list removes the contact from every group.
+  """
   groupIds: [ID!]
 }
 
+"A new group."
 input CreateContactGroupInput {
+  """
+  Trimmed; 1-64 characters without control characters (BAD_USER_INPUT at input.name). Unique among
+  groups ignoring letter case only: CONFLICT at input.name when taken.
+  """
   name: String!
+  """
+  Free text, trimmed, at most 512 characters; line breaks and tabs are the only control characters
+  allowed (BAD_USER_INPUT at input.description). Omitted: empty.
+  """
   description: String
+  """
+  The first members: at most 1000 ids, duplicates ignored; each must name a contact (NOT_FOUND at
+  input.contactIds[i]).
+  """
   contactIds: [ID!]
 }
 
+"Changes to a group. An omitted or null field is left as it is."
 input UpdateContactGroupInput {
+  "As in createContactGroup: trimmed, 1-64 characters, unique ignoring letter case (CONFLICT at input.name)."
   name: String
+  "As in createContactGroup; an empty string clears it."
   description: String
-  "Replaces the group's members."
+  """
+  Replaces the group's members: at most 1000 ids, each must name a contact (NOT_FOUND at
+  input.contactIds[i]); an empty list empties the group. The contacts themselves are kept.
+  """
   contactIds: [ID!]
 }
 
+"What batchDeleteContacts did with each id it was given."
 type BatchDeletePayload {
+  "The ids that named a contact, now deleted, in the order first given; a repeated id is listed once."
   deletedIds: [ID!]!
+  """
+  The ids that named no contact (malformed ones included), in the order first given; a repeated id is
+  listed once.
+  """
   notFoundIds: [ID!]!
 }
 
+"""
+Changes. Each mutation runs in one transaction: a failed mutation changes nothing. Successful changes
+to contacts, groups and tokens are recorded in auditLog. Each mutation names the role it needs; a
+lesser role gets FORBIDDEN. Errors carry extensions.code, and input errors extensions.field, the input
+path (e.g. input.webhooks[1].url).
+"""
 type Mutation {
-  createContact(input: CreateContactInput!): Contact! @hasRole(role: ADMIN)
-  updateContact(id: ID!, input: UpdateContactInput!): Contact! @hasRole(role: ADMIN)
-  deleteContact(id: ID!): ID! @hasRole(role: ADMIN)
-  "Deletes every existing contact among at most 1000 ids, in one transaction."
-  batchDeleteContacts(ids: [ID!]!): BatchDeletePayload! @hasRole(role: ADMIN)
-  createContactGroup(input: CreateContactGroupInput!): ContactGroup! @hasRole(role: ADMIN)
-  updateContactGroup(id: ID!, input: UpdateContactGroupInput!): ContactGroup! @hasRole(role: ADMIN)
-  "Deletes the group and its memberships; its contacts are kept."
-  deleteContactGroup(id: ID!): ID! @hasRole(role: ADMIN)
-  "Idempotent."
-  addContactsToGroup(groupId: ID!, contactIds: [ID!]!): ContactGroup! @hasRole(role: ADMIN)
-  "Idempotent."
-  removeContactsFromGroup(groupId: ID!, contactIds: [ID!]!): ContactGroup! @hasRole(role: ADMIN)
+  """
+  Needs ADMIN. Creates a contact with its webhooks and groups and returns it. Input errors
+  (BAD_USER_INPUT, CONFLICT, NOT_FOUND) name the field under input, e.g. input.groupIds[1].
+  """
+  createContact(
+    "The new contact."
+    input: CreateContactInput!
+  ): Contact! @hasRole(role: ADMIN)
+  """
+  Needs ADMIN. Changes the given fields of a contact and returns it. NOT_FOUND at id when no contact has
+  it. Input errors (BAD_USER_INPUT, CONFLICT, NOT_FOUND) name the field under input.
+  """
+  updateContact(
+    "The contact to change."
+    id: ID!
+    "What to change; omitted fields are kept."
+    input: UpdateContactInput!
+  ): Contact! @hasRole(role: ADMIN)
+  """
+  Needs ADMIN. Deletes the contact with its webhooks and memberships and returns its id; NOT_FOUND when
+  no contact has it. Alert history keeps its name (Delivery.contactNames).
+  """
+  deleteContact(
+    "The contact to delete."
+    id: ID!
+  ): ID! @hasRole(role: ADMIN)
+  """
+  Needs ADMIN. Deletes every existing contact among the ids, in one transaction, and reports which ids
+  named a contact and which did not. Unknown ids are not an error.
+  """
+  batchDeleteContacts(
+    "At most 1000 ids (BAD_USER_INPUT at ids otherwise); a repeated id is reported once."
+    ids: [ID!]!
+  ): BatchDeletePayload! @hasRole(role: ADMIN)
+  """
+  Needs ADMIN. Creates a group with its first members and returns it. Input errors (BAD_USER_INPUT,
+  CONFLICT, NOT_FOUND) name the field under input, e.g. input.name.
+  """
+  createContactGroup(
+    "The new group."
+    input: CreateContactGroupInput!
+  ): ContactGroup! @hasRole(role: ADMIN)
+  """
+  Needs ADMIN. Changes the given fields of a group and returns it. NOT_FOUND at id when no group has it;
+  input errors (BAD_USER_INPUT, CONFLICT, NOT_FOUND) name the field under input.
+  """
+  updateContactGroup(
+    "The group to change."
+    id: ID!
+    "What to change; omitted fields are kept."
+    input: UpdateContactGroupInput!
+  ): ContactGroup! @hasRole(role: ADMIN)
+  """
+  Needs ADMIN. Deletes the group and its memberships and returns its id; its contacts are kept.
+  NOT_FOUND when no group has the id.
+  """
+  deleteContactGroup(
+    "The group to delete."
+    id: ID!
+  ): ID! @hasRole(role: ADMIN)
+  "Needs ADMIN. Adds members and returns the group. Idempotent: contacts already in the group are left alone."
+  addContactsToGroup(
+    "The group; NOT_FOUND at groupId when no group has it."
+    groupId: ID!
+    """
+    At most 1000 ids (BAD_USER_INPUT at contactIds otherwise); each must name a contact (NOT_FOUND at
+    contactIds[i]).
+    """
+    contactIds: [ID!]!
+  ): ContactGroup! @hasRole(role: ADMIN)
+  "Needs ADMIN. Removes members and returns the group. Idempotent: contacts not in the group are ignored."
+  removeContactsFromGroup(
+    "The group; NOT_FOUND at groupId when no group has it."
+    groupId: ID!
+    """
+    At most 1000 ids (BAD_USER_INPUT at contactIds otherwise); each must name a contact (NOT_FOUND at
+    contactIds[i]). The contacts themselves are kept.
+    """
+    contactIds: [ID!]!
+  ): ContactGroup! @hasRole(role: ADMIN)
 }
 
 # ---- Alert delivery ----
 
+"How urgent an alert is; every message's heading starts with it."
 enum Severity {
+  "Shown as [INFO 提示]."
   INFO
+  "Shown as [WARNING 警告]. The default of SendAlertInput.severity."
   WARNING
+  "Shown as [CRITICAL 严重]."
   CRITICAL
 }
 
+"How an alert's content is written."
 enum MessageFormat {
+  "Plain text."
   TEXT
+  """
+  Markdown, sent as the platform's markdown message where it has one; on WeCom a message that mentions
+  anyone is sent as text. The default of SendAlertInput.format.
+  """
   MARKDOWN
 }
 
+"Where an alert stands, from the statuses of its deliveries."
 enum AlertStatus {
   "Some delivery is still pending."
   PENDING
@@ -1616,163 +1970,361 @@ enum AlertStatus {
   FAILED
 }
 
+"Where one delivery stands."
 enum DeliveryStatus {
+  "Not sent yet: waiting, in flight, or waiting for a retry (see nextAttemptAt)."
   PENDING
+  "The robot accepted the message (see sentAt)."
   SENT
+  """
+  Given up: the platform refused it for good (a bad token, signature or keyword), or it was not delivered
+  within the server's delivery max age (HERALD_DELIVERY_MAX_AGE, 1 hour by default). See lastError.
+  """
   FAILED
 }
 
+"""
+An alert to send (sendAlert) or to render (previewAlert). Its recipients are the union of the contacts
+named by contactIds and contactNames and the members of the groups named by groupIds and groupNames; at
+least one contact must result (BAD_USER_INPUT otherwise). Each distinct webhook URL among them gets one
+message, however many of the contacts share it.
+"""
 input SendAlertInput {
-  "At most 256 characters."
+  "Trimmed; 1-256 characters (BAD_USER_INPUT at input.title otherwise)."
   title: String!
-  "At most 64 KiB; each platform's message is cut to its own limit."
+  """
+  1 byte to 64 KiB, not only spaces (BAD_USER_INPUT at input.content otherwise); each platform's message
+  is cut to its own limit (PlatformInfo.maxMessageBytes).
+  """
   content: String!
+  "How urgent the alert is; WARNING when omitted."
   severity: Severity = WARNING
+  "How content is written; MARKDOWN when omitted."
   format: MessageFormat = MARKDOWN
+  "Contacts by id: at most 1000; each must name a contact (NOT_FOUND at input.contactIds[i])."
   contactIds: [ID!]
+  """
+  Groups whose members receive the alert: at most 1000 ids; each must name a group (NOT_FOUND at
+  input.groupIds[i]).
+  """
   groupIds: [ID!]
+  """
+  Contacts by name, compared as names are (trimmed, ignoring letter case): at most 1000; each must name a
+  contact (NOT_FOUND at input.contactNames[i]).
+  """
   contactNames: [String!]
+  """
+  Groups by name, compared as names are (trimmed, ignoring letter case): at most 1000; each must name a
+  group (NOT_FOUND at input.groupNames[i]).
+  """
   groupNames: [String!]
+  "@ everyone in each chat the alert reaches."
   mentionAll: Boolean = false
-  "@ each targeted contact's phone."
+  "@ each targeted contact that has a phone, the way each platform can (PlatformInfo.mentions)."
   mentionContacts: Boolean = false
-  "A repeated key returns the first alert and sends nothing new. At most 128 characters."
+  """
+  A repeated key returns the first alert and sends nothing new, even if the rest of the input differs.
+  1-128 characters (BAD_USER_INPUT at input.idempotencyKey otherwise). previewAlert does not look it up.
+  """
   idempotencyKey: String
 }
 
 "One HTTP call to a robot."
 type DeliveryAttempt {
+  "When the call started."
   at: Time!
+  "How long the call took, in milliseconds."
   durationMs: Int!
+  "The HTTP status of the answer; null when no answer came (a network error or a timeout)."
   httpStatus: Int
   "The platform's errcode/code, when its answer had one."
   platformCode: Int
+  "What went wrong; null when nothing did."
   error: String
   "How many alerts shared this call (1 unless several were combined into one message)."
   coalesced: Int!
 }
 
-"An alert's message to one robot (one distinct webhook URL)."
+"""
+An alert's message to one robot (one distinct webhook URL). It keeps a copy of what sending needs, so
+retries and history are unaffected when contacts or webhooks change later.
+"""
 type Delivery {
+  "The delivery's id."
   id: ID!
+  "The robot's platform."
   platform: Platform!
+  "The robot's webhook URL when the alert was accepted: whole for ADMIN, credentials masked for other roles."
   url: String!
+  "Where the delivery stands."
   status: DeliveryStatus!
+  "Every HTTP call made for it, oldest first."
   attempts: [DeliveryAttempt!]!
+  "The latest failure's error; null before any failure and once SENT."
   lastError: String
+  "When the robot accepted the message; null unless SENT."
   sentAt: Time
+  "When the delivery is next due (while in flight, when its lease ends); null once SENT or FAILED."
   nextAttemptAt: Time
-  "The targeted contacts behind this URL that still exist."
+  "The targeted contacts behind this URL that still exist, ordered by name."
   contacts: [Contact!]!
-  "The names of the targeted contacts when the alert was sent, kept after they are deleted."
+  "The names of the targeted contacts when the alert was sent, ordered by name, kept after they are deleted."
   contactNames: [String!]!
 }
 
+"One message sent to a set of contacts, and its history."
 type Alert {
+  "The alert's id."
   id: ID!
+  "The title, trimmed."
   title: String!
+  "The content as given."
   content: String!
+  "How urgent it is."
   severity: Severity!
+  "How its content is written."
   format: MessageFormat!
+  "PENDING until no delivery is; then how many deliveries were accepted."
   status: AlertStatus!
+  "When the alert was accepted."
   createdAt: Time!
+  "The idempotency key it was sent with; null when none."
   idempotencyKey: String
+  "One delivery per distinct webhook URL, fixed when the alert was accepted, in creation order."
   deliveries: [Delivery!]!
 }
 
+"One alert of a page of alerts."
 type AlertEdge {
+  """
+  Opaque keyset position of this alert in the list, to pass as after or before. It stays correct while
+  rows are inserted or deleted between requests.
+  """
   cursor: String!
+  "The alert."
   node: Alert!
 }
 
+"A page of alerts."
 type AlertConnection {
+  "The page's alerts, newest first whichever way it was paged; empty when none match."
   edges: [AlertEdge!]!
+  "Whether there are pages before and after this one, and the cursors to read them."
   pageInfo: PageInfo!
+  """
+  How many alerts have the status asked for (all, without one), over all pages. Costs a COUNT statement
+  unless hasPreviousPage and hasNextPage are both false, that is, unless this page holds the whole list.
+  """
   totalCount: Int!
 }
 
 "Exactly what one robot would receive, with signature values redacted."
 type RenderedMessage {
+  "The robot's platform."
   platform: Platform!
+  """
+  The request URL, signature values (sign, timestamp) replaced by REDACTED; for roles below ADMIN the
+  robot's credentials are masked too.
+  """
   url: String!
+  "The request body, JSON as the platform gets it, signature values replaced by REDACTED."
   body: String!
+  "The targeted contacts behind this URL, ordered by name."
   contacts: [Contact!]!
 }
 
 extend type Query {
-  alert(id: ID!): Alert
-  "Newest first. first is 1-100."
-  alerts(status: AlertStatus, first: Int = 20, after: String, last: Int, before: String): AlertConnection!
-  "Renders the alert for each robot it would reach, sending nothing."
-  previewAlert(input: SendAlertInput!): [RenderedMessage!]!
+  "One alert, or null when no alert has this id. Needs VIEWER."
+  alert(
+    "The alert's id; a malformed id names nothing, so the answer is null."
+    id: ID!
+  ): Alert
+  """
+  Alerts newest first (by createdAt, then id), test messages from testContact included. Needs VIEWER.
+  Page forward with first/after or backward with last/before; mixing the two is BAD_USER_INPUT.
+  """
+  alerts(
+    "Only alerts with this status; omitted, every alert."
+    status: AlertStatus
+    """
+    Page forward: how many alerts to return, 1-100 (else BAD_USER_INPUT at first); 20 when omitted.
+    Cannot be given with last or before.
+    """
+    first: Int = 20
+    """
+    Page forward: start after this cursor (an edge's cursor or pageInfo.endCursor). A string that is not a
+    cursor of this API is BAD_USER_INPUT. Cannot be given with last or before.
+    """
+    after: String
+    """
+    Page backward: how many alerts to return, 1-100 (else BAD_USER_INPUT at last): those just before
+    the before cursor, or the oldest. Cannot be given with first or after.
+    """
+    last: Int
+    """
+    Page backward: end just before this cursor (an edge's cursor or pageInfo.startCursor). Without last,
+    the page has first's default size, 20. Cannot be given with first or after.
+    """
+    before: String
+  ): AlertConnection!
+  """
+  Renders the alert for each robot it would reach, one message per distinct webhook URL, sending and
+  storing nothing. Needs VIEWER. Checks the input as sendAlert does, with the same errors.
+  """
+  previewAlert(
+    "The alert, as sendAlert would take it."
+    input: SendAlertInput!
+  ): [RenderedMessage!]!
 }
 
 extend type Mutation {
-  "Accepts an alert and returns at once; delivery is asynchronous."
-  sendAlert(input: SendAlertInput!): Alert! @hasRole(role: SENDER)
-  "Sends a test message to each of the contact's webhooks."
-  testContact(id: ID!): Alert! @hasRole(role: SENDER)
+  """
+  Needs SENDER. Stores the alert with one delivery per distinct webhook URL of its recipients and returns
+  it at once, PENDING; delivery is asynchronous, with retries, so read alert(id) for its progress. With an
+  idempotencyKey used before, returns that first alert as it is now and sends nothing. Errors:
+  BAD_USER_INPUT or NOT_FOUND at the input field (e.g. input.groupNames[0]).
+  """
+  sendAlert(
+    "The alert."
+    input: SendAlertInput!
+  ): Alert! @hasRole(role: SENDER)
+  """
+  Needs SENDER. Sends a test message that lists the contact's webhooks to each of them, as an INFO TEXT
+  alert titled "Herald test message" that alerts lists like any other, and returns the alert.
+  """
+  testContact(
+    "The contact; NOT_FOUND at id when no contact has it."
+    id: ID!
+  ): Alert! @hasRole(role: SENDER)
 }
 
 # ---- Access ----
 
 "The caller of a request."
 type Viewer {
-  "The token's name."
+  "The token's name: admin for HERALD_ADMIN_TOKEN, open mode when the server runs without tokens."
   name: String!
+  "The token's role, which decides what the caller may do."
   role: Role!
 }
 
 "A stored API token. The token itself is shown once, when it is created, and never again."
 type ApiToken {
+  "The token's id, for revokeApiToken."
   id: ID!
+  "The name it was created with; names need not be unique."
   name: String!
+  "What the token may do."
   role: Role!
+  "When the token was created."
   createdAt: Time!
+  "When the token last authenticated a request, updated at most once a minute; null if never used."
   lastUsedAt: Time
 }
 
+"A token just created by createApiToken."
 type CreatedApiToken {
   "The bearer token (hrld_...). Store it now: Herald keeps only its hash."
   token: String!
+  "The stored token, as apiTokens lists it."
   apiToken: ApiToken!
 }
 
-"One successful mutation."
+"""
+One successful mutation of contacts, groups, memberships or tokens, written in the same transaction as
+the change. Alerts (sendAlert, testContact) are not audited; they are their own history.
+"""
 type AuditEntry {
+  "The entry's id."
   id: ID!
+  "When the change was made."
   at: Time!
+  "The name of the token that made it (admin for HERALD_ADMIN_TOKEN), as it was then."
   tokenName: String!
+  "The role of the token that made it, as it was then."
   tokenRole: Role!
   "The mutation, e.g. createContact."
   operation: String!
-  "The ids it created, changed or deleted."
+  "The ids it created, changed or deleted; kept after those objects are deleted."
   ids: [ID!]!
 }
 
+"One entry of a page of the audit log."
 type AuditEntryEdge {
+  """
+  Opaque keyset position of this entry in the log, to pass as after or before. It stays correct while
+  rows are inserted or deleted between requests.
+  """
   cursor: String!
+  "The entry."
   node: AuditEntry!
 }
 
+"A page of the audit log."
 type AuditEntryConnection {
+  "The page's entries, newest first whichever way it was paged; empty when none."
   edges: [AuditEntryEdge!]!
+  "Whether there are pages before and after this one, and the cursors to read them."
   pageInfo: PageInfo!
+  """
+  How many entries the log holds. Costs a COUNT statement unless hasPreviousPage and hasNextPage are
+  both false, that is, unless this page holds the whole log.
+  """
   totalCount: Int!
 }
 
 extend type Query {
-  "Who the request's token belongs to."
+  "Who the request's token belongs to. Needs VIEWER."
   me: Viewer!
+  "Needs ADMIN. Every stored token, oldest first; HERALD_ADMIN_TOKEN is not stored, so not listed."
   apiTokens: [ApiToken!]! @hasRole(role: ADMIN)
-  "Newest first. first is 1-100."
-  auditLog(first: Int = 20, after: String, last: Int, before: String): AuditEntryConnection! @hasRole(role: ADMIN)
+  """
+  Needs ADMIN. The audit log, newest first. Page forward with first/after or backward with last/before;
+  mixing the two is BAD_USER_INPUT.
+  """
+  auditLog(
+    """
+    Page forward: how many entries to return, 1-100 (else BAD_USER_INPUT at first); 20 when omitted.
+    Cannot be given with last or before.
+    """
+    first: Int = 20
+    """
+    Page forward: start after this cursor (an edge's cursor or pageInfo.endCursor). A string that is not a
+    cursor of this API is BAD_USER_INPUT. Cannot be given with last or before.
+    """
+    after: String
+    """
+    Page backward: how many entries to return, 1-100 (else BAD_USER_INPUT at last): those just before
+    the before cursor, or the oldest. Cannot be given with first or after.
+    """
+    last: Int
+    """
+    Page backward: end just before this cursor (an edge's cursor or pageInfo.startCursor). Without last,
+    the page has first's default size, 20. Cannot be given with first or after.
+    """
+    before: String
+  ): AuditEntryConnection! @hasRole(role: ADMIN)
 }
 
 extend type Mutation {
-  createApiToken(name: String!, role: Role!): CreatedApiToken! @hasRole(role: ADMIN)
-  "Revoked tokens fail at once, on every replica."
-  revokeApiToken(id: ID!): ID! @hasRole(role: ADMIN)
+  """
+  Needs ADMIN. Creates a token and returns it, once, in token. Creating the first token ends open mode
+  (the server no longer serves callers without a token).
+  """
+  createApiToken(
+    "A label for people: trimmed, 1-64 characters without control characters (BAD_USER_INPUT at name)."
+    name: String!
+    "What the token may do."
+    role: Role!
+  ): CreatedApiToken! @hasRole(role: ADMIN)
+  """
+  Needs ADMIN. Deletes the token and returns its id; NOT_FOUND when no token has it. Revoked tokens
+  fail at once, with UNAUTHENTICATED, on every replica.
+  """
+  revokeApiToken(
+    "The token's id (ApiToken.id)."
+    id: ID!
+  ): ID! @hasRole(role: ADMIN)
 }
 `, BuiltIn: false},
 }

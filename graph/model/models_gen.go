@@ -7,117 +7,206 @@ import (
 	"github.com/heraldhq/herald/senders"
 )
 
+// What batchDeleteContacts did with each id it was given.
 type BatchDeletePayload struct {
-	DeletedIds  []string `json:"deletedIds"`
+	// The ids that named a contact, now deleted, in the order first given; a repeated id is listed once.
+	DeletedIds []string `json:"deletedIds"`
+	// The ids that named no contact (malformed ones included), in the order first given; a repeated id is
+	// listed once.
 	NotFoundIds []string `json:"notFoundIds"`
 }
 
+// Narrows the contacts list; when both fields are given, a contact must match both.
 type ContactFilter struct {
-	// Case-insensitive substring of the name.
-	Search  *string `json:"search,omitempty"`
+	// Case-insensitive substring of the name (letter case only: accents count). Trimmed; at most 64
+	// characters, else BAD_USER_INPUT at filter.search. Empty matches every name.
+	Search *string `json:"search,omitempty"`
+	// Only the members of this group. An id that names no group gives an empty list, not an error.
 	GroupID *string `json:"groupId,omitempty"`
 }
 
+// A new group.
 type CreateContactGroupInput struct {
-	Name        string   `json:"name"`
-	Description *string  `json:"description,omitempty"`
-	ContactIds  []string `json:"contactIds,omitempty"`
+	// Trimmed; 1-64 characters without control characters (BAD_USER_INPUT at input.name). Unique among
+	// groups ignoring letter case only: CONFLICT at input.name when taken.
+	Name string `json:"name"`
+	// Free text, trimmed, at most 512 characters; line breaks and tabs are the only control characters
+	// allowed (BAD_USER_INPUT at input.description). Omitted: empty.
+	Description *string `json:"description,omitempty"`
+	// The first members: at most 1000 ids, duplicates ignored; each must name a contact (NOT_FOUND at
+	// input.contactIds[i]).
+	ContactIds []string `json:"contactIds,omitempty"`
 }
 
+// A new contact.
 type CreateContactInput struct {
-	Name     string          `json:"name"`
-	Phone    *string         `json:"phone,omitempty"`
+	// Trimmed; 1-64 characters without control characters (BAD_USER_INPUT at input.name). Unique among
+	// contacts ignoring letter case only (Alice = alice, José and Jose differ): CONFLICT at input.name when
+	// taken. A deleted contact's name can be used again at once.
+	Name string `json:"name"`
+	// Digits with an optional leading +, 5-20 characters, trimmed (BAD_USER_INPUT at input.phone otherwise).
+	// Omitted, null or empty: no phone.
+	Phone *string `json:"phone,omitempty"`
+	// 1-10 webhooks (BAD_USER_INPUT at input.webhooks otherwise), no URL twice.
 	Webhooks []*WebhookInput `json:"webhooks"`
-	GroupIds []string        `json:"groupIds,omitempty"`
+	// Groups the contact joins: at most 1000 ids, duplicates ignored; each must name a group (NOT_FOUND at
+	// input.groupIds[i]).
+	GroupIds []string `json:"groupIds,omitempty"`
 }
 
+// A token just created by createApiToken.
 type CreatedAPIToken struct {
 	// The bearer token (hrld_...). Store it now: Herald keeps only its hash.
-	Token    string           `json:"token"`
+	Token string `json:"token"`
+	// The stored token, as apiTokens lists it.
 	APIToken *models.APIToken `json:"apiToken"`
 }
 
+// Narrows the groups list; when both fields are given, a group must match both.
 type GroupFilter struct {
-	// Case-insensitive substring of the name.
-	Search    *string `json:"search,omitempty"`
+	// Case-insensitive substring of the name (letter case only: accents count). Trimmed; at most 64
+	// characters, else BAD_USER_INPUT at filter.search. Empty matches every name.
+	Search *string `json:"search,omitempty"`
+	// Only the groups this contact belongs to. An id that names no contact gives an empty list, not an error.
 	ContactID *string `json:"contactId,omitempty"`
 }
 
+// Changes. Each mutation runs in one transaction: a failed mutation changes nothing. Successful changes
+// to contacts, groups and tokens are recorded in auditLog. Each mutation names the role it needs; a
+// lesser role gets FORBIDDEN. Errors carry extensions.code, and input errors extensions.field, the input
+// path (e.g. input.webhooks[1].url).
 type Mutation struct {
 }
 
+// Where a page lies in its list (Relay cursor connections). A connection pages forward with first/after
+// or backward with last/before; either way its edges are in list order.
 type PageInfo struct {
-	HasNextPage     bool    `json:"hasNextPage"`
-	EndCursor       *string `json:"endCursor,omitempty"`
-	HasPreviousPage bool    `json:"hasPreviousPage"`
-	StartCursor     *string `json:"startCursor,omitempty"`
+	// Whether edges follow this page. Exact when paging forward; paging backward, it is true whenever before
+	// was given and false otherwise.
+	HasNextPage bool `json:"hasNextPage"`
+	// The last edge's cursor, to pass as after for the next page; null when the page is empty.
+	EndCursor *string `json:"endCursor,omitempty"`
+	// Whether edges come before this page. Exact when paging backward; paging forward, it is true whenever
+	// after was given (the rows before may since have been deleted) and false otherwise.
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// The first edge's cursor, to pass as before for the previous page; null when the page is empty.
+	StartCursor *string `json:"startCursor,omitempty"`
 }
 
+// Reads. Every request needs Authorization: Bearer <token> (unless the server runs in open mode); a
+// missing, unknown or revoked token gets UNAUTHENTICATED. Every query needs VIEWER, the least role,
+// unless its description says otherwise. Errors carry extensions.code, and input errors
+// extensions.field, the input path (e.g. filter.search).
+// Every operation is limited: 7 levels of nesting and 30 aliases (BAD_USER_INPUT), a complexity of 5,000
+// where a connection costs its selection times its page size (COMPLEXITY_LIMIT_EXCEEDED), and 200,000 items
+// in all its nested lists (BAD_USER_INPUT).
 type Query struct {
 }
 
 // One rate limit of a robot: at most messages within seconds.
 type RateLimit struct {
-	Messages int     `json:"messages"`
-	Seconds  float64 `json:"seconds"`
+	// How many messages the window allows.
+	Messages int `json:"messages"`
+	// The window's length in seconds, a little longer than the platform's own, as a margin.
+	Seconds float64 `json:"seconds"`
 }
 
 // Exactly what one robot would receive, with signature values redacted.
 type RenderedMessage struct {
-	Platform senders.Platform  `json:"platform"`
-	URL      string            `json:"url"`
-	Body     string            `json:"body"`
+	// The robot's platform.
+	Platform senders.Platform `json:"platform"`
+	// The request URL, signature values (sign, timestamp) replaced by REDACTED; for roles below ADMIN the
+	// robot's credentials are masked too.
+	URL string `json:"url"`
+	// The request body, JSON as the platform gets it, signature values replaced by REDACTED.
+	Body string `json:"body"`
+	// The targeted contacts behind this URL, ordered by name.
 	Contacts []*models.Contact `json:"contacts"`
 }
 
+// An alert to send (sendAlert) or to render (previewAlert). Its recipients are the union of the contacts
+// named by contactIds and contactNames and the members of the groups named by groupIds and groupNames; at
+// least one contact must result (BAD_USER_INPUT otherwise). Each distinct webhook URL among them gets one
+// message, however many of the contacts share it.
 type SendAlertInput struct {
-	// At most 256 characters.
+	// Trimmed; 1-256 characters (BAD_USER_INPUT at input.title otherwise).
 	Title string `json:"title"`
-	// At most 64 KiB; each platform's message is cut to its own limit.
-	Content      string            `json:"content"`
-	Severity     *senders.Severity `json:"severity,omitempty"`
-	Format       *senders.Format   `json:"format,omitempty"`
-	ContactIds   []string          `json:"contactIds,omitempty"`
-	GroupIds     []string          `json:"groupIds,omitempty"`
-	ContactNames []string          `json:"contactNames,omitempty"`
-	GroupNames   []string          `json:"groupNames,omitempty"`
-	MentionAll   *bool             `json:"mentionAll,omitempty"`
-	// @ each targeted contact's phone.
+	// 1 byte to 64 KiB, not only spaces (BAD_USER_INPUT at input.content otherwise); each platform's message
+	// is cut to its own limit (PlatformInfo.maxMessageBytes).
+	Content string `json:"content"`
+	// How urgent the alert is; WARNING when omitted.
+	Severity *senders.Severity `json:"severity,omitempty"`
+	// How content is written; MARKDOWN when omitted.
+	Format *senders.Format `json:"format,omitempty"`
+	// Contacts by id: at most 1000; each must name a contact (NOT_FOUND at input.contactIds[i]).
+	ContactIds []string `json:"contactIds,omitempty"`
+	// Groups whose members receive the alert: at most 1000 ids; each must name a group (NOT_FOUND at
+	// input.groupIds[i]).
+	GroupIds []string `json:"groupIds,omitempty"`
+	// Contacts by name, compared as names are (trimmed, ignoring letter case): at most 1000; each must name a
+	// contact (NOT_FOUND at input.contactNames[i]).
+	ContactNames []string `json:"contactNames,omitempty"`
+	// Groups by name, compared as names are (trimmed, ignoring letter case): at most 1000; each must name a
+	// group (NOT_FOUND at input.groupNames[i]).
+	GroupNames []string `json:"groupNames,omitempty"`
+	// @ everyone in each chat the alert reaches.
+	MentionAll *bool `json:"mentionAll,omitempty"`
+	// @ each targeted contact that has a phone, the way each platform can (PlatformInfo.mentions).
 	MentionContacts *bool `json:"mentionContacts,omitempty"`
-	// A repeated key returns the first alert and sends nothing new. At most 128 characters.
+	// A repeated key returns the first alert and sends nothing new, even if the rest of the input differs.
+	// 1-128 characters (BAD_USER_INPUT at input.idempotencyKey otherwise). previewAlert does not look it up.
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
+// Changes to a group. An omitted or null field is left as it is.
 type UpdateContactGroupInput struct {
-	Name        *string `json:"name,omitempty"`
+	// As in createContactGroup: trimmed, 1-64 characters, unique ignoring letter case (CONFLICT at input.name).
+	Name *string `json:"name,omitempty"`
+	// As in createContactGroup; an empty string clears it.
 	Description *string `json:"description,omitempty"`
-	// Replaces the group's members.
+	// Replaces the group's members: at most 1000 ids, each must name a contact (NOT_FOUND at
+	// input.contactIds[i]); an empty list empties the group. The contacts themselves are kept.
 	ContactIds []string `json:"contactIds,omitempty"`
 }
 
+// Changes to a contact. An omitted or null field is left as it is.
 type UpdateContactInput struct {
+	// As in createContact: trimmed, 1-64 characters, unique ignoring letter case (CONFLICT at input.name).
 	Name *string `json:"name,omitempty"`
-	// An empty string clears the phone.
+	// As in createContact; an empty string clears the phone.
 	Phone *string `json:"phone,omitempty"`
-	// Replaces the contact's webhooks.
+	// Replaces the contact's webhooks (1-10). A webhook whose URL the contact already has keeps its id and,
+	// unless given, its secret and keyword; webhooks whose URL is not listed are deleted.
 	Webhooks []*WebhookInput `json:"webhooks,omitempty"`
-	// Replaces the contact's groups.
+	// Replaces the contact's groups: at most 1000 ids, each must name a group (NOT_FOUND at
+	// input.groupIds[i]); an empty list removes the contact from every group.
 	GroupIds []string `json:"groupIds,omitempty"`
 }
 
 // The caller of a request.
 type Viewer struct {
-	// The token's name.
-	Name string      `json:"name"`
+	// The token's name: admin for HERALD_ADMIN_TOKEN, open mode when the server runs without tokens.
+	Name string `json:"name"`
+	// The token's role, which decides what the caller may do.
 	Role models.Role `json:"role"`
 }
 
+// One webhook as createContact and updateContact take it. An invalid webhook is BAD_USER_INPUT at
+// input.webhooks[i] and the field, e.g. input.webhooks[1].url.
 type WebhookInput struct {
+	// The robot's webhook URL, trimmed: at most 2048 bytes, without user:password@. It must be https to one
+	// of the platforms' officialHosts, unless the server's webhook allow-list (HERALD_WEBHOOK_ALLOWED_HOSTS)
+	// names its host or address (then http is allowed too). A URL may appear once per contact.
 	URL string `json:"url"`
-	// Recognised from the URL when omitted.
+	// Recognised from the URL when omitted: from its official host, else from the platforms' webhookPath and
+	// tokenParam; a URL that shows neither needs it (BAD_USER_INPUT at the url otherwise). Given, it wins.
 	Platform *senders.Platform `json:"platform,omitempty"`
-	// Signing secret. On update, omitted keeps the stored secret of the same URL; an empty string clears it.
+	// Signing secret (DingTalk's SEC..., Lark's signature key; WeCom does not sign). Trimmed, at most 256 bytes.
+	// Stored encrypted and never returned; the server needs a secret key to store one (BAD_USER_INPUT otherwise).
+	// On update, omitted keeps the stored secret of the same URL; an empty string clears it.
 	Secret *string `json:"secret,omitempty"`
-	// Keyword the robot requires. On update, omitted keeps the stored keyword of the same URL; an empty string clears it.
+	// Keyword the robot's keyword security requires; every message's heading carries it. Trimmed, at most 64
+	// printable characters. On update, omitted keeps the stored keyword of the same URL; an empty string
+	// clears it.
 	Keyword *string `json:"keyword,omitempty"`
 }
