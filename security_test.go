@@ -124,16 +124,7 @@ func TestIntrospectionCanBeSwitchedOff(t *testing.T) {
 	// The SDL for code generators: with a token while introspection is on, never while it is off.
 	sdl := func(srv *httptest.Server, token string) (int, string) {
 		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/schema.graphql", nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return send(t, req, token)
 	}
 	want, _ := os.ReadFile("schema.graphqls")
 	if code, body := sdl(on, "admin-token"); code != http.StatusOK || body != string(want) {

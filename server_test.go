@@ -37,6 +37,21 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// send sends req, with token as its bearer token when not empty, and returns the status and body.
+func send(t testing.TB, req *http.Request, token string) (int, string) {
+	t.Helper()
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
 // heraldCommand prepares this test binary to run as herald with the given environment.
 func heraldCommand(t testing.TB, env ...string) *exec.Cmd {
 	t.Helper()

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -26,25 +25,19 @@ func asToken(t *testing.T, base, token, body string) (code string, data string) 
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, base+"/query", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	return decodeAnswer(t, req)
+	return decodeAnswer(t, req, token)
 }
 
-func decodeAnswer(t *testing.T, req *http.Request) (code string, data string) {
+func decodeAnswer(t *testing.T, req *http.Request, token string) (code string, data string) {
 	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	_, raw := send(t, req, token)
 	var res struct {
 		Data   json.RawMessage
 		Errors []struct {
 			Extensions struct{ Code string }
 		}
 	}
-	if err := json.Unmarshal(raw, &res); err != nil {
+	if err := json.Unmarshal([]byte(raw), &res); err != nil {
 		t.Fatalf("not a GraphQL answer: %s", raw)
 	}
 	if len(res.Errors) > 0 {
@@ -107,8 +100,7 @@ func TestTrustedDocumentsBindTokensBelowAdmin(t *testing.T) {
 		}
 	}
 	req, _ := http.NewRequest(http.MethodGet, base+"/query?documentId="+url.QueryEscape("sha256:"+hash), nil)
-	req.Header.Set("Authorization", "Bearer "+sender)
-	if code, data := decodeAnswer(t, req); code != "" || !strings.Contains(data, `"SENDER"`) {
+	if code, data := decodeAnswer(t, req, sender); code != "" || !strings.Contains(data, `"SENDER"`) {
 		t.Fatalf("a trusted document by GET: %s %s", code, data)
 	}
 	if code, _ := asToken(t, base, sender, request("", map[string]any{"documentId": "sha256:" + sha256Hex("nope")})); code != "PERSISTED_QUERY_NOT_FOUND" {
