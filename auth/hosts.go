@@ -47,17 +47,25 @@ func NewHostPolicy(open bool, listen net.Addr, allowed []string) (*HostPolicy, e
 		case entry == "*":
 			p.anyHost = true
 		case strings.HasPrefix(entry, "*."):
-			if !validHostName(entry[2:]) {
-				return nil, fmt.Errorf("%q is not a host name pattern such as *.example.com", entry)
+			domain := strings.TrimSuffix(entry[2:], ".")
+			if !validHostName(domain) {
+				return nil, fmt.Errorf("%q is not a host name pattern such as *.example.com (a pattern matches any port)", entry)
 			}
-			p.suffixes = append(p.suffixes, entry[1:])
+			p.suffixes = append(p.suffixes, "."+domain)
 		default:
-			host, port, err := splitHost(entry)
-			if err != nil || !validHostName(strings.Trim(host, "[]")) {
+			host, port := entry, ""
+			if net.ParseIP(entry) == nil { // an unbracketed IPv6 address has no port
+				var err error
+				if host, port, err = splitHost(entry); err != nil {
+					return nil, fmt.Errorf("%q is not a host name, host:port or *.domain", entry)
+				}
+			}
+			host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
+			if net.ParseIP(host) == nil && !validHostName(host) {
 				return nil, fmt.Errorf("%q is not a host name, host:port or *.domain", entry)
 			}
 			if port != "" {
-				host = net.JoinHostPort(strings.Trim(host, "[]"), port)
+				host = net.JoinHostPort(host, port)
 			}
 			p.exact[host] = true
 		}
@@ -70,7 +78,8 @@ func splitHost(hostport string) (host, port string, err error) {
 	if h, p, err := net.SplitHostPort(hostport); err == nil {
 		return h, p, nil
 	}
-	if strings.Count(hostport, ":") > 0 && !strings.HasPrefix(hostport, "[") {
+	bracketed := strings.HasPrefix(hostport, "[") && strings.HasSuffix(hostport, "]")
+	if strings.HasPrefix(hostport, "[") != bracketed || strings.Contains(hostport, ":") && !bracketed {
 		return "", "", fmt.Errorf("%q: a port must follow a name or a bracketed IPv6 address", hostport)
 	}
 	return strings.Trim(hostport, "[]"), "", nil
@@ -81,7 +90,8 @@ func validHostName(s string) bool {
 		return false
 	}
 	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == ':') {
+		// '_' appears in container and service names (Docker Compose), which resolve like hosts.
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
 			return false
 		}
 	}
@@ -97,7 +107,7 @@ func (p *HostPolicy) Allows(hostHeader string) bool {
 	if err != nil || host == "" {
 		return false
 	}
-	host = strings.TrimSuffix(host, ".")
+	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
 	if port == "" {
 		port = "80" // Herald serves plain HTTP; a browser omits only the default port
 	}
@@ -158,7 +168,7 @@ func (p *HostPolicy) Middleware(next http.Handler, exempt ...string) http.Handle
 
 func (p *HostPolicy) refusal(host string) string {
 	if p.loopbackOnly {
-		return fmt.Sprintf("Host %q is not served: this Herald is in open mode, where every caller is an admin, so it answers only to "+
+		return fmt.Sprintf("Host %q is not served: this Herald may run in open mode (no HERALD_ADMIN_TOKEN, a loopback address), where every caller is an admin, so it answers only to "+
 			"localhost, 127.0.0.1 and [::1] on port %s (a web page could otherwise point its own name at this machine and act as admin); "+
 			"open http://localhost:%s/, list the name in HERALD_ALLOWED_HOSTS, or set HERALD_ADMIN_TOKEN", host, p.listenPort, p.listenPort)
 	}

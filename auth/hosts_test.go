@@ -42,6 +42,12 @@ func TestHostPolicy(t *testing.T) {
 			refuses: nil,
 		},
 		{
+			name:    "tokens: trailing dots, service names with _, IPv6 literals",
+			allowed: []string{"herald.lan.", "my_service", "fd00::1", "[fd00::2]:8443"},
+			serves:  []string{"herald.lan", "herald.lan.:80", "my_service:8080", "[fd00::1]:8080", "[fd00::2]:8443"},
+			refuses: []string{"[fd00::2]:8080", "other_service", "herald.lan.evil.com"},
+		},
+		{
 			name:    "tokens: only listed names, and loopback names",
 			allowed: []string{"herald.example.com", "herald.internal:8443"},
 			serves:  []string{"herald.example.com", "herald.example.com:8080", "herald.internal:8443", "localhost:9999", "127.0.0.1"},
@@ -67,7 +73,7 @@ func TestHostPolicy(t *testing.T) {
 }
 
 func TestHostPolicySettingErrors(t *testing.T) {
-	for _, bad := range [][]string{{"*"}, {"bad host"}, {"*."}, {"a:b:c"}, {"ex ample.com:80"}} {
+	for _, bad := range [][]string{{"*"}, {"bad host"}, {"*."}, {"a:b:c"}, {"ex ample.com:80"}, {"*.example.com:8080"}, {"[::1"}} {
 		if _, err := auth.NewHostPolicy(true, listen8080, bad); err == nil {
 			t.Errorf("open mode accepts HERALD_ALLOWED_HOSTS=%v", bad)
 		}

@@ -34,10 +34,15 @@ var exportedDocument = regexp.MustCompile("(?s)export const ([A-Z][A-Z0-9_]*) = 
 // text: an interpolation would make the text sent differ from the text listed.
 func ParseDocuments(src []byte) (map[string]string, error) {
 	docs := map[string]string{}
-	for _, m := range exportedDocument.FindAllSubmatch(src, -1) {
+	matches := exportedDocument.FindAllSubmatch(src, -1)
+	if exports := strings.Count(string(src), "export const "); exports != len(matches) {
+		return nil, fmt.Errorf("%d exports, of which %d are `export const NAME = `...`;`: every export must be an operation in that form", exports, len(matches))
+	}
+	for _, m := range matches {
 		name, doc := string(m[1]), string(m[2])
-		if strings.Contains(doc, "${") {
-			return nil, fmt.Errorf("%s interpolates: a trusted document must be literal text", name)
+		// Escapes and CR line ends would make the browser's string differ from the source text.
+		if strings.Contains(doc, "${") || strings.ContainsAny(doc, "\\\r") {
+			return nil, fmt.Errorf("%s interpolates, escapes or holds a CR: a trusted document must be literal text", name)
 		}
 		sum := sha256.Sum256([]byte(doc))
 		docs[hex.EncodeToString(sum[:])] = doc

@@ -35,11 +35,19 @@ func pageArgs(ctx context.Context, first *int, after *string, last *int, before 
 	if last == nil && p.Before == "" {
 		return p, nil
 	}
+	forward := ""
 	switch {
 	case p.After != "":
-		return p, models.Invalid("before", "after and before cannot be combined: page forward with first and after, or backward with last and before")
+		forward = "after"
 	case first != nil && givenArg(ctx, fc.Field.Arguments, "first"):
-		return p, models.Invalid("last", "first and last cannot be combined: page forward with first and after, or backward with last and before")
+		forward = "first"
+	}
+	if forward != "" {
+		backward := "before"
+		if last != nil {
+			backward = "last"
+		}
+		return p, models.Invalid(backward, "%s cannot be combined with %s: page forward with first and after, or backward with last and before", backward, forward)
 	}
 	p.First, p.Backward, p.Last = 0, true, def
 	if last != nil {

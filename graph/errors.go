@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/heraldhq/herald/models"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
@@ -50,10 +51,14 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 	var gqlErr *gqlerror.Error
 	if errors.As(err, &gqlErr) && gqlErr.Err == nil {
 		if strings.HasPrefix(gqlErr.Message, undecodableBody) {
-			// gqlgen's message goes on to echo the whole body back; the decoder's reason is enough.
-			reason, _, _ := strings.Cut(gqlErr.Message, " body:")
-			return &gqlerror.Error{Message: "the request body is not valid JSON: " + strings.TrimPrefix(reason, undecodableBody),
-				Extensions: map[string]any{"code": CodeBadRequest}}
+			// gqlgen's message goes on to echo the whole body back and, for a field of the wrong
+			// type, names its Go types: a syntax error's reason is all a client needs.
+			reason, _, _ := strings.Cut(strings.TrimPrefix(gqlErr.Message, undecodableBody), " body:")
+			msg := "the request body is not valid JSON: " + reason
+			if strings.Contains(reason, "cannot unmarshal") {
+				msg = "the request body's fields have the wrong types: query and operationName are strings, variables and extensions objects"
+			}
+			return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": CodeBadRequest}}
 		}
 		// Parse and validation errors from gqlgen itself, already shaped for clients.
 		return gqlErr
@@ -85,13 +90,17 @@ const undecodableBody = "json request body could not be decoded: "
 // suggestion is the "Did you mean ...?" sentence gqlparser's validation adds to a misspelt name.
 var suggestion = regexp.MustCompile(` ?Did you mean [^?]*\?`)
 
-// withoutSuggestions drops suggestions from validation errors. With introspection off they would
-// hand out the schema a name at a time (the OWASP GraphQL cheat sheet's advice).
+// withoutSuggestions drops suggestions from validation errors (gqlgen's SetDisableSuggestion covers
+// only unknown fields). With introspection off they would hand out the schema a name at a time
+// (the OWASP GraphQL cheat sheet's advice). Resolver errors, which may quote user data, are left
+// as they are.
 func withoutSuggestions(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	resp := next(ctx)
 	if resp != nil {
 		for _, e := range resp.Errors {
-			e.Message = suggestion.ReplaceAllString(e.Message, "")
+			if e.Extensions["code"] == errcode.ValidationFailed {
+				e.Message = suggestion.ReplaceAllString(e.Message, "")
+			}
 		}
 	}
 	return resp

@@ -41,7 +41,7 @@ func TestBodiesThatAreNotOneOperationAreBadRequests(t *testing.T) {
 		{"string", `"{ me { role } }"`, "must be a JSON object"},
 		{"number", `42`, "must be a JSON object"},
 		{"truncated object", `{"query": `, "not valid JSON"},
-		{"wrong type", `{"query": 7}`, "not valid JSON"},
+		{"wrong type", `{"query": 7}`, "wrong types"},
 	}
 	for _, c := range cases {
 		status, res, raw := a.postRaw("application/json", c.body)

@@ -253,8 +253,9 @@ func limitRequest(next http.Handler) http.Handler {
 
 // refusedBodyShape looks at a JSON body's first character. A JSON array is a batch of operations,
 // which Herald does not run: every limit here (complexity, list items, time, the execution budget)
-// is per operation, so a batch would multiply them, and no client of Herald needs one. Anything
-// but an object is not a GraphQL request at all.
+// is per operation, so a batch would multiply them, and no client of Herald needs one. gqlgen's
+// POST transport would not run one either, but would answer it as an internal error; this says
+// what is wrong. Anything but an object is not a GraphQL request at all.
 func refusedBodyShape(body []byte) string {
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	switch {

@@ -81,6 +81,10 @@ func notTrusted(hash string, role models.Role) *gqlerror.Error {
 	}
 }
 
+func unknownDocumentID(id string) string {
+	return fmt.Sprintf("no trusted document has the id sha256:%s", id)
+}
+
 // binds reports whether the caller may run only trusted documents.
 func (t *TrustedDocuments) binds(ctx context.Context) (models.Role, bool) {
 	p, _ := auth.FromContext(ctx)
@@ -103,24 +107,24 @@ func (t *TrustedDocuments) MutateOperationParameters(ctx context.Context, params
 		return nil
 	}
 	if params.Query == "" {
-		hash := apolloHash(params.Extensions)
+		pq, _ := params.Extensions["persistedQuery"].(map[string]any)
+		hash, _ := pq["sha256Hash"].(string)
+		if hash == "" {
+			return nil // no operation at all: gqlgen says so, and nothing runs
+		}
+		hash = strings.ToLower(hash)
 		doc, ok := t.byHash[hash]
 		if !ok {
 			return notTrusted(hash, role)
 		}
 		params.Query = doc
+		pq["sha256Hash"] = hash // APQ, next, compares it with the document's hash as written
 		return nil
 	}
 	if hash := documentHash(params.Query); t.byHash[hash] == "" {
 		return notTrusted(hash, role)
 	}
 	return nil
-}
-
-func apolloHash(extensions map[string]any) string {
-	pq, _ := extensions["persistedQuery"].(map[string]any)
-	hash, _ := pq["sha256Hash"].(string)
-	return strings.ToLower(hash)
 }
 
 // resolveDocumentIDs lets clients send a trusted document by id instead of text, as
@@ -135,7 +139,7 @@ func (t *TrustedDocuments) resolveDocumentIDs(next http.Handler) http.Handler {
 			if id := documentID(q.Get("documentId"), q.Get("doc_id")); id != "" {
 				doc, ok := t.byHash[id]
 				if !ok {
-					auth.WriteError(w, http.StatusOK, CodePersistedQueryNotFound, notTrusted(id, roleOf(r.Context())).Message)
+					auth.WriteError(w, http.StatusOK, CodePersistedQueryNotFound, unknownDocumentID(id))
 					return
 				}
 				q.Del("documentId")
@@ -146,16 +150,18 @@ func (t *TrustedDocuments) resolveDocumentIDs(next http.Handler) http.Handler {
 		case http.MethodPost:
 			body, _ := io.ReadAll(r.Body) // limitRequest has read and bounded it already
 			var request map[string]json.RawMessage
-			if (bytes.Contains(body, []byte(`"documentId"`)) || bytes.Contains(body, []byte(`"doc_id"`))) && json.Unmarshal(body, &request) == nil {
+			// Decoded as gqlgen decodes: the first JSON value, whatever follows it.
+			if (bytes.Contains(body, []byte(`"documentId"`)) || bytes.Contains(body, []byte(`"doc_id"`))) &&
+				json.NewDecoder(bytes.NewReader(body)).Decode(&request) == nil {
 				var documentIDs struct {
 					DocumentID string `json:"documentId"`
 					DocID      string `json:"doc_id"`
 				}
-				_ = json.Unmarshal(body, &documentIDs)
+				_ = json.NewDecoder(bytes.NewReader(body)).Decode(&documentIDs)
 				if id := documentID(documentIDs.DocumentID, documentIDs.DocID); id != "" {
 					doc, ok := t.byHash[id]
 					if !ok {
-						auth.WriteError(w, http.StatusOK, CodePersistedQueryNotFound, notTrusted(id, roleOf(r.Context())).Message)
+						auth.WriteError(w, http.StatusOK, CodePersistedQueryNotFound, unknownDocumentID(id))
 						return
 					}
 					delete(request, "documentId")
@@ -177,9 +183,4 @@ func documentID(ids ...string) string {
 		}
 	}
 	return ""
-}
-
-func roleOf(ctx context.Context) models.Role {
-	p, _ := auth.FromContext(ctx)
-	return p.Role
 }

@@ -76,6 +76,9 @@ type Keyset struct {
 // orders it from the cursor outwards and reads one row more than the page, which says whether
 // another page follows. CutPage turns what it reads into the page.
 func (k Keyset) Seek(q *gorm.DB, page PageArgs, at []any) *gorm.DB {
+	if at != nil && len(at) != len(k.Columns) {
+		panic(fmt.Sprintf("models: a cursor of %d values for a keyset of %d columns", len(at), len(k.Columns)))
+	}
 	op, dir := ">", ""
 	if page.Backward != k.Descending {
 		op, dir = "<", " DESC"

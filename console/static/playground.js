@@ -19,12 +19,11 @@ const fetcher = GraphiQL.createFetcher({
   headers: token.get() ? { Authorization: `Bearer ${token.get()}` } : {},
 });
 
-const params = new URLSearchParams(window.location.search);
+// No ?query= prefill: a link could otherwise stage a mutation for an admin to run with one key.
 ReactDOM.createRoot(document.getElementById('graphiql')).render(
   React.createElement(GraphiQL, {
     fetcher,
     defaultQuery: example,
-    query: params.get('query') ?? undefined,
     shouldPersistHeaders: false,
   }),
 );

@@ -278,7 +278,7 @@ export class Pager {
   #args;
   #start = 0; // rows before the page shown, for "21–40 of 97"; null: count back from the end
   #shown = 0;
-  #back = false;
+  #moved = null; // 'next' or 'prev' until the page it asked for arrives
   #pageInfo = null;
 
   constructor(nav, size, onChange) {
@@ -289,12 +289,12 @@ export class Pager {
     this.reset();
     this.prevButton.addEventListener('click', () => {
       this.#args = { last: size, before: this.#pageInfo.startCursor };
-      this.#back = true;
+      this.#moved = 'prev';
       onChange();
     });
     this.nextButton.addEventListener('click', () => {
       this.#args = { first: size, after: this.#pageInfo.endCursor };
-      this.#start += this.#shown;
+      this.#moved = 'next';
       onChange();
     });
   }
@@ -321,17 +321,20 @@ export class Pager {
     } else {
       this.reset();
     }
-    this.#back = false;
+    this.#moved = null;
     return true;
   }
 
   update(connection) {
     const { pageInfo, totalCount } = connection;
     const shown = connection.edges.length;
+    // Positions are counted from the moves made, so they are approximate once rows came and went
+    // elsewhere; the cursors, not these numbers, decide which rows are read.
     if (!pageInfo.hasPreviousPage) this.#start = 0;
     else if (this.#start == null) this.#start = Math.max(0, totalCount - shown);
-    else if (this.#back) this.#start = Math.max(1, this.#start - shown); // rows precede it, whatever came and went
-    this.#back = false;
+    else if (this.#moved === 'next') this.#start += this.#shown;
+    else if (this.#moved === 'prev') this.#start = Math.max(1, this.#start - shown); // rows precede it
+    this.#moved = null;
     this.#shown = shown;
     this.#pageInfo = pageInfo;
     this.range.textContent = shown ? `${this.#start + 1}–${this.#start + shown} of ${totalCount}` : `0 of ${totalCount}`;
