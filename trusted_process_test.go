@@ -93,6 +93,7 @@ func TestTrustedDocumentsBindTokensBelowAdmin(t *testing.T) {
 		"documentId": request("", map[string]any{"documentId": "sha256:" + hash}),
 		"doc_id":     request("", map[string]any{"doc_id": hash}),
 		"apollo":     request("", map[string]any{"extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hash}}}),
+		"APOLLO":     request("", map[string]any{"extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": strings.ToUpper(hash)}}}),
 		"console":    request(`query Me { me { role } }`, nil),
 	} {
 		if code, data := asToken(t, base, sender, body); code != "" || !strings.Contains(data, `"SENDER"`) {
