@@ -244,6 +244,9 @@ func openStore(ctx context.Context, cfg config, logger *slog.Logger) (*gorm.DB, 
 	}
 	store := models.NewStore(db, notifier.Guard().CheckWebhook)
 	store.UseKeyring(keyring)
+	if err := store.WarmNamespaces(ctx); err != nil {
+		return fail(err)
+	}
 	return db, store, notifier, nil
 }
 

@@ -21,6 +21,8 @@ type Principal struct {
 	Name    string
 	Role    models.Role
 	TokenID uint
+	// NamespaceID is the namespace the token's role holds in; nil: every namespace.
+	NamespaceID *uint
 }
 
 type principalKey struct{}

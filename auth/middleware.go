@@ -70,7 +70,31 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 			slog.WarnContext(ctx, "record token use", "token", t.Name, "error", err)
 		}
 	}
-	return Principal{Name: t.Name, Role: t.Role, TokenID: t.ID}, nil
+	return Principal{Name: t.Name, Role: t.Role, TokenID: t.ID, NamespaceID: t.NamespaceID}, nil
+}
+
+// NamespaceHeader names the namespace a request runs in; without it, the default namespace.
+const NamespaceHeader = "Herald-Namespace"
+
+// namespace resolves the namespace r asks for. A token bound to one namespace asking for another
+// is FORBIDDEN whether or not the other exists, so that a token cannot probe for names.
+func (a *Authenticator) namespace(r *http.Request, p Principal) (*models.Namespace, error) {
+	name := r.Header.Get(NamespaceHeader)
+	if name == "" {
+		name = models.DefaultNamespace
+	}
+	clean, err := models.CleanNamespaceName(NamespaceHeader, name)
+	if err != nil {
+		return nil, err
+	}
+	ns, err := a.store.NamespaceByName(r.Context(), clean)
+	if p.NamespaceID != nil {
+		if _, missing := models.AsError(err); missing || err == nil && ns.ID != *p.NamespaceID {
+			return nil, &models.Error{Kind: models.KindForbidden, Field: NamespaceHeader,
+				Message: fmt.Sprintf("the token %q holds its role in one namespace only, not in %q", p.Name, clean)}
+		}
+	}
+	return ns, err
 }
 
 // Middleware authenticates every request to the GraphQL endpoint before it reaches next; an
@@ -78,15 +102,16 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 // answer is HTTP 200, as GraphQL over HTTP answers application/json requests, so that a browser
 // client sees a GraphQL error to act on rather than a failed request.
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
-	return a.guard(next, http.StatusOK)
+	return a.guard(next, http.StatusOK, true)
 }
 
 // Require is Middleware for endpoints that are not GraphQL (/metrics): it answers 401.
 func (a *Authenticator) Require(next http.Handler) http.Handler {
-	return a.guard(next, http.StatusUnauthorized)
+	return a.guard(next, http.StatusUnauthorized, false)
 }
 
-func (a *Authenticator) guard(next http.Handler, refusal int) http.Handler {
+// guard authenticates; scoped requests also run in the namespace they name (Herald-Namespace).
+func (a *Authenticator) guard(next http.Handler, refusal int, scoped bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions {
 			next.ServeHTTP(w, r) // CORS preflights carry no credentials
@@ -109,16 +134,44 @@ func (a *Authenticator) guard(next http.Handler, refusal int) http.Handler {
 		}
 		ctx := WithPrincipal(r.Context(), p)
 		ctx = models.WithActor(ctx, models.Actor{Name: p.Name, Role: p.Role})
+		if scoped {
+			ns, err := a.namespace(r, p)
+			if e, ok := models.AsError(err); ok {
+				code := map[models.Kind]string{models.KindForbidden: "FORBIDDEN", models.KindNotFound: "NOT_FOUND"}[e.Kind]
+				if code == "" {
+					code = "BAD_USER_INPUT"
+				}
+				writeError(w, http.StatusOK, code, e.Field, e.Message)
+				return
+			}
+			if err != nil {
+				if !models.IsUnavailable(err) {
+					slog.ErrorContext(r.Context(), "resolve namespace", "error", err)
+				}
+				WriteError(w, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", models.UnavailableMessage)
+				return
+			}
+			ctx = models.WithNamespace(ctx, ns)
+		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
 // WriteError answers with a GraphQL error response outside the GraphQL executor.
 func WriteError(w http.ResponseWriter, status int, code, message string) {
+	writeError(w, status, code, "", message)
+}
+
+// writeError is WriteError with extensions.field, when field is not empty.
+func writeError(w http.ResponseWriter, status int, code, field, message string) {
+	ext := map[string]any{"code": code}
+	if field != "" {
+		ext["field"] = field
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []any{map[string]any{"message": message, "extensions": map[string]any{"code": code}}},
+		"errors": []any{map[string]any{"message": message, "extensions": ext}},
 		"data":   nil,
 	})
 }

@@ -53,20 +53,22 @@ const (
 // Alert is one message sent to a set of contacts. Its deliveries, one per distinct robot, are fixed
 // when it is accepted.
 type Alert struct {
-	ID       uint             `gorm:"primaryKey;index:ix_alerts_created,priority:2;index:ix_alerts_status_created,priority:3"`
-	Title    string           `gorm:"size:256;not null"`
-	Content  string           `gorm:"size:65536;not null"` // mediumtext on MySQL: TEXT holds one byte less than 64 KiB
-	Severity senders.Severity `gorm:"size:16;not null"`
-	Format   senders.Format   `gorm:"size:16;not null"`
-	Status   AlertStatus      `gorm:"size:24;not null;index:ix_alerts_status_created,priority:1"`
-	// IdempotencyKey is unique: the index, not a read-then-write, makes two concurrent sends with one
-	// key end with one alert.
-	IdempotencyKey  *string `gorm:"size:128;uniqueIndex:ux_alerts_idempotency_key"`
+	ID uint `gorm:"primaryKey;index:ix_alerts_created,priority:2;index:ix_alerts_status_created,priority:3;index:ix_alerts_namespace_created,priority:3"`
+	// NamespaceID is the namespace the alert was sent in; it leads the history's index.
+	NamespaceID uint             `gorm:"not null;default:1;index:ix_alerts_namespace_created,priority:1;uniqueIndex:ux_alerts_namespace_idempotency_key,priority:1"`
+	Title       string           `gorm:"size:256;not null"`
+	Content     string           `gorm:"size:65536;not null"` // mediumtext on MySQL: TEXT holds one byte less than 64 KiB
+	Severity    senders.Severity `gorm:"size:16;not null"`
+	Format      senders.Format   `gorm:"size:16;not null"`
+	Status      AlertStatus      `gorm:"size:24;not null;index:ix_alerts_status_created,priority:1"`
+	// IdempotencyKey is unique within the namespace: the index, not a read-then-write, makes two
+	// concurrent sends with one key end with one alert, and two teams may use the same key.
+	IdempotencyKey  *string `gorm:"size:128;uniqueIndex:ux_alerts_namespace_idempotency_key,priority:2"`
 	MentionAll      bool    `gorm:"not null"`
 	MentionContacts bool    `gorm:"not null"`
 	// Test marks an alert made by testContact.
 	Test      bool      `gorm:"not null"`
-	CreatedAt time.Time `gorm:"precision:6;index:ix_alerts_created,priority:1;index:ix_alerts_status_created,priority:2"`
+	CreatedAt time.Time `gorm:"precision:6;index:ix_alerts_created,priority:1;index:ix_alerts_status_created,priority:2;index:ix_alerts_namespace_created,priority:2"`
 	UpdatedAt time.Time `gorm:"precision:6"`
 }
 
@@ -174,6 +176,12 @@ var SecretTables = []string{"deliveries"}
 func Migrate(db *gorm.DB) error {
 	if err := models.AutoMigrate(db, &Alert{}, &Delivery{}, &DeliveryAttempt{}, &RobotState{}, &RobotSend{}); err != nil {
 		return fmt.Errorf("migrate outbox: %w", err)
+	}
+	// Before namespaces an idempotency key was unique across all alerts.
+	if m := db.Migrator(); m.HasIndex(&Alert{}, "ux_alerts_idempotency_key") {
+		if err := m.DropIndex(&Alert{}, "ux_alerts_idempotency_key"); err != nil {
+			return fmt.Errorf("migrate outbox: drop ux_alerts_idempotency_key: %w", err)
+		}
 	}
 	return nil
 }

@@ -1,7 +1,9 @@
 package delivery
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/heraldhq/herald/senders"
@@ -135,6 +137,9 @@ func (d *Dispatcher) plan(tx *gorm.DB, c *claim, r RobotState, live []*item, log
 // platform's size limit without truncation, up to an even share. What does not fit waits for the
 // next claim (more is set).
 func (d *Dispatcher) pack(live []*item, spend int, c *claim) []*batch {
+	// A robot shared by two namespaces never gets their alerts in one message: each namespace's
+	// deliveries are packed together (in acceptance order), and only with each other.
+	slices.SortStableFunc(live, func(a, b *item) int { return cmp.Compare(a.alert.NamespaceID, b.alert.NamespaceID) })
 	share := 1
 	if len(live) > spend {
 		share = (len(live) + spend - 1) / spend
@@ -143,7 +148,7 @@ func (d *Dispatcher) pack(live []*item, spend int, c *claim) []*batch {
 	for _, it := range live {
 		if n := len(out); n > 0 && share > 1 {
 			last := out[n-1]
-			if len(last.items) < share && last.robot == it.robot {
+			if len(last.items) < share && last.robot == it.robot && last.items[0].alert.NamespaceID == it.alert.NamespaceID {
 				grown := append(last.items[:len(last.items):len(last.items)], it)
 				if msg := combine(grown); d.fits(last.robot, msg) {
 					last.items, last.msg = grown, msg

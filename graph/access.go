@@ -31,3 +31,34 @@ func visibleURL(ctx context.Context, url string) string {
 	}
 	return senders.RedactURL(url)
 }
+
+// requireEveryNamespace refuses callers whose token is bound to one namespace: only a token of
+// every namespace manages namespaces and tokens of every namespace.
+func requireEveryNamespace(ctx context.Context) error {
+	if p, _ := auth.FromContext(ctx); p.NamespaceID != nil {
+		return &models.Error{Kind: models.KindForbidden, Message: "this needs a token of every namespace; the token holds its role in one"}
+	}
+	return nil
+}
+
+// tokenNamespace is the namespace a caller's token is bound to; nil: every namespace.
+func tokenNamespace(ctx context.Context) *uint {
+	p, _ := auth.FromContext(ctx)
+	return p.NamespaceID
+}
+
+// namespaceName names the namespace with id; nil for nil (every namespace, or none).
+func (r *Resolver) namespaceName(ctx context.Context, id *uint) (*string, error) {
+	if id == nil {
+		return nil, nil
+	}
+	ns, err := r.Store.NamespaceByID(ctx, *id)
+	if _, missing := models.AsError(err); missing {
+		gone := "(deleted)"
+		return &gone, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &ns.Name, nil
+}

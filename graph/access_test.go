@@ -4,11 +4,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/heraldhq/herald/auth"
 	"github.com/heraldhq/herald/graph"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modelstest"
-	"github.com/heraldhq/herald/senders/platforms"
 )
 
 // tokens of every kind, created through the API by the bootstrap admin.
@@ -20,7 +18,7 @@ const bootstrapAdmin = "bootstrap-admin-token-for-tests"
 
 func newSecuredAPI(t *testing.T, db modelstest.DB) (*api, tokens) {
 	t.Helper()
-	a := newAPIWith(t, db, auth.New(models.NewStore(db.Gorm, platforms.Registry.Recognize), bootstrapAdmin, false), graph.Options{Introspection: true})
+	a := newAPIWith(t, db, bootstrapAdmin, false, graph.Options{Introspection: true})
 	tk := tokens{admin: bootstrapAdmin}
 	create := func(name, role string) (string, string) {
 		var out struct {

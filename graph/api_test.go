@@ -25,8 +25,10 @@ type api struct {
 	url string
 	// token is sent as the bearer token when set.
 	token string
-	db    modelstest.DB
-	store *models.Store
+	// namespace is sent as Herald-Namespace when set.
+	namespace string
+	db        modelstest.DB
+	store     *models.Store
 	// lastStatements counts the SQL statements of the most recent request. It is set before the
 	// request is served: every statement runs before the response is written.
 	lastStatements *atomic.Pointer[atomic.Int64]
@@ -49,11 +51,12 @@ type gqlResponse struct {
 func newAPI(t *testing.T, db modelstest.DB) *api {
 	// Open mode: every request is an admin's, so these tests exercise the API itself; the role
 	// matrix is tested separately.
-	return newAPIWith(t, db, auth.New(models.NewStore(db.Gorm, platforms.Registry.Recognize), "", true), graph.Options{Introspection: true})
+	return newAPIWith(t, db, "", true, graph.Options{Introspection: true})
 }
 
-// newAPIWith serves the API behind the given authenticator and options.
-func newAPIWith(t *testing.T, db modelstest.DB, authn *auth.Authenticator, opts graph.Options) *api {
+// newAPIWith serves the API with the given options behind an authenticator with adminToken (may
+// be empty) and open mode as open. The authenticator shares the resolvers' store, as in Herald.
+func newAPIWith(t *testing.T, db modelstest.DB, adminToken string, open bool, opts graph.Options) *api {
 	t.Helper()
 	a := &api{t: t, db: db, store: modelstest.Store(t, db), lastStatements: new(atomic.Pointer[atomic.Int64])}
 	if err := delivery.Migrate(db.Gorm); err != nil {
@@ -64,7 +67,7 @@ func newAPIWith(t *testing.T, db modelstest.DB, authn *auth.Authenticator, opts 
 		t.Fatal(err)
 	}
 	resolver := &graph.Resolver{Store: a.store, Outbox: delivery.NewOutbox(a.store, notifier), Notifier: notifier, Dispatcher: noDispatcher{}}
-	h := authn.Middleware(graph.NewHandler(resolver, opts))
+	h := auth.New(a.store, adminToken, open).Middleware(graph.NewHandler(resolver, opts))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, n := models.WithStatementCounter(r.Context())
 		a.lastStatements.Store(n)
@@ -73,6 +76,13 @@ func newAPIWith(t *testing.T, db modelstest.DB, authn *auth.Authenticator, opts 
 	t.Cleanup(srv.Close)
 	a.url = srv.URL
 	return a
+}
+
+// in returns a client of the same server that runs in the namespace name.
+func (a *api) in(name string) *api {
+	b := *a
+	b.namespace = name
+	return &b
 }
 
 // as returns a client of the same server that sends token.
@@ -89,6 +99,9 @@ func (a *api) do(query string, vars map[string]any) gqlResponse {
 	req.Header.Set("Content-Type", "application/json")
 	if a.token != "" {
 		req.Header.Set("Authorization", "Bearer "+a.token)
+	}
+	if a.namespace != "" {
+		req.Header.Set("Herald-Namespace", a.namespace)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -8,11 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/auth"
 	"github.com/heraldhq/herald/graph"
-	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modelstest"
-	"github.com/heraldhq/herald/senders/platforms"
 	"gorm.io/gorm"
 )
 
@@ -20,7 +17,7 @@ import (
 // starts only when the first has finished, and both succeed.
 func TestHeavyOperationsWaitForTheExecutionBudget(t *testing.T) {
 	db := modelstest.SQLite(t)
-	a := newAPIWith(t, db, auth.New(models.NewStore(db.Gorm, platforms.Registry.Recognize), "", true),
+	a := newAPIWith(t, db, "", true,
 		graph.Options{ExecutionBudget: graph.MaxComplexity})
 	a.createContact("ada")
 

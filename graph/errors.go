@@ -112,6 +112,8 @@ func codeOf(k models.Kind) string {
 		return CodeNotFound
 	case models.KindConflict:
 		return CodeConflict
+	case models.KindForbidden:
+		return CodeForbidden
 	default:
 		return CodeBadUserInput
 	}

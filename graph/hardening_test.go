@@ -7,11 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/heraldhq/herald/auth"
 	"github.com/heraldhq/herald/graph"
-	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modelstest"
-	"github.com/heraldhq/herald/senders/platforms"
 )
 
 // postRaw sends body as it is, with no token, to the endpoint followed by query (if given), and
@@ -76,11 +73,8 @@ func TestSuggestionsOnlyWhileIntrospectionIsOn(t *testing.T) {
 	}
 	const suggested = 4
 	db := modelstest.SQLite(t)
-	open := func() *auth.Authenticator {
-		return auth.New(models.NewStore(db.Gorm, platforms.Registry.Recognize), "", true)
-	}
-	on := newAPIWith(t, db, open(), graph.Options{Introspection: true})
-	off := newAPIWith(t, db, open(), graph.Options{Introspection: false})
+	on := newAPIWith(t, db, "", true, graph.Options{Introspection: true})
+	off := newAPIWith(t, db, "", true, graph.Options{Introspection: false})
 	for i, q := range misspelt {
 		if onErrs := on.do(q, nil).Errors; len(onErrs) == 0 || i < suggested && !strings.Contains(onErrs[0].Message, "Did you mean") {
 			t.Errorf("introspection on, %s: no suggestion in %+v", q, onErrs)
@@ -113,7 +107,7 @@ func send(t *testing.T, req *http.Request) (int, string) {
 // Probes beyond the first audit's list, each with the answer it gets.
 func TestProbesAnAttackerWouldTryNext(t *testing.T) {
 	db := modelstest.SQLite(t)
-	a := newAPIWith(t, db, auth.New(models.NewStore(db.Gorm, platforms.Registry.Recognize), "admin-token", false), graph.Options{})
+	a := newAPIWith(t, db, "admin-token", false, graph.Options{})
 
 	// A chunked body declares no length; past 1 MiB it gets the same 413 as a declared one.
 	big := `{"query":"{ me { role } }","variables":{"pad":"` + strings.Repeat("x", 1<<20) + `"}}`

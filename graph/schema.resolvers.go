@@ -22,6 +22,16 @@ func (r *alertResolver) Deliveries(ctx context.Context, obj *delivery.Alert) ([]
 	return nestedList(ctx, list, err)
 }
 
+// Namespace is the resolver for the namespace field.
+func (r *apiTokenResolver) Namespace(ctx context.Context, obj *models.APIToken) (*string, error) {
+	return r.namespaceName(ctx, obj.NamespaceID)
+}
+
+// Namespace is the resolver for the namespace field.
+func (r *auditEntryResolver) Namespace(ctx context.Context, obj *models.AuditEntry) (*string, error) {
+	return r.namespaceName(ctx, obj.NamespaceID)
+}
+
 // Webhooks is the resolver for the webhooks field.
 func (r *contactResolver) Webhooks(ctx context.Context, obj *models.Contact) ([]*models.Webhook, error) {
 	list, err := loadersFor(ctx).WebhooksByContact.Load(ctx, obj.ID)
@@ -160,12 +170,29 @@ func (r *mutationResolver) TestContact(ctx context.Context, id string) (*deliver
 }
 
 // CreateAPIToken is the resolver for the createApiToken field.
-func (r *mutationResolver) CreateAPIToken(ctx context.Context, name string, role models.Role) (*model.CreatedAPIToken, error) {
+func (r *mutationResolver) CreateAPIToken(ctx context.Context, name string, role models.Role, namespace *string) (*model.CreatedAPIToken, error) {
+	bound := tokenNamespace(ctx)
+	var nsID *uint
+	if namespace != nil {
+		clean, err := models.CleanNamespaceName("namespace", *namespace)
+		if err != nil {
+			return nil, err
+		}
+		ns, err := r.Store.NamespaceByName(ctx, clean)
+		if err != nil {
+			return nil, err
+		}
+		nsID = &ns.ID
+	}
+	if bound != nil && (nsID == nil || *nsID != *bound) {
+		return nil, &models.Error{Kind: models.KindForbidden, Field: "namespace",
+			Message: "an admin of one namespace creates tokens of that namespace only: give namespace as its name"}
+	}
 	token, hash, err := auth.NewToken()
 	if err != nil {
 		return nil, fmt.Errorf("create token: %w", err)
 	}
-	t, err := r.Store.CreateAPIToken(ctx, name, role, hash)
+	t, err := r.Store.CreateAPIToken(ctx, name, role, hash, nsID)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +201,48 @@ func (r *mutationResolver) CreateAPIToken(ctx context.Context, name string, role
 
 // RevokeAPIToken is the resolver for the revokeApiToken field.
 func (r *mutationResolver) RevokeAPIToken(ctx context.Context, id string) (string, error) {
-	return id, r.Store.RevokeAPIToken(ctx, id)
+	return id, r.Store.RevokeAPIToken(ctx, id, tokenNamespace(ctx))
+}
+
+// CreateNamespace is the resolver for the createNamespace field.
+func (r *mutationResolver) CreateNamespace(ctx context.Context, input model.CreateNamespaceInput) (*models.Namespace, error) {
+	if err := requireEveryNamespace(ctx); err != nil {
+		return nil, err
+	}
+	ns, err := r.Store.CreateNamespace(ctx, models.NamespaceInput{Name: &input.Name, Description: input.Description})
+	return ns, inputError("input", err)
+}
+
+// UpdateNamespace is the resolver for the updateNamespace field.
+func (r *mutationResolver) UpdateNamespace(ctx context.Context, id string, input model.UpdateNamespaceInput) (*models.Namespace, error) {
+	if err := requireEveryNamespace(ctx); err != nil {
+		return nil, err
+	}
+	ns, err := r.Store.UpdateNamespace(ctx, id, models.NamespaceInput{Name: input.Name, Description: input.Description})
+	if e, ok := models.AsError(err); ok && e.Field != "id" {
+		return nil, inputError("input", err)
+	}
+	return ns, err
+}
+
+// DeleteNamespace is the resolver for the deleteNamespace field.
+func (r *mutationResolver) DeleteNamespace(ctx context.Context, id string) (string, error) {
+	if err := requireEveryNamespace(ctx); err != nil {
+		return "", err
+	}
+	return id, r.Store.DeleteNamespace(ctx, id)
+}
+
+// ContactCount is the resolver for the contactCount field.
+func (r *namespaceResolver) ContactCount(ctx context.Context, obj *models.Namespace) (int, error) {
+	contacts, _, err := r.Store.NamespaceCounts(ctx, obj.ID)
+	return contacts, err
+}
+
+// GroupCount is the resolver for the groupCount field.
+func (r *namespaceResolver) GroupCount(ctx context.Context, obj *models.Namespace) (int, error) {
+	_, groups, err := r.Store.NamespaceCounts(ctx, obj.ID)
+	return groups, err
 }
 
 // TokenParam is the resolver for the tokenParam field.
@@ -316,12 +384,16 @@ func (r *queryResolver) PreviewAlert(ctx context.Context, input model.SendAlertI
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*model.Viewer, error) {
 	p, _ := auth.FromContext(ctx)
-	return &model.Viewer{Name: p.Name, Role: p.Role}, nil
+	ns, err := r.namespaceName(ctx, p.NamespaceID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.Viewer{Name: p.Name, Role: p.Role, Namespace: ns}, nil
 }
 
 // APITokens is the resolver for the apiTokens field.
 func (r *queryResolver) APITokens(ctx context.Context) ([]*models.APIToken, error) {
-	return r.Store.APITokens(ctx)
+	return r.Store.APITokens(ctx, tokenNamespace(ctx))
 }
 
 // AuditLog is the resolver for the auditLog field.
@@ -330,11 +402,25 @@ func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string,
 	if err != nil {
 		return nil, err
 	}
-	page, err := r.Store.AuditLog(ctx, pa)
+	global := tokenNamespace(ctx) == nil // a token of every namespace also sees changes to namespaces
+	page, err := r.Store.AuditLog(ctx, pa, global)
 	if err != nil {
 		return nil, err
 	}
-	return model.NewConnection(page, r.Store.CountAuditEntries), nil
+	return model.NewConnection(page, func(ctx context.Context) (int, error) { return r.Store.CountAuditEntries(ctx, global) }), nil
+}
+
+// Namespaces is the resolver for the namespaces field.
+func (r *queryResolver) Namespaces(ctx context.Context) ([]*models.Namespace, error) {
+	return r.Store.Namespaces(ctx, tokenNamespace(ctx))
+}
+
+// Namespace is the resolver for the namespace field.
+func (r *queryResolver) Namespace(ctx context.Context) (*models.Namespace, error) {
+	if ns := models.NamespaceOf(ctx); ns != nil {
+		return ns, nil
+	}
+	return r.Store.NamespaceByName(ctx, models.DefaultNamespace)
 }
 
 // URL is the resolver for the url field.
@@ -344,6 +430,12 @@ func (r *webhookResolver) URL(ctx context.Context, obj *models.Webhook) (string,
 
 // Alert returns AlertResolver implementation.
 func (r *Resolver) Alert() AlertResolver { return &alertResolver{r} }
+
+// ApiToken returns ApiTokenResolver implementation.
+func (r *Resolver) ApiToken() ApiTokenResolver { return &apiTokenResolver{r} }
+
+// AuditEntry returns AuditEntryResolver implementation.
+func (r *Resolver) AuditEntry() AuditEntryResolver { return &auditEntryResolver{r} }
 
 // Contact returns ContactResolver implementation.
 func (r *Resolver) Contact() ContactResolver { return &contactResolver{r} }
@@ -360,6 +452,9 @@ func (r *Resolver) Membership() MembershipResolver { return &membershipResolver{
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
+// Namespace returns NamespaceResolver implementation.
+func (r *Resolver) Namespace() NamespaceResolver { return &namespaceResolver{r} }
+
 // PlatformInfo returns PlatformInfoResolver implementation.
 func (r *Resolver) PlatformInfo() PlatformInfoResolver { return &platformInfoResolver{r} }
 
@@ -371,11 +466,14 @@ func (r *Resolver) Webhook() WebhookResolver { return &webhookResolver{r} }
 
 type (
 	alertResolver        struct{ *Resolver }
+	apiTokenResolver     struct{ *Resolver }
+	auditEntryResolver   struct{ *Resolver }
 	contactResolver      struct{ *Resolver }
 	contactGroupResolver struct{ *Resolver }
 	deliveryResolver     struct{ *Resolver }
 	membershipResolver   struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }
+	namespaceResolver    struct{ *Resolver }
 	platformInfoResolver struct{ *Resolver }
 	queryResolver        struct{ *Resolver }
 	webhookResolver      struct{ *Resolver }

@@ -16,6 +16,8 @@ type AuditEntry struct {
 	TokenName string    `gorm:"size:64;not null"`
 	TokenRole Role      `gorm:"size:16;not null"`
 	Operation string    `gorm:"size:64;not null"`
+	// NamespaceID is the namespace the mutation ran in; nil for changes to namespaces themselves.
+	NamespaceID *uint `gorm:"index:ix_audit_entries_namespace"`
 	// ObjectIDs are the ids the operation created, changed or deleted. There is no foreign key:
 	// an entry outlives what it names.
 	ObjectIDs []string `gorm:"serializer:json;size:16777215;not null"`
@@ -63,6 +65,9 @@ func audit(ctx context.Context, tx *gorm.DB, operation string, ids []string) err
 		ids = []string{}
 	}
 	e := AuditEntry{At: tx.NowFunc(), TokenName: a.Name, TokenRole: a.Role, Operation: operation, ObjectIDs: ids}
+	if ns := NamespaceOf(ctx); ns != nil {
+		e.NamespaceID = &ns.ID
+	}
 	if err := tx.Create(&e).Error; err != nil {
 		return fmt.Errorf("write audit entry: %w", err)
 	}
@@ -80,8 +85,9 @@ func formatIDs(ids []uint) []string {
 // newestID orders a list newest first by id alone: ids only grow.
 var newestID = Keyset{Columns: []string{"id"}, Descending: true}
 
-// AuditLog lists audit entries newest first.
-func (s *Store) AuditLog(ctx context.Context, page PageArgs) (Page[*AuditEntry], error) {
+// AuditLog lists the request namespace's audit entries newest first, withGlobal also those of
+// changes to namespaces.
+func (s *Store) AuditLog(ctx context.Context, page PageArgs, withGlobal bool) (Page[*AuditEntry], error) {
 	if err := page.Check(); err != nil {
 		return Page[*AuditEntry]{}, err
 	}
@@ -95,13 +101,28 @@ func (s *Store) AuditLog(ctx context.Context, page PageArgs) (Page[*AuditEntry],
 		at = []any{c.ID}
 	}
 	var rows []*AuditEntry
-	if err := newestID.Seek(s.db.WithContext(ctx).Model(&AuditEntry{}), page, at).Find(&rows).Error; err != nil {
+	if err := newestID.Seek(s.auditQuery(ctx, withGlobal), page, at).Find(&rows).Error; err != nil {
 		return Page[*AuditEntry]{}, fmt.Errorf("list audit log: %w", err)
 	}
 	return CutPage(rows, page, func(e *AuditEntry) any { return idCursor{ID: e.ID} }), nil
 }
 
 // CountAuditEntries counts the audit log.
-func (s *Store) CountAuditEntries(ctx context.Context) (int, error) {
-	return CountRows(s.db.WithContext(ctx).Model(&AuditEntry{}), "audit log")
+func (s *Store) CountAuditEntries(ctx context.Context, withGlobal bool) (int, error) {
+	return CountRows(s.auditQuery(ctx, withGlobal), "audit log")
+}
+
+// auditQuery is the request namespace's entries and, withGlobal, the changes to namespaces
+// themselves, which belong to none.
+func (s *Store) auditQuery(ctx context.Context, withGlobal bool) *gorm.DB {
+	q := s.db.WithContext(ctx).Model(&AuditEntry{})
+	ns := NamespaceOf(ctx)
+	switch {
+	case ns == nil:
+	case withGlobal:
+		q = q.Where("namespace_id = ? OR namespace_id IS NULL", ns.ID)
+	default:
+		q = q.Where("namespace_id = ?", ns.ID)
+	}
+	return q
 }

@@ -15,6 +15,8 @@ const (
 	KindNotFound
 	// KindConflict: a unique name is taken.
 	KindConflict
+	// KindForbidden: the caller's token may not act here.
+	KindForbidden
 )
 
 // Error is a client-facing failure. Field is the input path relative to the argument

@@ -11,10 +11,13 @@ import (
 
 // Contact is one recipient of notifications.
 type Contact struct {
-	ID   uint   `gorm:"primaryKey"`
-	Name string `gorm:"size:64;not null"`
-	// NameKey is NameKey(Name): unique, and the sort key of every contact list.
-	NameKey   string  `gorm:"size:256;not null;uniqueIndex:ux_contacts_name_key"`
+	ID uint `gorm:"primaryKey"`
+	// NamespaceID leads the name index: every list is read within one namespace. Rows written
+	// before namespaces existed belong to the default namespace.
+	NamespaceID uint   `gorm:"not null;default:1;uniqueIndex:ux_contacts_namespace_name,priority:1"`
+	Name        string `gorm:"size:64;not null"`
+	// NameKey is NameKey(Name): unique within the namespace, and the sort key of every contact list.
+	NameKey   string  `gorm:"size:256;not null;uniqueIndex:ux_contacts_namespace_name,priority:2"`
 	Phone     *string `gorm:"size:20"`
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -44,8 +47,9 @@ func (w *Webhook) HasSecret() bool { return w.Secret != nil && *w.Secret != "" }
 // Group is a named set of contacts.
 type Group struct {
 	ID          uint   `gorm:"primaryKey"`
+	NamespaceID uint   `gorm:"not null;default:1;uniqueIndex:ux_contact_groups_namespace_name,priority:1"`
 	Name        string `gorm:"size:64;not null"`
-	NameKey     string `gorm:"size:256;not null;uniqueIndex:ux_contact_groups_name_key"`
+	NameKey     string `gorm:"size:256;not null;uniqueIndex:ux_contact_groups_namespace_name,priority:2"`
 	Description string `gorm:"size:512;not null;default:''"`
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
@@ -65,10 +69,14 @@ type Membership struct {
 	Group   *Group   `gorm:"constraint:OnDelete:CASCADE" json:"-"`
 }
 
-// Migrate creates or updates the address book's tables (contacts, groups, memberships, tokens,
-// audit). It is safe to run on every start.
+// Migrate creates or updates the address book's tables (namespaces, contacts, groups,
+// memberships, tokens, audit). It is safe to run on every start; a database of a version before
+// namespaces moves into the default namespace, with nothing lost.
 func Migrate(db *gorm.DB) error {
-	if err := AutoMigrate(db, &Contact{}, &Group{}, &Webhook{}, &Membership{}, &APIToken{}, &AuditEntry{}); err != nil {
+	if err := AutoMigrate(db, &Namespace{}, &Contact{}, &Group{}, &Webhook{}, &Membership{}, &APIToken{}, &AuditEntry{}); err != nil {
+		return fmt.Errorf("migrate address book: %w", err)
+	}
+	if err := migrateNamespaces(db); err != nil {
 		return fmt.Errorf("migrate address book: %w", err)
 	}
 	return nil

@@ -21,6 +21,7 @@ type Store struct {
 	db           *gorm.DB
 	checkWebhook WebhookChecker
 	keyring      *secrets.Keyring
+	namespaces   namespaceCache
 }
 
 // NewStore returns a store over db that saves a webhook only if check accepts its URL.
@@ -28,6 +29,7 @@ func NewStore(db *gorm.DB, check WebhookChecker) *Store {
 	if check == nil {
 		panic("models.NewStore needs a webhook checker")
 	}
+	scopeToNamespace(db)
 	return &Store{db: db, checkWebhook: check}
 }
 

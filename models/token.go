@@ -14,6 +14,8 @@ type APIToken struct {
 	ID   uint   `gorm:"primaryKey"`
 	Name string `gorm:"size:64;not null"`
 	Role Role   `gorm:"size:16;not null"`
+	// NamespaceID is the one namespace the token's role holds in; nil: every namespace.
+	NamespaceID *uint `gorm:"index:ix_api_tokens_namespace"`
 	// Hash is the SHA-256 of the token. Tokens are 32 random bytes, so a fast hash is enough:
 	// there is nothing to brute-force.
 	Hash       string `gorm:"size:64;not null;uniqueIndex:ux_api_tokens_hash" json:"-"`
@@ -21,13 +23,14 @@ type APIToken struct {
 	LastUsedAt *time.Time
 }
 
-// CreateAPIToken stores a new token's hash under a name and role.
-func (s *Store) CreateAPIToken(ctx context.Context, name string, role Role, hash string) (*APIToken, error) {
+// CreateAPIToken stores a new token's hash under a name and role, bound to the namespace with id
+// namespaceID (nil: every namespace).
+func (s *Store) CreateAPIToken(ctx context.Context, name string, role Role, hash string, namespaceID *uint) (*APIToken, error) {
 	clean, _, err := cleanName("name", name)
 	if err != nil {
 		return nil, err
 	}
-	t := &APIToken{Name: clean, Role: role, Hash: hash}
+	t := &APIToken{Name: clean, Role: role, Hash: hash, NamespaceID: namespaceID}
 	err = s.mutate(ctx, "createApiToken", func(tx *gorm.DB) ([]uint, error) {
 		if err := tx.Create(t).Error; err != nil {
 			return nil, fmt.Errorf("insert token: %w", err)
@@ -40,10 +43,15 @@ func (s *Store) CreateAPIToken(ctx context.Context, name string, role Role, hash
 	return t, nil
 }
 
-// APITokens lists the stored tokens, oldest first.
-func (s *Store) APITokens(ctx context.Context) ([]*APIToken, error) {
+// APITokens lists the stored tokens, oldest first: all, or those bound to the namespace with id
+// only when it is set.
+func (s *Store) APITokens(ctx context.Context, only *uint) ([]*APIToken, error) {
 	var out []*APIToken
-	if err := s.db.WithContext(ctx).Order("id").Find(&out).Error; err != nil {
+	q := s.db.WithContext(ctx).Order("id")
+	if only != nil {
+		q = q.Where("namespace_id = ?", *only)
+	}
+	if err := q.Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}
 	return out, nil
@@ -51,12 +59,16 @@ func (s *Store) APITokens(ctx context.Context) ([]*APIToken, error) {
 
 // RevokeAPIToken deletes a token; every replica refuses it from the next request on, since each
 // request looks its token up.
-func (s *Store) RevokeAPIToken(ctx context.Context, id string) error {
+// A token bound to another namespace than only (when set) is NOT_FOUND.
+func (s *Store) RevokeAPIToken(ctx context.Context, id string, only *uint) error {
 	tid, ok := ParseID(id)
 	if !ok {
 		return NotFound("id", "token", id)
 	}
 	return s.mutate(ctx, "revokeApiToken", func(tx *gorm.DB) ([]uint, error) {
+		if only != nil {
+			tx = tx.Where("namespace_id = ?", *only)
+		}
 		return []uint{tid}, deleteOne(tx, &APIToken{}, tid, "token", id)
 	})
 }

@@ -54,6 +54,14 @@ type CreateContactInput struct {
 	GroupIds []string `json:"groupIds,omitempty"`
 }
 
+// What createNamespace takes.
+type CreateNamespaceInput struct {
+	// 1-63 characters from a-z, 0-9 and -, folded to lower case; unique (CONFLICT at name when taken).
+	Name string `json:"name"`
+	// Free text of at most 512 bytes; empty when omitted.
+	Description *string `json:"description,omitempty"`
+}
+
 // A token just created by createApiToken.
 type CreatedAPIToken struct {
 	// The bearer token (hrld_...). Store it now: Herald keeps only its hash.
@@ -183,12 +191,22 @@ type UpdateContactInput struct {
 	GroupIds []string `json:"groupIds,omitempty"`
 }
 
+// What updateNamespace changes; an omitted field stays as it is.
+type UpdateNamespaceInput struct {
+	// A new name, with createNamespace's rules; the default namespace keeps its name (BAD_USER_INPUT).
+	Name *string `json:"name,omitempty"`
+	// A new description, at most 512 bytes.
+	Description *string `json:"description,omitempty"`
+}
+
 // The caller of a request.
 type Viewer struct {
 	// The token's name: admin for HERALD_ADMIN_TOKEN, open mode when the server runs without tokens.
 	Name string `json:"name"`
 	// The token's role, which decides what the caller may do.
 	Role models.Role `json:"role"`
+	// The one namespace the token's role holds in; null when it holds in every namespace.
+	Namespace *string `json:"namespace,omitempty"`
 }
 
 // One webhook as createContact and updateContact take it. An invalid webhook is BAD_USER_INPUT at
