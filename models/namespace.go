@@ -368,8 +368,16 @@ func (s *Store) NamespaceCounts(ctx context.Context, id uint) (contacts, groups 
 // migrateNamespaces creates the default namespace and replaces the name indexes of the tables
 // that became namespaced: names are unique within a namespace now, not across all.
 func migrateNamespaces(db *gorm.DB) error {
-	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&Namespace{ID: DefaultNamespaceID, Name: DefaultNamespace}).Error; err != nil {
-		return fmt.Errorf("create the default namespace: %w", err)
+	created := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&Namespace{ID: DefaultNamespaceID, Name: DefaultNamespace})
+	if created.Error != nil {
+		return fmt.Errorf("create the default namespace: %w", created.Error)
+	}
+	if created.RowsAffected == 1 {
+		// The first start with namespaces: every change audited so far was made in what is now the
+		// default namespace. (Later, a null namespace marks changes to namespaces themselves.)
+		if err := db.Model(&AuditEntry{}).Where("namespace_id IS NULL").Update("namespace_id", DefaultNamespaceID).Error; err != nil {
+			return fmt.Errorf("move earlier audit entries into the default namespace: %w", err)
+		}
 	}
 	m := db.Migrator()
 	for _, old := range []struct {
