@@ -104,4 +104,16 @@ func TestARobotSharedByTwoNamespacesKeepsItsBudget(t *testing.T) {
 	if len(seen) != 2*each {
 		t.Fatalf("%d of the %d alerts' titles reached the robot", len(seen), 2*each)
 	}
+	req, _ := http.NewRequest(http.MethodGet, p.base+"/metrics", nil)
+	_, metrics := send(t, req, "")
+	for _, ns := range teams {
+		for _, want := range []string{
+			`herald_delivery_attempts_total{namespace="` + ns + `",outcome="SENT",platform="DINGTALK"}`,
+			`herald_graphql_requests_total{namespace="` + ns + `",operation="sendAlert",outcome="ok"} 20`,
+		} {
+			if !strings.Contains(metrics, want) {
+				t.Fatalf("/metrics lacks %s", want)
+			}
+		}
+	}
 }

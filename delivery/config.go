@@ -49,7 +49,7 @@ type Config struct {
 // and safe for concurrent use.
 type Metrics interface {
 	// Attempt counts one HTTP call to a robot carrying alerts alerts.
-	Attempt(platform senders.Platform, outcome senders.Outcome, alerts int, d time.Duration)
+	Attempt(platform senders.Platform, namespace string, outcome senders.Outcome, alerts int, d time.Duration)
 	// Deferred counts deliveries whose next attempt was pushed back without an attempt: reason is
 	// "budget", "paused" or "linger".
 	Deferred(platform senders.Platform, reason string, deliveries int)
@@ -59,7 +59,7 @@ type Metrics interface {
 
 type noMetrics struct{}
 
-func (noMetrics) Attempt(senders.Platform, senders.Outcome, int, time.Duration) {}
+func (noMetrics) Attempt(senders.Platform, string, senders.Outcome, int, time.Duration) {}
 func (noMetrics) Deferred(senders.Platform, string, int)                        {}
 func (noMetrics) BreakerOpened(senders.Platform)                                {}
 

@@ -24,6 +24,7 @@ const sweepInterval = 30 * time.Second
 type Dispatcher struct {
 	db        *gorm.DB
 	secrets   Opener
+	book      *models.Store // names namespaces in logs and metrics
 	notifier  *notify.Notifier
 	cfg       Config
 	policy    policy
@@ -38,7 +39,7 @@ type Dispatcher struct {
 func New(book *models.Store, notifier *notify.Notifier, cfg Config) *Dispatcher {
 	cfg = cfg.withDefaults(notifier.Platforms())
 	return &Dispatcher{
-		db: book.DB(), secrets: book, notifier: notifier, cfg: cfg, policy: cfg.policy(),
+		db: book.DB(), secrets: book, book: book, notifier: notifier, cfg: cfg, policy: cfg.policy(),
 		log: cfg.Logger, outage: &outage{log: cfg.Logger}, heartbeat: newHeartbeat(), wake: make(chan struct{}, 1),
 	}
 }
@@ -264,8 +265,8 @@ func (d *Dispatcher) serve(sendCtx context.Context, rec *recorder, c *claim) {
 			}
 			for _, it := range c.expired {
 				d.logAttempt(c, &batch{items: []*item{it}, robot: it.robot}, Expired, senders.Result{}, r.fates, nil)
+				d.cfg.Metrics.Attempt(c.platform, d.namespaceName(it.alert.NamespaceID), Expired, 1, 0)
 			}
-			d.cfg.Metrics.Attempt(c.platform, Expired, len(c.expired), 0)
 		})
 	}
 	for _, b := range c.batches {
@@ -285,7 +286,19 @@ func (d *Dispatcher) send(sendCtx context.Context, rec *recorder, c *claim, b *b
 	r := &result{c: c, b: b, outcome: outcome, res: res}
 	rec.record(r)
 	d.logAttempt(c, b, outcome, res, r.fates, r.err)
-	d.cfg.Metrics.Attempt(c.platform, outcome, len(b.items), res.Duration)
+	d.cfg.Metrics.Attempt(c.platform, d.namespaceName(b.items[0].alert.NamespaceID), outcome, len(b.items), res.Duration)
+}
+
+// namespaceName names a namespace for logs and metrics; a batch's items share one (see pack).
+func (d *Dispatcher) namespaceName(id uint) string {
+	if d.book == nil {
+		return models.FormatID(id)
+	}
+	ns, err := d.book.NamespaceByID(context.Background(), id)
+	if err != nil {
+		return models.FormatID(id)
+	}
+	return ns.Name
 }
 
 // sendOpened sends b with its signing secret opened: deliveries keep secrets sealed, and only this
@@ -309,6 +322,7 @@ func (d *Dispatcher) logAttempt(c *claim, b *batch, outcome senders.Outcome, res
 	}
 	attrs := []slog.Attr{
 		slog.Any("delivery_ids", ids), slog.Any("alert_ids", alerts),
+		slog.String("namespace", d.namespaceName(b.items[0].alert.NamespaceID)),
 		slog.String("platform", string(c.platform)), slog.String("robot", senders.RedactURL(b.robot.url)),
 		slog.String("outcome", string(outcome)), slog.Int("alerts", len(b.items)),
 		slog.Int("attempt", b.items[0].d.Attempts+1), slog.Int64("duration_ms", res.Duration.Milliseconds()),

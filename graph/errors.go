@@ -78,7 +78,11 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		out.Extensions = map[string]any{"code": CodeUnavailable}
 		return out
 	}
-	slog.ErrorContext(ctx, "request failed", "path", out.Path.String(), "error", err.Error())
+	ns := ""
+	if n := models.NamespaceOf(ctx); n != nil {
+		ns = n.Name
+	}
+	slog.ErrorContext(ctx, "request failed", "path", out.Path.String(), "namespace", ns, "error", err.Error())
 	out.Message = "internal server error"
 	out.Extensions = map[string]any{"code": CodeInternal}
 	return out

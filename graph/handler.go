@@ -22,7 +22,7 @@ type Options struct {
 	ReportSQLStatements bool
 	// ObserveRequest, when set, is told each operation's root field and outcome ("ok" or the first
 	// error's code), for metrics.
-	ObserveRequest func(operation, outcome string)
+	ObserveRequest func(operation, namespace, outcome string)
 	// Introspection allows schema introspection (the playground needs it).
 	Introspection bool
 	// ExecutionBudget is the total complexity allowed to execute at once; 0 is MaxComplexity per CPU.
@@ -71,7 +71,11 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	if opts.ObserveRequest != nil {
 		srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 			resp := next(ctx)
-			opts.ObserveRequest(rootField(ctx), outcomeOf(resp))
+			ns := ""
+			if n := models.NamespaceOf(ctx); n != nil {
+				ns = n.Name
+			}
+			opts.ObserveRequest(rootField(ctx), ns, outcomeOf(resp))
 			return resp
 		})
 	}

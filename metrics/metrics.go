@@ -32,8 +32,8 @@ func New(queueDepth func(ctx context.Context) (int64, error)) *Metrics {
 		registry: prometheus.NewRegistry(),
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_delivery_attempts_total",
-			Help: "HTTP calls to robots, by platform and outcome (SENT, RETRYABLE, PERMANENT, EXPIRED, RELEASED).",
-		}, []string{"platform", "outcome"}),
+			Help: "HTTP calls to robots, by platform, namespace and outcome (SENT, RETRYABLE, PERMANENT, EXPIRED, RELEASED).",
+		}, []string{"platform", "namespace", "outcome"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "herald_delivery_attempt_duration_seconds",
 			Help:    "Duration of one HTTP call to a robot.",
@@ -53,8 +53,8 @@ func New(queueDepth func(ctx context.Context) (int64, error)) *Metrics {
 		}, []string{"platform"}),
 		graphql: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_graphql_requests_total",
-			Help: "GraphQL operations by root field and outcome (ok or the first error's code).",
-		}, []string{"operation", "outcome"}),
+			Help: "GraphQL operations by root field, namespace and outcome (ok or the first error's code).",
+		}, []string{"operation", "namespace", "outcome"}),
 	}
 	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "herald_delivery_queue_depth",
@@ -79,10 +79,10 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
 }
 
-// Attempt records one HTTP call to a robot that carried alerts alerts.
-func (m *Metrics) Attempt(platform senders.Platform, outcome senders.Outcome, alerts int, d time.Duration) {
+// Attempt records one HTTP call to a robot that carried alerts alerts of the namespace.
+func (m *Metrics) Attempt(platform senders.Platform, namespace string, outcome senders.Outcome, alerts int, d time.Duration) {
 	p := string(platform)
-	m.attempts.WithLabelValues(p, string(outcome)).Inc()
+	m.attempts.WithLabelValues(p, namespace, string(outcome)).Inc()
 	m.duration.WithLabelValues(p).Observe(d.Seconds())
 	if alerts > 1 {
 		m.coalesced.WithLabelValues(p).Inc()
@@ -99,7 +99,7 @@ func (m *Metrics) BreakerOpened(platform senders.Platform) {
 	m.breaker.WithLabelValues(string(platform)).Inc()
 }
 
-// GraphQLRequest records one GraphQL operation.
-func (m *Metrics) GraphQLRequest(operation, outcome string) {
-	m.graphql.WithLabelValues(operation, outcome).Inc()
+// GraphQLRequest records one GraphQL operation in namespace ("" before it was resolved).
+func (m *Metrics) GraphQLRequest(operation, namespace, outcome string) {
+	m.graphql.WithLabelValues(operation, namespace, outcome).Inc()
 }
