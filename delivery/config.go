@@ -60,8 +60,8 @@ type Metrics interface {
 type noMetrics struct{}
 
 func (noMetrics) Attempt(senders.Platform, string, senders.Outcome, int, time.Duration) {}
-func (noMetrics) Deferred(senders.Platform, string, int)                        {}
-func (noMetrics) BreakerOpened(senders.Platform)                                {}
+func (noMetrics) Deferred(senders.Platform, string, int)                                {}
+func (noMetrics) BreakerOpened(senders.Platform)                                        {}
 
 func (c Config) withDefaults(platforms *senders.Registry) Config {
 	set := func(d *time.Duration, v time.Duration) {
