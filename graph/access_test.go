@@ -92,8 +92,17 @@ func roleMatrix(contactID, groupID string) []operation {
 		{"revokeApiToken", `mutation { revokeApiToken(id: "999999") }`, models.RoleAdmin},
 		{"deleteContactGroup", `mutation { deleteContactGroup(id: "999999") }`, models.RoleAdmin},
 		{"deleteContact", `mutation { deleteContact(id: "999999") }`, models.RoleAdmin},
+		{"namespaces", `{ namespaces { name } }`, models.RoleViewer},
+		{"namespace", `{ namespace { name } }`, models.RoleViewer},
+		{"createNamespace", `mutation { createNamespace(input: {name: "matrix-team"}) { id } }`, models.RoleAdmin},
+		{"updateNamespace", `mutation { updateNamespace(id: "999999", input: {description: "d"}) { id } }`, models.RoleAdmin},
+		{"deleteNamespace", `mutation { deleteNamespace(id: "999999") }`, models.RoleAdmin},
 	}
 }
+
+// everyNamespaceOnly are the operations only a token of every namespace may run: an admin bound
+// to one namespace is FORBIDDEN them (createApiToken without a namespace makes a token of all).
+var everyNamespaceOnly = map[string]bool{"createNamespace": true, "updateNamespace": true, "deleteNamespace": true, "createApiToken": true}
 
 func TestRoleMatrix(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, db modelstest.DB) {
@@ -107,9 +116,14 @@ func TestRoleMatrix(t *testing.T) {
 			name  string
 			token string
 			role  models.Role // "" means not authenticated
+			bound bool        // bound to the namespace the matrix runs in (default)
 		}{
-			{"no token", "", ""}, {"garbage", "not-a-token", ""}, {"revoked", tk.revoked, ""},
-			{"viewer", tk.viewer, models.RoleViewer}, {"sender", tk.sender, models.RoleSender}, {"admin token", tk.tokenAdmin, models.RoleAdmin},
+			{"no token", "", "", false}, {"garbage", "not-a-token", "", false}, {"revoked", tk.revoked, "", false},
+			{"viewer", tk.viewer, models.RoleViewer, false}, {"sender", tk.sender, models.RoleSender, false},
+			{"admin token", tk.tokenAdmin, models.RoleAdmin, false},
+			{"default's viewer", a.tokenIn("default", "VIEWER"), models.RoleViewer, true},
+			{"default's sender", a.tokenIn("default", "SENDER"), models.RoleSender, true},
+			{"default's admin", a.tokenIn("default", "ADMIN"), models.RoleAdmin, true},
 		}
 		for _, op := range roleMatrix(c.CreateContact.ID, g.CreateContactGroup.ID) {
 			for _, caller := range callers {
@@ -122,7 +136,7 @@ func TestRoleMatrix(t *testing.T) {
 				switch {
 				case caller.role == "":
 					want = "UNAUTHENTICATED"
-				case !caller.role.Allows(op.need):
+				case !caller.role.Allows(op.need), caller.bound && everyNamespaceOnly[op.name]:
 					want = "FORBIDDEN"
 				}
 				// An allowed call may still fail on its own terms (a missing id): it just must not be refused.
