@@ -76,10 +76,16 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 // NamespaceHeader names the namespace a request runs in; without it, the default namespace.
 const NamespaceHeader = "Herald-Namespace"
 
-// namespace resolves the namespace r asks for. A token bound to one namespace asking for another
-// is FORBIDDEN whether or not the other exists, so that a token cannot probe for names.
+// namespace resolves the namespace r asks for (Herald-Namespace; without it default, or a bound
+// token's own). A token bound to one namespace asking for another is FORBIDDEN whether or not the
+// other exists, so that a token cannot probe for names.
 func (a *Authenticator) namespace(r *http.Request, p Principal) (*models.Namespace, error) {
 	name := r.Header.Get(NamespaceHeader)
+	if name == "" && p.NamespaceID != nil {
+		// Without the header a bound token runs where it holds its role: a client holding only the
+		// token can then ask namespace or me where that is.
+		return a.store.NamespaceByID(r.Context(), *p.NamespaceID)
+	}
 	if name == "" {
 		name = models.DefaultNamespace
 	}
@@ -88,6 +94,9 @@ func (a *Authenticator) namespace(r *http.Request, p Principal) (*models.Namespa
 		return nil, err
 	}
 	ns, err := a.store.NamespaceByName(r.Context(), clean)
+	if e, missing := models.AsError(err); missing {
+		err = &models.Error{Kind: e.Kind, Field: NamespaceHeader, Message: e.Message}
+	}
 	if p.NamespaceID != nil {
 		if _, missing := models.AsError(err); missing || err == nil && ns.ID != *p.NamespaceID {
 			return nil, &models.Error{Kind: models.KindForbidden, Field: NamespaceHeader,

@@ -10,3 +10,7 @@ export const CREATE_GROUP = `mutation($name: String!) { createContactGroup(input
 export const CONTACT_WEBHOOKS = `query($s: String) { contacts(filter: {search: $s}) { edges { node { webhooks { url hasSecret keyword } } } } }`;
 
 export const TOKEN_NAMES = `query TokenNames { apiTokens { name } }`;
+
+export const CREATE_NAMESPACE = `mutation($name: String!) { createNamespace(input: {name: $name}) { id name } }`;
+
+export const DELETE_NAMESPACE = `mutation($id: ID!) { deleteNamespace(id: $id) }`;

@@ -92,11 +92,16 @@ export function screenshot(page, name) {
   return page.screenshot({ path: join(screenshots, `${name}.png`) });
 }
 
-/** Calls Herald's API directly, for fixtures and for checking what the console did. */
-export async function api(query, variables = {}) {
+/**
+ * Calls Herald's API directly, for fixtures and for checking what the console did; namespace is
+ * the Herald-Namespace to run in (default without it).
+ */
+export async function api(query, variables = {}, { namespace } = {}) {
+  const headers = { 'Content-Type': 'application/json' };
+  if (namespace) headers['Herald-Namespace'] = namespace;
   const res = await fetch(`${baseURL}/query`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
+    headers,
     body: JSON.stringify({ query, variables }),
   });
   const body = await res.json();
@@ -104,11 +109,15 @@ export async function api(query, variables = {}) {
   return body.data;
 }
 
-/** Creates a contact through the API with an official-host URL that validates but is never sent to. */
-export async function createContact(name, groupIds = []) {
+/**
+ * Creates a contact through the API with an official-host URL that validates but is never sent to,
+ * in namespace (default without it).
+ */
+export async function createContact(name, groupIds = [], { namespace } = {}) {
   const data = await api(
     CREATE_CONTACT,
     { input: { name, groupIds, webhooks: [{ url: `https://oapi.dingtalk.com/robot/send?access_token=${encodeURIComponent(name)}` }] } },
+    { namespace },
   );
   return data.createContact;
 }

@@ -2484,7 +2484,7 @@ extend type Mutation {
 """
 One team's part of Herald. Contacts, groups, memberships, alerts and the audit log belong to exactly one
 namespace; names are unique within it. A request runs in the namespace its Herald-Namespace header names
-(case-insensitive), or in default without the header: an unknown name is NOT_FOUND, a malformed one
+(case-insensitive), or without the header in default (a token bound to a namespace: in that one): an unknown name is NOT_FOUND, a malformed one
 BAD_USER_INPUT, and a token bound to another namespace gets FORBIDDEN. Ids stay unique across
 namespaces, and an id of another namespace is NOT_FOUND.
 """
@@ -2522,7 +2522,7 @@ input UpdateNamespaceInput {
 extend type Query {
   "The namespaces the caller's token may use, by name: all of them, or the one a bound token holds in."
   namespaces: [Namespace!]!
-  "The namespace this request runs in (Herald-Namespace, or default)."
+  "The namespace this request runs in (Herald-Namespace; without it default, or a bound token's own)."
   namespace: Namespace!
 }
 

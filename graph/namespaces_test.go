@@ -147,9 +147,14 @@ func TestNamespacedTokensStayInTheirNamespace(t *testing.T) {
 			for _, ns := range []string{"team-b", "default", "no-such-team"} {
 				a.as(tok).in(ns).fail(`{ contacts { totalCount } }`, nil, "FORBIDDEN", "Herald-Namespace")
 			}
-			a.as(tok).fail(`{ me { role } }`, nil, "FORBIDDEN", "Herald-Namespace") // no header: default
 		}
-		a.as(viewer).in("no-such-team").fail(`{ me { role } }`, nil, "NOT_FOUND", "namespace")
+		a.as(viewer).in("no-such-team").fail(`{ me { role } }`, nil, "NOT_FOUND", "Herald-Namespace")
+		// Without the header a bound token runs in its own namespace.
+		var where struct{ Namespace struct{ Name string } }
+		a.as(senderA).must(`{ namespace { name } }`, nil, &where)
+		if where.Namespace.Name != "team-a" {
+			t.Fatalf("a team-a token without the header runs in %q", where.Namespace.Name)
+		}
 		a.as(viewer).in("Not_A_Name!").fail(`{ me { role } }`, nil, "BAD_USER_INPUT", "Herald-Namespace")
 
 		var me struct {
@@ -226,6 +231,6 @@ func TestDeletingANonEmptyNamespaceIsAConflict(t *testing.T) {
 		if out.DeleteNamespace != id {
 			t.Fatalf("deleteNamespace = %q", out.DeleteNamespace)
 		}
-		admin.in("team-b").fail(`{ me { role } }`, nil, "NOT_FOUND", "namespace")
+		admin.in("team-b").fail(`{ me { role } }`, nil, "NOT_FOUND", "Herald-Namespace")
 	})
 }

@@ -1,8 +1,8 @@
 // Entry point: the tabs, the session's token and role, and which actions the role may take.
 
-import { ApiError, gql, onUnauthenticated, token } from './api.js';
+import { ApiError, gql, namespace, onUnauthenticated, token } from './api.js';
 import { alertsTab } from './alerts.js';
-import { ME, QUERY_FIELDS } from './documents.js';
+import { ME, NAMESPACES, QUERY_FIELDS } from './documents.js';
 import { contactsTab } from './contacts.js';
 import { groupsTab } from './groups.js';
 import { loadPlatforms } from './platforms.js';
@@ -107,33 +107,83 @@ function showSession() {
 }
 
 /**
- * The caller's role. Until Herald has authentication the `me` field does not exist, and then
- * everyone is an administrator. gqlgen answers a query naming an unknown field with HTTP 422,
- * which the browser logs as a failed request, so the schema is asked first whether `me` exists.
+ * The caller's role, and the names of Query's fields (null when introspection is off). Until
+ * Herald has authentication the `me` field does not exist, and then everyone is an administrator.
+ * gqlgen answers a query naming an unknown field with HTTP 422, which the browser logs as a failed
+ * request, so the schema is asked first whether `me` exists.
  */
 async function fetchRole() {
   const schema = await gql(QUERY_FIELDS).catch((err) => {
-    if (err.has('UNAUTHENTICATED')) throw err;
+    if (err.has('UNAUTHENTICATED') || err.refusedNamespace != null) throw err;
     return null; // introspection may be turned off: ask for `me` and read the answer
   });
   // The playground is served exactly when introspection is on.
   document.getElementById('playground-link').hidden = !schema?.__type;
-  if (schema?.__type && !schema.__type.fields.some((f) => f.name === 'me')) return 'ADMIN';
+  const fields = schema?.__type ? schema.__type.fields.map((f) => f.name) : null;
+  if (fields && !fields.includes('me')) return { role: 'ADMIN', fields };
   try {
-    return (await gql(ME)).me.role;
+    return { role: (await gql(ME)).me.role, fields };
   } catch (err) {
-    if (err.has('GRAPHQL_VALIDATION_FAILED')) return 'ADMIN';
+    if (err.has('GRAPHQL_VALIDATION_FAILED')) return { role: 'ADMIN', fields };
     throw err;
   }
 }
 
+// ---- Namespace ----
+
+const namespacePicker = document.getElementById('namespace-picker');
+const namespaceSelect = document.getElementById('namespace');
+
 /**
- * Records the role on <body>; style.css hides every control marked data-requires="manage"
- * (ADMIN only) or data-requires="send" (SENDER and ADMIN) that the role may not use.
+ * Fills the namespace selector with the namespaces the token may use and runs every later request
+ * in the one this browser chose last, or in default (else the first listed) when that one is not
+ * listed: deleted, or not the token's. A single namespace is shown all the same, so the user knows
+ * where they are. A Herald without namespaces gets no selector and no Herald-Namespace header.
+ */
+async function loadNamespaces(fields) {
+  let list = null;
+  if (!fields || fields.includes('namespaces')) {
+    try {
+      list = (await gql(NAMESPACES)).namespaces;
+    } catch (err) {
+      if (!err.has('GRAPHQL_VALIDATION_FAILED')) throw err;
+    }
+  }
+  if (!list?.length) {
+    namespace.use(null);
+    namespacePicker.hidden = true;
+    return;
+  }
+  const names = list.map((n) => n.name);
+  const remembered = namespace.remembered();
+  const chosen = names.includes(remembered) ? remembered : names.includes('default') ? 'default' : names[0];
+  namespace.use(chosen, { remember: remembered != null && chosen !== remembered });
+  namespaceSelect.replaceChildren(...list.map((n) => {
+    const option = new Option(n.name, n.name, false, n.name === chosen);
+    if (n.description) option.title = n.description;
+    return option;
+  }));
+  namespaceSelect.value = chosen;
+  namespaceSelect.disabled = list.length === 1;
+  namespacePicker.hidden = false;
+}
+
+// Another namespace is another set of contacts, groups and alerts: start over in it rather than
+// keep any row, picker or open dialog of the previous one.
+namespaceSelect.addEventListener('change', () => {
+  namespace.use(namespaceSelect.value, { remember: true });
+  location.reload();
+});
+
+/**
+ * Settles the namespace and records the role on <body>; style.css hides every control marked
+ * data-requires="manage" (ADMIN only) or data-requires="send" (SENDER and ADMIN) that the role may
+ * not use.
  */
 async function applyRole() {
   try {
-    const role = await fetchRole();
+    const { role, fields } = await fetchRole();
+    await loadNamespaces(fields);
     await loadPlatforms();
     document.body.dataset.role = role;
     const badge = document.getElementById('role');
@@ -142,6 +192,12 @@ async function applyRole() {
     badge.hidden = token.get() == null;
     return true;
   } catch (err) {
+    if (err.refusedNamespace != null && err.refusedNamespace === namespace.get()) {
+      // The namespace this browser chose last is gone or not the token's: start again in Herald's
+      // default, whose list loadNamespaces then picks from.
+      namespace.use(null);
+      return applyRole();
+    }
     announce(`The console could not start: ${err.message}`, { error: true });
     return false;
   }

@@ -9,6 +9,8 @@ export const QUERY_FIELDS = `query QueryFields { __type(name: "Query") { fields 
 
 export const ME = `query Me { me { role } }`;
 
+export const NAMESPACES = `query Namespaces { namespaces { id name description } }`;
+
 export const PLATFORMS = `query Platforms { platforms { platform label officialHosts webhookPath tokenParam } }`;
 
 // ---- Pickers: every row, 100 at a time ----

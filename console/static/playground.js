@@ -1,8 +1,9 @@
 // The GraphQL playground: GraphiQL (embedded in the binary, see console/vendor) against /query.
-// It sends the token the console signed in with, if any, so both see the same role.
+// It sends the token the console signed in with, if any, and the namespace the console runs in,
+// so both see the same role and the same data.
 
 /* global React, ReactDOM, GraphiQL */
-import { token } from './api.js';
+import { namespace, token } from './api.js';
 
 const example = `# Herald's GraphQL API. Ctrl-Enter runs the query; the Docs pane lists every field.
 {
@@ -16,7 +17,10 @@ const example = `# Herald's GraphQL API. Ctrl-Enter runs the query; the Docs pan
 
 const fetcher = GraphiQL.createFetcher({
   url: new URL('/query', window.location.href).href,
-  headers: token.get() ? { Authorization: `Bearer ${token.get()}` } : {},
+  headers: {
+    ...(token.get() ? { Authorization: `Bearer ${token.get()}` } : {}),
+    ...(namespace.get() ? { 'Herald-Namespace': namespace.get() } : {}),
+  },
 });
 
 // No ?query= prefill: a link could otherwise stage a mutation for an admin to run with one key.
