@@ -231,8 +231,8 @@ func TestServerEndpointsOnEachDatabase(t *testing.T) {
 		}
 		_, metrics := get("/metrics")
 		for _, want := range []string{
-			`herald_graphql_requests_total{operation="createContactGroup",outcome="ok"} 1`,
-			`herald_graphql_requests_total{operation="groups",outcome="ok"} 1`,
+			`herald_graphql_requests_total{namespace="default",operation="createContactGroup",outcome="ok"} 1`,
+			`herald_graphql_requests_total{namespace="default",operation="groups",outcome="ok"} 1`,
 			`herald_delivery_queue_depth 0`,
 		} {
 			if !strings.Contains(metrics, want) {
