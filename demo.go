@@ -64,6 +64,11 @@ func (d *demoPlatforms) hook(name string) models.WebhookInput {
 
 // seed creates the sample contacts and groups.
 func (d *demoPlatforms) seed(ctx context.Context, store *models.Store) error {
+	def, err := store.NamespaceByName(ctx, models.DefaultNamespace)
+	if err != nil {
+		return err
+	}
+	ctx = models.WithNamespace(ctx, def) // the samples, and their audit entries, are default's
 	str := func(s string) *string { return &s }
 	contacts := []models.ContactInput{
 		{Name: str("Alice (on call)"), Phone: str("+8613800000001"), Webhooks: []models.WebhookInput{d.hook("ops-dingtalk")}},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/models"
@@ -80,7 +81,7 @@ const NamespaceHeader = "Herald-Namespace"
 // token's own). A token bound to one namespace asking for another is FORBIDDEN whether or not the
 // other exists, so that a token cannot probe for names.
 func (a *Authenticator) namespace(r *http.Request, p Principal) (*models.Namespace, error) {
-	name := r.Header.Get(NamespaceHeader)
+	name := strings.TrimSpace(r.Header.Get(NamespaceHeader))
 	if name == "" && p.NamespaceID != nil {
 		// Without the header a bound token runs where it holds its role: a client holding only the
 		// token can then ask namespace or me where that is.

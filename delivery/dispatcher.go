@@ -294,7 +294,9 @@ func (d *Dispatcher) namespaceName(id uint) string {
 	if d.book == nil {
 		return models.FormatID(id)
 	}
-	ns, err := d.book.NamespaceByID(context.Background(), id)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	ns, err := d.book.NamespaceByID(ctx, id)
 	if err != nil {
 		return models.FormatID(id)
 	}

@@ -138,8 +138,17 @@ func (d *Dispatcher) plan(tx *gorm.DB, c *claim, r RobotState, live []*item, log
 // next claim (more is set).
 func (d *Dispatcher) pack(live []*item, spend int, c *claim) []*batch {
 	// A robot shared by two namespaces never gets their alerts in one message: each namespace's
-	// deliveries are packed together (in acceptance order), and only with each other.
-	slices.SortStableFunc(live, func(a, b *item) int { return cmp.Compare(a.alert.NamespaceID, b.alert.NamespaceID) })
+	// deliveries are packed together, in acceptance order, and only with each other. Namespaces go
+	// in the order of their oldest due delivery, so that none waits behind another for good.
+	first := map[uint]int{}
+	for i, it := range live {
+		if _, seen := first[it.alert.NamespaceID]; !seen {
+			first[it.alert.NamespaceID] = i
+		}
+	}
+	slices.SortStableFunc(live, func(a, b *item) int {
+		return cmp.Compare(first[a.alert.NamespaceID], first[b.alert.NamespaceID])
+	})
 	share := 1
 	if len(live) > spend {
 		share = (len(live) + spend - 1) / spend

@@ -182,6 +182,8 @@ func TestNamespacedTokensStayInTheirNamespace(t *testing.T) {
 		inA.fail(`mutation { createNamespace(input: {name: "team-c"}) { id } }`, nil, "FORBIDDEN", "")
 		inA.fail(`mutation { createApiToken(name: "g", role: VIEWER) { token } }`, nil, "FORBIDDEN", "namespace")
 		inA.fail(`mutation { createApiToken(name: "g", role: VIEWER, namespace: "team-b") { token } }`, nil, "FORBIDDEN", "namespace")
+		// Whether another namespace exists is not for a team's admin to learn.
+		inA.fail(`mutation { createApiToken(name: "g", role: VIEWER, namespace: "no-such-team") { token } }`, nil, "FORBIDDEN", "namespace")
 		inA.must(`mutation { createApiToken(name: "mine", role: VIEWER, namespace: "team-a") { token } }`, nil, nil)
 		var tokensA struct {
 			APITokens []struct{ Name, Namespace string }
@@ -203,10 +205,17 @@ func TestNamespacedTokensStayInTheirNamespace(t *testing.T) {
 			}
 		}
 		inA.must(`{ auditLog(first: 100) { edges { node { operation namespace } } } }`, nil, &audit)
+		issued := 0
 		for _, e := range audit.AuditLog.Edges {
 			if e.Node.Namespace != "team-a" {
 				t.Fatalf("team-a's audit log shows %+v", e.Node)
 			}
+			if e.Node.Operation == "createApiToken" {
+				issued++
+			}
+		}
+		if issued != 3 { // two by the bootstrap admin, one by team-a's own: each in the token's namespace
+			t.Fatalf("team-a's audit log shows %d tokens issued, want 3", issued)
 		}
 	})
 }

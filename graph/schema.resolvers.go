@@ -171,28 +171,37 @@ func (r *mutationResolver) TestContact(ctx context.Context, id string) (*deliver
 
 // CreateAPIToken is the resolver for the createApiToken field.
 func (r *mutationResolver) CreateAPIToken(ctx context.Context, name string, role models.Role, namespace *string) (*model.CreatedAPIToken, error) {
+	// A bound admin is refused before any lookup, so that it cannot probe for other names.
+	forbidden := &models.Error{Kind: models.KindForbidden, Field: "namespace",
+		Message: "an admin of one namespace creates tokens of that namespace only: give namespace as its name"}
 	bound := tokenNamespace(ctx)
-	var nsID *uint
-	if namespace != nil {
+	var target *models.Namespace
+	switch {
+	case namespace == nil && bound != nil:
+		return nil, forbidden
+	case namespace != nil:
 		clean, err := models.CleanNamespaceName("namespace", *namespace)
 		if err != nil {
 			return nil, err
 		}
-		ns, err := r.Store.NamespaceByName(ctx, clean)
-		if err != nil {
+		if bound != nil {
+			own, err := r.Store.NamespaceByID(ctx, *bound)
+			if err != nil {
+				return nil, err
+			}
+			if own.Name != clean {
+				return nil, forbidden
+			}
+		}
+		if target, err = r.Store.NamespaceByName(ctx, clean); err != nil {
 			return nil, err
 		}
-		nsID = &ns.ID
-	}
-	if bound != nil && (nsID == nil || *nsID != *bound) {
-		return nil, &models.Error{Kind: models.KindForbidden, Field: "namespace",
-			Message: "an admin of one namespace creates tokens of that namespace only: give namespace as its name"}
 	}
 	token, hash, err := auth.NewToken()
 	if err != nil {
 		return nil, fmt.Errorf("create token: %w", err)
 	}
-	t, err := r.Store.CreateAPIToken(ctx, name, role, hash, nsID)
+	t, err := r.Store.CreateAPIToken(ctx, name, role, hash, target)
 	if err != nil {
 		return nil, err
 	}
@@ -235,14 +244,12 @@ func (r *mutationResolver) DeleteNamespace(ctx context.Context, id string) (stri
 
 // ContactCount is the resolver for the contactCount field.
 func (r *namespaceResolver) ContactCount(ctx context.Context, obj *models.Namespace) (int, error) {
-	contacts, _, err := r.Store.NamespaceCounts(ctx, obj.ID)
-	return contacts, err
+	return r.Store.CountContactsIn(ctx, obj.ID)
 }
 
 // GroupCount is the resolver for the groupCount field.
 func (r *namespaceResolver) GroupCount(ctx context.Context, obj *models.Namespace) (int, error) {
-	_, groups, err := r.Store.NamespaceCounts(ctx, obj.ID)
-	return groups, err
+	return r.Store.CountGroupsIn(ctx, obj.ID)
 }
 
 // TokenParam is the resolver for the tokenParam field.

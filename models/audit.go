@@ -66,7 +66,8 @@ func audit(ctx context.Context, tx *gorm.DB, operation string, ids []string) err
 	}
 	e := AuditEntry{At: tx.NowFunc(), TokenName: a.Name, TokenRole: a.Role, Operation: operation, ObjectIDs: ids}
 	if ns := NamespaceOf(ctx); ns != nil {
-		e.NamespaceID = &ns.ID
+		id := ns.ID // not a pointer into the shared, cached namespace
+		e.NamespaceID = &id
 	}
 	if err := tx.Create(&e).Error; err != nil {
 		return fmt.Errorf("write audit entry: %w", err)

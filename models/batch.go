@@ -40,6 +40,7 @@ func (s *Store) GroupsByContact(ctx context.Context, contactIDs []uint) (map[uin
 		Select("g.id, g.name, g.name_key, g.description, g.created_at, g.updated_at, m.contact_id").
 		Joins("JOIN memberships AS m ON m.group_id = g.id").
 		Where("m.contact_id IN ?", contactIDs).
+		Scopes(inNamespace(ctx, "g")).
 		Order("g.name_key").Rows()
 	if err != nil {
 		return nil, fmt.Errorf("load groups of contacts: %w", err)
@@ -65,6 +66,7 @@ func (s *Store) ContactsByGroup(ctx context.Context, groupIDs []uint) (map[uint]
 		Select("c.id, c.name, c.name_key, c.phone, c.created_at, c.updated_at, m.group_id").
 		Joins("JOIN memberships AS m ON m.contact_id = c.id").
 		Where("m.group_id IN ?", groupIDs).
+		Scopes(inNamespace(ctx, "c")).
 		Order("c.name_key").Rows()
 	if err != nil {
 		return nil, fmt.Errorf("load contacts of groups: %w", err)

@@ -88,10 +88,7 @@ func (s *Store) membershipQuery(ctx context.Context, f MembershipFilter) (*gorm.
 	q := s.db.WithContext(ctx).Table("memberships AS m").
 		Joins("JOIN contacts AS c ON c.id = m.contact_id").
 		Joins("JOIN contact_groups AS g ON g.id = m.group_id")
-	if ns := NamespaceOf(ctx); ns != nil {
-		// A raw table escapes the namespace scope; a membership's contact and group share one.
-		q = q.Where("c.namespace_id = ?", ns.ID)
-	}
+	q = q.Scopes(inNamespace(ctx, "c"), inNamespace(ctx, "g"))
 	if f.ContactID != nil {
 		id, ok := ParseID(*f.ContactID)
 		if !ok {

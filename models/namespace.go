@@ -73,14 +73,33 @@ func scopeToNamespace(db *gorm.DB) {
 		if ns == nil || !namespaced(tx) {
 			return
 		}
-		tx.Statement.AddClause(clause.Where{Exprs: []clause.Expression{
-			clause.Eq{Column: clause.Column{Table: clause.CurrentTable, Name: "namespace_id"}, Value: ns.ID},
-		}})
+		eq := clause.Eq{Column: clause.Column{Table: clause.CurrentTable, Name: "namespace_id"}, Value: ns.ID}
+		// The conditions so far are bracketed, so that one joined with Or cannot escape the scope.
+		where := clause.Where{Exprs: []clause.Expression{eq}}
+		if c, ok := tx.Statement.Clauses["WHERE"]; ok {
+			if w, ok := c.Expression.(clause.Where); ok && len(w.Exprs) > 0 {
+				where.Exprs = []clause.Expression{clause.AndConditions{Exprs: w.Exprs}, eq}
+			}
+			c.Expression = where
+			tx.Statement.Clauses["WHERE"] = c
+			return
+		}
+		tx.Statement.AddClause(where)
 	}
 	set := func(tx *gorm.DB) {
-		if ns := NamespaceOf(tx.Statement.Context); ns != nil && namespaced(tx) {
-			tx.Statement.SetColumn(namespaceField, ns.ID, true)
+		ns := NamespaceOf(tx.Statement.Context)
+		if ns == nil || !namespaced(tx) {
+			return
 		}
+		if c, ok := tx.Statement.Clauses["ON CONFLICT"]; ok {
+			if oc, ok := c.Expression.(clause.OnConflict); ok && !oc.DoNothing {
+				// An upsert (what Save falls back to when its UPDATE matched nothing) would move a row
+				// of another namespace into this one.
+				_ = tx.AddError(errors.New("models: an upsert of a namespaced row; load it in its namespace first"))
+				return
+			}
+		}
+		tx.Statement.SetColumn(namespaceField, ns.ID, true)
 	}
 	cb := db.Callback()
 	errs := []error{
@@ -92,6 +111,18 @@ func scopeToNamespace(db *gorm.DB) {
 	}
 	if err := errors.Join(errs...); err != nil {
 		panic(fmt.Sprintf("models: register namespace scope: %v", err)) // only a programming error fails here
+	}
+}
+
+// inNamespace is the scope by hand, for queries over a raw Table(...) that the callbacks cannot
+// see into: alias's rows must be in the request's namespace. The parent ids these queries take
+// were read in it already; this keeps them right even if a membership ever crossed namespaces.
+func inNamespace(ctx context.Context, alias string) func(*gorm.DB) *gorm.DB {
+	return func(q *gorm.DB) *gorm.DB {
+		if ns := NamespaceOf(ctx); ns != nil {
+			return q.Where(alias+".namespace_id = ?", ns.ID)
+		}
+		return q
 	}
 }
 
@@ -118,6 +149,9 @@ type namespaceCache struct {
 	mu     sync.Mutex
 	byName map[string]cachedNamespace
 	byID   map[uint]cachedNamespace
+	// gen counts forgets: a lookup that began before one does not put what it read, which may
+	// predate the change that caused it.
+	gen uint64
 }
 
 type cachedNamespace struct {
@@ -125,9 +159,12 @@ type cachedNamespace struct {
 	at time.Time
 }
 
-const namespaceTTL = 30 * time.Second
+// namespaceTTL bounds how long another replica's rename or delete goes unseen here. It is short:
+// one statement per name and replica every few seconds is nothing, and a name reused after a
+// rename must not lead to the old namespace for long.
+const namespaceTTL = 5 * time.Second
 
-func (c *namespaceCache) get(name string, id uint, now time.Time) (*Namespace, bool) {
+func (c *namespaceCache) get(name string, id uint, now time.Time) (*Namespace, uint64, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.byName[name]
@@ -135,14 +172,17 @@ func (c *namespaceCache) get(name string, id uint, now time.Time) (*Namespace, b
 		e, ok = c.byID[id]
 	}
 	if !ok || now.Sub(e.at) > namespaceTTL {
-		return nil, false
+		return nil, c.gen, false
 	}
-	return e.ns, true
+	return e.ns, c.gen, true
 }
 
-func (c *namespaceCache) put(ns *Namespace, now time.Time) {
+func (c *namespaceCache) put(ns *Namespace, now time.Time, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
 	if c.byName == nil {
 		c.byName, c.byID = map[string]cachedNamespace{}, map[uint]cachedNamespace{}
 	}
@@ -154,6 +194,7 @@ func (c *namespaceCache) forget() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.byName, c.byID = nil, nil
+	c.gen++
 }
 
 // NamespaceByName resolves a name (already cleaned) to its namespace, NOT_FOUND when none has it.
@@ -168,17 +209,18 @@ func (s *Store) NamespaceByID(ctx context.Context, id uint) (*Namespace, error) 
 
 func (s *Store) cachedNamespace(ctx context.Context, name string, id uint) (*Namespace, error) {
 	now := time.Now()
-	if ns, ok := s.namespaces.get(name, id, now); ok {
+	ns, gen, ok := s.namespaces.get(name, id, now)
+	if ok {
 		return ns, nil
 	}
-	var ns Namespace
+	ns = &Namespace{}
 	q := s.db.WithContext(ctx)
 	if name != "" {
 		q = q.Where("name = ?", name)
 	} else {
 		q = q.Where("id = ?", id)
 	}
-	err := q.Take(&ns).Error
+	err := q.Take(ns).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		if name == "" {
 			name = FormatID(id)
@@ -188,19 +230,20 @@ func (s *Store) cachedNamespace(ctx context.Context, name string, id uint) (*Nam
 	if err != nil {
 		return nil, fmt.Errorf("look up namespace: %w", err)
 	}
-	s.namespaces.put(&ns, now)
-	return &ns, nil
+	s.namespaces.put(ns, now, gen)
+	return ns, nil
 }
 
 // WarmNamespaces loads every namespace into the cache, so that the first requests cost no lookup.
 func (s *Store) WarmNamespaces(ctx context.Context) error {
+	_, gen, _ := s.namespaces.get("", 0, time.Now())
 	all, err := s.Namespaces(ctx, nil)
 	if err != nil {
 		return err
 	}
 	now := time.Now()
 	for _, ns := range all {
-		s.namespaces.put(ns, now)
+		s.namespaces.put(ns, now, gen)
 	}
 	return nil
 }
@@ -349,36 +392,40 @@ func applyNamespaceInput(ns *Namespace, in NamespaceInput) error {
 	return nil
 }
 
-// NamespaceCounts counts the contacts and groups of one namespace.
-func (s *Store) NamespaceCounts(ctx context.Context, id uint) (contacts, groups int, err error) {
-	ctx = withoutNamespace(ctx)
-	for _, c := range []struct {
-		model any
-		into  *int
-	}{{&Contact{}, &contacts}, {&Group{}, &groups}} {
-		n, err := CountRows(s.db.WithContext(ctx).Model(c.model).Where("namespace_id = ?", id), "namespace rows")
-		if err != nil {
-			return 0, 0, err
-		}
-		*c.into = n
-	}
-	return contacts, groups, nil
+// CountContactsIn counts the contacts of the namespace with id, whichever the request runs in.
+func (s *Store) CountContactsIn(ctx context.Context, id uint) (int, error) {
+	return CountRows(s.db.WithContext(withoutNamespace(ctx)).Model(&Contact{}).Where("namespace_id = ?", id), "contacts")
 }
 
-// migrateNamespaces creates the default namespace and replaces the name indexes of the tables
-// that became namespaced: names are unique within a namespace now, not across all.
+// CountGroupsIn counts the groups of the namespace with id, whichever the request runs in.
+func (s *Store) CountGroupsIn(ctx context.Context, id uint) (int, error) {
+	return CountRows(s.db.WithContext(withoutNamespace(ctx)).Model(&Group{}).Where("namespace_id = ?", id), "groups")
+}
+
+// migrateNamespaces creates the default namespace on the first start with namespaces, and moves
+// the audit entries written before into it, in one transaction.
 func migrateNamespaces(db *gorm.DB) error {
-	created := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&Namespace{ID: DefaultNamespaceID, Name: DefaultNamespace})
-	if created.Error != nil {
-		return fmt.Errorf("create the default namespace: %w", created.Error)
-	}
-	if created.RowsAffected == 1 {
+	err := db.Transaction(func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Model(&Namespace{}).Where("id = ?", DefaultNamespaceID).Count(&n).Error; err != nil || n > 0 {
+			return err
+		}
+		if err := tx.Create(&Namespace{ID: DefaultNamespaceID, Name: DefaultNamespace}).Error; err != nil {
+			return fmt.Errorf("create the default namespace: %w", err)
+		}
 		// The first start with namespaces: every change audited so far was made in what is now the
-		// default namespace. (Later, a null namespace marks changes to namespaces themselves.)
-		if err := db.Model(&AuditEntry{}).Where("namespace_id IS NULL").Update("namespace_id", DefaultNamespaceID).Error; err != nil {
+		// default namespace. (From now on a null namespace marks changes to namespaces themselves.)
+		if err := tx.Model(&AuditEntry{}).Where("namespace_id IS NULL").Update("namespace_id", DefaultNamespaceID).Error; err != nil {
 			return fmt.Errorf("move earlier audit entries into the default namespace: %w", err)
 		}
-	}
+		return nil
+	})
+	return err
+}
+
+// dropPreNamespaceIndexes drops the name indexes of before namespaces, when names were unique
+// across all rows; the composite ones that replace them lead with the namespace.
+func dropPreNamespaceIndexes(db *gorm.DB) error {
 	m := db.Migrator()
 	for _, old := range []struct {
 		model any

@@ -73,13 +73,17 @@ type Membership struct {
 // memberships, tokens, audit). It is safe to run on every start; a database of a version before
 // namespaces moves into the default namespace, with nothing lost.
 func Migrate(db *gorm.DB) error {
-	if err := AutoMigrate(db, &Namespace{}, &Contact{}, &Group{}, &Webhook{}, &Membership{}, &APIToken{}, &AuditEntry{}); err != nil {
+	// Namespaces and their default row first, before any row can be written into it.
+	if err := AutoMigrate(db, &Namespace{}, &AuditEntry{}); err != nil {
 		return fmt.Errorf("migrate address book: %w", err)
 	}
 	if err := migrateNamespaces(db); err != nil {
 		return fmt.Errorf("migrate address book: %w", err)
 	}
-	return nil
+	if err := AutoMigrate(db, &Contact{}, &Group{}, &Webhook{}, &Membership{}, &APIToken{}); err != nil {
+		return fmt.Errorf("migrate address book: %w", err)
+	}
+	return dropPreNamespaceIndexes(db)
 }
 
 // AutoMigrate creates or updates tables with the options every Herald table has on MySQL.

@@ -23,15 +23,20 @@ type APIToken struct {
 	LastUsedAt *time.Time
 }
 
-// CreateAPIToken stores a new token's hash under a name and role, bound to the namespace with id
-// namespaceID (nil: every namespace).
-func (s *Store) CreateAPIToken(ctx context.Context, name string, role Role, hash string, namespaceID *uint) (*APIToken, error) {
+// CreateAPIToken stores a new token's hash under a name and role, bound to ns (nil: every
+// namespace). It is audited in the token's namespace, or with none for a token of all.
+func (s *Store) CreateAPIToken(ctx context.Context, name string, role Role, hash string, ns *Namespace) (*APIToken, error) {
 	clean, _, err := cleanName("name", name)
 	if err != nil {
 		return nil, err
 	}
-	t := &APIToken{Name: clean, Role: role, Hash: hash, NamespaceID: namespaceID}
-	err = s.mutate(ctx, "createApiToken", func(tx *gorm.DB) ([]uint, error) {
+	t := &APIToken{Name: clean, Role: role, Hash: hash}
+	auditIn := withoutNamespace(ctx)
+	if ns != nil {
+		id := ns.ID
+		t.NamespaceID, auditIn = &id, WithNamespace(ctx, ns)
+	}
+	err = s.mutate(auditIn, "createApiToken", func(tx *gorm.DB) ([]uint, error) {
 		if err := tx.Create(t).Error; err != nil {
 			return nil, fmt.Errorf("insert token: %w", err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/heraldhq/herald/models"
@@ -37,16 +38,16 @@ func explainQueries(ctx context.Context, db *sql.DB, backend models.Backend, p e
 			[]any{p.deepKey, ns}},
 		{"page: webhooks of the page", "SELECT * FROM webhooks WHERE contact_id IN (" + in(len(p.pageIDs)) + ") ORDER BY contact_id, position, id", p.pageIDs},
 		{"page: groups of the page's contacts", "SELECT g.*, m.contact_id FROM contact_groups AS g JOIN memberships AS m ON m.group_id = g.id WHERE m.contact_id IN (" +
-			in(len(p.pageIDs)) + ") ORDER BY g.name_key", p.pageIDs},
+			in(len(p.pageIDs)) + ") AND g.namespace_id = ? ORDER BY g.name_key", append(slices.Clone(p.pageIDs), ns)},
 		{"page: members of those groups", "SELECT c.*, m.group_id FROM contacts AS c JOIN memberships AS m ON m.contact_id = c.id WHERE m.group_id IN (" +
-			in(len(p.groupIDs)) + ") ORDER BY c.name_key", p.groupIDs},
+			in(len(p.groupIDs)) + ") AND c.namespace_id = ? ORDER BY c.name_key", append(slices.Clone(p.groupIDs), ns)},
 		{"name search: first 20 (+1)", "SELECT * FROM contacts WHERE name_key LIKE ? ESCAPE '!' AND namespace_id = ? ORDER BY name_key LIMIT 21", []any{p.searchPat, ns}},
 		{"name search: totalCount", "SELECT count(*) FROM contacts WHERE name_key LIKE ? ESCAPE '!' AND namespace_id = ?", []any{p.searchPat, ns}},
-		{"group members", "SELECT c.*, m.group_id FROM contacts AS c JOIN memberships AS m ON m.contact_id = c.id WHERE m.group_id IN (?) ORDER BY c.name_key",
-			[]any{p.groupID}},
+		{"group members", "SELECT c.*, m.group_id FROM contacts AS c JOIN memberships AS m ON m.contact_id = c.id WHERE m.group_id IN (?) AND c.namespace_id = ? ORDER BY c.name_key",
+			[]any{p.groupID, ns}},
 		{"contact memberships", "SELECT m.contact_id, m.group_id, m.created_at, c.name_key AS contact_key, g.name_key AS group_key FROM memberships AS m " +
-			"JOIN contacts AS c ON c.id = m.contact_id JOIN contact_groups AS g ON g.id = m.group_id WHERE c.namespace_id = ? AND m.contact_id = ? " +
-			"ORDER BY c.name_key, g.name_key LIMIT 101", []any{ns, p.contactID}},
+			"JOIN contacts AS c ON c.id = m.contact_id JOIN contact_groups AS g ON g.id = m.group_id WHERE m.contact_id = ? AND c.namespace_id = ? AND g.namespace_id = ? " +
+			"ORDER BY c.name_key, g.name_key LIMIT 101", []any{p.contactID, ns, ns}},
 	}
 	prefix := "EXPLAIN "
 	if backend == models.SQLite {
