@@ -99,6 +99,9 @@ func scopeToNamespace(db *gorm.DB) {
 				return
 			}
 		}
+		if ns.ID != DefaultNamespaceID && !namespaceStillThere(tx, ns.ID) {
+			return
+		}
 		tx.Statement.SetColumn(namespaceField, ns.ID, true)
 	}
 	cb := db.Callback()
@@ -125,6 +128,33 @@ func inNamespace(ctx context.Context, alias string) func(*gorm.DB) *gorm.DB {
 		return q
 	}
 }
+
+// namespaceStillThere checks, in the writing transaction, that the namespace a row is created in
+// still exists, holding a shared lock on it until the transaction ends: deleteNamespace, which
+// locks the row exclusively before it counts what the namespace holds, then either waits for this
+// row and refuses, or has deleted the namespace and this create fails. Without it a replica whose
+// cache still held a just-deleted namespace would write rows nobody could see again. The default
+// namespace cannot be deleted, so its writes, most of them, skip the statement.
+func namespaceStillThere(tx *gorm.DB, id uint) bool {
+	query := "SELECT id FROM namespaces WHERE id = ?"
+	if IsMySQL(tx) {
+		query += " LOCK IN SHARE MODE"
+	}
+	var found []uint
+	// A new statement on the same connection, so that it runs inside the writing transaction.
+	if err := tx.Session(&gorm.Session{NewDB: true}).Raw(query, id).Scan(&found).Error; err != nil {
+		_ = tx.AddError(fmt.Errorf("check the namespace: %w", err))
+		return false
+	}
+	if len(found) == 0 {
+		_ = tx.AddError(NotFound(NamespaceHeaderField, "namespace", FormatID(id)))
+		return false
+	}
+	return true
+}
+
+// NamespaceHeaderField is where a namespace that vanished mid-request is reported.
+const NamespaceHeaderField = "Herald-Namespace"
 
 // namespaced reports whether the statement's table has a non-null namespace_id.
 func namespaced(tx *gorm.DB) bool {
@@ -327,7 +357,12 @@ func (s *Store) UpdateNamespace(ctx context.Context, id string, in NamespaceInpu
 func (s *Store) DeleteNamespace(ctx context.Context, id string) error {
 	err := s.mutate(withoutNamespace(ctx), "deleteNamespace", func(tx *gorm.DB) ([]uint, error) {
 		var ns Namespace
-		if err := loadNamespace(tx, id, &ns); err != nil {
+		locked := tx
+		if IsMySQL(tx) {
+			// Exclusive until commit: a create in the namespace holds it shared (namespaceStillThere).
+			locked = tx.Clauses(clause.Locking{Strength: "UPDATE"})
+		}
+		if err := loadNamespace(locked, id, &ns); err != nil {
 			return nil, err
 		}
 		if ns.ID == DefaultNamespaceID {

@@ -47,3 +47,36 @@ func TestTheNamespaceScopeHasNoBackDoor(t *testing.T) {
 		}
 	})
 }
+
+// A replica whose cache still holds a namespace another replica deleted cannot write into it: the
+// create checks the namespace in its own transaction, and the delete locks it before counting.
+func TestNoRowLandsInADeletedNamespace(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, db modelstest.DB) {
+		one, two := modelstest.Store(t, db), modelstest.Store(t, db) // two replicas' stores
+		bg := context.Background()
+		tmp, err := one.CreateNamespace(bg, models.NamespaceInput{Name: ptr("tmp")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stale, err := two.NamespaceByName(bg, "tmp") // replica two has seen it
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := one.DeleteNamespace(bg, models.FormatID(tmp.ID)); err != nil {
+			t.Fatal(err)
+		}
+		cached, err := two.NamespaceByName(bg, "tmp")
+		if err != nil || cached.ID != stale.ID {
+			t.Fatalf("replica two's cache should still hold tmp for now: %v %v", cached, err)
+		}
+		_, err = two.CreateContact(models.WithNamespace(bg, cached), models.ContactInput{Name: ptr("Orphan"),
+			Webhooks: []models.WebhookInput{{URL: "https://oapi.dingtalk.com/robot/send?access_token=orphan"}}})
+		if e, ok := models.AsError(err); !ok || e.Kind != models.KindNotFound {
+			t.Fatalf("a create in the deleted namespace: %v", err)
+		}
+		var n int64
+		if err := db.Gorm.Model(&models.Contact{}).Where("namespace_id = ?", tmp.ID).Count(&n).Error; err != nil || n != 0 {
+			t.Fatalf("%d rows landed in the deleted namespace (%v)", n, err)
+		}
+	})
+}
