@@ -25,6 +25,12 @@ type Principal struct {
 	NamespaceID *uint
 }
 
+// openModeName names the principal of open mode.
+const openModeName = "open mode"
+
+// OpenMode reports whether p is open mode's caller (no token on a loopback Herald).
+func (p Principal) OpenMode() bool { return p.TokenID == 0 && p.Name == openModeName }
+
 type principalKey struct{}
 
 // WithPrincipal returns ctx carrying p.

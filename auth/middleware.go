@@ -47,7 +47,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 			return Principal{}, herr
 		}
 		if !has {
-			return Principal{Name: "open mode", Role: models.RoleAdmin}, nil
+			return Principal{Name: openModeName, Role: models.RoleAdmin}, nil
 		}
 	}
 	if err != nil {

@@ -62,3 +62,16 @@ func (r *Resolver) namespaceName(ctx context.Context, id *uint) (*string, error)
 	}
 	return &ns.Name, nil
 }
+
+// refuseBoundFirstToken keeps open mode from ending with only a token of one namespace: the first
+// token ends open mode, and without a token of every namespace nobody could manage namespaces.
+func (r *Resolver) refuseBoundFirstToken(ctx context.Context) error {
+	if p, _ := auth.FromContext(ctx); !p.OpenMode() {
+		return nil
+	}
+	has, err := r.Store.HasAPITokens(ctx)
+	if err != nil || has {
+		return err
+	}
+	return models.Invalid("namespace", "the first token ends open mode: create an ADMIN token of every namespace (no namespace) first")
+}

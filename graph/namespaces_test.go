@@ -243,3 +243,12 @@ func TestDeletingANonEmptyNamespaceIsAConflict(t *testing.T) {
 		admin.in("team-b").fail(`{ me { role } }`, nil, "NOT_FOUND", "Herald-Namespace")
 	})
 }
+
+// In open mode the first token may not be one of a single namespace: it would end open mode and
+// leave nobody to manage namespaces.
+func TestOpenModeEndsOnlyWithATokenOfEveryNamespace(t *testing.T) {
+	a := newAPI(t, modelstest.SQLite(t))
+	a.must(`mutation { createNamespace(input: {name: "team-a"}) { id } }`, nil, nil)
+	a.fail(`mutation { createApiToken(name: "t", role: ADMIN, namespace: "team-a") { token } }`, nil, "BAD_USER_INPUT", "namespace")
+	a.must(`mutation { createApiToken(name: "root", role: ADMIN) { token } }`, nil, nil)
+}

@@ -184,6 +184,9 @@ func (r *mutationResolver) CreateAPIToken(ctx context.Context, name string, role
 		if err != nil {
 			return nil, err
 		}
+		if err := r.refuseBoundFirstToken(ctx); err != nil {
+			return nil, err
+		}
 		if bound != nil {
 			own, err := r.Store.NamespaceByID(ctx, *bound)
 			if err != nil {
