@@ -217,6 +217,14 @@ func TestNamespacedTokensStayInTheirNamespace(t *testing.T) {
 		if issued != 3 { // two by the bootstrap admin, one by team-a's own: each in the token's namespace
 			t.Fatalf("team-a's audit log shows %d tokens issued, want 3", issued)
 		}
+		// A revocation is audited where the token held its role too, whoever revokes it from where.
+		var minted struct{ CreateAPIToken struct{ APIToken struct{ ID string } } }
+		inA.must(`mutation { createApiToken(name: "short-lived", role: VIEWER, namespace: "team-a") { apiToken { id } } }`, nil, &minted)
+		a.as(bootstrapAdmin).must(`mutation($id: ID!) { revokeApiToken(id: $id) }`, map[string]any{"id": minted.CreateAPIToken.APIToken.ID}, nil)
+		inA.must(`{ auditLog(first: 1) { edges { node { operation namespace } } } }`, nil, &audit)
+		if len(audit.AuditLog.Edges) != 1 || audit.AuditLog.Edges[0].Node.Operation != "revokeApiToken" {
+			t.Fatalf("team-a's newest audit entry is %+v, want the revocation", audit.AuditLog.Edges)
+		}
 	})
 }
 

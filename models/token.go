@@ -63,17 +63,33 @@ func (s *Store) APITokens(ctx context.Context, only *uint) ([]*APIToken, error) 
 }
 
 // RevokeAPIToken deletes a token; every replica refuses it from the next request on, since each
-// request looks its token up.
-// A token bound to another namespace than only (when set) is NOT_FOUND.
+// request looks its token up. A token bound to another namespace than only (when set) is
+// NOT_FOUND. The revocation is audited where the token held its role, like its creation.
 func (s *Store) RevokeAPIToken(ctx context.Context, id string, only *uint) error {
 	tid, ok := ParseID(id)
 	if !ok {
 		return NotFound("id", "token", id)
 	}
-	return s.mutate(ctx, "revokeApiToken", func(tx *gorm.DB) ([]uint, error) {
-		if only != nil {
-			tx = tx.Where("namespace_id = ?", *only)
+	var t APIToken
+	q := s.db.WithContext(ctx).Where("id = ?", tid)
+	if only != nil {
+		q = q.Where("namespace_id = ?", *only)
+	}
+	if err := q.Limit(1).Find(&t).Error; err != nil {
+		return fmt.Errorf("look up token: %w", err)
+	}
+	if t.ID == 0 {
+		return NotFound("id", "token", id)
+	}
+	auditIn := withoutNamespace(ctx)
+	if t.NamespaceID != nil {
+		ns, err := s.NamespaceByID(ctx, *t.NamespaceID)
+		if err != nil {
+			return err
 		}
+		auditIn = WithNamespace(ctx, ns)
+	}
+	return s.mutate(auditIn, "revokeApiToken", func(tx *gorm.DB) ([]uint, error) {
 		return []uint{tid}, deleteOne(tx, &APIToken{}, tid, "token", id)
 	})
 }
