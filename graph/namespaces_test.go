@@ -218,7 +218,9 @@ func TestNamespacedTokensStayInTheirNamespace(t *testing.T) {
 			t.Fatalf("team-a's audit log shows %d tokens issued, want 3", issued)
 		}
 		// A revocation is audited where the token held its role too, whoever revokes it from where.
-		var minted struct{ CreateAPIToken struct{ APIToken struct{ ID string } } }
+		var minted struct {
+			CreateAPIToken struct{ APIToken struct{ ID string } }
+		}
 		inA.must(`mutation { createApiToken(name: "short-lived", role: VIEWER, namespace: "team-a") { apiToken { id } } }`, nil, &minted)
 		a.as(bootstrapAdmin).must(`mutation($id: ID!) { revokeApiToken(id: $id) }`, map[string]any{"id": minted.CreateAPIToken.APIToken.ID}, nil)
 		inA.must(`{ auditLog(first: 1) { edges { node { operation namespace } } } }`, nil, &audit)
