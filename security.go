@@ -110,7 +110,7 @@ func withCORS(origins []string, h http.Handler) http.Handler {
 	return cors.New(cors.Options{
 		AllowedOrigins: origins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost},
-		AllowedHeaders: []string{"Authorization", "Content-Type", auth.NamespaceHeader},
+		AllowedHeaders: []string{"Authorization", "Content-Type", models.NamespaceHeader},
 		MaxAge:         600,
 	}).Handler(h)
 }

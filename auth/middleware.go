@@ -74,35 +74,39 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 	return Principal{Name: t.Name, Role: t.Role, TokenID: t.ID, NamespaceID: t.NamespaceID}, nil
 }
 
-// NamespaceHeader names the namespace a request runs in; without it, the default namespace.
-const NamespaceHeader = "Herald-Namespace"
-
 // namespace resolves the namespace r asks for (Herald-Namespace; without it default, or a bound
 // token's own). A token bound to one namespace asking for another is FORBIDDEN whether or not the
 // other exists, so that a token cannot probe for names.
 func (a *Authenticator) namespace(r *http.Request, p Principal) (*models.Namespace, error) {
-	name := strings.TrimSpace(r.Header.Get(NamespaceHeader))
-	if name == "" && p.NamespaceID != nil {
-		// Without the header a bound token runs where it holds its role: a client holding only the
-		// token can then ask namespace or me where that is.
-		return a.store.NamespaceByID(r.Context(), *p.NamespaceID)
+	name := strings.TrimSpace(r.Header.Get(models.NamespaceHeader))
+	if p.NamespaceID != nil {
+		// A bound token runs where it holds its role; without the header too, so that a client
+		// holding only the token can ask namespace or me where that is. Another name is compared,
+		// never looked up.
+		own, err := a.store.NamespaceByID(r.Context(), *p.NamespaceID)
+		if err != nil || name == "" {
+			return own, err
+		}
+		clean, err := models.CleanNamespaceName(models.NamespaceHeader, name)
+		if err != nil {
+			return nil, err
+		}
+		if clean != own.Name {
+			return nil, &models.Error{Kind: models.KindForbidden, Field: models.NamespaceHeader,
+				Message: fmt.Sprintf("the token %q holds its role in one namespace only, not in %q", p.Name, name)}
+		}
+		return own, nil
 	}
 	if name == "" {
 		name = models.DefaultNamespace
 	}
-	clean, err := models.CleanNamespaceName(NamespaceHeader, name)
+	clean, err := models.CleanNamespaceName(models.NamespaceHeader, name)
 	if err != nil {
 		return nil, err
 	}
 	ns, err := a.store.NamespaceByName(r.Context(), clean)
 	if e, missing := models.AsError(err); missing {
-		err = &models.Error{Kind: e.Kind, Field: NamespaceHeader, Message: e.Message}
-	}
-	if p.NamespaceID != nil {
-		if _, missing := models.AsError(err); missing || err == nil && ns.ID != *p.NamespaceID {
-			return nil, &models.Error{Kind: models.KindForbidden, Field: NamespaceHeader,
-				Message: fmt.Sprintf("the token %q holds its role in one namespace only, not in %q", p.Name, clean)}
-		}
+		return nil, &models.Error{Kind: e.Kind, Field: models.NamespaceHeader, Message: e.Message}
 	}
 	return ns, err
 }
@@ -133,13 +137,8 @@ func (a *Authenticator) guard(next http.Handler, refusal int, scoped bool) http.
 			w.Header().Set("WWW-Authenticate", `Bearer realm="herald"`)
 			WriteError(w, refusal, "UNAUTHENTICATED", err.Error())
 			return
-		case models.IsUnavailable(err):
-			// Expected while the database is away; the dispatcher logs the outage once.
-			WriteError(w, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", models.UnavailableMessage)
-			return
 		case err != nil:
-			slog.ErrorContext(r.Context(), "authenticate", "error", err)
-			WriteError(w, http.StatusServiceUnavailable, "INTERNAL_SERVER_ERROR", "internal server error")
+			writeFailure(w, r, "authenticate", err)
 			return
 		}
 		ctx := WithPrincipal(r.Context(), p)
@@ -155,16 +154,24 @@ func (a *Authenticator) guard(next http.Handler, refusal int, scoped bool) http.
 				return
 			}
 			if err != nil {
-				if !models.IsUnavailable(err) {
-					slog.ErrorContext(r.Context(), "resolve namespace", "error", err)
-				}
-				WriteError(w, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", models.UnavailableMessage)
+				writeFailure(w, r, "resolve namespace", err)
 				return
 			}
 			ctx = models.WithNamespace(ctx, ns)
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// writeFailure answers a lookup that failed for Herald's own reasons: SERVICE_UNAVAILABLE while
+// the database is away (the dispatcher logs the outage once), otherwise a logged internal error.
+func writeFailure(w http.ResponseWriter, r *http.Request, what string, err error) {
+	if models.IsUnavailable(err) {
+		WriteError(w, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", models.UnavailableMessage)
+		return
+	}
+	slog.ErrorContext(r.Context(), what, "error", err)
+	WriteError(w, http.StatusServiceUnavailable, "INTERNAL_SERVER_ERROR", "internal server error")
 }
 
 // WriteError answers with a GraphQL error response outside the GraphQL executor.

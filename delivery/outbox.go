@@ -178,10 +178,8 @@ func Migrate(db *gorm.DB) error {
 		return fmt.Errorf("migrate outbox: %w", err)
 	}
 	// Before namespaces an idempotency key was unique across all alerts.
-	if m := db.Migrator(); m.HasIndex(&Alert{}, "ux_alerts_idempotency_key") {
-		if err := m.DropIndex(&Alert{}, "ux_alerts_idempotency_key"); err != nil {
-			return fmt.Errorf("migrate outbox: drop ux_alerts_idempotency_key: %w", err)
-		}
+	if err := models.DropIndexIfExists(db, &Alert{}, "ux_alerts_idempotency_key"); err != nil {
+		return fmt.Errorf("migrate outbox: %w", err)
 	}
 	return nil
 }

@@ -63,15 +63,42 @@ func (r *Resolver) namespaceName(ctx context.Context, id *uint) (*string, error)
 	return &ns.Name, nil
 }
 
-// refuseBoundFirstToken keeps open mode from ending with only a token of one namespace: the first
-// token ends open mode, and without a token of every namespace nobody could manage namespaces.
-func (r *Resolver) refuseBoundFirstToken(ctx context.Context) error {
-	if p, _ := auth.FromContext(ctx); !p.OpenMode() {
-		return nil
+// newTokenNamespace is the namespace a token createApiToken makes holds in (nil: every one). An
+// admin of one namespace makes tokens of that namespace only, and is refused before any lookup,
+// so that it cannot probe for other names. In open mode the first token must be of every
+// namespace: it ends open mode, and without such a token nobody could manage namespaces.
+func (r *Resolver) newTokenNamespace(ctx context.Context, name *string) (*models.Namespace, error) {
+	forbidden := &models.Error{Kind: models.KindForbidden, Field: "namespace",
+		Message: "an admin of one namespace creates tokens of that namespace only: give namespace as its name"}
+	p, _ := auth.FromContext(ctx)
+	if name == nil {
+		if p.NamespaceID != nil {
+			return nil, forbidden
+		}
+		return nil, nil
 	}
-	has, err := r.Store.HasAPITokens(ctx)
-	if err != nil || has {
-		return err
+	clean, err := models.CleanNamespaceName("namespace", *name)
+	if err != nil {
+		return nil, err
 	}
-	return models.Invalid("namespace", "the first token ends open mode: create an ADMIN token of every namespace (no namespace) first")
+	if p.OpenMode() {
+		has, err := r.Store.HasAPITokens(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !has {
+			return nil, models.Invalid("namespace", "the first token ends open mode: create an ADMIN token of every namespace (no namespace) first")
+		}
+	}
+	if p.NamespaceID != nil {
+		own, err := r.Store.NamespaceByID(ctx, *p.NamespaceID)
+		if err != nil {
+			return nil, err
+		}
+		if own.Name != clean {
+			return nil, forbidden
+		}
+		return own, nil
+	}
+	return r.Store.NamespaceByName(ctx, clean)
 }

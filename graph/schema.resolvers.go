@@ -171,34 +171,9 @@ func (r *mutationResolver) TestContact(ctx context.Context, id string) (*deliver
 
 // CreateAPIToken is the resolver for the createApiToken field.
 func (r *mutationResolver) CreateAPIToken(ctx context.Context, name string, role models.Role, namespace *string) (*model.CreatedAPIToken, error) {
-	// A bound admin is refused before any lookup, so that it cannot probe for other names.
-	forbidden := &models.Error{Kind: models.KindForbidden, Field: "namespace",
-		Message: "an admin of one namespace creates tokens of that namespace only: give namespace as its name"}
-	bound := tokenNamespace(ctx)
-	var target *models.Namespace
-	switch {
-	case namespace == nil && bound != nil:
-		return nil, forbidden
-	case namespace != nil:
-		clean, err := models.CleanNamespaceName("namespace", *namespace)
-		if err != nil {
-			return nil, err
-		}
-		if err := r.refuseBoundFirstToken(ctx); err != nil {
-			return nil, err
-		}
-		if bound != nil {
-			own, err := r.Store.NamespaceByID(ctx, *bound)
-			if err != nil {
-				return nil, err
-			}
-			if own.Name != clean {
-				return nil, forbidden
-			}
-		}
-		if target, err = r.Store.NamespaceByName(ctx, clean); err != nil {
-			return nil, err
-		}
+	target, err := r.newTokenNamespace(ctx, namespace)
+	if err != nil {
+		return nil, err
 	}
 	token, hash, err := auth.NewToken()
 	if err != nil {

@@ -133,13 +133,20 @@ func (t *TrustedDocuments) MutateOperationParameters(ctx context.Context, params
 // everything after (limits, the trust check above) sees an ordinary operation.
 func (t *TrustedDocuments) resolveDocumentIDs(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// lookup answers an unknown id itself, and says whether to go on.
+		lookup := func(id string) (string, bool) {
+			doc, ok := t.byHash[id]
+			if !ok {
+				auth.WriteError(w, http.StatusOK, CodePersistedQueryNotFound, unknownDocumentID(id))
+			}
+			return doc, ok
+		}
 		switch r.Method {
 		case http.MethodGet:
 			q := r.URL.Query()
-			if id := documentID(q.Get("documentId"), q.Get("doc_id")); id != "" {
-				doc, ok := t.byHash[id]
+			if id := documentIDOf(q.Get("documentId"), q.Get("doc_id")); id != "" {
+				doc, ok := lookup(id)
 				if !ok {
-					auth.WriteError(w, http.StatusOK, CodePersistedQueryNotFound, unknownDocumentID(id))
 					return
 				}
 				q.Del("documentId")
@@ -153,15 +160,12 @@ func (t *TrustedDocuments) resolveDocumentIDs(next http.Handler) http.Handler {
 			// Decoded as gqlgen decodes: the first JSON value, whatever follows it.
 			if (bytes.Contains(body, []byte(`"documentId"`)) || bytes.Contains(body, []byte(`"doc_id"`))) &&
 				json.NewDecoder(bytes.NewReader(body)).Decode(&request) == nil {
-				var documentIDs struct {
-					DocumentID string `json:"documentId"`
-					DocID      string `json:"doc_id"`
-				}
-				_ = json.NewDecoder(bytes.NewReader(body)).Decode(&documentIDs)
-				if id := documentID(documentIDs.DocumentID, documentIDs.DocID); id != "" {
-					doc, ok := t.byHash[id]
+				var documentID, docID string
+				_ = json.Unmarshal(request["documentId"], &documentID)
+				_ = json.Unmarshal(request["doc_id"], &docID)
+				if id := documentIDOf(documentID, docID); id != "" {
+					doc, ok := lookup(id)
 					if !ok {
-						auth.WriteError(w, http.StatusOK, CodePersistedQueryNotFound, unknownDocumentID(id))
 						return
 					}
 					delete(request, "documentId")
@@ -176,7 +180,8 @@ func (t *TrustedDocuments) resolveDocumentIDs(next http.Handler) http.Handler {
 	})
 }
 
-func documentID(ids ...string) string {
+// documentIDOf is the first id given, without its sha256: prefix.
+func documentIDOf(ids ...string) string {
 	for _, id := range ids {
 		if id != "" {
 			return strings.TrimPrefix(strings.ToLower(id), "sha256:")

@@ -57,7 +57,7 @@ func NamespaceOf(ctx context.Context) *Namespace {
 	return ns
 }
 
-// namespaceColumn is the field every namespaced table has. Tokens and audit entries have a
+// namespaceField is the field every namespaced table has. Tokens and audit entries have a
 // nullable one (null: every namespace), which the scope leaves to their own queries.
 const namespaceField = "NamespaceID"
 
@@ -147,14 +147,15 @@ func namespaceStillThere(tx *gorm.DB, id uint) bool {
 		return false
 	}
 	if len(found) == 0 {
-		_ = tx.AddError(NotFound(NamespaceHeaderField, "namespace", FormatID(id)))
+		_ = tx.AddError(NotFound(NamespaceHeader, "namespace", FormatID(id)))
 		return false
 	}
 	return true
 }
 
-// NamespaceHeaderField is where a namespace that vanished mid-request is reported.
-const NamespaceHeaderField = "Herald-Namespace"
+// NamespaceHeader is the HTTP header naming the namespace a request runs in, and the field its
+// errors are reported at.
+const NamespaceHeader = "Herald-Namespace"
 
 // namespaced reports whether the statement's table has a non-null namespace_id.
 func namespaced(tx *gorm.DB) bool {
@@ -220,6 +221,13 @@ func (c *namespaceCache) put(ns *Namespace, now time.Time, gen uint64) {
 	c.byID[ns.ID] = cachedNamespace{ns: ns, at: now}
 }
 
+// generation is the current count of forgets, for a lookup about to begin.
+func (c *namespaceCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
 func (c *namespaceCache) forget() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -266,7 +274,7 @@ func (s *Store) cachedNamespace(ctx context.Context, name string, id uint) (*Nam
 
 // WarmNamespaces loads every namespace into the cache, so that the first requests cost no lookup.
 func (s *Store) WarmNamespaces(ctx context.Context) error {
-	_, gen, _ := s.namespaces.get("", 0, time.Now())
+	gen := s.namespaces.generation()
 	all, err := s.Namespaces(ctx, nil)
 	if err != nil {
 		return err
@@ -287,22 +295,6 @@ func (s *Store) Namespaces(ctx context.Context, only *uint) ([]*Namespace, error
 	var out []*Namespace
 	if err := q.Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("list namespaces: %w", err)
-	}
-	return out, nil
-}
-
-// NamespacesByID returns the namespaces with the given ids, for naming them (tokens, audit entries).
-func (s *Store) NamespacesByID(ctx context.Context, ids []uint) (map[uint]*Namespace, error) {
-	out := make(map[uint]*Namespace, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	var rows []*Namespace
-	if err := s.db.WithContext(ctx).Where("id IN ?", ids).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("look up namespaces: %w", err)
-	}
-	for _, ns := range rows {
-		out[ns.ID] = ns
 	}
 	return out, nil
 }
@@ -440,7 +432,7 @@ func (s *Store) CountGroupsIn(ctx context.Context, id uint) (int, error) {
 // migrateNamespaces creates the default namespace on the first start with namespaces, and moves
 // the audit entries written before into it, in one transaction.
 func migrateNamespaces(db *gorm.DB) error {
-	err := db.Transaction(func(tx *gorm.DB) error {
+	return db.Transaction(func(tx *gorm.DB) error {
 		var n int64
 		if err := tx.Model(&Namespace{}).Where("id = ?", DefaultNamespaceID).Count(&n).Error; err != nil || n > 0 {
 			return err
@@ -455,21 +447,23 @@ func migrateNamespaces(db *gorm.DB) error {
 		}
 		return nil
 	})
-	return err
 }
 
 // dropPreNamespaceIndexes drops the name indexes of before namespaces, when names were unique
 // across all rows; the composite ones that replace them lead with the namespace.
 func dropPreNamespaceIndexes(db *gorm.DB) error {
-	m := db.Migrator()
-	for _, old := range []struct {
-		model any
-		index string
-	}{{&Contact{}, "ux_contacts_name_key"}, {&Group{}, "ux_contact_groups_name_key"}} {
-		if m.HasIndex(old.model, old.index) {
-			if err := m.DropIndex(old.model, old.index); err != nil {
-				return fmt.Errorf("drop %s: %w", old.index, err)
-			}
+	if err := DropIndexIfExists(db, &Contact{}, "ux_contacts_name_key"); err != nil {
+		return err
+	}
+	return DropIndexIfExists(db, &Group{}, "ux_contact_groups_name_key")
+}
+
+// DropIndexIfExists drops an index a model's table had in an earlier version; a second start
+// finds it gone and does nothing.
+func DropIndexIfExists(db *gorm.DB, model any, index string) error {
+	if m := db.Migrator(); m.HasIndex(model, index) {
+		if err := m.DropIndex(model, index); err != nil {
+			return fmt.Errorf("drop %s: %w", index, err)
 		}
 	}
 	return nil
