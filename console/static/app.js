@@ -107,10 +107,9 @@ function showSession() {
 }
 
 /**
- * The caller's role, and the names of Query's fields (null when introspection is off). Until
- * Herald has authentication the `me` field does not exist, and then everyone is an administrator.
- * gqlgen answers a query naming an unknown field with HTTP 422, which the browser logs as a failed
- * request, so the schema is asked first whether `me` exists.
+ * The caller's role. Until Herald has authentication the `me` field does not exist, and then
+ * everyone is an administrator. gqlgen answers a query naming an unknown field with HTTP 422,
+ * which the browser logs as a failed request, so the schema is asked first whether `me` exists.
  */
 async function fetchRole() {
   const schema = await gql(QUERY_FIELDS).catch((err) => {
@@ -119,12 +118,11 @@ async function fetchRole() {
   });
   // The playground is served exactly when introspection is on.
   document.getElementById('playground-link').hidden = !schema?.__type;
-  const fields = schema?.__type ? schema.__type.fields.map((f) => f.name) : null;
-  if (fields && !fields.includes('me')) return { role: 'ADMIN', fields };
+  if (schema?.__type && !schema.__type.fields.some((f) => f.name === 'me')) return 'ADMIN';
   try {
-    return { role: (await gql(ME)).me.role, fields };
+    return (await gql(ME)).me.role;
   } catch (err) {
-    if (err.has('GRAPHQL_VALIDATION_FAILED')) return { role: 'ADMIN', fields };
+    if (err.has('GRAPHQL_VALIDATION_FAILED')) return 'ADMIN';
     throw err;
   }
 }
@@ -138,22 +136,10 @@ const namespaceSelect = document.getElementById('namespace');
  * Fills the namespace selector with the namespaces the token may use and runs every later request
  * in the one this browser chose last, or in default (else the first listed) when that one is not
  * listed: deleted, or not the token's. A single namespace is shown all the same, so the user knows
- * where they are. A Herald without namespaces gets no selector and no Herald-Namespace header.
+ * where they are.
  */
-async function loadNamespaces(fields) {
-  let list = null;
-  if (!fields || fields.includes('namespaces')) {
-    try {
-      list = (await gql(NAMESPACES)).namespaces;
-    } catch (err) {
-      if (!err.has('GRAPHQL_VALIDATION_FAILED')) throw err;
-    }
-  }
-  if (!list?.length) {
-    namespace.use(null);
-    namespacePicker.hidden = true;
-    return;
-  }
+async function loadNamespaces() {
+  const list = (await gql(NAMESPACES)).namespaces;
   const names = list.map((n) => n.name);
   const remembered = namespace.remembered();
   const chosen = names.includes(remembered) ? remembered : names.includes('default') ? 'default' : names[0];
@@ -182,8 +168,8 @@ namespaceSelect.addEventListener('change', () => {
  */
 async function applyRole() {
   try {
-    const { role, fields } = await fetchRole();
-    await loadNamespaces(fields);
+    const role = await fetchRole();
+    await loadNamespaces();
     await loadPlatforms();
     document.body.dataset.role = role;
     const badge = document.getElementById('role');
