@@ -16,6 +16,7 @@ func TestPackagesImportOnlyWhatTheMapAllows(t *testing.T) {
 		"delivery":             {"models", "secrets", "senders", "senders/notify"},
 		"graph":                {"auth", "delivery", "graph/model", "models", "senders", "senders/notify"},
 		"graph/model":          {"delivery", "models", "senders"},
+		"inbound":              {"auth", "delivery", "models", "senders"},
 		"auth":                 {"models"},
 		"secrets":              {},
 		"metrics":              {"senders"},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,15 @@ type config struct {
 	Webhooks webhookConfig
 	Delivery deliveryConfig
 	Security securityConfig
+	Inbound  inboundConfig
+}
+
+type inboundConfig struct {
+	// PublicURL is HERALD_PUBLIC_URL without a trailing slash: the base of the hook URLs the API
+	// shows; empty means http:// and the listen address.
+	PublicURL string
+	// RepeatWindow is how long a repeated notification stays a duplicate.
+	RepeatWindow time.Duration
 }
 
 type securityConfig struct {
@@ -82,6 +92,8 @@ var (
 	setHosts     = setting{"allowed-hosts", "HERALD_ALLOWED_HOSTS", "", "comma-separated Host names the HTTP endpoints answer to (name, name:port, *.domain, or * for any); empty: any, except in open mode, which answers loopback names only"}
 	setTrusted   = setting{"trusted-documents", "HERALD_TRUSTED_DOCUMENTS", "", "JSON file of sha256 → GraphQL document: the only operations run for tokens below ADMIN (the console's are always trusted)"}
 	setStrict    = setting{"trusted-documents-strict", "HERALD_TRUSTED_DOCUMENTS_STRICT", "false", "run only trusted documents for admins and the playground too"}
+	setPublicURL = setting{"public-url", "HERALD_PUBLIC_URL", "", "the URL sources reach Herald at (e.g. https://herald.example.com), the base of integrations' hook URLs; default: http:// and the listen address"}
+	setRepeat    = setting{"inbound-repeat-window", "HERALD_INBOUND_REPEAT_WINDOW", "24h", "how long a repeated Alertmanager or Grafana notification stays a duplicate before it is sent again as a reminder"}
 	setKeyFile   = setting{"secret-key-file", "HERALD_SECRET_KEY_FILE", "", "file of base64 32-byte keys sealing webhook secrets, current key first (SQLite default: created beside the database)"}
 )
 
@@ -109,7 +121,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs := flag.NewFlagSet("herald", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	raw := map[setting]*string{}
-	for _, s := range []setting{setAddr, setDatabase, setLogFormat, setAllowed, setProxy, setKeyword, setTimeout, setWorkers, setMaxAge, setPoll, setLease, setSQLCount, setMetrics, setCORS, setIntro, setHosts, setTrusted, setStrict, setKeyFile} {
+	for _, s := range []setting{setAddr, setDatabase, setLogFormat, setAllowed, setProxy, setKeyword, setTimeout, setWorkers, setMaxAge, setPoll, setLease, setSQLCount, setMetrics, setCORS, setIntro, setHosts, setTrusted, setStrict, setKeyFile, setPublicURL, setRepeat} {
 		raw[s] = s.register(fs, getenv)
 	}
 	demo := fs.Bool("demo", false, "start fake DingTalk, WeCom and Lark robots in-process with sample contacts, to watch a whole send cycle")
@@ -146,6 +158,14 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	duration(setMaxAge, &cfg.Delivery.MaxAge)
 	duration(setPoll, &cfg.Delivery.PollInterval)
 	duration(setLease, &cfg.Delivery.Lease)
+	duration(setRepeat, &cfg.Inbound.RepeatWindow)
+	if pub := strings.TrimRight(strings.TrimSpace(*raw[setPublicURL]), "/"); pub != "" {
+		u, err := url.Parse(pub)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			fail(setPublicURL, "%q is not an http(s) URL such as https://herald.example.com", pub)
+		}
+		cfg.Inbound.PublicURL = pub
+	}
 	boolean := func(s setting, into *bool) {
 		b, err := strconv.ParseBool(*raw[s])
 		if err != nil {

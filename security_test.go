@@ -14,6 +14,7 @@ import (
 	"github.com/heraldhq/herald/auth"
 	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/graph"
+	"github.com/heraldhq/herald/inbound"
 	"github.com/heraldhq/herald/metrics"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modelstest"
@@ -30,10 +31,15 @@ func securedMux(t *testing.T, sec securityConfig) *httptest.Server {
 	outbox := delivery.NewOutbox(store, notifier)
 	srv := httptest.NewServer(newMux(endpoints{db: db.Gorm, resolver: &graph.Resolver{Store: store, Outbox: outbox, Notifier: notifier},
 		metrics: metrics.New(outbox.PendingDeliveries), authn: auth.New(store, "admin-token", false), security: sec,
-		graph: graph.Options{Introspection: sec.Introspection}}))
+		graph: graph.Options{Introspection: sec.Introspection},
+		hooks: inbound.New(inbound.Config{Store: store, Outbox: outbox, Waker: noWaker{}})}))
 	t.Cleanup(srv.Close)
 	return srv
 }
+
+type noWaker struct{}
+
+func (noWaker) Wake() {}
 
 func preflight(t *testing.T, base, origin string) *http.Response {
 	t.Helper()

@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/heraldhq/herald/console"
 	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/graph"
+	"github.com/heraldhq/herald/inbound"
 	"github.com/heraldhq/herald/metrics"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/senders"
@@ -165,10 +167,16 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		ln.Close()
 		return err
 	}
+	hooks := inbound.New(inbound.Config{
+		Store: store, Outbox: outbox, Waker: dispatcher, RepeatWindow: cfg.Inbound.RepeatWindow,
+		Observe: prom.InboundNotification, Logger: logger,
+	})
 	srv := &http.Server{
 		Handler: newMux(endpoints{
-			db:       db,
-			resolver: &graph.Resolver{Store: store, Outbox: outbox, Notifier: notifier, Dispatcher: dispatcher},
+			db: db,
+			resolver: &graph.Resolver{Store: store, Outbox: outbox, Notifier: notifier, Dispatcher: dispatcher,
+				PublicURL: publicURL(cfg.Inbound.PublicURL, ln.Addr())},
+			hooks:    hooks,
 			metrics:  prom,
 			authn:    authn,
 			hosts:    hosts,
@@ -201,6 +209,8 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down")
+	// Sources get 503 from now on and retry elsewhere or later; what is in flight completes.
+	hooks.Drain()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	shutdownErr := srv.Shutdown(shutdownCtx)
@@ -290,9 +300,11 @@ type endpoints struct {
 	hosts    *auth.HostPolicy // nil: any Host
 	security securityConfig
 	graph    graph.Options
+	hooks    http.Handler
 }
 
-// newMux wires the HTTP endpoints. /healthz and /readyz need no token and answer any Host; /query
+// newMux wires the HTTP endpoints. /healthz and /readyz need no token and answer any Host, as do
+// the hooks (POST /hooks/{id}), which need their integration's token; /query
 // and /schema.graphql (served with introspection) always need a token, and /metrics unless
 // HERALD_METRICS_PUBLIC is set. Everything else is
 // served only to the Host names the host policy allows.
@@ -329,5 +341,22 @@ func newMux(e endpoints) http.Handler {
 	})
 	mux.Handle("GET /{$}", ui)
 	mux.Handle("GET "+console.AssetPrefix, ui)
-	return e.hosts.Middleware(mux, "/healthz", "/readyz")
+	// Hooks authenticate by their own token and carry no ambient credential a rebinding page could
+	// use, and sources often reach Herald by an IP or a proxy's name: they answer any Host.
+	mux.Handle(inbound.Route, e.hooks)
+	return e.hosts.Middleware(mux, "/healthz", "/readyz", "/hooks/")
+}
+
+// publicURL is the base of hook URLs: HERALD_PUBLIC_URL, or the listen address.
+func publicURL(configured string, listen net.Addr) string {
+	if configured != "" {
+		return configured
+	}
+	if tcp, ok := listen.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		// 0.0.0.0 reaches nothing from another machine; the host name usually does.
+		if host, err := os.Hostname(); err == nil && host != "" {
+			return "http://" + net.JoinHostPort(host, strconv.Itoa(tcp.Port))
+		}
+	}
+	return "http://" + listen.String()
 }

@@ -55,13 +55,22 @@ var tokenEncoding = base64.RawURLEncoding
 // tokenLength is the length of a well-formed token.
 var tokenLength = len(TokenPrefix) + tokenEncoding.EncodedLen(tokenBytes)
 
-// NewToken returns a fresh token and the hash under which it is stored.
-func NewToken() (token, hash string, err error) {
+// HookTokenPrefix starts every integration's hook token. It differs from TokenPrefix so that a
+// leaked token says what it opens, and a hook token can never pass for an API token.
+const HookTokenPrefix = "hrldh_"
+
+// NewToken returns a fresh API token and the hash under which it is stored.
+func NewToken() (token, hash string, err error) { return newToken(TokenPrefix) }
+
+// NewHookToken returns a fresh hook token for an integration and the hash under which it is stored.
+func NewHookToken() (token, hash string, err error) { return newToken(HookTokenPrefix) }
+
+func newToken(prefix string) (token, hash string, err error) {
 	b := make([]byte, tokenBytes)
 	if _, err := rand.Read(b); err != nil {
 		return "", "", err
 	}
-	token = TokenPrefix + tokenEncoding.EncodeToString(b)
+	token = prefix + tokenEncoding.EncodeToString(b)
 	return token, HashToken(token), nil
 }
 

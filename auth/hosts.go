@@ -148,7 +148,8 @@ func (p *HostPolicy) Middleware(next http.Handler, exempt ...string) http.Handle
 			return
 		}
 		for _, path := range exempt {
-			if r.URL.Path == path {
+			// An entry ending in / exempts everything below it.
+			if r.URL.Path == path || (strings.HasSuffix(path, "/") && strings.HasPrefix(r.URL.Path, path)) {
 				next.ServeHTTP(w, r)
 				return
 			}

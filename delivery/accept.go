@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/heraldhq/herald/models"
@@ -48,6 +50,15 @@ type AlertInput struct {
 	MentionAll      bool
 	MentionContacts bool
 	IdempotencyKey  *string
+	// Resolved marks a notice that the problem is over.
+	Resolved bool
+	Labels   Labels
+	// SourceID is the integration whose hook sent the alert.
+	SourceID *uint
+	// RepeatAfter, with IdempotencyKey, makes the key hold for this long only: a repeat after it
+	// is accepted again, as a reminder (an Alertmanager group re-sent after repeat_interval). Zero:
+	// the key holds for good, as sendAlert's does.
+	RepeatAfter time.Duration
 }
 
 // cleanAlert checks the message fields and fills the defaults (INFO, TEXT).
@@ -81,9 +92,17 @@ func cleanAlert(in AlertInput) (AlertInput, error) {
 	}
 	if in.IdempotencyKey != nil {
 		k := *in.IdempotencyKey
-		if n := utf8.RuneCountInString(k); n == 0 || n > MaxIdempotencyKeyLength || !utf8.ValidString(k) {
-			return in, models.Invalid("idempotencyKey", "idempotencyKey must be 1 to %d characters", MaxIdempotencyKeyLength)
+		limit := MaxIdempotencyKeyLength
+		if in.RepeatAfter > 0 {
+			limit -= repeatSuffixRoom
 		}
+		if n := utf8.RuneCountInString(k); n == 0 || n > limit || !utf8.ValidString(k) {
+			return in, models.Invalid("idempotencyKey", "idempotencyKey must be 1 to %d characters", limit)
+		}
+	}
+	var err error
+	if in.Labels, err = cleanLabels(in.Labels); err != nil {
+		return in, err
 	}
 	return in, in.Recipients.Check()
 }
@@ -117,7 +136,14 @@ func (o *Outbox) Accept(ctx context.Context, in AlertInput) (*Alert, bool, error
 	if err != nil {
 		return nil, false, err
 	}
-	if in.IdempotencyKey != nil {
+	switch {
+	case in.IdempotencyKey != nil && in.RepeatAfter > 0:
+		key, first, err := o.repeatKey(ctx, *in.IdempotencyKey, in.RepeatAfter)
+		if err != nil || first != nil {
+			return first, false, err
+		}
+		in.IdempotencyKey = &key
+	case in.IdempotencyKey != nil:
 		if a, err := o.alertByKey(ctx, *in.IdempotencyKey); err != nil || a != nil {
 			return a, false, err
 		}
@@ -125,6 +151,7 @@ func (o *Outbox) Accept(ctx context.Context, in AlertInput) (*Alert, bool, error
 	a := &Alert{
 		Title: in.Title, Content: in.Content, Severity: in.Severity, Format: in.Format, Status: AlertPending,
 		IdempotencyKey: in.IdempotencyKey, MentionAll: in.MentionAll, MentionContacts: in.MentionContacts,
+		Resolved: in.Resolved, Labels: in.Labels, SourceID: in.SourceID,
 	}
 	err = queueTx(ctx, o.db, func(tx *gorm.DB) error {
 		recipients, err := models.ResolveRecipients(tx, in.Recipients)
@@ -233,6 +260,32 @@ func ensureRobots(tx *gorm.DB, robots []RobotState) error {
 		return nil
 	}
 	return insertRobots(tx, missing)
+}
+
+// repeatSuffixRoom is what repeatKey appends to a key: "#" and a generation.
+const repeatSuffixRoom = 8
+
+// repeatKey finds the latest alert of a repeating key, stored as base#1, base#2, and so on. Within
+// the window it is the alert to answer with; otherwise the key to store is the next generation.
+// Two replicas taking the same notification compute the same next key, so the unique index
+// leaves one alert.
+func (o *Outbox) repeatKey(ctx context.Context, base string, window time.Duration) (string, *Alert, error) {
+	var rows []*Alert
+	// A range rather than LIKE: nothing in base needs escaping, and it reads the unique index.
+	err := o.db.WithContext(ctx).Where("idempotency_key >= ? AND idempotency_key < ?", base+"#", base+"$").
+		Order("id DESC").Limit(1).Find(&rows).Error
+	if err != nil {
+		return "", nil, fmt.Errorf("look up idempotency key: %w", err)
+	}
+	if len(rows) == 0 {
+		return base + "#1", nil, nil
+	}
+	last := rows[0]
+	if time.Since(last.CreatedAt) < window {
+		return "", last, nil
+	}
+	generation, _ := strconv.Atoi(strings.TrimPrefix(*last.IdempotencyKey, base+"#"))
+	return base + "#" + strconv.Itoa(generation+1), nil, nil
 }
 
 func (o *Outbox) alertByKey(ctx context.Context, key string) (*Alert, error) {

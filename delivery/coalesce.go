@@ -19,7 +19,7 @@ type item struct {
 func (it *item) message() senders.Message {
 	return senders.Message{
 		Title: it.alert.Title, Content: it.alert.Content, Severity: it.alert.Severity, Format: it.alert.Format,
-		MentionAll: it.alert.MentionAll, MentionPhones: it.d.MentionPhones,
+		MentionAll: it.alert.MentionAll, MentionPhones: it.d.MentionPhones, Resolved: it.alert.Resolved,
 	}
 }
 
@@ -43,10 +43,11 @@ func combine(items []*item) senders.Message {
 	if len(items) == 1 {
 		return items[0].message()
 	}
-	m := senders.Message{Severity: senders.Info, Format: senders.Markdown}
+	m := senders.Message{Severity: senders.Info, Format: senders.Markdown, Resolved: true}
 	titles := make([]string, len(items))
 	for i, it := range items {
 		a := it.alert
+		m.Resolved = m.Resolved && a.Resolved
 		if severityRank[a.Severity] > severityRank[m.Severity] {
 			m.Severity = a.Severity
 		}
@@ -72,13 +73,13 @@ func combine(items []*item) senders.Message {
 			if i > 0 {
 				b.WriteString("\n\n---\n\n")
 			}
-			fmt.Fprintf(&b, "**%d/%d [%s] %s**\n\n%s", i+1, len(items), a.Severity.Label(), a.Title, a.Content)
+			fmt.Fprintf(&b, "**%d/%d [%s] %s**\n\n%s", i+1, len(items), it.message().Label(), a.Title, a.Content)
 			continue
 		}
 		if i > 0 {
 			b.WriteString("\n\n")
 		}
-		fmt.Fprintf(&b, "%d/%d [%s] %s\n%s", i+1, len(items), a.Severity.Label(), a.Title, a.Content)
+		fmt.Fprintf(&b, "%d/%d [%s] %s\n%s", i+1, len(items), it.message().Label(), a.Title, a.Content)
 	}
 	m.Content = b.String()
 	return m

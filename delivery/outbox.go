@@ -67,7 +67,13 @@ type Alert struct {
 	MentionAll      bool    `gorm:"not null"`
 	MentionContacts bool    `gorm:"not null"`
 	// Test marks an alert made by testContact.
-	Test      bool      `gorm:"not null"`
+	Test bool `gorm:"not null"`
+	// Resolved marks a notice that the problem is over: it reads as resolved on every platform.
+	Resolved bool   `gorm:"not null;default:false"`
+	Labels   Labels `gorm:"serializer:json;size:16777215"`
+	// SourceID is the integration whose hook made the alert; there is no foreign key, so that the
+	// history outlives the integration.
+	SourceID  *uint     `gorm:"column:source_integration_id"`
 	CreatedAt time.Time `gorm:"precision:6;index:ix_alerts_created,priority:1;index:ix_alerts_status_created,priority:2;index:ix_alerts_namespace_created,priority:2"`
 	UpdatedAt time.Time `gorm:"precision:6"`
 }

@@ -122,6 +122,10 @@ func alertInput(in model.SendAlertInput) delivery.AlertInput {
 			ContactIDs: in.ContactIds, GroupIDs: in.GroupIds, ContactNames: in.ContactNames, GroupNames: in.GroupNames,
 		},
 		IdempotencyKey: in.IdempotencyKey,
+		Labels:         labelInputs(in.Labels),
+	}
+	if in.Resolved != nil {
+		out.Resolved = *in.Resolved
 	}
 	if in.Severity != nil {
 		out.Severity = *in.Severity
@@ -136,4 +140,44 @@ func alertInput(in model.SendAlertInput) delivery.AlertInput {
 		out.MentionContacts = *in.MentionContacts
 	}
 	return out
+}
+
+func labelInputs(in []*model.LabelInput) delivery.Labels {
+	if in == nil {
+		return nil
+	}
+	out := make(delivery.Labels, len(in))
+	for i, l := range in {
+		out[i] = delivery.Label{Name: l.Name, Value: l.Value}
+	}
+	return out
+}
+
+func createIntegrationInput(in model.CreateIntegrationInput) models.IntegrationInput {
+	return models.IntegrationInput{
+		Name: &in.Name, Kind: in.Kind, GroupIDs: orEmpty(in.GroupIds), ContactIDs: orEmpty(in.ContactIds),
+		SendResolved: in.SendResolved, MentionContacts: in.MentionContacts, SigningSecret: in.SigningSecret,
+		TimeZone: in.TimeZone,
+	}
+}
+
+func updateIntegrationInput(in model.UpdateIntegrationInput) models.IntegrationInput {
+	return models.IntegrationInput{
+		Name: in.Name, GroupIDs: in.GroupIds, ContactIDs: in.ContactIds, SendResolved: in.SendResolved,
+		MentionContacts: in.MentionContacts, SigningSecret: in.SigningSecret, TimeZone: in.TimeZone,
+	}
+}
+
+// orEmpty makes an omitted list of a create an empty one: a new integration has no recipients
+// until its input names them.
+func orEmpty(ids []string) []string {
+	if ids == nil {
+		return []string{}
+	}
+	return ids
+}
+
+// hookURL is the URL an integration's source posts to.
+func (r *Resolver) hookURL(i *models.Integration) string {
+	return r.PublicURL + "/hooks/" + models.FormatID(i.ID)
 }

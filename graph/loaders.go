@@ -64,6 +64,10 @@ type Loaders struct {
 	GroupByID           *loader[*models.Group]
 	DeliveriesByAlert   *loader[[]*delivery.Delivery]
 	AttemptsByDelivery  *loader[[]*delivery.DeliveryAttempt]
+	// The integration fields: an integration's recipients, an alert's source.
+	GroupsByIntegration   *loader[[]*models.Group]
+	ContactsByIntegration *loader[[]*models.Contact]
+	IntegrationByID       *loader[*models.Integration]
 
 	// contactsOfDelivery keeps the contact ids of the deliveries prefetched in this request: they
 	// are in the delivery rows, so the level below a delivery needs no statement to find them.
@@ -74,15 +78,18 @@ type Loaders struct {
 // NewLoaders creates the loaders of one request. They cache, so they must never outlive it.
 func NewLoaders(s *models.Store, o *delivery.Outbox) *Loaders {
 	return &Loaders{
-		WebhooksByContact:   newLoader(s.WebhooksByContact),
-		GroupsByContact:     newLoader(s.GroupsByContact),
-		ContactsByGroup:     newLoader(s.ContactsByGroup),
-		ContactCountByGroup: newLoader(s.ContactCountByGroup),
-		ContactByID:         newLoader(s.ContactsByID),
-		GroupByID:           newLoader(s.GroupsByID),
-		DeliveriesByAlert:   newLoader(o.DeliveriesByAlert),
-		AttemptsByDelivery:  newLoader(o.AttemptsByDelivery),
-		contactsOfDelivery:  map[uint][]uint{},
+		WebhooksByContact:     newLoader(s.WebhooksByContact),
+		GroupsByContact:       newLoader(s.GroupsByContact),
+		ContactsByGroup:       newLoader(s.ContactsByGroup),
+		ContactCountByGroup:   newLoader(s.ContactCountByGroup),
+		ContactByID:           newLoader(s.ContactsByID),
+		GroupByID:             newLoader(s.GroupsByID),
+		DeliveriesByAlert:     newLoader(o.DeliveriesByAlert),
+		AttemptsByDelivery:    newLoader(o.AttemptsByDelivery),
+		GroupsByIntegration:   newLoader(s.GroupsByIntegration),
+		ContactsByIntegration: newLoader(s.ContactsByIntegration),
+		IntegrationByID:       newLoader(s.IntegrationsByID),
+		contactsOfDelivery:    map[uint][]uint{},
 	}
 }
 

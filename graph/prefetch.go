@@ -89,7 +89,7 @@ func (lv *level) prefetch(ctx context.Context, ids []uint, sel selection) error 
 	return g.Wait()
 }
 
-var contactLevel, groupLevel, alertLevel, deliveryLevel level
+var contactLevel, groupLevel, alertLevel, deliveryLevel, integrationLevel level
 
 func init() {
 	contactLevel = level{typeName: "Contact", fields: map[string]fetcher{
@@ -129,6 +129,16 @@ func init() {
 					}
 				}
 			},
+		},
+	}}
+	integrationLevel = level{typeName: "Integration", fields: map[string]fetcher{
+		"groups": nested[[]*models.Group]{
+			loader:   func(l *Loaders) *loader[[]*models.Group] { return l.GroupsByIntegration },
+			children: func(gs []*models.Group) []uint { return groupIDs(gs) }, below: &groupLevel,
+		},
+		"contacts": nested[[]*models.Contact]{
+			loader:   func(l *Loaders) *loader[[]*models.Contact] { return l.ContactsByIntegration },
+			children: func(cs []*models.Contact) []uint { return contactIDs(cs) }, below: &contactLevel,
 		},
 	}}
 	// A delivery's contacts are ids kept in its row; the level below the delivery reads them.

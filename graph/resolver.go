@@ -19,4 +19,6 @@ type Resolver struct {
 	// Notifier is the webhook client; the platforms query lists the platforms it speaks.
 	Notifier   *notify.Notifier
 	Dispatcher Waker
+	// PublicURL is HERALD_PUBLIC_URL without a trailing slash: the base of integrations' hook URLs.
+	PublicURL string
 }

@@ -22,6 +22,23 @@ func (r *alertResolver) Deliveries(ctx context.Context, obj *delivery.Alert) ([]
 	return nestedList(ctx, list, err)
 }
 
+// Labels is the resolver for the labels field.
+func (r *alertResolver) Labels(ctx context.Context, obj *delivery.Alert) ([]*delivery.Label, error) {
+	out := make([]*delivery.Label, len(obj.Labels))
+	for i := range obj.Labels {
+		out[i] = &obj.Labels[i]
+	}
+	return out, nil
+}
+
+// Source is the resolver for the source field.
+func (r *alertResolver) Source(ctx context.Context, obj *delivery.Alert) (*models.Integration, error) {
+	if obj.SourceID == nil {
+		return nil, nil
+	}
+	return loadersFor(ctx).IntegrationByID.Load(ctx, *obj.SourceID)
+}
+
 // Namespace is the resolver for the namespace field.
 func (r *apiTokenResolver) Namespace(ctx context.Context, obj *models.APIToken) (*string, error) {
 	return r.namespaceName(ctx, obj.NamespaceID)
@@ -70,6 +87,23 @@ func (r *deliveryResolver) Attempts(ctx context.Context, obj *delivery.Delivery)
 func (r *deliveryResolver) Contacts(ctx context.Context, obj *delivery.Delivery) ([]*models.Contact, error) {
 	list, err := r.existingContacts(ctx, obj.ContactIDs)
 	return nestedList(ctx, list, err)
+}
+
+// Groups is the resolver for the groups field.
+func (r *integrationResolver) Groups(ctx context.Context, obj *models.Integration) ([]*models.Group, error) {
+	list, err := loadersFor(ctx).GroupsByIntegration.Load(ctx, obj.ID)
+	return nestedList(ctx, list, err)
+}
+
+// Contacts is the resolver for the contacts field.
+func (r *integrationResolver) Contacts(ctx context.Context, obj *models.Integration) ([]*models.Contact, error) {
+	list, err := loadersFor(ctx).ContactsByIntegration.Load(ctx, obj.ID)
+	return nestedList(ctx, list, err)
+}
+
+// URL is the resolver for the url field.
+func (r *integrationResolver) URL(ctx context.Context, obj *models.Integration) (string, error) {
+	return r.hookURL(obj), nil
 }
 
 // Contact is the resolver for the contact field.
@@ -218,6 +252,43 @@ func (r *mutationResolver) DeleteNamespace(ctx context.Context, id string) (stri
 		return "", err
 	}
 	return id, r.Store.DeleteNamespace(ctx, id)
+}
+
+// CreateIntegration is the resolver for the createIntegration field.
+func (r *mutationResolver) CreateIntegration(ctx context.Context, input model.CreateIntegrationInput) (*model.CreatedIntegration, error) {
+	token, hash, err := auth.NewHookToken()
+	if err != nil {
+		return nil, fmt.Errorf("new hook token: %w", err)
+	}
+	i, err := r.Store.CreateIntegration(ctx, createIntegrationInput(input), hash)
+	if err != nil {
+		return nil, inputError("input", err)
+	}
+	return &model.CreatedIntegration{Integration: i, Token: token}, nil
+}
+
+// UpdateIntegration is the resolver for the updateIntegration field.
+func (r *mutationResolver) UpdateIntegration(ctx context.Context, id string, input model.UpdateIntegrationInput) (*models.Integration, error) {
+	i, err := r.Store.UpdateIntegration(ctx, id, updateIntegrationInput(input))
+	return i, inputError(argOf(err, "input"), err)
+}
+
+// DeleteIntegration is the resolver for the deleteIntegration field.
+func (r *mutationResolver) DeleteIntegration(ctx context.Context, id string) (string, error) {
+	return id, r.Store.DeleteIntegration(ctx, id)
+}
+
+// RotateIntegrationToken is the resolver for the rotateIntegrationToken field.
+func (r *mutationResolver) RotateIntegrationToken(ctx context.Context, id string) (*model.CreatedIntegration, error) {
+	token, hash, err := auth.NewHookToken()
+	if err != nil {
+		return nil, fmt.Errorf("new hook token: %w", err)
+	}
+	i, err := r.Store.RotateIntegrationToken(ctx, id, hash)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreatedIntegration{Integration: i, Token: token}, nil
 }
 
 // ContactCount is the resolver for the contactCount field.
@@ -408,6 +479,26 @@ func (r *queryResolver) Namespace(ctx context.Context) (*models.Namespace, error
 	return r.Store.NamespaceByName(ctx, models.DefaultNamespace)
 }
 
+// Integrations is the resolver for the integrations field.
+func (r *queryResolver) Integrations(ctx context.Context, first *int, after *string, last *int, before *string) (*model.Connection[*models.Integration], error) {
+	pa, err := pageArgs(ctx, first, after, last, before)
+	if err != nil {
+		return nil, err
+	}
+	page, err := r.Store.Integrations(ctx, pa)
+	if err != nil {
+		return nil, err
+	}
+	conn := model.NewConnection(page, r.Store.CountIntegrations)
+	ids := idsOf(page.Items, func(i *models.Integration) uint { return i.ID })
+	return conn, integrationLevel.prefetch(ctx, ids, selectionOf(ctx).connectionNodes())
+}
+
+// Integration is the resolver for the integration field.
+func (r *queryResolver) Integration(ctx context.Context, id string) (*models.Integration, error) {
+	return nullIfNotFound(r.Store.Integration(ctx, id))
+}
+
 // URL is the resolver for the url field.
 func (r *webhookResolver) URL(ctx context.Context, obj *models.Webhook) (string, error) {
 	return visibleURL(ctx, obj.URL), nil
@@ -430,6 +521,9 @@ func (r *Resolver) ContactGroup() ContactGroupResolver { return &contactGroupRes
 
 // Delivery returns DeliveryResolver implementation.
 func (r *Resolver) Delivery() DeliveryResolver { return &deliveryResolver{r} }
+
+// Integration returns IntegrationResolver implementation.
+func (r *Resolver) Integration() IntegrationResolver { return &integrationResolver{r} }
 
 // Membership returns MembershipResolver implementation.
 func (r *Resolver) Membership() MembershipResolver { return &membershipResolver{r} }
@@ -456,6 +550,7 @@ type (
 	contactResolver      struct{ *Resolver }
 	contactGroupResolver struct{ *Resolver }
 	deliveryResolver     struct{ *Resolver }
+	integrationResolver  struct{ *Resolver }
 	membershipResolver   struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }
 	namespaceResolver    struct{ *Resolver }

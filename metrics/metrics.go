@@ -24,6 +24,7 @@ type Metrics struct {
 	deferred  *prometheus.CounterVec
 	breaker   *prometheus.CounterVec
 	graphql   *prometheus.CounterVec
+	inbound   *prometheus.CounterVec
 }
 
 // New registers Herald's collectors. queueDepth is read at scrape time.
@@ -55,6 +56,10 @@ func New(queueDepth func(ctx context.Context) (int64, error)) *Metrics {
 			Name: "herald_graphql_requests_total",
 			Help: "GraphQL operations by root field, namespace and outcome (ok or the first error's code).",
 		}, []string{"operation", "namespace", "outcome"}),
+		inbound: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_inbound_notifications_total",
+			Help: "Notifications posted to integrations' hooks, by integration kind, namespace and outcome (accepted, duplicate, skipped, or why it was refused).",
+		}, []string{"kind", "namespace", "outcome"}),
 	}
 	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "herald_delivery_queue_depth",
@@ -69,7 +74,7 @@ func New(queueDepth func(ctx context.Context) (int64, error)) *Metrics {
 		}
 		return float64(n)
 	})
-	m.registry.MustRegister(m.attempts, m.duration, m.coalesced, m.deferred, m.breaker, m.graphql, depth,
+	m.registry.MustRegister(m.attempts, m.duration, m.coalesced, m.deferred, m.breaker, m.graphql, m.inbound, depth,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -102,4 +107,10 @@ func (m *Metrics) BreakerOpened(platform senders.Platform) {
 // GraphQLRequest records one GraphQL operation in namespace ("" before it was resolved).
 func (m *Metrics) GraphQLRequest(operation, namespace, outcome string) {
 	m.graphql.WithLabelValues(operation, namespace, outcome).Inc()
+}
+
+// InboundNotification records one notification posted to a hook; kind and namespace are "" when
+// the token was refused.
+func (m *Metrics) InboundNotification(kind, namespace, outcome string) {
+	m.inbound.WithLabelValues(kind, namespace, outcome).Inc()
 }

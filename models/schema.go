@@ -70,7 +70,7 @@ type Membership struct {
 }
 
 // Migrate creates or updates the address book's tables (namespaces, contacts, groups,
-// memberships, tokens, audit). It is safe to run on every start; a database of a version before
+// memberships, tokens, audit, integrations). It is safe to run on every start; a database of a version before
 // namespaces moves into the default namespace, with nothing lost.
 func Migrate(db *gorm.DB) error {
 	// Namespaces and their default row first, before any row can be written into it.
@@ -80,7 +80,8 @@ func Migrate(db *gorm.DB) error {
 	if err := migrateNamespaces(db); err != nil {
 		return fmt.Errorf("migrate address book: %w", err)
 	}
-	if err := AutoMigrate(db, &Contact{}, &Group{}, &Webhook{}, &Membership{}, &APIToken{}); err != nil {
+	if err := AutoMigrate(db, &Contact{}, &Group{}, &Webhook{}, &Membership{}, &APIToken{},
+		&Integration{}, &IntegrationGroup{}, &IntegrationContact{}); err != nil {
 		return fmt.Errorf("migrate address book: %w", err)
 	}
 	return dropPreNamespaceIndexes(db)

@@ -15,7 +15,7 @@ import (
 
 // SecretTables are the tables of this package that hold sealed secrets, in the column "secret".
 // Other packages that copy secrets (the outbox) name theirs; start-up checks and rotation take all.
-var SecretTables = []string{"webhooks"}
+var SecretTables = []string{"webhooks", "integrations"}
 
 // ErrNoSecretKey says that a secret must be stored or read but Herald has no key.
 var ErrNoSecretKey = errors.New("signing secrets need an encryption key: set HERALD_SECRET_KEY_FILE (or HERALD_SECRET_KEY)")

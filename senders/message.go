@@ -32,6 +32,8 @@ type Message struct {
 	Format        Format
 	MentionAll    bool
 	MentionPhones []string
+	// Resolved says the problem is over: the message reads as resolved, not at its severity.
+	Resolved bool
 }
 
 // Robot is one chat bot as a message is sent to it: where it is and how it is protected, its
@@ -60,6 +62,17 @@ func (s Severity) Label() string {
 	default:
 		return "INFO 提示"
 	}
+}
+
+// ResolvedLabel heads a resolved message in place of the severity.
+const ResolvedLabel = "RESOLVED 已恢复"
+
+// Label is what the message's heading shows in brackets: the severity, or that it is resolved.
+func (m Message) Label() string {
+	if m.Resolved {
+		return ResolvedLabel
+	}
+	return m.Severity.Label()
 }
 
 // Normalize fills defaults (INFO, TEXT), trims and de-duplicates phones, caps
@@ -104,11 +117,11 @@ func (m Message) Normalize() (Message, error) {
 }
 
 // Heading is the one-line headline every platform shows first, for example
-// "[CRITICAL 严重] Disk full [SchedulerX]". Keywords missing from the title
+// "[CRITICAL 严重] Disk full [SchedulerX]" or "[RESOLVED 已恢复] Disk full [SchedulerX]". Keywords missing from the title
 // are appended so that keyword security sees them in the title; because the
 // heading is never truncated, the keywords always survive.
 func Heading(m Message, keywords ...string) string {
-	h := "[" + m.Severity.Label() + "]"
+	h := "[" + m.Label() + "]"
 	if m.Title != "" {
 		h += " " + m.Title
 	}

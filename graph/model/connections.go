@@ -60,4 +60,6 @@ type (
 	AlertEdge              = Edge[*delivery.Alert]
 	AuditEntryConnection   = Connection[*models.AuditEntry]
 	AuditEntryEdge         = Edge[*models.AuditEntry]
+	IntegrationConnection  = Connection[*models.Integration]
+	IntegrationEdge        = Edge[*models.Integration]
 )

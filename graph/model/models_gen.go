@@ -54,6 +54,28 @@ type CreateContactInput struct {
 	GroupIds []string `json:"groupIds,omitempty"`
 }
 
+// What createIntegration takes. Errors name the input field, e.g. input.groupIds[0].
+type CreateIntegrationInput struct {
+	// Trimmed, 1-64 characters; unique within the namespace ignoring letter case (CONFLICT at input.name).
+	Name string `json:"name"`
+	// The payload its hook takes; it cannot be changed later.
+	Kind models.IntegrationKind `json:"kind"`
+	// Groups whose members get its alerts: at most 1000 ids, each a group (NOT_FOUND at input.groupIds[i]).
+	GroupIds []string `json:"groupIds,omitempty"`
+	// Contacts that get its alerts directly: at most 1000 ids, each a contact (NOT_FOUND at input.contactIds[i]).
+	// groupIds and contactIds together name at least one recipient (BAD_USER_INPUT at input.groupIds otherwise).
+	ContactIds []string `json:"contactIds,omitempty"`
+	// Whether all-resolved notifications are sent; true when omitted.
+	SendResolved *bool `json:"sendResolved,omitempty"`
+	// Whether its alerts @ each targeted contact that has a phone; false when omitted.
+	MentionContacts *bool `json:"mentionContacts,omitempty"`
+	// Grafana's HMAC secret; write-only, sealed like webhook secrets. GRAFANA integrations only (BAD_USER_INPUT
+	// otherwise); with it, a notification whose X-Grafana-Alerting-Signature does not verify is refused with 401.
+	SigningSecret *string `json:"signingSecret,omitempty"`
+	// An IANA time zone for the times in its messages, e.g. Asia/Shanghai; UTC when omitted (BAD_USER_INPUT when unknown).
+	TimeZone *string `json:"timeZone,omitempty"`
+}
+
 // What createNamespace takes.
 type CreateNamespaceInput struct {
 	// 1-63 characters from a-z, 0-9 and -, folded to lower case; unique (CONFLICT at name when taken).
@@ -70,6 +92,14 @@ type CreatedAPIToken struct {
 	APIToken *models.APIToken `json:"apiToken"`
 }
 
+// An integration just created, or whose token was just rotated.
+type CreatedIntegration struct {
+	// The integration.
+	Integration *models.Integration `json:"integration"`
+	// Shown once. The hook's bearer token (hrldh_...); Herald keeps only its hash.
+	Token string `json:"token"`
+}
+
 // Narrows the groups list; when both fields are given, a group must match both.
 type GroupFilter struct {
 	// Case-insensitive substring of the name (letter case only: accents count). Trimmed; at most 64
@@ -77,6 +107,14 @@ type GroupFilter struct {
 	Search *string `json:"search,omitempty"`
 	// Only the groups this contact belongs to. An id that names no contact gives an empty list, not an error.
 	ContactID *string `json:"contactId,omitempty"`
+}
+
+// A label to keep on an alert (SendAlertInput.labels).
+type LabelInput struct {
+	// 1-128 characters without spaces or control characters, unique among the alert's labels; trimmed.
+	Name string `json:"name"`
+	// At most 1024 characters without control characters other than tabs.
+	Value string `json:"value"`
 }
 
 // Changes. Each mutation runs in one transaction: a failed mutation changes nothing. Successful changes
@@ -164,6 +202,12 @@ type SendAlertInput struct {
 	// A repeated key returns the first alert and sends nothing new, even if the rest of the input differs.
 	// 1-128 characters (BAD_USER_INPUT at input.idempotencyKey otherwise). previewAlert does not look it up.
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+	// Labels describing the alert, as Alertmanager's do: at most 64, each name once (1-128 characters without
+	// spaces or control characters) with a value of at most 1024 characters (BAD_USER_INPUT at
+	// input.labels[i] otherwise). Kept on the alert, sorted by name.
+	Labels []*LabelInput `json:"labels,omitempty"`
+	// A notice that the problem is over: the message reads as resolved on every platform, not at its severity.
+	Resolved *bool `json:"resolved,omitempty"`
 }
 
 // Changes to a group. An omitted or null field is left as it is.
@@ -189,6 +233,24 @@ type UpdateContactInput struct {
 	// Replaces the contact's groups: at most 1000 ids, each must name a group (NOT_FOUND at
 	// input.groupIds[i]); an empty list removes the contact from every group.
 	GroupIds []string `json:"groupIds,omitempty"`
+}
+
+// What updateIntegration changes; an omitted field stays as it is. The kind and the token stay.
+type UpdateIntegrationInput struct {
+	// A new name, with createIntegration's rules.
+	Name *string `json:"name,omitempty"`
+	// Replaces the groups (an empty list removes them all, if contacts remain).
+	GroupIds []string `json:"groupIds,omitempty"`
+	// Replaces the contacts (an empty list removes them all, if groups remain).
+	ContactIds []string `json:"contactIds,omitempty"`
+	// Whether all-resolved notifications are sent.
+	SendResolved *bool `json:"sendResolved,omitempty"`
+	// Whether its alerts @ each targeted contact that has a phone.
+	MentionContacts *bool `json:"mentionContacts,omitempty"`
+	// A new Grafana HMAC secret; an empty string removes it.
+	SigningSecret *string `json:"signingSecret,omitempty"`
+	// A new IANA time zone.
+	TimeZone *string `json:"timeZone,omitempty"`
 }
 
 // What updateNamespace changes; an omitted field stays as it is.

@@ -104,6 +104,14 @@ var colours = map[senders.Severity]string{
 	senders.Critical: "#d93025",
 }
 
+// colour is the heading's colour: the severity's, or green once resolved.
+func colour(m senders.Message) string {
+	if m.Resolved {
+		return "#188038"
+	}
+	return colours[m.Severity]
+}
+
 // Build renders m for the robot at t. With a secret it appends timestamp (ms)
 // and sign to the URL.
 func (b *Builder) Build(t senders.Robot, m senders.Message, now time.Time) (senders.Request, error) {
@@ -117,7 +125,7 @@ func (b *Builder) Build(t senders.Robot, m senders.Message, now time.Time) (send
 		switch m.Format {
 		case senders.Markdown:
 			p.MsgType = "markdown"
-			text := "### <font color=\"" + colours[m.Severity] + "\">" + heading + "</font>\n\n" + content
+			text := "### <font color=\"" + colour(m) + "\">" + heading + "</font>\n\n" + content
 			if mention != "" {
 				text += "\n\n" + mention
 			}

@@ -134,6 +134,14 @@ var templates = map[senders.Severity]string{
 	senders.Critical: "red",
 }
 
+// template is the card header's colour: the severity's, or green once resolved.
+func template(m senders.Message) string {
+	if m.Resolved {
+		return "green"
+	}
+	return templates[m.Severity]
+}
+
 // Build renders m. With a secret, timestamp (seconds, as a string) and sign
 // go in the body beside msg_type.
 func (b *Builder) Build(t senders.Robot, m senders.Message, now time.Time) (senders.Request, error) {
@@ -156,7 +164,7 @@ func (b *Builder) Build(t senders.Robot, m senders.Message, now time.Time) (send
 			p.MsgType, p.Content = "interactive", nil
 			p.Card = &card{
 				Config: cardConfig{WideScreenMode: true},
-				Header: cardHeader{Template: templates[m.Severity], Title: plainText{Tag: "plain_text", Content: heading}},
+				Header: cardHeader{Template: template(m), Title: plainText{Tag: "plain_text", Content: heading}},
 				Elements: []cardElement{{Tag: "markdown", Content: joinLines(content,
 					mentionLine(m, `<at id=all></at>`), footer)}},
 			}

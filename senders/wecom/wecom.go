@@ -81,6 +81,14 @@ var colours = map[senders.Severity]string{
 	senders.Critical: "warning",
 }
 
+// colour is the heading's colour: the severity's, or green ("info") once resolved.
+func colour(m senders.Message) string {
+	if m.Resolved {
+		return "info"
+	}
+	return colours[m.Severity]
+}
+
 // Build renders m. WeCom has no signature: the key in the URL is the only
 // credential, so t.Secret is ignored.
 func (b *Builder) Build(t senders.Robot, m senders.Message, _ time.Time) (senders.Request, error) {
@@ -91,7 +99,7 @@ func (b *Builder) Build(t senders.Robot, m senders.Message, _ time.Time) (sender
 	var truncated bool
 	var err error
 	if m.Format == senders.Markdown && !mentions {
-		head := `### <font color="` + colours[m.Severity] + `">` + heading + "</font>\n"
+		head := `### <font color="` + colour(m) + `">` + heading + "</font>\n"
 		content, truncated, err = senders.Fit(m.Content, MaxMarkdownBytes, func(c string) (int, error) {
 			return len(head + c), nil
 		})
