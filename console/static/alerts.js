@@ -8,6 +8,7 @@ import {
   showErrors,
 } from './ui.js';
 import { platformBadge } from './platforms.js';
+import { KIND_WORDS } from './integrations.js';
 
 const PAGE_SIZE = 10;
 const POLL_MS = 1000;
@@ -171,7 +172,15 @@ function row(a) {
       { scope: 'row', 'data-label': 'Alert' },
       el('span', { class: 'name' }, a.title),
       el('span', { class: `severity severity-${a.severity.toLowerCase()}` }, a.severity.toLowerCase()),
+      a.resolved && el('span', { class: 'resolved-badge', title: 'A notice that the problem is over' }, 'resolved'),
       el('span', { class: 'muted meta' }, `#${a.id} · ${formatTime(a.createdAt)}`),
+      a.source && el('span', { class: 'muted meta source' }, `from ${a.source.name} (${KIND_WORDS[a.source.kind] ?? a.source.kind})`),
+      a.labels.length > 0 &&
+        el(
+          'ul',
+          { class: 'chips labels', 'aria-label': 'Labels' },
+          a.labels.map((l) => el('li', { class: 'label-chip', title: `${l.name}=${l.value}` }, el('span', { class: 'label-name' }, l.name), '=', l.value)),
+        ),
     ),
     el('td', { 'data-label': 'Status' }, statusChip(a.status)),
     el('td', { 'data-label': 'Deliveries' }, el('ul', { class: 'deliveries' }, a.deliveries.map(delivery))),

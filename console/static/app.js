@@ -5,6 +5,7 @@ import { alertsTab } from './alerts.js';
 import { ME, NAMESPACES, QUERY_FIELDS } from './documents.js';
 import { contactsTab } from './contacts.js';
 import { groupsTab } from './groups.js';
+import { integrationsTab } from './integrations.js';
 import { loadPlatforms } from './platforms.js';
 import { announce, openDialog } from './ui.js';
 
@@ -12,6 +13,7 @@ const tabs = {
   contacts: contactsTab(document.getElementById('panel-contacts')),
   groups: groupsTab(document.getElementById('panel-groups')),
   alerts: alertsTab(document.getElementById('panel-alerts')),
+  integrations: integrationsTab(document.getElementById('panel-integrations')),
 };
 const tabButtons = [...document.querySelectorAll('[role="tab"]')];
 let current = null;

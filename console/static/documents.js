@@ -66,7 +66,9 @@ export const DELETE_GROUP = `mutation DeleteContactGroup($id: ID!) { deleteConta
 export const ALERTS = `query Alerts($first: Int, $after: String, $last: Int, $before: String) {
   alerts(first: $first, after: $after, last: $last, before: $before) {
     edges { node {
-      id title severity status createdAt
+      id title severity status createdAt resolved
+      labels { name value }
+      source { id name kind }
       deliveries {
         id platform url status lastError nextAttemptAt contactNames
         attempts { httpStatus platformCode error }
@@ -80,3 +82,33 @@ export const ALERTS = `query Alerts($first: Int, $after: String, $last: Int, $be
 export const PREVIEW_ALERT = `query PreviewAlert($input: SendAlertInput!) { previewAlert(input: $input) { platform url body contacts { name } } }`;
 
 export const SEND_ALERT = `mutation SendAlert($input: SendAlertInput!) { sendAlert(input: $input) { id title } }`;
+
+// ---- Integrations ----
+
+export const INTEGRATIONS = `query Integrations($first: Int, $after: String, $last: Int, $before: String) {
+  integrations(first: $first, after: $after, last: $last, before: $before) {
+    edges { node {
+      id name kind sendResolved mentionContacts hasSigningSecret timeZone url createdAt lastReceivedAt
+      groups { id name }
+      contacts { id name }
+    } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    totalCount
+  }
+}`;
+
+export const INTEGRATION = `query Integration($id: ID!) {
+  integration(id: $id) { id name kind sendResolved mentionContacts hasSigningSecret timeZone groups { id } contacts { id } }
+}`;
+
+export const CREATE_INTEGRATION = `mutation CreateIntegration($input: CreateIntegrationInput!) {
+  createIntegration(input: $input) { integration { id name kind url hasSigningSecret } token }
+}`;
+
+export const UPDATE_INTEGRATION = `mutation UpdateIntegration($id: ID!, $input: UpdateIntegrationInput!) { updateIntegration(id: $id, input: $input) { id name } }`;
+
+export const DELETE_INTEGRATION = `mutation DeleteIntegration($id: ID!) { deleteIntegration(id: $id) }`;
+
+export const ROTATE_INTEGRATION_TOKEN = `mutation RotateIntegrationToken($id: ID!) {
+  rotateIntegrationToken(id: $id) { integration { id name kind url hasSigningSecret } token }
+}`;
