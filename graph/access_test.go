@@ -97,6 +97,12 @@ func roleMatrix(contactID, groupID string) []operation {
 		{"createNamespace", `mutation { createNamespace(input: {name: "matrix-team"}) { id } }`, models.RoleAdmin},
 		{"updateNamespace", `mutation { updateNamespace(id: "999999", input: {description: "d"}) { id } }`, models.RoleAdmin},
 		{"deleteNamespace", `mutation { deleteNamespace(id: "999999") }`, models.RoleAdmin},
+		{"integrations", `{ integrations { totalCount } }`, models.RoleViewer},
+		{"integration", `{ integration(id: "1") { id } }`, models.RoleViewer},
+		{"createIntegration", `mutation { createIntegration(input: {name: "matrix-am", kind: ALERTMANAGER, groupIds: ["` + groupID + `"]}) { token } }`, models.RoleAdmin},
+		{"updateIntegration", `mutation { updateIntegration(id: "999999", input: {sendResolved: false}) { id } }`, models.RoleAdmin},
+		{"deleteIntegration", `mutation { deleteIntegration(id: "999999") }`, models.RoleAdmin},
+		{"rotateIntegrationToken", `mutation { rotateIntegrationToken(id: "999999") { token } }`, models.RoleAdmin},
 	}
 }
 

@@ -1,0 +1,376 @@
+// The Integrations tab: alert sources (Alertmanager, Grafana, scripts) that post to their own hook
+// URL. The paged list, the create/edit dialog, delete, token rotation, and the shown-once panel
+// with the token, the URL and a snippet to paste into the source.
+
+import { allNodes, gql } from './api.js';
+import {
+  ALL_CONTACTS, ALL_GROUPS, CREATE_INTEGRATION, DELETE_INTEGRATION, INTEGRATION, INTEGRATIONS, ROTATE_INTEGRATION_TOKEN,
+  UPDATE_INTEGRATION,
+} from './documents.js';
+import {
+  Pager, announce, busy, button, checkedIds, clearErrors, clearErrorsAsTyped, confirmAction, el, fillRows, formatTime,
+  icon, openDialog, renderChoices, showErrors,
+} from './ui.js';
+
+const PAGE_SIZE = 20;
+
+export const KIND_WORDS = {
+  ALERTMANAGER: 'Alertmanager',
+  GRAFANA: 'Grafana',
+  GENERIC: 'Generic JSON',
+};
+
+export function integrationsTab(panel) {
+  const rows = panel.querySelector('#integrations-rows');
+  const pager = new Pager(panel.querySelector('.pager'), PAGE_SIZE, load);
+  const shownOnce = tokenDialog();
+  const dialog = integrationDialog(load, shownOnce);
+
+  // done, when given, is announced once the list shows the change it reports.
+  async function load(done) {
+    try {
+      const conn = (await gql(INTEGRATIONS, pager.args)).integrations;
+      if (pager.recover(conn)) return load(done); // the integrations of this page were deleted
+      fillRows(rows, conn.edges.map((e) => row(e.node)), 'No integrations yet.');
+      pager.update(conn);
+      if (done) announce(done);
+    } catch (err) {
+      announce(`${done ? `${done} ` : ''}Integrations could not be loaded: ${err.message}`, { error: true });
+    }
+  }
+
+  function row(i) {
+    const options = [`Times in ${i.timeZone}`, i.sendResolved ? 'resolved notices sent' : 'resolved notices skipped'];
+    if (i.mentionContacts) options.push('mentions contacts');
+    return el(
+      'tr',
+      { 'data-integration': i.id },
+      el('th', { scope: 'row', 'data-label': 'Name' }, el('span', { class: 'name' }, i.name), el('span', { class: 'muted meta' }, options.join(' · '))),
+      el(
+        'td',
+        { 'data-label': 'Kind' },
+        el('span', { class: `kind kind-${i.kind.toLowerCase()}` }, KIND_WORDS[i.kind] ?? i.kind),
+        i.hasSigningSecret && el('span', { class: 'tag', title: 'Notifications must carry a valid HMAC signature' }, icon('lock'), 'signed'),
+      ),
+      el('td', { 'data-label': 'Recipients' }, recipients(i)),
+      el(
+        'td',
+        { 'data-label': 'Last received', class: 'received' },
+        i.lastReceivedAt ? el('time', { datetime: i.lastReceivedAt }, formatTime(i.lastReceivedAt)) : el('span', { class: 'muted' }, 'never'),
+      ),
+      el('td', { 'data-label': 'Hook URL' }, el('code', { class: 'url' }, i.url)),
+      el(
+        'td',
+        { class: 'actions', 'data-label': 'Actions', 'data-requires': 'manage' },
+        el(
+          'div',
+          { class: 'row-actions' },
+          button('Edit', 'edit', () => dialog.open(i), { 'aria-label': `Edit ${i.name}` }),
+          button('Rotate token', 'key', () => rotate(i), { 'aria-label': `Rotate the token of ${i.name}` }),
+          button('Delete', 'trash', () => remove(i), { class: 'danger-text', 'aria-label': `Delete ${i.name}` }),
+        ),
+      ),
+    );
+  }
+
+  async function remove(i) {
+    const ok = await confirmAction({
+      title: 'Delete integration?',
+      message: `“${i.name}” will be deleted and its hook URL refuses every notification from then on. The alerts it made stay in the history.`,
+      action: 'Delete integration',
+    });
+    if (!ok) return;
+    try {
+      await gql(DELETE_INTEGRATION, { id: i.id });
+      await load(`Integration “${i.name}” deleted.`);
+    } catch (err) {
+      announce(`“${i.name}” was not deleted: ${err.message}`, { error: true });
+    }
+  }
+
+  async function rotate(i) {
+    const ok = await confirmAction({
+      title: 'Rotate the token?',
+      message: `“${i.name}” gets a new token, shown once. The current token is refused from the next notification on: give the source the new one right away.`,
+      action: 'Rotate token',
+    });
+    if (!ok) return;
+    try {
+      const created = (await gql(ROTATE_INTEGRATION_TOKEN, { id: i.id })).rotateIntegrationToken;
+      shownOnce.open(created, { rotated: true });
+      await load(`New token for “${i.name}”; the old one is refused from now on.`);
+    } catch (err) {
+      announce(`The token of “${i.name}” was not rotated: ${err.message}`, { error: true });
+    }
+  }
+
+  panel.querySelector('#new-integration').addEventListener('click', () => dialog.open(null));
+
+  return { show: load, hide() {} };
+}
+
+function recipients(i) {
+  const line = (label, items, kind) =>
+    items.length > 0 &&
+    el(
+      'div',
+      { class: 'recipient-line' },
+      el('span', { class: 'muted recipient-kind' }, label),
+      el('ul', { class: 'chips' }, items.map((x) => el('li', { class: `chip chip-${kind}` }, x.name))),
+    );
+  const lines = [line('Groups', i.groups, 'group'), line('Contacts', i.contacts, 'contact')].filter(Boolean);
+  return lines.length ? lines : el('span', { class: 'muted' }, 'No recipients');
+}
+
+/**
+ * The create/edit dialog. It stays open with everything typed until a save succeeds; a created
+ * integration's token is then shown once.
+ */
+function integrationDialog(onSaved, shownOnce) {
+  const dialog = document.getElementById('integration-dialog');
+  const form = dialog.querySelector('form');
+  const title = dialog.querySelector('#integration-dialog-title');
+  const { name, kind, sendResolved, mentionContacts, timeZone, signingSecret, clearSecret } = form.elements;
+  const groups = dialog.querySelector('#integration-groups');
+  const contacts = dialog.querySelector('#integration-contacts');
+  const secretField = dialog.querySelector('#integration-secret-field');
+  const clearSecretLabel = dialog.querySelector('#integration-clear-secret');
+  let editing = null; // the integration as last read, when editing
+
+  function showSecretField() {
+    secretField.hidden = kind.value !== 'GRAFANA';
+    clearSecretLabel.hidden = !editing?.hasSigningSecret;
+    signingSecret.placeholder = editing?.hasSigningSecret ? 'Stored: leave empty to keep' : '';
+  }
+
+  /** The API input from the form. On create, empty optional fields are left out. */
+  function input() {
+    const out = {
+      name: name.value.trim(),
+      groupIds: checkedIds(groups),
+      contactIds: checkedIds(contacts),
+      sendResolved: sendResolved.checked,
+      mentionContacts: mentionContacts.checked,
+    };
+    const zone = timeZone.value.trim();
+    if (zone || editing) out.timeZone = zone || 'UTC';
+    if (!editing) out.kind = kind.value;
+    if (kind.value === 'GRAFANA') {
+      if (signingSecret.value) out.signingSecret = signingSecret.value;
+      else if (editing?.hasSigningSecret && clearSecret.checked) out.signingSecret = '';
+    }
+    return out;
+  }
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    busy(form, async () => {
+      try {
+        if (editing) {
+          const saved = (await gql(UPDATE_INTEGRATION, { id: editing.id, input: input() })).updateIntegration;
+          dialog.close();
+          onSaved(`Integration “${saved.name}” updated.`);
+          return;
+        }
+        const sent = input();
+        const created = (await gql(CREATE_INTEGRATION, { input: sent })).createIntegration;
+        dialog.close();
+        shownOnce.open(created, { signed: sent.signingSecret != null });
+        onSaved(`Integration “${created.integration.name}” created; copy its token now.`);
+      } catch (err) {
+        showErrors(form, err);
+      }
+    });
+  });
+  kind.addEventListener('change', showSecretField);
+  clearSecret.addEventListener('change', () => {
+    signingSecret.disabled = clearSecret.checked;
+    if (clearSecret.checked) signingSecret.value = '';
+  });
+  clearErrorsAsTyped(form);
+
+  return {
+    async open(integration) {
+      editing = integration;
+      form.reset();
+      clearErrors(form);
+      signingSecret.disabled = false;
+      title.textContent = integration ? `Edit integration “${integration.name}”` : 'New integration';
+      name.value = integration?.name ?? '';
+      kind.value = integration?.kind ?? 'ALERTMANAGER';
+      kind.disabled = integration != null;
+      sendResolved.checked = integration?.sendResolved ?? true;
+      mentionContacts.checked = integration?.mentionContacts ?? false;
+      timeZone.value = integration?.timeZone ?? 'UTC';
+      showSecretField();
+      for (const picker of [groups, contacts]) picker.replaceChildren(el('p', { class: 'muted' }, 'Loading…'));
+      openDialog(dialog, name);
+      try {
+        // Recipients are read afresh: the row may be older than someone else's edit.
+        const [allGroups, allContacts, fresh] = await Promise.all([
+          allNodes(ALL_GROUPS, 'groups'),
+          allNodes(ALL_CONTACTS, 'contacts'),
+          integration && gql(INTEGRATION, { id: integration.id }).then((d) => d.integration),
+        ]);
+        if (integration && !fresh) {
+          dialog.close();
+          onSaved(`Integration “${integration.name}” was deleted meanwhile.`);
+          return;
+        }
+        if (fresh) {
+          editing = fresh;
+          showSecretField();
+        }
+        renderChoices(groups, allGroups, {
+          name: 'groups',
+          selected: new Set(fresh?.groups.map((g) => g.id)),
+          label: (g) => `${g.name} (${g.contactCount})`,
+          empty: 'No groups yet: create one in the Contact group tab.',
+        });
+        renderChoices(contacts, allContacts, {
+          name: 'contacts',
+          selected: new Set(fresh?.contacts.map((c) => c.id)),
+          label: (c) => c.name,
+          empty: 'No contacts yet.',
+        });
+      } catch (err) {
+        for (const picker of [groups, contacts]) {
+          picker.replaceChildren(el('p', { class: 'field-error' }, `Recipients could not be loaded: ${err.message}`));
+        }
+      }
+    },
+  };
+}
+
+// ---- The shown-once panel ----
+
+/** Quotes a string for YAML's single-quoted style. */
+function yamlQuote(s) {
+  return `'${s.replaceAll("'", "''")}'`;
+}
+
+/** Quotes a string for a POSIX shell. */
+function shellQuote(s) {
+  return `'${s.replaceAll("'", "'\\''")}'`;
+}
+
+const GENERIC_EXAMPLE = '{"title":"Nightly backup failed","content":"exit code 2","severity":"critical","labels":{"job":"nightly"}}';
+
+/** What to paste into the source: a title, a hint and the text itself. */
+export function snippetFor(kind, { url, token, signed }) {
+  switch (kind) {
+    case 'ALERTMANAGER':
+      return {
+        title: 'alertmanager.yml receiver',
+        hint: 'Add this receiver to alertmanager.yml and route alerts to it, then reload Alertmanager.',
+        text: [
+          'receivers:',
+          '  - name: herald',
+          '    webhook_configs:',
+          `      - url: ${yamlQuote(url)}`,
+          '        send_resolved: true',
+          '        http_config:',
+          '          authorization:',
+          '            type: Bearer',
+          `            credentials: ${yamlQuote(token)}`,
+        ].join('\n'),
+      };
+    case 'GRAFANA': {
+      const lines = [
+        'Integration: Webhook',
+        `URL: ${url}`,
+        'HTTP method: POST',
+        'Authorization header - scheme: Bearer',
+        `Authorization header - credentials: ${token}`,
+      ];
+      if (signed) {
+        lines.push(
+          'HMAC signature - secret: the signing secret given to Herald',
+          'HMAC signature - header: X-Grafana-Alerting-Signature',
+          'HMAC signature - timestamp header: X-Grafana-Alerting-Timestamp',
+        );
+      }
+      return {
+        title: 'Grafana contact point',
+        hint: 'In Grafana: Alerting, Contact points, Add contact point; fill in these settings (the HTTP ones are under Optional Webhook settings).',
+        text: lines.join('\n'),
+      };
+    }
+    default:
+      return {
+        title: 'curl',
+        hint: 'Post JSON like this from a script, a cron job or CI; only title is required.',
+        text: `curl -X POST ${shellQuote(url)} -H ${shellQuote(`Authorization: Bearer ${token}`)} -H 'Content-Type: application/json' -d ${shellQuote(GENERIC_EXAMPLE)}`,
+      };
+  }
+}
+
+/** The dialog that shows a new token once, with the hook URL and the snippet for its kind. */
+function tokenDialog() {
+  const dialog = document.getElementById('integration-token-dialog');
+  const form = dialog.querySelector('form');
+  const title = dialog.querySelector('#integration-token-title');
+  const tokenInput = dialog.querySelector('#integration-token');
+  const urlInput = dialog.querySelector('#integration-url');
+  const snippetTitle = dialog.querySelector('#integration-snippet-title');
+  const snippetHint = dialog.querySelector('#integration-snippet-hint');
+  const snippet = dialog.querySelector('#integration-snippet');
+  const copyStatus = dialog.querySelector('.copy-status');
+
+  form.addEventListener('submit', (event) => event.preventDefault());
+  for (const b of dialog.querySelectorAll('[data-copy]')) {
+    b.addEventListener('click', async () => {
+      const source = document.getElementById(b.dataset.copy);
+      const what = b.getAttribute('aria-label').replace(/^Copy the /, '');
+      const copied = await copyText(source instanceof HTMLInputElement ? source.value : source.textContent, dialog);
+      copyStatus.textContent = copied ? `Copied the ${what}.` : `The ${what} could not be copied: select it and copy it yourself.`;
+      copyStatus.classList.toggle('error', !copied);
+    });
+  }
+  // The token must not linger in the page once the dialog is closed.
+  dialog.addEventListener('close', () => {
+    tokenInput.value = '';
+    snippet.textContent = '';
+  });
+
+  return {
+    open({ integration: i, token }, { rotated = false, signed = i.hasSigningSecret } = {}) {
+      title.textContent = rotated ? `New token for “${i.name}”` : `Integration “${i.name}” created`;
+      tokenInput.value = token;
+      urlInput.value = i.url;
+      const s = snippetFor(i.kind, { url: i.url, token, signed });
+      snippetTitle.textContent = s.title;
+      snippetHint.textContent = s.hint;
+      snippet.textContent = s.text;
+      copyStatus.textContent = '';
+      openDialog(dialog, dialog.querySelector('[data-copy="integration-token"]'));
+    },
+  };
+}
+
+/**
+ * Copies text to the clipboard. The Clipboard API exists only in secure contexts and Herald may
+ * be served over plain HTTP: then a selected text area inside the (modal, so the rest is inert)
+ * dialog is copied the old way.
+ */
+async function copyText(text, dialog) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const area = el('textarea', { class: 'visually-hidden', readonly: true, 'aria-hidden': 'true', tabindex: '-1' });
+    area.value = text;
+    dialog.append(area);
+    const focused = document.activeElement;
+    area.select();
+    let ok = false;
+    try {
+      ok = document.execCommand('copy');
+    } catch {
+      ok = false;
+    }
+    area.remove();
+    focused?.focus?.();
+    return ok;
+  }
+}
