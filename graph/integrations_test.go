@@ -15,10 +15,10 @@ const integrationFields = `id name kind sendResolved mentionContacts hasSigningS
 
 type integrationJSON struct {
 	ID, Name, Kind, TimeZone, URL string
-	SendResolved, MentionContacts  bool
-	HasSigningSecret               bool
-	LastReceivedAt                 *string
-	Groups, Contacts               []struct{ ID, Name string }
+	SendResolved, MentionContacts bool
+	HasSigningSecret              bool
+	LastReceivedAt                *string
+	Groups, Contacts              []struct{ ID, Name string }
 }
 
 func (a *api) createIntegration(in map[string]any) (integrationJSON, string) {
