@@ -67,8 +67,8 @@ async function postHook(url, token, body = notification()) {
 /** Reads the shown-once dialog's token and URL, checks its snippet, and closes it. */
 async function readShownOnce(dialog) {
   await dialog.getByText('This token is shown once').waitFor();
-  const token = await dialog.getByLabel('Token', { exact: true }).inputValue();
-  const url = await dialog.getByLabel('Hook URL').inputValue();
+  const token = await dialog.getByRole('textbox', { name: 'Token', exact: true }).inputValue();
+  const url = await dialog.getByRole('textbox', { name: 'Hook URL', exact: true }).inputValue();
   assert.match(token, /^hrldh_/);
   assert.match(url, /^https?:\/\/.+\/hooks\/[^/]+$/);
   const snippet = await dialog.locator('#integration-snippet').textContent();
