@@ -169,7 +169,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	}
 	hooks := inbound.New(inbound.Config{
 		Store: store, Outbox: outbox, Waker: dispatcher, RepeatWindow: cfg.Inbound.RepeatWindow,
-		Observe: prom.InboundNotification, Logger: logger,
+		Observe: prom.InboundNotification, Logger: logger, ReportSQLStatements: cfg.ReportSQLStatements,
 	})
 	srv := &http.Server{
 		Handler: newMux(endpoints{

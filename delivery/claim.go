@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/senders"
@@ -162,36 +163,49 @@ func (d *Dispatcher) claimRobots(ctx context.Context, keys []string) ([]*claim, 
 	return claims, skipped, nil
 }
 
-// lockDue locks the locked robots' oldest due deliveries, at most BatchSize per robot and claimRows
-// in all, every robot's first before any robot's second. capped reports that the overall bound cut
-// some robot short.
+// lockDue locks the locked robots' oldest due deliveries: at most BatchSize per robot, and an equal
+// share of claimRows each when that is less. capped reports that the share cut some robot short.
 //
-// The ranking is a plain read of the robot index; only the rows it picks are then locked, by primary
-// key, so the locking statement never scans a robot's whole backlog. The locking read checks again
-// that each row is still due: at READ COMMITTED it sees what committed in between.
+// The ranking reads each robot's first rows of the robot index, one LIMIT per robot in one
+// statement, so its cost is the claim's size whatever the robots' backlogs: a robot with a hundred
+// thousand due deliveries is read a batch at a time, not whole at every claim. Only the rows it
+// picks are then locked, by primary key. The locking read checks again that each row is still due:
+// at READ COMMITTED it sees what committed in between.
 func (d *Dispatcher) lockDue(tx *gorm.DB, robots []RobotState, now time.Time) (due []Delivery, capped bool, err error) {
-	keys := make([]string, len(robots))
+	per := min(d.cfg.BatchSize, max(1, claimRows/len(robots)))
+	cond, condArgs := d.dueCondition(now)
+	parts := make([]string, len(robots))
+	var args []any
 	for i, r := range robots {
-		keys[i] = r.RobotKey
+		parts[i] = fmt.Sprintf("SELECT id, url_hash FROM (SELECT id, url_hash FROM deliveries WHERE url_hash = ? AND %s "+
+			"ORDER BY next_attempt_at, id LIMIT %d) AS r%d", cond, per, i)
+		args = append(append(args, r.RobotKey), condArgs...)
 	}
-	ranked := d.due(tx.Model(&Delivery{}).
-		Select("id, ROW_NUMBER() OVER (PARTITION BY url_hash ORDER BY next_attempt_at, id) AS n").
-		Where("url_hash IN ?", keys), now)
-	var ids []uint
-	err = tx.Table("(?) AS ranked", ranked).Where("n <= ?", d.cfg.BatchSize).Order("n, id").Limit(claimRows).
-		Pluck("id", &ids).Error
-	if err != nil {
+	var ranked []struct {
+		ID      uint
+		URLHash string
+	}
+	if err := tx.Raw(strings.Join(parts, " UNION ALL "), args...).Scan(&ranked).Error; err != nil {
 		return nil, false, fmt.Errorf("find due deliveries: %w", err)
 	}
-	if len(ids) == 0 {
+	if len(ranked) == 0 {
 		return nil, false, nil
+	}
+	ids := make([]uint, len(ranked))
+	perRobot := map[string]int{}
+	for i, r := range ranked {
+		ids[i] = r.ID
+		perRobot[r.URLHash]++
+	}
+	for _, n := range perRobot {
+		capped = capped || (n == per && per < d.cfg.BatchSize)
 	}
 	err = d.due(tx.Clauses(skipLocked).Where("id IN ?", ids), now).
 		Order("url_hash, next_attempt_at, id").Find(&due).Error
 	if err != nil {
 		return nil, false, fmt.Errorf("lock due deliveries: %w", err)
 	}
-	return due, len(ids) == claimRows, nil
+	return due, capped, nil
 }
 
 // due restricts q to the deliveries due at now. For a lease after a database outage, work that
@@ -199,11 +213,17 @@ func (d *Dispatcher) lockDue(tx *gorm.DB, robots []RobotState, now time.Time) (d
 // its leases and records its held results as soon as the database answers, while a dead replica's
 // claims are taken over a lease later.
 func (d *Dispatcher) due(q *gorm.DB, now any) *gorm.DB {
-	q = q.Where("status = ? AND next_attempt_at <= ?", DeliveryPending, now)
+	cond, args := d.dueCondition(now)
+	return q.Where(cond, args...)
+}
+
+// dueCondition is due's condition as SQL, for statements written by hand.
+func (d *Dispatcher) dueCondition(now any) (string, []any) {
+	cond := "status = ? AND next_attempt_at <= ?"
 	if d.outage.endedWithin(d.cfg.Lease) {
-		q = q.Where("claim_token IS NULL")
+		cond += " AND claim_token IS NULL"
 	}
-	return q
+	return cond, []any{DeliveryPending, now}
 }
 
 // withAlerts loads the alerts of the claimed deliveries. They are read without locks: an alert's

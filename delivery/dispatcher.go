@@ -227,7 +227,9 @@ func (d *Dispatcher) poll(ctx, workCtx, sendCtx context.Context, rec *recorder, 
 	p.saturated = p.saturated || len(keys) == limit
 	for chunk := range slices.Chunk(pick, claimRobots) {
 		// Claims run on workCtx: once leased, deliveries are sent or released, never abandoned.
+		began := time.Now()
 		claims, held, err := d.claimRobots(workCtx, chunk)
+		d.cfg.Metrics.Claimed(len(chunk), time.Since(began))
 		if err != nil {
 			return p, err
 		}

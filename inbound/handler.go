@@ -5,6 +5,7 @@
 package inbound
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -65,6 +66,9 @@ type Config struct {
 	// Observe counts each notification by integration kind, namespace and outcome; may be nil.
 	Observe func(kind, namespace, outcome string)
 	Logger  *slog.Logger
+	// ReportSQLStatements adds sqlStatements to every answer, as the GraphQL endpoint does with
+	// HERALD_REPORT_SQL_STATEMENTS, so that benchmarks can hold the count.
+	ReportSQLStatements bool
 }
 
 // Handler serves Route.
@@ -115,7 +119,16 @@ func unavailable(retryAfter int, message string) answer {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	kind, namespace := "", ""
+	var statements *atomic.Int64
+	if h.cfg.ReportSQLStatements {
+		var ctx context.Context
+		ctx, statements = models.WithStatementCounter(r.Context())
+		r = r.WithContext(ctx)
+	}
 	a := h.serve(r, id, &kind, &namespace)
+	if statements != nil {
+		a.body["sqlStatements"] = statements.Load()
+	}
 	h.cfg.Observe(kind, namespace, a.outcome)
 	if a.status >= 400 {
 		level := slog.LevelWarn

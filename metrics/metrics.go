@@ -25,6 +25,7 @@ type Metrics struct {
 	breaker   *prometheus.CounterVec
 	graphql   *prometheus.CounterVec
 	inbound   *prometheus.CounterVec
+	claims    prometheus.Histogram
 }
 
 // New registers Herald's collectors. queueDepth is read at scrape time.
@@ -60,6 +61,11 @@ func New(queueDepth func(ctx context.Context) (int64, error)) *Metrics {
 			Name: "herald_inbound_notifications_total",
 			Help: "Notifications posted to integrations' hooks, by integration kind, namespace and outcome (accepted, duplicate, skipped, or why it was refused).",
 		}, []string{"kind", "namespace", "outcome"}),
+		claims: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "herald_delivery_claim_duration_seconds",
+			Help:    "Duration of one claim transaction of the dispatcher (locking robots and their due deliveries).",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}),
 	}
 	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "herald_delivery_queue_depth",
@@ -74,7 +80,7 @@ func New(queueDepth func(ctx context.Context) (int64, error)) *Metrics {
 		}
 		return float64(n)
 	})
-	m.registry.MustRegister(m.attempts, m.duration, m.coalesced, m.deferred, m.breaker, m.graphql, m.inbound, depth,
+	m.registry.MustRegister(m.attempts, m.duration, m.coalesced, m.deferred, m.breaker, m.graphql, m.inbound, m.claims, depth,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -114,3 +120,6 @@ func (m *Metrics) GraphQLRequest(operation, namespace, outcome string) {
 func (m *Metrics) InboundNotification(kind, namespace, outcome string) {
 	m.inbound.WithLabelValues(kind, namespace, outcome).Inc()
 }
+
+// Claimed observes one claim transaction of the dispatcher.
+func (m *Metrics) Claimed(_ int, d time.Duration) { m.claims.Observe(d.Seconds()) }

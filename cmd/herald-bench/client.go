@@ -45,14 +45,19 @@ func (r gqlRequest) body() []byte {
 	return b
 }
 
-// post sends body and reads the whole answer into buf.
+// post sends body with the admin token and reads the whole answer, which must be a 200, into buf.
 func (c *client) post(ctx context.Context, url string, body []byte, buf *bytes.Buffer) error {
+	return c.send(ctx, url, c.token, body, buf, http.StatusOK)
+}
+
+// send posts JSON with token and reads the whole answer, which must have status want, into buf.
+func (c *client) send(ctx context.Context, url, token string, body []byte, buf *bytes.Buffer, want int) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return err
@@ -62,7 +67,7 @@ func (c *client) post(ctx context.Context, url string, body []byte, buf *bytes.B
 	if _, err := io.Copy(buf, resp.Body); err != nil {
 		return err
 	}
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode != want {
 		return fmt.Errorf("HTTP %d: %s", resp.StatusCode, clip(buf.Bytes(), 300))
 	}
 	return nil
@@ -153,6 +158,20 @@ type cellRun struct {
 
 // runCell drives url with l.Concurrency workers, each sending body(i) for a shared request counter i.
 func runCell(ctx context.Context, c *client, url string, l load, body func(i int64) []byte) cellRun {
+	return runLoad(ctx, l, body, func(ctx context.Context, b []byte, buf *bytes.Buffer) (int64, error) {
+		if err := c.post(ctx, url, b, buf); err != nil {
+			return -1, err
+		}
+		return inspect(buf.Bytes())
+	})
+}
+
+// exchange sends one request body, reading the answer into buf, and returns the answer's SQL
+// statement count (-1 when it has none).
+type exchange func(ctx context.Context, body []byte, buf *bytes.Buffer) (int64, error)
+
+// runLoad runs l.Concurrency workers, each timing do with body(i) for a shared request counter i.
+func runLoad(ctx context.Context, l load, body func(i int64) []byte, do exchange) cellRun {
 	var (
 		next     atomic.Int64
 		mu       sync.Mutex
@@ -178,12 +197,8 @@ func runCell(ctx context.Context, c *client, url string, l load, body func(i int
 				}
 				b := body(i)
 				t0 := time.Now()
-				err := c.post(ctx, url, b, &buf)
+				n, err := do(ctx, b, &buf)
 				d := time.Since(t0)
-				var n int64 = -1
-				if err == nil {
-					n, err = inspect(buf.Bytes())
-				}
 				if err != nil {
 					if errors.Is(err, context.Canceled) {
 						break

@@ -44,6 +44,8 @@ var allOps = []opSpec{
 	{Name: "updateContactGroup", Serial: true, Description: "updateContactGroup replacing the members with 1,000 contacts"},
 	{Name: "batchDelete", Serial: true, Description: "batchDeleteContacts of 1,000 ids (each with 1-3 webhooks and 1-5 memberships; recreated between iterations, untimed)"},
 	{Name: "sendAlert", Serial: true, Description: "sendAlert to a group of 1,000 contacts (mutation latency; delivery to the fake platforms timed separately)"},
+	// Last: the backlog it leaves for its robots' budgets would slow sendAlert's deliveries.
+	{Name: "inbound", Description: "Alertmanager notifications (5 alerts each, a new group each) posted to one integration's hook, whose group has 5 robots; with the dispatcher's claim latency by quarter"},
 }
 
 // opNames lists every operation name, for flags and errors.

@@ -85,6 +85,8 @@ type Cell struct {
 	Floor       *Measure `json:"floor,omitempty"`
 	// Ratio is Herald's throughput over the floor's.
 	Ratio *float64 `json:"throughputRatio,omitempty"`
+	// ClaimMs is the dispatcher's mean claim latency in each quarter of the cell (inbound only).
+	ClaimMs []float64 `json:"claimMsByQuarter,omitempty"`
 }
 
 // Measure is what one side of a cell measured.

@@ -31,6 +31,8 @@ func (w *writes) measure(ctx context.Context, spec opSpec) (*OpResult, error) {
 		err = w.batchDelete(ctx, o)
 	case "sendAlert":
 		err = w.sendAlert(ctx, o)
+	case "inbound":
+		err = w.inbound(ctx, o)
 	default:
 		err = fmt.Errorf("no such write operation %q", spec.Name)
 	}
