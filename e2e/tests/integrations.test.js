@@ -5,7 +5,7 @@
 
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createContact, escapeRegExp, rowNamed, run, useBrowser, withConsole } from '../harness.js';
+import { api, createContact, escapeRegExp, rowNamed, run, screenshot, useBrowser, withConsole } from '../harness.js';
 import { CONTACT_WEBHOOKS, CREATE_CONTACT, CREATE_GROUP } from '../documents.js';
 
 useBrowser();
@@ -64,22 +64,52 @@ async function postHook(url, token, body = notification()) {
   return res.status;
 }
 
-/** Reads the shown-once dialog's token and URL, checks its snippet, and closes it. */
-async function readShownOnce(dialog) {
+/**
+ * Reads the shown-once dialog's token, URL and snippet (checked by check), saves a screenshot as
+ * name, and closes it.
+ */
+async function readShownOnce(page, dialog, name, check = checkAlertmanagerSnippet) {
   await dialog.getByText('This token is shown once').waitFor();
   const token = await dialog.getByRole('textbox', { name: 'Token', exact: true }).inputValue();
   const url = await dialog.getByRole('textbox', { name: 'Hook URL', exact: true }).inputValue();
   assert.match(token, /^hrldh_/);
   assert.match(url, /^https?:\/\/.+\/hooks\/[^/]+$/);
-  const snippet = await dialog.locator('#integration-snippet').textContent();
-  assert.match(snippet, /^receivers:\n {2}- name: herald\n {4}webhook_configs:\n/);
-  assert.ok(snippet.includes(`      - url: '${url}'\n        send_resolved: true\n`), snippet);
-  assert.ok(snippet.includes(`            type: Bearer\n            credentials: '${token}'`), snippet);
-  await dialog.getByRole('button', { name: 'Copy the token' }).waitFor();
-  await dialog.getByRole('button', { name: 'Copy the hook URL' }).waitFor();
+  check(await dialog.locator('#integration-snippet').textContent(), { url, token });
+  for (const what of ['token', 'hook URL', 'configuration']) await dialog.getByRole('button', { name: `Copy the ${what}` }).waitFor();
+  await screenshot(page, name);
   await dialog.getByRole('button', { name: 'Done' }).click();
   await dialog.waitFor({ state: 'hidden' });
   return { token, url };
+}
+
+function checkAlertmanagerSnippet(snippet, { url, token }) {
+  assert.equal(
+    snippet,
+    [
+      'receivers:',
+      '  - name: herald',
+      '    webhook_configs:',
+      `      - url: '${url}'`,
+      '        send_resolved: true',
+      '        http_config:',
+      '          authorization:',
+      '            type: Bearer',
+      `            credentials: '${token}'`,
+    ].join('\n'),
+  );
+}
+
+/** Opens the New integration dialog, fills it, saves, and returns the shown-once dialog. */
+async function createInTheConsole(page, { name, kind, secret }) {
+  await page.getByRole('button', { name: 'New integration' }).click();
+  const dialog = page.getByRole('dialog', { name: 'New integration' });
+  await dialog.getByLabel('Name').fill(name);
+  await dialog.getByLabel('Kind').selectOption(kind);
+  if (secret) await dialog.getByLabel(/Signing secret/).fill(secret);
+  await dialog.getByRole('checkbox', { name: member, exact: true }).check();
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  return page.getByRole('dialog', { name: `Integration “${name}” created` });
 }
 
 test('an Alertmanager integration created in the console takes a notification, which shows with its labels and source', () =>
@@ -101,7 +131,7 @@ test('an Alertmanager integration created in the console takes a notification, w
       await dialog.getByRole('button', { name: 'Save' }).click();
 
       const shown = page.getByRole('dialog', { name: `Integration “${integration}” created` });
-      Object.assign(created, await readShownOnce(shown));
+      Object.assign(created, await readShownOnce(page, shown, 'integration-token'));
 
       const row = rowNamed(page, integration);
       await row.getByText('never', { exact: true }).waitFor();
@@ -168,12 +198,89 @@ test('rotating the token shows the new one once, and the old one is refused', ()
       await confirm.getByRole('button', { name: 'Rotate token' }).click();
 
       const shown = page.getByRole('dialog', { name: `New token for “${integration}”` });
-      const rotated = await readShownOnce(shown);
+      const rotated = await readShownOnce(page, shown, 'integration-new-token');
       assert.notEqual(rotated.token, created.token, 'the token did not change');
       assert.equal(rotated.url, created.url, 'the hook URL changed with the token');
 
       assert.equal(await postHook(created.url, created.token, notification('TokenRotated')), 401, 'the old token is still accepted');
       assert.equal(await postHook(rotated.url, rotated.token, notification('TokenRotated')), 202, 'the new token is refused');
+    },
+    { hash: '#integrations' },
+  ));
+
+test('a Grafana integration’s instructions name the signature headers, and editing can remove its secret', () =>
+  withConsole(
+    'integration-grafana',
+    async (page) => {
+      const name = `Grafana ${run}`;
+      const shown = await createInTheConsole(page, { name, kind: 'GRAFANA', secret: 'hmac-secret' });
+      await readShownOnce(page, shown, 'integration-grafana-token', (snippet, { url, token }) => {
+        assert.equal(
+          snippet,
+          [
+            'Integration: Webhook',
+            `URL: ${url}`,
+            'HTTP method: POST',
+            'Authorization header - scheme: Bearer',
+            `Authorization header - credentials: ${token}`,
+            'HMAC signature - secret: the signing secret given to Herald',
+            'HMAC signature - header: X-Grafana-Alerting-Signature',
+            'HMAC signature - timestamp header: X-Grafana-Alerting-Timestamp',
+          ].join('\n'),
+        );
+        assert.ok(!snippet.includes('hmac-secret'), 'the secret is shown');
+      });
+      const row = rowNamed(page, name);
+      await row.getByText('signed', { exact: true }).waitFor();
+
+      await page.getByRole('button', { name: `Edit ${name}` }).click();
+      const dialog = page.getByRole('dialog', { name: `Edit integration “${name}”` });
+      await dialog.getByRole('checkbox', { name: member, exact: true }).waitFor();
+      assert.ok(await dialog.getByRole('checkbox', { name: member, exact: true }).isChecked(), 'the recipient is not checked');
+      assert.ok(await dialog.getByLabel('Kind').isDisabled(), 'the kind may be changed');
+      // An unknown time zone is refused next to its field, and the dialog keeps what was typed.
+      await dialog.getByLabel('Time zone').fill('Mars/Olympus');
+      await dialog.getByRole('checkbox', { name: 'Remove the stored secret' }).check();
+      await dialog.getByRole('button', { name: 'Save' }).click();
+      await dialog.locator('[data-field="input.timeZone"] > .field-error').waitFor();
+      assert.equal(await dialog.getByLabel('Time zone').getAttribute('aria-invalid'), 'true');
+      await dialog.getByLabel('Time zone').fill('Asia/Shanghai');
+      await dialog.getByRole('button', { name: 'Save' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+      await page.getByRole('status').getByText(`Integration “${name}” updated.`).waitFor();
+      await row.getByText(/Times in Asia\/Shanghai/).waitFor();
+      assert.equal(await row.getByText('signed', { exact: true }).count(), 0, 'the secret was not removed');
+    },
+    { hash: '#integrations' },
+  ));
+
+test('a generic integration shows a curl line that its hook accepts, and deleting it refuses its token', () =>
+  withConsole(
+    'integration-generic',
+    async (page) => {
+      const name = `Cron ${run}`;
+      const shown = await createInTheConsole(page, { name, kind: 'GENERIC' });
+      const body = '{"title":"Nightly backup failed","content":"exit code 2","severity":"critical","labels":{"job":"nightly"}}';
+      const { url, token } = await readShownOnce(page, shown, 'integration-generic-token', (snippet, { url, token }) => {
+        assert.equal(
+          snippet,
+          `curl -X POST '${url}' -H 'Authorization: Bearer ${token}' -H 'Content-Type: application/json' -d '${body}'`,
+        );
+      });
+      const res = await fetch(url, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body });
+      assert.equal(res.status, 202, await res.text());
+
+      await page.getByRole('button', { name: `Delete ${name}` }).click();
+      const confirm = page.getByRole('dialog', { name: 'Delete integration?' });
+      await confirm.getByRole('button', { name: 'Delete integration' }).click();
+      await page.getByRole('status').getByText(`Integration “${name}” deleted.`).waitFor();
+      assert.equal(await rowNamed(page, name).count(), 0);
+      const again = await fetch(url, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body });
+      assert.equal(again.status, 401);
+
+      await page.getByRole('tab', { name: 'Alerts' }).click();
+      const alert = page.locator('#history-rows tr').filter({ hasText: 'Nightly backup failed' });
+      await alert.locator('.label-chip', { hasText: 'job=nightly' }).waitFor();
     },
     { hash: '#integrations' },
   ));

@@ -35,6 +35,15 @@ for (const [device, viewport] of Object.entries(viewports)) {
         await page.locator('#alert-groups input').first().waitFor();
         await page.getByRole('button', { name: 'Preview' }).waitFor();
         await look(page, `${device}-alerts`);
+
+        await page.getByRole('tab', { name: 'Integrations' }).click();
+        await page.locator('#integrations-rows tr').first().waitFor();
+        await look(page, `${device}-integrations`);
+        await page.getByRole('button', { name: 'New integration' }).click();
+        const create = page.getByRole('dialog', { name: 'New integration' });
+        await create.getByLabel('Kind').selectOption('GRAFANA');
+        await look(page, `${device}-integration-dialog`);
+        await page.keyboard.press('Escape');
       },
       { viewport },
     ));
