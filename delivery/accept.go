@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -28,6 +29,9 @@ type Outbox struct {
 	db       *gorm.DB
 	book     *models.Store
 	notifier *notify.Notifier
+	// robots holds the keys of robot rows known to exist. Robot rows are never deleted, so a key
+	// once seen needs no lookup again: a busy robot's every alert would otherwise read its row.
+	robots sync.Map
 }
 
 // NewOutbox returns the outbox over the address book's database: an alert and its deliveries are
@@ -153,12 +157,14 @@ func (o *Outbox) Accept(ctx context.Context, in AlertInput) (*Alert, bool, error
 		IdempotencyKey: in.IdempotencyKey, MentionAll: in.MentionAll, MentionContacts: in.MentionContacts,
 		Resolved: in.Resolved, Labels: in.Labels, SourceID: in.SourceID,
 	}
+	var plan []PlannedDelivery
 	err = queueTx(ctx, o.db, func(tx *gorm.DB) error {
 		recipients, err := models.ResolveRecipients(tx, in.Recipients)
 		if err != nil {
 			return err
 		}
-		return acceptPlan(tx, a, planDeliveries(recipients, in))
+		plan = planDeliveries(recipients, in)
+		return o.acceptPlan(tx, a, plan)
 	})
 	if errors.Is(err, gorm.ErrDuplicatedKey) && in.IdempotencyKey != nil {
 		// A concurrent send with the same key committed first; the unique index made us wait for it.
@@ -173,6 +179,7 @@ func (o *Outbox) Accept(ctx context.Context, in AlertInput) (*Alert, bool, error
 	if err != nil {
 		return nil, false, wrapAlertErr("create alert", err)
 	}
+	o.knowRobots(plan)
 	return a, true, nil
 }
 
@@ -182,6 +189,7 @@ const TestAlertTitle = "Herald test message"
 // AcceptTest sends a test message to each webhook of one contact, as an alert.
 func (o *Outbox) AcceptTest(ctx context.Context, contactID string) (*Alert, error) {
 	var a *Alert
+	var plan []PlannedDelivery
 	err := queueTx(ctx, o.db, func(tx *gorm.DB) error {
 		r, err := models.ContactRecipient(tx, contactID)
 		if err != nil {
@@ -189,11 +197,13 @@ func (o *Outbox) AcceptTest(ctx context.Context, contactID string) (*Alert, erro
 		}
 		in := AlertInput{Title: TestAlertTitle, Content: testMessage(r, o.notifier.Platforms()), Severity: senders.Info, Format: senders.Text}
 		a = &Alert{Title: in.Title, Content: in.Content, Severity: in.Severity, Format: in.Format, Status: AlertPending, Test: true}
-		return acceptPlan(tx, a, planDeliveries([]models.Recipient{r}, in))
+		plan = planDeliveries([]models.Recipient{r}, in)
+		return o.acceptPlan(tx, a, plan)
 	})
 	if err != nil {
 		return nil, wrapAlertErr("create test alert", err)
 	}
+	o.knowRobots(plan)
 	return a, nil
 }
 
@@ -211,7 +221,7 @@ func testMessage(r models.Recipient, platforms *senders.Registry) string {
 }
 
 // acceptPlan writes the alert, its deliveries, and the robot rows the dispatcher locks.
-func acceptPlan(tx *gorm.DB, a *Alert, plan []PlannedDelivery) error {
+func (o *Outbox) acceptPlan(tx *gorm.DB, a *Alert, plan []PlannedDelivery) error {
 	if len(plan) == 0 {
 		return models.Invalid("", "the alert has no webhooks to send to")
 	}
@@ -224,12 +234,21 @@ func acceptPlan(tx *gorm.DB, a *Alert, plan []PlannedDelivery) error {
 	robots := make([]RobotState, 0, len(plan))
 	for i, p := range plan {
 		rows[i] = p.Delivery
-		robots = append(robots, RobotState{RobotKey: p.Delivery.RobotKey, Platform: p.Delivery.Platform, CreatedAt: now, UpdatedAt: now})
+		if _, known := o.robots.Load(p.Delivery.RobotKey); !known {
+			robots = append(robots, RobotState{RobotKey: p.Delivery.RobotKey, Platform: p.Delivery.Platform, CreatedAt: now, UpdatedAt: now})
+		}
 	}
 	if err := insertAlert(tx, a, rows, now); err != nil {
 		return err
 	}
 	return ensureRobots(tx, robots)
+}
+
+// knowRobots remembers the robots of a committed plan: their rows exist now.
+func (o *Outbox) knowRobots(plan []PlannedDelivery) {
+	for _, p := range plan {
+		o.robots.Store(p.Delivery.RobotKey, struct{}{})
+	}
 }
 
 // ensureRobots inserts the robot rows that do not exist yet. Existing rows are only read, never

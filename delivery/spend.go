@@ -154,8 +154,11 @@ func (d *Dispatcher) pack(live []*item, spend int, c *claim) []*batch {
 		share = (len(live) + spend - 1) / spend
 	}
 	var out []*batch
+	// full is the last batch once it turned an alert away: it takes no more, so that each later
+	// alert does not render it again (a message at its limit costs a search for its cut).
+	full := false
 	for _, it := range live {
-		if n := len(out); n > 0 && share > 1 {
+		if n := len(out); n > 0 && share > 1 && !full {
 			last := out[n-1]
 			if len(last.items) < share && last.robot == it.robot && last.items[0].alert.NamespaceID == it.alert.NamespaceID {
 				grown := append(last.items[:len(last.items):len(last.items)], it)
@@ -163,6 +166,7 @@ func (d *Dispatcher) pack(live []*item, spend int, c *claim) []*batch {
 					last.items, last.msg = grown, msg
 					continue
 				}
+				full = true
 			}
 		}
 		if len(out) == spend {
@@ -170,12 +174,18 @@ func (d *Dispatcher) pack(live []*item, spend int, c *claim) []*batch {
 			continue
 		}
 		out = append(out, &batch{items: []*item{it}, robot: it.robot, msg: it.message()})
+		full = false
 	}
 	return out
 }
 
-// fits reports whether a combined message reaches the robot whole.
+// fits reports whether a combined message reaches the robot whole. Content already larger than
+// the platform's whole message cannot fit, and is refused without rendering: rendering an oversize
+// message searches for its cut, which pack would pay for every alert that a full message turns away.
 func (d *Dispatcher) fits(r robot, m senders.Message) bool {
+	if desc, ok := d.notifier.Platforms().Lookup(r.platform); ok && desc.MaxBodyBytes > 0 && len(m.Content)+len(m.Title) > desc.MaxBodyBytes {
+		return false
+	}
 	opened, err := r.open(d.secrets)
 	if err != nil {
 		return false

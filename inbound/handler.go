@@ -247,8 +247,8 @@ func (h *Handler) refusedAlert(r *http.Request, err error) answer {
 		return refusal(http.StatusUnprocessableEntity, Unprocessed,
 			"the integration reaches no one: "+e.Message+"; give it a group with members, or a contact")
 	case ok:
-		// A recipient deleted between the lookup and the commit: the next try reads the new list.
-		return unavailable(retryAfterUnavailable, "the integration's recipients changed meanwhile; retry")
+		// Not reached while recipients are Known; kept so that a future kind of refusal is retried.
+		return unavailable(retryAfterUnavailable, "the notification could not be accepted: "+e.Message)
 	}
 	return h.trouble(r, "accept alert", err)
 }
@@ -277,7 +277,7 @@ func isJSON(contentType string) bool {
 func (h *Handler) alertFor(i *models.Integration, body []byte) (in delivery.AlertInput, skip bool, err error) {
 	in = delivery.AlertInput{
 		Format:          senders.Markdown,
-		Recipients:      models.RecipientQuery{GroupIDs: formatIDs(i.GroupIDs), ContactIDs: formatIDs(i.ContactIDs)},
+		Recipients:      models.RecipientQuery{GroupIDs: formatIDs(i.GroupIDs), ContactIDs: formatIDs(i.ContactIDs), Known: true},
 		MentionContacts: i.MentionContacts,
 		SourceID:        &i.ID,
 	}

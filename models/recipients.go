@@ -18,6 +18,10 @@ type RecipientQuery struct {
 	GroupIDs     []string
 	ContactNames []string
 	GroupNames   []string
+	// Known says the ids are Herald's own (an integration's recipients), not a caller's: one
+	// deleted since they were read is left out instead of being NOT_FOUND, and checking that the
+	// groups exist costs no statement.
+	Known bool
 }
 
 // Check bounds the query's name lists without reading anything, so that a caller can refuse an
@@ -118,7 +122,7 @@ func resolveContacts(tx *gorm.DB, q RecipientQuery) ([]Contact, error) {
 		byID[c.ID] = c
 	}
 	for i, id := range contactIDs {
-		if _, ok := byID[id]; !ok {
+		if _, ok := byID[id]; !ok && !q.Known {
 			return nil, NotFound(indexed("contactIds", contactPos[i]), "contact", FormatID(id))
 		}
 	}
@@ -129,7 +133,7 @@ func resolveContacts(tx *gorm.DB, q RecipientQuery) ([]Contact, error) {
 	for _, c := range named {
 		byID[c.ID] = c
 	}
-	if len(groupIDs) > 0 {
+	if len(groupIDs) > 0 && !q.Known {
 		if err := requireAll(tx, &Group{}, "groupIds", "group", groupIDs, groupPos); err != nil {
 			return nil, err
 		}

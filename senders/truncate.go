@@ -18,6 +18,12 @@ var markdownLink = regexp.MustCompile(`!?\[[^\]\n]*\]\([^)\n]*\)`)
 // that ends on a rune boundary and outside any markdown link, followed by
 // TruncationMarker, all within maxBytes. It reports whether it cut.
 func Truncate(s string, maxBytes int) (string, bool) {
+	return truncate(s, maxBytes, nil)
+}
+
+// truncate is Truncate with the links of s found beforehand (nil: find them in the part that
+// matters), so that Fit's search scans its content for links once rather than at every step.
+func truncate(s string, maxBytes int, links [][]int) (string, bool) {
 	if len(s) <= maxBytes {
 		return s, false
 	}
@@ -26,7 +32,10 @@ func Truncate(s string, maxBytes int) (string, bool) {
 		return cutRunes(TruncationMarker, maxBytes), true
 	}
 	n = len(cutRunes(s, n))
-	for _, loc := range markdownLink.FindAllStringIndex(s[:min(len(s), n+MaxURLBytes)], -1) {
+	if links == nil {
+		links = markdownLink.FindAllStringIndex(s[:min(len(s), n+MaxURLBytes)], -1)
+	}
+	for _, loc := range links {
 		if loc[0] < n && n < loc[1] {
 			n = loc[0]
 			break
@@ -47,10 +56,14 @@ func Fit(content string, limit int, measure func(content string) (int, error)) (
 		return content, false, err
 	}
 	best, found := "", false
+	links := markdownLink.FindAllStringIndex(content, -1)
+	if links == nil {
+		links = [][]int{}
+	}
 	lo, hi := 0, len(content)-1
 	for lo <= hi {
 		mid := lo + (hi-lo)/2
-		cut, _ := Truncate(content, mid)
+		cut, _ := truncate(content, mid, links)
 		size, err := measure(cut)
 		if err != nil {
 			return "", false, err
