@@ -148,6 +148,30 @@ func evaluateTargets(runs []*Run) []Target {
 	latencyTarget("updateContactGroup 1,000 members", "< 500 ms (p95, serial)", "updateContactGroup", 1, 500, p95, "p95")
 	latencyTarget("createContact", "p99 < 20 ms (judged at concurrency 8)", "createContact", 8, 20, p99, "p99")
 
+	// Inbound: notifications accepted, and the queue's claims not slowing while they arrive.
+	latencyTarget("inbound latency", "p99 < 50 ms at concurrency 8", "inbound", 8, 50, p99, "p99")
+	if c := main.opOrNil("inbound").cell(8); c == nil || c.Herald.Requests == 0 {
+		missing("inbound throughput", "≥ 500 accepted notifications/s at concurrency 8")
+		missing("claim latency during inbound", "no growth: last quarter's mean ≤ 2× the first's at every concurrency")
+	} else {
+		out = append(out, Target{Name: "inbound throughput", Goal: "≥ 500 accepted notifications/s at concurrency 8",
+			Measured: fmt.Sprintf("%.0f/s (n=%d)", c.Herald.Throughput, c.Herald.Requests), Status: verdict(c.Herald.Throughput >= 500)})
+		ok, parts := true, []string{}
+		for _, cell := range main.opOrNil("inbound").Cells {
+			q := cell.ClaimMs
+			if len(q) < 2 {
+				continue
+			}
+			first, last := q[0], q[len(q)-1]
+			parts = append(parts, fmt.Sprintf("c=%d: %s ms", cell.Concurrency, formatQuarters(q)))
+			if first > 0 && last > 2*first {
+				ok = false
+			}
+		}
+		out = append(out, Target{Name: "claim latency during inbound", Goal: "no growth: last quarter's mean ≤ 2× the first's at every concurrency",
+			Measured: strings.Join(parts, "; "), Status: verdict(ok)})
+	}
+
 	// 8. Memory.
 	if main == nil || main.PeakRSSReadMiB == 0 || !hasReads(main) {
 		missing("server peak RSS", "< 150 MB under the read load")
