@@ -118,17 +118,18 @@ func unavailable(retryAfter int, message string) answer {
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	kind, namespace := "", ""
+	var seen hookRequest
 	var statements *atomic.Int64
 	if h.cfg.ReportSQLStatements {
 		var ctx context.Context
 		ctx, statements = models.WithStatementCounter(r.Context())
 		r = r.WithContext(ctx)
 	}
-	a := h.serve(r, id, &kind, &namespace)
+	a := h.serve(r, id, &seen)
 	if statements != nil {
 		a.body["sqlStatements"] = statements.Load()
 	}
+	kind, namespace := seen.kind, seen.namespace
 	h.cfg.Observe(kind, namespace, a.outcome)
 	if a.status >= 400 {
 		level := slog.LevelWarn
@@ -147,6 +148,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if a.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(a.retryAfter))
+	}
+	if !seen.bodyRead {
+		// Refused before its body was read: closing the connection spares reading the rest, which
+		// net/http would otherwise wait for, from a client as slow as it likes, before answering.
+		w.Header().Set("Connection", "close")
 	}
 	w.WriteHeader(a.status)
 	_ = json.NewEncoder(w).Encode(a.body)
@@ -167,7 +173,13 @@ func hookToken(r *http.Request) (string, error) {
 	return t, nil
 }
 
-func (h *Handler) serve(r *http.Request, id string, kind, namespace *string) answer {
+// hookRequest is what serve learned about a request, for the metric, the log and the answer.
+type hookRequest struct {
+	kind, namespace string
+	bodyRead        bool
+}
+
+func (h *Handler) serve(r *http.Request, id string, seen *hookRequest) answer {
 	if h.draining.Load() {
 		return unavailable(retryAfterDraining, "Herald is shutting down; retry shortly")
 	}
@@ -183,24 +195,29 @@ func (h *Handler) serve(r *http.Request, id string, kind, namespace *string) ans
 	if err != nil {
 		return h.trouble(r, "look up integration", err)
 	}
-	*kind = string(i.Kind)
+	seen.kind = string(i.Kind)
 	ns, err := h.cfg.Store.NamespaceByID(ctx, i.NamespaceID)
 	if err != nil {
 		return h.trouble(r, "look up namespace", err)
 	}
-	*namespace = ns.Name
+	seen.namespace = ns.Name
 	ctx = models.WithNamespace(ctx, ns)
 	if !isJSON(r.Header.Get("Content-Type")) {
 		return refusal(http.StatusUnsupportedMediaType, NotJSON, "the body must be JSON: send Content-Type: application/json")
 	}
+	tooLarge := refusal(http.StatusRequestEntityTooLarge, TooLarge, fmt.Sprintf("the body is larger than %d bytes", MaxBodyBytes))
+	if r.ContentLength > MaxBodyBytes {
+		return tooLarge
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return refusal(http.StatusRequestEntityTooLarge, TooLarge, fmt.Sprintf("the body is larger than %d bytes", MaxBodyBytes))
+	var overLimit *http.MaxBytesError
+	if errors.As(err, &overLimit) {
+		return tooLarge
 	}
 	if err != nil {
 		return refusal(http.StatusBadRequest, BadRequest, "the body could not be read")
 	}
+	seen.bodyRead = true
 	if err := h.cfg.Store.NoteReceived(ctx, i, h.now().UTC()); err != nil {
 		h.cfg.Logger.WarnContext(ctx, "note integration use", "integration", id, "error", err)
 	}

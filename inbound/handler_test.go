@@ -1,12 +1,14 @@
 package inbound
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -416,4 +418,38 @@ func TestGenericPayloadAsCurlSendsIt(t *testing.T) {
 			t.Errorf("resolved alert %+v", alerts[1])
 		}
 	})
+}
+
+func TestSlowBodiesAreRefusedBeforeTheyAreRead(t *testing.T) {
+	e := newHookEnv(t, modelstest.SQLite(t), time.Hour)
+	id, token := e.integration(models.IntegrationAlertmanager, nil)
+	addr := strings.TrimPrefix(e.srv.URL, "http://")
+	for name, c := range map[string]struct {
+		auth string
+		want string
+	}{
+		"no token":                {"", "HTTP/1.1 401"},
+		"a wrong token":           {"Authorization: Bearer hrldh_wrong\r\n", "HTTP/1.1 401"},
+		"a declared body too big": {"Authorization: Bearer " + token + "\r\n", "HTTP/1.1 413"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			conn, err := net.DialTimeout("tcp", addr, time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			length := 1000
+			if strings.Contains(name, "too big") {
+				length = MaxBodyBytes + 1
+			}
+			// Headers, then only the first bytes of the body: a client dribbling it, or gone.
+			fmt.Fprintf(conn, "POST /hooks/%s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n%sContent-Length: %d\r\n\r\n{\"vers",
+				id, c.auth, length)
+			_ = conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+			status, err := bufio.NewReader(conn).ReadString('\n')
+			if err != nil || !strings.HasPrefix(status, c.want) {
+				t.Fatalf("got %q (%v), want %s without waiting for the body", status, err, c.want)
+			}
+		})
+	}
 }
