@@ -25,16 +25,20 @@ import (
 // securedMux serves the real routes with an admin token and the given security settings.
 func securedMux(t *testing.T, sec securityConfig) *httptest.Server {
 	t.Helper()
-	db := modelstest.SQLite(t)
+	srv := httptest.NewServer(testMux(modelstest.SQLite(t), "admin-token", false, sec))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// testMux is newMux over db, with what run would give it but no dispatcher.
+func testMux(db modelstest.DB, adminToken string, open bool, sec securityConfig) http.Handler {
 	store := models.NewStore(db.Gorm, platforms.Registry.Recognize)
 	notifier, _ := notify.New(notify.Config{Platforms: platforms.Registry})
 	outbox := delivery.NewOutbox(store, notifier)
-	srv := httptest.NewServer(newMux(endpoints{db: db.Gorm, resolver: &graph.Resolver{Store: store, Outbox: outbox, Notifier: notifier},
-		metrics: metrics.New(outbox.PendingDeliveries), authn: auth.New(store, "admin-token", false), security: sec,
+	return newMux(endpoints{db: db.Gorm, resolver: &graph.Resolver{Store: store, Outbox: outbox, Notifier: notifier},
+		metrics: metrics.New(outbox.PendingDeliveries), authn: auth.New(store, adminToken, open), security: sec,
 		graph: graph.Options{Introspection: sec.Introspection},
-		hooks: inbound.New(inbound.Config{Store: store, Outbox: outbox, Waker: noWaker{}})}))
-	t.Cleanup(srv.Close)
-	return srv
+		hooks: inbound.New(inbound.Config{Store: store, Outbox: outbox, Waker: noWaker{}})})
 }
 
 type noWaker struct{}

@@ -17,14 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/auth"
-	"github.com/heraldhq/herald/delivery"
-	"github.com/heraldhq/herald/graph"
-	"github.com/heraldhq/herald/metrics"
-	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modelstest"
-	"github.com/heraldhq/herald/senders/notify"
-	"github.com/heraldhq/herald/senders/platforms"
 )
 
 // TestMain lets a test start this very binary as the real herald command, so that process-level
@@ -244,11 +237,7 @@ func TestServerEndpointsOnEachDatabase(t *testing.T) {
 
 func TestReadyzFailsWhileTheDatabaseIsDown(t *testing.T) {
 	db := modelstest.SQLite(t)
-	store := models.NewStore(db.Gorm, platforms.Registry.Recognize)
-	notifier, _ := notify.New(notify.Config{Platforms: platforms.Registry})
-	outbox := delivery.NewOutbox(store, notifier)
-	srv := httptest.NewServer(newMux(endpoints{db: db.Gorm, resolver: &graph.Resolver{Store: store, Outbox: outbox, Notifier: notifier},
-		metrics: metrics.New(outbox.PendingDeliveries), authn: auth.New(store, "", true)}))
+	srv := httptest.NewServer(testMux(db, "", true, securityConfig{}))
 	defer srv.Close()
 	sqlDB, _ := db.Gorm.DB()
 	sqlDB.Close()
