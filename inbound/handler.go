@@ -264,7 +264,8 @@ func (h *Handler) refusedAlert(r *http.Request, err error) answer {
 		return refusal(http.StatusUnprocessableEntity, Unprocessed,
 			"the integration reaches no one: "+e.Message+"; give it a group with members, or a contact")
 	case ok:
-		// Not reached while recipients are Known; kept so that a future kind of refusal is retried.
+		// Any other refusal of a well-formed notification (its namespace deleted meanwhile) is not
+		// the source's to fix: it is retried.
 		return unavailable(retryAfterUnavailable, "the notification could not be accepted: "+e.Message)
 	}
 	return h.trouble(r, "accept alert", err)
@@ -316,6 +317,9 @@ func (h *Handler) alertFor(i *models.Integration, body []byte) (in delivery.Aler
 			return in, true, nil
 		}
 	}
+	// The status follows the alerts kept, whatever the payload claims: what the title counts and
+	// whether the message reads resolved must agree.
+	n.Status = "firing"
 	if len(firingOnly(alerts)) == 0 {
 		n.Status = "resolved"
 	}
