@@ -31,7 +31,10 @@ export function contactsTab(panel) {
       const conn = (await gql(CONTACTS, { search: search.value.trim() || null, ...pager.args })).contacts;
       if (pager.recover(conn)) return load(done); // the contacts of this page were deleted
       shown = conn.edges.map((e) => e.node);
-      selected.clear();
+      // Keep only what is still in sight: a reload of the same page (one that was in flight while
+      // boxes were ticked) keeps the selection, another page or search drops it.
+      const visible = new Set(shown.map((c) => c.id));
+      for (const id of selected) if (!visible.has(id)) selected.delete(id);
       fillRows(rows, shown.map(row), search.value ? 'No contact matches this search.' : 'No contacts yet.');
       renderSelection();
       pager.update(conn);
