@@ -25,10 +25,19 @@ export function contactsTab(panel) {
   const selected = new Set();
   let shown = [];
 
-  // done, when given, is announced once the list shows the change it reports.
+  let latest = 0;
+
+  // done, when given, is announced once the list shows the change it reports. Only the latest
+  // load shows its answer: one overtaken by another (the first load at start and a search typed
+  // meanwhile) would otherwise put older rows and page buttons back.
   async function load(done) {
+    const mine = ++latest;
     try {
       const conn = (await gql(CONTACTS, { search: search.value.trim() || null, ...pager.args })).contacts;
+      if (mine !== latest) {
+        if (done) announce(done); // the change happened; the newer load shows it
+        return;
+      }
       if (pager.recover(conn)) return load(done); // the contacts of this page were deleted
       shown = conn.edges.map((e) => e.node);
       // Keep only what is still in sight: a reload of the same page (one that was in flight while
