@@ -96,6 +96,9 @@ func cleanAlert(in AlertInput) (AlertInput, error) {
 	}
 	if in.IdempotencyKey != nil {
 		k := *in.IdempotencyKey
+		if in.SourceID == nil && strings.HasPrefix(k, HookKeyPrefix) {
+			return in, models.Invalid("idempotencyKey", "keys starting with %q are reserved for integrations", HookKeyPrefix)
+		}
 		limit := MaxIdempotencyKeyLength
 		if in.RepeatAfter > 0 {
 			limit -= repeatSuffixRoom
@@ -281,6 +284,10 @@ func ensureRobots(tx *gorm.DB, robots []RobotState) error {
 	return insertRobots(tx, missing)
 }
 
+// HookKeyPrefix starts the idempotency keys of alerts made by integrations' hooks; sendAlert may
+// not use it, so that no caller can plant a key in an integration's range.
+const HookKeyPrefix = "hook:"
+
 // repeatSuffixRoom is what repeatKey appends to a key: "#" and a generation.
 const repeatSuffixRoom = 8
 
@@ -303,7 +310,10 @@ func (o *Outbox) repeatKey(ctx context.Context, base string, window time.Duratio
 	if time.Since(last.CreatedAt) < window {
 		return "", last, nil
 	}
-	generation, _ := strconv.Atoi(strings.TrimPrefix(*last.IdempotencyKey, base+"#"))
+	generation, err := strconv.Atoi(strings.TrimPrefix(*last.IdempotencyKey, base+"#"))
+	if err != nil {
+		return "", nil, fmt.Errorf("idempotency key %q has no generation: %w", *last.IdempotencyKey, err)
+	}
 	return base + "#" + strconv.Itoa(generation+1), nil, nil
 }
 

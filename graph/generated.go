@@ -2439,7 +2439,8 @@ input SendAlertInput {
   mentionContacts: Boolean = false
   """
   A repeated key returns the first alert and sends nothing new, even if the rest of the input differs.
-  1-128 characters (BAD_USER_INPUT at input.idempotencyKey otherwise). previewAlert does not look it up.
+  1-128 characters, not starting with hook: (integrations' keys), else BAD_USER_INPUT at input.idempotencyKey.
+  previewAlert does not look it up.
   """
   idempotencyKey: String
   """
@@ -2849,7 +2850,7 @@ extend type Mutation {
   ): Namespace! @hasRole(role: ADMIN)
   """
   Needs an admin token of every namespace (else FORBIDDEN). Deletes an empty namespace and returns its
-  id: CONFLICT, changing nothing, while it holds contacts, groups or tokens, and always for default.
+  id: CONFLICT, changing nothing, while it holds contacts, groups, tokens or integrations, and always for default.
   """
   deleteNamespace(
     "The namespace's id; NOT_FOUND when none has it."

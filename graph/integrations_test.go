@@ -122,6 +122,11 @@ func TestIntegrationsAreCreatedListedChangedAndDeleted(t *testing.T) {
 		if _, err := a.store.IntegrationForHook(context.Background(), i.ID, auth.HashToken(token)); err != models.ErrHookRefused {
 			t.Errorf("the old token still opens the hook: %v", err)
 		}
+		// An update after the rotation writes only its own fields: the new token stays.
+		a.must(`mutation($id: ID!) { updateIntegration(id: $id, input: {name: "prod-am"}) { id } }`, map[string]any{"id": i.ID}, nil)
+		if _, err := a.store.IntegrationForHook(context.Background(), i.ID, auth.HashToken(rot.RotateIntegrationToken.Token)); err != nil {
+			t.Errorf("an update undid the rotation: %v", err)
+		}
 
 		var list struct {
 			Integrations struct {
@@ -178,6 +183,15 @@ func TestIntegrationsBelongToTheirNamespace(t *testing.T) {
 		def.fail(`mutation($g: ID!) { createIntegration(input: {name: "x", kind: GENERIC, groupIds: [$g]}) { token } }`, map[string]any{"g": g.ID}, "NOT_FOUND", "input.groupIds[0]")
 		if b.countIntegrations() != 1 {
 			t.Error("team-b lost its integration")
+		}
+		// Emptied of contacts and groups, the namespace still holds its integration.
+		b.must(`mutation($id: ID!) { deleteContactGroup(id: $id) }`, map[string]any{"id": g.ID}, nil)
+		var nss struct{ Namespaces []struct{ ID, Name string } }
+		def.must(`{ namespaces { id name } }`, nil, &nss)
+		for _, ns := range nss.Namespaces {
+			if ns.Name == "team-b" {
+				def.fail(`mutation($id: ID!) { deleteNamespace(id: $id) }`, map[string]any{"id": ns.ID}, "CONFLICT", "id")
+			}
 		}
 	})
 }

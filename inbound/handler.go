@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/heraldhq/herald/auth"
 	"github.com/heraldhq/herald/delivery"
@@ -160,10 +161,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // hookToken is the token from Authorization: Bearer, or from ?token= for sources that only take a URL.
 func hookToken(r *http.Request) (string, error) {
-	if h := r.Header.Get("Authorization"); h != "" {
-		return auth.ParseBearer(h)
-	}
 	t := r.URL.Query().Get("token")
+	if h := r.Header.Get("Authorization"); h != "" {
+		token, err := auth.ParseBearer(h)
+		// A source may send credentials of its own kind (Grafana's basic auth) beside a URL token.
+		if err == nil || t == "" {
+			return token, err
+		}
+	}
 	if t == "" {
 		return "", auth.ErrNoToken
 	}
@@ -215,12 +220,10 @@ func (h *Handler) serve(r *http.Request, id string, seen *hookRequest) answer {
 		return tooLarge
 	}
 	if err != nil {
-		return refusal(http.StatusBadRequest, BadRequest, "the body could not be read")
+		// Cut off or too slow: the notification itself may be fine, so the source may retry.
+		return unavailable(retryAfterUnavailable, "the body could not be read")
 	}
 	seen.bodyRead = true
-	if err := h.cfg.Store.NoteReceived(ctx, i, h.now().UTC()); err != nil {
-		h.cfg.Logger.WarnContext(ctx, "note integration use", "integration", id, "error", err)
-	}
 	if i.Kind == models.IntegrationGrafana && i.HasSigningSecret() {
 		secret, err := h.cfg.Store.OpenSecret(i.SigningSecret)
 		if err != nil {
@@ -229,6 +232,9 @@ func (h *Handler) serve(r *http.Request, id string, seen *hookRequest) answer {
 		if why := verifySignature(r.Header, secret, body, h.now()); why != "" {
 			return refusal(http.StatusUnauthorized, Unauthorized, why)
 		}
+	}
+	if err := h.cfg.Store.NoteReceived(ctx, i, h.now().UTC()); err != nil {
+		h.cfg.Logger.WarnContext(ctx, "note integration use", "integration", id, "error", err)
 	}
 	in, skip, err := h.alertFor(i, body)
 	var bad badRequest
@@ -373,7 +379,15 @@ func (h *Handler) genericAlert(i *models.Integration, body []byte, in delivery.A
 	for _, name := range sortedNames(g.Labels) {
 		in.Labels = append(in.Labels, delivery.Label{Name: name, Value: g.Labels[name]})
 	}
-	in.IdempotencyKey = g.IdempotencyKey
+	if g.IdempotencyKey != nil {
+		// Scoped to the integration: two sources sending "build-42" are two alerts.
+		prefix := hookKey(i.ID) + "key:"
+		if n := utf8.RuneCountInString(*g.IdempotencyKey); n == 0 || n > delivery.MaxIdempotencyKeyLength-len(prefix) {
+			return in, false, refuse("idempotencyKey must be 1 to %d characters", delivery.MaxIdempotencyKeyLength-len(prefix))
+		}
+		key := prefix + *g.IdempotencyKey
+		in.IdempotencyKey = &key
+	}
 	return in, false, nil
 }
 

@@ -411,13 +411,49 @@ func TestGenericPayloadAsCurlSendsIt(t *testing.T) {
 		}
 		a := alerts[0]
 		if a.Title != "Nightly backup failed" || a.Content != "exit code 2" || a.Severity != senders.Critical ||
-			a.Labels.Get("job") != "nightly" || *a.IdempotencyKey != "backup-2026-12-01" || a.Resolved {
+			a.Labels.Get("job") != "nightly" || *a.IdempotencyKey != "hook:"+id+":key:backup-2026-12-01" || a.Resolved {
 			t.Errorf("alert %+v", a)
 		}
 		if !alerts[1].Resolved || alerts[1].Severity != senders.Info {
 			t.Errorf("resolved alert %+v", alerts[1])
 		}
+		// Keys are the integration's own: another source's "backup-2026-12-01" is another alert.
+		other, otherToken := e.integration(models.IntegrationGeneric, nil)
+		e.post(e.srv.URL, other, otherToken, "application/json", body).expect(t, 202, "alertId")
+		// A source sending basic auth of its own still gets in with its URL token.
+		e.post(e.srv.URL, other+"?token="+otherToken, "", "application/json", `{"title":"with basic auth"}`,
+			"Authorization", "Basic dXNlcjpwYXNz").expect(t, 202, "alertId")
+		// sendAlert's keys cannot reach into an integration's.
+		_, _, err := e.outbox.Accept(context.Background(), delivery.AlertInput{Title: "t", Content: "c",
+			Recipients: models.RecipientQuery{GroupIDs: []string{e.groupID}}, IdempotencyKey: ptr("hook:" + id + ":key:x")})
+		if ae, ok := models.AsError(err); !ok || ae.Field != "idempotencyKey" {
+			t.Errorf("a sendAlert key in the hooks' range: %v", err)
+		}
 	})
+}
+
+func TestSourceTextCannotBreakTheMessageLayout(t *testing.T) {
+	body := strings.NewReplacer(`"summary":"db1 95%"`, `"summary":"db1\n# HEADING\n**x","description":"before\n`+"```"+`\nswallow"`,
+		`"instance":"db1:9100"`, `"instance":"db1:9100","team":"a\n- fake item"`,
+		`"generatorURL":"http://prom:9090/graph"`, `"generatorURL":"http://prom:9090/graph?g0.expr=rate(x[5m]) > 1"`,
+		`"generatorURL":""`, `"generatorURL":"javascript:alert(1)"`).Replace(diskFull)
+	n := mustParse(t, body, alertmanagerVersion)
+	r := render(n, n.Alerts, "UTC", false)
+	for _, bad := range []string{"\n# HEADING", "\n- fake item", "rate(x[5m]) > 1)", "javascript:", "\n```"} {
+		if strings.Contains(r.content, bad) {
+			t.Errorf("content carries %q:\n%s", bad, r.content)
+		}
+	}
+	for _, want := range []string{"**db1 # HEADING **x**", "- team: a - fake item", "rate%28x[5m]%29%20>%201)", "[Silence this group]"} {
+		if !strings.Contains(r.content, want) {
+			t.Errorf("content lacks %q:\n%s", want, r.content)
+		}
+	}
+	huge := strings.ReplaceAll(diskFull, `"version":"4"`, `"version":"1","title":"t","message":"`+strings.Repeat("m", 200_000)+`"`)
+	g := mustParse(t, huge, grafanaVersion)
+	if r := render(g, g.Alerts, "UTC", true); len(r.content) > delivery.MaxAlertContentBytes || !strings.Contains(r.content, "db2 97%") {
+		t.Errorf("a huge Grafana message: %d bytes, alerts kept: %v", len(r.content), strings.Contains(r.content, "db2 97%"))
+	}
 }
 
 func TestSlowBodiesAreRefusedBeforeTheyAreRead(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/heraldhq/herald/delivery"
 )
 
 // notification is Alertmanager's webhook body (version "4"), which Grafana's webhook contact point
@@ -146,14 +148,19 @@ func dedupeKey(integrationID uint, n *notification, alerts []sourceAlert) string
 			// A source without fingerprints (a hand-made payload): the labels identify the alert.
 			fp = labelString(a.Labels)
 		}
-		set[i] = fp + "\xff" + strconv.FormatInt(a.StartsAt.UnixNano(), 10) + "\xff" + strconv.FormatInt(a.EndsAt.UnixNano(), 10)
+		set[i] = fp + "\xff" + a.StartsAt.UTC().Format(time.RFC3339Nano) + "\xff" + a.EndsAt.UTC().Format(time.RFC3339Nano)
 	}
 	slices.Sort(set)
 	set = slices.Compact(set)
 	h := sha256.New()
 	fmt.Fprintf(h, "%d\xfe%s\xfe%s\xfe", integrationID, n.GroupKey, n.Status)
 	h.Write([]byte(strings.Join(set, "\xfe")))
-	return "hook:" + strconv.FormatUint(uint64(integrationID), 10) + ":" + hex.EncodeToString(h.Sum(nil))[:40]
+	return hookKey(integrationID) + hex.EncodeToString(h.Sum(nil))[:40]
+}
+
+// hookKey starts every idempotency key of one integration's alerts.
+func hookKey(integrationID uint) string {
+	return delivery.HookKeyPrefix + strconv.FormatUint(uint64(integrationID), 10) + ":"
 }
 
 // labelString is labels as Prometheus writes them: {a="1", b="2"}, sorted by name.

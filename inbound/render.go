@@ -88,7 +88,7 @@ func render(n *notification, alerts []sourceAlert, tz string, grafana bool) rend
 	if firing > 0 {
 		status = "FIRING:" + strconv.Itoa(firing)
 	}
-	name := alertName(n, alerts)
+	name := oneLine(alertName(n, alerts))
 	r := rendered{severity: severityOf(alerts)}
 	title := strings.TrimSpace(n.Title)
 	if !grafana || title == "" {
@@ -109,9 +109,10 @@ func render(n *notification, alerts []sourceAlert, tz string, grafana bool) rend
 
 	v := view{Truncated: n.TruncatedAlerts}
 	if grafana && !isGrafanaDefaultMessage(n.Message) {
-		v.Message = strings.TrimSpace(n.Message)
+		// At most half the content, so that the alerts always have room after it.
+		v.Message, _ = senders.Truncate(fenceless(strings.TrimSpace(n.Message)), delivery.MaxAlertContentBytes/2)
 	}
-	if firing > 0 && n.ExternalURL != "" && !grafana {
+	if firing > 0 && linkTarget(n.ExternalURL) != "" && !grafana {
 		v.SilenceURL = silenceURL(n.ExternalURL, n.CommonLabels)
 	}
 	views := make([]alertView, len(alerts))
@@ -151,10 +152,10 @@ func fitContent(v view, views []alertView) string {
 
 func viewOf(a sourceAlert, group map[string]string, loc *time.Location) alertView {
 	v := alertView{
-		Heading:     firstNonEmpty(a.Annotations["summary"], a.Labels["alertname"], "alert"),
-		Description: strings.TrimSpace(a.Annotations["description"]),
+		Heading:     oneLine(firstNonEmpty(a.Annotations["summary"], a.Labels["alertname"], "alert")),
+		Description: fenceless(strings.TrimSpace(a.Annotations["description"])),
 		StartsAt:    a.StartsAt.In(loc).Format(timeLayout),
-		ImageURL:    a.ImageURL,
+		ImageURL:    linkTarget(a.ImageURL),
 	}
 	if a.resolved() {
 		v.EndsAt = a.EndsAt.In(loc).Format(timeLayout)
@@ -163,7 +164,7 @@ func viewOf(a sourceAlert, group map[string]string, loc *time.Location) alertVie
 		if _, shared := group[name]; shared || name == "alertname" {
 			continue
 		}
-		v.Labels = append(v.Labels, delivery.Label{Name: name, Value: a.Labels[name]})
+		v.Labels = append(v.Labels, delivery.Label{Name: oneLine(name), Value: oneLine(a.Labels[name])})
 	}
 	if len(a.Values) > 0 {
 		refs := make([]string, 0, len(a.Values))
@@ -180,11 +181,32 @@ func viewOf(a sourceAlert, group map[string]string, loc *time.Location) alertVie
 	for _, l := range []link{
 		{"Source", a.GeneratorURL}, {"Dashboard", a.DashboardURL}, {"Panel", a.PanelURL}, {"Silence", a.SilenceURL},
 	} {
-		if l.URL != "" {
+		if l.URL = linkTarget(l.URL); l.URL != "" {
 			v.Links = append(v.Links, l)
 		}
 	}
 	return v
+}
+
+// A source's text goes into markdown that Herald lays out: what could break that layout is
+// defused, and nothing else of the text changes.
+
+// oneLine makes text that heads a line or fills a list item a single line: a newline in it would
+// end the bold heading or the item, and "# …" after one would become a heading of its own.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// fenceless breaks code fences in free text: an unclosed one would swallow everything after it,
+// the labels, links and silence link included.
+func fenceless(s string) string { return strings.ReplaceAll(s, "```", "`\u200b``") }
+
+// linkTarget is u as a markdown link target, or "" when it is not an http(s) URL: the parentheses
+// and spaces that would end the target early are percent-encoded.
+func linkTarget(u string) string {
+	parsed, err := url.Parse(strings.TrimSpace(u))
+	if err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
+		return ""
+	}
+	return strings.NewReplacer("(", "%28", ")", "%29", " ", "%20").Replace(parsed.String())
 }
 
 // alertName is the group's alertname, or the names of its alerts when they differ.

@@ -118,6 +118,9 @@ func cleanTimeZone(field, raw string) (string, error) {
 	return tz, nil
 }
 
+// integrationSettings are the columns updateIntegration writes.
+var integrationSettings = []string{"name", "name_key", "send_resolved", "mention_contacts", "time_zone", "secret", "updated_at"}
+
 // apply validates in onto i (inside tx, so that recipients are checked against committed rows)
 // and replaces the recipient lists it names.
 func (s *Store) applyIntegration(tx *gorm.DB, i *Integration, in IntegrationInput, creating bool) error {
@@ -168,7 +171,9 @@ func (s *Store) applyIntegration(tx *gorm.DB, i *Integration, in IntegrationInpu
 		if err := tx.Create(i).Error; err != nil {
 			return wrapWrite("insert integration", "name", "integration", i.Name, err)
 		}
-	} else if err := tx.Save(i).Error; err != nil {
+	} else if err := tx.Model(i).Select(integrationSettings).Updates(i).Error; err != nil {
+		// Only what an update may change: a token rotated meanwhile, or the time of the last
+		// notification, must not be written back from the row as it was read.
 		return wrapWrite("update integration", "name", "integration", i.Name, err)
 	}
 	if in.GroupIDs != nil {

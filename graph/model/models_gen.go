@@ -200,7 +200,8 @@ type SendAlertInput struct {
 	// @ each targeted contact that has a phone, the way each platform can (PlatformInfo.mentions).
 	MentionContacts *bool `json:"mentionContacts,omitempty"`
 	// A repeated key returns the first alert and sends nothing new, even if the rest of the input differs.
-	// 1-128 characters (BAD_USER_INPUT at input.idempotencyKey otherwise). previewAlert does not look it up.
+	// 1-128 characters, not starting with hook: (integrations' keys), else BAD_USER_INPUT at input.idempotencyKey.
+	// previewAlert does not look it up.
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 	// Labels describing the alert, as Alertmanager's do: at most 64, each name once (1-128 characters without
 	// spaces or control characters) with a value of at most 1024 characters (BAD_USER_INPUT at
