@@ -275,7 +275,4 @@ func TestAlertmanagerRetriesThroughADatabaseOutageAndTheAlertArrivesOnce(t *test
 			t.Errorf("robot %s got %d messages, want 1", r, n)
 		}
 	}
-	if !strings.Contains(am.logs.String(), "503") {
-		t.Logf("alertmanager's log does not show the 503s:\n%s", am.logs)
-	}
 }

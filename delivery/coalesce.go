@@ -31,8 +31,6 @@ type batch struct {
 	sendID uint // the robot_sends row reserved for it
 }
 
-var severityRank = map[senders.Severity]int{senders.Info: 0, senders.Warning: 1, senders.Critical: 2}
-
 // maxCombinedTitle bounds the combined title in characters; the titles are all repeated in the body.
 const maxCombinedTitle = 120
 
@@ -48,7 +46,7 @@ func combine(items []*item) senders.Message {
 	for i, it := range items {
 		a := it.alert
 		m.Resolved = m.Resolved && a.Resolved
-		if severityRank[a.Severity] > severityRank[m.Severity] {
+		if a.Severity.Rank() > m.Severity.Rank() {
 			m.Severity = a.Severity
 		}
 		if a.Format != senders.Markdown {

@@ -55,9 +55,9 @@ type Metrics interface {
 	Deferred(platform senders.Platform, reason string, deliveries int)
 	// BreakerOpened counts a robot being paused after consecutive failures.
 	BreakerOpened(platform senders.Platform)
-	// Claimed observes one claim transaction over robots robots: the queue's own latency, which a
-	// growing backlog must not lengthen.
-	Claimed(robots int, d time.Duration)
+	// Claimed observes one claim transaction: the queue's own latency, which a growing backlog
+	// must not lengthen.
+	Claimed(d time.Duration)
 }
 
 type noMetrics struct{}
@@ -65,7 +65,7 @@ type noMetrics struct{}
 func (noMetrics) Attempt(senders.Platform, string, senders.Outcome, int, time.Duration) {}
 func (noMetrics) Deferred(senders.Platform, string, int)                                {}
 func (noMetrics) BreakerOpened(senders.Platform)                                        {}
-func (noMetrics) Claimed(int, time.Duration)                                            {}
+func (noMetrics) Claimed(time.Duration)                                                 {}
 
 func (c Config) withDefaults(platforms *senders.Registry) Config {
 	set := func(d *time.Duration, v time.Duration) {

@@ -229,7 +229,7 @@ func (d *Dispatcher) poll(ctx, workCtx, sendCtx context.Context, rec *recorder, 
 		// Claims run on workCtx: once leased, deliveries are sent or released, never abandoned.
 		began := time.Now()
 		claims, held, err := d.claimRobots(workCtx, chunk)
-		d.cfg.Metrics.Claimed(len(chunk), time.Since(began))
+		d.cfg.Metrics.Claimed(time.Since(began))
 		if err != nil {
 			return p, err
 		}

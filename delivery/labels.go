@@ -3,6 +3,7 @@ package delivery
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"unicode"
@@ -73,10 +74,7 @@ func hasControlExceptTab(s string) bool {
 // FitLabels makes a source's labels acceptable instead of refusing the alert: names first kept
 // (keep, then the rest by name) up to MaxLabels, control characters replaced, long values cut.
 func FitLabels(m map[string]string, keep ...string) Labels {
-	names := make([]string, 0, len(m))
-	for n := range m {
-		names = append(names, n)
-	}
+	names := slices.Collect(maps.Keys(m))
 	slices.SortFunc(names, func(a, b string) int {
 		ka, kb := slices.Contains(keep, a), slices.Contains(keep, b)
 		if ka != kb {

@@ -155,7 +155,7 @@ func labelInputs(in []*model.LabelInput) delivery.Labels {
 
 func createIntegrationInput(in model.CreateIntegrationInput) models.IntegrationInput {
 	return models.IntegrationInput{
-		Name: &in.Name, Kind: in.Kind, GroupIDs: orEmpty(in.GroupIds), ContactIDs: orEmpty(in.ContactIds),
+		Name: &in.Name, Kind: in.Kind, GroupIDs: in.GroupIds, ContactIDs: in.ContactIds,
 		SendResolved: in.SendResolved, MentionContacts: in.MentionContacts, SigningSecret: in.SigningSecret,
 		TimeZone: in.TimeZone,
 	}
@@ -166,15 +166,6 @@ func updateIntegrationInput(in model.UpdateIntegrationInput) models.IntegrationI
 		Name: in.Name, GroupIDs: in.GroupIds, ContactIDs: in.ContactIds, SendResolved: in.SendResolved,
 		MentionContacts: in.MentionContacts, SigningSecret: in.SigningSecret, TimeZone: in.TimeZone,
 	}
-}
-
-// orEmpty makes an omitted list of a create an empty one: a new integration has no recipients
-// until its input names them.
-func orEmpty(ids []string) []string {
-	if ids == nil {
-		return []string{}
-	}
-	return ids
 }
 
 // hookURL is the URL an integration's source posts to.

@@ -122,7 +122,7 @@ func TestIntegrationsAreCreatedListedChangedAndDeleted(t *testing.T) {
 		if _, err := a.store.IntegrationForHook(context.Background(), i.ID, auth.HashToken(token)); err != models.ErrHookRefused {
 			t.Errorf("the old token still opens the hook: %v", err)
 		}
-		// An update after the rotation writes only its own fields: the new token stays.
+		// An update after the rotation leaves the new token as it is.
 		a.must(`mutation($id: ID!) { updateIntegration(id: $id, input: {name: "prod-am"}) { id } }`, map[string]any{"id": i.ID}, nil)
 		if _, err := a.store.IntegrationForHook(context.Background(), i.ID, auth.HashToken(rot.RotateIntegrationToken.Token)); err != nil {
 			t.Errorf("an update undid the rotation: %v", err)

@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -103,12 +105,12 @@ type answer struct {
 	outcome    string
 	body       map[string]any
 	retryAfter int
-	// reason is logged for refusals; it never holds the token or the query string.
-	reason string
 }
 
+// refusal answers with an error, which is also what the log says of it: it never holds the
+// token or the query string.
 func refusal(status int, outcome, message string) answer {
-	return answer{status: status, outcome: outcome, body: map[string]any{"error": message}, reason: message}
+	return answer{status: status, outcome: outcome, body: map[string]any{"error": message}}
 }
 
 func unavailable(retryAfter int, message string) answer {
@@ -140,7 +142,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The path and remote address, never the URL: a source that only takes a URL carries
 		// its token in the query string.
 		h.cfg.Logger.Log(r.Context(), level, "hook refused", "integration", id, "kind", kind,
-			"namespace", namespace, "status", a.status, "reason", a.reason, "remote", r.RemoteAddr)
+			"namespace", namespace, "status", a.status, "reason", a.body["error"], "remote", r.RemoteAddr)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -301,7 +303,7 @@ func isJSON(contentType string) bool {
 func (h *Handler) alertFor(i *models.Integration, body []byte) (in delivery.AlertInput, skip bool, err error) {
 	in = delivery.AlertInput{
 		Format:          senders.Markdown,
-		Recipients:      models.RecipientQuery{GroupIDs: formatIDs(i.GroupIDs), ContactIDs: formatIDs(i.ContactIDs), Known: true},
+		Recipients:      models.RecipientQuery{GroupIDs: models.FormatIDs(i.GroupIDs), ContactIDs: models.FormatIDs(i.ContactIDs), Known: true},
 		MentionContacts: i.MentionContacts,
 		SourceID:        &i.ID,
 	}
@@ -376,7 +378,7 @@ func (h *Handler) genericAlert(i *models.Integration, body []byte, in delivery.A
 	if strings.TrimSpace(in.Content) == "" {
 		in.Content = strings.TrimSpace(*g.Title)
 	}
-	for _, name := range sortedNames(g.Labels) {
+	for _, name := range slices.Sorted(maps.Keys(g.Labels)) {
 		in.Labels = append(in.Labels, delivery.Label{Name: name, Value: g.Labels[name]})
 	}
 	if g.IdempotencyKey != nil {
@@ -397,14 +399,6 @@ func firingOnly(alerts []sourceAlert) []sourceAlert {
 		if !a.resolved() {
 			out = append(out, a)
 		}
-	}
-	return out
-}
-
-func formatIDs(ids []uint) []string {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = models.FormatID(id)
 	}
 	return out
 }

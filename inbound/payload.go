@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -165,21 +166,12 @@ func hookKey(integrationID uint) string {
 
 // labelString is labels as Prometheus writes them: {a="1", b="2"}, sorted by name.
 func labelString(labels map[string]string) string {
-	names := sortedNames(labels)
+	names := slices.Sorted(maps.Keys(labels))
 	parts := make([]string, len(names))
 	for i, n := range names {
 		parts[i] = n + "=" + strconv.Quote(labels[n])
 	}
 	return "{" + strings.Join(parts, ", ") + "}"
-}
-
-func sortedNames(m map[string]string) []string {
-	names := make([]string, 0, len(m))
-	for n := range m {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
 }
 
 // generic is the GENERIC kind's body: Herald's own shape for curl, cron and CI.

@@ -3,6 +3,7 @@ package inbound
 import (
 	"bytes"
 	"embed"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -160,18 +161,14 @@ func viewOf(a sourceAlert, group map[string]string, loc *time.Location) alertVie
 	if a.resolved() {
 		v.EndsAt = a.EndsAt.In(loc).Format(timeLayout)
 	}
-	for _, name := range sortedNames(a.Labels) {
+	for _, name := range slices.Sorted(maps.Keys(a.Labels)) {
 		if _, shared := group[name]; shared || name == "alertname" {
 			continue
 		}
 		v.Labels = append(v.Labels, delivery.Label{Name: oneLine(name), Value: oneLine(a.Labels[name])})
 	}
 	if len(a.Values) > 0 {
-		refs := make([]string, 0, len(a.Values))
-		for ref := range a.Values {
-			refs = append(refs, ref)
-		}
-		slices.Sort(refs)
+		refs := slices.Sorted(maps.Keys(a.Values))
 		parts := make([]string, len(refs))
 		for i, ref := range refs {
 			parts[i] = ref + "=" + strconv.FormatFloat(a.Values[ref], 'g', -1, 64)
@@ -229,7 +226,7 @@ func alertName(n *notification, alerts []sourceAlert) string {
 // otherGroupValues are the values of the group labels besides alertname, by label name.
 func otherGroupValues(group map[string]string) string {
 	var values []string
-	for _, name := range sortedNames(group) {
+	for _, name := range slices.Sorted(maps.Keys(group)) {
 		if name != "alertname" && group[name] != "" {
 			values = append(values, group[name])
 		}
@@ -237,13 +234,11 @@ func otherGroupValues(group map[string]string) string {
 	return strings.Join(values, ", ")
 }
 
-var severityRank = map[senders.Severity]int{senders.Info: 0, senders.Warning: 1, senders.Critical: 2}
-
 // severityOf is the highest severity among the alerts' severity labels.
 func severityOf(alerts []sourceAlert) senders.Severity {
 	s := senders.Info
 	for _, a := range alerts {
-		if x := severityOfLabel(a.Labels["severity"]); severityRank[x] > severityRank[s] {
+		if x := severityOfLabel(a.Labels["severity"]); x.Rank() > s.Rank() {
 			s = x
 		}
 	}
@@ -266,13 +261,7 @@ func silenceURL(externalURL string, labels map[string]string) string {
 	if len(labels) == 0 {
 		return ""
 	}
-	names := sortedNames(labels)
-	parts := make([]string, len(names))
-	for i, n := range names {
-		parts[i] = n + "=" + strconv.Quote(labels[n])
-	}
-	filter := "{" + strings.Join(parts, ", ") + "}"
-	return strings.TrimRight(externalURL, "/") + "/#/silences/new?filter=" + strings.ReplaceAll(url.QueryEscape(filter), "+", "%20")
+	return strings.TrimRight(externalURL, "/") + "/#/silences/new?filter=" + strings.ReplaceAll(url.QueryEscape(labelString(labels)), "+", "%20")
 }
 
 // isGrafanaDefaultMessage recognises the message of Grafana's default template, which lists the
@@ -283,7 +272,7 @@ func isGrafanaDefaultMessage(m string) bool {
 }
 
 func fitTitle(t string) string {
-	t = strings.Join(strings.Fields(strings.ToValidUTF8(t, "\uFFFD")), " ")
+	t = oneLine(strings.ToValidUTF8(t, "\uFFFD"))
 	if utf8.RuneCountInString(t) > delivery.MaxAlertTitleLength {
 		t = string([]rune(t)[:delivery.MaxAlertTitleLength-1]) + "…"
 	}

@@ -122,4 +122,4 @@ func (m *Metrics) InboundNotification(kind, namespace, outcome string) {
 }
 
 // Claimed observes one claim transaction of the dispatcher.
-func (m *Metrics) Claimed(_ int, d time.Duration) { m.claims.Observe(d.Seconds()) }
+func (m *Metrics) Claimed(d time.Duration) { m.claims.Observe(d.Seconds()) }

@@ -54,7 +54,7 @@ func (s *Store) mutate(ctx context.Context, operation string, fn func(tx *gorm.D
 		if err != nil {
 			return err
 		}
-		return audit(ctx, tx, operation, formatIDs(ids))
+		return audit(ctx, tx, operation, FormatIDs(ids))
 	})
 }
 
@@ -75,7 +75,8 @@ func audit(ctx context.Context, tx *gorm.DB, operation string, ids []string) err
 	return nil
 }
 
-func formatIDs(ids []uint) []string {
+// FormatIDs is FormatID of each id.
+func FormatIDs(ids []uint) []string {
 	out := make([]string, len(ids))
 	for i, id := range ids {
 		out[i] = FormatID(id)

@@ -121,7 +121,7 @@ func cleanTimeZone(field, raw string) (string, error) {
 // integrationSettings are the columns updateIntegration writes.
 var integrationSettings = []string{"name", "name_key", "send_resolved", "mention_contacts", "time_zone", "secret", "updated_at"}
 
-// apply validates in onto i (inside tx, so that recipients are checked against committed rows)
+// applyIntegration validates in onto i (inside tx, so that recipients are checked against committed rows)
 // and replaces the recipient lists it names.
 func (s *Store) applyIntegration(tx *gorm.DB, i *Integration, in IntegrationInput, creating bool) error {
 	var err error
@@ -177,15 +177,15 @@ func (s *Store) applyIntegration(tx *gorm.DB, i *Integration, in IntegrationInpu
 		return wrapWrite("update integration", "name", "integration", i.Name, err)
 	}
 	if in.GroupIDs != nil {
-		if err := replaceIntegrationRecipients(tx, &IntegrationGroup{}, i.ID, groups, func(id uint) any {
-			return &IntegrationGroup{IntegrationID: i.ID, GroupID: id}
+		if err := replaceIntegrationRecipients(tx, i.ID, groups, func(id uint) IntegrationGroup {
+			return IntegrationGroup{IntegrationID: i.ID, GroupID: id}
 		}); err != nil {
 			return err
 		}
 	}
 	if in.ContactIDs != nil {
-		if err := replaceIntegrationRecipients(tx, &IntegrationContact{}, i.ID, contacts, func(id uint) any {
-			return &IntegrationContact{IntegrationID: i.ID, ContactID: id}
+		if err := replaceIntegrationRecipients(tx, i.ID, contacts, func(id uint) IntegrationContact {
+			return IntegrationContact{IntegrationID: i.ID, ContactID: id}
 		}); err != nil {
 			return err
 		}
@@ -193,15 +193,20 @@ func (s *Store) applyIntegration(tx *gorm.DB, i *Integration, in IntegrationInpu
 	return requireRecipients(tx, i.ID)
 }
 
-// replaceIntegrationRecipients makes ids the integration's whole list in the join table of model.
-func replaceIntegrationRecipients(tx *gorm.DB, model any, integrationID uint, ids []uint, row func(uint) any) error {
-	if err := tx.Where("integration_id = ?", integrationID).Delete(model).Error; err != nil {
+// replaceIntegrationRecipients makes ids the integration's whole list in the join table of T.
+func replaceIntegrationRecipients[T any](tx *gorm.DB, integrationID uint, ids []uint, row func(uint) T) error {
+	if err := tx.Where("integration_id = ?", integrationID).Delete(new(T)).Error; err != nil {
 		return fmt.Errorf("replace integration recipients: %w", err)
 	}
-	for _, id := range ids {
-		if err := tx.Create(row(id)).Error; err != nil {
-			return fmt.Errorf("add integration recipient: %w", err)
-		}
+	if len(ids) == 0 {
+		return nil
+	}
+	rows := make([]T, len(ids))
+	for k, id := range ids {
+		rows[k] = row(id)
+	}
+	if err := tx.CreateInBatches(rows, 500).Error; err != nil {
+		return fmt.Errorf("add integration recipients: %w", err)
 	}
 	return nil
 }

@@ -16,6 +16,17 @@ const (
 	Critical Severity = "CRITICAL"
 )
 
+// Rank orders severities: INFO 0, WARNING 1, CRITICAL 2 (unknown values rank as INFO).
+func (s Severity) Rank() int {
+	switch s {
+	case Critical:
+		return 2
+	case Warning:
+		return 1
+	}
+	return 0
+}
+
 // Format chooses how a message is rendered; the values match the GraphQL enum.
 type Format string
 

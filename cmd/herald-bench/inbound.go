@@ -11,8 +11,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/heraldhq/herald/senders/fakeplatform"
 )
 
 // inboundRobots is the number of contacts in the integration's group: a team's on-call chat,
@@ -62,7 +60,7 @@ func (w *writes) inbound(ctx context.Context, o *OpResult) error {
 	for i := range members {
 		members[i] = int64(i + 1)
 	}
-	if err := w.registerRobots(ctx, members); err != nil {
+	if _, err := w.registerRobots(ctx, int64(len(members))); err != nil {
 		return err
 	}
 	gid := int64(w.run.Data.Groups + 2)
@@ -83,7 +81,6 @@ func (w *writes) inbound(ctx context.Context, o *OpResult) error {
 	token := created.CreateIntegration.Token
 	run := randomHex(3)
 	var next int64
-	var mu sync.Mutex
 	for _, conc := range w.b.levels(opSpec{}) {
 		base := next
 		body := func(i int64) []byte { return notificationBody(run, base+i) }
@@ -103,9 +100,7 @@ func (w *writes) inbound(ctx context.Context, o *OpResult) error {
 		claims, stop := w.sampleClaims(ctx, w.b.cellLoad(conc).Duration)
 		r := runLoad(ctx, w.b.cellLoad(conc), body, post)
 		quarters := stop()
-		mu.Lock()
 		next += int64(len(r.Latencies) + r.Errors + conc)
-		mu.Unlock()
 		if err := w.record(o, conc, r); err != nil {
 			return err
 		}
@@ -115,29 +110,6 @@ func (w *writes) inbound(ctx context.Context, o *OpResult) error {
 			w.run.Backend, scaleName(w.run.Scale), conc, formatQuarters(quarters), claims())
 	}
 	return nil
-}
-
-// registerRobots adds the seeded robots of the contacts to the fake platforms, so that what
-// the dispatcher sends is accepted.
-func (w *writes) registerRobots(ctx context.Context, contacts []int64) error {
-	if len(contacts) == 0 {
-		return nil
-	}
-	rows, err := w.db.QueryContext(ctx, "SELECT contact_id, position FROM webhooks WHERE contact_id <= ?", contacts[len(contacts)-1])
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var cid int64
-		var pos int
-		if err := rows.Scan(&cid, &pos); err != nil {
-			return err
-		}
-		t := robotFor(cid, pos)
-		w.b.fake.AddRobot(fakeplatform.Robot{Platform: t.Platform, Token: t.Token, Secret: t.Secret})
-	}
-	return rows.Err()
 }
 
 // sampleClaims reads Herald's claim-duration histogram at the start and after each quarter of

@@ -147,28 +147,10 @@ func (r *cellRun) add(d time.Duration, stmts int64, err error) {
 // platforms, then sends alerts one at a time, timing the mutation and, separately, the delivery.
 func (w *writes) sendAlert(ctx context.Context, o *OpResult) error {
 	n := min(1000, w.run.Data.Contacts)
-	rows, err := w.db.QueryContext(ctx, "SELECT contact_id, position, url FROM webhooks WHERE contact_id <= ?", n)
+	robots, err := w.registerRobots(ctx, int64(n))
 	if err != nil {
 		return err
 	}
-	robots := 0
-	for rows.Next() {
-		var cid int64
-		var pos int
-		var u string
-		if err := rows.Scan(&cid, &pos, &u); err != nil {
-			rows.Close()
-			return err
-		}
-		t := robotFor(cid, pos)
-		if robotURL(w.b.fake.URL, t) != u {
-			rows.Close()
-			return fmt.Errorf("contact %d's webhook %d is not the seeded robot URL", cid, pos)
-		}
-		w.b.fake.AddRobot(fakeplatform.Robot{Platform: t.Platform, Token: t.Token, Secret: t.Secret})
-		robots++
-	}
-	rows.Close()
 	members := make([]int64, n)
 	for i := range members {
 		members[i] = int64(i + 1)
@@ -206,6 +188,32 @@ func (w *writes) sendAlert(ctx context.Context, o *OpResult) error {
 	}
 	r.Elapsed = timed
 	return w.record(o, 1, r)
+}
+
+// registerRobots adds the seeded robots of contacts 1 to last to the fake platforms, so that what
+// the dispatcher sends them is accepted, and returns how many there are.
+func (w *writes) registerRobots(ctx context.Context, last int64) (int, error) {
+	rows, err := w.db.QueryContext(ctx, "SELECT contact_id, position, url FROM webhooks WHERE contact_id <= ?", last)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	robots := 0
+	for rows.Next() {
+		var cid int64
+		var pos int
+		var u string
+		if err := rows.Scan(&cid, &pos, &u); err != nil {
+			return 0, err
+		}
+		t := robotFor(cid, pos)
+		if robotURL(w.b.fake.URL, t) != u {
+			return 0, fmt.Errorf("contact %d's webhook %d is not the seeded robot URL", cid, pos)
+		}
+		w.b.fake.AddRobot(fakeplatform.Robot{Platform: t.Platform, Token: t.Token, Secret: t.Secret})
+		robots++
+	}
+	return robots, rows.Err()
 }
 
 func sumCodes(m map[int]int) int {
