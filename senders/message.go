@@ -33,7 +33,28 @@ type Format string
 const (
 	Text     Format = "TEXT"
 	Markdown Format = "MARKDOWN"
+	// Card is the platform's native card: a Lark interactive card, a DingTalk actionCard, a WeCom
+	// template_card. A card that does not fit the platform's limits is sent as markdown.
+	Card Format = "CARD"
 )
+
+// Link is a labelled URL: a button on a card, a link line in other formats.
+type Link struct {
+	Text string
+	URL  string
+}
+
+// Field is one key/value row a card shows (a WeCom text_notice's horizontal_content_list).
+type Field struct {
+	Name  string
+	Value string
+}
+
+// Section is one alert of a coalesced message: a card shows each as a block of its own.
+type Section struct {
+	Heading string
+	Content string
+}
 
 // Message is one alert, independent of platform.
 type Message struct {
@@ -43,6 +64,16 @@ type Message struct {
 	Format        Format
 	MentionAll    bool
 	MentionPhones []string
+	// MentionUserIDs are the recipients' user ids on the robot's platform (DingTalk userId, WeCom
+	// userid, Lark open_id): a mention by id pings the account, wherever the phone is unknown.
+	MentionUserIDs []string
+	// Links become a card's buttons; other formats list them after the content.
+	Links []Link
+	// Fields are key/value rows for cards that have them (labels); other formats ignore them.
+	Fields []Field
+	// Sections, when set, are the alerts of a coalesced message; Content holds them joined, for the
+	// formats and fallbacks that show one body.
+	Sections []Section
 	// Resolved says the problem is over: the message reads as resolved, not at its severity.
 	Resolved bool
 }
@@ -99,9 +130,9 @@ func (m Message) Normalize() (Message, error) {
 	switch m.Format {
 	case "":
 		m.Format = Text
-	case Text, Markdown:
+	case Text, Markdown, Card:
 	default:
-		return m, fmt.Errorf("unknown format %q: want TEXT or MARKDOWN", string(m.Format))
+		return m, fmt.Errorf("unknown format %q: want TEXT, MARKDOWN or CARD", string(m.Format))
 	}
 	m.Title = strings.TrimSpace(strings.ToValidUTF8(m.Title, "\uFFFD"))
 	// A newline in the title would break the one-line heading every platform shows.
@@ -113,18 +144,29 @@ func (m Message) Normalize() (Message, error) {
 	if len(m.Title) > MaxTitleBytes {
 		m.Title = cutRunes(m.Title, MaxTitleBytes-len("…")) + "…"
 	}
-	var phones []string
+	m.MentionPhones = distinct(m.MentionPhones)
+	m.MentionUserIDs = distinct(m.MentionUserIDs)
+	return m, nil
+}
+
+// Mentions reports whether the message asks to mention anyone.
+func (m Message) Mentions() bool {
+	return m.MentionAll || len(m.MentionPhones) > 0 || len(m.MentionUserIDs) > 0
+}
+
+// distinct trims values and drops empty and repeated ones, keeping the first of each in order.
+func distinct(values []string) []string {
+	var out []string
 	seen := map[string]bool{}
-	for _, p := range m.MentionPhones {
-		p = strings.TrimSpace(p)
-		if p == "" || seen[p] {
+	for _, v := range values {
+		v = strings.TrimSpace(v)
+		if v == "" || seen[v] {
 			continue
 		}
-		seen[p] = true
-		phones = append(phones, p)
+		seen[v] = true
+		out = append(out, v)
 	}
-	m.MentionPhones = phones
-	return m, nil
+	return out
 }
 
 // Heading is the one-line headline every platform shows first, for example

@@ -43,6 +43,10 @@ type Descriptor struct {
 	MaxBodyBytes int
 	// Mentions says how a message mentions people on the platform, for the console.
 	Mentions string
+	// CardMentions says the platform's cards can mention people; without it, a CARD that mentions
+	// anyone is followed by a companion text message (Request.Companion), a second send against
+	// the robot's rate budget.
+	CardMentions bool
 	// NewBuilder returns the platform's wire format and the reader of its answers.
 	NewBuilder func(Options) Builder
 }
@@ -210,4 +214,13 @@ func ParseWebhookURL(rawURL string) (*url.URL, error) {
 		return nil, errors.New("webhook URL has no host")
 	}
 	return u, nil
+}
+
+// Sends is how many messages m costs the robot's rate budget on this platform: two for a card that
+// mentions people where cards cannot, one otherwise.
+func (d Descriptor) Sends(m Message) int {
+	if m.Format == Card && m.Mentions() && !d.CardMentions {
+		return 2
+	}
+	return 1
 }

@@ -26,6 +26,9 @@ type Result struct {
 	Duration        time.Duration
 	Truncated       bool  // content was cut to fit the platform's limit
 	Err             error // nil when Sent
+	// Notes are what the reader of the attempt should know beside its verdict: a card sent as
+	// markdown and why, a companion message with the mentions that failed.
+	Notes []string
 }
 
 // Answer is what a platform package extracted from a response body.

@@ -5,6 +5,10 @@
 // the robot's own keyword, in the title and in the body, because a robot
 // protected by keyword rejects a message without it and DingTalk does not
 // say which markdown field it checks.
+//
+// A CARD is an actionCard whose buttons are the message's links; it cannot
+// mention anyone, so a card that mentions is followed by a short text message
+// that does (Request.Companion).
 package dingtalk
 
 import (
@@ -12,7 +16,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,8 +60,9 @@ var Descriptor = senders.Descriptor{
 	// otherwise put a 21st inside DingTalk's minute.
 	Windows:      []senders.Window{{Limit: 20, Span: 62 * time.Second, Reserve: 5}},
 	MaxBodyBytes: MaxBodyBytes,
-	Mentions:     "@ by mobile number (atMobiles) or everyone (isAtAll)",
-	NewBuilder:   func(o senders.Options) senders.Builder { return New(o.Keyword) },
+	Mentions: "@ by user id (atUserIds), mobile number (atMobiles) or everyone (isAtAll) in text and markdown; " +
+		"a CARD (actionCard) cannot mention, so its mentions follow in a text message",
+	NewBuilder: func(o senders.Options) senders.Builder { return New(o.Keyword) },
 }
 
 const name = "DingTalk"
@@ -89,11 +96,28 @@ type markdownBody struct {
 	Text  string `json:"text"`
 }
 
+type actionCard struct {
+	Title string `json:"title"`
+	Text  string `json:"text"`
+	// One link is a single button; with singleTitle and singleURL set DingTalk ignores btns.
+	SingleTitle    string   `json:"singleTitle,omitempty"`
+	SingleURL      string   `json:"singleURL,omitempty"`
+	Btns           []button `json:"btns,omitempty"`
+	BtnOrientation string   `json:"btnOrientation,omitempty"`
+}
+
+type button struct {
+	Title     string `json:"title"`
+	ActionURL string `json:"actionURL"`
+}
+
 type payload struct {
-	MsgType  string        `json:"msgtype"`
-	Text     *textBody     `json:"text,omitempty"`
-	Markdown *markdownBody `json:"markdown,omitempty"`
-	At       at            `json:"at"`
+	MsgType    string        `json:"msgtype"`
+	Text       *textBody     `json:"text,omitempty"`
+	Markdown   *markdownBody `json:"markdown,omitempty"`
+	ActionCard *actionCard   `json:"actionCard,omitempty"`
+	// DingTalk documents at for text and markdown only; an actionCard has none.
+	At *at `json:"at,omitempty"`
 }
 
 // colours make severity visible at a glance in DingTalk markdown, which
@@ -112,45 +136,23 @@ func colour(m senders.Message) string {
 	return colours[m.Severity]
 }
 
+// Fallback reasons of a CARD sent as markdown.
+const (
+	FallbackNoLinks = "no links for buttons"
+	FallbackTooBig  = "the actionCard does not fit DingTalk's 20000 bytes even without content"
+)
+
 // Build renders m for the robot at t. With a secret it appends timestamp (ms)
 // and sign to the URL.
 func (b *Builder) Build(t senders.Robot, m senders.Message, now time.Time) (senders.Request, error) {
 	heading := senders.Heading(m, b.keyword, t.Keyword)
-	mention := senders.MentionLine(m.MentionPhones)
-	p := payload{At: at{AtMobiles: m.MentionPhones, AtUserIDs: []string{}, IsAtAll: m.MentionAll}}
-	if p.At.AtMobiles == nil {
-		p.At.AtMobiles = []string{}
+	var req senders.Request
+	var err error
+	if m.Format == senders.Card {
+		req, err = b.card(heading, m)
+	} else {
+		req, err = b.message(heading, m, m.Format)
 	}
-	render := func(content string) ([]byte, error) {
-		switch m.Format {
-		case senders.Markdown:
-			p.MsgType = "markdown"
-			text := "### <font color=\"" + colour(m) + "\">" + heading + "</font>\n\n" + content
-			if mention != "" {
-				text += "\n\n" + mention
-			}
-			p.Markdown = &markdownBody{Title: heading, Text: text}
-		default:
-			p.MsgType = "text"
-			text := heading
-			if content != "" {
-				text += "\n" + content
-			}
-			if mention != "" {
-				text += "\n" + mention
-			}
-			p.Text = &textBody{Content: text}
-		}
-		return senders.EncodeJSON(p)
-	}
-	content, truncated, err := senders.Fit(m.Content, MaxBodyBytes, func(c string) (int, error) {
-		body, err := render(c)
-		return len(body), err
-	})
-	if err != nil {
-		return senders.Request{}, err
-	}
-	body, err := render(content)
 	if err != nil {
 		return senders.Request{}, err
 	}
@@ -161,7 +163,163 @@ func (b *Builder) Build(t senders.Robot, m senders.Message, now time.Time) (send
 			return senders.Request{}, err
 		}
 	}
-	return senders.Request{URL: u, Body: body, Truncated: truncated}, nil
+	req.URL = u
+	if req.Companion != nil {
+		// Signed at the same instant: the companion follows within the hour DingTalk allows.
+		req.Companion.URL = u
+	}
+	return req, nil
+}
+
+// mentions fills at for m and returns the "@…" line DingTalk needs in the text itself before it
+// highlights a mobile or a user id.
+func mentions(m senders.Message) (*at, string) {
+	a := &at{AtMobiles: m.MentionPhones, AtUserIDs: m.MentionUserIDs, IsAtAll: m.MentionAll}
+	if a.AtMobiles == nil {
+		a.AtMobiles = []string{}
+	}
+	if a.AtUserIDs == nil {
+		a.AtUserIDs = []string{}
+	}
+	return a, senders.MentionLine(slices.Concat(m.MentionPhones, m.MentionUserIDs))
+}
+
+// message renders text or markdown. Heading, links and mentions sit outside the part that is cut,
+// so they survive any content.
+func (b *Builder) message(heading string, m senders.Message, format senders.Format) (senders.Request, error) {
+	a, mention := mentions(m)
+	render := func(content string, links []senders.Link) ([]byte, error) {
+		p := payload{At: a}
+		if format == senders.Markdown {
+			p.MsgType = "markdown"
+			text := "### <font color=\"" + colour(m) + "\">" + heading + "</font>\n\n" + content
+			for _, extra := range []string{senders.MarkdownLinks(links), mention} {
+				if extra != "" {
+					text += "\n\n" + extra
+				}
+			}
+			p.Markdown = &markdownBody{Title: heading, Text: text}
+		} else {
+			p.MsgType = "text"
+			text := heading
+			for _, extra := range []string{content, senders.TextLinks(links), mention} {
+				if extra != "" {
+					text += "\n" + extra
+				}
+			}
+			p.Text = &textBody{Content: text}
+		}
+		return senders.EncodeJSON(p)
+	}
+	content, links, truncated, err := senders.FitWithLinks(m.Content, m.Links, MaxBodyBytes, func(c string, l []senders.Link) (int, error) {
+		body, err := render(c, l)
+		return len(body), err
+	})
+	if err != nil {
+		return senders.Request{}, fmt.Errorf("dingtalk %s: %w", strings.ToLower(string(format)), err)
+	}
+	body, err := render(content, links)
+	if err != nil {
+		return senders.Request{}, err
+	}
+	return senders.Request{Body: body, Truncated: truncated}, nil
+}
+
+// card renders an actionCard: the links are its buttons, so a message without any is sent as
+// markdown, as is one whose buttons and heading alone exceed the size limit. An actionCard cannot
+// mention anyone; its mentions follow in a companion text message.
+func (b *Builder) card(heading string, m senders.Message) (senders.Request, error) {
+	links := senders.UsableLinks(m.Links)
+	if len(links) == 0 {
+		return b.fallback(heading, m, FallbackNoLinks)
+	}
+	head := "### <font color=\"" + colour(m) + "\">" + heading + "</font>\n\n"
+	var fields []string
+	for _, f := range m.Fields {
+		fields = append(fields, "- "+joinNonEmpty(": ", bold(f.Name), oneLine(f.Value)))
+	}
+	render := func(content string) ([]byte, error) {
+		text := head + content
+		if len(fields) > 0 {
+			text += "\n\n" + strings.Join(fields, "\n")
+		}
+		c := &actionCard{Title: heading, Text: text}
+		if len(links) == 1 {
+			c.SingleTitle, c.SingleURL = links[0].Text, links[0].URL
+		} else {
+			for _, l := range links {
+				c.Btns = append(c.Btns, button{Title: l.Text, ActionURL: l.URL})
+			}
+			c.BtnOrientation = "0"
+		}
+		return senders.EncodeJSON(payload{MsgType: "actionCard", ActionCard: c})
+	}
+	var body []byte
+	var truncated bool
+	if len(m.Sections) > 0 {
+		parts := make([]string, len(m.Sections))
+		for i, s := range m.Sections {
+			parts[i] = joinNonEmpty("\n\n", bold(s.Heading), s.Content)
+		}
+		var err error
+		if body, err = render(strings.Join(parts, "\n\n---\n\n")); err != nil {
+			return senders.Request{}, err
+		}
+	}
+	if body == nil || len(body) > MaxBodyBytes {
+		// Sections that do not fit give way to the joined content, which can be cut.
+		content, cut, err := senders.Fit(m.Content, MaxBodyBytes, func(c string) (int, error) {
+			body, err := render(c)
+			return len(body), err
+		})
+		if senders.IsTooBig(err) {
+			return b.fallback(heading, m, FallbackTooBig)
+		}
+		if err != nil {
+			return senders.Request{}, fmt.Errorf("dingtalk actionCard: %w", err)
+		}
+		if body, err = render(content); err != nil {
+			return senders.Request{}, err
+		}
+		truncated = cut
+	}
+	req := senders.Request{Body: body, Truncated: truncated}
+	if m.Mentions() {
+		a, mention := mentions(m)
+		companion, err := senders.EncodeJSON(payload{MsgType: "text", Text: &textBody{Content: joinNonEmpty("\n", heading, mention)}, At: a})
+		if err != nil {
+			return senders.Request{}, err
+		}
+		req.Companion = &senders.Request{Body: companion}
+	}
+	return req, nil
+}
+
+// fallback sends a CARD as markdown, which mentions by itself: no companion is needed.
+func (b *Builder) fallback(heading string, m senders.Message, reason string) (senders.Request, error) {
+	req, err := b.message(heading, m, senders.Markdown)
+	req.Fallback = reason
+	return req, err
+}
+
+// oneLine keeps a name or value from breaking the list item or bold heading it fills.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func bold(s string) string {
+	if s = oneLine(s); s == "" {
+		return ""
+	}
+	return "**" + s + "**"
+}
+
+func joinNonEmpty(sep string, parts ...string) string {
+	var kept []string
+	for _, p := range parts {
+		if p != "" {
+			kept = append(kept, p)
+		}
+	}
+	return strings.Join(kept, sep)
 }
 
 // Sign returns DingTalk's signature for a millisecond timestamp:

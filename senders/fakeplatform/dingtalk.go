@@ -3,6 +3,7 @@ package fakeplatform
 import (
 	"crypto/hmac"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -75,8 +76,10 @@ func (s *Server) judgeDingTalk(r *http.Request, rb *robot, token string, body []
 			Title string `json:"title"`
 			Text  string `json:"text"`
 		} `json:"markdown"`
-		At struct {
+		ActionCard *dtActionCard `json:"actionCard"`
+		At         struct {
 			AtMobiles []string `json:"atMobiles"`
+			AtUserIDs []string `json:"atUserIds"`
 			IsAtAll   bool     `json:"isAtAll"`
 		} `json:"at"`
 	}
@@ -85,12 +88,19 @@ func (s *Server) judgeDingTalk(r *http.Request, rb *robot, token string, body []
 	}
 	// Which markdown field DingTalk searches for keywords is unconfirmed, so
 	// the fake demands them in both: a sender that passes here passes there.
-	var checked []string
+	var checked, links []string
 	switch {
 	case msg.MsgType == "text" && msg.Text != nil && msg.Text.Content != "":
 		checked = []string{msg.Text.Content}
 	case msg.MsgType == "markdown" && msg.Markdown != nil && msg.Markdown.Title != "" && msg.Markdown.Text != "":
 		checked = []string{msg.Markdown.Title, msg.Markdown.Text}
+	case msg.MsgType == "actionCard" && msg.ActionCard != nil:
+		var v verdict
+		if links, v = msg.ActionCard.check(); v != dtOK {
+			return v, Received{}
+		}
+		// Like markdown: the keyword in the title alone or the text alone is not trusted.
+		checked = []string{msg.ActionCard.Title, msg.ActionCard.Text}
 	default:
 		return dtBadJSON, Received{}
 	}
@@ -112,9 +122,55 @@ func (s *Server) judgeDingTalk(r *http.Request, rb *robot, token string, body []
 		Text:      strings.Join(checked, "\n"),
 		Body:      body,
 		Mobiles:   msg.At.AtMobiles,
+		UserIDs:   msg.At.AtUserIDs,
 		AtAll:     msg.At.IsAtAll,
+		Links:     links,
 		UserAgent: r.UserAgent(),
 	}
+}
+
+type dtActionCard struct {
+	Title       string `json:"title"`
+	Text        string `json:"text"`
+	SingleTitle string `json:"singleTitle"`
+	SingleURL   string `json:"singleURL"`
+	Btns        []struct {
+		Title     string `json:"title"`
+		ActionURL string `json:"actionURL"`
+	} `json:"btns"`
+}
+
+// check is DingTalk's rule for an actionCard: a title, a text, and a button, either one
+// (singleTitle and singleURL, which win over btns) or a list. It returns the buttons' URLs.
+func (c *dtActionCard) check() ([]string, verdict) {
+	missing := func(field string) verdict { return verdict{40035, "缺少参数 actionCard." + field} }
+	switch {
+	case c.Title == "":
+		return nil, missing("title")
+	case c.Text == "":
+		return nil, missing("text")
+	case c.SingleTitle != "" || c.SingleURL != "":
+		if c.SingleTitle == "" {
+			return nil, missing("singleTitle")
+		}
+		if !httpURL(c.SingleURL) {
+			return nil, missing("singleURL")
+		}
+		return []string{c.SingleURL}, dtOK
+	case len(c.Btns) == 0:
+		return nil, missing("singleURL")
+	}
+	var links []string
+	for i, b := range c.Btns {
+		if b.Title == "" {
+			return nil, missing(fmt.Sprintf("btns[%d].title", i))
+		}
+		if !httpURL(b.ActionURL) {
+			return nil, missing(fmt.Sprintf("btns[%d].actionURL", i))
+		}
+		links = append(links, b.ActionURL)
+	}
+	return links, dtOK
 }
 
 func containsAny(s string, words []string) bool {

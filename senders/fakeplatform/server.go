@@ -4,7 +4,10 @@
 // signatures are verified with the real formulas and the one-hour window,
 // keyword security and size limits are enforced, and rate limits throttle
 // exactly as the platforms document (DingTalk's 10-minute silence included).
-// The clock is injectable so throttling tests do not sleep.
+// Cards (a DingTalk actionCard, a WeCom text_notice template_card, a Lark
+// JSON 2.0 card) are taken only when well formed, and refused with the code
+// and field the platform would name. The clock is injectable so throttling
+// tests do not sleep.
 //
 // Every accepted message is recorded; rejections are counted by code.
 package fakeplatform
@@ -20,6 +23,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"sync"
 	"time"
@@ -56,10 +60,17 @@ type Received struct {
 	MsgType  string
 	// Text is every text-like value the platform would show (content, title,
 	// text), joined by newlines: what keyword security and readers see.
-	Text      string
-	Body      []byte
-	Mobiles   []string // DingTalk atMobiles, WeCom mentioned_mobile_list
-	AtAll     bool     // DingTalk isAtAll
+	Text    string
+	Body    []byte
+	Mobiles []string // DingTalk atMobiles, WeCom mentioned_mobile_list
+	// UserIDs are the people mentioned by id: DingTalk atUserIds, WeCom mentioned_list and
+	// markdown's <@userid>, Lark's <at> markup and post at elements ("all" excluded).
+	UserIDs []string
+	// AtAll: DingTalk isAtAll, "@all" in a WeCom list, a Lark mention of all.
+	AtAll bool
+	// Links are the URLs a card's buttons open: DingTalk singleURL or btns, WeCom card_action
+	// then jump_list, Lark buttons; in order.
+	Links     []string
 	UserAgent string
 }
 
@@ -382,6 +393,13 @@ func texts(v any, key string, out *[]string) {
 			*out = append(*out, x)
 		}
 	}
+}
+
+// httpURL is the platforms' test of a button's target: an absolute http(s) URL. It is written
+// apart from the senders' own so that the fake does not share their mistakes.
+func httpURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 func hmacB64(key, msg string) string {

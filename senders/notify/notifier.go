@@ -107,6 +107,29 @@ func (n *Notifier) send(ctx context.Context, t senders.Robot, m senders.Message)
 		return permanentResult(err)
 	}
 	name := n.platforms.Name(p)
+	r := n.post(ctx, b, name, req)
+	if req.Fallback != "" {
+		r.Notes = append(r.Notes, "card sent as markdown: "+req.Fallback)
+	}
+	if req.Companion != nil && r.Outcome == senders.Sent {
+		// The message is delivered whatever becomes of its companion: retrying would send it
+		// twice. A companion that fails is noted on the attempt.
+		if c := n.post(ctx, b, name, *req.Companion); c.Outcome != senders.Sent {
+			r.Notes = append(r.Notes, "the mentions' companion text message failed: "+errorString(c.Err))
+		}
+	}
+	return r
+}
+
+func errorString(err error) string {
+	if err == nil {
+		return "unknown error"
+	}
+	return err.Error()
+}
+
+// post makes one webhook call and classifies its answer.
+func (n *Notifier) post(ctx context.Context, b senders.Builder, name string, req senders.Request) senders.Result {
 	ctx, cancel := context.WithTimeoutCause(ctx, n.timeout,
 		fmt.Errorf("webhook request took longer than the %s timeout", n.timeout))
 	defer cancel()
@@ -157,7 +180,12 @@ func (n *Notifier) Render(t senders.Robot, m senders.Message) (senders.Request, 
 	if err != nil {
 		return senders.Request{}, err
 	}
-	return senders.RedactSignature(req), nil
+	out := senders.RedactSignature(req)
+	if req.Companion != nil {
+		companion := senders.RedactSignature(*req.Companion)
+		out.Companion = &companion
+	}
+	return out, nil
 }
 
 // build picks the builder, applies the guard and renders the request; it is
