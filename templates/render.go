@@ -1,0 +1,87 @@
+package templates
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Render renders d with t, within the bounds (MaxDuration for all of it). A body over maxBody
+// bytes is rendered again with fewer of the notification's alerts, Omitted saying how many are
+// left out, so that a big group still makes a message; the title always sees every alert.
+func (t *Template) Render(d *Data, maxBody int) (Output, error) {
+	return t.render(d, maxBody, MaxDuration)
+}
+
+// MaxBuiltinDuration bounds a built-in layout, which is Herald's own tested code: a group of
+// thousands of alerts takes it several renders to fit.
+const MaxBuiltinDuration = 2 * time.Second
+
+// Render renders d with the built-in layout.
+func (b Builtin) Render(d *Data, maxBody int) (Output, error) {
+	return b.Template.render(d, maxBody, MaxBuiltinDuration)
+}
+
+func (t *Template) render(d *Data, maxBody int, bound time.Duration) (Output, error) {
+	deadline := time.Now().Add(bound)
+	full, err := t.execute(d, deadline)
+	switch {
+	case err == nil && len(full.Body) <= maxBody:
+		return checked(full)
+	case err != nil && !errors.Is(err, errOutputLimit):
+		return Output{}, err
+	case len(d.Alerts) <= 1:
+		if err == nil {
+			err = fmt.Errorf("body: %w: more than %d bytes", ErrBound, maxBody)
+		}
+		return Output{}, err
+	}
+	// Halve the alerts shown until the body fits: the output bound stops a render early, so the
+	// size of the whole cannot guide a proportional cut.
+	shrunk := *d
+	shown := len(d.Alerts)
+	for shown > 0 {
+		shown /= 2
+		shrunk.Alerts = d.Alerts[:shown]
+		shrunk.Omitted = d.Omitted + len(d.Alerts) - shown
+		out, err := t.execute(&shrunk, deadline)
+		if err == nil && len(out.Body) <= maxBody {
+			out.Title = full.Title
+			if out.Title == "" {
+				// The first render stopped before its title was kept; the title does not change
+				// with the alerts shown when it only reads the group.
+				titleOnly, terr := t.executeTitle(d, deadline)
+				if terr != nil {
+					return Output{}, terr
+				}
+				out.Title = titleOnly
+			}
+			return checked(out)
+		}
+		if err != nil && !errors.Is(err, errOutputLimit) {
+			return Output{}, err
+		}
+	}
+	return Output{}, fmt.Errorf("body: %w: more than %d bytes even without alerts", ErrBound, maxBody)
+}
+
+func (t *Template) executeTitle(d *Data, deadline time.Time) (string, error) {
+	set, err := t.clone(deadline)
+	if err != nil {
+		return "", err
+	}
+	w := &limitedBuffer{limit: MaxTitleBytes}
+	if err := set.ExecuteTemplate(w, "title", d); err != nil {
+		return "", executionError("title", err)
+	}
+	return w.String(), nil
+}
+
+// checked refuses an output no message can be made of.
+func checked(out Output) (Output, error) {
+	if strings.TrimSpace(out.Body) == "" {
+		return Output{}, errors.New("body: the template rendered nothing")
+	}
+	return out, nil
+}

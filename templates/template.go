@@ -1,0 +1,291 @@
+// Package templates renders the messages Herald sends from templates: Go text/template over one
+// data model (Data, Alertmanager's notification data plus Herald's fields), with sprig's text
+// functions and Alertmanager's names, and execution bounded in time and size. Built-in templates
+// (builtin/*.tmpl) are the defaults of each kind of source.
+package templates
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"text/template"
+	"text/template/parse"
+	"time"
+	"unicode/utf8"
+)
+
+// Execution bounds of one message: a template that reaches one fails, and the alert is sent in the
+// default layout instead. The body's 64 KiB is an alert's content limit.
+const (
+	MaxDuration   = 100 * time.Millisecond
+	MaxBodyBytes  = 64 << 10
+	MaxTitleBytes = 4 << 10
+	// maxSteps bounds the loop iterations and template calls of one execution, so that a template
+	// stops even when the clock is not consulted often enough to notice.
+	maxSteps = 1_000_000
+)
+
+// Source limits, checked when a template is saved.
+const (
+	MaxSourceBytes      = 64 << 10
+	MaxTitleSourceBytes = 4 << 10
+)
+
+// tick is the function the instrumentation calls at each loop iteration and template call.
+const tick = "heraldStep"
+
+// Template is a parsed message template: a title and a body, which may define named templates that
+// both use (Alertmanager's {{ define }} files work as bodies).
+type Template struct {
+	set *template.Template // holds "body" and "title"
+}
+
+// ErrBound is a template stopped by an execution bound.
+var ErrBound = errors.New("template exceeded an execution bound")
+
+// SyntaxError is a template that does not parse, with where.
+type SyntaxError struct {
+	Field  string // "title" or "body"
+	Line   int
+	Column int
+	Msg    string
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("%s: line %d, column %d: %s", e.Field, e.Line, e.Column, e.Msg)
+}
+
+// Parse checks and parses a template. A syntax error is a *SyntaxError.
+func Parse(title, body string) (*Template, error) {
+	switch {
+	case len(title) > MaxTitleSourceBytes:
+		return nil, &SyntaxError{Field: "title", Line: 1, Column: 1, Msg: fmt.Sprintf("the title template is longer than %d bytes", MaxTitleSourceBytes)}
+	case len(body) > MaxSourceBytes:
+		return nil, &SyntaxError{Field: "body", Line: 1, Column: 1, Msg: fmt.Sprintf("the body template is longer than %d bytes", MaxSourceBytes)}
+	case !utf8.ValidString(title) || !utf8.ValidString(body):
+		return nil, &SyntaxError{Field: "body", Line: 1, Column: 1, Msg: "the template is not valid UTF-8"}
+	}
+	set := template.New("body").Funcs(funcs).Funcs(template.FuncMap{tick: func() string { return "" }})
+	if _, err := set.Parse(body); err != nil {
+		return nil, syntaxError("body", body, err)
+	}
+	if _, err := set.New("title").Parse(title); err != nil {
+		return nil, syntaxError("title", title, err)
+	}
+	for _, t := range set.Templates() {
+		if t.Tree != nil {
+			instrument(t.Tree.Root)
+		}
+	}
+	return &Template{set: set}, nil
+}
+
+// MustParse is Parse for the built-in templates.
+func MustParse(title, body string) *Template {
+	t, err := Parse(title, body)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// instrument puts a step at the start of every template and of every loop body: the only ways an
+// execution repeats work are iterations and template calls, so counting them bounds it.
+func instrument(list *parse.ListNode) {
+	if list == nil {
+		return
+	}
+	for _, n := range list.Nodes {
+		switch n := n.(type) {
+		case *parse.RangeNode:
+			instrument(n.List)
+			instrument(n.ElseList)
+			n.List.Nodes = append([]parse.Node{stepNode(n.Pos, n.Line)}, n.List.Nodes...)
+		case *parse.IfNode:
+			instrument(n.List)
+			instrument(n.ElseList)
+		case *parse.WithNode:
+			instrument(n.List)
+			instrument(n.ElseList)
+		case *parse.ListNode:
+			instrument(n)
+		}
+	}
+	if len(list.Nodes) == 0 || !isStep(list.Nodes[0]) {
+		list.Nodes = append([]parse.Node{stepNode(list.Pos, 0)}, list.Nodes...)
+	}
+}
+
+func stepNode(pos parse.Pos, line int) parse.Node {
+	id := parse.NewIdentifier(tick).SetPos(pos)
+	cmd := &parse.CommandNode{NodeType: parse.NodeCommand, Pos: pos, Args: []parse.Node{id}}
+	pipe := &parse.PipeNode{NodeType: parse.NodePipe, Pos: pos, Line: line, Cmds: []*parse.CommandNode{cmd}}
+	return &parse.ActionNode{NodeType: parse.NodeAction, Pos: pos, Line: line, Pipe: pipe}
+}
+
+func isStep(n parse.Node) bool {
+	a, ok := n.(*parse.ActionNode)
+	if !ok || len(a.Pipe.Cmds) != 1 || len(a.Pipe.Cmds[0].Args) != 1 {
+		return false
+	}
+	id, ok := a.Pipe.Cmds[0].Args[0].(*parse.IdentifierNode)
+	return ok && id.Ident == tick
+}
+
+// Output is a rendered template.
+type Output struct {
+	Title string
+	Body  string
+}
+
+// Execute renders the template within the bounds; the error says which bound or what failed.
+func (t *Template) Execute(d *Data) (Output, error) {
+	return t.execute(d, time.Now().Add(MaxDuration))
+}
+
+func (t *Template) execute(d *Data, deadline time.Time) (Output, error) {
+	set, err := t.clone(deadline)
+	if err != nil {
+		return Output{}, err
+	}
+	var out Output
+	for _, part := range []struct {
+		name  string
+		limit int
+		dst   *string
+	}{{"title", MaxTitleBytes, &out.Title}, {"body", MaxBodyBytes, &out.Body}} {
+		w := &limitedBuffer{limit: part.limit}
+		if err := set.ExecuteTemplate(w, part.name, d); err != nil {
+			return out, executionError(part.name, err)
+		}
+		if time.Now().After(deadline) {
+			return out, fmt.Errorf("%s: %w: it ran out of its time (%s)", part.name, ErrBound, MaxDuration)
+		}
+		*part.dst = strings.ToValidUTF8(w.String(), "\uFFFD")
+	}
+	return out, nil
+}
+
+// clone is the template for one execution, its step counter its own: the parsed original is never
+// executed, so clones can be made from it concurrently.
+func (t *Template) clone(deadline time.Time) (*template.Template, error) {
+	steps := 0
+	set, err := t.set.Clone()
+	if err != nil {
+		return nil, fmt.Errorf("clone template: %w", err)
+	}
+	set.Funcs(template.FuncMap{tick: func() (string, error) {
+		steps++
+		if steps > maxSteps {
+			return "", fmt.Errorf("%w: more than %d loop iterations and template calls", ErrBound, maxSteps)
+		}
+		if steps%64 == 0 && time.Now().After(deadline) {
+			return "", fmt.Errorf("%w: it ran out of its time (%s)", ErrBound, MaxDuration)
+		}
+		return "", nil
+	}})
+	return set, nil
+}
+
+func executionError(part string, err error) error {
+	switch {
+	case errors.Is(err, errOutputLimit):
+		return fmt.Errorf("%s: %w: %w", part, ErrBound, errOutputLimit)
+	case errors.Is(err, errTooLarge):
+		return fmt.Errorf("%s: %w: %v", part, ErrBound, cleanMessage(err))
+	case errors.Is(err, ErrBound):
+		return fmt.Errorf("%s: %w", part, err)
+	}
+	return fmt.Errorf("%s: %v", part, cleanMessage(err))
+}
+
+// cleanMessage drops text/template's "template: name:" prefix, which names Herald's internals.
+func cleanMessage(err error) string {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "template: ")
+	return msg
+}
+
+// errOutputLimit is an output that passed its limit (the limit is in the part's name: title or body).
+var errOutputLimit = errors.New("its output passed the limit (64 KiB for the body, 4 KiB for the title)")
+
+// limitedBuffer fails the write that would pass the limit, which stops the execution.
+type limitedBuffer struct {
+	bytes.Buffer
+	limit int
+}
+
+func (b *limitedBuffer) Write(p []byte) (int, error) {
+	if b.Len()+len(p) > b.limit {
+		return 0, errOutputLimit
+	}
+	return b.Buffer.Write(p)
+}
+
+// text/template reports "template: name:LINE: message" (sometimes "name:LINE:COL:"); the column is
+// found from the token the message quotes when it gives none.
+var (
+	errorPosition = regexp.MustCompile(`^template: [^:]*:(\d+):(?:(\d+):)?\s*(.*)$`)
+	quotedToken   = regexp.MustCompile(`"([^"]+)"|<([^>]+)>`)
+)
+
+func syntaxError(field, src string, err error) *SyntaxError {
+	e := &SyntaxError{Field: field, Line: 1, Column: 1, Msg: err.Error()}
+	m := errorPosition.FindStringSubmatch(err.Error())
+	if m == nil {
+		return e
+	}
+	e.Line, _ = strconv.Atoi(m[1])
+	e.Msg = m[3]
+	if m[2] != "" {
+		e.Column, _ = strconv.Atoi(m[2])
+		return e
+	}
+	lines := strings.Split(src, "\n")
+	if e.Line < 1 || e.Line > len(lines) {
+		return e
+	}
+	e.Column = columnOf(lines[e.Line-1], e.Msg)
+	return e
+}
+
+// columnOf guesses the 1-based column of an error on a line: the quoted token inside an action,
+// else the last action opened on the line, else the start.
+func columnOf(line, msg string) int {
+	actions := actionSpans(line)
+	if q := quotedToken.FindStringSubmatch(msg); q != nil {
+		token := q[1] + q[2]
+		for _, a := range actions {
+			if i := strings.Index(line[a[0]:a[1]], token); i >= 0 {
+				return utf8.RuneCountInString(line[:a[0]+i]) + 1
+			}
+		}
+	}
+	if len(actions) > 0 {
+		return utf8.RuneCountInString(line[:actions[len(actions)-1][0]]) + 1
+	}
+	return 1
+}
+
+// actionSpans are the byte ranges of the actions that start on a line ("{{" to "}}" or the end).
+func actionSpans(line string) [][2]int {
+	var out [][2]int
+	for i := 0; i < len(line); {
+		start := strings.Index(line[i:], "{{")
+		if start < 0 {
+			break
+		}
+		start += i
+		end := strings.Index(line[start:], "}}")
+		if end < 0 {
+			out = append(out, [2]int{start, len(line)})
+			break
+		}
+		out = append(out, [2]int{start, start + end + 2})
+		i = start + end + 2
+	}
+	return out
+}
