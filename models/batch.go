@@ -63,7 +63,7 @@ func (s *Store) GroupsByContact(ctx context.Context, contactIDs []uint) (map[uin
 // scan cost a fifth of the nested page query's CPU.
 func (s *Store) ContactsByGroup(ctx context.Context, groupIDs []uint) (map[uint][]*Contact, error) {
 	rows, err := s.db.WithContext(ctx).Table("contacts AS c").
-		Select("c.id, c.name, c.name_key, c.phone, c.created_at, c.updated_at, m.group_id").
+		Select("c.id, c.name, c.name_key, c.phone, c.dingtalk_user_id, c.wecom_user_id, c.lark_user_id, c.created_at, c.updated_at, m.group_id").
 		Joins("JOIN memberships AS m ON m.contact_id = c.id").
 		Where("m.group_id IN ?", groupIDs).
 		Scopes(inNamespace(ctx, "c")).
@@ -76,7 +76,7 @@ func (s *Store) ContactsByGroup(ctx context.Context, groupIDs []uint) (map[uint]
 	for rows.Next() {
 		var c Contact
 		var groupID uint
-		if err := rows.Scan(&c.ID, &c.Name, &c.NameKey, &c.Phone, &c.CreatedAt, &c.UpdatedAt, &groupID); err != nil {
+		if err := rows.Scan(&c.ID, &c.Name, &c.NameKey, &c.Phone, &c.DingTalkUserID, &c.WeComUserID, &c.LarkUserID, &c.CreatedAt, &c.UpdatedAt, &groupID); err != nil {
 			return nil, fmt.Errorf("read contacts of groups: %w", err)
 		}
 		out[groupID] = append(out[groupID], &c)

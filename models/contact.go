@@ -11,10 +11,14 @@ import (
 // ContactInput creates or changes a contact. On update a nil field is left unchanged; non-nil
 // Webhooks and GroupIDs replace the whole list.
 type ContactInput struct {
-	Name     *string
-	Phone    *string
-	Webhooks []WebhookInput
-	GroupIDs []string
+	Name  *string
+	Phone *string
+	// User ids on the platforms; "" removes one.
+	DingTalkUserID *string
+	WeComUserID    *string
+	LarkUserID     *string
+	Webhooks       []WebhookInput
+	GroupIDs       []string
 }
 
 // ContactFilter narrows a contact list.
@@ -45,6 +49,9 @@ func (s *Store) CreateContact(ctx context.Context, in ContactInput) (*CreatedCon
 		if c.Phone, err = cleanPhone("phone", *in.Phone); err != nil {
 			return nil, err
 		}
+	}
+	if err := applyUserIDs(c, in); err != nil {
+		return nil, err
 	}
 	hooks, err := s.cleanWebhooks(in.Webhooks, nil)
 	if err != nil {
@@ -112,6 +119,9 @@ func (s *Store) updateContact(tx *gorm.DB, c *Contact, cid uint, id string, in C
 		if c.Phone, err = cleanPhone("phone", *in.Phone); err != nil {
 			return err
 		}
+	}
+	if err := applyUserIDs(c, in); err != nil {
+		return err
 	}
 	if in.Webhooks != nil {
 		var current []Webhook
@@ -306,4 +316,27 @@ func pageByName[T any](q *gorm.DB, page PageArgs, what string, key func(T) strin
 		return Page[T]{}, fmt.Errorf("list %s: %w", what, err)
 	}
 	return CutPage(rows, page, func(r T) any { return nameCursor{Key: key(r)} }), nil
+}
+
+// applyUserIDs sets the platform user ids the input names.
+func applyUserIDs(c *Contact, in ContactInput) error {
+	for _, f := range []struct {
+		field string
+		in    *string
+		dst   **string
+	}{
+		{"dingtalkUserId", in.DingTalkUserID, &c.DingTalkUserID},
+		{"wecomUserId", in.WeComUserID, &c.WeComUserID},
+		{"larkUserId", in.LarkUserID, &c.LarkUserID},
+	} {
+		if f.in == nil {
+			continue
+		}
+		id, err := cleanUserID(f.field, *f.in)
+		if err != nil {
+			return err
+		}
+		*f.dst = id
+	}
+	return nil
 }

@@ -44,6 +44,8 @@ type Integration struct {
 	MentionContacts bool `gorm:"not null"`
 	// TimeZone is the IANA zone the messages show times in.
 	TimeZone string `gorm:"size:64;not null;default:'UTC'"`
+	// TemplateID is the message template its alerts are rendered with; nil: the kind's built-in.
+	TemplateID *uint `gorm:"index:ix_integrations_template"`
 	// SigningSecret is Grafana's HMAC secret, sealed; the column is named like every sealed
 	// secret's, so start-up checks and key rotation cover it.
 	SigningSecret *secrets.Sealed `gorm:"column:secret;size:1024" json:"-"`
@@ -100,11 +102,13 @@ type IntegrationInput struct {
 	MentionContacts *bool
 	SigningSecret   *string
 	TimeZone        *string
+	// TemplateID names a message template of the namespace; "" returns to the kind's built-in.
+	TemplateID *string
 }
 
-// cleanTimeZone accepts an IANA zone name; "Local" is refused, since it means whatever the
+// CleanTimeZone accepts an IANA zone name; "Local" is refused, since it means whatever the
 // server's machine says.
-func cleanTimeZone(field, raw string) (string, error) {
+func CleanTimeZone(field, raw string) (string, error) {
 	tz := strings.TrimSpace(raw)
 	if tz == "" {
 		return "UTC", nil
@@ -119,7 +123,7 @@ func cleanTimeZone(field, raw string) (string, error) {
 }
 
 // integrationSettings are the columns updateIntegration writes.
-var integrationSettings = []string{"name", "name_key", "send_resolved", "mention_contacts", "time_zone", "secret", "updated_at"}
+var integrationSettings = []string{"name", "name_key", "send_resolved", "mention_contacts", "time_zone", "secret", "template_id", "updated_at"}
 
 // applyIntegration validates in onto i (inside tx, so that recipients are checked against committed rows)
 // and replaces the recipient lists it names.
@@ -137,7 +141,7 @@ func (s *Store) applyIntegration(tx *gorm.DB, i *Integration, in IntegrationInpu
 		i.MentionContacts = *in.MentionContacts
 	}
 	if in.TimeZone != nil {
-		if i.TimeZone, err = cleanTimeZone("timeZone", *in.TimeZone); err != nil {
+		if i.TimeZone, err = CleanTimeZone("timeZone", *in.TimeZone); err != nil {
 			return err
 		}
 	}
@@ -151,6 +155,17 @@ func (s *Store) applyIntegration(tx *gorm.DB, i *Integration, in IntegrationInpu
 		}
 		if i.SigningSecret, err = s.sealSecret("signingSecret", secret); err != nil {
 			return err
+		}
+	}
+	if in.TemplateID != nil {
+		i.TemplateID = nil
+		if *in.TemplateID != "" {
+			// Locked like deleteMessageTemplate locks it, so that the template cannot go meanwhile.
+			t, err := loadTemplate(tx, "templateId", *in.TemplateID, true)
+			if err != nil {
+				return err
+			}
+			i.TemplateID = &t.ID
 		}
 	}
 	groups, groupPos, err := parseIDList("groupIds", "group", in.GroupIDs)

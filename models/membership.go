@@ -128,7 +128,7 @@ func (s *Store) Memberships(ctx context.Context, f MembershipFilter, page PageAr
 		at = []any{c.ContactKey, c.GroupKey}
 	}
 	rows, err := byMembership.Seek(q, page, at).Select(`m.contact_id, m.group_id, m.created_at,
-		c.id, c.name, c.name_key, c.phone, c.created_at, c.updated_at,
+		c.id, c.name, c.name_key, c.phone, c.dingtalk_user_id, c.wecom_user_id, c.lark_user_id, c.created_at, c.updated_at,
 		g.id, g.name, g.name_key, g.description, g.created_at, g.updated_at`).Rows()
 	if err != nil {
 		return Page[*MembershipRow]{}, fmt.Errorf("list memberships: %w", err)
@@ -139,7 +139,7 @@ func (s *Store) Memberships(ctx context.Context, f MembershipFilter, page PageAr
 		m := &MembershipRow{Contact: &Contact{}, Group: &Group{}}
 		c, g := m.Contact, m.Group
 		if err := rows.Scan(&m.ContactID, &m.GroupID, &m.CreatedAt,
-			&c.ID, &c.Name, &c.NameKey, &c.Phone, &c.CreatedAt, &c.UpdatedAt,
+			&c.ID, &c.Name, &c.NameKey, &c.Phone, &c.DingTalkUserID, &c.WeComUserID, &c.LarkUserID, &c.CreatedAt, &c.UpdatedAt,
 			&g.ID, &g.Name, &g.NameKey, &g.Description, &g.CreatedAt, &g.UpdatedAt); err != nil {
 			return Page[*MembershipRow]{}, fmt.Errorf("read memberships: %w", err)
 		}

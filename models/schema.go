@@ -17,10 +17,28 @@ type Contact struct {
 	NamespaceID uint   `gorm:"not null;default:1;uniqueIndex:ux_contacts_namespace_name,priority:1"`
 	Name        string `gorm:"size:64;not null"`
 	// NameKey is NameKey(Name): unique within the namespace, and the sort key of every contact list.
-	NameKey   string  `gorm:"size:256;not null;uniqueIndex:ux_contacts_namespace_name,priority:2"`
-	Phone     *string `gorm:"size:20"`
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	NameKey string  `gorm:"size:256;not null;uniqueIndex:ux_contacts_namespace_name,priority:2"`
+	Phone   *string `gorm:"size:20"`
+	// The contact's account on each platform, mentioned by id where its robot can (DingTalk userId,
+	// WeCom userid, Lark open_id); the phone is the fallback.
+	DingTalkUserID *string `gorm:"column:dingtalk_user_id;size:64"`
+	WeComUserID    *string `gorm:"column:wecom_user_id;size:64"`
+	LarkUserID     *string `gorm:"column:lark_user_id;size:64"`
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// UserID is the contact's user id on a platform, or nil.
+func (c *Contact) UserID(p senders.Platform) *string {
+	switch p {
+	case senders.DingTalk:
+		return c.DingTalkUserID
+	case senders.WeCom:
+		return c.WeComUserID
+	case senders.Lark:
+		return c.LarkUserID
+	}
+	return nil
 }
 
 // Webhook is one robot URL of a contact. Secret is write-only at the API.
@@ -81,7 +99,7 @@ func Migrate(db *gorm.DB) error {
 		return fmt.Errorf("migrate address book: %w", err)
 	}
 	if err := AutoMigrate(db, &Contact{}, &Group{}, &Webhook{}, &Membership{}, &APIToken{},
-		&Integration{}, &IntegrationGroup{}, &IntegrationContact{}); err != nil {
+		&MessageTemplate{}, &Integration{}, &IntegrationGroup{}, &IntegrationContact{}); err != nil {
 		return fmt.Errorf("migrate address book: %w", err)
 	}
 	return dropPreNamespaceIndexes(db)

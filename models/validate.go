@@ -64,6 +64,29 @@ func cleanPhone(field, raw string) (*string, error) {
 	return &phone, nil
 }
 
+// MaxUserIDLength bounds a platform user id (DingTalk userId, WeCom userid, Lark open_id).
+const MaxUserIDLength = 64
+
+// cleanUserID accepts a platform user id: 1-64 characters of letters, digits and "_-.@", since it
+// is written into markup (DingTalk "@id", WeCom "<@id>", Lark "<at id=…>") where anything else could
+// break out of the mention; "" means none.
+func cleanUserID(field, raw string) (*string, error) {
+	id := strings.TrimSpace(raw)
+	if id == "" {
+		return nil, nil
+	}
+	ok := len(id) <= MaxUserIDLength && strings.IndexFunc(id, func(r rune) bool {
+		return !(r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("_-.@", r)))
+	}) < 0
+	if !ok {
+		return nil, Invalid(field, "a user id is 1-%d characters: ASCII letters, digits, '_', '-', '.' or '@'", MaxUserIDLength)
+	}
+	if strings.EqualFold(id, "all") || strings.EqualFold(id, "@all") {
+		return nil, Invalid(field, "%q would mention everyone; use mentionAll for that", id)
+	}
+	return &id, nil
+}
+
 func cleanDescription(field, raw string) (string, error) {
 	d := strings.TrimSpace(raw)
 	if !utf8.ValidString(d) {
