@@ -14,6 +14,7 @@ import (
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/senders"
 	"github.com/heraldhq/herald/senders/notify"
+	"github.com/heraldhq/herald/templates"
 	"gorm.io/gorm"
 )
 
@@ -32,6 +33,8 @@ type Outbox struct {
 	// robots holds the keys of robot rows known to exist. Robot rows are never deleted, so a key
 	// once seen needs no lookup again: a busy robot's every alert would otherwise read its row.
 	robots sync.Map
+	// parsed caches parsed message templates by id and revision.
+	parsed templateCache
 }
 
 // NewOutbox returns the outbox over the address book's database: an alert and its deliveries are
@@ -63,6 +66,33 @@ type AlertInput struct {
 	// is accepted again, as a reminder (an Alertmanager group re-sent after repeat_interval). Zero:
 	// the key holds for good, as sendAlert's does.
 	RepeatAfter time.Duration
+	// Links are the message's links: a card's buttons, link lines in other formats.
+	Links []senders.Link
+	// TemplateID names a message template of the namespace that renders title and content from
+	// Data (and sets the format). Without one, Default renders them when set, and otherwise the
+	// title and content are sent as given.
+	TemplateID *string
+	// Default is the layout of the alert's kind of source, and what a failing template falls back
+	// to; nil: the title and content as given.
+	Default *templates.Builtin
+	// Data is what the template renders; nil: made from the other fields.
+	Data *templates.Data
+	// Inline is an unsaved template, used instead of TemplateID (previews).
+	Inline *InlineTemplate
+
+	// set by compose
+	templateID    *uint
+	templateError *string
+}
+
+// alert is the alert the input makes, before it is stored.
+func (in AlertInput) alert() *Alert {
+	return &Alert{
+		Title: in.Title, Content: in.Content, Severity: in.Severity, Format: in.Format, Status: AlertPending,
+		IdempotencyKey: in.IdempotencyKey, MentionAll: in.MentionAll, MentionContacts: in.MentionContacts,
+		Resolved: in.Resolved, Labels: in.Labels, SourceID: in.SourceID, Links: in.Links,
+		TemplateID: in.templateID, TemplateError: in.templateError,
+	}
 }
 
 // cleanAlert checks the message fields and fills the defaults (INFO, TEXT).
@@ -90,9 +120,12 @@ func cleanAlert(in AlertInput) (AlertInput, error) {
 	switch in.Format {
 	case "":
 		in.Format = senders.Text
-	case senders.Text, senders.Markdown:
+	case senders.Text, senders.Markdown, senders.Card:
 	default:
 		return in, models.Invalid("format", "unknown format %q", string(in.Format))
+	}
+	if err := checkLinks(in.Links); err != nil {
+		return in, err
 	}
 	if in.IdempotencyKey != nil {
 		k := *in.IdempotencyKey
@@ -116,7 +149,11 @@ func cleanAlert(in AlertInput) (AlertInput, error) {
 
 // Plan resolves an alert's recipients and messages without storing anything, for previewAlert.
 func (o *Outbox) Plan(ctx context.Context, in AlertInput) ([]PlannedDelivery, error) {
-	in, err := cleanAlert(in)
+	in, err := o.compose(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	in, err = cleanAlert(in)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +176,11 @@ func (o *Outbox) Plan(ctx context.Context, in AlertInput) ([]PlannedDelivery, er
 // to be sent asynchronously. created is false when the idempotency key was used before: the first
 // alert is returned and nothing new is sent.
 func (o *Outbox) Accept(ctx context.Context, in AlertInput) (*Alert, bool, error) {
-	in, err := cleanAlert(in)
+	in, err := o.compose(ctx, in)
+	if err != nil {
+		return nil, false, err
+	}
+	in, err = cleanAlert(in)
 	if err != nil {
 		return nil, false, err
 	}
@@ -155,11 +196,7 @@ func (o *Outbox) Accept(ctx context.Context, in AlertInput) (*Alert, bool, error
 			return a, false, err
 		}
 	}
-	a := &Alert{
-		Title: in.Title, Content: in.Content, Severity: in.Severity, Format: in.Format, Status: AlertPending,
-		IdempotencyKey: in.IdempotencyKey, MentionAll: in.MentionAll, MentionContacts: in.MentionContacts,
-		Resolved: in.Resolved, Labels: in.Labels, SourceID: in.SourceID,
-	}
+	a := in.alert()
 	var plan []PlannedDelivery
 	err = queueTx(ctx, o.db, func(tx *gorm.DB) error {
 		recipients, err := models.ResolveRecipients(tx, in.Recipients)

@@ -81,7 +81,7 @@ func TestBatchClaimTakesEachRobotsOldestDeliveriesUpToBatchSize(t *testing.T) {
 				t.Errorf("robot with %d due: more = %v", len(byRobot[c.key]), c.more)
 			}
 			for _, b := range c.batches {
-				if b.sendID == 0 {
+				if len(b.sendIDs) != b.sends || b.sends == 0 {
 					t.Error("a message has no reserved send")
 				}
 			}

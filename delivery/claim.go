@@ -124,8 +124,10 @@ func (d *Dispatcher) claimRobots(ctx context.Context, keys []string) ([]*claim, 
 				}
 				d.cfg.Metrics.Deferred(c.platform, reason, len(live))
 			}
-			for range c.batches {
-				reserve = append(reserve, RobotSend{RobotKey: r.RobotKey, SentAt: now})
+			for _, b := range c.batches {
+				for range b.sends {
+					reserve = append(reserve, RobotSend{RobotKey: r.RobotKey, SentAt: now})
+				}
 			}
 			if c.probe && len(c.batches) > 0 {
 				probes = append(probes, r.RobotKey)

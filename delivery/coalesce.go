@@ -16,19 +16,30 @@ type item struct {
 	alert *Alert
 }
 
-func (it *item) message() senders.Message {
-	return senders.Message{
-		Title: it.alert.Title, Content: it.alert.Content, Severity: it.alert.Severity, Format: it.alert.Format,
-		MentionAll: it.alert.MentionAll, MentionPhones: it.d.MentionPhones, Resolved: it.alert.Resolved,
+func (it *item) message() senders.Message { return messageOf(it.alert, &it.d) }
+
+// messageOf is the message of an alert to one robot: the alert's text, links and labels with the
+// delivery's mentions.
+func messageOf(a *Alert, d *Delivery) senders.Message {
+	m := senders.Message{
+		Title: a.Title, Content: a.Content, Severity: a.Severity, Format: a.Format, MentionAll: a.MentionAll,
+		MentionPhones: d.MentionPhones, MentionUserIDs: d.MentionUserIDs, Resolved: a.Resolved, Links: a.Links,
 	}
+	for _, l := range a.Labels {
+		m.Fields = append(m.Fields, senders.Field{Name: l.Name, Value: l.Value})
+	}
+	return m
 }
 
 // batch is one message to a robot: a single alert, or several combined.
 type batch struct {
-	items  []*item
-	robot  robot
-	msg    senders.Message
-	sendID uint // the robot_sends row reserved for it
+	items []*item
+	robot robot
+	msg   senders.Message
+	// sends is what the message costs the robot's budget (two with a companion message), and
+	// sendIDs the robot_sends rows reserved for them.
+	sends   int
+	sendIDs []uint
 }
 
 // maxCombinedTitle bounds the combined title in characters; the titles are all repeated in the body.
@@ -41,7 +52,7 @@ func combine(items []*item) senders.Message {
 	if len(items) == 1 {
 		return items[0].message()
 	}
-	m := senders.Message{Severity: senders.Info, Format: senders.Markdown, Resolved: true}
+	m := senders.Message{Severity: senders.Info, Format: senders.Card, Resolved: true}
 	titles := make([]string, len(items))
 	for i, it := range items {
 		a := it.alert
@@ -49,13 +60,19 @@ func combine(items []*item) senders.Message {
 		if a.Severity.Rank() > m.Severity.Rank() {
 			m.Severity = a.Severity
 		}
-		if a.Format != senders.Markdown {
-			m.Format = senders.Text // markdown only when every alert was written as markdown
+		// A card only when every alert is one, markdown when every alert is markdown or a card.
+		switch {
+		case a.Format == senders.Text:
+			m.Format = senders.Text
+		case a.Format == senders.Markdown && m.Format == senders.Card:
+			m.Format = senders.Markdown
 		}
 		m.MentionAll = m.MentionAll || a.MentionAll
-		for _, p := range it.d.MentionPhones {
-			if !slices.Contains(m.MentionPhones, p) {
-				m.MentionPhones = append(m.MentionPhones, p)
+		m.MentionPhones = appendNew(m.MentionPhones, it.d.MentionPhones...)
+		m.MentionUserIDs = appendNew(m.MentionUserIDs, it.d.MentionUserIDs...)
+		for _, l := range a.Links {
+			if !slices.ContainsFunc(m.Links, func(x senders.Link) bool { return x.URL == l.URL }) {
+				m.Links = append(m.Links, l)
 			}
 		}
 		titles[i] = a.Title
@@ -67,7 +84,12 @@ func combine(items []*item) senders.Message {
 	var b strings.Builder
 	for i, it := range items {
 		a := it.alert
-		if m.Format == senders.Markdown {
+		if m.Format == senders.Card {
+			m.Sections = append(m.Sections, senders.Section{
+				Heading: fmt.Sprintf("%d/%d [%s] %s", i+1, len(items), it.message().Label(), a.Title), Content: a.Content,
+			})
+		}
+		if m.Format != senders.Text {
 			if i > 0 {
 				b.WriteString("\n\n---\n\n")
 			}
@@ -81,4 +103,14 @@ func combine(items []*item) senders.Message {
 	}
 	m.Content = b.String()
 	return m
+}
+
+// appendNew appends the values list does not hold yet.
+func appendNew(list []string, values ...string) []string {
+	for _, v := range values {
+		if !slices.Contains(list, v) {
+			list = append(list, v)
+		}
+	}
+	return list
 }

@@ -73,9 +73,17 @@ type Alert struct {
 	Labels   Labels `gorm:"serializer:json;size:16777215"`
 	// SourceID is the integration whose hook made the alert; there is no foreign key, so that the
 	// history outlives the integration.
-	SourceID  *uint     `gorm:"column:source_integration_id"`
-	CreatedAt time.Time `gorm:"precision:6;index:ix_alerts_created,priority:1;index:ix_alerts_status_created,priority:2;index:ix_alerts_namespace_created,priority:2"`
-	UpdatedAt time.Time `gorm:"precision:6"`
+	SourceID *uint `gorm:"column:source_integration_id"`
+	// Links are the message's links: a card's buttons.
+	Links []senders.Link `gorm:"serializer:json;size:16777215"`
+	// TemplateID is the message template the alert was rendered with (no foreign key: the history
+	// outlives the template).
+	TemplateID *uint `gorm:"column:template_id"`
+	// TemplateError says why the template failed and the default layout was sent; every attempt
+	// of the alert's deliveries repeats it.
+	TemplateError *string   `gorm:"size:1024"`
+	CreatedAt     time.Time `gorm:"precision:6;index:ix_alerts_created,priority:1;index:ix_alerts_status_created,priority:2;index:ix_alerts_namespace_created,priority:2"`
+	UpdatedAt     time.Time `gorm:"precision:6"`
 }
 
 // Delivery is one alert to one robot. It copies what sending needs, and the contacts it was for, so
@@ -91,10 +99,13 @@ type Delivery struct {
 	RobotKey string          `gorm:"column:url_hash;size:64;not null;index:ix_deliveries_robot,priority:1"`
 	Secret   *secrets.Sealed `gorm:"size:1024" json:"-"`
 	Keyword  *string         `gorm:"size:64"`
-	// MentionPhones are the phones to @, already resolved from mentionContacts.
+	// MentionPhones are the phones to @, already resolved from mentionContacts: those of the
+	// contacts without a user id on the robot's platform.
 	MentionPhones []string `gorm:"serializer:json;size:16777215"`
-	ContactIDs    []uint   `gorm:"serializer:json;size:16777215"`
-	ContactNames  []string `gorm:"serializer:json;size:16777215"`
+	// MentionUserIDs are the contacts' user ids on the robot's platform, mentioned by id.
+	MentionUserIDs []string `gorm:"serializer:json;size:16777215"`
+	ContactIDs     []uint   `gorm:"serializer:json;size:16777215"`
+	ContactNames   []string `gorm:"serializer:json;size:16777215"`
 	// Status and NextAttemptAt lead both queue indexes: "what is due" is a range scan.
 	Status DeliveryStatus `gorm:"size:16;not null;index:ix_deliveries_queue,priority:1;index:ix_deliveries_robot,priority:2;index:ix_deliveries_alert_status,priority:2"`
 	// NextAttemptAt is when the delivery is next due; while a worker holds it, the end of its lease;
@@ -144,6 +155,9 @@ type DeliveryAttempt struct {
 	Outcome   senders.Outcome `gorm:"size:16;not null"`
 	Error     *string         `gorm:"size:2048"`
 	Coalesced int             `gorm:"not null"`
+	// Note is what the attempt's reader should know beside the verdict: the template that failed
+	// (the default layout was sent), a card sent as markdown, a companion message that failed.
+	Note *string `gorm:"size:2048"`
 
 	Delivery *Delivery `gorm:"constraint:OnDelete:CASCADE" json:"-"`
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/secrets"
@@ -17,6 +18,8 @@ type PlannedDelivery struct {
 	// Delivery is the row to store, without its alert and queue state.
 	Delivery Delivery
 	Message  senders.Message
+	// TemplateError says why the alert's template failed and the default layout is used.
+	TemplateError *string
 }
 
 // planDeliveries turns recipients into one delivery per distinct robot URL. When contacts share a
@@ -61,20 +64,27 @@ func planDeliveries(recipients []models.Recipient, in AlertInput) []PlannedDeliv
 		w := p.webhook
 		pd := PlannedDelivery{
 			Delivery: Delivery{Platform: w.Platform, URL: w.URL, RobotKey: w.RobotKey, Secret: nonEmpty(w.Secret), Keyword: nonEmpty(w.Keyword)},
-			Message: senders.Message{
-				Title: in.Title, Content: in.Content, Severity: in.Severity, Format: in.Format, MentionAll: in.MentionAll,
-			},
 		}
 		slices.Sort(p.order)
 		for _, i := range p.order {
 			c := recipients[i].Contact
 			pd.Delivery.ContactIDs = append(pd.Delivery.ContactIDs, c.ID)
 			pd.Delivery.ContactNames = append(pd.Delivery.ContactNames, c.Name)
-			if in.MentionContacts && c.Phone != nil && !slices.Contains(pd.Message.MentionPhones, *c.Phone) {
-				pd.Message.MentionPhones = append(pd.Message.MentionPhones, *c.Phone)
+			if !in.MentionContacts {
+				continue
+			}
+			// An account pings its owner wherever they are; a phone only highlights a member of
+			// the chat, so it is the fallback.
+			if id := c.UserID(w.Platform); id != nil && *id != "" {
+				if !slices.Contains(pd.Delivery.MentionUserIDs, *id) {
+					pd.Delivery.MentionUserIDs = append(pd.Delivery.MentionUserIDs, *id)
+				}
+			} else if c.Phone != nil && !slices.Contains(pd.Delivery.MentionPhones, *c.Phone) {
+				pd.Delivery.MentionPhones = append(pd.Delivery.MentionPhones, *c.Phone)
 			}
 		}
-		pd.Delivery.MentionPhones = pd.Message.MentionPhones
+		pd.Message = messageOf(in.alert(), &pd.Delivery)
+		pd.TemplateError = in.templateError
 		out = append(out, pd)
 	}
 	return out
@@ -93,6 +103,9 @@ type Preview struct {
 	Platform   senders.Platform
 	Request    senders.Request
 	ContactIDs []uint
+	// Format is the format the platform gets; Note what the reader should know (see previewNote).
+	Format senders.Format
+	Note   string
 }
 
 // Opener opens a sealed signing secret; models.Store is one.
@@ -116,7 +129,8 @@ func (o *Outbox) Preview(ctx context.Context, in AlertInput) ([]Preview, error) 
 		if err != nil {
 			return nil, fmt.Errorf("render %s message: %w", p.Delivery.Platform, err)
 		}
-		out = append(out, Preview{Platform: p.Delivery.Platform, Request: req, ContactIDs: p.Delivery.ContactIDs})
+		format, note := previewNote(p.Message.Format, p.TemplateError, req)
+		out = append(out, Preview{Platform: p.Delivery.Platform, Request: req, ContactIDs: p.Delivery.ContactIDs, Format: format, Note: note})
 	}
 	return out, nil
 }
@@ -134,4 +148,18 @@ func (r robot) open(opener Opener) (senders.Robot, error) {
 	}
 	opened.Secret = plain
 	return opened, nil
+}
+
+// previewNote is the format a rendered message goes in and what its reader should know: the
+// template that failed, the card sent as markdown.
+func previewNote(format senders.Format, templateError *string, req senders.Request) (senders.Format, string) {
+	var notes []string
+	if templateError != nil {
+		notes = append(notes, *templateError+"; the default layout is shown")
+	}
+	if req.Fallback != "" {
+		format = senders.Markdown
+		notes = append(notes, "card sent as markdown: "+req.Fallback)
+	}
+	return format, strings.Join(notes, "; ")
 }

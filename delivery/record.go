@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/senders"
@@ -86,10 +87,11 @@ func (d *Dispatcher) recordResults(ctx context.Context, rs []*result) error {
 				if errText != "" {
 					a.Error = &errText
 				}
+				a.Note = attemptNote(it.alert, r.res)
 				attempts = append(attempts, a)
 			}
-			if r.b.sendID != 0 {
-				sends = append(sends, r.b.sendID)
+			if len(r.b.sendIDs) > 0 {
+				sends = append(sends, r.b.sendIDs...)
 			}
 		}
 		if err := settleDeliveries(tx, groups, now); err != nil {
@@ -216,4 +218,22 @@ func (d *Dispatcher) settleRobots(tx *gorm.DB, rs []*result, now time.Time) ([]s
 		}
 	}
 	return opened, nil
+}
+
+// attemptNote is what an attempt's reader should know beside its verdict: the alert's failed
+// template and what the sender noted.
+func attemptNote(a *Alert, res senders.Result) *string {
+	var notes []string
+	if a.TemplateError != nil {
+		notes = append(notes, *a.TemplateError+"; sent in the default layout")
+	}
+	notes = append(notes, res.Notes...)
+	if len(notes) == 0 {
+		return nil
+	}
+	s := strings.Join(notes, "; ")
+	if len(s) > 2000 {
+		s = strings.ToValidUTF8(s[:2000], "") + "…"
+	}
+	return &s
 }

@@ -43,7 +43,7 @@ func (d *Dispatcher) lookback() time.Duration {
 	return l
 }
 
-// reserveSends writes one send-log row per message of the claims, prunes log rows too old to matter,
+// reserveSends writes one send-log row per send of the claims' messages, prunes log rows too old to matter,
 // and gives each batch its row's id. The ids are read back rather than taken from the insert: with
 // interleaved auto-increment locking a multi-row insert's ids need not be consecutive. The rows are
 // told apart by robot and time; the robots are locked, so no other claim can be writing theirs.
@@ -75,11 +75,11 @@ func (d *Dispatcher) reserveSends(tx *gorm.DB, claims []*claim, rows []RobotSend
 	}
 	for _, c := range claims {
 		mine := ids[c.key]
-		if len(mine) < len(c.batches) {
-			return fmt.Errorf("reserve sends: %d rows read back for %d messages", len(mine), len(c.batches))
-		}
-		for i, b := range c.batches {
-			b.sendID = mine[i]
+		for _, b := range c.batches {
+			if len(mine) < b.sends {
+				return fmt.Errorf("reserve sends: too few rows read back for the messages of robot %s", c.key)
+			}
+			b.sendIDs, mine = mine[:b.sends], mine[b.sends:]
 		}
 	}
 	return nil
@@ -154,6 +154,7 @@ func (d *Dispatcher) pack(live []*item, spend int, c *claim) []*batch {
 		share = (len(live) + spend - 1) / spend
 	}
 	var out []*batch
+	used := 0 // sends the batches cost: a card that mentions where cards cannot costs two
 	// full is the last batch once it turned an alert away: it takes no more, so that each later
 	// alert does not render it again (a message at its limit costs a search for its cut).
 	full := false
@@ -162,21 +163,42 @@ func (d *Dispatcher) pack(live []*item, spend int, c *claim) []*batch {
 			last := out[n-1]
 			if len(last.items) < share && last.robot == it.robot && last.items[0].alert.NamespaceID == it.alert.NamespaceID {
 				grown := append(last.items[:len(last.items):len(last.items)], it)
-				if msg := combine(grown); d.fits(last.robot, msg) {
+				msg := combine(grown)
+				if cost := d.sends(last.robot, msg); used-last.sends+cost <= spend && d.fits(last.robot, msg) {
 					last.items, last.msg = grown, msg
+					used += cost - last.sends
+					last.sends = cost
 					continue
 				}
 				full = true
 			}
 		}
-		if len(out) == spend {
+		msg := it.message()
+		cost := d.sends(it.robot, msg)
+		if used+cost > spend && used < spend {
+			// One send left: the card goes as markdown, which mentions by itself, rather than
+			// spend a send the robot does not have on its companion.
+			msg.Format = senders.Markdown
+			cost = 1
+		}
+		if used+cost > spend {
 			c.more = true
 			continue
 		}
-		out = append(out, &batch{items: []*item{it}, robot: it.robot, msg: it.message()})
+		out = append(out, &batch{items: []*item{it}, robot: it.robot, msg: msg, sends: cost})
+		used += cost
 		full = false
 	}
 	return out
+}
+
+// sends is what a message costs the robot's rate budget.
+func (d *Dispatcher) sends(r robot, m senders.Message) int {
+	desc, ok := d.notifier.Platforms().Lookup(r.platform)
+	if !ok {
+		return 1
+	}
+	return desc.Sends(m)
 }
 
 // fits reports whether a combined message reaches the robot whole. Content already larger than
