@@ -25,6 +25,7 @@ import (
 	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/senders"
+	"github.com/heraldhq/herald/templates"
 )
 
 // Route is the hook endpoint's pattern; the id is the integration's.
@@ -307,6 +308,10 @@ func (h *Handler) alertFor(i *models.Integration, body []byte) (in delivery.Aler
 		MentionContacts: i.MentionContacts,
 		SourceID:        &i.ID,
 	}
+	if i.TemplateID != nil {
+		id := models.FormatID(*i.TemplateID)
+		in.TemplateID = &id
+	}
 	if i.Kind == models.IntegrationGeneric {
 		return h.genericAlert(i, body, in)
 	}
@@ -333,7 +338,8 @@ func (h *Handler) alertFor(i *models.Integration, body []byte) (in delivery.Aler
 	}
 	r := render(n, alerts, i.TimeZone, grafana)
 	key := dedupeKey(i.ID, n, alerts)
-	in.Title, in.Content, in.Severity, in.Labels = r.title, r.content, r.severity, r.labels
+	in.Title, in.Severity, in.Labels, in.Links, in.Data = r.title, r.severity, r.labels, r.links, r.data
+	in.Default = defaultLayout(i.Kind)
 	in.Resolved = n.Status == "resolved"
 	in.IdempotencyKey, in.RepeatAfter = &key, h.cfg.RepeatWindow
 	return in, false, nil
@@ -401,4 +407,20 @@ func firingOnly(alerts []sourceAlert) []sourceAlert {
 		}
 	}
 	return out
+}
+
+// defaultLayout is the built-in template of an integration kind; nil for GENERIC, whose message
+// is sent as given.
+func defaultLayout(kind models.IntegrationKind) *templates.Builtin {
+	var id string
+	switch kind {
+	case models.IntegrationAlertmanager:
+		id = templates.BuiltinAlertmanager
+	case models.IntegrationGrafana:
+		id = templates.BuiltinGrafana
+	default:
+		return nil
+	}
+	b, _ := templates.BuiltinByID(id)
+	return &b
 }

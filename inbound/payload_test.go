@@ -2,11 +2,13 @@ package inbound
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/senders"
 )
 
@@ -104,18 +106,38 @@ func TestAlertmanagerTitleSeverityAndContent(t *testing.T) {
 		"started: 2026-12-01 16:00:00 CST", // 08:00 UTC in the integration's zone
 		"[Source](http://prom:9090/graph)",
 		"3 more alerts were left out by the source",
-		"[Silence this group](http://am:9093/#/silences/new?filter=%7Balertname%3D%22DiskFull%22%7D)",
 	} {
-		if !strings.Contains(r.content, want) {
-			t.Errorf("content lacks %q:\n%s", want, r.content)
+		if !strings.Contains(r.body(t), want) {
+			t.Errorf("content lacks %q:\n%s", want, r.body(t))
 		}
 	}
-	if strings.Contains(r.content, "alertname:") {
-		t.Errorf("the group's labels are repeated per alert:\n%s", r.content)
+	if strings.Contains(r.body(t), "alertname:") {
+		t.Errorf("the group's labels are repeated per alert:\n%s", r.body(t))
 	}
 	if r.labels.Get("alertname") != "DiskFull" {
 		t.Errorf("labels %v lack alertname", r.labels)
 	}
+	wantLinks := []senders.Link{
+		{Text: "Source", URL: "http://prom:9090/graph"},
+		{Text: "Silence", URL: "http://am:9093/#/silences/new?filter=%7Balertname%3D%22DiskFull%22%7D"},
+	}
+	if !slices.Equal(r.links, wantLinks) {
+		t.Errorf("links %v, want %v", r.links, wantLinks)
+	}
+}
+
+// body is the content the kind's built-in layout makes of a rendered notification.
+func (r rendered) body(t testing.TB) string {
+	t.Helper()
+	kind := models.IntegrationAlertmanager
+	if r.data.Kind == "GRAFANA" {
+		kind = models.IntegrationGrafana
+	}
+	out, err := defaultLayout(kind).Render(r.data, delivery.MaxAlertContentBytes)
+	if err != nil {
+		t.Fatalf("built-in layout: %v", err)
+	}
+	return out.Body
 }
 
 func TestSilenceLinkIsTheOneAlertmanagersUIBuilds(t *testing.T) {
@@ -134,10 +156,10 @@ func TestResolvedNotificationReadsResolved(t *testing.T) {
 	if r.title != "[RESOLVED] DiskFull" {
 		t.Errorf("title %q", r.title)
 	}
-	if !strings.Contains(r.content, "**Resolved: 2**") || !strings.Contains(r.content, "ended: 2026-12-01 09:00:00 UTC") {
-		t.Errorf("content:\n%s", r.content)
+	if !strings.Contains(r.body(t), "**Resolved: 2**") || !strings.Contains(r.body(t), "ended: 2026-12-01 09:00:00 UTC") {
+		t.Errorf("content:\n%s", r.body(t))
 	}
-	if strings.Contains(r.content, "Silence this group") {
+	if slices.ContainsFunc(r.links, func(l senders.Link) bool { return l.Text == "Silence" }) {
 		t.Error("a resolved group offers a silence")
 	}
 }
@@ -154,10 +176,10 @@ func TestHugeGroupFitsTheAlertContentAndSaysWhatItLeftOut(t *testing.T) {
 	b.WriteString("]}")
 	n := mustParse(t, b.String(), alertmanagerVersion)
 	r := render(n, n.Alerts, "UTC", false)
-	if len(r.content) > delivery.MaxAlertContentBytes {
-		t.Fatalf("content of %d bytes", len(r.content))
+	if len(r.body(t)) > delivery.MaxAlertContentBytes {
+		t.Fatalf("content of %d bytes", len(r.body(t)))
 	}
-	if !strings.Contains(r.content, "more alerts are not shown here") {
+	if !strings.Contains(r.body(t), "more alerts are not shown here") {
 		t.Error("the cut is not said")
 	}
 	if r.title != "[FIRING:3000] Big" {
@@ -180,13 +202,13 @@ func TestGrafanaKeepsItsTitleAndLinksAndATemplatedMessage(t *testing.T) {
 	}
 	for _, want := range []string{"CPU is high on web", "[Dashboard](http://grafana:3000/d/dash)", "[Panel](http://grafana:3000/d/dash?viewPanel=2)",
 		"[Silence](http://grafana:3000/alerting/silence/new?", "values: A=1, B=93.2", "![image](http://grafana:3000/img.png)", "host: web"} {
-		if !strings.Contains(r.content, want) {
-			t.Errorf("content lacks %q:\n%s", want, r.content)
+		if !strings.Contains(r.body(t), want) {
+			t.Errorf("content lacks %q:\n%s", want, r.body(t))
 		}
 	}
 	n.Message = "**Firing**\n\nValue: B=93.2\nLabels: ..."
-	if r := render(n, n.Alerts, "UTC", true); strings.Contains(r.content, "Value: B=93.2") {
-		t.Errorf("Grafana's default message is repeated:\n%s", r.content)
+	if r := render(n, n.Alerts, "UTC", true); strings.Contains(r.body(t), "Value: B=93.2") {
+		t.Errorf("Grafana's default message is repeated:\n%s", r.body(t))
 	}
 }
 

@@ -1,60 +1,28 @@
 package inbound
 
 import (
-	"bytes"
-	"embed"
 	"maps"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"text/template"
 	"time"
 	"unicode/utf8"
 
 	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/senders"
+	"github.com/heraldhq/herald/templates"
 )
 
-//go:embed templates/notification.md.tmpl
-var templateFiles embed.FS
-
-// The default message of an Alertmanager or Grafana notification is a text/template, so that its
-// shape reads as what it renders.
-var notificationTemplate = template.Must(template.ParseFS(templateFiles, "templates/notification.md.tmpl"))
-
-// view is what the template renders.
-type view struct {
-	Message   string
-	Firing    []alertView
-	Resolved  []alertView
-	Omitted   int
-	Truncated int
-	// SilenceURL silences the whole group in Alertmanager's UI.
-	SilenceURL string
-}
-
-type alertView struct {
-	Heading     string
-	Description string
-	// Labels are the alert's labels other than the group's, which the title already names.
-	Labels   []delivery.Label
-	StartsAt string
-	EndsAt   string
-	Values   string
-	Links    []link
-	ImageURL string
-}
-
-type link struct{ Text, URL string }
-
-// rendered is an alert as a notification becomes one.
+// rendered is an alert as a notification becomes one: what Herald decides in code (the title from
+// the group, the severity, labels and links) and the template data its content is rendered from.
 type rendered struct {
 	title    string
-	content  string
 	severity senders.Severity
 	labels   delivery.Labels
+	links    []senders.Link
+	data     *templates.Data
 }
 
 // timeLayout shows a time to people, with the zone's abbreviation.
@@ -76,7 +44,7 @@ func location(name string) *time.Location {
 }
 
 // render makes the alert of a notification whose alerts are those kept (resolved ones dropped
-// when the integration does not send them).
+// when the integration does not send them); the content is the template's, rendered on accept.
 func render(n *notification, alerts []sourceAlert, tz string, grafana bool) rendered {
 	loc := location(tz)
 	firing := 0
@@ -108,103 +76,86 @@ func render(n *notification, alerts []sourceAlert, tz string, grafana bool) rend
 	}
 	r.labels = delivery.FitLabels(common, "alertname")
 
-	v := view{Truncated: n.TruncatedAlerts}
-	if grafana && !isGrafanaDefaultMessage(n.Message) {
-		// At most half the content, so that the alerts always have room after it.
-		v.Message, _ = senders.Truncate(fenceless(strings.TrimSpace(n.Message)), delivery.MaxAlertContentBytes/2)
+	d := &templates.Data{
+		Receiver: n.Receiver, Status: n.Status, GroupLabels: kv(n.GroupLabels), CommonLabels: kv(n.CommonLabels),
+		CommonAnnotations: kv(n.CommonAnnotations), ExternalURL: n.ExternalURL, GroupKey: n.GroupKey,
+		TruncatedAlerts: n.TruncatedAlerts, Title: r.title, Severity: string(r.severity), Resolved: firing == 0,
+		TimeZone: loc.String(), Kind: "ALERTMANAGER",
+	}
+	if grafana {
+		d.Kind = "GRAFANA"
+		if !isGrafanaDefaultMessage(n.Message) {
+			// At most half the content, so that the alerts always have room after it.
+			d.Message, _ = senders.Truncate(strings.TrimSpace(n.Message), delivery.MaxAlertContentBytes/2)
+		}
 	}
 	if firing > 0 && linkTarget(n.ExternalURL) != "" && !grafana {
-		v.SilenceURL = silenceURL(n.ExternalURL, n.CommonLabels)
+		d.SilenceURL = silenceURL(n.ExternalURL, n.CommonLabels)
 	}
-	views := make([]alertView, len(alerts))
-	for i, a := range alerts {
-		views[i] = viewOf(a, n.GroupLabels, loc)
+	for _, a := range alerts {
+		d.Alerts = append(d.Alerts, templates.Alert{
+			Status: a.Status, Labels: kv(a.Labels), Annotations: kv(a.Annotations),
+			StartsAt: a.StartsAt.In(loc), EndsAt: a.EndsAt.In(loc), GeneratorURL: a.GeneratorURL, Fingerprint: a.Fingerprint,
+			DashboardURL: a.DashboardURL, PanelURL: a.PanelURL, SilenceURL: a.SilenceURL, ImageURL: a.ImageURL, Values: a.Values,
+		})
 	}
-	r.content = fitContent(v, views)
+	r.links = messageLinks(alerts, d.SilenceURL)
+	for _, l := range r.links {
+		d.Links = append(d.Links, templates.Link{Text: l.Text, URL: l.URL})
+	}
+	d.Content = d.Message
+	r.data = d
 	return r
 }
 
-// fitContent renders as many alerts as fit in an alert's content, saying how many did not.
-func fitContent(v view, views []alertView) string {
-	shown := len(views)
-	for {
-		v.Firing, v.Resolved, v.Omitted = nil, nil, len(views)-shown
-		for _, a := range views[:shown] {
-			if a.EndsAt == "" {
-				v.Firing = append(v.Firing, a)
-			} else {
-				v.Resolved = append(v.Resolved, a)
+// messageLinks are the buttons of a notification's message: its source, its dashboard and a
+// silence, from the first alert that has each (a firing one first).
+func messageLinks(alerts []sourceAlert, groupSilence string) []senders.Link {
+	ordered := append(firingOnly(alerts), resolvedOnly(alerts)...)
+	first := func(pick func(sourceAlert) string) string {
+		for _, a := range ordered {
+			if u := linkTarget(pick(a)); u != "" {
+				return u
 			}
 		}
-		var b bytes.Buffer
-		if err := notificationTemplate.Execute(&b, v); err != nil {
-			// The template is fixed and its data plain strings: an error is a bug, and the alert
-			// still goes out with its title.
-			return "(the message could not be rendered: " + err.Error() + ")"
-		}
-		if b.Len() <= delivery.MaxAlertContentBytes || shown == 0 {
-			return strings.ToValidUTF8(b.String(), "\uFFFD")
-		}
-		// Shrink in proportion to the overflow, at least by one alert.
-		next := shown * delivery.MaxAlertContentBytes / b.Len()
-		shown = min(next, shown-1)
-	}
-}
-
-func viewOf(a sourceAlert, group map[string]string, loc *time.Location) alertView {
-	v := alertView{
-		Heading:     oneLine(firstNonEmpty(a.Annotations["summary"], a.Labels["alertname"], "alert")),
-		Description: fenceless(strings.TrimSpace(a.Annotations["description"])),
-		StartsAt:    a.StartsAt.In(loc).Format(timeLayout),
-		ImageURL:    linkTarget(a.ImageURL),
-	}
-	if a.resolved() {
-		v.EndsAt = a.EndsAt.In(loc).Format(timeLayout)
-	}
-	for _, name := range slices.Sorted(maps.Keys(a.Labels)) {
-		if _, shared := group[name]; shared || name == "alertname" {
-			continue
-		}
-		v.Labels = append(v.Labels, delivery.Label{Name: oneLine(name), Value: oneLine(a.Labels[name])})
-	}
-	if len(a.Values) > 0 {
-		refs := slices.Sorted(maps.Keys(a.Values))
-		parts := make([]string, len(refs))
-		for i, ref := range refs {
-			parts[i] = ref + "=" + strconv.FormatFloat(a.Values[ref], 'g', -1, 64)
-		}
-		v.Values = strings.Join(parts, ", ")
-	}
-	for _, l := range []link{
-		{"Source", a.GeneratorURL}, {"Dashboard", a.DashboardURL}, {"Panel", a.PanelURL}, {"Silence", a.SilenceURL},
-	} {
-		if l.URL = linkTarget(l.URL); l.URL != "" {
-			v.Links = append(v.Links, l)
-		}
-	}
-	return v
-}
-
-// A source's text goes into markdown that Herald lays out: what could break that layout is
-// defused, and nothing else of the text changes.
-
-// oneLine makes text that heads a line or fills a list item a single line: a newline in it would
-// end the bold heading or the item, and "# …" after one would become a heading of its own.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// fenceless breaks code fences in free text: an unclosed one would swallow everything after it,
-// the labels, links and silence link included.
-func fenceless(s string) string { return strings.ReplaceAll(s, "```", "`\u200b``") }
-
-// linkTarget is u as a markdown link target, or "" when it is not an http(s) URL: the parentheses
-// and spaces that would end the target early are percent-encoded.
-func linkTarget(u string) string {
-	parsed, err := url.Parse(strings.TrimSpace(u))
-	if err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
 		return ""
 	}
-	return strings.NewReplacer("(", "%28", ")", "%29", " ", "%20").Replace(parsed.String())
+	var links []senders.Link
+	for _, l := range []senders.Link{
+		{Text: "Source", URL: first(func(a sourceAlert) string { return a.GeneratorURL })},
+		{Text: "Dashboard", URL: first(func(a sourceAlert) string { return a.DashboardURL })},
+		{Text: "Silence", URL: firstNonEmpty(linkTarget(groupSilence), first(func(a sourceAlert) string { return a.SilenceURL }))},
+	} {
+		if l.URL != "" {
+			links = append(links, l)
+		}
+	}
+	return links
 }
+
+func resolvedOnly(alerts []sourceAlert) []sourceAlert {
+	var out []sourceAlert
+	for _, a := range alerts {
+		if a.resolved() {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func kv(m map[string]string) templates.KV {
+	out := make(templates.KV, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// A source's text is defused by the templates package's helpers, which users' templates have too.
+var (
+	oneLine    = templates.OneLine
+	linkTarget = templates.LinkTarget
+)
 
 // alertName is the group's alertname, or the names of its alerts when they differ.
 func alertName(n *notification, alerts []sourceAlert) string {
