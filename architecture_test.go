@@ -12,11 +12,12 @@ import (
 func TestPackagesImportOnlyWhatTheMapAllows(t *testing.T) {
 	const module = "github.com/heraldhq/herald/"
 	allowed := map[string][]string{
-		"models":               {"secrets", "senders"},
-		"delivery":             {"models", "secrets", "senders", "senders/notify"},
-		"graph":                {"auth", "delivery", "graph/model", "models", "senders", "senders/notify"},
+		"models":               {"secrets", "senders", "templates"},
+		"delivery":             {"models", "secrets", "senders", "senders/notify", "templates"},
+		"graph":                {"auth", "delivery", "graph/model", "inbound", "models", "senders", "senders/notify", "templates"},
 		"graph/model":          {"delivery", "models", "senders"},
-		"inbound":              {"auth", "delivery", "models", "senders"},
+		"inbound":              {"auth", "delivery", "models", "senders", "templates"},
+		"templates":            {"senders"},
 		"auth":                 {"models"},
 		"secrets":              {},
 		"metrics":              {"senders"},

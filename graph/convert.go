@@ -2,13 +2,18 @@ package graph
 
 import (
 	"context"
+	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/graph/model"
+	"github.com/heraldhq/herald/inbound"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/senders"
+	"github.com/heraldhq/herald/templates"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -123,6 +128,8 @@ func alertInput(in model.SendAlertInput) delivery.AlertInput {
 		},
 		IdempotencyKey: in.IdempotencyKey,
 		Labels:         labelInputs(in.Labels),
+		TemplateID:     in.TemplateID,
+		Links:          linkInputs(in.Links),
 	}
 	if in.Resolved != nil {
 		out.Resolved = *in.Resolved
@@ -157,7 +164,7 @@ func createIntegrationInput(in model.CreateIntegrationInput) models.IntegrationI
 	return models.IntegrationInput{
 		Name: &in.Name, Kind: in.Kind, GroupIDs: in.GroupIds, ContactIDs: in.ContactIds,
 		SendResolved: in.SendResolved, MentionContacts: in.MentionContacts, SigningSecret: in.SigningSecret,
-		TimeZone: in.TimeZone,
+		TimeZone: in.TimeZone, TemplateID: in.TemplateID,
 	}
 }
 
@@ -165,10 +172,140 @@ func updateIntegrationInput(in model.UpdateIntegrationInput) models.IntegrationI
 	return models.IntegrationInput{
 		Name: in.Name, GroupIDs: in.GroupIds, ContactIDs: in.ContactIds, SendResolved: in.SendResolved,
 		MentionContacts: in.MentionContacts, SigningSecret: in.SigningSecret, TimeZone: in.TimeZone,
+		TemplateID: in.TemplateID,
 	}
 }
 
 // hookURL is the URL an integration's source posts to.
 func (r *Resolver) hookURL(i *models.Integration) string {
 	return r.PublicURL + "/hooks/" + models.FormatID(i.ID)
+}
+
+func linkInputs(in []*model.LinkInput) []senders.Link {
+	if in == nil {
+		return nil
+	}
+	out := make([]senders.Link, len(in))
+	for i, l := range in {
+		out[i] = senders.Link{Text: strings.TrimSpace(l.Text), URL: strings.TrimSpace(l.URL)}
+	}
+	return out
+}
+
+func templateInput(in model.MessageTemplateInput) models.MessageTemplateInput {
+	out := models.MessageTemplateInput{Name: in.Name, Title: in.Title, Body: in.Body, Format: senders.Markdown}
+	if in.Format != nil {
+		out.Format = *in.Format
+	}
+	return out
+}
+
+// builtinTemplate is a built-in template as the API shows it; built-in ones have no row, and their
+// times are the server's start.
+func builtinTemplate(id string) (*models.MessageTemplate, bool) {
+	b, ok := templates.BuiltinByID(id)
+	if !ok {
+		return nil, false
+	}
+	return &models.MessageTemplate{
+		BuiltinID: b.ID, Name: b.Name, Title: b.Title, Body: b.Body, Format: b.Format,
+		CreatedAt: serverStart, UpdatedAt: serverStart,
+	}, true
+}
+
+var serverStart = time.Now().UTC()
+
+// renderedMessage is one platform's request as previews show it.
+func renderedMessage(ctx context.Context, p senders.Platform, req senders.Request, format senders.Format, note string, contacts []*models.Contact) *model.RenderedMessage {
+	m := &model.RenderedMessage{Platform: p, URL: visibleURL(ctx, req.URL), Body: string(req.Body), Contacts: contacts, Format: format}
+	if req.Companion != nil {
+		body := string(req.Companion.Body)
+		m.CompanionBody = &body
+	}
+	if note != "" {
+		m.Note = &note
+	}
+	return m
+}
+
+// previewRobotPath is the token-shaped placeholder a template preview's robots are addressed with.
+const previewRobotToken = "PREVIEW"
+
+// templatePreview turns previewTemplate's input into the alert to render and a robot per platform.
+func (r *Resolver) templatePreview(in model.PreviewTemplateInput) (delivery.AlertInput, []senders.Robot, error) {
+	kind := models.IntegrationAlertmanager
+	if in.Kind != nil {
+		kind = *in.Kind
+	}
+	if !kind.Valid() {
+		return delivery.AlertInput{}, nil, models.Invalid("input.kind", "unknown kind %q", string(kind))
+	}
+	payload := inbound.Sample(kind)
+	if in.Payload != nil {
+		if len(*in.Payload) > inbound.MaxBodyBytes {
+			return delivery.AlertInput{}, nil, models.Invalid("input.payload", "the payload is larger than %d bytes", inbound.MaxBodyBytes)
+		}
+		payload = []byte(*in.Payload)
+	}
+	tz := ""
+	if in.TimeZone != nil {
+		tz = *in.TimeZone
+	}
+	zone, err := models.CleanTimeZone("input.timeZone", tz)
+	if err != nil {
+		return delivery.AlertInput{}, nil, err
+	}
+	alert, err := inbound.PreviewAlert(kind, payload, zone, "input.payload")
+	if err != nil {
+		return delivery.AlertInput{}, nil, err
+	}
+	switch {
+	case in.TemplateID != nil:
+		alert.TemplateID = in.TemplateID
+	case in.Body != nil:
+		title := "{{ .Title }}"
+		if in.Title != nil {
+			title = *in.Title
+		}
+		parsed, err := models.ParseTemplate(title, *in.Body)
+		if err != nil {
+			return delivery.AlertInput{}, nil, inputError("input", err)
+		}
+		format := senders.Markdown
+		if in.Format != nil {
+			format = *in.Format
+		}
+		alert.Inline = &delivery.InlineTemplate{Template: parsed, Format: format}
+	}
+	platforms := in.Platforms
+	if platforms == nil {
+		for _, d := range r.Notifier.Platforms().All() {
+			platforms = append(platforms, d.Platform)
+		}
+	}
+	var robots []senders.Robot
+	for _, p := range platforms {
+		d, ok := r.Notifier.Platforms().Lookup(p)
+		if !ok {
+			return delivery.AlertInput{}, nil, models.Invalid("input.platforms", "unknown platform %q", string(p))
+		}
+		if slices.ContainsFunc(robots, func(x senders.Robot) bool { return x.Platform == p }) {
+			continue
+		}
+		robots = append(robots, senders.Robot{Platform: p, URL: previewURL(d)})
+	}
+	return alert, robots, nil
+}
+
+// previewURL is a URL of the platform's own shape, its token a placeholder.
+func previewURL(d senders.Descriptor) string {
+	host := "example.invalid"
+	if len(d.Hosts) > 0 {
+		host = d.Hosts[0]
+	}
+	u := "https://" + host + d.WebhookPath
+	if d.TokenParam != "" {
+		return u + "?" + d.TokenParam + "=" + previewRobotToken
+	}
+	return strings.TrimSuffix(u, "/") + "/" + previewRobotToken
 }

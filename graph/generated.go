@@ -40,6 +40,7 @@ type ResolverRoot interface {
 	Delivery() DeliveryResolver
 	Integration() IntegrationResolver
 	Membership() MembershipResolver
+	MessageTemplate() MessageTemplateResolver
 	Mutation() MutationResolver
 	Namespace() NamespaceResolver
 	PlatformInfo() PlatformInfoResolver
@@ -60,10 +61,12 @@ type ComplexityRoot struct {
 		ID             func(childComplexity int) int
 		IdempotencyKey func(childComplexity int) int
 		Labels         func(childComplexity int) int
+		Links          func(childComplexity int) int
 		Resolved       func(childComplexity int) int
 		Severity       func(childComplexity int) int
 		Source         func(childComplexity int) int
 		Status         func(childComplexity int) int
+		TemplateError  func(childComplexity int) int
 		Title          func(childComplexity int) int
 	}
 
@@ -114,13 +117,16 @@ type ComplexityRoot struct {
 	}
 
 	Contact struct {
-		CreatedAt func(childComplexity int) int
-		Groups    func(childComplexity int) int
-		ID        func(childComplexity int) int
-		Name      func(childComplexity int) int
-		Phone     func(childComplexity int) int
-		UpdatedAt func(childComplexity int) int
-		Webhooks  func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		DingTalkUserID func(childComplexity int) int
+		Groups         func(childComplexity int) int
+		ID             func(childComplexity int) int
+		LarkUserID     func(childComplexity int) int
+		Name           func(childComplexity int) int
+		Phone          func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+		WeComUserID    func(childComplexity int) int
+		Webhooks       func(childComplexity int) int
 	}
 
 	ContactConnection struct {
@@ -184,6 +190,7 @@ type ComplexityRoot struct {
 		DurationMs   func(childComplexity int) int
 		Error        func(childComplexity int) int
 		HTTPStatus   func(childComplexity int) int
+		Note         func(childComplexity int) int
 		PlatformCode func(childComplexity int) int
 	}
 
@@ -198,6 +205,7 @@ type ComplexityRoot struct {
 		MentionContacts  func(childComplexity int) int
 		Name             func(childComplexity int) int
 		SendResolved     func(childComplexity int) int
+		Template         func(childComplexity int) int
 		TimeZone         func(childComplexity int) int
 		URL              func(childComplexity int) int
 	}
@@ -218,6 +226,11 @@ type ComplexityRoot struct {
 		Value func(childComplexity int) int
 	}
 
+	Link struct {
+		Text func(childComplexity int) int
+		URL  func(childComplexity int) int
+	}
+
 	Membership struct {
 		Contact   func(childComplexity int) int
 		CreatedAt func(childComplexity int) int
@@ -235,6 +248,28 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	MessageTemplate struct {
+		Body      func(childComplexity int) int
+		Builtin   func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		Format    func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Name      func(childComplexity int) int
+		Title     func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+	}
+
+	MessageTemplateConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	MessageTemplateEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Mutation struct {
 		AddContactsToGroup      func(childComplexity int, groupID string, contactIds []string) int
 		BatchDeleteContacts     func(childComplexity int, ids []string) int
@@ -242,10 +277,12 @@ type ComplexityRoot struct {
 		CreateContact           func(childComplexity int, input model.CreateContactInput) int
 		CreateContactGroup      func(childComplexity int, input model.CreateContactGroupInput) int
 		CreateIntegration       func(childComplexity int, input model.CreateIntegrationInput) int
+		CreateMessageTemplate   func(childComplexity int, input model.MessageTemplateInput) int
 		CreateNamespace         func(childComplexity int, input model.CreateNamespaceInput) int
 		DeleteContact           func(childComplexity int, id string) int
 		DeleteContactGroup      func(childComplexity int, id string) int
 		DeleteIntegration       func(childComplexity int, id string) int
+		DeleteMessageTemplate   func(childComplexity int, id string) int
 		DeleteNamespace         func(childComplexity int, id string) int
 		RemoveContactsFromGroup func(childComplexity int, groupID string, contactIds []string) int
 		RevokeAPIToken          func(childComplexity int, id string) int
@@ -255,6 +292,7 @@ type ComplexityRoot struct {
 		UpdateContact           func(childComplexity int, id string, input model.UpdateContactInput) int
 		UpdateContactGroup      func(childComplexity int, id string, input model.UpdateContactGroupInput) int
 		UpdateIntegration       func(childComplexity int, id string, input model.UpdateIntegrationInput) int
+		UpdateMessageTemplate   func(childComplexity int, id string, input model.MessageTemplateInput) int
 		UpdateNamespace         func(childComplexity int, id string, input model.UpdateNamespaceInput) int
 	}
 
@@ -287,22 +325,26 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APITokens    func(childComplexity int) int
-		Alert        func(childComplexity int, id string) int
-		Alerts       func(childComplexity int, status *delivery.AlertStatus, first *int, after *string, last *int, before *string) int
-		AuditLog     func(childComplexity int, first *int, after *string, last *int, before *string) int
-		Contact      func(childComplexity int, id string) int
-		Contacts     func(childComplexity int, filter *model.ContactFilter, first *int, after *string, last *int, before *string) int
-		Group        func(childComplexity int, id string) int
-		Groups       func(childComplexity int, filter *model.GroupFilter, first *int, after *string, last *int, before *string) int
-		Integration  func(childComplexity int, id string) int
-		Integrations func(childComplexity int, first *int, after *string, last *int, before *string) int
-		Me           func(childComplexity int) int
-		Memberships  func(childComplexity int, contactID *string, groupID *string, first *int, after *string, last *int, before *string) int
-		Namespace    func(childComplexity int) int
-		Namespaces   func(childComplexity int) int
-		Platforms    func(childComplexity int) int
-		PreviewAlert func(childComplexity int, input model.SendAlertInput) int
+		APITokens               func(childComplexity int) int
+		Alert                   func(childComplexity int, id string) int
+		Alerts                  func(childComplexity int, status *delivery.AlertStatus, first *int, after *string, last *int, before *string) int
+		AuditLog                func(childComplexity int, first *int, after *string, last *int, before *string) int
+		BuiltinMessageTemplates func(childComplexity int) int
+		Contact                 func(childComplexity int, id string) int
+		Contacts                func(childComplexity int, filter *model.ContactFilter, first *int, after *string, last *int, before *string) int
+		Group                   func(childComplexity int, id string) int
+		Groups                  func(childComplexity int, filter *model.GroupFilter, first *int, after *string, last *int, before *string) int
+		Integration             func(childComplexity int, id string) int
+		Integrations            func(childComplexity int, first *int, after *string, last *int, before *string) int
+		Me                      func(childComplexity int) int
+		Memberships             func(childComplexity int, contactID *string, groupID *string, first *int, after *string, last *int, before *string) int
+		MessageTemplate         func(childComplexity int, id string) int
+		MessageTemplates        func(childComplexity int, first *int, after *string, last *int, before *string) int
+		Namespace               func(childComplexity int) int
+		Namespaces              func(childComplexity int) int
+		Platforms               func(childComplexity int) int
+		PreviewAlert            func(childComplexity int, input model.SendAlertInput) int
+		PreviewTemplate         func(childComplexity int, input model.PreviewTemplateInput) int
 	}
 
 	RateLimit struct {
@@ -311,10 +353,13 @@ type ComplexityRoot struct {
 	}
 
 	RenderedMessage struct {
-		Body     func(childComplexity int) int
-		Contacts func(childComplexity int) int
-		Platform func(childComplexity int) int
-		URL      func(childComplexity int) int
+		Body          func(childComplexity int) int
+		CompanionBody func(childComplexity int) int
+		Contacts      func(childComplexity int) int
+		Format        func(childComplexity int) int
+		Note          func(childComplexity int) int
+		Platform      func(childComplexity int) int
+		URL           func(childComplexity int) int
 	}
 
 	Viewer struct {
@@ -366,11 +411,17 @@ type IntegrationResolver interface {
 	Groups(ctx context.Context, obj *models.Integration) ([]*models.Group, error)
 	Contacts(ctx context.Context, obj *models.Integration) ([]*models.Contact, error)
 
+	Template(ctx context.Context, obj *models.Integration) (*models.MessageTemplate, error)
 	URL(ctx context.Context, obj *models.Integration) (string, error)
 }
 type MembershipResolver interface {
 	Contact(ctx context.Context, obj *models.MembershipRow) (*models.Contact, error)
 	Group(ctx context.Context, obj *models.MembershipRow) (*models.Group, error)
+}
+type MessageTemplateResolver interface {
+	ID(ctx context.Context, obj *models.MessageTemplate) (string, error)
+
+	Builtin(ctx context.Context, obj *models.MessageTemplate) (bool, error)
 }
 type MutationResolver interface {
 	CreateContact(ctx context.Context, input model.CreateContactInput) (*models.Contact, error)
@@ -393,6 +444,9 @@ type MutationResolver interface {
 	UpdateIntegration(ctx context.Context, id string, input model.UpdateIntegrationInput) (*models.Integration, error)
 	DeleteIntegration(ctx context.Context, id string) (string, error)
 	RotateIntegrationToken(ctx context.Context, id string) (*model.CreatedIntegration, error)
+	CreateMessageTemplate(ctx context.Context, input model.MessageTemplateInput) (*models.MessageTemplate, error)
+	UpdateMessageTemplate(ctx context.Context, id string, input model.MessageTemplateInput) (*models.MessageTemplate, error)
+	DeleteMessageTemplate(ctx context.Context, id string) (string, error)
 }
 type NamespaceResolver interface {
 	ContactCount(ctx context.Context, obj *models.Namespace) (int, error)
@@ -419,6 +473,10 @@ type QueryResolver interface {
 	Namespace(ctx context.Context) (*models.Namespace, error)
 	Integrations(ctx context.Context, first *int, after *string, last *int, before *string) (*model.Connection[*models.Integration], error)
 	Integration(ctx context.Context, id string) (*models.Integration, error)
+	MessageTemplates(ctx context.Context, first *int, after *string, last *int, before *string) (*model.Connection[*models.MessageTemplate], error)
+	MessageTemplate(ctx context.Context, id string) (*models.MessageTemplate, error)
+	BuiltinMessageTemplates(ctx context.Context) ([]*models.MessageTemplate, error)
+	PreviewTemplate(ctx context.Context, input model.PreviewTemplateInput) ([]*model.RenderedMessage, error)
 }
 type WebhookResolver interface {
 	URL(ctx context.Context, obj *models.Webhook) (string, error)
@@ -484,6 +542,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Alert.Labels(childComplexity), true
+	case "Alert.links":
+		if e.ComplexityRoot.Alert.Links == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Links(childComplexity), true
 	case "Alert.resolved":
 		if e.ComplexityRoot.Alert.Resolved == nil {
 			break
@@ -508,6 +572,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Alert.Status(childComplexity), true
+	case "Alert.templateError":
+		if e.ComplexityRoot.Alert.TemplateError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.TemplateError(childComplexity), true
 	case "Alert.title":
 		if e.ComplexityRoot.Alert.Title == nil {
 			break
@@ -678,6 +748,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contact.CreatedAt(childComplexity), true
+	case "Contact.dingtalkUserId":
+		if e.ComplexityRoot.Contact.DingTalkUserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.DingTalkUserID(childComplexity), true
 	case "Contact.groups":
 		if e.ComplexityRoot.Contact.Groups == nil {
 			break
@@ -690,6 +766,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contact.ID(childComplexity), true
+	case "Contact.larkUserId":
+		if e.ComplexityRoot.Contact.LarkUserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.LarkUserID(childComplexity), true
 	case "Contact.name":
 		if e.ComplexityRoot.Contact.Name == nil {
 			break
@@ -708,6 +790,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contact.UpdatedAt(childComplexity), true
+	case "Contact.wecomUserId":
+		if e.ComplexityRoot.Contact.WeComUserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.WeComUserID(childComplexity), true
 	case "Contact.webhooks":
 		if e.ComplexityRoot.Contact.Webhooks == nil {
 			break
@@ -939,6 +1027,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeliveryAttempt.HTTPStatus(childComplexity), true
+	case "DeliveryAttempt.note":
+		if e.ComplexityRoot.DeliveryAttempt.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAttempt.Note(childComplexity), true
 	case "DeliveryAttempt.platformCode":
 		if e.ComplexityRoot.DeliveryAttempt.PlatformCode == nil {
 			break
@@ -1006,6 +1100,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Integration.SendResolved(childComplexity), true
+	case "Integration.template":
+		if e.ComplexityRoot.Integration.Template == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Integration.Template(childComplexity), true
 	case "Integration.timeZone":
 		if e.ComplexityRoot.Integration.TimeZone == nil {
 			break
@@ -1064,6 +1164,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Label.Value(childComplexity), true
 
+	case "Link.text":
+		if e.ComplexityRoot.Link.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Link.Text(childComplexity), true
+	case "Link.url":
+		if e.ComplexityRoot.Link.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Link.URL(childComplexity), true
+
 	case "Membership.contact":
 		if e.ComplexityRoot.Membership.Contact == nil {
 			break
@@ -1114,6 +1227,87 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MembershipEdge.Node(childComplexity), true
+
+	case "MessageTemplate.body":
+		if e.ComplexityRoot.MessageTemplate.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageTemplate.Body(childComplexity), true
+	case "MessageTemplate.builtin":
+		if e.ComplexityRoot.MessageTemplate.Builtin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageTemplate.Builtin(childComplexity), true
+	case "MessageTemplate.createdAt":
+		if e.ComplexityRoot.MessageTemplate.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageTemplate.CreatedAt(childComplexity), true
+	case "MessageTemplate.format":
+		if e.ComplexityRoot.MessageTemplate.Format == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageTemplate.Format(childComplexity), true
+	case "MessageTemplate.id":
+		if e.ComplexityRoot.MessageTemplate.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageTemplate.ID(childComplexity), true
+	case "MessageTemplate.name":
+		if e.ComplexityRoot.MessageTemplate.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageTemplate.Name(childComplexity), true
+	case "MessageTemplate.title":
+		if e.ComplexityRoot.MessageTemplate.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageTemplate.Title(childComplexity), true
+	case "MessageTemplate.updatedAt":
+		if e.ComplexityRoot.MessageTemplate.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageTemplate.UpdatedAt(childComplexity), true
+
+	case "MessageTemplateConnection.edges":
+		if e.ComplexityRoot.MessageTemplateConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageTemplateConnection.Edges(childComplexity), true
+	case "MessageTemplateConnection.pageInfo":
+		if e.ComplexityRoot.MessageTemplateConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageTemplateConnection.PageInfo(childComplexity), true
+	case "MessageTemplateConnection.totalCount":
+		if e.ComplexityRoot.MessageTemplateConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageTemplateConnection.TotalCount(childComplexity), true
+
+	case "MessageTemplateEdge.cursor":
+		if e.ComplexityRoot.MessageTemplateEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageTemplateEdge.Cursor(childComplexity), true
+	case "MessageTemplateEdge.node":
+		if e.ComplexityRoot.MessageTemplateEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageTemplateEdge.Node(childComplexity), true
 
 	case "Mutation.addContactsToGroup":
 		if e.ComplexityRoot.Mutation.AddContactsToGroup == nil {
@@ -1181,6 +1375,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateIntegration(childComplexity, args["input"].(model.CreateIntegrationInput)), true
+	case "Mutation.createMessageTemplate":
+		if e.ComplexityRoot.Mutation.CreateMessageTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createMessageTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateMessageTemplate(childComplexity, args["input"].(model.MessageTemplateInput)), true
 	case "Mutation.createNamespace":
 		if e.ComplexityRoot.Mutation.CreateNamespace == nil {
 			break
@@ -1225,6 +1430,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteIntegration(childComplexity, args["id"].(string)), true
+	case "Mutation.deleteMessageTemplate":
+		if e.ComplexityRoot.Mutation.DeleteMessageTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteMessageTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteMessageTemplate(childComplexity, args["id"].(string)), true
 	case "Mutation.deleteNamespace":
 		if e.ComplexityRoot.Mutation.DeleteNamespace == nil {
 			break
@@ -1324,6 +1540,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateIntegration(childComplexity, args["id"].(string), args["input"].(model.UpdateIntegrationInput)), true
+	case "Mutation.updateMessageTemplate":
+		if e.ComplexityRoot.Mutation.UpdateMessageTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateMessageTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateMessageTemplate(childComplexity, args["id"].(string), args["input"].(model.MessageTemplateInput)), true
 	case "Mutation.updateNamespace":
 		if e.ComplexityRoot.Mutation.UpdateNamespace == nil {
 			break
@@ -1492,6 +1719,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+	case "Query.builtinMessageTemplates":
+		if e.ComplexityRoot.Query.BuiltinMessageTemplates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.BuiltinMessageTemplates(childComplexity), true
 	case "Query.contact":
 		if e.ComplexityRoot.Query.Contact == nil {
 			break
@@ -1576,6 +1809,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Memberships(childComplexity, args["contactId"].(*string), args["groupId"].(*string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+	case "Query.messageTemplate":
+		if e.ComplexityRoot.Query.MessageTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Query_messageTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MessageTemplate(childComplexity, args["id"].(string)), true
+	case "Query.messageTemplates":
+		if e.ComplexityRoot.Query.MessageTemplates == nil {
+			break
+		}
+
+		args, err := ec.field_Query_messageTemplates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MessageTemplates(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.namespace":
 		if e.ComplexityRoot.Query.Namespace == nil {
 			break
@@ -1605,6 +1860,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PreviewAlert(childComplexity, args["input"].(model.SendAlertInput)), true
+	case "Query.previewTemplate":
+		if e.ComplexityRoot.Query.PreviewTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Query_previewTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PreviewTemplate(childComplexity, args["input"].(model.PreviewTemplateInput)), true
 
 	case "RateLimit.messages":
 		if e.ComplexityRoot.RateLimit.Messages == nil {
@@ -1625,12 +1891,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RenderedMessage.Body(childComplexity), true
+	case "RenderedMessage.companionBody":
+		if e.ComplexityRoot.RenderedMessage.CompanionBody == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenderedMessage.CompanionBody(childComplexity), true
 	case "RenderedMessage.contacts":
 		if e.ComplexityRoot.RenderedMessage.Contacts == nil {
 			break
 		}
 
 		return e.ComplexityRoot.RenderedMessage.Contacts(childComplexity), true
+	case "RenderedMessage.format":
+		if e.ComplexityRoot.RenderedMessage.Format == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenderedMessage.Format(childComplexity), true
+	case "RenderedMessage.note":
+		if e.ComplexityRoot.RenderedMessage.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenderedMessage.Note(childComplexity), true
 	case "RenderedMessage.platform":
 		if e.ComplexityRoot.RenderedMessage.Platform == nil {
 			break
@@ -1710,6 +1994,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateNamespaceInput", ec.unmarshalInputCreateNamespaceInput),
 			graphql.NewInputUnmarshaler("GroupFilter", ec.unmarshalInputGroupFilter),
 			graphql.NewInputUnmarshaler("LabelInput", ec.unmarshalInputLabelInput),
+			graphql.NewInputUnmarshaler("LinkInput", ec.unmarshalInputLinkInput),
+			graphql.NewInputUnmarshaler("MessageTemplateInput", ec.unmarshalInputMessageTemplateInput),
+			graphql.NewInputUnmarshaler("PreviewTemplateInput", ec.unmarshalInputPreviewTemplateInput),
 			graphql.NewInputUnmarshaler("SendAlertInput", ec.unmarshalInputSendAlertInput),
 			graphql.NewInputUnmarshaler("UpdateContactGroupInput", ec.unmarshalInputUpdateContactGroupInput),
 			graphql.NewInputUnmarshaler("UpdateContactInput", ec.unmarshalInputUpdateContactInput),
@@ -1879,8 +2166,14 @@ type Contact {
   id: ID!
   "Unique among contacts, ignoring letter case only; 1-64 characters."
   name: String!
-  "Digits with an optional leading +, used for @-mentions; null when none."
+  "Digits with an optional leading +, used for @-mentions where the contact has no user id on the robot's platform; null when none."
   phone: String
+  "The contact's DingTalk userId, @-mentioned by id on DingTalk robots (atUserIds); null when none."
+  dingtalkUserId: String
+  "The contact's WeCom userid, @-mentioned by id on WeCom robots (mentioned_list, <@userid>); null when none."
+  wecomUserId: String
+  "The contact's Lark/Feishu open_id (ou_...), @-mentioned by id on Lark bots (<at>); null when none."
+  larkUserId: String
   "The contact's 1-10 webhooks, in the order they were last given."
   webhooks: [Webhook!]!
   "The groups the contact belongs to, ordered by name (ignoring case); not paged."
@@ -2191,6 +2484,16 @@ input CreateContactInput {
   Omitted, null or empty: no phone.
   """
   phone: String
+  """
+  The contact's DingTalk userId: 1-64 ASCII letters, digits, '_', '-', '.' or '@' (BAD_USER_INPUT at
+  input.dingtalkUserId otherwise). mentionContacts mentions it by id on DingTalk robots instead of the phone.
+  Omitted or null: unchanged on update, none on create; an empty string clears it.
+  """
+  dingtalkUserId: String
+  "The contact's WeCom userid, with dingtalkUserId's rules (at input.wecomUserId); mentioned on WeCom robots."
+  wecomUserId: String
+  "The contact's Lark/Feishu open_id (ou_...), with dingtalkUserId's rules (at input.larkUserId); mentioned on Lark bots."
+  larkUserId: String
   "1-10 webhooks (BAD_USER_INPUT at input.webhooks otherwise), no URL twice."
   webhooks: [WebhookInput!]!
   """
@@ -2206,6 +2509,16 @@ input UpdateContactInput {
   name: String
   "As in createContact; an empty string clears the phone."
   phone: String
+  """
+  The contact's DingTalk userId: 1-64 ASCII letters, digits, '_', '-', '.' or '@' (BAD_USER_INPUT at
+  input.dingtalkUserId otherwise). mentionContacts mentions it by id on DingTalk robots instead of the phone.
+  Omitted or null: unchanged on update, none on create; an empty string clears it.
+  """
+  dingtalkUserId: String
+  "The contact's WeCom userid, with dingtalkUserId's rules (at input.wecomUserId); mentioned on WeCom robots."
+  wecomUserId: String
+  "The contact's Lark/Feishu open_id (ou_...), with dingtalkUserId's rules (at input.larkUserId); mentioned on Lark bots."
+  larkUserId: String
   """
   Replaces the contact's webhooks (1-10). A webhook whose URL the contact already has keeps its id and,
   unless given, its secret and keyword; webhooks whose URL is not listed are deleted.
@@ -2371,6 +2684,15 @@ enum MessageFormat {
   anyone is sent as text. The default of SendAlertInput.format.
   """
   MARKDOWN
+  """
+  The platform's native card: a Lark interactive card (header coloured by severity, green when resolved,
+  one button per link), a DingTalk actionCard (one button per link), a WeCom template_card text_notice
+  (labels as rows, links as jump links). A card that does not fit the platform's limits (WeCom's are
+  small) is sent as markdown, and the attempt's note says why. On DingTalk and WeCom, whose cards cannot
+  mention anyone, a short text message with the mentions follows the card, as a second send of the
+  robot's rate budget.
+  """
+  CARD
 }
 
 "Where an alert stands, from the statuses of its deliveries."
@@ -2451,6 +2773,31 @@ input SendAlertInput {
   labels: [LabelInput!]
   "A notice that the problem is over: the message reads as resolved on every platform, not at its severity."
   resolved: Boolean = false
+  """
+  A message template of the namespace (or a built-in, builtin:...) that renders the title and content
+  from the alert (see MessageTemplate) and sets the format; NOT_FOUND at input.templateId when none has
+  the id. A template that fails or exceeds a bound when rendered does not lose the alert: title and
+  content are sent as given, headed by a one-line note, and the alert's templateError says why.
+  """
+  templateId: ID
+  "Links to show with the message: buttons on a card, link lines otherwise; at most 10."
+  links: [LinkInput!]
+}
+
+"A labelled link of a message."
+type Link {
+  "What the link says, e.g. Dashboard."
+  text: String!
+  "Where it goes: an http or https URL."
+  url: String!
+}
+
+"A labelled link to send with an alert."
+input LinkInput {
+  "1-64 characters without control characters (BAD_USER_INPUT at input.links[i].text)."
+  text: String!
+  "An http or https URL of at most 2048 bytes (BAD_USER_INPUT at input.links[i].url)."
+  url: String!
 }
 
 "A name and value describing an alert, as Alertmanager's labels do."
@@ -2483,6 +2830,11 @@ type DeliveryAttempt {
   error: String
   "How many alerts shared this call (1 unless several were combined into one message)."
   coalesced: Int!
+  """
+  What to know beside the verdict; null when nothing: the alert's template failed and the default layout
+  was sent, a card was sent as markdown (and why), the companion message with the mentions failed.
+  """
+  note: String
 }
 
 """
@@ -2538,6 +2890,10 @@ type Alert {
   source: Integration
   "Whether it is a notice that the problem is over (an all-resolved notification, or sendAlert with resolved)."
   resolved: Boolean!
+  "Its links: a card's buttons (an integration's source, dashboard and silence, or sendAlert's links)."
+  links: [Link!]!
+  "Why its message template failed, so that the default layout was sent; null when it did not (or none was used)."
+  templateError: String
 }
 
 "One alert of a page of alerts."
@@ -2575,8 +2931,20 @@ type RenderedMessage {
   url: String!
   "The request body, JSON as the platform gets it, signature values replaced by REDACTED."
   body: String!
-  "The targeted contacts behind this URL, ordered by name."
+  "The targeted contacts behind this URL, ordered by name; empty in previewTemplate."
   contacts: [Contact!]!
+  """
+  The body of the short text message that follows a card on a platform whose cards cannot mention anyone
+  (DingTalk, WeCom), carrying the mentions; null when none is sent.
+  """
+  companionBody: String
+  "The format the platform gets: a card that does not fit is sent as markdown (see note)."
+  format: MessageFormat!
+  """
+  What to know about this rendering; null when nothing: the template failed and the default layout is shown,
+  or the card is sent as markdown, and why.
+  """
+  note: String
 }
 
 extend type Query {
@@ -2896,6 +3264,8 @@ type Integration {
   hasSigningSecret: Boolean!
   "The IANA time zone its messages show times in, e.g. Asia/Shanghai; UTC by default."
   timeZone: String!
+  "The message template its alerts are rendered with; null: its kind's built-in (Alertmanager and Grafana: a CARD)."
+  template: MessageTemplate
   """
   The URL to give the source: HERALD_PUBLIC_URL (by default the listen address) + /hooks/ + id. The token
   goes in Authorization: Bearer, or, for a source that only takes a URL, as ?token=.
@@ -2955,6 +3325,12 @@ input CreateIntegrationInput {
   signingSecret: String
   "An IANA time zone for the times in its messages, e.g. Asia/Shanghai; UTC when omitted (BAD_USER_INPUT when unknown)."
   timeZone: String
+  """
+  A message template of the namespace to render its alerts with (NOT_FOUND at input.templateId when none
+  has the id); omitted: the kind's built-in. While an integration uses a template, the template cannot be
+  deleted.
+  """
+  templateId: ID
 }
 
 "What updateIntegration changes; an omitted field stays as it is. The kind and the token stay."
@@ -2973,6 +3349,8 @@ input UpdateIntegrationInput {
   signingSecret: String
   "A new IANA time zone."
   timeZone: String
+  "Another message template (NOT_FOUND at input.templateId when none has the id); an empty string returns to the kind's built-in."
+  templateId: ID
 }
 
 "An integration just created, or whose token was just rotated."
@@ -3041,6 +3419,151 @@ extend type Mutation {
     id: ID!
   ): CreatedIntegration! @hasRole(role: ADMIN)
 }
+
+"""
+A namespace's own layout of messages: a title and a body in Go text/template, rendered when an alert is
+accepted. Both see one data model, Alertmanager's notification data so that its users' templates work
+unchanged (.Status, .Receiver, .Alerts with .Firing and .Resolved, .GroupLabels, .CommonLabels,
+.CommonAnnotations, .ExternalURL, .GroupKey, .TruncatedAlerts; each alert's .Status, .Labels,
+.Annotations, .StartsAt, .EndsAt, .GeneratorURL, .Fingerprint, and Grafana's .DashboardURL, .PanelURL,
+.SilenceURL, .ImageURL, .Values; label sets have .SortedPairs, .Names, .Values, .Remove and .Has), plus
+Herald's own: .Title, .Content, .Severity, .Resolved, .Links, .Namespace, .Kind, .Integration, .Message
+(Grafana's), .SilenceURL, .TimeZone (the times are in it) and .Omitted. A sendAlert is one alert whose
+labels are the alert's labels with alertname = the title, and whose annotations are summary (the title)
+and description (the content). Functions: sprig's text functions without those reading the
+environment, the network or randomness, Alertmanager's (toUpper, toLower, title, trimSpace, join,
+match, reReplaceAll, safeHtml, stringSlice, date, tz, since, humanizeDuration, toJson), and oneLine,
+fenceless and linkTarget for defusing a source's text in markdown. A render is bounded to 100 ms and
+64 KiB of body (4 KiB of title); a group too long for 64 KiB is rendered with fewer alerts, .Omitted
+saying how many are left out.
+"""
+type MessageTemplate {
+  "The template's id; built-in templates have ids builtin:alertmanager, builtin:grafana and builtin:generic."
+  id: ID!
+  "Unique within the namespace, compared ignoring letter case; 1-64 characters."
+  name: String!
+  "The title template: its output, made one line and cut to 256 characters, is the message's title (the alert's own title when empty)."
+  title: String!
+  "The body template: its output is the message's content. It may define named templates the title uses."
+  body: String!
+  "How the rendered body is sent."
+  format: MessageFormat!
+  "Whether it ships with Herald (read-only, the default of its kind)."
+  builtin: Boolean!
+  "When it was created; the server's start for built-in templates."
+  createdAt: Time!
+  "When it was last changed; the server's start for built-in templates."
+  updatedAt: Time!
+}
+
+"One template of a page of templates."
+type MessageTemplateEdge {
+  "Opaque keyset position of this template in the list, to pass as after or before."
+  cursor: String!
+  "The template."
+  node: MessageTemplate!
+}
+
+"A page of message templates."
+type MessageTemplateConnection {
+  "The page's templates, ordered by name whichever way it was paged; empty when none."
+  edges: [MessageTemplateEdge!]!
+  "Whether there are pages before and after this one, and the cursors to read them."
+  pageInfo: PageInfo!
+  "How many templates the namespace has. Costs a COUNT statement unless this page holds the whole list."
+  totalCount: Int!
+}
+
+"What createMessageTemplate and updateMessageTemplate take; every field is required."
+input MessageTemplateInput {
+  "Trimmed, 1-64 characters; unique within the namespace ignoring letter case (CONFLICT at input.name)."
+  name: String!
+  """
+  The title template, at most 4 KiB. A syntax error is BAD_USER_INPUT at input.title with its line and
+  column in the message.
+  """
+  title: String!
+  """
+  The body template, at most 64 KiB. A syntax error is BAD_USER_INPUT at input.body with its line and
+  column in the message, e.g. "body: line 3, column 14: function \"nope\" not defined".
+  """
+  body: String!
+  "How the rendered body is sent; MARKDOWN when omitted."
+  format: MessageFormat = MARKDOWN
+}
+
+"What previewTemplate renders: a template, and the data it renders."
+input PreviewTemplateInput {
+  "A saved or built-in template; when omitted, title, body and format give an unsaved one (the editor's)."
+  templateId: ID
+  "An unsaved title template (with body); ignored with templateId."
+  title: String
+  "An unsaved body template; ignored with templateId. A syntax error is BAD_USER_INPUT at input.body with its position."
+  body: String
+  "The unsaved template's format; MARKDOWN when omitted."
+  format: MessageFormat
+  "The source whose data is rendered: its sample, or the payload given; ALERTMANAGER when omitted."
+  kind: IntegrationKind
+  """
+  A notification as the kind's source posts it (JSON, at most 1 MiB), rendered instead of the sample; for
+  GENERIC, the generic hook's body. An invalid one is BAD_USER_INPUT at input.payload, saying what is wrong.
+  """
+  payload: String
+  "The IANA time zone the times are shown in; UTC when omitted."
+  timeZone: String
+  "The platforms to render for, each once, in the order given; every platform when omitted."
+  platforms: [Platform!]
+}
+
+extend type Query {
+  "The namespace's message templates, ordered by name. Needs VIEWER. Built-in ones are in builtinMessageTemplates."
+  messageTemplates(
+    "Page forward: how many templates to return, 1-100; 20 when omitted. Cannot be given with last or before."
+    first: Int = 20
+    "Page forward: start after this cursor. Cannot be given with last or before."
+    after: String
+    "Page backward: how many templates to return, 1-100. Cannot be given with first or after."
+    last: Int
+    "Page backward: end just before this cursor. Cannot be given with first or after."
+    before: String
+  ): MessageTemplateConnection!
+  "One template of the namespace or a built-in one; null when none has the id. Needs VIEWER."
+  messageTemplate(
+    "The template's id."
+    id: ID!
+  ): MessageTemplate
+  "The templates that ship with Herald, the defaults of each kind of source. Needs VIEWER."
+  builtinMessageTemplates: [MessageTemplate!]!
+  """
+  Renders a template against sample data or a pasted payload; sends nothing. Needs VIEWER. One message per
+  platform, exactly as a robot of that platform would receive it (to a placeholder URL, unsigned, without
+  mentions).
+  """
+  previewTemplate(
+    "The template and the data."
+    input: PreviewTemplateInput!
+  ): [RenderedMessage!]!
+}
+
+extend type Mutation {
+  "Needs ADMIN. Stores a message template after checking that it parses."
+  createMessageTemplate(
+    "The new template."
+    input: MessageTemplateInput!
+  ): MessageTemplate! @hasRole(role: ADMIN)
+  "Needs ADMIN. Replaces a template; integrations using it render with it from their next notification."
+  updateMessageTemplate(
+    "The template's id; NOT_FOUND when none has it (built-in templates cannot be changed)."
+    id: ID!
+    "The whole template."
+    input: MessageTemplateInput!
+  ): MessageTemplate! @hasRole(role: ADMIN)
+  "Needs ADMIN. Deletes a template and returns its id; CONFLICT while an integration uses it."
+  deleteMessageTemplate(
+    "The template's id; NOT_FOUND when none has it."
+    id: ID!
+  ): ID! @hasRole(role: ADMIN)
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -3075,6 +3598,10 @@ func (ec *executionContext) childFields_Alert(ctx context.Context, field graphql
 		return ec.fieldContext_Alert_source(ctx, field)
 	case "resolved":
 		return ec.fieldContext_Alert_resolved(ctx, field)
+	case "links":
+		return ec.fieldContext_Alert_links(ctx, field)
+	case "templateError":
+		return ec.fieldContext_Alert_templateError(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Alert", field.Name)
 }
@@ -3179,6 +3706,12 @@ func (ec *executionContext) childFields_Contact(ctx context.Context, field graph
 		return ec.fieldContext_Contact_name(ctx, field)
 	case "phone":
 		return ec.fieldContext_Contact_phone(ctx, field)
+	case "dingtalkUserId":
+		return ec.fieldContext_Contact_dingtalkUserId(ctx, field)
+	case "wecomUserId":
+		return ec.fieldContext_Contact_wecomUserId(ctx, field)
+	case "larkUserId":
+		return ec.fieldContext_Contact_larkUserId(ctx, field)
 	case "webhooks":
 		return ec.fieldContext_Contact_webhooks(ctx, field)
 	case "groups":
@@ -3315,6 +3848,8 @@ func (ec *executionContext) childFields_DeliveryAttempt(ctx context.Context, fie
 		return ec.fieldContext_DeliveryAttempt_error(ctx, field)
 	case "coalesced":
 		return ec.fieldContext_DeliveryAttempt_coalesced(ctx, field)
+	case "note":
+		return ec.fieldContext_DeliveryAttempt_note(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeliveryAttempt", field.Name)
 }
@@ -3339,6 +3874,8 @@ func (ec *executionContext) childFields_Integration(ctx context.Context, field g
 		return ec.fieldContext_Integration_hasSigningSecret(ctx, field)
 	case "timeZone":
 		return ec.fieldContext_Integration_timeZone(ctx, field)
+	case "template":
+		return ec.fieldContext_Integration_template(ctx, field)
 	case "url":
 		return ec.fieldContext_Integration_url(ctx, field)
 	case "createdAt":
@@ -3381,6 +3918,16 @@ func (ec *executionContext) childFields_Label(ctx context.Context, field graphql
 	return nil, fmt.Errorf("no field named %q was found under type Label", field.Name)
 }
 
+func (ec *executionContext) childFields_Link(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "text":
+		return ec.fieldContext_Link_text(ctx, field)
+	case "url":
+		return ec.fieldContext_Link_url(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Link", field.Name)
+}
+
 func (ec *executionContext) childFields_Membership(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "contact":
@@ -3413,6 +3960,50 @@ func (ec *executionContext) childFields_MembershipEdge(ctx context.Context, fiel
 		return ec.fieldContext_MembershipEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MembershipEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MessageTemplate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_MessageTemplate_id(ctx, field)
+	case "name":
+		return ec.fieldContext_MessageTemplate_name(ctx, field)
+	case "title":
+		return ec.fieldContext_MessageTemplate_title(ctx, field)
+	case "body":
+		return ec.fieldContext_MessageTemplate_body(ctx, field)
+	case "format":
+		return ec.fieldContext_MessageTemplate_format(ctx, field)
+	case "builtin":
+		return ec.fieldContext_MessageTemplate_builtin(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_MessageTemplate_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_MessageTemplate_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MessageTemplate", field.Name)
+}
+
+func (ec *executionContext) childFields_MessageTemplateConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MessageTemplateConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MessageTemplateConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MessageTemplateConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MessageTemplateConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MessageTemplateEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_MessageTemplateEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_MessageTemplateEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MessageTemplateEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Namespace(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3491,6 +4082,12 @@ func (ec *executionContext) childFields_RenderedMessage(ctx context.Context, fie
 		return ec.fieldContext_RenderedMessage_body(ctx, field)
 	case "contacts":
 		return ec.fieldContext_RenderedMessage_contacts(ctx, field)
+	case "companionBody":
+		return ec.fieldContext_RenderedMessage_companionBody(ctx, field)
+	case "format":
+		return ec.fieldContext_RenderedMessage_format(ctx, field)
+	case "note":
+		return ec.fieldContext_RenderedMessage_note(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RenderedMessage", field.Name)
 }
@@ -3761,6 +4358,20 @@ func (ec *executionContext) field_Mutation_createIntegration_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createMessageTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.MessageTemplateInput, error) {
+			return ec.unmarshalNMessageTemplateInput2githubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐMessageTemplateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createNamespace_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3804,6 +4415,20 @@ func (ec *executionContext) field_Mutation_deleteContact_args(ctx context.Contex
 }
 
 func (ec *executionContext) field_Mutation_deleteIntegration_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteMessageTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -3967,6 +4592,28 @@ func (ec *executionContext) field_Mutation_updateIntegration_args(ctx context.Co
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateIntegrationInput, error) {
 			return ec.unmarshalNUpdateIntegrationInput2githubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐUpdateIntegrationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateMessageTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.MessageTemplateInput, error) {
+			return ec.unmarshalNMessageTemplateInput2githubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐMessageTemplateInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4335,12 +4982,78 @@ func (ec *executionContext) field_Query_memberships_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_messageTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_messageTemplates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_previewAlert_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SendAlertInput, error) {
 			return ec.unmarshalNSendAlertInput2githubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐSendAlertInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_previewTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PreviewTemplateInput, error) {
+			return ec.unmarshalNPreviewTemplateInput2githubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐPreviewTemplateInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4724,6 +5437,61 @@ func (ec *executionContext) _Alert_resolved(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Alert_resolved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Alert", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Alert_links(ctx context.Context, field graphql.CollectedField, obj *delivery.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_links(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Links, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []senders.Link) graphql.Marshaler {
+			return ec.marshalNLink2ᚕgithubᚗcomᚋheraldhqᚋheraldᚋsendersᚐLinkᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_links(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Alert",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Link(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Alert_templateError(ctx context.Context, field graphql.CollectedField, obj *delivery.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_templateError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TemplateError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_templateError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "String")
 }
 
 func (ec *executionContext) _AlertConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Connection[*delivery.Alert]) (ret graphql.Marshaler) {
@@ -5421,6 +6189,75 @@ func (ec *executionContext) _Contact_phone(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Contact_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
+}
+
+func (ec *executionContext) _Contact_dingtalkUserId(ctx context.Context, field graphql.CollectedField, obj *models.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_dingtalkUserId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DingTalkUserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_dingtalkUserId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
+}
+
+func (ec *executionContext) _Contact_wecomUserId(ctx context.Context, field graphql.CollectedField, obj *models.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_wecomUserId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WeComUserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_wecomUserId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
+}
+
+func (ec *executionContext) _Contact_larkUserId(ctx context.Context, field graphql.CollectedField, obj *models.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_larkUserId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LarkUserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_larkUserId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
@@ -6484,6 +7321,29 @@ func (ec *executionContext) fieldContext_DeliveryAttempt_coalesced(_ context.Con
 	return graphql.NewScalarFieldContext("DeliveryAttempt", field, false, false, "Int")
 }
 
+func (ec *executionContext) _DeliveryAttempt_note(ctx context.Context, field graphql.CollectedField, obj *delivery.DeliveryAttempt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryAttempt_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryAttempt_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryAttempt", field, false, false, "String")
+}
+
 func (ec *executionContext) _Integration_id(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6707,6 +7567,38 @@ func (ec *executionContext) _Integration_timeZone(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_Integration_timeZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Integration", field, false, false, "String")
+}
+
+func (ec *executionContext) _Integration_template(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Integration_template(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Integration().Template(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.MessageTemplate) graphql.Marshaler {
+			return ec.marshalOMessageTemplate2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMessageTemplate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Integration_template(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Integration",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageTemplate(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Integration_url(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
@@ -6966,6 +7858,52 @@ func (ec *executionContext) fieldContext_Label_value(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Label", field, false, false, "String")
 }
 
+func (ec *executionContext) _Link_text(ctx context.Context, field graphql.CollectedField, obj *senders.Link) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Link_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Link_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Link", field, false, false, "String")
+}
+
+func (ec *executionContext) _Link_url(ctx context.Context, field graphql.CollectedField, obj *senders.Link) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Link_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Link_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Link", field, false, false, "String")
+}
+
 func (ec *executionContext) _Membership_contact(ctx context.Context, field graphql.CollectedField, obj *models.MembershipRow) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7190,6 +8128,332 @@ func (ec *executionContext) fieldContext_MembershipEdge_node(_ context.Context, 
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Membership(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MessageTemplate_id(ctx context.Context, field graphql.CollectedField, obj *models.MessageTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageTemplate_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MessageTemplate().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageTemplate_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageTemplate", field, true, true, "ID")
+}
+
+func (ec *executionContext) _MessageTemplate_name(ctx context.Context, field graphql.CollectedField, obj *models.MessageTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageTemplate_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageTemplate_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageTemplate", field, false, false, "String")
+}
+
+func (ec *executionContext) _MessageTemplate_title(ctx context.Context, field graphql.CollectedField, obj *models.MessageTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageTemplate_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageTemplate_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageTemplate", field, false, false, "String")
+}
+
+func (ec *executionContext) _MessageTemplate_body(ctx context.Context, field graphql.CollectedField, obj *models.MessageTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageTemplate_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageTemplate_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageTemplate", field, false, false, "String")
+}
+
+func (ec *executionContext) _MessageTemplate_format(ctx context.Context, field graphql.CollectedField, obj *models.MessageTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageTemplate_format(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Format, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v senders.Format) graphql.Marshaler {
+			return ec.marshalNMessageFormat2githubᚗcomᚋheraldhqᚋheraldᚋsendersᚐFormat(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageTemplate_format(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageTemplate", field, false, false, "MessageFormat")
+}
+
+func (ec *executionContext) _MessageTemplate_builtin(ctx context.Context, field graphql.CollectedField, obj *models.MessageTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageTemplate_builtin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MessageTemplate().Builtin(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageTemplate_builtin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageTemplate", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _MessageTemplate_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.MessageTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageTemplate_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageTemplate_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageTemplate", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MessageTemplate_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.MessageTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageTemplate_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageTemplate_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageTemplate", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MessageTemplateConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Connection[*models.MessageTemplate]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageTemplateConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[*models.MessageTemplate]) graphql.Marshaler {
+			return ec.marshalNMessageTemplateEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageTemplateConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MessageTemplateConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageTemplateEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MessageTemplateConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Connection[*models.MessageTemplate]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageTemplateConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageTemplateConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MessageTemplateConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MessageTemplateConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Connection[*models.MessageTemplate]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageTemplateConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageTemplateConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageTemplateConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _MessageTemplateEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*models.MessageTemplate]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageTemplateEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageTemplateEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageTemplateEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _MessageTemplateEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*models.MessageTemplate]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageTemplateEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.MessageTemplate) graphql.Marshaler {
+			return ec.marshalNMessageTemplate2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMessageTemplate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageTemplateEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MessageTemplateEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageTemplate(ctx, field)
 		},
 	}
 	return fc, nil
@@ -8435,6 +9699,192 @@ func (ec *executionContext) fieldContext_Mutation_rotateIntegrationToken(ctx con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createMessageTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createMessageTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateMessageTemplate(ctx, fc.Args["input"].(model.MessageTemplateInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *models.MessageTemplate
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.MessageTemplate
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.MessageTemplate) graphql.Marshaler {
+			return ec.marshalNMessageTemplate2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMessageTemplate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createMessageTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageTemplate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createMessageTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateMessageTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateMessageTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateMessageTemplate(ctx, fc.Args["id"].(string), fc.Args["input"].(model.MessageTemplateInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *models.MessageTemplate
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.MessageTemplate
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.MessageTemplate) graphql.Marshaler {
+			return ec.marshalNMessageTemplate2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMessageTemplate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateMessageTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageTemplate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateMessageTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteMessageTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteMessageTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteMessageTemplate(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal string
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteMessageTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteMessageTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Namespace_id(ctx context.Context, field graphql.CollectedField, obj *models.Namespace) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9561,6 +11011,170 @@ func (ec *executionContext) fieldContext_Query_integration(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_messageTemplates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_messageTemplates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MessageTemplates(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[*models.MessageTemplate]) graphql.Marshaler {
+			return ec.marshalNMessageTemplateConnection2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_messageTemplates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageTemplateConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_messageTemplates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_messageTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_messageTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MessageTemplate(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.MessageTemplate) graphql.Marshaler {
+			return ec.marshalOMessageTemplate2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMessageTemplate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_messageTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageTemplate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_messageTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_builtinMessageTemplates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_builtinMessageTemplates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().BuiltinMessageTemplates(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.MessageTemplate) graphql.Marshaler {
+			return ec.marshalNMessageTemplate2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMessageTemplateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_builtinMessageTemplates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageTemplate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_previewTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_previewTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PreviewTemplate(ctx, fc.Args["input"].(model.PreviewTemplateInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RenderedMessage) graphql.Marshaler {
+			return ec.marshalNRenderedMessage2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐRenderedMessageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_previewTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RenderedMessage(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_previewTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9782,6 +11396,75 @@ func (ec *executionContext) fieldContext_RenderedMessage_contacts(_ context.Cont
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RenderedMessage_companionBody(ctx context.Context, field graphql.CollectedField, obj *model.RenderedMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenderedMessage_companionBody(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompanionBody, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RenderedMessage_companionBody(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenderedMessage", field, false, false, "String")
+}
+
+func (ec *executionContext) _RenderedMessage_format(ctx context.Context, field graphql.CollectedField, obj *model.RenderedMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenderedMessage_format(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Format, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v senders.Format) graphql.Marshaler {
+			return ec.marshalNMessageFormat2githubᚗcomᚋheraldhqᚋheraldᚋsendersᚐFormat(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenderedMessage_format(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenderedMessage", field, false, false, "MessageFormat")
+}
+
+func (ec *executionContext) _RenderedMessage_note(ctx context.Context, field graphql.CollectedField, obj *model.RenderedMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenderedMessage_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RenderedMessage_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenderedMessage", field, false, false, "String")
 }
 
 func (ec *executionContext) _Viewer_name(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
@@ -11157,7 +12840,7 @@ func (ec *executionContext) unmarshalInputCreateContactInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "phone", "webhooks", "groupIds"}
+	fieldsInOrder := [...]string{"name", "phone", "dingtalkUserId", "wecomUserId", "larkUserId", "webhooks", "groupIds"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11178,6 +12861,27 @@ func (ec *executionContext) unmarshalInputCreateContactInput(ctx context.Context
 				return it, err
 			}
 			it.Phone = data
+		case "dingtalkUserId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dingtalkUserId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DingtalkUserID = data
+		case "wecomUserId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("wecomUserId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WecomUserID = data
+		case "larkUserId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("larkUserId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LarkUserID = data
 		case "webhooks":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("webhooks"))
 			data, err := ec.unmarshalNWebhookInput2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐWebhookInputᚄ(ctx, v)
@@ -11227,7 +12931,7 @@ func (ec *executionContext) unmarshalInputCreateIntegrationInput(ctx context.Con
 		asMap["mentionContacts"] = false
 	}
 
-	fieldsInOrder := [...]string{"name", "kind", "groupIds", "contactIds", "sendResolved", "mentionContacts", "signingSecret", "timeZone"}
+	fieldsInOrder := [...]string{"name", "kind", "groupIds", "contactIds", "sendResolved", "mentionContacts", "signingSecret", "timeZone", "templateId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11290,6 +12994,13 @@ func (ec *executionContext) unmarshalInputCreateIntegrationInput(ctx context.Con
 				return it, err
 			}
 			it.TimeZone = data
+		case "templateId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("templateId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TemplateID = data
 		}
 	}
 	return it, nil
@@ -11454,6 +13165,213 @@ func UnmarshalLabelInput(ctx context.Context, raw any) (model.LabelInput, error)
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputLinkInput(ctx context.Context, obj any) (model.LinkInput, error) {
+	var it model.LinkInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"text", "url"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "text":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("text"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Text = data
+		case "url":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URL = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalLinkInput unmarshals raw into the LinkInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalLinkInput(ctx context.Context, raw any) (model.LinkInput, error) {
+	var out model.LinkInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "LinkInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMessageTemplateInput(ctx context.Context, obj any) (model.MessageTemplateInput, error) {
+	var it model.MessageTemplateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["format"]; !present {
+		asMap["format"] = "MARKDOWN"
+	}
+
+	fieldsInOrder := [...]string{"name", "title", "body", "format"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		case "format":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("format"))
+			data, err := ec.unmarshalOMessageFormat2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋsendersᚐFormat(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Format = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMessageTemplateInput unmarshals raw into the MessageTemplateInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMessageTemplateInput(ctx context.Context, raw any) (model.MessageTemplateInput, error) {
+	var out model.MessageTemplateInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MessageTemplateInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPreviewTemplateInput(ctx context.Context, obj any) (model.PreviewTemplateInput, error) {
+	var it model.PreviewTemplateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"templateId", "title", "body", "format", "kind", "payload", "timeZone", "platforms"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "templateId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("templateId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TemplateID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		case "format":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("format"))
+			data, err := ec.unmarshalOMessageFormat2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋsendersᚐFormat(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Format = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOIntegrationKind2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐIntegrationKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "payload":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("payload"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Payload = data
+		case "timeZone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZone = data
+		case "platforms":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("platforms"))
+			data, err := ec.unmarshalOPlatform2ᚕgithubᚗcomᚋheraldhqᚋheraldᚋsendersᚐPlatformᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Platforms = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPreviewTemplateInput unmarshals raw into the PreviewTemplateInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPreviewTemplateInput(ctx context.Context, raw any) (model.PreviewTemplateInput, error) {
+	var out model.PreviewTemplateInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PreviewTemplateInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSendAlertInput(ctx context.Context, obj any) (model.SendAlertInput, error) {
 	var it model.SendAlertInput
 	if obj == nil {
@@ -11481,7 +13399,7 @@ func (ec *executionContext) unmarshalInputSendAlertInput(ctx context.Context, ob
 		asMap["resolved"] = false
 	}
 
-	fieldsInOrder := [...]string{"title", "content", "severity", "format", "contactIds", "groupIds", "contactNames", "groupNames", "mentionAll", "mentionContacts", "idempotencyKey", "labels", "resolved"}
+	fieldsInOrder := [...]string{"title", "content", "severity", "format", "contactIds", "groupIds", "contactNames", "groupNames", "mentionAll", "mentionContacts", "idempotencyKey", "labels", "resolved", "templateId", "links"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11579,6 +13497,20 @@ func (ec *executionContext) unmarshalInputSendAlertInput(ctx context.Context, ob
 				return it, err
 			}
 			it.Resolved = data
+		case "templateId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("templateId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TemplateID = data
+		case "links":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("links"))
+			data, err := ec.unmarshalOLinkInput2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐLinkInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Links = data
 		}
 	}
 	return it, nil
@@ -11663,7 +13595,7 @@ func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "phone", "webhooks", "groupIds"}
+	fieldsInOrder := [...]string{"name", "phone", "dingtalkUserId", "wecomUserId", "larkUserId", "webhooks", "groupIds"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11684,6 +13616,27 @@ func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context
 				return it, err
 			}
 			it.Phone = data
+		case "dingtalkUserId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dingtalkUserId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DingtalkUserID = data
+		case "wecomUserId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("wecomUserId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WecomUserID = data
+		case "larkUserId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("larkUserId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LarkUserID = data
 		case "webhooks":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("webhooks"))
 			data, err := ec.unmarshalOWebhookInput2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐWebhookInputᚄ(ctx, v)
@@ -11726,7 +13679,7 @@ func (ec *executionContext) unmarshalInputUpdateIntegrationInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "groupIds", "contactIds", "sendResolved", "mentionContacts", "signingSecret", "timeZone"}
+	fieldsInOrder := [...]string{"name", "groupIds", "contactIds", "sendResolved", "mentionContacts", "signingSecret", "timeZone", "templateId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11782,6 +13735,13 @@ func (ec *executionContext) unmarshalInputUpdateIntegrationInput(ctx context.Con
 				return it, err
 			}
 			it.TimeZone = data
+		case "templateId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("templateId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TemplateID = data
 		}
 	}
 	return it, nil
@@ -11991,6 +13951,16 @@ func (ec *executionContext) _Alert(ctx context.Context, sel ast.SelectionSet, ob
 		case "resolved":
 			out.Values[i] = ec._Alert_resolved(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "links":
+			out.Values[i] = ec._Alert_links(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "templateError":
+			out.Values[i] = ec._Alert_templateError(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
@@ -12358,6 +14328,21 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "phone":
 			out.Values[i] = ec._Contact_phone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dingtalkUserId":
+			out.Values[i] = ec._Contact_dingtalkUserId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "wecomUserId":
+			out.Values[i] = ec._Contact_wecomUserId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "larkUserId":
+			out.Values[i] = ec._Contact_larkUserId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -12827,6 +14812,11 @@ func (ec *executionContext) _DeliveryAttempt(ctx context.Context, sel ast.Select
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "note":
+			out.Values[i] = ec._DeliveryAttempt_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12902,6 +14892,12 @@ func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "template":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Integration_template(ctx, field, obj)
+				})
 		case "url":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -13055,6 +15051,44 @@ func (ec *executionContext) _Label(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
+var linkImplementors = []string{"Link"}
+
+func (ec *executionContext) _Link(ctx context.Context, sel ast.SelectionSet, obj *senders.Link) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, linkImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Link")
+		case "text":
+			out.Values[i] = ec._Link_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._Link_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var membershipImplementors = []string{"Membership"}
 
 func (ec *executionContext) _Membership(ctx context.Context, sel ast.SelectionSet, obj *models.MembershipRow) graphql.Marshaler {
@@ -13162,6 +15196,158 @@ func (ec *executionContext) _MembershipEdge(ctx context.Context, sel ast.Selecti
 			}
 		case "node":
 			out.Values[i] = ec._MembershipEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var messageTemplateImplementors = []string{"MessageTemplate"}
+
+func (ec *executionContext) _MessageTemplate(ctx context.Context, sel ast.SelectionSet, obj *models.MessageTemplate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, messageTemplateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MessageTemplate")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MessageTemplate_id(ctx, field, obj)
+				})
+		case "name":
+			out.Values[i] = ec._MessageTemplate_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._MessageTemplate_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "body":
+			out.Values[i] = ec._MessageTemplate_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "format":
+			out.Values[i] = ec._MessageTemplate_format(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "builtin":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MessageTemplate_builtin(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._MessageTemplate_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._MessageTemplate_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var messageTemplateConnectionImplementors = []string{"MessageTemplateConnection"}
+
+func (ec *executionContext) _MessageTemplateConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Connection[*models.MessageTemplate]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, messageTemplateConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MessageTemplateConnection")
+		case "edges":
+			out.Values[i] = ec._MessageTemplateConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._MessageTemplateConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MessageTemplateConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var messageTemplateEdgeImplementors = []string{"MessageTemplateEdge"}
+
+func (ec *executionContext) _MessageTemplateEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[*models.MessageTemplate]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, messageTemplateEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MessageTemplateEdge")
+		case "cursor":
+			out.Values[i] = ec._MessageTemplateEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._MessageTemplateEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -13337,6 +15523,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "rotateIntegrationToken":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_rotateIntegrationToken(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createMessageTemplate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createMessageTemplate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateMessageTemplate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateMessageTemplate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteMessageTemplate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteMessageTemplate(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -13656,6 +15863,30 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_integration(ctx, field)
 				})
+		case "messageTemplates":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_messageTemplates(ctx, field)
+				})
+		case "messageTemplate":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_messageTemplate(ctx, field)
+				})
+		case "builtinMessageTemplates":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_builtinMessageTemplates(ctx, field)
+				})
+		case "previewTemplate":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_previewTemplate(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -13754,6 +15985,21 @@ func (ec *executionContext) _RenderedMessage(ctx context.Context, sel ast.Select
 		case "contacts":
 			out.Values[i] = ec._RenderedMessage_contacts(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "companionBody":
+			out.Values[i] = ec._RenderedMessage_companionBody(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "format":
+			out.Values[i] = ec._RenderedMessage_format(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "note":
+			out.Values[i] = ec._RenderedMessage_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -14753,6 +16999,31 @@ func (ec *executionContext) unmarshalNLabelInput2ᚖgithubᚗcomᚋheraldhqᚋhe
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNLink2githubᚗcomᚋheraldhqᚋheraldᚋsendersᚐLink(ctx context.Context, sel ast.SelectionSet, v senders.Link) graphql.Marshaler {
+	return ec._Link(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNLink2ᚕgithubᚗcomᚋheraldhqᚋheraldᚋsendersᚐLinkᚄ(ctx context.Context, sel ast.SelectionSet, v []senders.Link) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLink2githubᚗcomᚋheraldhqᚋheraldᚋsendersᚐLink(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNLinkInput2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐLinkInput(ctx context.Context, v any) (*model.LinkInput, error) {
+	res, err := ec.unmarshalInputLinkInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNMembership2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMembershipRow(ctx context.Context, sel ast.SelectionSet, v *models.MembershipRow) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Membership!")
@@ -14806,6 +17077,67 @@ func (ec *executionContext) marshalNMessageFormat2githubᚗcomᚋheraldhqᚋhera
 		graphql.AddInvalidNullFromMarshaler(ctx, "MessageFormat!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNMessageTemplate2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMessageTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.MessageTemplate) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMessageTemplate2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMessageTemplate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMessageTemplate2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMessageTemplate(ctx context.Context, sel ast.SelectionSet, v *models.MessageTemplate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MessageTemplate!")
+		return graphql.Null
+	}
+	return ec._MessageTemplate(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMessageTemplateConnection2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐConnection(ctx context.Context, sel ast.SelectionSet, v *model.Connection[*models.MessageTemplate]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MessageTemplateConnection!")
+		return graphql.Null
+	}
+	return ec._MessageTemplateConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMessageTemplateEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*models.MessageTemplate]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMessageTemplateEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMessageTemplateEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[*models.MessageTemplate]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MessageTemplateEdge!")
+		return graphql.Null
+	}
+	return ec._MessageTemplateEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMessageTemplateInput2githubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐMessageTemplateInput(ctx context.Context, v any) (model.MessageTemplateInput, error) {
+	res, err := ec.unmarshalInputMessageTemplateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNNamespace2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐNamespaceᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Namespace) graphql.Marshaler {
@@ -14877,6 +17209,11 @@ func (ec *executionContext) marshalNPlatformInfo2ᚖgithubᚗcomᚋheraldhqᚋhe
 		return graphql.Null
 	}
 	return ec._PlatformInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPreviewTemplateInput2githubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐPreviewTemplateInput(ctx context.Context, v any) (model.PreviewTemplateInput, error) {
+	res, err := ec.unmarshalInputPreviewTemplateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNRateLimit2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐRateLimitᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RateLimit) graphql.Marshaler {
@@ -15396,6 +17733,25 @@ func (ec *executionContext) marshalOIntegration2ᚖgithubᚗcomᚋheraldhqᚋher
 	return ec._Integration(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOIntegrationKind2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐIntegrationKind(ctx context.Context, v any) (*models.IntegrationKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.IntegrationKind(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOIntegrationKind2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐIntegrationKind(ctx context.Context, sel ast.SelectionSet, v *models.IntegrationKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
 func (ec *executionContext) unmarshalOLabelInput2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐLabelInputᚄ(ctx context.Context, v any) ([]*model.LabelInput, error) {
 	if v == nil {
 		return nil, nil
@@ -15406,6 +17762,23 @@ func (ec *executionContext) unmarshalOLabelInput2ᚕᚖgithubᚗcomᚋheraldhq�
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
 		res[i], err = ec.unmarshalNLabelInput2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐLabelInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOLinkInput2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐLinkInputᚄ(ctx context.Context, v any) ([]*model.LinkInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.LinkInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNLinkInput2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐLinkInput(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -15430,6 +17803,49 @@ func (ec *executionContext) marshalOMessageFormat2ᚖgithubᚗcomᚋheraldhqᚋh
 	_ = ctx
 	res := graphql.MarshalString(string(*v))
 	return res
+}
+
+func (ec *executionContext) marshalOMessageTemplate2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMessageTemplate(ctx context.Context, sel ast.SelectionSet, v *models.MessageTemplate) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MessageTemplate(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOPlatform2ᚕgithubᚗcomᚋheraldhqᚋheraldᚋsendersᚐPlatformᚄ(ctx context.Context, v any) ([]senders.Platform, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]senders.Platform, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPlatform2githubᚗcomᚋheraldhqᚋheraldᚋsendersᚐPlatform(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOPlatform2ᚕgithubᚗcomᚋheraldhqᚋheraldᚋsendersᚐPlatformᚄ(ctx context.Context, sel ast.SelectionSet, v []senders.Platform) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlatform2githubᚗcomᚋheraldhqᚋheraldᚋsendersᚐPlatform(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOPlatform2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋsendersᚐPlatform(ctx context.Context, v any) (*senders.Platform, error) {

@@ -68,6 +68,7 @@ type Loaders struct {
 	GroupsByIntegration   *loader[[]*models.Group]
 	ContactsByIntegration *loader[[]*models.Contact]
 	IntegrationByID       *loader[*models.Integration]
+	MessageTemplateByID   *loader[*models.MessageTemplate]
 
 	// contactsOfDelivery keeps the contact ids of the deliveries prefetched in this request: they
 	// are in the delivery rows, so the level below a delivery needs no statement to find them.
@@ -89,6 +90,7 @@ func NewLoaders(s *models.Store, o *delivery.Outbox) *Loaders {
 		GroupsByIntegration:   newLoader(s.GroupsByIntegration),
 		ContactsByIntegration: newLoader(s.ContactsByIntegration),
 		IntegrationByID:       newLoader(s.IntegrationsByID),
+		MessageTemplateByID:   newLoader(s.MessageTemplatesByID),
 		contactsOfDelivery:    map[uint][]uint{},
 	}
 }

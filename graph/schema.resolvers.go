@@ -14,6 +14,7 @@ import (
 	"github.com/heraldhq/herald/graph/model"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/senders"
+	"github.com/heraldhq/herald/templates"
 )
 
 // Deliveries is the resolver for the deliveries field.
@@ -101,6 +102,14 @@ func (r *integrationResolver) Contacts(ctx context.Context, obj *models.Integrat
 	return nestedList(ctx, list, err)
 }
 
+// Template is the resolver for the template field.
+func (r *integrationResolver) Template(ctx context.Context, obj *models.Integration) (*models.MessageTemplate, error) {
+	if obj.TemplateID == nil {
+		return nil, nil
+	}
+	return loadersFor(ctx).MessageTemplateByID.Load(ctx, *obj.TemplateID)
+}
+
 // URL is the resolver for the url field.
 func (r *integrationResolver) URL(ctx context.Context, obj *models.Integration) (string, error) {
 	return r.hookURL(obj), nil
@@ -122,10 +131,24 @@ func (r *membershipResolver) Group(ctx context.Context, obj *models.MembershipRo
 	return loadersFor(ctx).GroupByID.Load(ctx, obj.GroupID)
 }
 
+// ID is the resolver for the id field.
+func (r *messageTemplateResolver) ID(ctx context.Context, obj *models.MessageTemplate) (string, error) {
+	if obj.BuiltinID != "" {
+		return obj.BuiltinID, nil
+	}
+	return models.FormatID(obj.ID), nil
+}
+
+// Builtin is the resolver for the builtin field.
+func (r *messageTemplateResolver) Builtin(ctx context.Context, obj *models.MessageTemplate) (bool, error) {
+	return obj.BuiltinID != "", nil
+}
+
 // CreateContact is the resolver for the createContact field.
 func (r *mutationResolver) CreateContact(ctx context.Context, input model.CreateContactInput) (*models.Contact, error) {
 	c, err := r.Store.CreateContact(ctx, models.ContactInput{
 		Name: &input.Name, Phone: input.Phone, Webhooks: webhookInputs(input.Webhooks), GroupIDs: input.GroupIds,
+		DingTalkUserID: input.DingtalkUserID, WeComUserID: input.WecomUserID, LarkUserID: input.LarkUserID,
 	})
 	if err != nil {
 		return nil, inputError("input", err)
@@ -140,6 +163,7 @@ func (r *mutationResolver) CreateContact(ctx context.Context, input model.Create
 func (r *mutationResolver) UpdateContact(ctx context.Context, id string, input model.UpdateContactInput) (*models.Contact, error) {
 	c, err := r.Store.UpdateContact(ctx, id, models.ContactInput{
 		Name: input.Name, Phone: input.Phone, Webhooks: webhookInputs(input.Webhooks), GroupIDs: input.GroupIds,
+		DingTalkUserID: input.DingtalkUserID, WeComUserID: input.WecomUserID, LarkUserID: input.LarkUserID,
 	})
 	return c, inputError(argOf(err, "input"), err)
 }
@@ -291,6 +315,23 @@ func (r *mutationResolver) RotateIntegrationToken(ctx context.Context, id string
 	return &model.CreatedIntegration{Integration: i, Token: token}, nil
 }
 
+// CreateMessageTemplate is the resolver for the createMessageTemplate field.
+func (r *mutationResolver) CreateMessageTemplate(ctx context.Context, input model.MessageTemplateInput) (*models.MessageTemplate, error) {
+	t, err := r.Store.CreateMessageTemplate(ctx, templateInput(input))
+	return t, inputError("input", err)
+}
+
+// UpdateMessageTemplate is the resolver for the updateMessageTemplate field.
+func (r *mutationResolver) UpdateMessageTemplate(ctx context.Context, id string, input model.MessageTemplateInput) (*models.MessageTemplate, error) {
+	t, err := r.Store.UpdateMessageTemplate(ctx, id, templateInput(input))
+	return t, inputError(argOf(err, "input"), err)
+}
+
+// DeleteMessageTemplate is the resolver for the deleteMessageTemplate field.
+func (r *mutationResolver) DeleteMessageTemplate(ctx context.Context, id string) (string, error) {
+	return id, r.Store.DeleteMessageTemplate(ctx, id)
+}
+
 // ContactCount is the resolver for the contactCount field.
 func (r *namespaceResolver) ContactCount(ctx context.Context, obj *models.Namespace) (int, error) {
 	return r.Store.CountContactsIn(ctx, obj.ID)
@@ -432,7 +473,7 @@ func (r *queryResolver) PreviewAlert(ctx context.Context, input model.SendAlertI
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, &model.RenderedMessage{Platform: p.Platform, URL: visibleURL(ctx, p.Request.URL), Body: string(p.Request.Body), Contacts: contacts})
+		out = append(out, renderedMessage(ctx, p.Platform, p.Request, p.Format, p.Note, contacts))
 	}
 	return out, nil
 }
@@ -499,6 +540,54 @@ func (r *queryResolver) Integration(ctx context.Context, id string) (*models.Int
 	return nullIfNotFound(r.Store.Integration(ctx, id))
 }
 
+// MessageTemplates is the resolver for the messageTemplates field.
+func (r *queryResolver) MessageTemplates(ctx context.Context, first *int, after *string, last *int, before *string) (*model.Connection[*models.MessageTemplate], error) {
+	pa, err := pageArgs(ctx, first, after, last, before)
+	if err != nil {
+		return nil, err
+	}
+	page, err := r.Store.MessageTemplates(ctx, pa)
+	if err != nil {
+		return nil, err
+	}
+	return model.NewConnection(page, r.Store.CountMessageTemplates), nil
+}
+
+// MessageTemplate is the resolver for the messageTemplate field.
+func (r *queryResolver) MessageTemplate(ctx context.Context, id string) (*models.MessageTemplate, error) {
+	if b, ok := builtinTemplate(id); ok {
+		return b, nil
+	}
+	return nullIfNotFound(r.Store.MessageTemplate(ctx, "id", id))
+}
+
+// BuiltinMessageTemplates is the resolver for the builtinMessageTemplates field.
+func (r *queryResolver) BuiltinMessageTemplates(ctx context.Context) ([]*models.MessageTemplate, error) {
+	out := make([]*models.MessageTemplate, 0, len(templates.Builtins))
+	for _, b := range templates.Builtins {
+		t, _ := builtinTemplate(b.ID)
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// PreviewTemplate is the resolver for the previewTemplate field.
+func (r *queryResolver) PreviewTemplate(ctx context.Context, input model.PreviewTemplateInput) ([]*model.RenderedMessage, error) {
+	in, robots, err := r.templatePreview(input)
+	if err != nil {
+		return nil, err
+	}
+	previews, err := r.Outbox.PreviewRobots(ctx, in, robots)
+	if err != nil {
+		return nil, inputError("input", err)
+	}
+	out := make([]*model.RenderedMessage, 0, len(previews))
+	for _, p := range previews {
+		out = append(out, renderedMessage(ctx, p.Platform, p.Request, p.Format, p.Note, []*models.Contact{}))
+	}
+	return out, nil
+}
+
 // URL is the resolver for the url field.
 func (r *webhookResolver) URL(ctx context.Context, obj *models.Webhook) (string, error) {
 	return visibleURL(ctx, obj.URL), nil
@@ -528,6 +617,9 @@ func (r *Resolver) Integration() IntegrationResolver { return &integrationResolv
 // Membership returns MembershipResolver implementation.
 func (r *Resolver) Membership() MembershipResolver { return &membershipResolver{r} }
 
+// MessageTemplate returns MessageTemplateResolver implementation.
+func (r *Resolver) MessageTemplate() MessageTemplateResolver { return &messageTemplateResolver{r} }
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
@@ -544,17 +636,18 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 func (r *Resolver) Webhook() WebhookResolver { return &webhookResolver{r} }
 
 type (
-	alertResolver        struct{ *Resolver }
-	apiTokenResolver     struct{ *Resolver }
-	auditEntryResolver   struct{ *Resolver }
-	contactResolver      struct{ *Resolver }
-	contactGroupResolver struct{ *Resolver }
-	deliveryResolver     struct{ *Resolver }
-	integrationResolver  struct{ *Resolver }
-	membershipResolver   struct{ *Resolver }
-	mutationResolver     struct{ *Resolver }
-	namespaceResolver    struct{ *Resolver }
-	platformInfoResolver struct{ *Resolver }
-	queryResolver        struct{ *Resolver }
-	webhookResolver      struct{ *Resolver }
+	alertResolver           struct{ *Resolver }
+	apiTokenResolver        struct{ *Resolver }
+	auditEntryResolver      struct{ *Resolver }
+	contactResolver         struct{ *Resolver }
+	contactGroupResolver    struct{ *Resolver }
+	deliveryResolver        struct{ *Resolver }
+	integrationResolver     struct{ *Resolver }
+	membershipResolver      struct{ *Resolver }
+	messageTemplateResolver struct{ *Resolver }
+	mutationResolver        struct{ *Resolver }
+	namespaceResolver       struct{ *Resolver }
+	platformInfoResolver    struct{ *Resolver }
+	queryResolver           struct{ *Resolver }
+	webhookResolver         struct{ *Resolver }
 )

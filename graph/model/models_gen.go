@@ -47,6 +47,14 @@ type CreateContactInput struct {
 	// Digits with an optional leading +, 5-20 characters, trimmed (BAD_USER_INPUT at input.phone otherwise).
 	// Omitted, null or empty: no phone.
 	Phone *string `json:"phone,omitempty"`
+	// The contact's DingTalk userId: 1-64 ASCII letters, digits, '_', '-', '.' or '@' (BAD_USER_INPUT at
+	// input.dingtalkUserId otherwise). mentionContacts mentions it by id on DingTalk robots instead of the phone.
+	// Omitted or null: unchanged on update, none on create; an empty string clears it.
+	DingtalkUserID *string `json:"dingtalkUserId,omitempty"`
+	// The contact's WeCom userid, with dingtalkUserId's rules (at input.wecomUserId); mentioned on WeCom robots.
+	WecomUserID *string `json:"wecomUserId,omitempty"`
+	// The contact's Lark/Feishu open_id (ou_...), with dingtalkUserId's rules (at input.larkUserId); mentioned on Lark bots.
+	LarkUserID *string `json:"larkUserId,omitempty"`
 	// 1-10 webhooks (BAD_USER_INPUT at input.webhooks otherwise), no URL twice.
 	Webhooks []*WebhookInput `json:"webhooks"`
 	// Groups the contact joins: at most 1000 ids, duplicates ignored; each must name a group (NOT_FOUND at
@@ -74,6 +82,10 @@ type CreateIntegrationInput struct {
 	SigningSecret *string `json:"signingSecret,omitempty"`
 	// An IANA time zone for the times in its messages, e.g. Asia/Shanghai; UTC when omitted (BAD_USER_INPUT when unknown).
 	TimeZone *string `json:"timeZone,omitempty"`
+	// A message template of the namespace to render its alerts with (NOT_FOUND at input.templateId when none
+	// has the id); omitted: the kind's built-in. While an integration uses a template, the template cannot be
+	// deleted.
+	TemplateID *string `json:"templateId,omitempty"`
 }
 
 // What createNamespace takes.
@@ -117,6 +129,28 @@ type LabelInput struct {
 	Value string `json:"value"`
 }
 
+// A labelled link to send with an alert.
+type LinkInput struct {
+	// 1-64 characters without control characters (BAD_USER_INPUT at input.links[i].text).
+	Text string `json:"text"`
+	// An http or https URL of at most 2048 bytes (BAD_USER_INPUT at input.links[i].url).
+	URL string `json:"url"`
+}
+
+// What createMessageTemplate and updateMessageTemplate take; every field is required.
+type MessageTemplateInput struct {
+	// Trimmed, 1-64 characters; unique within the namespace ignoring letter case (CONFLICT at input.name).
+	Name string `json:"name"`
+	// The title template, at most 4 KiB. A syntax error is BAD_USER_INPUT at input.title with its line and
+	// column in the message.
+	Title string `json:"title"`
+	// The body template, at most 64 KiB. A syntax error is BAD_USER_INPUT at input.body with its line and
+	// column in the message, e.g. "body: line 3, column 14: function \"nope\" not defined".
+	Body string `json:"body"`
+	// How the rendered body is sent; MARKDOWN when omitted.
+	Format *senders.Format `json:"format,omitempty"`
+}
+
 // Changes. Each mutation runs in one transaction: a failed mutation changes nothing. Successful changes
 // to contacts, groups and tokens are recorded in auditLog. Each mutation names the role it needs; a
 // lesser role gets FORBIDDEN. Errors carry extensions.code, and input errors extensions.field, the input
@@ -137,6 +171,27 @@ type PageInfo struct {
 	HasPreviousPage bool `json:"hasPreviousPage"`
 	// The first edge's cursor, to pass as before for the previous page; null when the page is empty.
 	StartCursor *string `json:"startCursor,omitempty"`
+}
+
+// What previewTemplate renders: a template, and the data it renders.
+type PreviewTemplateInput struct {
+	// A saved or built-in template; when omitted, title, body and format give an unsaved one (the editor's).
+	TemplateID *string `json:"templateId,omitempty"`
+	// An unsaved title template (with body); ignored with templateId.
+	Title *string `json:"title,omitempty"`
+	// An unsaved body template; ignored with templateId. A syntax error is BAD_USER_INPUT at input.body with its position.
+	Body *string `json:"body,omitempty"`
+	// The unsaved template's format; MARKDOWN when omitted.
+	Format *senders.Format `json:"format,omitempty"`
+	// The source whose data is rendered: its sample, or the payload given; ALERTMANAGER when omitted.
+	Kind *models.IntegrationKind `json:"kind,omitempty"`
+	// A notification as the kind's source posts it (JSON, at most 1 MiB), rendered instead of the sample; for
+	// GENERIC, the generic hook's body. An invalid one is BAD_USER_INPUT at input.payload, saying what is wrong.
+	Payload *string `json:"payload,omitempty"`
+	// The IANA time zone the times are shown in; UTC when omitted.
+	TimeZone *string `json:"timeZone,omitempty"`
+	// The platforms to render for, each once, in the order given; every platform when omitted.
+	Platforms []senders.Platform `json:"platforms,omitempty"`
 }
 
 // Reads. Every request needs Authorization: Bearer <token> (unless the server runs in open mode); a
@@ -166,8 +221,16 @@ type RenderedMessage struct {
 	URL string `json:"url"`
 	// The request body, JSON as the platform gets it, signature values replaced by REDACTED.
 	Body string `json:"body"`
-	// The targeted contacts behind this URL, ordered by name.
+	// The targeted contacts behind this URL, ordered by name; empty in previewTemplate.
 	Contacts []*models.Contact `json:"contacts"`
+	// The body of the short text message that follows a card on a platform whose cards cannot mention anyone
+	// (DingTalk, WeCom), carrying the mentions; null when none is sent.
+	CompanionBody *string `json:"companionBody,omitempty"`
+	// The format the platform gets: a card that does not fit is sent as markdown (see note).
+	Format senders.Format `json:"format"`
+	// What to know about this rendering; null when nothing: the template failed and the default layout is shown,
+	// or the card is sent as markdown, and why.
+	Note *string `json:"note,omitempty"`
 }
 
 // An alert to send (sendAlert) or to render (previewAlert). Its recipients are the union of the contacts
@@ -209,6 +272,13 @@ type SendAlertInput struct {
 	Labels []*LabelInput `json:"labels,omitempty"`
 	// A notice that the problem is over: the message reads as resolved on every platform, not at its severity.
 	Resolved *bool `json:"resolved,omitempty"`
+	// A message template of the namespace (or a built-in, builtin:...) that renders the title and content
+	// from the alert (see MessageTemplate) and sets the format; NOT_FOUND at input.templateId when none has
+	// the id. A template that fails or exceeds a bound when rendered does not lose the alert: title and
+	// content are sent as given, headed by a one-line note, and the alert's templateError says why.
+	TemplateID *string `json:"templateId,omitempty"`
+	// Links to show with the message: buttons on a card, link lines otherwise; at most 10.
+	Links []*LinkInput `json:"links,omitempty"`
 }
 
 // Changes to a group. An omitted or null field is left as it is.
@@ -228,6 +298,14 @@ type UpdateContactInput struct {
 	Name *string `json:"name,omitempty"`
 	// As in createContact; an empty string clears the phone.
 	Phone *string `json:"phone,omitempty"`
+	// The contact's DingTalk userId: 1-64 ASCII letters, digits, '_', '-', '.' or '@' (BAD_USER_INPUT at
+	// input.dingtalkUserId otherwise). mentionContacts mentions it by id on DingTalk robots instead of the phone.
+	// Omitted or null: unchanged on update, none on create; an empty string clears it.
+	DingtalkUserID *string `json:"dingtalkUserId,omitempty"`
+	// The contact's WeCom userid, with dingtalkUserId's rules (at input.wecomUserId); mentioned on WeCom robots.
+	WecomUserID *string `json:"wecomUserId,omitempty"`
+	// The contact's Lark/Feishu open_id (ou_...), with dingtalkUserId's rules (at input.larkUserId); mentioned on Lark bots.
+	LarkUserID *string `json:"larkUserId,omitempty"`
 	// Replaces the contact's webhooks (1-10). A webhook whose URL the contact already has keeps its id and,
 	// unless given, its secret and keyword; webhooks whose URL is not listed are deleted.
 	Webhooks []*WebhookInput `json:"webhooks,omitempty"`
@@ -252,6 +330,8 @@ type UpdateIntegrationInput struct {
 	SigningSecret *string `json:"signingSecret,omitempty"`
 	// A new IANA time zone.
 	TimeZone *string `json:"timeZone,omitempty"`
+	// Another message template (NOT_FOUND at input.templateId when none has the id); an empty string returns to the kind's built-in.
+	TemplateID *string `json:"templateId,omitempty"`
 }
 
 // What updateNamespace changes; an omitted field stays as it is.
