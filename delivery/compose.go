@@ -3,7 +3,6 @@ package delivery
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -14,25 +13,21 @@ import (
 	"github.com/heraldhq/herald/templates"
 )
 
-// Link limits.
-const (
-	MaxLinks          = 10
-	MaxLinkTextLength = 64 // characters
-)
+// MaxLinkTextLength bounds a link's text in characters; the number of links is senders.MaxLinks.
+const MaxLinkTextLength = 64
 
 // checkLinks refuses links no platform can show: each has a text and an http(s) URL.
 func checkLinks(links []senders.Link) error {
-	if len(links) > MaxLinks {
-		return models.Invalid("links", "at most %d links are allowed, got %d", MaxLinks, len(links))
+	if len(links) > senders.MaxLinks {
+		return models.Invalid("links", "at most %d links are allowed, got %d", senders.MaxLinks, len(links))
 	}
 	for i, l := range links {
 		field := fmt.Sprintf("links[%d]", i)
 		if n := utf8.RuneCountInString(strings.TrimSpace(l.Text)); n == 0 || n > MaxLinkTextLength || hasControlExceptTab(l.Text) {
 			return models.Invalid(field+".text", "a link's text is 1 to %d characters without control characters", MaxLinkTextLength)
 		}
-		u, err := url.Parse(l.URL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(l.URL) > senders.MaxURLBytes {
-			return models.Invalid(field+".url", "a link's url is an http or https URL of at most %d bytes", senders.MaxURLBytes)
+		if !senders.UsableURL(l.URL) {
+			return models.Invalid(field+".url", "a link's url is an http or https URL of at most %d bytes, without spaces", senders.MaxURLBytes)
 		}
 	}
 	return nil

@@ -40,6 +40,12 @@ func UsableLinks(links []Link) []Link {
 	return out
 }
 
+// UsableURL reports whether a platform can link to raw (what UsableLinks keeps).
+func UsableURL(raw string) bool {
+	_, ok := linkURL(raw)
+	return ok
+}
+
 func linkURL(raw string) (*url.URL, bool) {
 	if raw == "" || len(raw) > MaxURLBytes ||
 		strings.ContainsFunc(raw, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {

@@ -76,5 +76,7 @@ func LinkTarget(u string) string {
 	if err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
 		return ""
 	}
-	return strings.NewReplacer("(", "%28", ")", "%29", " ", "%20").Replace(parsed.String())
+	return targetEscapes.Replace(parsed.String())
 }
+
+var targetEscapes = strings.NewReplacer("(", "%28", ")", "%29", " ", "%20")

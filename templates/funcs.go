@@ -242,8 +242,29 @@ var errorType = reflect.TypeFor[error]()
 func bounded(name string, f any) any {
 	fv := reflect.ValueOf(f)
 	ft := fv.Type()
-	if ft.Kind() != reflect.Func {
+	if ft.Kind() != reflect.Func || !mayGrow(ft) {
 		return f
+	}
+	// The common shapes without a second reflective call: the template already calls through
+	// reflection once.
+	tooBig := func(s string) {
+		if len(s) > maxValueBytes {
+			panic(fmt.Errorf("%s: %w", name, errTooLarge))
+		}
+	}
+	switch f := f.(type) {
+	case func(string) string:
+		return func(s string) string { r := f(s); tooBig(r); return r }
+	case func(...any) string:
+		return func(args ...any) string { r := f(args...); tooBig(r); return r }
+	case func(string, string) string:
+		return func(a, b string) string { r := f(a, b); tooBig(r); return r }
+	case func(string, ...any) (string, error):
+		return func(a string, args ...any) (string, error) {
+			r, err := f(a, args...)
+			tooBig(r)
+			return r, err
+		}
 	}
 	check := func(out []reflect.Value) []reflect.Value {
 		for _, v := range out {
@@ -263,6 +284,20 @@ func bounded(name string, f any) any {
 		}
 		return check(fv.Call(args))
 	}).Interface()
+}
+
+// mayGrow reports whether a function returns something that can be large: a string, a list, a
+// map, or any value (numbers, booleans and times cannot).
+func mayGrow(ft reflect.Type) bool {
+	for i := range ft.NumOut() {
+		switch ft.Out(i).Kind() {
+		case reflect.String, reflect.Slice, reflect.Map, reflect.Array, reflect.Interface:
+			if ft.Out(i) != errorType {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func tooLarge(v reflect.Value) bool {

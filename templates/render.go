@@ -67,12 +67,13 @@ func (t *Template) render(d *Data, maxBody int, bound time.Duration) (Output, er
 }
 
 func (t *Template) executeTitle(d *Data, deadline time.Time) (string, error) {
-	set, err := t.clone(deadline)
+	r, err := t.clone(deadline)
 	if err != nil {
 		return "", err
 	}
+	defer t.done(r)
 	w := &limitedBuffer{limit: MaxTitleBytes}
-	if err := set.ExecuteTemplate(w, "title", d); err != nil {
+	if err := r.set.ExecuteTemplate(w, "title", d); err != nil {
 		return "", executionError("title", err)
 	}
 	return w.String(), nil

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"text/template"
 	"text/template/parse"
 	"time"
@@ -40,7 +41,17 @@ const tick = "heraldStep"
 // Template is a parsed message template: a title and a body, which may define named templates that
 // both use (Alertmanager's {{ define }} files work as bodies).
 type Template struct {
-	set *template.Template // holds "body" and "title"
+	set *template.Template // holds "body" and "title"; never executed, only cloned
+	// runs are clones ready to execute, each with its own step counter: cloning copies the
+	// function maps, which costs more than a small render.
+	runs sync.Pool
+}
+
+// run is one clone of a template and the budget its step function checks.
+type run struct {
+	set      *template.Template
+	steps    int
+	deadline time.Time
 }
 
 // ErrBound is a template stopped by an execution bound.
@@ -147,10 +158,11 @@ func (t *Template) Execute(d *Data) (Output, error) {
 }
 
 func (t *Template) execute(d *Data, deadline time.Time) (Output, error) {
-	set, err := t.clone(deadline)
+	r, err := t.clone(deadline)
 	if err != nil {
 		return Output{}, err
 	}
+	defer t.done(r)
 	var out Output
 	for _, part := range []struct {
 		name  string
@@ -158,7 +170,7 @@ func (t *Template) execute(d *Data, deadline time.Time) (Output, error) {
 		dst   *string
 	}{{"title", MaxTitleBytes, &out.Title}, {"body", MaxBodyBytes, &out.Body}} {
 		w := &limitedBuffer{limit: part.limit}
-		if err := set.ExecuteTemplate(w, part.name, d); err != nil {
+		if err := r.set.ExecuteTemplate(w, part.name, d); err != nil {
 			return out, executionError(part.name, err)
 		}
 		if time.Now().After(deadline) {
@@ -169,26 +181,33 @@ func (t *Template) execute(d *Data, deadline time.Time) (Output, error) {
 	return out, nil
 }
 
-// clone is the template for one execution, its step counter its own: the parsed original is never
-// executed, so clones can be made from it concurrently.
-func (t *Template) clone(deadline time.Time) (*template.Template, error) {
-	steps := 0
+// clone is the template for one execution with its budget: a pooled clone, or a new one. The
+// parsed original is never executed, so clones can be made from it concurrently.
+func (t *Template) clone(deadline time.Time) (*run, error) {
+	if r, ok := t.runs.Get().(*run); ok {
+		r.steps, r.deadline = 0, deadline
+		return r, nil
+	}
 	set, err := t.set.Clone()
 	if err != nil {
 		return nil, fmt.Errorf("clone template: %w", err)
 	}
+	r := &run{set: set, deadline: deadline}
 	set.Funcs(template.FuncMap{tick: func() (string, error) {
-		steps++
-		if steps > maxSteps {
+		r.steps++
+		if r.steps > maxSteps {
 			return "", fmt.Errorf("%w: more than %d loop iterations and template calls", ErrBound, maxSteps)
 		}
-		if steps%64 == 0 && time.Now().After(deadline) {
+		if r.steps%64 == 0 && time.Now().After(r.deadline) {
 			return "", fmt.Errorf("%w: it ran out of its time (%s)", ErrBound, MaxDuration)
 		}
 		return "", nil
 	}})
-	return set, nil
+	return r, nil
 }
+
+// done returns a clone to the pool once its execution is over.
+func (t *Template) done(r *run) { t.runs.Put(r) }
 
 func executionError(part string, err error) error {
 	switch {
