@@ -103,6 +103,13 @@ func roleMatrix(contactID, groupID string) []operation {
 		{"updateIntegration", `mutation { updateIntegration(id: "999999", input: {sendResolved: false}) { id } }`, models.RoleAdmin},
 		{"deleteIntegration", `mutation { deleteIntegration(id: "999999") }`, models.RoleAdmin},
 		{"rotateIntegrationToken", `mutation { rotateIntegrationToken(id: "999999") { token } }`, models.RoleAdmin},
+		{"messageTemplates", `{ messageTemplates { totalCount } }`, models.RoleViewer},
+		{"messageTemplate", `{ messageTemplate(id: "builtin:generic") { id } }`, models.RoleViewer},
+		{"builtinMessageTemplates", `{ builtinMessageTemplates { id } }`, models.RoleViewer},
+		{"previewTemplate", `{ previewTemplate(input: {kind: GENERIC}) { body } }`, models.RoleViewer},
+		{"createMessageTemplate", `mutation { createMessageTemplate(input: {name: "matrix-t", title: "{{ .Title }}", body: "{{ .Content }}"}) { id } }`, models.RoleAdmin},
+		{"updateMessageTemplate", `mutation { updateMessageTemplate(id: "999999", input: {name: "x", title: "t", body: "b"}) { id } }`, models.RoleAdmin},
+		{"deleteMessageTemplate", `mutation { deleteMessageTemplate(id: "999999") }`, models.RoleAdmin},
 	}
 }
 

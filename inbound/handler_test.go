@@ -489,3 +489,38 @@ func TestSlowBodiesAreRefusedBeforeTheyAreRead(t *testing.T) {
 		})
 	}
 }
+
+func TestIntegrationRendersWithItsTemplateAndFallsBackToTheBuiltin(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, db modelstest.DB) {
+		e := newHookEnv(t, db, time.Hour)
+		ctx := context.Background()
+		mine, err := e.store.CreateMessageTemplate(ctx, models.MessageTemplateInput{Name: "mine", Format: senders.Text,
+			Title: `{{ .Status | toUpper }} {{ .CommonLabels.alertname }}`,
+			Body:  `{{ range .Alerts.Firing }}{{ .Labels.instance }}: {{ .Annotations.summary }}{{ "\n" }}{{ end }}`})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, token := e.integration(models.IntegrationAlertmanager, func(in *models.IntegrationInput) {
+			in.TemplateID = ptr(models.FormatID(mine.ID))
+		})
+		e.post(e.srv.URL, id, token, "application/json", diskFull).expect(t, http.StatusAccepted, "alertId")
+		a := e.alerts()[0]
+		if a.Title != "FIRING DiskFull" || a.Content != "db1:9100: db1 95%\ndb2:9100: db2 97%\n" || a.Format != senders.Text ||
+			a.TemplateID == nil || *a.TemplateID != mine.ID {
+			t.Errorf("alert %q %q %s", a.Title, a.Content, a.Format)
+		}
+		// Broken at send time (a field the data lacks): the built-in card, with a note.
+		if _, err := e.store.UpdateMessageTemplate(ctx, models.FormatID(mine.ID), models.MessageTemplateInput{
+			Name: "mine", Format: senders.Text, Title: "{{ .Title }}", Body: "{{ .NoSuchField }}"}); err != nil {
+			t.Fatal(err)
+		}
+		resolved := strings.ReplaceAll(strings.ReplaceAll(diskFull, `"status":"firing"`, `"status":"resolved"`),
+			`"endsAt":"0001-01-01T00:00:00Z"`, `"endsAt":"2026-12-01T09:00:00Z"`)
+		e.post(e.srv.URL, id, token, "application/json", resolved).expect(t, http.StatusAccepted, "alertId")
+		b := e.alerts()[1]
+		if b.Format != senders.Card || b.TemplateError == nil || !strings.Contains(*b.TemplateError, "mine") ||
+			!strings.Contains(b.Content, "**Resolved: 2**") {
+			t.Errorf("fallback alert %s %v %q", b.Format, b.TemplateError, b.Content)
+		}
+	})
+}
