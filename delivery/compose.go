@@ -68,7 +68,11 @@ func (o *Outbox) compose(ctx context.Context, in AlertInput) (AlertInput, error)
 		in.Title, in.Content, in.Format = titleOf(out.Title, in.Title), out.Body, in.Default.Format
 	}
 	if in.templateError != nil {
-		in.Content, _ = senders.Truncate("_⚠ "+*in.templateError+"; sent in the default layout._\n\n"+in.Content, MaxAlertContentBytes)
+		line := "⚠ " + *in.templateError + "; sent in the default layout."
+		if in.Format != senders.Text && in.Format != "" {
+			line = "_" + line + "_"
+		}
+		in.Content, _ = senders.Truncate(line+"\n\n"+in.Content, MaxAlertContentBytes)
 	}
 	return in, nil
 }

@@ -202,13 +202,13 @@ func countOf(list []string, v string) int {
 func TestCoalescedCardsKeepOneSectionPerAlert(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		tok, u := e.robot(senders.Lark)
-		e.contact("ops", "", u)
+		e.contactWithIDs("ops", "13800000003", map[senders.Platform]string{senders.Lark: "ou_ops"}, u)
 		cfg := fastConfig()
 		cfg.Budgets = map[senders.Platform][]senders.Window{senders.Lark: {{Limit: 4, Span: time.Minute, Reserve: 3}}}
 		var alerts []*Alert
 		for i := range 6 {
 			alerts = append(alerts, e.alert(AlertInput{
-				Title: fmt.Sprintf("card %d", i), Content: fmt.Sprintf("body-%d", i), Format: senders.Card,
+				Title: fmt.Sprintf("card %d", i), Content: fmt.Sprintf("body-%d", i), Format: senders.Card, MentionContacts: true,
 				Links:      []senders.Link{{Text: "Open", URL: fmt.Sprintf("https://x.example/%d", i)}},
 				Recipients: models.RecipientQuery{ContactNames: []string{"ops"}},
 			}))
@@ -242,6 +242,9 @@ func TestCoalescedCardsKeepOneSectionPerAlert(t *testing.T) {
 			}
 			if m.MsgType != "interactive" {
 				t.Errorf("a %s, not a card", m.MsgType)
+			}
+			if !slices.Equal(m.UserIDs, []string{"ou_ops"}) {
+				t.Errorf("a card with %d sections mentions %v, want ou_ops once", sections, m.UserIDs)
 			}
 			if sections > 1 {
 				combined = true
