@@ -15,8 +15,9 @@ import (
 // The function library is sprig's text functions, the names Alertmanager's templates use, and
 // nothing that reads the environment, the file system or the network, makes randomness (a preview
 // would then differ from the message), or spends seconds of CPU on purpose (bcrypt, key
-// generation). Every function is wrapped so that no call can build a value larger than a message
-// could ever hold: a template may not exhaust memory on the way to its output bound.
+// generation). Every function is wrapped, per execution, so that each call counts against the
+// execution's steps and time, and no call can build a value larger than a message could ever hold:
+// a template may not exhaust memory or time on the way to its output bound.
 
 // left out of sprig's library, by reason.
 var excluded = []string{
@@ -34,14 +35,19 @@ var excluded = []string{
 const (
 	maxValueBytes = 1 << 20 // a string
 	maxItems      = 10000   // a list or a map, and an integer range (until, seq)
+	// maxWeight bounds a value as printing it would spell it out: a list holding one list twice
+	// counts it twice, so that a structure doubled by sharing (append $x $x) or made cyclic (set)
+	// is refused before fmt or toJson expands it.
+	maxWeight = 4 << 20
 )
 
 // errTooLarge is a function's result beyond the bounds.
 var errTooLarge = errors.New("a value would exceed what a message can hold")
 
-var funcs = buildFuncs()
+// library is every function a template may call, before wrapping.
+var library = buildLibrary()
 
-func buildFuncs() template.FuncMap {
+func buildLibrary() template.FuncMap {
 	m := sprig.TxtFuncMap()
 	for _, name := range excluded {
 		delete(m, name)
@@ -166,9 +172,6 @@ func buildFuncs() template.FuncMap {
 	m["print"] = fmt.Sprint
 	m["println"] = fmt.Sprintln
 
-	for name, f := range m {
-		m[name] = bounded(name, f)
-	}
 	return m
 }
 
@@ -237,52 +240,71 @@ func humanizeDuration(v any) (string, error) {
 
 var errorType = reflect.TypeFor[error]()
 
-// bounded wraps f so that a result too large for any message stops the template instead of
-// growing further; a call is the only way a value grows, so checking each result bounds them all.
-func bounded(name string, f any) any {
+// funcMap is the library wrapped for one run: each call is a step of the run, and a result too
+// large for any message stops the template instead of growing further. A call is the only way a
+// value grows, so checking each result bounds them all.
+func (r *run) funcMap() template.FuncMap {
+	m := make(template.FuncMap, len(library)+1)
+	for name, f := range library {
+		m[name] = r.bounded(name, f)
+	}
+	m[tick] = r.step
+	return m
+}
+
+// fail stops the template from inside a function: text/template turns the panic into its error.
+func fail(name string, err error) { panic(fmt.Errorf("%s: %w", name, err)) }
+
+func (r *run) bounded(name string, f any) any {
 	fv := reflect.ValueOf(f)
 	ft := fv.Type()
-	if ft.Kind() != reflect.Func || !mayGrow(ft) {
+	if ft.Kind() != reflect.Func {
 		return f
 	}
+	grows := mayGrow(ft)
 	// The common shapes without a second reflective call: the template already calls through
 	// reflection once.
 	tooBig := func(s string) {
 		if len(s) > maxValueBytes {
-			panic(fmt.Errorf("%s: %w", name, errTooLarge))
+			fail(name, errTooLarge)
+		}
+	}
+	call := func() {
+		if _, err := r.step(); err != nil {
+			fail(name, err)
 		}
 	}
 	switch f := f.(type) {
 	case func(string) string:
-		return func(s string) string { r := f(s); tooBig(r); return r }
+		return func(s string) string { call(); v := f(s); tooBig(v); return v }
 	case func(...any) string:
-		return func(args ...any) string { r := f(args...); tooBig(r); return r }
+		return func(args ...any) string { call(); v := f(args...); tooBig(v); return v }
 	case func(string, string) string:
-		return func(a, b string) string { r := f(a, b); tooBig(r); return r }
+		return func(a, b string) string { call(); v := f(a, b); tooBig(v); return v }
 	case func(string, ...any) (string, error):
 		return func(a string, args ...any) (string, error) {
-			r, err := f(a, args...)
-			tooBig(r)
-			return r, err
+			call()
+			v, err := f(a, args...)
+			tooBig(v)
+			return v, err
 		}
 	}
-	check := func(out []reflect.Value) []reflect.Value {
-		for _, v := range out {
-			if v.Type() == errorType {
-				continue
-			}
-			if tooLarge(v) {
-				// text/template turns a function's panic into the template's error.
-				panic(fmt.Errorf("%s: %w", name, errTooLarge))
+	return reflect.MakeFunc(ft, func(args []reflect.Value) []reflect.Value {
+		call()
+		var out []reflect.Value
+		if ft.IsVariadic() {
+			out = fv.CallSlice(args)
+		} else {
+			out = fv.Call(args)
+		}
+		if grows {
+			for _, v := range out {
+				if v.Type() != errorType && tooLarge(v) {
+					fail(name, errTooLarge)
+				}
 			}
 		}
 		return out
-	}
-	return reflect.MakeFunc(ft, func(args []reflect.Value) []reflect.Value {
-		if ft.IsVariadic() {
-			return check(fv.CallSlice(args))
-		}
-		return check(fv.Call(args))
 	}).Interface()
 }
 
@@ -291,7 +313,7 @@ func bounded(name string, f any) any {
 func mayGrow(ft reflect.Type) bool {
 	for i := range ft.NumOut() {
 		switch ft.Out(i).Kind() {
-		case reflect.String, reflect.Slice, reflect.Map, reflect.Array, reflect.Interface:
+		case reflect.String, reflect.Slice, reflect.Map, reflect.Array, reflect.Interface, reflect.Pointer:
 			if ft.Out(i) != errorType {
 				return true
 			}
@@ -301,16 +323,59 @@ func mayGrow(ft reflect.Type) bool {
 }
 
 func tooLarge(v reflect.Value) bool {
+	for range maxDepth {
+		if (v.Kind() != reflect.Interface && v.Kind() != reflect.Pointer) || v.IsNil() {
+			break
+		}
+		v = v.Elem()
+	}
 	switch v.Kind() {
 	case reflect.String:
 		return v.Len() > maxValueBytes
 	case reflect.Slice, reflect.Map, reflect.Array:
-		return v.Len() > maxItems
-	case reflect.Interface:
-		if v.IsNil() {
-			return false
+		if v.Len() > maxItems {
+			return true
 		}
-		return tooLarge(v.Elem())
 	}
-	return false
+	return weigh(v, maxWeight, 0) < 0
+}
+
+// maxDepth bounds the nesting weigh follows: a message's data is a few levels deep, and a cycle is
+// caught here long before its weight is spent.
+const maxDepth = 64
+
+// weigh subtracts from budget what v weighs spelled out (an item each, a string's bytes), stopping
+// once the budget is spent; a cycle spends it too.
+func weigh(v reflect.Value, budget, depth int) int {
+	if budget < 0 || depth > maxDepth {
+		return -1
+	}
+	switch v.Kind() {
+	case reflect.String:
+		return budget - v.Len() - 1
+	case reflect.Slice, reflect.Array:
+		if v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8 {
+			return budget - v.Len() - 1
+		}
+		budget--
+		for i := 0; i < v.Len() && budget >= 0; i++ {
+			budget = weigh(v.Index(i), budget, depth+1)
+		}
+		return budget
+	case reflect.Map:
+		budget--
+		it := v.MapRange()
+		for budget >= 0 && it.Next() {
+			budget = weigh(it.Value(), weigh(it.Key(), budget, depth+1), depth+1)
+		}
+		return budget
+	case reflect.Interface, reflect.Pointer:
+		if v.IsNil() {
+			return budget - 1
+		}
+		return weigh(v.Elem(), budget-1, depth+1)
+	}
+	// Numbers, booleans, and structs (which only the data and sprig's parsers make, never from
+	// a template's own values).
+	return budget - 1
 }

@@ -79,7 +79,8 @@ func Parse(title, body string) (*Template, error) {
 	case !utf8.ValidString(title) || !utf8.ValidString(body):
 		return nil, &SyntaxError{Field: "body", Line: 1, Column: 1, Msg: "the template is not valid UTF-8"}
 	}
-	set := template.New("body").Funcs(funcs).Funcs(template.FuncMap{tick: func() string { return "" }})
+	// Parsing only needs the names; each run binds its own wrapped functions.
+	set := template.New("body").Funcs(library).Funcs(template.FuncMap{tick: func() string { return "" }})
 	if _, err := set.Parse(body); err != nil {
 		return nil, syntaxError("body", body, err)
 	}
@@ -193,17 +194,20 @@ func (t *Template) clone(deadline time.Time) (*run, error) {
 		return nil, fmt.Errorf("clone template: %w", err)
 	}
 	r := &run{set: set, deadline: deadline}
-	set.Funcs(template.FuncMap{tick: func() (string, error) {
-		r.steps++
-		if r.steps > maxSteps {
-			return "", fmt.Errorf("%w: more than %d loop iterations and template calls", ErrBound, maxSteps)
-		}
-		if r.steps%64 == 0 && time.Now().After(r.deadline) {
-			return "", fmt.Errorf("%w: it ran out of its time (%s)", ErrBound, MaxDuration)
-		}
-		return "", nil
-	}})
+	set.Funcs(r.funcMap())
 	return r, nil
+}
+
+// step counts one loop iteration, template call or function call of the run, and checks its time.
+func (r *run) step() (string, error) {
+	r.steps++
+	if r.steps > maxSteps {
+		return "", fmt.Errorf("%w: more than %d loop iterations, template and function calls", ErrBound, maxSteps)
+	}
+	if r.steps%16 == 0 && time.Now().After(r.deadline) {
+		return "", fmt.Errorf("%w: it ran out of its time (%s)", ErrBound, MaxDuration)
+	}
+	return "", nil
 }
 
 // done returns a clone to the pool once its execution is over.

@@ -143,6 +143,9 @@ func TestExecutionIsBounded(t *testing.T) {
 		{"indents a lot", `{{ indent 100000000 "x" }}`},
 		{"replaces everywhere", `{{ replace "" (repeat 60000 "y") (repeat 60000 "x") }}`},
 		{"counts far", `{{ range until 100000000 }}{{ end }}`},
+		{"shares a list to explode its printing", `{{ $x := list 1 }}{{ range 40 }}{{ $x = append $x $x }}{{ end }}{{ toJson $x }}`},
+		{"makes a dict hold itself", `{{ $d := dict }}{{ $_ := set $d "self" $d }}{{ print $d }}`},
+		{"calls without looping", strings.Repeat(`{{ $_ := repeat 1000 (repeat 1000 "x") }}`, 1500)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			tpl, err := Parse("{{ .Title }}", c.body)
