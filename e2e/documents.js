@@ -14,3 +14,11 @@ export const TOKEN_NAMES = `query TokenNames { apiTokens { name } }`;
 export const CREATE_NAMESPACE = `mutation($name: String!) { createNamespace(input: {name: $name}) { id name } }`;
 
 export const DELETE_NAMESPACE = `mutation($id: ID!) { deleteNamespace(id: $id) }`;
+
+export const CREATE_TEMPLATE = `mutation($input: MessageTemplateInput!) { createMessageTemplate(input: $input) { id name } }`;
+
+export const BUILTIN_TEMPLATES = `query { builtinMessageTemplates { id name title body format } }`;
+
+export const SEND_ALERT = `mutation($input: SendAlertInput!) { sendAlert(input: $input) { id } }`;
+
+export const CONTACT_USER_IDS = `query($s: String) { contacts(filter: {search: $s}) { edges { node { dingtalkUserId wecomUserId larkUserId } } } }`;

@@ -4,7 +4,7 @@
 import { allNodes, gql } from './api.js';
 import { ALERTS, ALL_CONTACTS, ALL_GROUPS, PREVIEW_ALERT, SEND_ALERT } from './documents.js';
 import {
-  Pager, announce, busy, checkedIds, clearErrors, clearErrorsAsTyped, el, fillRows, formatTime, renderChoices,
+  Pager, announce, busy, checkedIds, clearErrors, clearErrorsAsTyped, el, fillRows, formatTime, prettyJSON, renderChoices,
   showErrors,
 } from './ui.js';
 import { platformBadge } from './platforms.js';
@@ -183,7 +183,33 @@ function row(a) {
         ),
     ),
     el('td', { 'data-label': 'Status' }, statusChip(a.status)),
-    el('td', { 'data-label': 'Deliveries' }, el('ul', { class: 'deliveries' }, a.deliveries.map(delivery))),
+    el(
+      'td',
+      { 'data-label': 'Deliveries' },
+      a.templateError &&
+        el('p', { class: 'template-error' }, el('strong', {}, 'Template failed, sent in the default layout: '), a.templateError),
+      a.links.length > 0 &&
+        el(
+          'ul',
+          { class: 'alert-links', 'aria-label': 'Links' },
+          a.links.map((l) => el('li', {}, /^https?:\/\//i.test(l.url) ? el('a', { href: l.url, target: '_blank', rel: 'noopener noreferrer' }, l.text) : l.text)),
+        ),
+      el('ul', { class: 'deliveries' }, a.deliveries.map(delivery)),
+    ),
+  );
+}
+
+/**
+ * The attempts' notes (a failed template, a card sent as markdown, a failed mentions message),
+ * one line per distinct note with the attempts it was recorded on.
+ */
+function attemptNotes(attempts) {
+  const byNote = new Map();
+  attempts.forEach((t, i) => {
+    if (t.note) byNote.set(t.note, [...(byNote.get(t.note) ?? []), i + 1]);
+  });
+  return [...byNote].map(([note, numbers]) =>
+    el('p', { class: 'delivery-note' }, `${numbers.length === 1 ? 'Attempt' : 'Attempts'} ${numbers.join(', ')}: ${note}`),
   );
 }
 
@@ -199,21 +225,13 @@ function delivery(d) {
     el('code', { class: 'url' }, d.url),
     d.contactNames.length > 0 && el('span', { class: 'muted' }, `to ${d.contactNames.join(', ')}`),
     error && el('p', { class: 'delivery-error' }, error),
+    attemptNotes(d.attempts),
     d.status === 'PENDING' && d.nextAttemptAt && el('span', { class: 'muted' }, `next attempt ${formatTime(d.nextAttemptAt)}`),
   );
 }
 
 function statusChip(status) {
   return el('span', { class: `status-chip status-${status.toLowerCase()}` }, STATUS_WORDS[status] ?? status);
-}
-
-/** Robot bodies are JSON on one line; indent them so a reader can check what a robot gets. */
-function prettyJSON(body) {
-  try {
-    return JSON.stringify(JSON.parse(body), null, 2);
-  } catch {
-    return body;
-  }
 }
 
 /** A random key; crypto.randomUUID exists only in secure contexts and Herald may be served over HTTP. */

@@ -7,6 +7,7 @@ import { contactsTab } from './contacts.js';
 import { groupsTab } from './groups.js';
 import { integrationsTab } from './integrations.js';
 import { loadPlatforms } from './platforms.js';
+import { templatesTab } from './templates.js';
 import { announce, openDialog } from './ui.js';
 
 const tabs = {
@@ -14,6 +15,7 @@ const tabs = {
   groups: groupsTab(document.getElementById('panel-groups')),
   alerts: alertsTab(document.getElementById('panel-alerts')),
   integrations: integrationsTab(document.getElementById('panel-integrations')),
+  templates: templatesTab(document.getElementById('panel-templates')),
 };
 const tabButtons = [...document.querySelectorAll('[role="tab"]')];
 let current = null;
@@ -166,7 +168,8 @@ namespaceSelect.addEventListener('change', () => {
 /**
  * Settles the namespace and records the role on <body>; style.css hides every control marked
  * data-requires="manage" (ADMIN only) or data-requires="send" (SENDER and ADMIN) that the role may
- * not use.
+ * not use, and those marked data-unless="manage" (a read-only View beside an admin's Edit) from
+ * an admin.
  */
 async function applyRole() {
   try {

@@ -12,6 +12,13 @@ import { guessPlatform, platformBadge } from './platforms.js';
 
 const PAGE_SIZE = 20;
 
+// A contact's user id on each platform, as the form and the list name them.
+const USER_IDS = [
+  ['dingtalkUserId', 'DingTalk user id'],
+  ['wecomUserId', 'WeCom user id'],
+  ['larkUserId', 'Lark open_id'],
+];
+
 
 export function contactsTab(panel) {
   const rows = panel.querySelector('#contacts-rows');
@@ -71,7 +78,13 @@ export function contactsTab(panel) {
           },
         }),
       ),
-      el('th', { scope: 'row', 'data-label': 'Name' }, el('span', { class: 'name' }, c.name), c.phone && el('span', { class: 'muted phone' }, c.phone)),
+      el(
+        'th',
+        { scope: 'row', 'data-label': 'Name' },
+        el('span', { class: 'name' }, c.name),
+        c.phone && el('span', { class: 'muted phone' }, c.phone),
+        USER_IDS.map(([field, label]) => c[field] && el('span', { class: 'muted phone user-id', 'data-user-id': field }, `${label}: ${c[field]}`)),
+      ),
       el(
         'td',
         { 'data-label': 'Groups' },
@@ -256,6 +269,11 @@ function contactDialog(onSaved) {
     });
     const out = { name: name.value.trim(), webhooks, groupIds: checkedIds(groups) };
     if (phone.value.trim() || editing?.phone) out.phone = phone.value.trim();
+    // As the phone: left out on create when empty; on update an emptied id is cleared.
+    for (const [field] of USER_IDS) {
+      const value = form.elements[field].value.trim();
+      if (value || editing?.[field]) out[field] = value;
+    }
     return out;
   }
 
@@ -285,6 +303,7 @@ function contactDialog(onSaved) {
       title.textContent = contact ? `Edit contact “${contact.name}”` : 'New contact';
       name.value = contact?.name ?? '';
       phone.value = contact?.phone ?? '';
+      for (const [field] of USER_IDS) form.elements[field].value = contact?.[field] ?? '';
       perURL = new Map(
         (contact?.webhooks ?? []).map((w) => [w.url, { keyword: w.keyword ?? '', hadKeyword: w.keyword != null, hasSecret: w.hasSecret }]),
       );

@@ -23,11 +23,15 @@ export const ALL_GROUPS = `query AllGroups($after: String) {
   groups(first: 100, after: $after) { edges { node { id name contactCount } } pageInfo { hasNextPage endCursor } }
 }`;
 
+export const ALL_MESSAGE_TEMPLATES = `query AllMessageTemplates($after: String) {
+  messageTemplates(first: 100, after: $after) { edges { node { id name format } } pageInfo { hasNextPage endCursor } }
+}`;
+
 // ---- Contacts ----
 
 export const CONTACTS = `query Contacts($search: String, $first: Int, $after: String, $last: Int, $before: String) {
   contacts(filter: { search: $search }, first: $first, after: $after, last: $last, before: $before) {
-    edges { node { id name phone webhooks { url platform hasSecret keyword } groups { id name } } }
+    edges { node { id name phone dingtalkUserId wecomUserId larkUserId webhooks { url platform hasSecret keyword } groups { id name } } }
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
     totalCount
   }
@@ -69,9 +73,11 @@ export const ALERTS = `query Alerts($first: Int, $after: String, $last: Int, $be
       id title severity status createdAt resolved
       labels { name value }
       source { id name kind }
+      links { text url }
+      templateError
       deliveries {
         id platform url status lastError nextAttemptAt contactNames
-        attempts { httpStatus platformCode error }
+        attempts { httpStatus platformCode error note }
       }
     } }
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
@@ -89,6 +95,7 @@ export const INTEGRATIONS = `query Integrations($first: Int, $after: String, $la
   integrations(first: $first, after: $after, last: $last, before: $before) {
     edges { node {
       id name kind sendResolved mentionContacts hasSigningSecret timeZone url createdAt lastReceivedAt
+      template { id name }
       groups { id name }
       contacts { id name }
     } }
@@ -98,7 +105,9 @@ export const INTEGRATIONS = `query Integrations($first: Int, $after: String, $la
 }`;
 
 export const INTEGRATION = `query Integration($id: ID!) {
-  integration(id: $id) { id name kind sendResolved mentionContacts hasSigningSecret timeZone groups { id } contacts { id } }
+  integration(id: $id) {
+    id name kind sendResolved mentionContacts hasSigningSecret timeZone template { id name } groups { id } contacts { id }
+  }
 }`;
 
 export const CREATE_INTEGRATION = `mutation CreateIntegration($input: CreateIntegrationInput!) {
@@ -112,3 +121,27 @@ export const DELETE_INTEGRATION = `mutation DeleteIntegration($id: ID!) { delete
 export const ROTATE_INTEGRATION_TOKEN = `mutation RotateIntegrationToken($id: ID!) {
   rotateIntegrationToken(id: $id) { integration { id name kind url hasSigningSecret } token }
 }`;
+
+// ---- Message templates ----
+
+export const MESSAGE_TEMPLATES = `query MessageTemplates($first: Int, $after: String, $last: Int, $before: String) {
+  messageTemplates(first: $first, after: $after, last: $last, before: $before) {
+    edges { node { id name format updatedAt } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    totalCount
+  }
+}`;
+
+export const BUILTIN_MESSAGE_TEMPLATES = `query BuiltinMessageTemplates { builtinMessageTemplates { id name title body format } }`;
+
+export const MESSAGE_TEMPLATE = `query MessageTemplate($id: ID!) { messageTemplate(id: $id) { id name title body format builtin updatedAt } }`;
+
+export const PREVIEW_TEMPLATE = `query PreviewTemplate($input: PreviewTemplateInput!) {
+  previewTemplate(input: $input) { platform url body companionBody format note }
+}`;
+
+export const CREATE_MESSAGE_TEMPLATE = `mutation CreateMessageTemplate($input: MessageTemplateInput!) { createMessageTemplate(input: $input) { id name } }`;
+
+export const UPDATE_MESSAGE_TEMPLATE = `mutation UpdateMessageTemplate($id: ID!, $input: MessageTemplateInput!) { updateMessageTemplate(id: $id, input: $input) { id name } }`;
+
+export const DELETE_MESSAGE_TEMPLATE = `mutation DeleteMessageTemplate($id: ID!) { deleteMessageTemplate(id: $id) }`;

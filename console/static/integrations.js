@@ -4,8 +4,8 @@
 
 import { allNodes, gql } from './api.js';
 import {
-  ALL_CONTACTS, ALL_GROUPS, CREATE_INTEGRATION, DELETE_INTEGRATION, INTEGRATION, INTEGRATIONS, ROTATE_INTEGRATION_TOKEN,
-  UPDATE_INTEGRATION,
+  ALL_CONTACTS, ALL_GROUPS, ALL_MESSAGE_TEMPLATES, BUILTIN_MESSAGE_TEMPLATES, CREATE_INTEGRATION, DELETE_INTEGRATION,
+  INTEGRATION, INTEGRATIONS, ROTATE_INTEGRATION_TOKEN, UPDATE_INTEGRATION,
 } from './documents.js';
 import {
   Pager, announce, busy, button, checkedIds, clearErrors, clearErrorsAsTyped, confirmAction, el, fillRows, formatTime,
@@ -45,7 +45,13 @@ export function integrationsTab(panel) {
     return el(
       'tr',
       { 'data-integration': i.id },
-      el('th', { scope: 'row', 'data-label': 'Name' }, el('span', { class: 'name' }, i.name), el('span', { class: 'muted meta' }, options.join(' · '))),
+      el(
+        'th',
+        { scope: 'row', 'data-label': 'Name' },
+        el('span', { class: 'name' }, i.name),
+        el('span', { class: 'muted meta' }, options.join(' · ')),
+        el('span', { class: 'muted meta template-name' }, i.template ? `Template: ${i.template.name}` : 'Template: built-in'),
+      ),
       el(
         'td',
         { 'data-label': 'Kind' },
@@ -130,17 +136,32 @@ function integrationDialog(onSaved, shownOnce) {
   const dialog = document.getElementById('integration-dialog');
   const form = dialog.querySelector('form');
   const title = dialog.querySelector('#integration-dialog-title');
-  const { name, kind, sendResolved, mentionContacts, timeZone, signingSecret, clearSecret } = form.elements;
+  const { name, kind, sendResolved, mentionContacts, timeZone, signingSecret, clearSecret, templateId } = form.elements;
   const groups = dialog.querySelector('#integration-groups');
   const contacts = dialog.querySelector('#integration-contacts');
   const secretField = dialog.querySelector('#integration-secret-field');
   const clearSecretLabel = dialog.querySelector('#integration-clear-secret');
   let editing = null; // the integration as last read, when editing
+  let builtinNames = null; // the built-in templates' names by id, once read
+  let templates = []; // the namespace's templates, once read for this opening
+  let openings = 0; // counts the openings, so that a late answer is for the one still open
 
   function showSecretField() {
     secretField.hidden = kind.value !== 'GRAFANA';
     clearSecretLabel.hidden = !editing?.hasSigningSecret;
     signingSecret.placeholder = editing?.hasSigningSecret ? 'Stored: leave empty to keep' : '';
+  }
+
+  /**
+   * Fills the template select: the kind's built-in first (the empty value: no template of its
+   * own), then the namespace's templates. selected is kept where it is still listed.
+   */
+  function renderTemplates(selected) {
+    const builtinId = `builtin:${kind.value.toLowerCase()}`;
+    const builtin = new Option(builtinNames?.get(builtinId) ?? `${KIND_WORDS[kind.value] ?? kind.value} built-in`, '');
+    const own = templates.map((t) => new Option(t.name, t.id));
+    templateId.replaceChildren(builtin, ...(own.length ? [el('optgroup', { label: 'This namespace' }, own)] : []));
+    templateId.value = own.some((o) => o.value === selected) ? selected : '';
   }
 
   /** The API input from the form. On create, empty optional fields are left out. */
@@ -155,6 +176,8 @@ function integrationDialog(onSaved, shownOnce) {
     const zone = timeZone.value.trim();
     if (zone || editing) out.timeZone = zone || 'UTC';
     if (!editing) out.kind = kind.value;
+    // On update an empty value returns to the kind's built-in.
+    if (templateId.value || editing) out.templateId = templateId.value;
     if (kind.value === 'GRAFANA') {
       if (signingSecret.value) out.signingSecret = signingSecret.value;
       else if (editing?.hasSigningSecret && clearSecret.checked) out.signingSecret = '';
@@ -182,16 +205,47 @@ function integrationDialog(onSaved, shownOnce) {
       }
     });
   });
-  kind.addEventListener('change', showSecretField);
+  kind.addEventListener('change', () => {
+    showSecretField();
+    renderTemplates(templateId.value);
+  });
   clearSecret.addEventListener('change', () => {
     signingSecret.disabled = clearSecret.checked;
     if (clearSecret.checked) signingSecret.value = '';
   });
   clearErrorsAsTyped(form);
 
+  /**
+   * Reads the template choices for this opening: the built-ins' names (once) and the namespace's
+   * templates; freshRead is the integration as read afresh (null when creating).
+   */
+  async function loadTemplates(opening, freshRead) {
+    const error = dialog.querySelector('[data-field="input.templateId"] > .field-error');
+    try {
+      const [names, all, fresh] = await Promise.all([
+        builtinNames ?? gql(BUILTIN_MESSAGE_TEMPLATES).then((d) => new Map(d.builtinMessageTemplates.map((t) => [t.id, t.name]))),
+        allNodes(ALL_MESSAGE_TEMPLATES, 'messageTemplates'),
+        freshRead,
+      ]);
+      if (opening !== openings || !dialog.open) return; // closed, or opened again since
+      builtinNames = names;
+      templates = all;
+      // What the user chose meanwhile wins over what was stored.
+      renderTemplates(templateId.dataset.touched ? templateId.value : fresh?.template?.id ?? templateId.value);
+    } catch (err) {
+      if (opening !== openings) return;
+      error.textContent = `Templates could not be loaded: ${err.message}`;
+      error.hidden = false;
+    }
+  }
+  templateId.addEventListener('change', () => {
+    templateId.dataset.touched = 'yes';
+  });
+
   return {
     async open(integration) {
       editing = integration;
+      delete templateId.dataset.touched;
       form.reset();
       clearErrors(form);
       signingSecret.disabled = false;
@@ -203,14 +257,21 @@ function integrationDialog(onSaved, shownOnce) {
       mentionContacts.checked = integration?.mentionContacts ?? false;
       timeZone.value = integration?.timeZone ?? 'UTC';
       showSecretField();
+      // Until the list is read, the select offers the built-in and the template the row names,
+      // so a save meanwhile keeps the template as it is.
+      templates = integration?.template ? [integration.template] : [];
+      renderTemplates(integration?.template?.id ?? '');
       for (const picker of [groups, contacts]) picker.replaceChildren(el('p', { class: 'muted' }, 'Loading…'));
       openDialog(dialog, name);
+      const opening = ++openings;
+      // Recipients and template are read afresh: the row may be older than someone else's edit.
+      const freshRead = integration ? gql(INTEGRATION, { id: integration.id }).then((d) => d.integration) : Promise.resolve(null);
+      loadTemplates(opening, freshRead);
       try {
-        // Recipients are read afresh: the row may be older than someone else's edit.
         const [allGroups, allContacts, fresh] = await Promise.all([
           allNodes(ALL_GROUPS, 'groups'),
           allNodes(ALL_CONTACTS, 'contacts'),
-          integration && gql(INTEGRATION, { id: integration.id }).then((d) => d.integration),
+          freshRead,
         ]);
         if (integration && !fresh) {
           dialog.close();

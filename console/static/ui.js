@@ -154,8 +154,24 @@ export async function busy(form, work) {
 
 // ---- Field errors ----
 
-/** Removes every error shown in a form. */
-export function clearErrors(form) {
+/**
+ * Removes every error shown in a form or, given fields (API input paths), only those fields'
+ * errors, leaving the rest (a live preview re-checks its own fields, not a save's others).
+ */
+export function clearErrors(form, fields = null) {
+  if (fields) {
+    for (const field of fields) {
+      const holder = form.querySelector(`[data-field="${CSS.escape(field)}"]`);
+      if (!holder) continue;
+      const p = holder.querySelector(':scope > .field-error');
+      if (p) {
+        p.textContent = '';
+        p.hidden = true;
+      }
+      holder.querySelector('[aria-invalid]')?.removeAttribute('aria-invalid');
+    }
+    return;
+  }
   for (const p of form.querySelectorAll('.field-error, .form-error')) {
     p.textContent = '';
     p.hidden = true;
@@ -167,16 +183,18 @@ export function clearErrors(form) {
  * Puts each error of an ApiError next to the field it belongs to. Fields are marked with
  * data-field holding the API's input path; an error whose exact path has no element goes to the
  * nearest enclosing path (input.webhooks[1].url → input.webhooks[1] → input.webhooks), and one with
- * no field at all to the form's own error line. Focuses the first field in error and announces
- * the outcome ("Not saved") with the messages.
+ * no field at all to the form's own error line (or to fallback, when given). Focuses the first
+ * field in error and announces the outcome ("Not saved") with the messages; quiet, for checks made
+ * as the user types, does neither and leaves the errors already shown (clear them with
+ * clearErrors(form, fields) first).
  */
-export function showErrors(form, err, outcome = 'Not saved') {
-  clearErrors(form);
+export function showErrors(form, err, outcome = 'Not saved', { quiet = false, fallback = null } = {}) {
+  if (!quiet) clearErrors(form);
   let firstControl = null;
   let firstMessage = null;
   for (const e of err.errors) {
     const holder = fieldHolder(form, e.extensions?.field);
-    const target = holder?.querySelector(':scope > .field-error') ?? form.querySelector('.form-error');
+    const target = holder?.querySelector(':scope > .field-error') ?? fallback ?? form.querySelector('.form-error');
     target.textContent = target.textContent ? `${target.textContent} ${e.message}` : e.message;
     target.hidden = false;
     firstMessage ??= target;
@@ -191,6 +209,7 @@ export function showErrors(form, err, outcome = 'Not saved') {
       firstControl ??= control;
     }
   }
+  if (quiet) return;
   firstControl?.focus();
   // The message may sit elsewhere than its control (a URL's row below the URL list): show it too.
   firstMessage?.scrollIntoView({ block: 'nearest' });
@@ -355,4 +374,13 @@ export function debounce(fn, ms) {
 /** A time as the user's locale writes it. */
 export function formatTime(iso) {
   return iso ? new Date(iso).toLocaleString() : '';
+}
+
+/** Robot bodies are JSON on one line; indent them so a reader can check what a robot gets. */
+export function prettyJSON(body) {
+  try {
+    return JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    return body;
+  }
 }

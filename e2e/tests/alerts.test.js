@@ -9,13 +9,16 @@ useBrowser();
 
 const title = `Disk almost full ${run}`;
 
+// The send form's own fields: the template editor (a closed dialog) has a Title too.
+const form = (page) => page.locator('#alert-form');
+
 test('the preview shows each robot’s message before anything is sent', () =>
   withConsole(
     'alert-preview',
     async (page) => {
-      await page.getByLabel('Title').fill(title);
-      await page.getByLabel('Content').fill('**/var** is at 91%');
-      await page.getByLabel('Severity').selectOption('CRITICAL');
+      await form(page).getByLabel('Title').fill(title);
+      await form(page).getByLabel('Content').fill('**/var** is at 91%');
+      await form(page).getByLabel('Severity').selectOption('CRITICAL');
       await page.getByRole('checkbox', { name: /^Everyone/ }).check();
       await page.getByRole('button', { name: 'Preview' }).click();
       const items = page.locator('#preview-list > li');
@@ -31,11 +34,11 @@ test('an alert with no recipients is refused next to the recipients', () =>
   withConsole(
     'alert-no-recipients',
     async (page) => {
-      await page.getByLabel('Title').fill(title);
-      await page.getByLabel('Content').fill('nobody');
+      await form(page).getByLabel('Title').fill(title);
+      await form(page).getByLabel('Content').fill('nobody');
       await page.getByRole('button', { name: 'Send alert' }).click();
       await page.locator('.recipients > .field-error').getByText('no recipients').waitFor();
-      assert.equal(await page.getByLabel('Title').inputValue(), title);
+      assert.equal(await form(page).getByLabel('Title').inputValue(), title);
     },
     { hash: '#alerts' },
   ));
@@ -44,8 +47,8 @@ test('an alert sent to a group appears in the history and every delivery becomes
   withConsole(
     'alert-sent',
     async (page) => {
-      await page.getByLabel('Title').fill(title);
-      await page.getByLabel('Content').fill('**/var** is at 91%');
+      await form(page).getByLabel('Title').fill(title);
+      await form(page).getByLabel('Content').fill('**/var** is at 91%');
       await page.getByRole('checkbox', { name: 'Mention each contact by phone' }).check();
       await page.getByRole('checkbox', { name: /^Everyone/ }).check();
       await page.getByRole('button', { name: 'Send alert' }).click();
@@ -56,7 +59,7 @@ test('an alert sent to a group appears in the history and every delivery becomes
       const statuses = await row.locator('.delivery .status-chip').allTextContents();
       assert.deepEqual(statuses, ['Sent', 'Sent', 'Sent']);
       await row.getByText('1 attempt · last: HTTP 200').first().waitFor();
-      assert.equal(await page.getByLabel('Title').inputValue(), '', 'the form is cleared after sending');
+      assert.equal(await form(page).getByLabel('Title').inputValue(), '', 'the form is cleared after sending');
     },
     { hash: '#alerts' },
   ));

@@ -44,6 +44,15 @@ for (const [device, viewport] of Object.entries(viewports)) {
         await create.getByLabel('Kind').selectOption('GRAFANA');
         await look(page, `${device}-integration-dialog`);
         await page.keyboard.press('Escape');
+
+        await page.getByRole('tab', { name: 'Templates' }).click();
+        await page.locator('#builtin-templates-rows tr').first().waitFor();
+        await look(page, `${device}-templates`);
+        await page.getByRole('button', { name: /^Copy / }).first().click();
+        const editor = page.getByRole('dialog', { name: 'New template' });
+        await editor.locator('#template-preview-list > li').first().waitFor();
+        await look(page, `${device}-template-dialog`);
+        await page.keyboard.press('Escape');
       },
       { viewport },
     ));
