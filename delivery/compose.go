@@ -46,11 +46,15 @@ func (o *Outbox) compose(ctx context.Context, in AlertInput) (AlertInput, error)
 		data = dataOf(ctx, in)
 	}
 	if custom, name, format, err := o.custom(ctx, &in); err != nil {
-		if _, ok := models.AsError(err); !ok || in.SourceID == nil {
-			// sendAlert or a preview named it: the caller's mistake, told at once.
+		e, ok := models.AsError(err)
+		if !ok || in.SourceID == nil {
+			// sendAlert or a preview named it: the caller's mistake, told at once; and Herald's
+			// own trouble (the database) is retried by the source rather than sent without it.
 			return in, err
 		}
-		in.templateError = note(fmt.Sprintf("message template %s is gone", *in.TemplateID))
+		// The integration's template is gone, or no longer parses (a function it used is gone):
+		// the notification still goes out.
+		in.templateError = note(e.Message)
 	} else if custom != nil {
 		out, rerr := custom.Render(data, MaxAlertContentBytes)
 		if rerr == nil {
@@ -62,8 +66,12 @@ func (o *Outbox) compose(ctx context.Context, in AlertInput) (AlertInput, error)
 	if in.Default != nil {
 		out, err := in.Default.Render(data, MaxAlertContentBytes)
 		if err != nil {
-			// The built-in layouts are tested; this is a bug, and the alert still goes out.
-			out.Body = fmt.Sprintf("(the message could not be rendered: %v)\n\n%s", err, in.Content)
+			// The built-in layouts are tested and cut what does not fit; this is a bug, and the
+			// alert still goes out, with what the source said in its title.
+			out.Body = strings.TrimSpace(in.Title + "\n\n" + in.Content)
+			if in.templateError == nil {
+				in.templateError = note(fmt.Sprintf("the default layout failed (%v)", err))
+			}
 		}
 		in.Title, in.Content, in.Format = titleOf(out.Title, in.Title), out.Body, in.Default.Format
 	}
@@ -222,7 +230,11 @@ func (c *templateCache) get(t *models.MessageTemplate) (*templates.Template, err
 	}
 	parsed, err := models.ParseTemplate(t.Title, t.Body)
 	if err != nil {
-		return nil, fmt.Errorf("parse stored template %d: %w", t.ID, err)
+		msg := err.Error()
+		if e, ok := models.AsError(err); ok {
+			msg = e.Message
+		}
+		return nil, models.Invalid("templateId", "message template %q no longer parses: %s", t.Name, msg)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

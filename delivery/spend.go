@@ -192,13 +192,22 @@ func (d *Dispatcher) pack(live []*item, spend int, c *claim) []*batch {
 	return out
 }
 
-// sends is what a message costs the robot's rate budget.
+// sends is what a message costs the robot's rate budget: two when a companion follows it. Only a
+// card that mentions where cards cannot may have one, and whether it does depends on whether the
+// card fits (one that goes as markdown mentions by itself), so only such a card is rendered here.
 func (d *Dispatcher) sends(r robot, m senders.Message) int {
 	desc, ok := d.notifier.Platforms().Lookup(r.platform)
-	if !ok {
+	if !ok || desc.Sends(m) == 1 {
 		return 1
 	}
-	return desc.Sends(m)
+	opened, err := r.open(d.secrets)
+	if err != nil {
+		return 2
+	}
+	if req, err := d.notifier.Render(opened, m); err == nil && req.Companion == nil {
+		return 1
+	}
+	return 2
 }
 
 // fits reports whether a combined message reaches the robot whole. Content already larger than

@@ -206,6 +206,7 @@ type ComplexityRoot struct {
 		Name             func(childComplexity int) int
 		SendResolved     func(childComplexity int) int
 		Template         func(childComplexity int) int
+		TemplateID       func(childComplexity int) int
 		TimeZone         func(childComplexity int) int
 		URL              func(childComplexity int) int
 	}
@@ -1106,6 +1107,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Integration.Template(childComplexity), true
+	case "Integration.templateId":
+		if e.ComplexityRoot.Integration.TemplateID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Integration.TemplateID(childComplexity), true
 	case "Integration.timeZone":
 		if e.ComplexityRoot.Integration.TimeZone == nil {
 			break
@@ -3264,6 +3271,8 @@ type Integration {
   hasSigningSecret: Boolean!
   "The IANA time zone its messages show times in, e.g. Asia/Shanghai; UTC by default."
   timeZone: String!
+  "The id of the message template its alerts are rendered with; null: its kind's built-in."
+  templateId: ID
   "The message template its alerts are rendered with; null: its kind's built-in (Alertmanager and Grafana: a CARD)."
   template: MessageTemplate
   """
@@ -3874,6 +3883,8 @@ func (ec *executionContext) childFields_Integration(ctx context.Context, field g
 		return ec.fieldContext_Integration_hasSigningSecret(ctx, field)
 	case "timeZone":
 		return ec.fieldContext_Integration_timeZone(ctx, field)
+	case "templateId":
+		return ec.fieldContext_Integration_templateId(ctx, field)
 	case "template":
 		return ec.fieldContext_Integration_template(ctx, field)
 	case "url":
@@ -7567,6 +7578,29 @@ func (ec *executionContext) _Integration_timeZone(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_Integration_timeZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Integration", field, false, false, "String")
+}
+
+func (ec *executionContext) _Integration_templateId(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Integration_templateId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TemplateID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *uint) graphql.Marshaler {
+			return ec.marshalOID2ᚖuint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Integration_templateId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Integration", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Integration_template(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
@@ -14892,6 +14926,11 @@ func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "templateId":
+			out.Values[i] = ec._Integration_templateId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "template":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -17705,6 +17744,24 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalID(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOID2ᚖuint(ctx context.Context, v any) (*uint, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalUintID(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2ᚖuint(ctx context.Context, sel ast.SelectionSet, v *uint) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalUintID(*v)
 	return res
 }
 

@@ -69,10 +69,15 @@ func TestMessageTemplatesAreCheckedListedChangedAndDeleted(t *testing.T) {
 		i, _ := a.createIntegration(map[string]any{"name": "am", "kind": "ALERTMANAGER", "groupIds": []string{g.ID}, "templateId": tpl.ID})
 		a.fail(`mutation($in: CreateIntegrationInput!) { createIntegration(input: $in) { token } }`,
 			map[string]any{"in": map[string]any{"name": "am2", "kind": "ALERTMANAGER", "groupIds": []string{g.ID}, "templateId": "999999"}}, "NOT_FOUND", "input.templateId")
-		var it struct{ Integration struct{ Template *templateJSON } }
-		a.must(`query($id: ID!) { integration(id: $id) { template { id name } } }`, map[string]any{"id": i.ID}, &it)
-		if it.Integration.Template == nil || it.Integration.Template.ID != tpl.ID {
-			t.Errorf("integration's template %+v", it.Integration.Template)
+		var it struct {
+			Integration struct {
+				TemplateID *string
+				Template   *templateJSON
+			}
+		}
+		a.must(`query($id: ID!) { integration(id: $id) { templateId template { id name } } }`, map[string]any{"id": i.ID}, &it)
+		if it.Integration.Template == nil || it.Integration.Template.ID != tpl.ID || it.Integration.TemplateID == nil || *it.Integration.TemplateID != tpl.ID {
+			t.Errorf("integration's template %+v", it.Integration)
 		}
 		e = a.fail(`mutation($id: ID!) { deleteMessageTemplate(id: $id) }`, map[string]any{"id": tpl.ID}, "CONFLICT", "id")
 		if !strings.Contains(e.Message, `"am"`) {

@@ -238,3 +238,15 @@ func asBadRequest(err error, into *badRequest) bool {
 	*into = b
 	return ok
 }
+
+func TestALinkNoPlatformCanShowIsLeftToTheContent(t *testing.T) {
+	long := "http://prom:9090/graph?g0.expr=" + strings.Repeat("x", 3000)
+	n := mustParse(t, strings.Replace(diskFull, `"generatorURL":"http://prom:9090/graph"`, `"generatorURL":"`+long+`"`, 1), alertmanagerVersion)
+	r := render(n, n.Alerts, "UTC", false)
+	if slices.ContainsFunc(r.links, func(l senders.Link) bool { return l.Text == "Source" }) {
+		t.Errorf("a %d-byte source URL became a button", len(long))
+	}
+	if !strings.Contains(r.body(t), "[Source]("+long+")") {
+		t.Error("the content lost the long source link")
+	}
+}

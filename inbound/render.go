@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -28,18 +27,11 @@ type rendered struct {
 // timeLayout shows a time to people, with the zone's abbreviation.
 const timeLayout = "2006-01-02 15:04:05 MST"
 
-// locations caches time zones: loading one reads the zone database.
-var locations sync.Map
-
 func location(name string) *time.Location {
-	if l, ok := locations.Load(name); ok {
-		return l.(*time.Location)
-	}
-	l, err := time.LoadLocation(name)
+	l, err := templates.Location(name)
 	if err != nil {
-		l = time.UTC // validated when the integration was saved; the database may differ on this machine
+		return time.UTC // validated when the integration was saved; the database may differ on this machine
 	}
-	locations.Store(name, l)
 	return l
 }
 
@@ -126,7 +118,9 @@ func messageLinks(alerts []sourceAlert, groupSilence string) []senders.Link {
 		{Text: "Dashboard", URL: first(func(a sourceAlert) string { return a.DashboardURL })},
 		{Text: "Silence", URL: firstNonEmpty(linkTarget(groupSilence), first(func(a sourceAlert) string { return a.SilenceURL }))},
 	} {
-		if l.URL != "" {
+		// A link no platform can show (a PromQL expression past 2048 bytes) is left to the
+		// content; refusing the notification for it would lose the alert.
+		if l.URL != "" && senders.UsableURL(l.URL) {
 			links = append(links, l)
 		}
 	}

@@ -3,9 +3,11 @@ package templates
 import (
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 	"text/template"
 	"time"
 
@@ -29,6 +31,8 @@ var excluded = []string{
 	"bcrypt", "htpasswd", "genPrivateKey", "derivePassword", "buildCustomCert", "genCA", "genCAWithKey",
 	"genSelfSignedCert", "genSelfSignedCertWithKey", "genSignedCert", "genSignedCertWithKey",
 	"encryptAES", "decryptAES",
+	// quadratic in their input (go-utils' word wrapping)
+	"wrap", "wrapWith",
 }
 
 // Bounds on what one function call may make.
@@ -71,7 +75,7 @@ func buildLibrary() template.FuncMap {
 	m["safeUrl"] = func(s string) string { return s }
 	m["stringSlice"] = func(s ...string) []string { return s }
 	m["tz"] = func(name string, t time.Time) (time.Time, error) {
-		loc, err := time.LoadLocation(name)
+		loc, err := Location(name)
 		if err != nil {
 			return time.Time{}, err
 		}
@@ -84,14 +88,15 @@ func buildLibrary() template.FuncMap {
 	m["linkTarget"] = LinkTarget
 
 	// sprig's amplifiers, bounded before they allocate.
+	// Each compares by division, which cannot overflow as a product of two counts can.
 	m["repeat"] = func(count int, s string) (string, error) {
-		if count < 0 || count*max(len(s), 1) > maxValueBytes {
+		if count < 0 || count > maxValueBytes/max(len(s), 1) {
 			return "", errTooLarge
 		}
 		return strings.Repeat(s, count), nil
 	}
 	indent := func(spaces int, s string) (string, error) {
-		if spaces < 0 || spaces*(strings.Count(s, "\n")+1)+len(s) > maxValueBytes {
+		if spaces < 0 || spaces > maxValueBytes || spaces > (maxValueBytes-len(s))/(strings.Count(s, "\n")+1) {
 			return "", errTooLarge
 		}
 		pad := strings.Repeat(" ", spaces)
@@ -128,6 +133,35 @@ func buildLibrary() template.FuncMap {
 			return re.ReplaceAllString(s, repl), nil
 		}
 	}
+	// Regular expressions cost the pattern's size times the text's: both are bounded.
+	for _, name := range []string{"regexMatch", "mustRegexMatch", "regexFind", "mustRegexFind", "regexFindAll",
+		"mustRegexFindAll", "regexSplit", "mustRegexSplit", "regexReplaceAll", "mustRegexReplaceAll",
+		"regexReplaceAllLiteral", "mustRegexReplaceAllLiteral", "match", "reReplaceAll"} {
+		regexFuncs[name] = true
+	}
+	// uniq compares every pair: a set makes it linear.
+	uniq := func(list any) ([]any, error) {
+		v := reflect.ValueOf(list)
+		if v.Kind() != reflect.Slice && v.Kind() != reflect.Array {
+			return nil, fmt.Errorf("uniq takes a list, not %T", list)
+		}
+		seen := map[any]bool{}
+		var out []any
+		for i := range v.Len() {
+			item := v.Index(i).Interface()
+			key := item
+			if !reflect.ValueOf(item).Comparable() {
+				key = fmt.Sprintf("%#v", item)
+			}
+			if !seen[key] {
+				seen[key] = true
+				out = append(out, item)
+			}
+		}
+		return out, nil
+	}
+	m["uniq"] = func(list any) []any { out, _ := uniq(list); return out }
+	m["mustUniq"] = uniq
 	m["until"] = func(n int) ([]int, error) { return intRange(0, n, 1) }
 	m["untilStep"] = intRange
 	m["seq"] = func(params ...int) (string, error) {
@@ -162,15 +196,19 @@ func buildLibrary() template.FuncMap {
 		}
 		return strings.Join(parts, " "), nil
 	}
-	// The printing builtins, replaced so that a width or precision cannot allocate gigabytes.
+	// The printing and escaping builtins, replaced so that they are steps with bounded results like
+	// every other function, and a width or precision cannot allocate gigabytes.
 	m["printf"] = func(format string, args ...any) (string, error) {
-		if err := checkVerbs(format, args); err != nil {
+		if err := checkVerbs(format); err != nil {
 			return "", err
 		}
 		return fmt.Sprintf(format, args...), nil
 	}
 	m["print"] = fmt.Sprint
 	m["println"] = fmt.Sprintln
+	m["html"] = template.HTMLEscaper
+	m["js"] = template.JSEscaper
+	m["urlquery"] = template.URLQueryEscaper
 
 	return m
 }
@@ -187,36 +225,31 @@ func intRange(start, stop, step int) ([]int, error) {
 	if step == 0 {
 		return nil, errors.New("step must not be 0")
 	}
-	n := (stop - start) / step
-	if (stop-start)%step != 0 {
-		n++
-	}
+	// In floating point: stop-start may overflow an int.
+	n := math.Ceil((float64(stop) - float64(start)) / float64(step))
 	if n > maxItems {
 		return nil, errTooLarge
 	}
-	out := make([]int, 0, max(n, 0))
-	for i := start; (step > 0 && i < stop) || (step < 0 && i > stop); i += step {
-		out = append(out, i)
+	out := make([]int, 0, max(int(n), 0))
+	for i := 0; i < int(n); i++ {
+		out = append(out, start+i*step)
 	}
 	return out, nil
 }
 
-// widths finds the numbers of a format's verbs (width and precision).
-var widths = regexp.MustCompile(`%[-+# 0]*(\d*|\*)(?:\.(\d*|\*))?`)
+// verbs finds a format's verbs with their flags, argument indexes, widths and precisions.
+var verbs = regexp.MustCompile(`%[-+# 0]*(\[\d*\])?(\d*|\*)(?:\.(\[\d*\])?(\d*|\*))?`)
 
-func checkVerbs(format string, args []any) error {
-	for _, m := range widths.FindAllStringSubmatch(format, -1) {
-		for _, n := range m[1:] {
-			if n == "*" {
-				for _, a := range args {
-					if i, ok := a.(int); ok && (i > 1000 || i < -1000) {
-						return errTooLarge
-					}
-				}
-				continue
-			}
-			if len(n) > 3 {
-				return errTooLarge
+// checkVerbs refuses what lets a format spell out more than it holds: a width or precision given
+// as an argument (*, which may also be indexed), or written with more than three digits.
+func checkVerbs(format string) error {
+	if len(format) > maxValueBytes/1000 && strings.Count(format, "%") > 0 {
+		return errTooLarge
+	}
+	for _, m := range verbs.FindAllStringSubmatch(format, -1) {
+		for _, n := range []string{m[2], m[4]} {
+			if n == "*" || len(n) > 3 {
+				return fmt.Errorf("printf: a width or precision is at most 999, written in the format: %w", errTooLarge)
 			}
 		}
 	}
@@ -239,6 +272,12 @@ func humanizeDuration(v any) (string, error) {
 }
 
 var errorType = reflect.TypeFor[error]()
+
+// regexFuncs take a pattern first; the pattern times the other strings bounds their cost.
+var regexFuncs = map[string]bool{}
+
+// maxRegexWork bounds a regular expression call: pattern bytes times text bytes.
+const maxRegexWork = 20_000_000
 
 // funcMap is the library wrapped for one run: each call is a step of the run, and a result too
 // large for any message stops the template instead of growing further. A call is the only way a
@@ -269,28 +308,42 @@ func (r *run) bounded(name string, f any) any {
 			fail(name, errTooLarge)
 		}
 	}
-	call := func() {
+	// call is a step, and refuses inputs that could make a large result however linear the
+	// function: the printing functions take any number of arguments.
+	call := func(args ...reflect.Value) {
 		if _, err := r.step(); err != nil {
 			fail(name, err)
 		}
+		budget := maxWeight
+		for _, a := range args {
+			if budget = r.weigh(a, budget, 0); budget < 0 {
+				fail(name, errTooLarge)
+			}
+		}
+		if regexFuncs[name] && len(args) > 0 && args[0].Kind() == reflect.String {
+			if args[0].Len()*(maxWeight-budget) > maxRegexWork {
+				fail(name, fmt.Errorf("the pattern and the text are too long for each other: %w", errTooLarge))
+			}
+		}
 	}
+	str := reflect.ValueOf
 	switch f := f.(type) {
 	case func(string) string:
-		return func(s string) string { call(); v := f(s); tooBig(v); return v }
+		return func(s string) string { call(str(s)); v := f(s); tooBig(v); return v }
 	case func(...any) string:
-		return func(args ...any) string { call(); v := f(args...); tooBig(v); return v }
+		return func(args ...any) string { call(str(args)); v := f(args...); tooBig(v); return v }
 	case func(string, string) string:
-		return func(a, b string) string { call(); v := f(a, b); tooBig(v); return v }
+		return func(a, b string) string { call(str(a), str(b)); v := f(a, b); tooBig(v); return v }
 	case func(string, ...any) (string, error):
 		return func(a string, args ...any) (string, error) {
-			call()
+			call(str(a), str(args))
 			v, err := f(a, args...)
 			tooBig(v)
 			return v, err
 		}
 	}
 	return reflect.MakeFunc(ft, func(args []reflect.Value) []reflect.Value {
-		call()
+		call(args...)
 		var out []reflect.Value
 		if ft.IsVariadic() {
 			out = fv.CallSlice(args)
@@ -299,7 +352,7 @@ func (r *run) bounded(name string, f any) any {
 		}
 		if grows {
 			for _, v := range out {
-				if v.Type() != errorType && tooLarge(v) {
+				if v.Type() != errorType && r.tooLarge(v) {
 					fail(name, errTooLarge)
 				}
 			}
@@ -322,7 +375,7 @@ func mayGrow(ft reflect.Type) bool {
 	return false
 }
 
-func tooLarge(v reflect.Value) bool {
+func (r *run) tooLarge(v reflect.Value) bool {
 	for range maxDepth {
 		if (v.Kind() != reflect.Interface && v.Kind() != reflect.Pointer) || v.IsNil() {
 			break
@@ -337,8 +390,10 @@ func tooLarge(v reflect.Value) bool {
 			return true
 		}
 	}
-	return weigh(v, maxWeight, 0) < 0
+	return r.weigh(v, maxWeight, 0) < 0
 }
+
+var dataType = reflect.TypeFor[*Data]()
 
 // maxDepth bounds the nesting weigh follows: a message's data is a few levels deep, and a cycle is
 // caught here long before its weight is spent.
@@ -346,9 +401,17 @@ const maxDepth = 64
 
 // weigh subtracts from budget what v weighs spelled out (an item each, a string's bytes), stopping
 // once the budget is spent; a cycle spends it too.
-func weigh(v reflect.Value, budget, depth int) int {
+func (r *run) weigh(v reflect.Value, budget, depth int) int {
 	if budget < 0 || depth > maxDepth {
 		return -1
+	}
+	if v.Type() == dataType && !v.IsNil() {
+		// The data is passed to functions whole (dict "Data" $): weighed once per run, not at every
+		// call, while two references to it still weigh twice.
+		if r.data != v.Pointer() {
+			r.data, r.dataWeight = v.Pointer(), maxWeight-r.weigh(v.Elem(), maxWeight, depth+1)
+		}
+		return budget - r.dataWeight
 	}
 	switch v.Kind() {
 	case reflect.String:
@@ -359,23 +422,48 @@ func weigh(v reflect.Value, budget, depth int) int {
 		}
 		budget--
 		for i := 0; i < v.Len() && budget >= 0; i++ {
-			budget = weigh(v.Index(i), budget, depth+1)
+			budget = r.weigh(v.Index(i), budget, depth+1)
 		}
 		return budget
 	case reflect.Map:
 		budget--
 		it := v.MapRange()
 		for budget >= 0 && it.Next() {
-			budget = weigh(it.Value(), weigh(it.Key(), budget, depth+1), depth+1)
+			budget = r.weigh(it.Value(), r.weigh(it.Key(), budget, depth+1), depth+1)
 		}
 		return budget
 	case reflect.Interface, reflect.Pointer:
 		if v.IsNil() {
 			return budget - 1
 		}
-		return weigh(v.Elem(), budget-1, depth+1)
+		return r.weigh(v.Elem(), budget-1, depth+1)
+	case reflect.Struct:
+		// By the exported fields, which are what printing shows (a time has none).
+		budget--
+		t := v.Type()
+		for i := 0; i < v.NumField() && budget >= 0; i++ {
+			if t.Field(i).IsExported() {
+				budget = r.weigh(v.Field(i), budget, depth+1)
+			}
+		}
+		return budget
 	}
-	// Numbers, booleans, and structs (which only the data and sprig's parsers make, never from
-	// a template's own values).
-	return budget - 1
+	return budget - 1 // numbers, booleans, functions
+}
+
+// locations caches time zones: loading one reads the zone database, which a template calling tz
+// for each alert would otherwise do for each alert.
+var locations sync.Map
+
+// Location is the IANA zone name (cached).
+func Location(name string) (*time.Location, error) {
+	if l, ok := locations.Load(name); ok {
+		return l.(*time.Location), nil
+	}
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	locations.Store(name, l)
+	return l, nil
 }

@@ -5,25 +5,28 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/heraldhq/herald/senders"
 )
 
 // Render renders d with t, within the bounds (MaxDuration for all of it). A body over maxBody
 // bytes is rendered again with fewer of the notification's alerts, Omitted saying how many are
 // left out, so that a big group still makes a message; the title always sees every alert.
 func (t *Template) Render(d *Data, maxBody int) (Output, error) {
-	return t.render(d, maxBody, MaxDuration)
+	return t.render(d, maxBody, MaxDuration, false)
 }
 
 // MaxBuiltinDuration bounds a built-in layout, which is Herald's own tested code: a group of
 // thousands of alerts takes it several renders to fit.
 const MaxBuiltinDuration = 2 * time.Second
 
-// Render renders d with the built-in layout.
+// Render renders d with the built-in layout. It is the default layout, so it never fails for
+// size: one alert too long for maxBody alone (a description of 100 KB) is cut, with the marker.
 func (b Builtin) Render(d *Data, maxBody int) (Output, error) {
-	return b.Template.render(d, maxBody, MaxBuiltinDuration)
+	return b.Template.render(d, maxBody, MaxBuiltinDuration, true)
 }
 
-func (t *Template) render(d *Data, maxBody int, bound time.Duration) (Output, error) {
+func (t *Template) render(d *Data, maxBody int, bound time.Duration, cut bool) (Output, error) {
 	deadline := time.Now().Add(bound)
 	full, err := t.execute(d, deadline)
 	switch {
@@ -31,6 +34,8 @@ func (t *Template) render(d *Data, maxBody int, bound time.Duration) (Output, er
 		return checked(full)
 	case err != nil && !errors.Is(err, errOutputLimit):
 		return Output{}, err
+	case len(d.Alerts) <= 1 && cut:
+		return t.cutToFit(d, maxBody, deadline)
 	case len(d.Alerts) <= 1:
 		if err == nil {
 			err = fmt.Errorf("body: %w: more than %d bytes", ErrBound, maxBody)
@@ -41,7 +46,7 @@ func (t *Template) render(d *Data, maxBody int, bound time.Duration) (Output, er
 	// size of the whole cannot guide a proportional cut.
 	shrunk := *d
 	shown := len(d.Alerts)
-	for shown > 0 {
+	for shown > 1 || (shown == 1 && !cut) {
 		shown /= 2
 		shrunk.Alerts = d.Alerts[:shown]
 		shrunk.Omitted = d.Omitted + len(d.Alerts) - shown
@@ -63,7 +68,34 @@ func (t *Template) render(d *Data, maxBody int, bound time.Duration) (Output, er
 			return Output{}, err
 		}
 	}
+	if cut {
+		shrunk.Alerts, shrunk.Omitted = d.Alerts[:1], d.Omitted+len(d.Alerts)-1
+		return t.cutToFit(&shrunk, maxBody, deadline)
+	}
 	return Output{}, fmt.Errorf("body: %w: more than %d bytes even without alerts", ErrBound, maxBody)
+}
+
+// cutToFit renders d into a body of up to twice maxBody and cuts it to maxBody with the truncation
+// marker, so that what fits of one huge alert is sent.
+func (t *Template) cutToFit(d *Data, maxBody int, deadline time.Time) (Output, error) {
+	r, err := t.clone(deadline)
+	if err != nil {
+		return Output{}, err
+	}
+	defer t.done(r)
+	title := &limitedBuffer{limit: MaxTitleBytes}
+	if err := r.set.ExecuteTemplate(title, "title", d); err != nil {
+		return Output{}, executionError("title", err)
+	}
+	body := &limitedBuffer{limit: 2 * maxBody}
+	if err := r.set.ExecuteTemplate(body, "body", d); err != nil && !errors.Is(err, errOutputLimit) {
+		return Output{}, executionError("body", err)
+	}
+	text := strings.ToValidUTF8(body.String(), "\uFFFD")
+	if len(text) > maxBody {
+		text, _ = senders.Truncate(text, maxBody)
+	}
+	return checked(Output{Title: title.String(), Body: text})
 }
 
 func (t *Template) executeTitle(d *Data, deadline time.Time) (string, error) {

@@ -8,6 +8,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"regexp"
 	"strconv"
 	"strings"
@@ -52,6 +54,9 @@ type run struct {
 	set      *template.Template
 	steps    int
 	deadline time.Time
+	// data and dataWeight cache the weight of the execution's data (see weigh).
+	data       uintptr
+	dataWeight int
 }
 
 // ErrBound is a template stopped by an execution bound.
@@ -84,8 +89,15 @@ func Parse(title, body string) (*Template, error) {
 	if _, err := set.Parse(body); err != nil {
 		return nil, syntaxError("body", body, err)
 	}
+	fromBody := map[string]bool{}
+	for _, t := range set.Templates() {
+		fromBody[t.Name()] = true
+	}
 	if _, err := set.New("title").Parse(title); err != nil {
 		return nil, syntaxError("title", title, err)
+	}
+	if err := refuseRecursion(set, fromBody, title, body); err != nil {
+		return nil, err
 	}
 	for _, t := range set.Templates() {
 		if t.Tree != nil {
@@ -102,6 +114,79 @@ func MustParse(title, body string) *Template {
 		panic(err)
 	}
 	return t
+}
+
+// refuseRecursion refuses a template that calls itself, directly or through others: no
+// notification needs recursion, and text/template unwinds a deep one slowly.
+func refuseRecursion(set *template.Template, fromBody map[string]bool, title, body string) error {
+	calls := map[string][]*parse.TemplateNode{}
+	for _, t := range set.Templates() {
+		if t.Tree != nil {
+			calls[t.Name()] = templateCalls(t.Tree.Root, nil)
+		}
+	}
+	state := map[string]int{} // 1 visiting, 2 done
+	var visit func(name string, path []string) error
+	visit = func(name string, path []string) error {
+		state[name] = 1
+		for _, call := range calls[name] {
+			switch state[call.Name] {
+			case 1:
+				field, src := "title", title
+				if fromBody[name] {
+					field, src = "body", body
+				}
+				line, col := position(src, int(call.Pos))
+				cycle := strings.Join(append(path, name, call.Name), " → ")
+				return &SyntaxError{Field: field, Line: line, Column: col,
+					Msg: fmt.Sprintf("template %q calls itself (%s): recursion is not allowed", call.Name, cycle)}
+			case 0:
+				if err := visit(call.Name, append(path, name)); err != nil {
+					return err
+				}
+			}
+		}
+		state[name] = 2
+		return nil
+	}
+	for _, name := range slices.Sorted(maps.Keys(calls)) {
+		if state[name] == 0 {
+			if err := visit(name, nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// templateCalls collects the {{ template }} actions of a list, however nested.
+func templateCalls(list *parse.ListNode, out []*parse.TemplateNode) []*parse.TemplateNode {
+	if list == nil {
+		return out
+	}
+	for _, n := range list.Nodes {
+		switch n := n.(type) {
+		case *parse.TemplateNode:
+			out = append(out, n)
+		case *parse.RangeNode:
+			out = templateCalls(n.ElseList, templateCalls(n.List, out))
+		case *parse.IfNode:
+			out = templateCalls(n.ElseList, templateCalls(n.List, out))
+		case *parse.WithNode:
+			out = templateCalls(n.ElseList, templateCalls(n.List, out))
+		case *parse.ListNode:
+			out = templateCalls(n, out)
+		}
+	}
+	return out
+}
+
+// position is the 1-based line and column (in characters) of a byte offset of src.
+func position(src string, offset int) (int, int) {
+	offset = min(max(offset, 0), len(src))
+	before := src[:offset]
+	line := strings.Count(before, "\n") + 1
+	return line, utf8.RuneCountInString(before[strings.LastIndex(before, "\n")+1:]) + 1
 }
 
 // instrument puts a step at the start of every template and of every loop body: the only ways an
@@ -186,7 +271,7 @@ func (t *Template) execute(d *Data, deadline time.Time) (Output, error) {
 // parsed original is never executed, so clones can be made from it concurrently.
 func (t *Template) clone(deadline time.Time) (*run, error) {
 	if r, ok := t.runs.Get().(*run); ok {
-		r.steps, r.deadline = 0, deadline
+		r.steps, r.deadline, r.data = 0, deadline, 0
 		return r, nil
 	}
 	set, err := t.set.Clone()
@@ -213,22 +298,32 @@ func (r *run) step() (string, error) {
 // done returns a clone to the pool once its execution is over.
 func (t *Template) done(r *run) { t.runs.Put(r) }
 
+// executionError says what stopped a part in words for the note a reader sees: a bound by what it
+// was, without text/template's frames (which name Herald's instrumentation); any other failure
+// with its position and expression.
 func executionError(part string, err error) error {
 	switch {
 	case errors.Is(err, errOutputLimit):
 		return fmt.Errorf("%s: %w: %w", part, ErrBound, errOutputLimit)
 	case errors.Is(err, errTooLarge):
-		return fmt.Errorf("%s: %w: %v", part, ErrBound, cleanMessage(err))
+		return fmt.Errorf("%s: %w: %s", part, ErrBound, afterCall(err))
 	case errors.Is(err, ErrBound):
-		return fmt.Errorf("%s: %w", part, err)
+		return fmt.Errorf("%s: %w%s", part, ErrBound, strings.TrimPrefix(afterCall(err), ErrBound.Error()))
 	}
-	return fmt.Errorf("%s: %v", part, cleanMessage(err))
+	return fmt.Errorf("%s: %s", part, strings.TrimPrefix(err.Error(), "template: "))
 }
 
-// cleanMessage drops text/template's "template: name:" prefix, which names Herald's internals.
-func cleanMessage(err error) string {
+// afterCall is the error a function raised, without text/template's "executing … error calling X:".
+func afterCall(err error) string {
 	msg := err.Error()
-	msg = strings.TrimPrefix(msg, "template: ")
+	if _, rest, ok := strings.Cut(msg, "error calling "); ok {
+		if name, why, ok := strings.Cut(rest, ": "); ok {
+			if name == tick || strings.HasPrefix(why, name+": ") {
+				return strings.TrimPrefix(why, name+": ")
+			}
+			return why + " (" + name + ")"
+		}
+	}
 	return msg
 }
 
@@ -252,7 +347,7 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 // found from the token the message quotes when it gives none.
 var (
 	errorPosition = regexp.MustCompile(`^template: [^:]*:(\d+):(?:(\d+):)?\s*(.*)$`)
-	quotedToken   = regexp.MustCompile(`"([^"]+)"|<([^>]+)>`)
+	quotedToken   = regexp.MustCompile(`"([^"]+)"|<([^>]+)>|'([^']+)'`)
 )
 
 func syntaxError(field, src string, err error) *SyntaxError {
@@ -271,18 +366,54 @@ func syntaxError(field, src string, err error) *SyntaxError {
 	if e.Line < 1 || e.Line > len(lines) {
 		return e
 	}
-	e.Column = columnOf(lines[e.Line-1], e.Msg)
+	e.Column = columnOf(lines[e.Line-1], e.Msg, failingAction(src, lines, e.Line))
 	return e
 }
 
-// columnOf guesses the 1-based column of an error on a line: the quoted token inside an action,
-// else the last action opened on the line, else the start.
-func columnOf(line, msg string) int {
+// failingAction finds the action of a line that the error is about: the first whose end, parsed
+// with everything before it, fails other than by ending early. -1 when none does (the error is
+// about the end, an unclosed block).
+func failingAction(src string, lines []string, line int) int {
+	start := 0
+	for _, l := range lines[:line-1] {
+		start += len(l) + 1
+	}
+	for i, a := range actionSpans(lines[line-1]) {
+		_, err := template.New("probe").Funcs(library).Funcs(template.FuncMap{tick: func() string { return "" }}).
+			Parse(src[:start+a[1]])
+		if err == nil {
+			continue
+		}
+		msg := err.Error()
+		if strings.Contains(msg, "unexpected EOF") || strings.Contains(msg, "unclosed action") {
+			continue
+		}
+		if m := errorPosition.FindStringSubmatch(msg); m != nil && m[1] == strconv.Itoa(line) {
+			return i
+		}
+	}
+	return -1
+}
+
+// columnOf is the 1-based column of an error on a line: the token the message quotes inside the
+// failing action (or, when it is not known, the first action holding it), else that action, else
+// the last action opened on the line, else the start.
+func columnOf(line, msg string, failing int) int {
 	actions := actionSpans(line)
+	if failing >= 0 {
+		actions = actions[failing : failing+1]
+	}
 	if q := quotedToken.FindStringSubmatch(msg); q != nil {
-		token := q[1] + q[2]
+		token := q[1] + q[2] + q[3]
 		for _, a := range actions {
-			if i := strings.Index(line[a[0]:a[1]], token); i >= 0 {
+			// A stray "}" is the one that does not close the action.
+			span := line[a[0]:a[1]]
+			if token == "}" {
+				span = strings.TrimSuffix(span, "}}")
+			}
+			if i := strings.LastIndex(span, token); i >= 0 && token == "}" {
+				return utf8.RuneCountInString(line[:a[0]+i]) + 1
+			} else if i := strings.Index(span, token); i >= 0 {
 				return utf8.RuneCountInString(line[:a[0]+i]) + 1
 			}
 		}

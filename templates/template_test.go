@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/heraldhq/herald/senders"
 )
 
 // amData is the notification of shared/inbound.md's example as Alertmanager's templates see it.
@@ -105,6 +107,11 @@ func TestParseErrorsSayLineAndColumn(t *testing.T) {
 		{"first line\nsecond {{ nope .Title }}", "body", 2, 11},
 		{"{{ if .Title }}\nunclosed", "body", 2, 1},
 		{"a\nb\n  {{ .Title }\n", "body", 3, 13},
+		{"{{ .A }} {{ .B }", "body", 1, 16},
+		{"{{ .A }} {{ end }} {{ .B }}", "body", 1, 10},
+		{"{{ with .A }}{{ $x := 1 }}{{ end }}{{ $x }}", "body", 1, 39},
+		{"{{ if .A }}x{{ else }}y{{ else }}z{{ end }}", "body", 1, 24},
+		{"ok\n{{ .Labels.alert-name }} {{ .B }}", "body", 2, 17},
 	} {
 		_, err := Parse("{{ .Title }}", c.body)
 		var syntax *SyntaxError
@@ -123,6 +130,23 @@ func TestParseErrorsSayLineAndColumn(t *testing.T) {
 	}
 }
 
+func TestRecursiveTemplatesAreRefusedWhereTheyRecurse(t *testing.T) {
+	for _, body := range []string{
+		`{{ define "x" }}{{ template "x" . }}{{ end }}{{ template "x" . }}`,
+		"{{ define \"a\" }}{{ range 1 }}{{ template \"b\" $ }}{{ end }}{{ end }}\n{{ define \"b\" }}  {{ template \"a\" . }}{{ end }}",
+	} {
+		_, err := Parse("{{ .Title }}", body)
+		var syntax *SyntaxError
+		if !errors.As(err, &syntax) || !strings.Contains(syntax.Msg, "recursion is not allowed") {
+			t.Errorf("%q: %v", body, err)
+			continue
+		}
+		if strings.Contains(body, "\n") && (syntax.Line != 2 || syntax.Column != 31) {
+			t.Errorf("the recursion is reported at %d:%d, want 2:31 (the name called)", syntax.Line, syntax.Column)
+		}
+	}
+}
+
 func TestFunctionsThatReachOutsideAreNotThere(t *testing.T) {
 	for _, f := range []string{"env", "expandenv", "getHostByName", "randAlphaNum", "uuidv4", "bcrypt", "genPrivateKey", "osBase"} {
 		if _, err := Parse("t", "{{ "+f+" }}"); err == nil || !strings.Contains(err.Error(), "not defined") {
@@ -134,7 +158,6 @@ func TestFunctionsThatReachOutsideAreNotThere(t *testing.T) {
 func TestExecutionIsBounded(t *testing.T) {
 	for _, c := range []struct{ name, body string }{
 		{"loops forever", `{{ range 2000000000 }}{{ range 2000000000 }}{{ end }}{{ end }}`},
-		{"recursion without output", `{{ define "x" }}{{ template "x" . }}{{ template "x" . }}{{ end }}{{ template "x" . }}`},
 		{"writes 10 MB", `{{ range 10000000 }}x{{ end }}`},
 		{"repeats 10 MB at once", `{{ repeat 10000000 "x" }}`},
 		{"doubles a string", `{{ $s := "xxxxxxxx" }}{{ range 40 }}{{ $s = print $s $s }}{{ end }}{{ len $s }}`},
@@ -146,6 +169,14 @@ func TestExecutionIsBounded(t *testing.T) {
 		{"shares a list to explode its printing", `{{ $x := list 1 }}{{ range 40 }}{{ $x = append $x $x }}{{ end }}{{ toJson $x }}`},
 		{"makes a dict hold itself", `{{ $d := dict }}{{ $_ := set $d "self" $d }}{{ print $d }}`},
 		{"calls without looping", strings.Repeat(`{{ $_ := repeat 1000 (repeat 1000 "x") }}`, 1500)},
+		{"indents past the int range", `{{ indent 140737488355328 (repeat 131071 "\n") }}`},
+		{"steps past the int range", `{{ untilStep -9000000000000000000 9000000000000000000 1 }}`},
+		{"prints a megabyte many times", `{{ $s := repeat 1000000 "x" }}{{ print` + strings.Repeat(" $s", 2000) + ` }}`},
+		{"pads through an argument index", `{{ printf "` + strings.Repeat("%[1]*d", 300) + `" 1000000 1 }}`},
+		{"pads through a wide argument", `{{ printf "%*d" 1000000 1 }}`},
+		{"escapes and escapes again", `{{ $s := repeat 1000000 "&" }}{{ range 60 }}{{ $s = html $s }}{{ end }}`},
+		{"prints shared copies of the data", `{{ $l := list . }}{{ range 12 }}{{ $l = concat $l $l }}{{ end }}{{ toJson $l }}`},
+		{"matches a long pattern on a long text", `{{ regexFind (print (repeat 5000 "(a|b)") "c") (repeat 100000 "a") }}`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			tpl, err := Parse("{{ .Title }}", c.body)
@@ -161,6 +192,18 @@ func TestExecutionIsBounded(t *testing.T) {
 				t.Errorf("error %v, want an execution bound", err)
 			}
 		})
+	}
+}
+
+func TestQuadraticFunctionsAreLinear(t *testing.T) {
+	tpl := MustParse("t", `{{ len (uniq (until 10000)) }} {{ len (uniq (list (list 1) (list 1) (dict "a" 1))) }}`)
+	start := time.Now()
+	out, err := tpl.Execute(amData())
+	if err != nil || out.Body != "10000 2" {
+		t.Fatalf("%q, %v", out.Body, err)
+	}
+	if elapsed := time.Since(start); elapsed > time.Second {
+		t.Errorf("uniq of 10,000 took %s", elapsed)
 	}
 }
 
@@ -192,6 +235,24 @@ func TestBuiltinsRenderTheirSamplesWithin(t *testing.T) {
 		if out.Title != d.Title || strings.TrimSpace(out.Body) == "" {
 			t.Errorf("%s: title %q body %q", b.ID, out.Title, out.Body)
 		}
+	}
+}
+
+func TestTheBuiltinLayoutCutsOneHugeAlertInsteadOfFailing(t *testing.T) {
+	d := amData()
+	d.Alerts = d.Alerts[:1]
+	d.Alerts[0].Annotations = KV{"summary": "db1 95%", "description": strings.Repeat("very long ", 10000)}
+	b, _ := BuiltinByID(BuiltinAlertmanager)
+	out, err := b.Render(d, MaxBodyBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Body) > MaxBodyBytes || !strings.Contains(out.Body, "**db1 95%**") || !strings.HasSuffix(out.Body, senders.TruncationMarker) {
+		t.Errorf("%d bytes, starts %q, ends %q", len(out.Body), out.Body[:40], out.Body[len(out.Body)-40:])
+	}
+	// A user's template gets no such help: it failed, and the alert goes in the default layout.
+	if _, err := MustParse("t", "{{ range 100000 }}xxxxxxxxxx{{ end }}").Render(d, MaxBodyBytes); !errors.Is(err, ErrBound) {
+		t.Errorf("a user's oversize template: %v", err)
 	}
 }
 

@@ -186,7 +186,7 @@ func (b *Builder) Build(t senders.Robot, m senders.Message, _ time.Time) (sender
 // mentions sit outside the part that is cut, so they survive any content.
 func (b *Builder) message(t senders.Robot, m senders.Message, format senders.Format) (senders.Request, error) {
 	heading := senders.Heading(m, t.Keyword)
-	if format == senders.Markdown && len(m.MentionPhones) == 0 && !m.MentionAll {
+	if format == senders.Markdown && len(m.MentionPhones) == 0 && !m.MentionAll && !b.idsCrowdMarkdown(m) {
 		head := `### <font color="` + colour(m) + `">` + heading + "</font>\n"
 		ids := make([]string, len(m.MentionUserIDs))
 		for i, id := range m.MentionUserIDs {
@@ -219,6 +219,16 @@ func (b *Builder) message(t senders.Robot, m senders.Message, format senders.For
 	return encode(payload{MsgType: "text", Text: &text{
 		Content: render(content, links), MentionedList: m.MentionUserIDs, MentionedMobileList: mobiles,
 	}}, truncated)
+}
+
+// idsCrowdMarkdown reports whether the mentions would leave markdown less room than text has: text
+// carries them in mentioned_list, outside its content, so a crowd of ids goes as text.
+func (b *Builder) idsCrowdMarkdown(m senders.Message) bool {
+	n := 0
+	for _, id := range m.MentionUserIDs {
+		n += len("<@> ") + len(id)
+	}
+	return n > MaxMarkdownBytes-MaxTextBytes
 }
 
 func encode(p payload, truncated bool) (senders.Request, error) {

@@ -2,6 +2,7 @@ package wecom
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -342,5 +343,28 @@ func TestFakeRefusesACardOverTheTitleLimit(t *testing.T) {
 	}
 	if got := srv.Rejected("wc")[CodeContentTooLong]; got != 1 {
 		t.Fatalf("counted %d refusals", got)
+	}
+}
+
+func TestACrowdOfMentionedIDsGoesAsText(t *testing.T) {
+	m := senders.Message{Title: "db down", Content: strings.Repeat("x", 3000), Format: senders.Markdown}
+	for i := range 200 {
+		m.MentionUserIDs = append(m.MentionUserIDs, fmt.Sprintf("someone.with.a.long.id%03d", i))
+	}
+	req, err := New().Build(senders.Robot{URL: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"}, m, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p struct {
+		MsgType string `json:"msgtype"`
+		Text    struct {
+			MentionedList []string `json:"mentioned_list"`
+		}
+	}
+	if err := json.Unmarshal(req.Body, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.MsgType != "text" || len(p.Text.MentionedList) != 200 {
+		t.Errorf("a %s mentioning %d", p.MsgType, len(p.Text.MentionedList))
 	}
 }
