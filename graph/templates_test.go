@@ -147,7 +147,9 @@ func TestPreviewTemplateRendersSamplesAndPastedPayloadsPerPlatform(t *testing.T)
 func TestContactsKeepTheirPlatformUserIDs(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, db modelstest.DB) {
 		a := newAPI(t, db)
-		var c struct{ CreateContact struct{ ID, DingtalkUserID, LarkUserID string } }
+		var c struct {
+			CreateContact struct{ ID, DingtalkUserID, LarkUserID string }
+		}
 		a.must(`mutation($u: String!) { createContact(input: {name: "alice", dingtalkUserId: " ding01 ", larkUserId: "ou_abc", webhooks: [{url: $u}]}) { id dingtalkUserId larkUserId } }`,
 			map[string]any{"u": dingURL()}, &c)
 		if c.CreateContact.DingtalkUserID != "ding01" || c.CreateContact.LarkUserID != "ou_abc" {
@@ -173,7 +175,9 @@ func TestContactsKeepTheirPlatformUserIDs(t *testing.T) {
 		a.must(`mutation($c: [ID!]) { createContactGroup(input: {name: "g", contactIds: $c}) { id } }`, map[string]any{"c": []string{c.CreateContact.ID}}, &g)
 		var groups struct {
 			Groups struct {
-				Edges []struct{ Node struct{ Contacts []struct{ LarkUserID string } } }
+				Edges []struct {
+					Node struct{ Contacts []struct{ LarkUserID string } }
+				}
 			}
 		}
 		a.must(`{ groups { edges { node { contacts { larkUserId } } } } }`, nil, &groups)
