@@ -393,62 +393,104 @@ func (r *run) tooLarge(v reflect.Value) bool {
 	return r.weigh(v, maxWeight, 0) < 0
 }
 
-var dataType = reflect.TypeFor[*Data]()
-
 // maxDepth bounds the nesting weigh follows: a message's data is a few levels deep, and a cycle is
 // caught here long before its weight is spent.
 const maxDepth = 64
 
-// weigh subtracts from budget what v weighs spelled out (an item each, a string's bytes), stopping
-// once the budget is spent; a cycle spends it too.
+var dataType = reflect.TypeFor[*Data]()
+
+// weigh subtracts from budget what v weighs spelled out (an item each, a string's bytes); below
+// zero, v is too heavy. The data is weighed once per run, not at every call that is given it
+// (dict "Data" $), while two references to it still weigh twice.
 func (r *run) weigh(v reflect.Value, budget, depth int) int {
-	if budget < 0 || depth > maxDepth {
-		return -1
-	}
 	if v.Type() == dataType && !v.IsNil() {
-		// The data is passed to functions whole (dict "Data" $): weighed once per run, not at every
-		// call, while two references to it still weigh twice.
 		if r.data != v.Pointer() {
-			r.data, r.dataWeight = v.Pointer(), maxWeight-r.weigh(v.Elem(), maxWeight, depth+1)
+			r.data, r.dataWeight = v.Pointer(), (&scale{limit: maxWeight}).of(v.Elem(), 0)
 		}
 		return budget - r.dataWeight
 	}
+	return budget - (&scale{limit: budget}).of(v, depth)
+}
+
+// scale weighs one value as printing would spell it out: a list held twice weighs twice, so that a
+// structure doubled by sharing (append $x $x, forty times) is too heavy. A list or map met again
+// is not walked again, its weight remembered, so that weighing it costs its distinct parts; one
+// met inside itself (a cycle) is too heavy. Weights stop just past the limit.
+type scale struct {
+	limit  int
+	known  map[shared]int
+	inside map[shared]bool
+}
+
+type shared struct {
+	ptr  uintptr
+	size int
+}
+
+// of returns v's weight, or more than the limit once it passes it.
+func (s *scale) of(v reflect.Value, depth int) int {
+	if depth > maxDepth {
+		return s.limit + 1
+	}
 	switch v.Kind() {
 	case reflect.String:
-		return budget - v.Len() - 1
-	case reflect.Slice, reflect.Array:
+		return min(v.Len()+1, s.limit+1)
+	case reflect.Slice, reflect.Map:
 		if v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8 {
-			return budget - v.Len() - 1
+			return min(v.Len()+1, s.limit+1)
 		}
-		budget--
-		for i := 0; i < v.Len() && budget >= 0; i++ {
-			budget = r.weigh(v.Index(i), budget, depth+1)
+		if v.IsNil() {
+			return 1
 		}
-		return budget
-	case reflect.Map:
-		budget--
-		it := v.MapRange()
-		for budget >= 0 && it.Next() {
-			budget = r.weigh(it.Value(), r.weigh(it.Key(), budget, depth+1), depth+1)
+		key := shared{v.Pointer(), v.Len()}
+		if w, ok := s.known[key]; ok {
+			return w
 		}
-		return budget
+		if s.inside[key] {
+			return s.limit + 1
+		}
+		if s.known == nil {
+			s.known, s.inside = map[shared]int{}, map[shared]bool{}
+		}
+		s.inside[key] = true
+		w := s.elements(v, depth)
+		delete(s.inside, key)
+		s.known[key] = w
+		return w
+	case reflect.Array:
+		return s.elements(v, depth)
 	case reflect.Interface, reflect.Pointer:
 		if v.IsNil() {
-			return budget - 1
+			return 1
 		}
-		return r.weigh(v.Elem(), budget-1, depth+1)
+		return min(1+s.of(v.Elem(), depth+1), s.limit+1)
 	case reflect.Struct:
 		// By the exported fields, which are what printing shows (a time has none).
-		budget--
+		w := 1
 		t := v.Type()
-		for i := 0; i < v.NumField() && budget >= 0; i++ {
+		for i := 0; i < v.NumField() && w <= s.limit; i++ {
 			if t.Field(i).IsExported() {
-				budget = r.weigh(v.Field(i), budget, depth+1)
+				w += s.of(v.Field(i), depth+1)
 			}
 		}
-		return budget
+		return min(w, s.limit+1)
 	}
-	return budget - 1 // numbers, booleans, functions
+	return 1 // numbers, booleans, functions
+}
+
+func (s *scale) elements(v reflect.Value, depth int) int {
+	w := 1
+	if v.Kind() == reflect.Map {
+		it := v.MapRange()
+		for w <= s.limit && it.Next() {
+			w += s.of(it.Key(), depth+1) + s.of(it.Value(), depth+1)
+		}
+	} else {
+		for i := 0; i < v.Len() && w <= s.limit; i++ {
+			w += s.of(v.Index(i), depth+1)
+		}
+	}
+	return min(w, s.limit+1)
 }
 
 // locations caches time zones: loading one reads the zone database, which a template calling tz
