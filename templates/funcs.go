@@ -403,13 +403,15 @@ var dataType = reflect.TypeFor[*Data]()
 // zero, v is too heavy. The data is weighed once per run, not at every call that is given it
 // (dict "Data" $), while two references to it still weigh twice.
 func (r *run) weigh(v reflect.Value, budget, depth int) int {
-	if v.Type() == dataType && !v.IsNil() {
-		if r.data != v.Pointer() {
-			r.data, r.dataWeight = v.Pointer(), (&scale{limit: maxWeight}).of(v.Elem(), 0)
-		}
-		return budget - r.dataWeight
+	return budget - (&scale{run: r, limit: budget}).of(v, depth)
+}
+
+// dataWeightOf is the weight of the run's data, weighed the first time it is met.
+func (r *run) dataWeightOf(v reflect.Value) int {
+	if r.data != v.Pointer() {
+		r.data, r.dataWeight = v.Pointer(), (&scale{limit: maxWeight}).of(v.Elem(), 0)
 	}
-	return budget - (&scale{limit: budget}).of(v, depth)
+	return r.dataWeight
 }
 
 // scale weighs one value as printing would spell it out: a list held twice weighs twice, so that a
@@ -417,6 +419,7 @@ func (r *run) weigh(v reflect.Value, budget, depth int) int {
 // is not walked again, its weight remembered, so that weighing it costs its distinct parts; one
 // met inside itself (a cycle) is too heavy. Weights stop just past the limit.
 type scale struct {
+	run    *run // nil while weighing the data itself
 	limit  int
 	known  map[shared]int
 	inside map[shared]bool
@@ -462,6 +465,9 @@ func (s *scale) of(v reflect.Value, depth int) int {
 	case reflect.Interface, reflect.Pointer:
 		if v.IsNil() {
 			return 1
+		}
+		if s.run != nil && v.Type() == dataType {
+			return min(s.run.dataWeightOf(v), s.limit+1)
 		}
 		return min(1+s.of(v.Elem(), depth+1), s.limit+1)
 	case reflect.Struct:

@@ -260,7 +260,7 @@ func (t *Template) execute(d *Data, deadline time.Time) (Output, error) {
 			return out, executionError(part.name, err)
 		}
 		if time.Now().After(deadline) {
-			return out, fmt.Errorf("%s: %w: it ran out of its time (%s)", part.name, ErrBound, MaxDuration)
+			return out, fmt.Errorf("%s: %w: it ran out of its time", part.name, ErrBound)
 		}
 		*part.dst = strings.ToValidUTF8(w.String(), "\uFFFD")
 	}
@@ -290,7 +290,7 @@ func (r *run) step() (string, error) {
 		return "", fmt.Errorf("%w: more than %d loop iterations, template and function calls", ErrBound, maxSteps)
 	}
 	if r.steps%16 == 0 && time.Now().After(r.deadline) {
-		return "", fmt.Errorf("%w: it ran out of its time (%s)", ErrBound, MaxDuration)
+		return "", fmt.Errorf("%w: it ran out of its time", ErrBound)
 	}
 	return "", nil
 }
