@@ -3440,11 +3440,12 @@ Herald's own: .Title, .Content, .Severity, .Resolved, .Links, .Namespace, .Kind,
 (Grafana's), .SilenceURL, .TimeZone (the times are in it) and .Omitted. A sendAlert is one alert whose
 labels are the alert's labels with alertname = the title, and whose annotations are summary (the title)
 and description (the content). Functions: sprig's text functions without those reading the
-environment, the network or randomness, Alertmanager's (toUpper, toLower, title, trimSpace, join,
+environment, the network or randomness (and without wrap and wrapWith), Alertmanager's (toUpper, toLower, title, trimSpace, join,
 match, reReplaceAll, safeHtml, stringSlice, date, tz, since, humanizeDuration, toJson), and oneLine,
 fenceless and linkTarget for defusing a source's text in markdown. A render is bounded to 100 ms and
-64 KiB of body (4 KiB of title); a group too long for 64 KiB is rendered with fewer alerts, .Omitted
-saying how many are left out.
+64 KiB of body (4 KiB of title), a million loop iterations, template and function calls, and values of
+4 MiB; a template may not call itself. A group too long for 64 KiB is rendered with fewer alerts,
+.Omitted saying how many are left out.
 """
 type MessageTemplate {
   "The template's id; built-in templates have ids builtin:alertmanager, builtin:grafana and builtin:generic."
