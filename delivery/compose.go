@@ -86,7 +86,7 @@ func (o *Outbox) compose(ctx context.Context, in AlertInput) (AlertInput, error)
 }
 
 func note(s string) *string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = senders.OneLine(s)
 	if utf8.RuneCountInString(s) > 900 {
 		s = string([]rune(s)[:899]) + "…"
 	}

@@ -102,28 +102,26 @@ func (s *Store) ContactCountByGroup(ctx context.Context, groupIDs []uint) (map[u
 	return out, nil
 }
 
-// ContactsByID returns the contacts with the given ids that exist.
-func (s *Store) ContactsByID(ctx context.Context, ids []uint) (map[uint]*Contact, error) {
-	var rows []*Contact
+// byID reads the rows of T with the given ids that still exist (the rows of the request's
+// namespace), for a loader; what names them in errors.
+func byID[T any](ctx context.Context, s *Store, ids []uint, what string, id func(*T) uint) (map[uint]*T, error) {
+	var rows []*T
 	if err := s.db.WithContext(ctx).Where("id IN ?", ids).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("load contacts: %w", err)
+		return nil, fmt.Errorf("load %s: %w", what, err)
 	}
-	out := make(map[uint]*Contact, len(rows))
-	for _, c := range rows {
-		out[c.ID] = c
+	out := make(map[uint]*T, len(rows))
+	for _, r := range rows {
+		out[id(r)] = r
 	}
 	return out, nil
 }
 
+// ContactsByID returns the contacts with the given ids that exist.
+func (s *Store) ContactsByID(ctx context.Context, ids []uint) (map[uint]*Contact, error) {
+	return byID(ctx, s, ids, "contacts", func(c *Contact) uint { return c.ID })
+}
+
 // GroupsByID returns the groups with the given ids that exist.
 func (s *Store) GroupsByID(ctx context.Context, ids []uint) (map[uint]*Group, error) {
-	var rows []*Group
-	if err := s.db.WithContext(ctx).Where("id IN ?", ids).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("load groups: %w", err)
-	}
-	out := make(map[uint]*Group, len(rows))
-	for _, g := range rows {
-		out[g.ID] = g
-	}
-	return out, nil
+	return byID(ctx, s, ids, "groups", func(g *Group) uint { return g.ID })
 }

@@ -355,15 +355,7 @@ func (s *Store) CountIntegrations(ctx context.Context) (int, error) {
 
 // IntegrationsByID returns the integrations with the given ids that still exist.
 func (s *Store) IntegrationsByID(ctx context.Context, ids []uint) (map[uint]*Integration, error) {
-	var rows []*Integration
-	if err := s.db.WithContext(ctx).Where("id IN ?", ids).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("load integrations: %w", err)
-	}
-	out := make(map[uint]*Integration, len(rows))
-	for _, i := range rows {
-		out[i.ID] = i
-	}
-	return out, nil
+	return byID(ctx, s, ids, "integrations", func(i *Integration) uint { return i.ID })
 }
 
 // GroupsByIntegration returns the groups of each integration, ordered by name.

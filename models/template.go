@@ -164,13 +164,5 @@ func (s *Store) CountMessageTemplates(ctx context.Context) (int, error) {
 
 // MessageTemplatesByID returns the templates with the given ids that still exist.
 func (s *Store) MessageTemplatesByID(ctx context.Context, ids []uint) (map[uint]*MessageTemplate, error) {
-	var rows []*MessageTemplate
-	if err := s.db.WithContext(ctx).Where("id IN ?", ids).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("load message templates: %w", err)
-	}
-	out := make(map[uint]*MessageTemplate, len(rows))
-	for _, t := range rows {
-		out[t.ID] = t
-	}
-	return out, nil
+	return byID(ctx, s, ids, "message templates", func(t *MessageTemplate) uint { return t.ID })
 }

@@ -64,7 +64,7 @@ func BuiltinByID(id string) (Builtin, bool) {
 
 // OneLine makes text that heads a line or fills a list item a single line: a newline in it would
 // end the bold heading or the item, and "# …" after one would become a heading of its own.
-func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+func OneLine(s string) string { return senders.OneLine(s) }
 
 // Fenceless breaks code fences in free text: an unclosed one would swallow everything after it.
 func Fenceless(s string) string { return strings.ReplaceAll(s, "```", "`\u200b``") }

@@ -236,7 +236,7 @@ func (b *Builder) card(heading string, m senders.Message) (senders.Request, erro
 	head := "### <font color=\"" + colour(m) + "\">" + heading + "</font>\n\n"
 	var fields []string
 	for _, f := range m.Fields {
-		fields = append(fields, "- "+joinNonEmpty(": ", bold(f.Name), oneLine(f.Value)))
+		fields = append(fields, "- "+senders.JoinNonEmpty(": ", senders.Bold(f.Name), senders.OneLine(f.Value)))
 	}
 	render := func(content string) ([]byte, error) {
 		text := head + content
@@ -259,7 +259,7 @@ func (b *Builder) card(heading string, m senders.Message) (senders.Request, erro
 	if len(m.Sections) > 0 {
 		parts := make([]string, len(m.Sections))
 		for i, s := range m.Sections {
-			parts[i] = joinNonEmpty("\n\n", bold(s.Heading), s.Content)
+			parts[i] = senders.JoinNonEmpty("\n\n", senders.Bold(s.Heading), s.Content)
 		}
 		var err error
 		if body, err = render(strings.Join(parts, "\n\n---\n\n")); err != nil {
@@ -286,7 +286,7 @@ func (b *Builder) card(heading string, m senders.Message) (senders.Request, erro
 	req := senders.Request{Body: body, Truncated: truncated}
 	if m.Mentions() {
 		a, mention := mentions(m)
-		companion, err := senders.EncodeJSON(payload{MsgType: "text", Text: &textBody{Content: joinNonEmpty("\n", heading, mention)}, At: a})
+		companion, err := senders.EncodeJSON(payload{MsgType: "text", Text: &textBody{Content: senders.JoinNonEmpty("\n", heading, mention)}, At: a})
 		if err != nil {
 			return senders.Request{}, err
 		}
@@ -300,26 +300,6 @@ func (b *Builder) fallback(heading string, m senders.Message, reason string) (se
 	req, err := b.message(heading, m, senders.Markdown)
 	req.Fallback = reason
 	return req, err
-}
-
-// oneLine keeps a name or value from breaking the list item or bold heading it fills.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-func bold(s string) string {
-	if s = oneLine(s); s == "" {
-		return ""
-	}
-	return "**" + s + "**"
-}
-
-func joinNonEmpty(sep string, parts ...string) string {
-	var kept []string
-	for _, p := range parts {
-		if p != "" {
-			kept = append(kept, p)
-		}
-	}
-	return strings.Join(kept, sep)
 }
 
 // Sign returns DingTalk's signature for a millisecond timestamp:

@@ -298,7 +298,7 @@ func (b *Builder) card(p payload, t senders.Robot, heading string, m senders.Mes
 	links := senders.UsableLinks(m.Links)
 	var fields []string
 	for _, f := range m.Fields {
-		fields = append(fields, joinNonEmpty(": ", bold(f.Name), oneLine(f.Value)))
+		fields = append(fields, senders.JoinNonEmpty(": ", senders.Bold(f.Name), senders.OneLine(f.Value)))
 	}
 	fieldLines := strings.Join(fields, "\n")
 	p.MsgType = "interactive"
@@ -341,7 +341,7 @@ func (b *Builder) card(p payload, t senders.Robot, heading string, m senders.Mes
 	if len(m.Sections) > 0 {
 		blocks := make([]string, len(m.Sections))
 		for i, s := range m.Sections {
-			blocks[i] = joinLines(bold(s.Heading), s.Content)
+			blocks[i] = joinLines(senders.Bold(s.Heading), s.Content)
 		}
 		body, err := render(blocks)
 		if err != nil {
@@ -386,27 +386,7 @@ func mentionLine(m senders.Message, all string, id func(string) string) string {
 	return strings.Join(parts, " ")
 }
 
-// oneLine keeps a name or value from breaking the line it fills.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-func bold(s string) string {
-	if s = oneLine(s); s == "" {
-		return ""
-	}
-	return "**" + s + "**"
-}
-
-func joinNonEmpty(sep string, parts ...string) string {
-	var kept []string
-	for _, p := range parts {
-		if p != "" {
-			kept = append(kept, p)
-		}
-	}
-	return strings.Join(kept, sep)
-}
-
-func joinLines(lines ...string) string { return joinNonEmpty("\n", lines...) }
+func joinLines(lines ...string) string { return senders.JoinNonEmpty("\n", lines...) }
 
 // Sign returns Lark's signature for a timestamp in seconds. Unlike DingTalk,
 // timestamp+"\n"+secret is the HMAC key and the message is empty; using the

@@ -333,15 +333,7 @@ func cutChars(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-func joinLines(lines ...string) string {
-	var kept []string
-	for _, l := range lines {
-		if l != "" {
-			kept = append(kept, l)
-		}
-	}
-	return strings.Join(kept, "\n")
-}
+func joinLines(lines ...string) string { return senders.JoinNonEmpty("\n", lines...) }
 
 // Classify reads WeCom's {"errcode":…,"errmsg":…}; errmsg often carries a
 // ", hint: […]" suffix, kept verbatim.
