@@ -2875,13 +2875,13 @@ type Delivery {
 type Alert {
   "The alert's id."
   id: ID!
-  "The title, trimmed."
+  "The title, trimmed: as given, or as its message template rendered it."
   title: String!
-  "The content as given."
+  "The content as sent: as given, or as its message template (or an integration's built-in layout) rendered it."
   content: String!
   "How urgent it is."
   severity: Severity!
-  "How its content is written."
+  "How its content is written: as given, or its template's format."
   format: MessageFormat!
   "PENDING until no delivery is; then how many deliveries were accepted."
   status: AlertStatus!
