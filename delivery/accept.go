@@ -95,8 +95,17 @@ func (in AlertInput) alert() *Alert {
 	}
 }
 
-// cleanAlert checks the message fields and fills the defaults (INFO, TEXT).
+// cleanAlert checks the message fields and the recipient query, and fills the defaults.
 func cleanAlert(in AlertInput) (AlertInput, error) {
+	in, err := cleanMessage(in)
+	if err != nil {
+		return in, err
+	}
+	return in, in.Recipients.Check()
+}
+
+// cleanMessage checks the message fields and fills the defaults (INFO, TEXT).
+func cleanMessage(in AlertInput) (AlertInput, error) {
 	in.Title = strings.TrimSpace(in.Title)
 	if !utf8.ValidString(in.Title) {
 		return in, models.Invalid("title", "title is not valid UTF-8")
@@ -147,7 +156,7 @@ func cleanAlert(in AlertInput) (AlertInput, error) {
 	if in.Labels, err = cleanLabels(in.Labels); err != nil {
 		return in, err
 	}
-	return in, in.Recipients.Check()
+	return in, nil
 }
 
 // Plan resolves an alert's recipients and messages without storing anything, for previewAlert.

@@ -95,7 +95,7 @@ func note(s string) *string {
 
 // titleOf makes a rendered title one line within the title limit; an empty one keeps fallback.
 func titleOf(rendered, fallback string) string {
-	t := templates.OneLine(rendered)
+	t := senders.OneLine(rendered)
 	if t == "" {
 		t = fallback
 	}
@@ -172,35 +172,25 @@ func (o *Outbox) custom(ctx context.Context, in *AlertInput) (*templates.Templat
 	return parsed, t.Name, t.Format, nil
 }
 
-// RenderedPreview is an alert rendered for one platform, sending nothing.
-type RenderedPreview struct {
-	Platform senders.Platform
-	Request  senders.Request
-	Format   senders.Format
-	// Note says what the reader should know: the template failed, or the card went as markdown.
-	Note string
-}
-
 // PreviewRobots renders an alert for each robot without recipients: exactly the message a robot
 // of each platform would receive (a template's preview). Nothing is stored or sent.
-func (o *Outbox) PreviewRobots(ctx context.Context, in AlertInput, robots []senders.Robot) ([]RenderedPreview, error) {
+func (o *Outbox) PreviewRobots(ctx context.Context, in AlertInput, robots []senders.Robot) ([]Preview, error) {
 	in, err := o.compose(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	in.Recipients = models.RecipientQuery{ContactIDs: []string{"0"}} // none is resolved; the check wants one
-	if in, err = cleanAlert(in); err != nil {
+	if in, err = cleanMessage(in); err != nil {
 		return nil, err
 	}
 	m := messageOf(in.alert(), &Delivery{})
-	out := make([]RenderedPreview, 0, len(robots))
+	out := make([]Preview, 0, len(robots))
 	for _, r := range robots {
 		req, err := o.notifier.Render(r, m)
 		if err != nil {
 			return nil, fmt.Errorf("render %s message: %w", r.Platform, err)
 		}
 		format, note := previewNote(m.Format, in.templateError, req)
-		out = append(out, RenderedPreview{Platform: r.Platform, Request: req, Format: format, Note: note})
+		out = append(out, Preview{Platform: r.Platform, Request: req, Format: format, Note: note})
 	}
 	return out, nil
 }

@@ -228,9 +228,6 @@ func renderedMessage(ctx context.Context, p senders.Platform, req senders.Reques
 	return m
 }
 
-// previewRobotPath is the token-shaped placeholder a template preview's robots are addressed with.
-const previewRobotToken = "PREVIEW"
-
 // templatePreview turns previewTemplate's input into the alert to render and a robot per platform.
 func (r *Resolver) templatePreview(in model.PreviewTemplateInput) (delivery.AlertInput, []senders.Robot, error) {
 	kind := models.IntegrationAlertmanager
@@ -292,20 +289,7 @@ func (r *Resolver) templatePreview(in model.PreviewTemplateInput) (delivery.Aler
 		if slices.ContainsFunc(robots, func(x senders.Robot) bool { return x.Platform == p }) {
 			continue
 		}
-		robots = append(robots, senders.Robot{Platform: p, URL: previewURL(d)})
+		robots = append(robots, senders.Robot{Platform: p, URL: d.PlaceholderURL()})
 	}
 	return alert, robots, nil
-}
-
-// previewURL is a URL of the platform's own shape, its token a placeholder.
-func previewURL(d senders.Descriptor) string {
-	host := "example.invalid"
-	if len(d.Hosts) > 0 {
-		host = d.Hosts[0]
-	}
-	u := "https://" + host + d.WebhookPath
-	if d.TokenParam != "" {
-		return u + "?" + d.TokenParam + "=" + previewRobotToken
-	}
-	return strings.TrimSuffix(u, "/") + "/" + previewRobotToken
 }

@@ -147,7 +147,7 @@ func kv(m map[string]string) templates.KV {
 
 // A source's text is defused by the templates package's helpers, which users' templates have too.
 var (
-	oneLine    = templates.OneLine
+	oneLine    = senders.OneLine
 	linkTarget = templates.LinkTarget
 )
 

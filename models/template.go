@@ -100,8 +100,7 @@ func (s *Store) UpdateMessageTemplate(ctx context.Context, id string, in Message
 		return []uint{t.ID}, tx.Save(t).Error
 	})
 	if err != nil {
-		name := in.Name
-		return nil, wrapWrite("update message template", "name", "message template", name, err)
+		return nil, wrapWrite("update message template", "name", "message template", in.Name, err)
 	}
 	return t, nil
 }

@@ -224,3 +224,17 @@ func (d Descriptor) Sends(m Message) int {
 	}
 	return 1
 }
+
+// PlaceholderURL is a webhook URL of the platform's own shape whose token is a placeholder: where
+// a preview shows a message to no robot in particular.
+func (d Descriptor) PlaceholderURL() string {
+	host := "example.invalid"
+	if len(d.Hosts) > 0 {
+		host = d.Hosts[0]
+	}
+	u := "https://" + host + d.WebhookPath
+	if d.TokenParam != "" {
+		return u + "?" + d.TokenParam + "=PREVIEW"
+	}
+	return strings.TrimSuffix(u, "/") + "/PREVIEW"
+}

@@ -62,10 +62,6 @@ func BuiltinByID(id string) (Builtin, bool) {
 // the built-in layout and users' templates defuse a source's text the same way: what could break a
 // layout is changed, and nothing else of the text.
 
-// OneLine makes text that heads a line or fills a list item a single line: a newline in it would
-// end the bold heading or the item, and "# …" after one would become a heading of its own.
-func OneLine(s string) string { return senders.OneLine(s) }
-
 // Fenceless breaks code fences in free text: an unclosed one would swallow everything after it.
 func Fenceless(s string) string { return strings.ReplaceAll(s, "```", "`\u200b``") }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/Masterminds/sprig/v3"
+	"github.com/heraldhq/herald/senders"
 )
 
 // The function library is sprig's text functions, the names Alertmanager's templates use, and
@@ -83,7 +84,7 @@ func buildLibrary() template.FuncMap {
 	}
 	m["since"] = time.Since
 	m["humanizeDuration"] = humanizeDuration
-	m["oneLine"] = OneLine
+	m["oneLine"] = senders.OneLine
 	m["fenceless"] = Fenceless
 	m["linkTarget"] = LinkTarget
 

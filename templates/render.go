@@ -56,16 +56,8 @@ func (t *Template) render(d *Data, maxBody int, bound time.Duration, cut bool) (
 		shrunk.Omitted = d.Omitted + len(d.Alerts) - shown
 		out, err := t.execute(&shrunk, deadline)
 		if err == nil && len(out.Body) <= maxBody {
+			// The title is rendered first, so the full render kept it: it counts every alert.
 			out.Title = full.Title
-			if out.Title == "" {
-				// The first render stopped before its title was kept; the title does not change
-				// with the alerts shown when it only reads the group.
-				titleOnly, terr := t.executeTitle(d, deadline)
-				if terr != nil {
-					return Output{}, terr
-				}
-				out.Title = titleOnly
-			}
 			return checked(out)
 		}
 		if err != nil && !errors.Is(err, errOutputLimit) {
@@ -100,19 +92,6 @@ func (t *Template) cutToFit(d *Data, maxBody int, deadline time.Time) (Output, e
 		text, _ = senders.Truncate(text, maxBody)
 	}
 	return checked(Output{Title: title.String(), Body: text})
-}
-
-func (t *Template) executeTitle(d *Data, deadline time.Time) (string, error) {
-	r, err := t.clone(deadline)
-	if err != nil {
-		return "", err
-	}
-	defer t.done(r)
-	w := &limitedBuffer{limit: MaxTitleBytes}
-	if err := r.set.ExecuteTemplate(w, "title", d); err != nil {
-		return "", executionError("title", err)
-	}
-	return w.String(), nil
 }
 
 // checked refuses an output no message can be made of.
