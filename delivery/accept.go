@@ -79,8 +79,15 @@ type AlertInput struct {
 	Data *templates.Data
 	// Inline is an unsaved template, used instead of TemplateID (previews).
 	Inline *InlineTemplate
+	// RouteByLabels routes the alert by its labels even though Recipients names some: they are
+	// the Fallback when no route matches (an integration's own recipients).
+	RouteByLabels bool
+	Fallback      *models.RecipientQuery
+	// SourceName is the integration's name, the label integration that routes and silences match.
+	SourceName string
 
-	// set by compose
+	// set by route and compose
+	routedBy      []uint
 	templateID    *uint
 	templateError *string
 }
@@ -91,7 +98,7 @@ func (in AlertInput) alert() *Alert {
 		Title: in.Title, Content: in.Content, Severity: in.Severity, Format: in.Format, Status: AlertPending,
 		IdempotencyKey: in.IdempotencyKey, MentionAll: in.MentionAll, MentionContacts: in.MentionContacts,
 		Resolved: in.Resolved, Labels: in.Labels, SourceID: in.SourceID, Links: in.Links,
-		TemplateID: in.templateID, TemplateError: in.templateError,
+		TemplateID: in.templateID, TemplateError: in.templateError, RoutedBy: in.routedBy,
 	}
 }
 
@@ -161,7 +168,11 @@ func cleanMessage(in AlertInput) (AlertInput, error) {
 
 // Plan resolves an alert's recipients and messages without storing anything, for previewAlert.
 func (o *Outbox) Plan(ctx context.Context, in AlertInput) ([]PlannedDelivery, error) {
-	in, err := o.compose(ctx, in)
+	in, err := o.route(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	in, err = o.compose(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +186,7 @@ func (o *Outbox) Plan(ctx context.Context, in AlertInput) ([]PlannedDelivery, er
 		if err != nil {
 			return err
 		}
-		plan = planDeliveries(recipients, in)
+		plan = planDeliveries(recipients, in, nil)
 		return nil
 	})
 	if err != nil {
@@ -187,8 +198,15 @@ func (o *Outbox) Plan(ctx context.Context, in AlertInput) ([]PlannedDelivery, er
 // Accept resolves the recipients and stores the alert with all its deliveries in one transaction,
 // to be sent asynchronously. created is false when the idempotency key was used before: the first
 // alert is returned and nothing new is sent.
+//
+// An alert an active silence matches is stored SILENCED, without deliveries; a delivery whose
+// contacts were all reached through groups in their quiet hours is stored HELD until they end.
 func (o *Outbox) Accept(ctx context.Context, in AlertInput) (*Alert, bool, error) {
-	in, err := o.compose(ctx, in)
+	in, err := o.route(ctx, in)
+	if err != nil {
+		return nil, false, err
+	}
+	in, err = o.compose(ctx, in)
 	if err != nil {
 		return nil, false, err
 	}
@@ -208,15 +226,32 @@ func (o *Outbox) Accept(ctx context.Context, in AlertInput) (*Alert, bool, error
 			return a, false, err
 		}
 	}
-	a := in.alert()
+	var a *Alert
 	var plan []PlannedDelivery
+	labels := matchLabels(in.Labels, in.Severity, in.SourceName).asMap()
 	err = queueTx(ctx, o.db, func(tx *gorm.DB) error {
+		a = in.alert()
 		recipients, err := models.ResolveRecipients(tx, in.Recipients)
 		if err != nil {
 			return err
 		}
-		plan = planDeliveries(recipients, in)
-		return o.acceptPlan(tx, a, plan)
+		now, err := dbNow(tx)
+		if err != nil {
+			return err
+		}
+		_, silence, err := matchingSilences(tx, labels, now)
+		if err != nil {
+			return err
+		}
+		plan = planDeliveries(recipients, in, newHoldOf(now))
+		if silence != nil {
+			if err := checkPlan(plan); err != nil {
+				return err
+			}
+			a.Status, a.SilencedByID = AlertSilenced, &silence.ID
+			plan = nil // stored without deliveries: nothing is sent
+		}
+		return o.acceptPlan(tx, a, plan, now)
 	})
 	if errors.Is(err, gorm.ErrDuplicatedKey) && in.IdempotencyKey != nil {
 		// A concurrent send with the same key committed first; the unique index made us wait for it.
@@ -249,8 +284,12 @@ func (o *Outbox) AcceptTest(ctx context.Context, contactID string) (*Alert, erro
 		}
 		in := AlertInput{Title: TestAlertTitle, Content: testMessage(r, o.notifier.Platforms()), Severity: senders.Info, Format: senders.Text}
 		a = &Alert{Title: in.Title, Content: in.Content, Severity: in.Severity, Format: in.Format, Status: AlertPending, Test: true}
-		plan = planDeliveries([]models.Recipient{r}, in)
-		return o.acceptPlan(tx, a, plan)
+		plan = planDeliveries([]models.Recipient{r}, in, nil)
+		now, err := dbNow(tx)
+		if err != nil {
+			return err
+		}
+		return o.acceptPlan(tx, a, plan, now)
 	})
 	if err != nil {
 		return nil, wrapAlertErr("create test alert", err)
@@ -272,14 +311,21 @@ func testMessage(r models.Recipient, platforms *senders.Registry) string {
 	return b.String()
 }
 
-// acceptPlan writes the alert, its deliveries, and the robot rows the dispatcher locks.
-func (o *Outbox) acceptPlan(tx *gorm.DB, a *Alert, plan []PlannedDelivery) error {
+// checkPlan refuses an alert that reaches no robot.
+func checkPlan(plan []PlannedDelivery) error {
 	if len(plan) == 0 {
 		return models.Invalid("", "the alert has no webhooks to send to")
 	}
-	now, err := dbNow(tx)
-	if err != nil {
-		return err
+	return nil
+}
+
+// acceptPlan writes the alert, its deliveries, and the robot rows the dispatcher locks. A silenced
+// alert has no deliveries.
+func (o *Outbox) acceptPlan(tx *gorm.DB, a *Alert, plan []PlannedDelivery, now time.Time) error {
+	if a.Status != AlertSilenced {
+		if err := checkPlan(plan); err != nil {
+			return err
+		}
 	}
 	a.ID, a.CreatedAt, a.UpdatedAt = 0, now, now // a retried transaction starts over
 	rows := make([]Delivery, len(plan))

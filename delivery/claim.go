@@ -30,6 +30,8 @@ type claim struct {
 	batches  []*batch
 	// expired deliveries are past MaxAge; they are failed without a send.
 	expired []*item
+	// dropped deliveries were held by quiet hours that drop; they are recorded without a send.
+	dropped []*item
 	// probe is set when the robot's circuit breaker is half open and this claim sends its one probe.
 	probe bool
 	// more is set when due deliveries were left for a next claim.
@@ -37,7 +39,7 @@ type claim struct {
 }
 
 // work reports whether the claim leased anything.
-func (c *claim) work() bool { return len(c.batches) > 0 || len(c.expired) > 0 }
+func (c *claim) work() bool { return len(c.batches) > 0 || len(c.expired) > 0 || len(c.dropped) > 0 }
 
 func newToken() string {
 	b := make([]byte, 16)
@@ -108,9 +110,12 @@ func (d *Dispatcher) claimRobots(ctx context.Context, keys []string) ([]*claim, 
 			c := &claim{token: token, key: r.RobotKey, platform: r.Platform, more: capped || len(its) >= d.cfg.BatchSize}
 			var live []*item
 			for _, it := range its {
-				if !now.Before(it.d.CreatedAt.Add(d.cfg.MaxAge)) {
+				switch {
+				case it.d.Hold == HoldDrop:
+					c.dropped = append(c.dropped, it)
+				case !now.Before(it.d.dueSince().Add(d.cfg.MaxAge)):
 					c.expired = append(c.expired, it)
-				} else {
+				default:
 					live = append(live, it)
 				}
 			}
@@ -148,7 +153,7 @@ func (d *Dispatcher) claimRobots(ctx context.Context, keys []string) ([]*claim, 
 					ids = append(ids, it.d.ID)
 				}
 			}
-			for _, it := range c.expired {
+			for _, it := range slices.Concat(c.expired, c.dropped) {
 				ids = append(ids, it.d.ID)
 			}
 		}

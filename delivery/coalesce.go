@@ -114,3 +114,40 @@ func appendNew(list []string, values ...string) []string {
 	}
 	return list
 }
+
+// digest is the one message a robot gets for the deliveries quiet hours held: a line per alert
+// (its severity, title and the first line of its content), the first shown of them in the order
+// they were accepted and the rest counted, so that the message fits however many were held.
+func digest(items []*item, shown int) senders.Message {
+	m := combine(items)
+	m.Format, m.Sections, m.Links = senders.Markdown, nil, nil
+	var groups []string
+	for _, it := range items {
+		if it.d.HeldBy != nil {
+			groups = appendNew(groups, strings.Split(*it.d.HeldBy, ", ")...)
+		}
+	}
+	slices.Sort(groups)
+	m.Title = fmt.Sprintf("Quiet hours digest: %d alert(s) held for %s", len(items), strings.Join(groups, ", "))
+	if utf8.RuneCountInString(m.Title) > maxCombinedTitle {
+		m.Title = string([]rune(m.Title)[:maxCombinedTitle-1]) + "…"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Held during quiet hours, in the order they came:\n")
+	for i, it := range items[:min(shown, len(items))] {
+		a := it.alert
+		first, _, _ := strings.Cut(strings.TrimSpace(a.Content), "\n")
+		if utf8.RuneCountInString(first) > maxDigestLine {
+			first = string([]rune(first)[:maxDigestLine-1]) + "…"
+		}
+		fmt.Fprintf(&b, "\n%d. [%s] **%s** (%s UTC) %s", i+1, it.message().Label(), senders.OneLine(a.Title), a.CreatedAt.UTC().Format("Jan 2 15:04"), senders.OneLine(first))
+	}
+	if rest := len(items) - shown; rest > 0 {
+		fmt.Fprintf(&b, "\n\n… and %d more: see the alert history.", rest)
+	}
+	m.Content = b.String()
+	return m
+}
+
+// maxDigestLine bounds the content shown for each alert of a digest, in characters.
+const maxDigestLine = 160

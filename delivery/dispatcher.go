@@ -144,6 +144,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			pollNow = true
 		case <-ticker.C:
 			pollNow = true
+			if err := releaseHeld(workCtx, d.db); err != nil && !d.outage.failed("releasing held deliveries", err) {
+				d.log.Warn("release held deliveries", "error", err)
+			}
 			if time.Since(lastSweep) >= sweepInterval {
 				lastSweep = time.Now()
 				if err := sweepFinishedAlerts(workCtx, d.db); err != nil && !d.outage.failed("sweeping finished alerts", err) {
@@ -257,6 +260,19 @@ func (d *Dispatcher) poll(ctx, workCtx, sendCtx context.Context, rec *recorder, 
 // then costs one lease, not one per message, and holds up only its own worker.
 func (d *Dispatcher) serve(sendCtx context.Context, rec *recorder, c *claim) {
 	var wg sync.WaitGroup
+	if len(c.dropped) > 0 {
+		wg.Go(func() {
+			r := &result{c: c, b: &batch{items: c.dropped}, outcome: Dropped}
+			rec.record(r)
+			if r.err != nil {
+				d.log.Warn("drop held deliveries", "error", r.err)
+			}
+			for _, it := range c.dropped {
+				d.logAttempt(c, &batch{items: []*item{it}, robot: it.robot}, Dropped, senders.Result{}, r.fates, nil)
+				d.cfg.Metrics.Attempt(c.platform, d.namespaceName(it.alert.NamespaceID), Dropped, 1, 0)
+			}
+		})
+	}
 	if len(c.expired) > 0 {
 		wg.Go(func() {
 			b := &batch{items: c.expired}

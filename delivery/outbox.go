@@ -19,12 +19,16 @@ const (
 	AlertDelivered          AlertStatus = "DELIVERED"
 	AlertPartiallyDelivered AlertStatus = "PARTIALLY_DELIVERED"
 	AlertFailed             AlertStatus = "FAILED"
+	// AlertSilenced: an active silence matched it when it was accepted; it has no deliveries.
+	AlertSilenced AlertStatus = "SILENCED"
+	// AlertDropped: quiet hours dropped every delivery.
+	AlertDropped AlertStatus = "DROPPED"
 )
 
 // Valid reports whether s is one of the statuses.
 func (s AlertStatus) Valid() bool {
 	switch s {
-	case AlertPending, AlertDelivered, AlertPartiallyDelivered, AlertFailed:
+	case AlertPending, AlertDelivered, AlertPartiallyDelivered, AlertFailed, AlertSilenced, AlertDropped:
 		return true
 	}
 	return false
@@ -39,6 +43,20 @@ const (
 	DeliveryPending DeliveryStatus = "PENDING"
 	DeliverySent    DeliveryStatus = "SENT"
 	DeliveryFailed  DeliveryStatus = "FAILED"
+	// DeliveryHeld waits for the end of its groups' quiet hours, its next_attempt_at; then it is
+	// PENDING again (a digest) or DROPPED, by whichever replica releases it (releaseHeld).
+	DeliveryHeld    DeliveryStatus = "HELD"
+	DeliveryDropped DeliveryStatus = "DROPPED"
+)
+
+// Hold is what a delivery held by quiet hours becomes when they end; the values are the groups'
+// quiet policies.
+type Hold string
+
+const (
+	HoldNone   Hold = ""
+	HoldDigest Hold = Hold(models.QuietDigest)
+	HoldDrop   Hold = Hold(models.QuietDrop)
 )
 
 // Verdicts of an attempt that are not a platform's answer; the platforms' are senders.Sent,
@@ -48,6 +66,8 @@ const (
 	Expired senders.Outcome = "EXPIRED"
 	// Released: shutdown cut the request short; the delivery is due again at once.
 	Released senders.Outcome = "RELEASED"
+	// Dropped: quiet hours with the DROP policy ended; no request was made.
+	Dropped senders.Outcome = "DROPPED"
 )
 
 // Alert is one message sent to a set of contacts. Its deliveries, one per distinct robot, are fixed
@@ -81,8 +101,13 @@ type Alert struct {
 	TemplateID *uint `gorm:"column:template_id"`
 	// TemplateError says why the template failed and the default layout was sent; every attempt
 	// of the alert's deliveries repeats it.
-	TemplateError *string   `gorm:"size:1024"`
-	CreatedAt     time.Time `gorm:"precision:6;index:ix_alerts_created,priority:1;index:ix_alerts_status_created,priority:2;index:ix_alerts_namespace_created,priority:2"`
+	TemplateError *string `gorm:"size:1024"`
+	// SilencedByID is the silence that matched it when accepted (no foreign key: the history
+	// outlives the silence).
+	SilencedByID *uint `gorm:"column:silenced_by_id"`
+	// RoutedBy are the routes that chose its recipients, in the order tried.
+	RoutedBy  []uint    `gorm:"serializer:json;size:65536"`
+	CreatedAt time.Time `gorm:"precision:6;index:ix_alerts_created,priority:1;index:ix_alerts_status_created,priority:2;index:ix_alerts_namespace_created,priority:2"`
 	UpdatedAt     time.Time `gorm:"precision:6"`
 }
 
@@ -106,6 +131,12 @@ type Delivery struct {
 	MentionUserIDs []string `gorm:"serializer:json;size:16777215"`
 	ContactIDs     []uint   `gorm:"serializer:json;size:16777215"`
 	ContactNames   []string `gorm:"serializer:json;size:16777215"`
+	// Hold is set on a delivery quiet hours held: what it becomes when they end, at HeldUntil. It
+	// stays after the release, so that a retried digest is still packed as one.
+	Hold      Hold       `gorm:"size:8;not null;default:''"`
+	HeldUntil *time.Time `gorm:"precision:6"`
+	// HeldBy names the groups whose quiet hours held it.
+	HeldBy *string `gorm:"size:1024"`
 	// Status and NextAttemptAt lead both queue indexes: "what is due" is a range scan.
 	Status DeliveryStatus `gorm:"size:16;not null;index:ix_deliveries_queue,priority:1;index:ix_deliveries_robot,priority:2;index:ix_deliveries_alert_status,priority:2"`
 	// NextAttemptAt is when the delivery is next due; while a worker holds it, the end of its lease;
@@ -120,6 +151,15 @@ type Delivery struct {
 	UpdatedAt  time.Time  `gorm:"precision:6"`
 
 	Alert *Alert `gorm:"constraint:OnDelete:CASCADE" json:"-"`
+}
+
+// dueSince is when the delivery became due: when its alert was accepted, or when quiet hours that
+// held it ended. Its max age counts from then.
+func (d *Delivery) dueSince() time.Time {
+	if d.HeldUntil != nil && d.HeldUntil.After(d.CreatedAt) {
+		return *d.HeldUntil
+	}
+	return d.CreatedAt
 }
 
 // robot is the delivery's robot as stored, its signing secret still sealed. It is comparable:

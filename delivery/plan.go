@@ -25,7 +25,8 @@ type PlannedDelivery struct {
 // planDeliveries turns recipients into one delivery per distinct robot URL. When contacts share a
 // URL but differ in secret or keyword, the webhook with the lowest id wins (the oldest
 // configuration), so the choice is deterministic; deliveries are ordered by that webhook's id.
-func planDeliveries(recipients []models.Recipient, in AlertInput) []PlannedDelivery {
+// With hold, a delivery that quiet hours hold is planned HELD (see holdOf).
+func planDeliveries(recipients []models.Recipient, in AlertInput, hold *holdOf) []PlannedDelivery {
 	// Recipients come in name order; each robot keeps its contacts as positions in that order, so
 	// that its snapshot is in name order too without scanning every contact for every robot.
 	type use struct {
@@ -66,6 +67,20 @@ func planDeliveries(recipients []models.Recipient, in AlertInput) []PlannedDeliv
 			Delivery: Delivery{Platform: w.Platform, URL: w.URL, RobotKey: w.RobotKey, Secret: nonEmpty(w.Secret), Keyword: nonEmpty(w.Keyword)},
 		}
 		slices.Sort(p.order)
+		if hold != nil {
+			behind := make([]*models.Recipient, len(p.order))
+			for k, i := range p.order {
+				behind[k] = &recipients[i]
+			}
+			if policy, until, by := hold.of(in.Severity, behind); policy != HoldNone {
+				names := senders.JoinNonEmpty(", ", by...)
+				if len(names) > maxHeldBy {
+					names = names[:strings.LastIndex(names[:maxHeldBy-len(", …")], ", ")] + ", …"
+				}
+				pd.Delivery.Status, pd.Delivery.Hold, pd.Delivery.HeldBy = DeliveryHeld, policy, &names
+				pd.Delivery.HeldUntil, pd.Delivery.NextAttemptAt = &until, &until
+			}
+		}
 		for _, i := range p.order {
 			c := recipients[i].Contact
 			pd.Delivery.ContactIDs = append(pd.Delivery.ContactIDs, c.ID)
@@ -89,6 +104,9 @@ func planDeliveries(recipients []models.Recipient, in AlertInput) []PlannedDeliv
 	}
 	return out
 }
+
+// maxHeldBy bounds the names of the groups that held a delivery, in bytes (its column's size).
+const maxHeldBy = 1024
 
 // nonEmpty is nil for an absent or empty value: rows of earlier versions may hold "".
 func nonEmpty[T ~string](v *T) *T {

@@ -22,7 +22,13 @@ func insertAlert(tx *gorm.DB, a *Alert, deliveries []Delivery, now time.Time) er
 	}
 	for i := range deliveries {
 		d := &deliveries[i]
-		d.AlertID, d.Status, d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = a.ID, DeliveryPending, &now, now, now
+		d.AlertID, d.CreatedAt, d.UpdatedAt = a.ID, now, now
+		if d.Status != DeliveryHeld {
+			d.Status, d.NextAttemptAt = DeliveryPending, &now
+		}
+	}
+	if len(deliveries) == 0 {
+		return nil
 	}
 	if err := tx.Omit(clause.Associations).CreateInBatches(deliveries, 200).Error; err != nil {
 		return fmt.Errorf("insert deliveries: %w", err)

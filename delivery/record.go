@@ -87,7 +87,7 @@ func (d *Dispatcher) recordResults(ctx context.Context, rs []*result) error {
 				if errText != "" {
 					a.Error = &errText
 				}
-				a.Note = attemptNote(it.alert, r.res)
+				a.Note = attemptNote(it.alert, &it.d, r.res)
 				attempts = append(attempts, a)
 			}
 			if len(r.b.sendIDs) > 0 {
@@ -222,8 +222,15 @@ func (d *Dispatcher) settleRobots(tx *gorm.DB, rs []*result, now time.Time) ([]s
 
 // attemptNote is what an attempt's reader should know beside its verdict: the alert's failed
 // template and what the sender noted.
-func attemptNote(a *Alert, res senders.Result) *string {
+func attemptNote(a *Alert, d *Delivery, res senders.Result) *string {
 	var notes []string
+	if d.HeldBy != nil && d.HeldUntil != nil {
+		what := "sent in a digest"
+		if d.Hold == HoldDrop {
+			what = "dropped (quiet policy DROP)"
+		}
+		notes = append(notes, fmt.Sprintf("held by the quiet hours of %s until %s; %s", *d.HeldBy, d.HeldUntil.UTC().Format(time.RFC3339), what))
+	}
 	if a.TemplateError != nil {
 		notes = append(notes, *a.TemplateError+"; sent in the default layout")
 	}

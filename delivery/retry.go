@@ -28,8 +28,8 @@ func (c Config) policy() policy {
 
 // nextState decides a delivery's new state from a verdict.
 func (p policy) nextState(d *Delivery, outcome senders.Outcome, errText string, retryAfter time.Duration, now time.Time) fate {
-	f := fate{attempted: outcome != Expired}
-	deadline := d.CreatedAt.Add(p.maxAge)
+	f := fate{attempted: outcome != Expired && outcome != Dropped}
+	deadline := d.dueSince().Add(p.maxAge)
 	fail := func(msg string) fate {
 		f.status, f.lastError = DeliveryFailed, clip(msg)
 		return f
@@ -48,6 +48,9 @@ func (p policy) nextState(d *Delivery, outcome senders.Outcome, errText string, 
 		return fail(msg)
 	case Released:
 		f.status, f.next, f.lastError = DeliveryPending, now, clip(errText)
+		return f
+	case Dropped:
+		f.status = DeliveryDropped
 		return f
 	}
 	next := now.Add(p.backoff(d.Attempts+1, retryAfter))

@@ -149,12 +149,22 @@ func (d *Dispatcher) pack(live []*item, spend int, c *claim) []*batch {
 	slices.SortStableFunc(live, func(a, b *item) int {
 		return cmp.Compare(first[a.alert.NamespaceID], first[b.alert.NamespaceID])
 	})
+	var out []*batch
+	used := 0 // sends the batches cost: a card that mentions where cards cannot costs two
+	live, digests := splitDigests(live)
+	for _, group := range digests {
+		b := d.digestBatch(group)
+		if used+b.sends > spend {
+			c.more = true
+			continue
+		}
+		out = append(out, b)
+		used += b.sends
+	}
 	share := 1
 	if len(live) > spend {
 		share = (len(live) + spend - 1) / spend
 	}
-	var out []*batch
-	used := 0 // sends the batches cost: a card that mentions where cards cannot costs two
 	// full is the last batch once it turned an alert away: it takes no more, so that each later
 	// alert does not render it again (a message at its limit costs a search for its cut).
 	full := false
@@ -190,6 +200,51 @@ func (d *Dispatcher) pack(live []*item, spend int, c *claim) []*batch {
 		full = false
 	}
 	return out
+}
+
+// splitDigests takes the released deliveries of quiet hours that send a digest out of live: one
+// group per namespace and robot configuration, each in acceptance order.
+func splitDigests(live []*item) (rest []*item, digests [][]*item) {
+	type key struct {
+		namespace uint
+		robot     robot
+	}
+	at := map[key]int{}
+	for _, it := range live {
+		if it.d.Hold != HoldDigest {
+			rest = append(rest, it)
+			continue
+		}
+		k := key{it.alert.NamespaceID, it.robot}
+		i, ok := at[k]
+		if !ok {
+			i = len(digests)
+			at[k] = i
+			digests = append(digests, nil)
+		}
+		digests[i] = append(digests[i], it)
+	}
+	return rest, digests
+}
+
+// digestBatch is the one message for a group of released deliveries: as many of their alerts
+// listed as fit the platform's limit whole, the rest counted.
+func (d *Dispatcher) digestBatch(group []*item) *batch {
+	r := group[0].robot
+	msg := digest(group, len(group))
+	if !d.fits(r, msg) {
+		lo, hi := 0, len(group) // digest(lo) fits (nothing listed always does); digest(hi) does not
+		for hi-lo > 1 {
+			mid := (lo + hi) / 2
+			if d.fits(r, digest(group, mid)) {
+				lo = mid
+			} else {
+				hi = mid
+			}
+		}
+		msg = digest(group, lo)
+	}
+	return &batch{items: group, robot: r, msg: msg, sends: d.sends(r, msg)}
 }
 
 // sends is what a message costs the robot's rate budget: two when a companion follows it. Only a

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -47,28 +46,8 @@ func lockConflict(err error) bool {
 	return errors.As(err, &me) && (me.Number == 1213 || me.Number == 1205)
 }
 
-// The database's clock is the only clock the outbox uses, so replicas with skewed clocks agree on
-// what is due. UTC_TIMESTAMP rather than NOW: stored times are UTC whatever the session time zone.
-// SQLite runs in this process, so its clock is ours; times are bound as UTC text, which SQLite then
-// compares as strings, so every time the outbox binds must be UTC.
+// dbNow reads the database's clock (models.DBNow): the outbox's only clock.
+func dbNow(tx *gorm.DB) (time.Time, error) { return models.DBNow(tx) }
 
-// dbNow reads the database's clock.
-func dbNow(tx *gorm.DB) (time.Time, error) {
-	if !models.IsMySQL(tx) {
-		return tx.NowFunc(), nil
-	}
-	var t time.Time
-	if err := tx.Raw("SELECT UTC_TIMESTAMP(6)").Row().Scan(&t); err != nil {
-		return time.Time{}, fmt.Errorf("read database clock: %w", err)
-	}
-	return t.UTC(), nil
-}
-
-// nowExpr is the database's clock inside a statement, saving the round trip of dbNow where a
-// statement only compares with it (the idle poll).
-func nowExpr(db *gorm.DB) any {
-	if models.IsMySQL(db) {
-		return gorm.Expr("UTC_TIMESTAMP(6)")
-	}
-	return db.NowFunc()
-}
+// nowExpr is the database's clock inside a statement (models.NowExpr).
+func nowExpr(db *gorm.DB) any { return models.NowExpr(db) }

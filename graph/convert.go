@@ -164,7 +164,7 @@ func createIntegrationInput(in model.CreateIntegrationInput) models.IntegrationI
 	return models.IntegrationInput{
 		Name: &in.Name, Kind: in.Kind, GroupIDs: in.GroupIds, ContactIDs: in.ContactIds,
 		SendResolved: in.SendResolved, MentionContacts: in.MentionContacts, SigningSecret: in.SigningSecret,
-		TimeZone: in.TimeZone, TemplateID: in.TemplateID,
+		TimeZone: in.TimeZone, TemplateID: in.TemplateID, RouteByLabels: in.RouteByLabels,
 	}
 }
 
@@ -172,7 +172,35 @@ func updateIntegrationInput(in model.UpdateIntegrationInput) models.IntegrationI
 	return models.IntegrationInput{
 		Name: in.Name, GroupIDs: in.GroupIds, ContactIDs: in.ContactIds, SendResolved: in.SendResolved,
 		MentionContacts: in.MentionContacts, SigningSecret: in.SigningSecret, TimeZone: in.TimeZone,
-		TemplateID: in.TemplateID,
+		TemplateID: in.TemplateID, RouteByLabels: in.RouteByLabels,
+	}
+}
+
+// values turns a list of input objects into values; nil stays nil (an omitted list).
+func values[T any](in []*T) []T {
+	if in == nil {
+		return nil
+	}
+	out := make([]T, len(in))
+	for i, v := range in {
+		out[i] = *v
+	}
+	return out
+}
+
+// pointers is the API's view of a list of values.
+func pointers[T any](in []T) []*T {
+	out := make([]*T, len(in))
+	for i := range in {
+		out[i] = &in[i]
+	}
+	return out
+}
+
+func routeInput(in model.RouteInput) models.RouteInput {
+	return models.RouteInput{
+		Name: in.Name, Matchers: values(in.Matchers), GroupIDs: in.GroupIds, ContactIDs: in.ContactIds,
+		Continue: in.Continue != nil && *in.Continue, TemplateID: in.TemplateID, Position: in.Position,
 	}
 }
 
@@ -292,4 +320,49 @@ func (r *Resolver) templatePreview(in model.PreviewTemplateInput) (delivery.Aler
 		robots = append(robots, senders.Robot{Platform: p, URL: d.PlaceholderURL()})
 	}
 	return alert, robots, nil
+}
+
+// routeDecision is testRoute's answer: the decision, its recipients read through the request's
+// loaders, and the groups among them in their quiet hours at the decision's moment.
+func routeDecision(ctx context.Context, d delivery.Decision, severity senders.Severity) (*model.RouteDecision, error) {
+	out := &model.RouteDecision{
+		Labels: pointers(d.Labels), Routes: d.Routes, Matched: len(d.Routes) > 0, SilencedBy: d.Silence,
+		Silences: d.Silences, Groups: []*models.Group{}, Contacts: []*models.Contact{}, Quiet: []*model.QuietHold{},
+	}
+	if out.Routes == nil {
+		out.Routes = []*models.Route{}
+	}
+	if out.Silences == nil {
+		out.Silences = []*models.Silence{}
+	}
+	q := d.Recipients()
+	l := loadersFor(ctx)
+	for _, raw := range q.GroupIDs {
+		id, _ := models.ParseID(raw)
+		g, err := l.GroupByID.Load(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if g == nil {
+			continue
+		}
+		out.Groups = append(out.Groups, g)
+		if until, quiet := g.QuietHours.Until(d.Now); quiet && severity != senders.Critical {
+			out.Quiet = append(out.Quiet, &model.QuietHold{Group: g, Until: until, Policy: g.QuietPolicy})
+		}
+	}
+	for _, raw := range q.ContactIDs {
+		id, _ := models.ParseID(raw)
+		c, err := l.ContactByID.Load(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if c != nil {
+			out.Contacts = append(out.Contacts, c)
+		}
+	}
+	slices.SortFunc(out.Groups, func(a, b *models.Group) int { return strings.Compare(a.NameKey, b.NameKey) })
+	slices.SortFunc(out.Quiet, func(a, b *model.QuietHold) int { return strings.Compare(a.Group.NameKey, b.Group.NameKey) })
+	slices.SortFunc(out.Contacts, func(a, b *models.Contact) int { return strings.Compare(a.NameKey, b.NameKey) })
+	return out, nil
 }

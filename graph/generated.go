@@ -45,6 +45,8 @@ type ResolverRoot interface {
 	Namespace() NamespaceResolver
 	PlatformInfo() PlatformInfoResolver
 	Query() QueryResolver
+	Route() RouteResolver
+	Silence() SilenceResolver
 	Webhook() WebhookResolver
 }
 
@@ -63,7 +65,9 @@ type ComplexityRoot struct {
 		Labels         func(childComplexity int) int
 		Links          func(childComplexity int) int
 		Resolved       func(childComplexity int) int
+		RoutedBy       func(childComplexity int) int
 		Severity       func(childComplexity int) int
+		SilencedBy     func(childComplexity int) int
 		Source         func(childComplexity int) int
 		Status         func(childComplexity int) int
 		TemplateError  func(childComplexity int) int
@@ -147,6 +151,9 @@ type ComplexityRoot struct {
 		Description  func(childComplexity int) int
 		ID           func(childComplexity int) int
 		Name         func(childComplexity int) int
+		QuietHours   func(childComplexity int) int
+		QuietPolicy  func(childComplexity int) int
+		QuietUntil   func(childComplexity int) int
 		UpdatedAt    func(childComplexity int) int
 	}
 
@@ -175,6 +182,7 @@ type ComplexityRoot struct {
 		Attempts      func(childComplexity int) int
 		ContactNames  func(childComplexity int) int
 		Contacts      func(childComplexity int) int
+		HeldBy        func(childComplexity int) int
 		ID            func(childComplexity int) int
 		LastError     func(childComplexity int) int
 		NextAttemptAt func(childComplexity int) int
@@ -204,6 +212,7 @@ type ComplexityRoot struct {
 		LastReceivedAt   func(childComplexity int) int
 		MentionContacts  func(childComplexity int) int
 		Name             func(childComplexity int) int
+		RouteByLabels    func(childComplexity int) int
 		SendResolved     func(childComplexity int) int
 		Template         func(childComplexity int) int
 		TemplateID       func(childComplexity int) int
@@ -230,6 +239,12 @@ type ComplexityRoot struct {
 	Link struct {
 		Text func(childComplexity int) int
 		URL  func(childComplexity int) int
+	}
+
+	Matcher struct {
+		Label func(childComplexity int) int
+		Op    func(childComplexity int) int
+		Value func(childComplexity int) int
 	}
 
 	Membership struct {
@@ -280,11 +295,16 @@ type ComplexityRoot struct {
 		CreateIntegration       func(childComplexity int, input model.CreateIntegrationInput) int
 		CreateMessageTemplate   func(childComplexity int, input model.MessageTemplateInput) int
 		CreateNamespace         func(childComplexity int, input model.CreateNamespaceInput) int
+		CreateRoute             func(childComplexity int, input model.RouteInput) int
+		CreateSilence           func(childComplexity int, input model.SilenceInput) int
 		DeleteContact           func(childComplexity int, id string) int
 		DeleteContactGroup      func(childComplexity int, id string) int
 		DeleteIntegration       func(childComplexity int, id string) int
 		DeleteMessageTemplate   func(childComplexity int, id string) int
 		DeleteNamespace         func(childComplexity int, id string) int
+		DeleteRoute             func(childComplexity int, id string) int
+		ExpireSilence           func(childComplexity int, id string) int
+		MoveRoute               func(childComplexity int, id string, position int) int
 		RemoveContactsFromGroup func(childComplexity int, groupID string, contactIds []string) int
 		RevokeAPIToken          func(childComplexity int, id string) int
 		RotateIntegrationToken  func(childComplexity int, id string) int
@@ -295,6 +315,7 @@ type ComplexityRoot struct {
 		UpdateIntegration       func(childComplexity int, id string, input model.UpdateIntegrationInput) int
 		UpdateMessageTemplate   func(childComplexity int, id string, input model.MessageTemplateInput) int
 		UpdateNamespace         func(childComplexity int, id string, input model.UpdateNamespaceInput) int
+		UpdateRoute             func(childComplexity int, id string, input model.RouteInput) int
 	}
 
 	Namespace struct {
@@ -346,6 +367,17 @@ type ComplexityRoot struct {
 		Platforms               func(childComplexity int) int
 		PreviewAlert            func(childComplexity int, input model.SendAlertInput) int
 		PreviewTemplate         func(childComplexity int, input model.PreviewTemplateInput) int
+		Route                   func(childComplexity int, id string) int
+		Routes                  func(childComplexity int) int
+		Silence                 func(childComplexity int, id string) int
+		Silences                func(childComplexity int, state *models.SilenceState, first *int, after *string) int
+		TestRoute               func(childComplexity int, labels []*model.LabelInput, severity *senders.Severity) int
+	}
+
+	QuietHold struct {
+		Group  func(childComplexity int) int
+		Policy func(childComplexity int) int
+		Until  func(childComplexity int) int
 	}
 
 	RateLimit struct {
@@ -361,6 +393,60 @@ type ComplexityRoot struct {
 		Note          func(childComplexity int) int
 		Platform      func(childComplexity int) int
 		URL           func(childComplexity int) int
+	}
+
+	Route struct {
+		Contacts   func(childComplexity int) int
+		Continue   func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		Groups     func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Matchers   func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Position   func(childComplexity int) int
+		Template   func(childComplexity int) int
+		TemplateID func(childComplexity int) int
+		UpdatedAt  func(childComplexity int) int
+	}
+
+	RouteDecision struct {
+		Contacts   func(childComplexity int) int
+		Groups     func(childComplexity int) int
+		Labels     func(childComplexity int) int
+		Matched    func(childComplexity int) int
+		Quiet      func(childComplexity int) int
+		Routes     func(childComplexity int) int
+		SilencedBy func(childComplexity int) int
+		Silences   func(childComplexity int) int
+	}
+
+	Silence struct {
+		Comment   func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		CreatedBy func(childComplexity int) int
+		EndsAt    func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Matchers  func(childComplexity int) int
+		StartsAt  func(childComplexity int) int
+		State     func(childComplexity int) int
+	}
+
+	SilenceConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	SilenceEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	TimeWindow struct {
+		End      func(childComplexity int) int
+		Start    func(childComplexity int) int
+		TimeZone func(childComplexity int) int
+		Weekdays func(childComplexity int) int
 	}
 
 	Viewer struct {
@@ -386,6 +472,9 @@ type AlertResolver interface {
 	Deliveries(ctx context.Context, obj *delivery.Alert) ([]*delivery.Delivery, error)
 	Labels(ctx context.Context, obj *delivery.Alert) ([]*delivery.Label, error)
 	Source(ctx context.Context, obj *delivery.Alert) (*models.Integration, error)
+
+	SilencedBy(ctx context.Context, obj *delivery.Alert) (*models.Silence, error)
+	RoutedBy(ctx context.Context, obj *delivery.Alert) ([]*models.Route, error)
 }
 type ApiTokenResolver interface {
 	Namespace(ctx context.Context, obj *models.APIToken) (*string, error)
@@ -400,6 +489,9 @@ type ContactResolver interface {
 type ContactGroupResolver interface {
 	Contacts(ctx context.Context, obj *models.Group) ([]*models.Contact, error)
 	ContactCount(ctx context.Context, obj *models.Group) (int, error)
+	QuietHours(ctx context.Context, obj *models.Group) ([]*models.TimeWindow, error)
+
+	QuietUntil(ctx context.Context, obj *models.Group) (*time.Time, error)
 }
 type DeliveryResolver interface {
 	URL(ctx context.Context, obj *delivery.Delivery) (string, error)
@@ -448,6 +540,12 @@ type MutationResolver interface {
 	CreateMessageTemplate(ctx context.Context, input model.MessageTemplateInput) (*models.MessageTemplate, error)
 	UpdateMessageTemplate(ctx context.Context, id string, input model.MessageTemplateInput) (*models.MessageTemplate, error)
 	DeleteMessageTemplate(ctx context.Context, id string) (string, error)
+	CreateRoute(ctx context.Context, input model.RouteInput) (*models.Route, error)
+	UpdateRoute(ctx context.Context, id string, input model.RouteInput) (*models.Route, error)
+	DeleteRoute(ctx context.Context, id string) (string, error)
+	MoveRoute(ctx context.Context, id string, position int) ([]*models.Route, error)
+	CreateSilence(ctx context.Context, input model.SilenceInput) (*models.Silence, error)
+	ExpireSilence(ctx context.Context, id string) (*models.Silence, error)
 }
 type NamespaceResolver interface {
 	ContactCount(ctx context.Context, obj *models.Namespace) (int, error)
@@ -478,6 +576,23 @@ type QueryResolver interface {
 	MessageTemplate(ctx context.Context, id string) (*models.MessageTemplate, error)
 	BuiltinMessageTemplates(ctx context.Context) ([]*models.MessageTemplate, error)
 	PreviewTemplate(ctx context.Context, input model.PreviewTemplateInput) ([]*model.RenderedMessage, error)
+	Routes(ctx context.Context) ([]*models.Route, error)
+	Route(ctx context.Context, id string) (*models.Route, error)
+	Silences(ctx context.Context, state *models.SilenceState, first *int, after *string) (*model.Connection[*models.Silence], error)
+	Silence(ctx context.Context, id string) (*models.Silence, error)
+	TestRoute(ctx context.Context, labels []*model.LabelInput, severity *senders.Severity) (*model.RouteDecision, error)
+}
+type RouteResolver interface {
+	Matchers(ctx context.Context, obj *models.Route) ([]*models.Matcher, error)
+	Groups(ctx context.Context, obj *models.Route) ([]*models.Group, error)
+	Contacts(ctx context.Context, obj *models.Route) ([]*models.Contact, error)
+
+	Template(ctx context.Context, obj *models.Route) (*models.MessageTemplate, error)
+}
+type SilenceResolver interface {
+	Matchers(ctx context.Context, obj *models.Silence) ([]*models.Matcher, error)
+
+	State(ctx context.Context, obj *models.Silence) (models.SilenceState, error)
 }
 type WebhookResolver interface {
 	URL(ctx context.Context, obj *models.Webhook) (string, error)
@@ -555,12 +670,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Alert.Resolved(childComplexity), true
+	case "Alert.routedBy":
+		if e.ComplexityRoot.Alert.RoutedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.RoutedBy(childComplexity), true
 	case "Alert.severity":
 		if e.ComplexityRoot.Alert.Severity == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Alert.Severity(childComplexity), true
+	case "Alert.silencedBy":
+		if e.ComplexityRoot.Alert.SilencedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.SilencedBy(childComplexity), true
 	case "Alert.source":
 		if e.ComplexityRoot.Alert.Source == nil {
 			break
@@ -872,6 +999,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ContactGroup.Name(childComplexity), true
+	case "ContactGroup.quietHours":
+		if e.ComplexityRoot.ContactGroup.QuietHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContactGroup.QuietHours(childComplexity), true
+	case "ContactGroup.quietPolicy":
+		if e.ComplexityRoot.ContactGroup.QuietPolicy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContactGroup.QuietPolicy(childComplexity), true
+	case "ContactGroup.quietUntil":
+		if e.ComplexityRoot.ContactGroup.QuietUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContactGroup.QuietUntil(childComplexity), true
 	case "ContactGroup.updatedAt":
 		if e.ComplexityRoot.ContactGroup.UpdatedAt == nil {
 			break
@@ -955,6 +1100,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Delivery.Contacts(childComplexity), true
+	case "Delivery.heldBy":
+		if e.ComplexityRoot.Delivery.HeldBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.HeldBy(childComplexity), true
 	case "Delivery.id":
 		if e.ComplexityRoot.Delivery.ID == nil {
 			break
@@ -1095,6 +1246,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Integration.Name(childComplexity), true
+	case "Integration.routeByLabels":
+		if e.ComplexityRoot.Integration.RouteByLabels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Integration.RouteByLabels(childComplexity), true
 	case "Integration.sendResolved":
 		if e.ComplexityRoot.Integration.SendResolved == nil {
 			break
@@ -1183,6 +1340,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Link.URL(childComplexity), true
+
+	case "Matcher.label":
+		if e.ComplexityRoot.Matcher.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Matcher.Label(childComplexity), true
+	case "Matcher.op":
+		if e.ComplexityRoot.Matcher.Op == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Matcher.Op(childComplexity), true
+	case "Matcher.value":
+		if e.ComplexityRoot.Matcher.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Matcher.Value(childComplexity), true
 
 	case "Membership.contact":
 		if e.ComplexityRoot.Membership.Contact == nil {
@@ -1404,6 +1580,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateNamespace(childComplexity, args["input"].(model.CreateNamespaceInput)), true
+	case "Mutation.createRoute":
+		if e.ComplexityRoot.Mutation.CreateRoute == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createRoute_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateRoute(childComplexity, args["input"].(model.RouteInput)), true
+	case "Mutation.createSilence":
+		if e.ComplexityRoot.Mutation.CreateSilence == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createSilence_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateSilence(childComplexity, args["input"].(model.SilenceInput)), true
 	case "Mutation.deleteContact":
 		if e.ComplexityRoot.Mutation.DeleteContact == nil {
 			break
@@ -1459,6 +1657,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteNamespace(childComplexity, args["id"].(string)), true
+	case "Mutation.deleteRoute":
+		if e.ComplexityRoot.Mutation.DeleteRoute == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteRoute_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteRoute(childComplexity, args["id"].(string)), true
+	case "Mutation.expireSilence":
+		if e.ComplexityRoot.Mutation.ExpireSilence == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_expireSilence_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ExpireSilence(childComplexity, args["id"].(string)), true
+	case "Mutation.moveRoute":
+		if e.ComplexityRoot.Mutation.MoveRoute == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_moveRoute_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MoveRoute(childComplexity, args["id"].(string), args["position"].(int)), true
 	case "Mutation.removeContactsFromGroup":
 		if e.ComplexityRoot.Mutation.RemoveContactsFromGroup == nil {
 			break
@@ -1569,6 +1800,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateNamespace(childComplexity, args["id"].(string), args["input"].(model.UpdateNamespaceInput)), true
+	case "Mutation.updateRoute":
+		if e.ComplexityRoot.Mutation.UpdateRoute == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateRoute_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateRoute(childComplexity, args["id"].(string), args["input"].(model.RouteInput)), true
 
 	case "Namespace.contactCount":
 		if e.ComplexityRoot.Namespace.ContactCount == nil {
@@ -1878,6 +2120,75 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PreviewTemplate(childComplexity, args["input"].(model.PreviewTemplateInput)), true
+	case "Query.route":
+		if e.ComplexityRoot.Query.Route == nil {
+			break
+		}
+
+		args, err := ec.field_Query_route_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Route(childComplexity, args["id"].(string)), true
+	case "Query.routes":
+		if e.ComplexityRoot.Query.Routes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Routes(childComplexity), true
+	case "Query.silence":
+		if e.ComplexityRoot.Query.Silence == nil {
+			break
+		}
+
+		args, err := ec.field_Query_silence_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Silence(childComplexity, args["id"].(string)), true
+	case "Query.silences":
+		if e.ComplexityRoot.Query.Silences == nil {
+			break
+		}
+
+		args, err := ec.field_Query_silences_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Silences(childComplexity, args["state"].(*models.SilenceState), args["first"].(*int), args["after"].(*string)), true
+	case "Query.testRoute":
+		if e.ComplexityRoot.Query.TestRoute == nil {
+			break
+		}
+
+		args, err := ec.field_Query_testRoute_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TestRoute(childComplexity, args["labels"].([]*model.LabelInput), args["severity"].(*senders.Severity)), true
+
+	case "QuietHold.group":
+		if e.ComplexityRoot.QuietHold.Group == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuietHold.Group(childComplexity), true
+	case "QuietHold.policy":
+		if e.ComplexityRoot.QuietHold.Policy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuietHold.Policy(childComplexity), true
+	case "QuietHold.until":
+		if e.ComplexityRoot.QuietHold.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuietHold.Until(childComplexity), true
 
 	case "RateLimit.messages":
 		if e.ComplexityRoot.RateLimit.Messages == nil {
@@ -1934,6 +2245,228 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RenderedMessage.URL(childComplexity), true
+
+	case "Route.contacts":
+		if e.ComplexityRoot.Route.Contacts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Route.Contacts(childComplexity), true
+	case "Route.continue":
+		if e.ComplexityRoot.Route.Continue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Route.Continue(childComplexity), true
+	case "Route.createdAt":
+		if e.ComplexityRoot.Route.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Route.CreatedAt(childComplexity), true
+	case "Route.groups":
+		if e.ComplexityRoot.Route.Groups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Route.Groups(childComplexity), true
+	case "Route.id":
+		if e.ComplexityRoot.Route.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Route.ID(childComplexity), true
+	case "Route.matchers":
+		if e.ComplexityRoot.Route.Matchers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Route.Matchers(childComplexity), true
+	case "Route.name":
+		if e.ComplexityRoot.Route.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Route.Name(childComplexity), true
+	case "Route.position":
+		if e.ComplexityRoot.Route.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Route.Position(childComplexity), true
+	case "Route.template":
+		if e.ComplexityRoot.Route.Template == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Route.Template(childComplexity), true
+	case "Route.templateId":
+		if e.ComplexityRoot.Route.TemplateID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Route.TemplateID(childComplexity), true
+	case "Route.updatedAt":
+		if e.ComplexityRoot.Route.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Route.UpdatedAt(childComplexity), true
+
+	case "RouteDecision.contacts":
+		if e.ComplexityRoot.RouteDecision.Contacts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RouteDecision.Contacts(childComplexity), true
+	case "RouteDecision.groups":
+		if e.ComplexityRoot.RouteDecision.Groups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RouteDecision.Groups(childComplexity), true
+	case "RouteDecision.labels":
+		if e.ComplexityRoot.RouteDecision.Labels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RouteDecision.Labels(childComplexity), true
+	case "RouteDecision.matched":
+		if e.ComplexityRoot.RouteDecision.Matched == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RouteDecision.Matched(childComplexity), true
+	case "RouteDecision.quiet":
+		if e.ComplexityRoot.RouteDecision.Quiet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RouteDecision.Quiet(childComplexity), true
+	case "RouteDecision.routes":
+		if e.ComplexityRoot.RouteDecision.Routes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RouteDecision.Routes(childComplexity), true
+	case "RouteDecision.silencedBy":
+		if e.ComplexityRoot.RouteDecision.SilencedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RouteDecision.SilencedBy(childComplexity), true
+	case "RouteDecision.silences":
+		if e.ComplexityRoot.RouteDecision.Silences == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RouteDecision.Silences(childComplexity), true
+
+	case "Silence.comment":
+		if e.ComplexityRoot.Silence.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Silence.Comment(childComplexity), true
+	case "Silence.createdAt":
+		if e.ComplexityRoot.Silence.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Silence.CreatedAt(childComplexity), true
+	case "Silence.createdBy":
+		if e.ComplexityRoot.Silence.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Silence.CreatedBy(childComplexity), true
+	case "Silence.endsAt":
+		if e.ComplexityRoot.Silence.EndsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Silence.EndsAt(childComplexity), true
+	case "Silence.id":
+		if e.ComplexityRoot.Silence.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Silence.ID(childComplexity), true
+	case "Silence.matchers":
+		if e.ComplexityRoot.Silence.Matchers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Silence.Matchers(childComplexity), true
+	case "Silence.startsAt":
+		if e.ComplexityRoot.Silence.StartsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Silence.StartsAt(childComplexity), true
+	case "Silence.state":
+		if e.ComplexityRoot.Silence.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Silence.State(childComplexity), true
+
+	case "SilenceConnection.edges":
+		if e.ComplexityRoot.SilenceConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SilenceConnection.Edges(childComplexity), true
+	case "SilenceConnection.pageInfo":
+		if e.ComplexityRoot.SilenceConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SilenceConnection.PageInfo(childComplexity), true
+	case "SilenceConnection.totalCount":
+		if e.ComplexityRoot.SilenceConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SilenceConnection.TotalCount(childComplexity), true
+
+	case "SilenceEdge.cursor":
+		if e.ComplexityRoot.SilenceEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SilenceEdge.Cursor(childComplexity), true
+	case "SilenceEdge.node":
+		if e.ComplexityRoot.SilenceEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SilenceEdge.Node(childComplexity), true
+
+	case "TimeWindow.end":
+		if e.ComplexityRoot.TimeWindow.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimeWindow.End(childComplexity), true
+	case "TimeWindow.start":
+		if e.ComplexityRoot.TimeWindow.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimeWindow.Start(childComplexity), true
+	case "TimeWindow.timeZone":
+		if e.ComplexityRoot.TimeWindow.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimeWindow.TimeZone(childComplexity), true
+	case "TimeWindow.weekdays":
+		if e.ComplexityRoot.TimeWindow.Weekdays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimeWindow.Weekdays(childComplexity), true
 
 	case "Viewer.name":
 		if e.ComplexityRoot.Viewer.Name == nil {
@@ -2002,9 +2535,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("GroupFilter", ec.unmarshalInputGroupFilter),
 			graphql.NewInputUnmarshaler("LabelInput", ec.unmarshalInputLabelInput),
 			graphql.NewInputUnmarshaler("LinkInput", ec.unmarshalInputLinkInput),
+			graphql.NewInputUnmarshaler("MatcherInput", ec.unmarshalInputMatcherInput),
 			graphql.NewInputUnmarshaler("MessageTemplateInput", ec.unmarshalInputMessageTemplateInput),
 			graphql.NewInputUnmarshaler("PreviewTemplateInput", ec.unmarshalInputPreviewTemplateInput),
+			graphql.NewInputUnmarshaler("RouteInput", ec.unmarshalInputRouteInput),
 			graphql.NewInputUnmarshaler("SendAlertInput", ec.unmarshalInputSendAlertInput),
+			graphql.NewInputUnmarshaler("SilenceInput", ec.unmarshalInputSilenceInput),
+			graphql.NewInputUnmarshaler("TimeWindowInput", ec.unmarshalInputTimeWindowInput),
 			graphql.NewInputUnmarshaler("UpdateContactGroupInput", ec.unmarshalInputUpdateContactGroupInput),
 			graphql.NewInputUnmarshaler("UpdateContactInput", ec.unmarshalInputUpdateContactInput),
 			graphql.NewInputUnmarshaler("UpdateIntegrationInput", ec.unmarshalInputUpdateIntegrationInput),
@@ -2104,7 +2641,7 @@ directive @hasRole(
 enum Role {
   "Every query except apiTokens and auditLog; webhook URLs are shown with their credentials masked."
   VIEWER
-  "A viewer that may also call sendAlert and testContact: what an integrator needs."
+  "A viewer that may also call sendAlert and testContact, and create and expire silences: what an integrator or an on-call person needs."
   SENDER
   "Everything: every mutation, apiTokens and auditLog, and webhook URLs in full."
   ADMIN
@@ -2206,6 +2743,16 @@ type ContactGroup {
   contacts: [Contact!]!
   "The number of members, without loading them."
   contactCount: Int!
+  """
+  When the group does not want to be woken: while a window lasts, its members' deliveries of alerts below
+  CRITICAL are HELD (a member also reached directly, or through a group not in its quiet hours, is not held).
+  Empty when none.
+  """
+  quietHours: [TimeWindow!]!
+  "What happens to the deliveries its quiet hours held when the hours end."
+  quietPolicy: QuietPolicy!
+  "When its quiet hours end, on the database clock, if they are on now; null otherwise."
+  quietUntil: Time
   "When the group was created."
   createdAt: Time!
   "Set by every successful updateContactGroup, addContactsToGroup or removeContactsFromGroup on the group."
@@ -2555,6 +3102,13 @@ input CreateContactGroupInput {
   input.contactIds[i]).
   """
   contactIds: [ID!]
+  """
+  Quiet hours: at most 16 windows (BAD_USER_INPUT at input.quietHours[i] and the field, e.g.
+  input.quietHours[0].start). Omitted: none.
+  """
+  quietHours: [TimeWindowInput!]
+  "What happens to held deliveries when the quiet hours end; DIGEST when omitted."
+  quietPolicy: QuietPolicy
 }
 
 "Changes to a group. An omitted or null field is left as it is."
@@ -2568,6 +3122,10 @@ input UpdateContactGroupInput {
   input.contactIds[i]); an empty list empties the group. The contacts themselves are kept.
   """
   contactIds: [ID!]
+  "Replaces the quiet hours, as in createContactGroup; an empty list removes them."
+  quietHours: [TimeWindowInput!]
+  "A new quiet policy."
+  quietPolicy: QuietPolicy
 }
 
 "What batchDeleteContacts did with each id it was given."
@@ -2712,6 +3270,10 @@ enum AlertStatus {
   PARTIALLY_DELIVERED
   "No delivery was accepted."
   FAILED
+  "An active silence matched it when it was accepted (see silencedBy): it was stored and sent nothing."
+  SILENCED
+  "Every delivery was dropped by its groups' quiet hours (quietPolicy DROP); nothing was sent."
+  DROPPED
 }
 
 "Where one delivery stands."
@@ -2725,13 +3287,22 @@ enum DeliveryStatus {
   within the server's delivery max age (HERALD_DELIVERY_MAX_AGE, 1 hour by default). See lastError.
   """
   FAILED
+  """
+  Waiting for the end of its groups' quiet hours (nextAttemptAt, heldBy); then sent in one digest message
+  per robot (DIGEST), or DROPPED.
+  """
+  HELD
+  "Held by quiet hours whose policy is DROP, and recorded as dropped when they ended; nothing was sent."
+  DROPPED
 }
 
 """
 An alert to send (sendAlert) or to render (previewAlert). Its recipients are the union of the contacts
 named by contactIds and contactNames and the members of the groups named by groupIds and groupNames; at
-least one contact must result (BAD_USER_INPUT otherwise). Each distinct webhook URL among them gets one
-message, however many of the contacts share it.
+least one contact must result (BAD_USER_INPUT otherwise). Without any of them the alert is routed by its
+labels (see routes): the matching routes' groups and contacts get it, and when no route matches it is
+BAD_USER_INPUT at input.labels ("no route matches these labels"). Each distinct webhook URL among them gets
+one message, however many of the contacts share it.
 """
 input SendAlertInput {
   "Trimmed; 1-256 characters (BAD_USER_INPUT at input.title otherwise)."
@@ -2869,6 +3440,8 @@ type Delivery {
   contacts: [Contact!]!
   "The names of the targeted contacts when the alert was sent, ordered by name, kept after they are deleted."
   contactNames: [String!]!
+  "The groups whose quiet hours held it (HELD, or sent in a digest, or DROPPED), comma-separated; null when none did."
+  heldBy: String
 }
 
 "One message sent to a set of contacts, and its history."
@@ -2901,6 +3474,10 @@ type Alert {
   links: [Link!]!
   "Why its message template failed, so that the default layout was sent; null when it did not (or none was used)."
   templateError: String
+  "The silence that matched it when it was accepted (status SILENCED); null when none did, or it has been deleted."
+  silencedBy: Silence
+  "The routes that chose its recipients, in the order tried; empty when it named its recipients (or the routes are gone)."
+  routedBy: [Route!]!
 }
 
 "One alert of a page of alerts."
@@ -3267,6 +3844,11 @@ type Integration {
   sendResolved: Boolean!
   "Whether its alerts @ each targeted contact that has a phone."
   mentionContacts: Boolean!
+  """
+  Whether its alerts are routed by their labels (see routes), with the labels integration (its name) and
+  severity added; its own groups and contacts then get only the alerts no route matches.
+  """
+  routeByLabels: Boolean!
   "Whether a Grafana signing secret is set; the secret itself is never shown."
   hasSigningSecret: Boolean!
   "The IANA time zone its messages show times in, e.g. Asia/Shanghai; UTC by default."
@@ -3320,9 +3902,12 @@ input CreateIntegrationInput {
   groupIds: [ID!]
   """
   Contacts that get its alerts directly: at most 1000 ids, each a contact (NOT_FOUND at input.contactIds[i]).
-  groupIds and contactIds together name at least one recipient (BAD_USER_INPUT at input.groupIds otherwise).
+  groupIds and contactIds together name at least one recipient (BAD_USER_INPUT at input.groupIds otherwise),
+  unless routeByLabels is set.
   """
   contactIds: [ID!]
+  "Route its alerts by their labels (see Integration.routeByLabels); false when omitted."
+  routeByLabels: Boolean = false
   "Whether all-resolved notifications are sent; true when omitted."
   sendResolved: Boolean = true
   "Whether its alerts @ each targeted contact that has a phone; false when omitted."
@@ -3354,6 +3939,8 @@ input UpdateIntegrationInput {
   sendResolved: Boolean
   "Whether its alerts @ each targeted contact that has a phone."
   mentionContacts: Boolean
+  "Whether its alerts are routed by their labels."
+  routeByLabels: Boolean
   "A new Grafana HMAC secret; an empty string removes it."
   signingSecret: String
   "A new IANA time zone."
@@ -3574,6 +4161,297 @@ extend type Mutation {
     id: ID!
   ): ID! @hasRole(role: ADMIN)
 }
+
+"How a matcher compares a label's value. A label the alert does not have reads as the empty string."
+enum MatchOp {
+  "The value equals the matcher's."
+  EQ
+  "The value differs from the matcher's."
+  NEQ
+  "The whole value matches the regular expression (RE2 syntax, anchored at both ends as Alertmanager's)."
+  REGEX
+  "The whole value does not match the regular expression."
+  NOT_REGEX
+}
+
+"One test of an alert's label."
+type Matcher {
+  "The label's name."
+  label: String!
+  "How its value is compared."
+  op: MatchOp!
+  "The value, or the regular expression."
+  value: String!
+}
+
+"One test of an alert's label."
+input MatcherInput {
+  "A label name: 1-128 characters without spaces (BAD_USER_INPUT at ...matchers[i].label)."
+  label: String!
+  "How its value is compared."
+  op: MatchOp!
+  """
+  At most 1024 characters. For REGEX and NOT_REGEX a regular expression in RE2 syntax, compiled when saved:
+  an invalid one is BAD_USER_INPUT at ...matchers[i].value.
+  """
+  value: String!
+}
+
+"""
+Sends the alerts that name no recipients and whose labels match to its groups and contacts. Routes are
+tried in position order; the first that matches wins, unless it says continue, and then the next matching
+route adds its recipients too. The labels matched are the alert's, with severity (info, warning or
+critical) added when the alert has no such label, and, for an integration's alerts, integration (its name).
+"""
+type Route {
+  "The route's id."
+  id: ID!
+  "Unique within the namespace, compared ignoring letter case; 1-64 characters."
+  name: String!
+  "Its place in the order, 1 for the first tried."
+  position: Int!
+  "All must hold for an alert to match; none: every alert matches."
+  matchers: [Matcher!]!
+  "The groups whose members get the alerts it routes, ordered by name."
+  groups: [ContactGroup!]!
+  "The contacts that get the alerts it routes directly, ordered by name."
+  contacts: [Contact!]!
+  "Whether the routes after it are tried too when it matches."
+  continue: Boolean!
+  """
+  The message template the alerts it routes are rendered with when they name none of their own (a sendAlert
+  templateId wins; the first matching route with one wins over an integration's); null: none.
+  """
+  templateId: ID
+  "The message template of templateId; null when none."
+  template: MessageTemplate
+  "When the route was created."
+  createdAt: Time!
+  "When it was last changed (a move included only when its own position changed)."
+  updatedAt: Time!
+}
+
+"A whole route: updateRoute replaces every field (an omitted list means none), and keeps the position when none is given."
+input RouteInput {
+  "Trimmed, 1-64 characters; unique within the namespace ignoring letter case (CONFLICT at input.name)."
+  name: String!
+  "At most 32 (BAD_USER_INPUT at input.matchers[i]); an empty list matches every alert."
+  matchers: [MatcherInput!]!
+  "Groups to send to: at most 1000 ids, each a group (NOT_FOUND at input.groupIds[i])."
+  groupIds: [ID!]
+  """
+  Contacts to send to directly: at most 1000 ids, each a contact (NOT_FOUND at input.contactIds[i]).
+  groupIds and contactIds together name at least one recipient (BAD_USER_INPUT at input.groupIds otherwise).
+  """
+  contactIds: [ID!]
+  "Whether the routes after it are tried too when it matches; false when omitted."
+  continue: Boolean = false
+  "A message template of the namespace (NOT_FOUND at input.templateId when none has the id); omitted: none."
+  templateId: ID
+  "Where it goes, 1 first (smaller is first, beyond the last is last); omitted: last when created, unchanged when updated."
+  position: Int
+}
+
+"Where a silence stands, on the database clock."
+enum SilenceState {
+  "It has not started yet."
+  PENDING
+  "It mutes the alerts it matches."
+  ACTIVE
+  "It has ended (or was expired early) and matches nothing."
+  EXPIRED
+}
+
+"""
+Mutes the alerts its matchers match from startsAt until endsAt, on the database clock (so every replica
+agrees): such an alert is accepted and stored with status SILENCED and silencedBy, and sends nothing; an
+integration's hook still answers 202.
+"""
+type Silence {
+  "The silence's id."
+  id: ID!
+  "All must hold for an alert to be muted."
+  matchers: [Matcher!]!
+  "When it starts muting."
+  startsAt: Time!
+  "When it stops muting: at once when expired early."
+  endsAt: Time!
+  "Why it was made."
+  comment: String!
+  "The name of the API token that made it (empty with authentication off)."
+  createdBy: String!
+  "Where it stands now."
+  state: SilenceState!
+  "When it was made."
+  createdAt: Time!
+}
+
+"A new silence."
+input SilenceInput {
+  """
+  1-32 matchers (BAD_USER_INPUT at input.matchers[i]); at least one must not match the empty string, so that
+  a silence never mutes every alert (BAD_USER_INPUT at input.matchers).
+  """
+  matchers: [MatcherInput!]!
+  "When it starts; omitted or in the past: now."
+  startsAt: Time
+  "When it ends: after the start, at most 366 days after it (BAD_USER_INPUT at input.endsAt)."
+  endsAt: Time!
+  "Why: 1-512 characters (BAD_USER_INPUT at input.comment)."
+  comment: String!
+}
+
+"One silence of a page of silences."
+type SilenceEdge {
+  "Opaque keyset position of this silence in the list, to pass as after."
+  cursor: String!
+  "The silence."
+  node: Silence!
+}
+
+"A page of silences."
+type SilenceConnection {
+  "The page's silences, newest first; empty when none."
+  edges: [SilenceEdge!]!
+  "Whether there are pages before and after this one, and the cursors to read them."
+  pageInfo: PageInfo!
+  "How many silences are in the state asked for (all without one). Costs a COUNT unless this page holds the whole list."
+  totalCount: Int!
+}
+
+"What happens to the deliveries a group's quiet hours held, when the hours end."
+enum QuietPolicy {
+  "They are sent as one digest message per robot, within its rate budget."
+  DIGEST
+  "They are recorded as DROPPED; nothing is sent."
+  DROP
+}
+
+"""
+A span of wall-clock time on some weekdays, read as a clock in timeZone reads it: across a DST change a
+window 22:00-07:00 ends when the clocks say 07:00 (a time the change skips means the moment of the jump,
+one it repeats its first occurrence).
+"""
+type TimeWindow {
+  "The days the window starts on, ISO 8601: 1 Monday ... 7 Sunday; empty: every day."
+  weekdays: [Int!]!
+  "When it starts, HH:MM (00:00-23:59)."
+  start: String!
+  "When it ends, HH:MM (00:00-24:00); at or before start it ends on the next day (22:00-07:30)."
+  end: String!
+  "An IANA time zone, e.g. Asia/Shanghai."
+  timeZone: String!
+}
+
+"A span of wall-clock time on some weekdays."
+input TimeWindowInput {
+  "1 Monday ... 7 Sunday, each at most once (BAD_USER_INPUT at ...weekdays); omitted or empty: every day."
+  weekdays: [Int!]
+  "HH:MM, 00:00-23:59 (BAD_USER_INPUT at ...start)."
+  start: String!
+  "HH:MM, 00:00-24:00, not equal to start (BAD_USER_INPUT at ...end); at or before start it ends the next day."
+  end: String!
+  "An IANA time zone (BAD_USER_INPUT at ...timeZone when unknown); UTC when omitted."
+  timeZone: String
+}
+
+"A group in its quiet hours, as testRoute sees it."
+type QuietHold {
+  "The group."
+  group: ContactGroup!
+  "When its quiet hours end."
+  until: Time!
+  "What happens to held deliveries then."
+  policy: QuietPolicy!
+}
+
+"What would happen to an alert with some labels: the same decision sendAlert and routed integrations make."
+type RouteDecision {
+  "The labels matched: those given, with severity added when absent."
+  labels: [Label!]!
+  "The routes that match, in the order tried; empty when none does."
+  routes: [Route!]!
+  "Whether some route matched; when none does, sendAlert refuses the alert and an integration sends it to its own groups and contacts."
+  matched: Boolean!
+  "The groups the matching routes send to, ordered by name."
+  groups: [ContactGroup!]!
+  "The contacts the matching routes name directly, ordered by name."
+  contacts: [Contact!]!
+  "The active silence that would mute the alert (the one ending last); null when none."
+  silencedBy: Silence
+  "Every silence matching the labels that has not ended: active and pending."
+  silences: [Silence!]!
+  "The groups among groups in their quiet hours now, with when they end; empty for CRITICAL, which is never held."
+  quiet: [QuietHold!]!
+}
+
+extend type Query {
+  "The namespace's routes in the order they are tried. Needs VIEWER."
+  routes: [Route!]!
+  "One route, or null when none has the id. Needs VIEWER."
+  route(
+    "The route's id."
+    id: ID!
+  ): Route
+  "The namespace's silences, newest first. Needs VIEWER."
+  silences(
+    "Only silences in this state now; omitted, all."
+    state: SilenceState
+    "How many silences to return, 1-100 (else BAD_USER_INPUT at first); 20 when omitted."
+    first: Int = 20
+    "Start after this cursor (an edge's cursor or pageInfo.endCursor)."
+    after: String
+  ): SilenceConnection!
+  "One silence, or null when none has the id. Needs VIEWER."
+  silence(
+    "The silence's id."
+    id: ID!
+  ): Silence
+  "Which routes, silences and quiet hours an alert with these labels would meet. Needs VIEWER."
+  testRoute(
+    "The alert's labels, as sendAlert takes them (BAD_USER_INPUT at labels[i])."
+    labels: [LabelInput!]!
+    "The alert's severity; WARNING when omitted. It is the severity label when labels have none."
+    severity: Severity
+  ): RouteDecision!
+}
+
+extend type Mutation {
+  "Needs ADMIN. Stores a route at its position (last when none is given); at most 500 per namespace."
+  createRoute(
+    "The route."
+    input: RouteInput!
+  ): Route! @hasRole(role: ADMIN)
+  "Needs ADMIN. Replaces a route's fields; it keeps its position unless the input gives one."
+  updateRoute(
+    "The route's id; NOT_FOUND when none has it."
+    id: ID!
+    "The whole route."
+    input: RouteInput!
+  ): Route! @hasRole(role: ADMIN)
+  "Needs ADMIN. Deletes a route and returns its id; the routes after it move up."
+  deleteRoute(
+    "The route's id; NOT_FOUND when none has it."
+    id: ID!
+  ): ID! @hasRole(role: ADMIN)
+  "Needs ADMIN. Moves a route to a position (clamped to 1..the number of routes) and returns every route in order."
+  moveRoute(
+    "The route's id; NOT_FOUND when none has it."
+    id: ID!
+    "Its new place, 1 first."
+    position: Int!
+  ): [Route!]! @hasRole(role: ADMIN)
+  "Needs SENDER. Stores a silence; it mutes matching alerts from its start. At most 1000 that have not ended per namespace."
+  createSilence(
+    "The silence."
+    input: SilenceInput!
+  ): Silence! @hasRole(role: SENDER)
+  "Needs SENDER. Ends a silence now (a pending one never starts) and returns it; an expired one is returned as it is."
+  expireSilence(
+    "The silence's id; NOT_FOUND when none has it."
+    id: ID!
+  ): Silence! @hasRole(role: SENDER)
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -3612,6 +4490,10 @@ func (ec *executionContext) childFields_Alert(ctx context.Context, field graphql
 		return ec.fieldContext_Alert_links(ctx, field)
 	case "templateError":
 		return ec.fieldContext_Alert_templateError(ctx, field)
+	case "silencedBy":
+		return ec.fieldContext_Alert_silencedBy(ctx, field)
+	case "routedBy":
+		return ec.fieldContext_Alert_routedBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Alert", field.Name)
 }
@@ -3768,6 +4650,12 @@ func (ec *executionContext) childFields_ContactGroup(ctx context.Context, field 
 		return ec.fieldContext_ContactGroup_contacts(ctx, field)
 	case "contactCount":
 		return ec.fieldContext_ContactGroup_contactCount(ctx, field)
+	case "quietHours":
+		return ec.fieldContext_ContactGroup_quietHours(ctx, field)
+	case "quietPolicy":
+		return ec.fieldContext_ContactGroup_quietPolicy(ctx, field)
+	case "quietUntil":
+		return ec.fieldContext_ContactGroup_quietUntil(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_ContactGroup_createdAt(ctx, field)
 	case "updatedAt":
@@ -3840,6 +4728,8 @@ func (ec *executionContext) childFields_Delivery(ctx context.Context, field grap
 		return ec.fieldContext_Delivery_contacts(ctx, field)
 	case "contactNames":
 		return ec.fieldContext_Delivery_contactNames(ctx, field)
+	case "heldBy":
+		return ec.fieldContext_Delivery_heldBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Delivery", field.Name)
 }
@@ -3880,6 +4770,8 @@ func (ec *executionContext) childFields_Integration(ctx context.Context, field g
 		return ec.fieldContext_Integration_sendResolved(ctx, field)
 	case "mentionContacts":
 		return ec.fieldContext_Integration_mentionContacts(ctx, field)
+	case "routeByLabels":
+		return ec.fieldContext_Integration_routeByLabels(ctx, field)
 	case "hasSigningSecret":
 		return ec.fieldContext_Integration_hasSigningSecret(ctx, field)
 	case "timeZone":
@@ -3938,6 +4830,18 @@ func (ec *executionContext) childFields_Link(ctx context.Context, field graphql.
 		return ec.fieldContext_Link_url(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Link", field.Name)
+}
+
+func (ec *executionContext) childFields_Matcher(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "label":
+		return ec.fieldContext_Matcher_label(ctx, field)
+	case "op":
+		return ec.fieldContext_Matcher_op(ctx, field)
+	case "value":
+		return ec.fieldContext_Matcher_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Matcher", field.Name)
 }
 
 func (ec *executionContext) childFields_Membership(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4074,6 +4978,18 @@ func (ec *executionContext) childFields_PlatformInfo(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type PlatformInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_QuietHold(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "group":
+		return ec.fieldContext_QuietHold_group(ctx, field)
+	case "until":
+		return ec.fieldContext_QuietHold_until(ctx, field)
+	case "policy":
+		return ec.fieldContext_QuietHold_policy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QuietHold", field.Name)
+}
+
 func (ec *executionContext) childFields_RateLimit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "messages":
@@ -4102,6 +5018,114 @@ func (ec *executionContext) childFields_RenderedMessage(ctx context.Context, fie
 		return ec.fieldContext_RenderedMessage_note(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RenderedMessage", field.Name)
+}
+
+func (ec *executionContext) childFields_Route(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Route_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Route_name(ctx, field)
+	case "position":
+		return ec.fieldContext_Route_position(ctx, field)
+	case "matchers":
+		return ec.fieldContext_Route_matchers(ctx, field)
+	case "groups":
+		return ec.fieldContext_Route_groups(ctx, field)
+	case "contacts":
+		return ec.fieldContext_Route_contacts(ctx, field)
+	case "continue":
+		return ec.fieldContext_Route_continue(ctx, field)
+	case "templateId":
+		return ec.fieldContext_Route_templateId(ctx, field)
+	case "template":
+		return ec.fieldContext_Route_template(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Route_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Route_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Route", field.Name)
+}
+
+func (ec *executionContext) childFields_RouteDecision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "labels":
+		return ec.fieldContext_RouteDecision_labels(ctx, field)
+	case "routes":
+		return ec.fieldContext_RouteDecision_routes(ctx, field)
+	case "matched":
+		return ec.fieldContext_RouteDecision_matched(ctx, field)
+	case "groups":
+		return ec.fieldContext_RouteDecision_groups(ctx, field)
+	case "contacts":
+		return ec.fieldContext_RouteDecision_contacts(ctx, field)
+	case "silencedBy":
+		return ec.fieldContext_RouteDecision_silencedBy(ctx, field)
+	case "silences":
+		return ec.fieldContext_RouteDecision_silences(ctx, field)
+	case "quiet":
+		return ec.fieldContext_RouteDecision_quiet(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RouteDecision", field.Name)
+}
+
+func (ec *executionContext) childFields_Silence(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Silence_id(ctx, field)
+	case "matchers":
+		return ec.fieldContext_Silence_matchers(ctx, field)
+	case "startsAt":
+		return ec.fieldContext_Silence_startsAt(ctx, field)
+	case "endsAt":
+		return ec.fieldContext_Silence_endsAt(ctx, field)
+	case "comment":
+		return ec.fieldContext_Silence_comment(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_Silence_createdBy(ctx, field)
+	case "state":
+		return ec.fieldContext_Silence_state(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Silence_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Silence", field.Name)
+}
+
+func (ec *executionContext) childFields_SilenceConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SilenceConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SilenceConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_SilenceConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SilenceConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SilenceEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_SilenceEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_SilenceEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SilenceEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_TimeWindow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "weekdays":
+		return ec.fieldContext_TimeWindow_weekdays(ctx, field)
+	case "start":
+		return ec.fieldContext_TimeWindow_start(ctx, field)
+	case "end":
+		return ec.fieldContext_TimeWindow_end(ctx, field)
+	case "timeZone":
+		return ec.fieldContext_TimeWindow_timeZone(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TimeWindow", field.Name)
 }
 
 func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4398,6 +5422,34 @@ func (ec *executionContext) field_Mutation_createNamespace_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createRoute_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RouteInput, error) {
+			return ec.unmarshalNRouteInput2githubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐRouteInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createSilence_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SilenceInput, error) {
+			return ec.unmarshalNSilenceInput2githubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐSilenceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteContactGroup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4465,6 +5517,56 @@ func (ec *executionContext) field_Mutation_deleteNamespace_args(ctx context.Cont
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteRoute_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_expireSilence_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_moveRoute_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "position",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["position"] = arg1
 	return args, nil
 }
 
@@ -4648,6 +5750,28 @@ func (ec *executionContext) field_Mutation_updateNamespace_args(ctx context.Cont
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateNamespaceInput, error) {
 			return ec.unmarshalNUpdateNamespaceInput2githubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐUpdateNamespaceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateRoute_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RouteInput, error) {
+			return ec.unmarshalNRouteInput2githubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐRouteInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5071,6 +6195,86 @@ func (ec *executionContext) field_Query_previewTemplate_args(ctx context.Context
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_route_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_silence_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_silences_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "state",
+		func(ctx context.Context, v any) (*models.SilenceState, error) {
+			return ec.unmarshalOSilenceState2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐSilenceState(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["state"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_testRoute_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "labels",
+		func(ctx context.Context, v any) ([]*model.LabelInput, error) {
+			return ec.unmarshalNLabelInput2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐLabelInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["labels"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "severity",
+		func(ctx context.Context, v any) (*senders.Severity, error) {
+			return ec.unmarshalOSeverity2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋsendersᚐSeverity(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["severity"] = arg1
 	return args, nil
 }
 
@@ -5504,6 +6708,70 @@ func (ec *executionContext) _Alert_templateError(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_Alert_templateError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Alert", field, false, false, "String")
+}
+
+func (ec *executionContext) _Alert_silencedBy(ctx context.Context, field graphql.CollectedField, obj *delivery.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_silencedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Alert().SilencedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Silence) graphql.Marshaler {
+			return ec.marshalOSilence2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐSilence(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_silencedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Alert",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Silence(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Alert_routedBy(ctx context.Context, field graphql.CollectedField, obj *delivery.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_routedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Alert().RoutedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Route) graphql.Marshaler {
+			return ec.marshalNRoute2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRouteᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_routedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Alert",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Route(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _AlertConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Connection[*delivery.Alert]) (ret graphql.Marshaler) {
@@ -6649,6 +7917,84 @@ func (ec *executionContext) fieldContext_ContactGroup_contactCount(_ context.Con
 	return graphql.NewScalarFieldContext("ContactGroup", field, true, true, "Int")
 }
 
+func (ec *executionContext) _ContactGroup_quietHours(ctx context.Context, field graphql.CollectedField, obj *models.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContactGroup_quietHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ContactGroup().QuietHours(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.TimeWindow) graphql.Marshaler {
+			return ec.marshalNTimeWindow2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐTimeWindowᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContactGroup_quietHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ContactGroup",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TimeWindow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ContactGroup_quietPolicy(ctx context.Context, field graphql.CollectedField, obj *models.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContactGroup_quietPolicy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QuietPolicy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.QuietPolicy) graphql.Marshaler {
+			return ec.marshalNQuietPolicy2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐQuietPolicy(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContactGroup_quietPolicy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContactGroup", field, false, false, "QuietPolicy")
+}
+
+func (ec *executionContext) _ContactGroup_quietUntil(ctx context.Context, field graphql.CollectedField, obj *models.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContactGroup_quietUntil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ContactGroup().QuietUntil(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ContactGroup_quietUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContactGroup", field, true, true, "Time")
+}
+
 func (ec *executionContext) _ContactGroup_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Group) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7195,6 +8541,29 @@ func (ec *executionContext) fieldContext_Delivery_contactNames(_ context.Context
 	return graphql.NewScalarFieldContext("Delivery", field, false, false, "String")
 }
 
+func (ec *executionContext) _Delivery_heldBy(ctx context.Context, field graphql.CollectedField, obj *delivery.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Delivery_heldBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HeldBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Delivery_heldBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Delivery", field, false, false, "String")
+}
+
 func (ec *executionContext) _DeliveryAttempt_at(ctx context.Context, field graphql.CollectedField, obj *delivery.DeliveryAttempt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7532,6 +8901,29 @@ func (ec *executionContext) _Integration_mentionContacts(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_Integration_mentionContacts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Integration", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Integration_routeByLabels(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Integration_routeByLabels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RouteByLabels, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Integration_routeByLabels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Integration", field, false, false, "Boolean")
 }
 
@@ -7937,6 +9329,75 @@ func (ec *executionContext) _Link_url(ctx context.Context, field graphql.Collect
 }
 func (ec *executionContext) fieldContext_Link_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Link", field, false, false, "String")
+}
+
+func (ec *executionContext) _Matcher_label(ctx context.Context, field graphql.CollectedField, obj *models.Matcher) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Matcher_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Matcher_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Matcher", field, false, false, "String")
+}
+
+func (ec *executionContext) _Matcher_op(ctx context.Context, field graphql.CollectedField, obj *models.Matcher) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Matcher_op(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Op, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.MatchOp) graphql.Marshaler {
+			return ec.marshalNMatchOp2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMatchOp(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Matcher_op(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Matcher", field, false, false, "MatchOp")
+}
+
+func (ec *executionContext) _Matcher_value(ctx context.Context, field graphql.CollectedField, obj *models.Matcher) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Matcher_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Matcher_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Matcher", field, false, false, "String")
 }
 
 func (ec *executionContext) _Membership_contact(ctx context.Context, field graphql.CollectedField, obj *models.MembershipRow) (ret graphql.Marshaler) {
@@ -9920,6 +11381,378 @@ func (ec *executionContext) fieldContext_Mutation_deleteMessageTemplate(ctx cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createRoute(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createRoute(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateRoute(ctx, fc.Args["input"].(model.RouteInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *models.Route
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.Route
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Route) graphql.Marshaler {
+			return ec.marshalNRoute2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRoute(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createRoute(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Route(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createRoute_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateRoute(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateRoute(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateRoute(ctx, fc.Args["id"].(string), fc.Args["input"].(model.RouteInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *models.Route
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.Route
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Route) graphql.Marshaler {
+			return ec.marshalNRoute2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRoute(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateRoute(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Route(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateRoute_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteRoute(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteRoute(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteRoute(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal string
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteRoute(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteRoute_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_moveRoute(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_moveRoute(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MoveRoute(ctx, fc.Args["id"].(string), fc.Args["position"].(int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal []*models.Route
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*models.Route
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Route) graphql.Marshaler {
+			return ec.marshalNRoute2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRouteᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_moveRoute(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Route(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_moveRoute_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createSilence(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createSilence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateSilence(ctx, fc.Args["input"].(model.SilenceInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, "SENDER")
+				if err != nil {
+					var zeroVal *models.Silence
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.Silence
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Silence) graphql.Marshaler {
+			return ec.marshalNSilence2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐSilence(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createSilence(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Silence(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createSilence_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_expireSilence(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_expireSilence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ExpireSilence(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, "SENDER")
+				if err != nil {
+					var zeroVal *models.Silence
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.Silence
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Silence) graphql.Marshaler {
+			return ec.marshalNSilence2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐSilence(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_expireSilence(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Silence(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_expireSilence_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Namespace_id(ctx context.Context, field graphql.CollectedField, obj *models.Namespace) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11210,6 +13043,214 @@ func (ec *executionContext) fieldContext_Query_previewTemplate(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_routes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_routes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Routes(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Route) graphql.Marshaler {
+			return ec.marshalNRoute2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRouteᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_routes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Route(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_route(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_route(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Route(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Route) graphql.Marshaler {
+			return ec.marshalORoute2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRoute(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_route(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Route(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_route_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_silences(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_silences(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Silences(ctx, fc.Args["state"].(*models.SilenceState), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[*models.Silence]) graphql.Marshaler {
+			return ec.marshalNSilenceConnection2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_silences(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SilenceConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_silences_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_silence(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_silence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Silence(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Silence) graphql.Marshaler {
+			return ec.marshalOSilence2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐSilence(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_silence(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Silence(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_silence_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_testRoute(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_testRoute(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().TestRoute(ctx, fc.Args["labels"].([]*model.LabelInput), fc.Args["severity"].(*senders.Severity))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RouteDecision) graphql.Marshaler {
+			return ec.marshalNRouteDecision2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐRouteDecision(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_testRoute(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RouteDecision(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_testRoute_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11284,6 +13325,84 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _QuietHold_group(ctx context.Context, field graphql.CollectedField, obj *model.QuietHold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuietHold_group(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Group, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Group) graphql.Marshaler {
+			return ec.marshalNContactGroup2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuietHold_group(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "QuietHold",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContactGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QuietHold_until(ctx context.Context, field graphql.CollectedField, obj *model.QuietHold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuietHold_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Until, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuietHold_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuietHold", field, false, false, "Time")
+}
+
+func (ec *executionContext) _QuietHold_policy(ctx context.Context, field graphql.CollectedField, obj *model.QuietHold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuietHold_policy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Policy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.QuietPolicy) graphql.Marshaler {
+			return ec.marshalNQuietPolicy2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐQuietPolicy(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuietHold_policy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuietHold", field, false, false, "QuietPolicy")
 }
 
 func (ec *executionContext) _RateLimit_messages(ctx context.Context, field graphql.CollectedField, obj *model.RateLimit) (ret graphql.Marshaler) {
@@ -11500,6 +13619,969 @@ func (ec *executionContext) _RenderedMessage_note(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_RenderedMessage_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RenderedMessage", field, false, false, "String")
+}
+
+func (ec *executionContext) _Route_id(ctx context.Context, field graphql.CollectedField, obj *models.Route) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Route_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uint) graphql.Marshaler {
+			return ec.marshalNID2uint(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Route_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Route", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Route_name(ctx context.Context, field graphql.CollectedField, obj *models.Route) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Route_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Route_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Route", field, false, false, "String")
+}
+
+func (ec *executionContext) _Route_position(ctx context.Context, field graphql.CollectedField, obj *models.Route) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Route_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Route_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Route", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Route_matchers(ctx context.Context, field graphql.CollectedField, obj *models.Route) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Route_matchers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Route().Matchers(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Matcher) graphql.Marshaler {
+			return ec.marshalNMatcher2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMatcherᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Route_matchers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Route",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Matcher(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Route_groups(ctx context.Context, field graphql.CollectedField, obj *models.Route) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Route_groups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Route().Groups(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Group) graphql.Marshaler {
+			return ec.marshalNContactGroup2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Route_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Route",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContactGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Route_contacts(ctx context.Context, field graphql.CollectedField, obj *models.Route) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Route_contacts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Route().Contacts(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐContactᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Route_contacts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Route",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Route_continue(ctx context.Context, field graphql.CollectedField, obj *models.Route) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Route_continue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Continue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Route_continue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Route", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Route_templateId(ctx context.Context, field graphql.CollectedField, obj *models.Route) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Route_templateId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TemplateID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *uint) graphql.Marshaler {
+			return ec.marshalOID2ᚖuint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Route_templateId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Route", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Route_template(ctx context.Context, field graphql.CollectedField, obj *models.Route) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Route_template(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Route().Template(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.MessageTemplate) graphql.Marshaler {
+			return ec.marshalOMessageTemplate2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMessageTemplate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Route_template(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Route",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageTemplate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Route_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Route) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Route_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Route_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Route", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Route_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.Route) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Route_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Route_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Route", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RouteDecision_labels(ctx context.Context, field graphql.CollectedField, obj *model.RouteDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RouteDecision_labels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Labels, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*delivery.Label) graphql.Marshaler {
+			return ec.marshalNLabel2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐLabelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RouteDecision_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RouteDecision",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Label(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RouteDecision_routes(ctx context.Context, field graphql.CollectedField, obj *model.RouteDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RouteDecision_routes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Routes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Route) graphql.Marshaler {
+			return ec.marshalNRoute2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRouteᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RouteDecision_routes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RouteDecision",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Route(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RouteDecision_matched(ctx context.Context, field graphql.CollectedField, obj *model.RouteDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RouteDecision_matched(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Matched, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RouteDecision_matched(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RouteDecision", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RouteDecision_groups(ctx context.Context, field graphql.CollectedField, obj *model.RouteDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RouteDecision_groups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Groups, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Group) graphql.Marshaler {
+			return ec.marshalNContactGroup2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RouteDecision_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RouteDecision",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContactGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RouteDecision_contacts(ctx context.Context, field graphql.CollectedField, obj *model.RouteDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RouteDecision_contacts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contacts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐContactᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RouteDecision_contacts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RouteDecision",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RouteDecision_silencedBy(ctx context.Context, field graphql.CollectedField, obj *model.RouteDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RouteDecision_silencedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SilencedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Silence) graphql.Marshaler {
+			return ec.marshalOSilence2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐSilence(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RouteDecision_silencedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RouteDecision",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Silence(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RouteDecision_silences(ctx context.Context, field graphql.CollectedField, obj *model.RouteDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RouteDecision_silences(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Silences, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Silence) graphql.Marshaler {
+			return ec.marshalNSilence2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐSilenceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RouteDecision_silences(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RouteDecision",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Silence(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RouteDecision_quiet(ctx context.Context, field graphql.CollectedField, obj *model.RouteDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RouteDecision_quiet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quiet, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.QuietHold) graphql.Marshaler {
+			return ec.marshalNQuietHold2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐQuietHoldᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RouteDecision_quiet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RouteDecision",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QuietHold(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Silence_id(ctx context.Context, field graphql.CollectedField, obj *models.Silence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Silence_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uint) graphql.Marshaler {
+			return ec.marshalNID2uint(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Silence_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Silence", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Silence_matchers(ctx context.Context, field graphql.CollectedField, obj *models.Silence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Silence_matchers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Silence().Matchers(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Matcher) graphql.Marshaler {
+			return ec.marshalNMatcher2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMatcherᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Silence_matchers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Silence",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Matcher(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Silence_startsAt(ctx context.Context, field graphql.CollectedField, obj *models.Silence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Silence_startsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Silence_startsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Silence", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Silence_endsAt(ctx context.Context, field graphql.CollectedField, obj *models.Silence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Silence_endsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Silence_endsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Silence", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Silence_comment(ctx context.Context, field graphql.CollectedField, obj *models.Silence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Silence_comment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Silence_comment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Silence", field, false, false, "String")
+}
+
+func (ec *executionContext) _Silence_createdBy(ctx context.Context, field graphql.CollectedField, obj *models.Silence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Silence_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Silence_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Silence", field, false, false, "String")
+}
+
+func (ec *executionContext) _Silence_state(ctx context.Context, field graphql.CollectedField, obj *models.Silence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Silence_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Silence().State(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.SilenceState) graphql.Marshaler {
+			return ec.marshalNSilenceState2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐSilenceState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Silence_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Silence", field, true, true, "SilenceState")
+}
+
+func (ec *executionContext) _Silence_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Silence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Silence_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Silence_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Silence", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SilenceConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Connection[*models.Silence]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SilenceConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[*models.Silence]) graphql.Marshaler {
+			return ec.marshalNSilenceEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SilenceConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SilenceConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SilenceEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SilenceConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Connection[*models.Silence]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SilenceConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SilenceConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SilenceConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SilenceConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Connection[*models.Silence]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SilenceConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SilenceConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SilenceConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _SilenceEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*models.Silence]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SilenceEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SilenceEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SilenceEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _SilenceEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*models.Silence]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SilenceEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Silence) graphql.Marshaler {
+			return ec.marshalNSilence2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐSilence(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SilenceEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SilenceEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Silence(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TimeWindow_weekdays(ctx context.Context, field graphql.CollectedField, obj *models.TimeWindow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimeWindow_weekdays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weekdays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalNInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimeWindow_weekdays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimeWindow", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TimeWindow_start(ctx context.Context, field graphql.CollectedField, obj *models.TimeWindow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimeWindow_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimeWindow_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimeWindow", field, false, false, "String")
+}
+
+func (ec *executionContext) _TimeWindow_end(ctx context.Context, field graphql.CollectedField, obj *models.TimeWindow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimeWindow_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimeWindow_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimeWindow", field, false, false, "String")
+}
+
+func (ec *executionContext) _TimeWindow_timeZone(ctx context.Context, field graphql.CollectedField, obj *models.TimeWindow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimeWindow_timeZone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeZone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimeWindow_timeZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimeWindow", field, false, false, "String")
 }
 
 func (ec *executionContext) _Viewer_name(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
@@ -12819,7 +15901,7 @@ func (ec *executionContext) unmarshalInputCreateContactGroupInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "description", "contactIds"}
+	fieldsInOrder := [...]string{"name", "description", "contactIds", "quietHours", "quietPolicy"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12847,6 +15929,20 @@ func (ec *executionContext) unmarshalInputCreateContactGroupInput(ctx context.Co
 				return it, err
 			}
 			it.ContactIds = data
+		case "quietHours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quietHours"))
+			data, err := ec.unmarshalOTimeWindowInput2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐTimeWindowᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuietHours = data
+		case "quietPolicy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quietPolicy"))
+			data, err := ec.unmarshalOQuietPolicy2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐQuietPolicy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuietPolicy = data
 		}
 	}
 	return it, nil
@@ -12959,6 +16055,9 @@ func (ec *executionContext) unmarshalInputCreateIntegrationInput(ctx context.Con
 		asMap[k] = v
 	}
 
+	if _, present := asMap["routeByLabels"]; !present {
+		asMap["routeByLabels"] = false
+	}
 	if _, present := asMap["sendResolved"]; !present {
 		asMap["sendResolved"] = true
 	}
@@ -12966,7 +16065,7 @@ func (ec *executionContext) unmarshalInputCreateIntegrationInput(ctx context.Con
 		asMap["mentionContacts"] = false
 	}
 
-	fieldsInOrder := [...]string{"name", "kind", "groupIds", "contactIds", "sendResolved", "mentionContacts", "signingSecret", "timeZone", "templateId"}
+	fieldsInOrder := [...]string{"name", "kind", "groupIds", "contactIds", "routeByLabels", "sendResolved", "mentionContacts", "signingSecret", "timeZone", "templateId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13001,6 +16100,13 @@ func (ec *executionContext) unmarshalInputCreateIntegrationInput(ctx context.Con
 				return it, err
 			}
 			it.ContactIds = data
+		case "routeByLabels":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("routeByLabels"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RouteByLabels = data
 		case "sendResolved":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sendResolved"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -13249,6 +16355,62 @@ func UnmarshalLinkInput(ctx context.Context, raw any) (model.LinkInput, error) {
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputMatcherInput(ctx context.Context, obj any) (models.Matcher, error) {
+	var it models.Matcher
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"label", "op", "value"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "label":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("label"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Label = data
+		case "op":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("op"))
+			data, err := ec.unmarshalNMatchOp2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMatchOp(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Op = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMatcherInput unmarshals raw into the MatcherInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMatcherInput(ctx context.Context, raw any) (models.Matcher, error) {
+	var out models.Matcher
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MatcherInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputMessageTemplateInput(ctx context.Context, obj any) (model.MessageTemplateInput, error) {
 	var it model.MessageTemplateInput
 	if obj == nil {
@@ -13404,6 +16566,94 @@ func (ec *executionContext) unmarshalInputPreviewTemplateInput(ctx context.Conte
 func UnmarshalPreviewTemplateInput(ctx context.Context, raw any) (model.PreviewTemplateInput, error) {
 	var out model.PreviewTemplateInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "PreviewTemplateInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRouteInput(ctx context.Context, obj any) (model.RouteInput, error) {
+	var it model.RouteInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["continue"]; !present {
+		asMap["continue"] = false
+	}
+
+	fieldsInOrder := [...]string{"name", "matchers", "groupIds", "contactIds", "continue", "templateId", "position"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "matchers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchers"))
+			data, err := ec.unmarshalNMatcherInput2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMatcherᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Matchers = data
+		case "groupIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupIds = data
+		case "contactIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContactIds = data
+		case "continue":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("continue"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Continue = data
+		case "templateId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("templateId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TemplateID = data
+		case "position":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("position"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Position = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRouteInput unmarshals raw into the RouteInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRouteInput(ctx context.Context, raw any) (model.RouteInput, error) {
+	var out model.RouteInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RouteInput", raw, &out)
 	return out, err
 }
 
@@ -13563,6 +16813,132 @@ func UnmarshalSendAlertInput(ctx context.Context, raw any) (model.SendAlertInput
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSilenceInput(ctx context.Context, obj any) (model.SilenceInput, error) {
+	var it model.SilenceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"matchers", "startsAt", "endsAt", "comment"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "matchers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchers"))
+			data, err := ec.unmarshalNMatcherInput2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMatcherᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Matchers = data
+		case "startsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsAt = data
+		case "endsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsAt = data
+		case "comment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("comment"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Comment = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSilenceInput unmarshals raw into the SilenceInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSilenceInput(ctx context.Context, raw any) (model.SilenceInput, error) {
+	var out model.SilenceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SilenceInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputTimeWindowInput(ctx context.Context, obj any) (models.TimeWindow, error) {
+	var it models.TimeWindow
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"weekdays", "start", "end", "timeZone"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "weekdays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("weekdays"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Weekdays = data
+		case "start":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("start"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Start = data
+		case "end":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("end"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.End = data
+		case "timeZone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZone"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZone = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTimeWindowInput unmarshals raw into the TimeWindowInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTimeWindowInput(ctx context.Context, raw any) (models.TimeWindow, error) {
+	var out models.TimeWindow
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TimeWindowInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateContactGroupInput(ctx context.Context, obj any) (model.UpdateContactGroupInput, error) {
 	var it model.UpdateContactGroupInput
 	if obj == nil {
@@ -13574,7 +16950,7 @@ func (ec *executionContext) unmarshalInputUpdateContactGroupInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "description", "contactIds"}
+	fieldsInOrder := [...]string{"name", "description", "contactIds", "quietHours", "quietPolicy"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13602,6 +16978,20 @@ func (ec *executionContext) unmarshalInputUpdateContactGroupInput(ctx context.Co
 				return it, err
 			}
 			it.ContactIds = data
+		case "quietHours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quietHours"))
+			data, err := ec.unmarshalOTimeWindowInput2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐTimeWindowᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuietHours = data
+		case "quietPolicy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quietPolicy"))
+			data, err := ec.unmarshalOQuietPolicy2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐQuietPolicy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuietPolicy = data
 		}
 	}
 	return it, nil
@@ -13714,7 +17104,7 @@ func (ec *executionContext) unmarshalInputUpdateIntegrationInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "groupIds", "contactIds", "sendResolved", "mentionContacts", "signingSecret", "timeZone", "templateId"}
+	fieldsInOrder := [...]string{"name", "groupIds", "contactIds", "sendResolved", "mentionContacts", "routeByLabels", "signingSecret", "timeZone", "templateId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13756,6 +17146,13 @@ func (ec *executionContext) unmarshalInputUpdateIntegrationInput(ctx context.Con
 				return it, err
 			}
 			it.MentionContacts = data
+		case "routeByLabels":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("routeByLabels"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RouteByLabels = data
 		case "signingSecret":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("signingSecret"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -13998,6 +17395,18 @@ func (ec *executionContext) _Alert(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "silencedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Alert_silencedBy(ctx, field, obj)
+				})
+		case "routedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Alert_routedBy(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14540,6 +17949,23 @@ func (ec *executionContext) _ContactGroup(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ContactGroup_contactCount(ctx, field, obj)
 				})
+		case "quietHours":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ContactGroup_quietHours(ctx, field, obj)
+				})
+		case "quietPolicy":
+			out.Values[i] = ec._ContactGroup_quietPolicy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quietUntil":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ContactGroup_quietUntil(ctx, field, obj)
+				})
 		case "createdAt":
 			out.Values[i] = ec._ContactGroup_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -14789,6 +18215,11 @@ func (ec *executionContext) _Delivery(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "heldBy":
+			out.Values[i] = ec._Delivery_heldBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14914,6 +18345,11 @@ func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionS
 			}
 		case "mentionContacts":
 			out.Values[i] = ec._Integration_mentionContacts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "routeByLabels":
+			out.Values[i] = ec._Integration_routeByLabels(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -15109,6 +18545,49 @@ func (ec *executionContext) _Link(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "url":
 			out.Values[i] = ec._Link_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var matcherImplementors = []string{"Matcher"}
+
+func (ec *executionContext) _Matcher(ctx context.Context, sel ast.SelectionSet, obj *models.Matcher) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, matcherImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Matcher")
+		case "label":
+			out.Values[i] = ec._Matcher_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "op":
+			out.Values[i] = ec._Matcher_op(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._Matcher_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -15588,6 +19067,48 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createRoute":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createRoute(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateRoute":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateRoute(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteRoute":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteRoute(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "moveRoute":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_moveRoute(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createSilence":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createSilence(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expireSilence":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_expireSilence(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15927,6 +19448,36 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_previewTemplate(ctx, field)
 				})
+		case "routes":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_routes(ctx, field)
+				})
+		case "route":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_route(ctx, field)
+				})
+		case "silences":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_silences(ctx, field)
+				})
+		case "silence":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_silence(ctx, field)
+				})
+		case "testRoute":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_testRoute(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -15940,6 +19491,49 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var quietHoldImplementors = []string{"QuietHold"}
+
+func (ec *executionContext) _QuietHold(ctx context.Context, sel ast.SelectionSet, obj *model.QuietHold) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, quietHoldImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("QuietHold")
+		case "group":
+			out.Values[i] = ec._QuietHold_group(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "until":
+			out.Values[i] = ec._QuietHold_until(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "policy":
+			out.Values[i] = ec._QuietHold_policy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -16040,6 +19634,361 @@ func (ec *executionContext) _RenderedMessage(ctx context.Context, sel ast.Select
 		case "note":
 			out.Values[i] = ec._RenderedMessage_note(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var routeImplementors = []string{"Route"}
+
+func (ec *executionContext) _Route(ctx context.Context, sel ast.SelectionSet, obj *models.Route) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, routeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Route")
+		case "id":
+			out.Values[i] = ec._Route_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Route_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "position":
+			out.Values[i] = ec._Route_position(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "matchers":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Route_matchers(ctx, field, obj)
+				})
+		case "groups":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Route_groups(ctx, field, obj)
+				})
+		case "contacts":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Route_contacts(ctx, field, obj)
+				})
+		case "continue":
+			out.Values[i] = ec._Route_continue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "templateId":
+			out.Values[i] = ec._Route_templateId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "template":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Route_template(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Route_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Route_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var routeDecisionImplementors = []string{"RouteDecision"}
+
+func (ec *executionContext) _RouteDecision(ctx context.Context, sel ast.SelectionSet, obj *model.RouteDecision) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, routeDecisionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RouteDecision")
+		case "labels":
+			out.Values[i] = ec._RouteDecision_labels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "routes":
+			out.Values[i] = ec._RouteDecision_routes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "matched":
+			out.Values[i] = ec._RouteDecision_matched(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "groups":
+			out.Values[i] = ec._RouteDecision_groups(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contacts":
+			out.Values[i] = ec._RouteDecision_contacts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "silencedBy":
+			out.Values[i] = ec._RouteDecision_silencedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "silences":
+			out.Values[i] = ec._RouteDecision_silences(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "quiet":
+			out.Values[i] = ec._RouteDecision_quiet(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var silenceImplementors = []string{"Silence"}
+
+func (ec *executionContext) _Silence(ctx context.Context, sel ast.SelectionSet, obj *models.Silence) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, silenceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Silence")
+		case "id":
+			out.Values[i] = ec._Silence_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "matchers":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Silence_matchers(ctx, field, obj)
+				})
+		case "startsAt":
+			out.Values[i] = ec._Silence_startsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "endsAt":
+			out.Values[i] = ec._Silence_endsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "comment":
+			out.Values[i] = ec._Silence_comment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdBy":
+			out.Values[i] = ec._Silence_createdBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Silence_state(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Silence_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var silenceConnectionImplementors = []string{"SilenceConnection"}
+
+func (ec *executionContext) _SilenceConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Connection[*models.Silence]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, silenceConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SilenceConnection")
+		case "edges":
+			out.Values[i] = ec._SilenceConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SilenceConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SilenceConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var silenceEdgeImplementors = []string{"SilenceEdge"}
+
+func (ec *executionContext) _SilenceEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[*models.Silence]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, silenceEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SilenceEdge")
+		case "cursor":
+			out.Values[i] = ec._SilenceEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._SilenceEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var timeWindowImplementors = []string{"TimeWindow"}
+
+func (ec *executionContext) _TimeWindow(ctx context.Context, sel ast.SelectionSet, obj *models.TimeWindow) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, timeWindowImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TimeWindow")
+		case "weekdays":
+			out.Values[i] = ec._TimeWindow_weekdays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "start":
+			out.Values[i] = ec._TimeWindow_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "end":
+			out.Values[i] = ec._TimeWindow_end(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "timeZone":
+			out.Values[i] = ec._TimeWindow_timeZone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -16955,6 +20904,35 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) unmarshalNInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNIntegration2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐIntegration(ctx context.Context, sel ast.SelectionSet, v *models.Integration) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Integration!")
@@ -17034,6 +21012,20 @@ func (ec *executionContext) marshalNLabel2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋ
 	return ec._Label(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNLabelInput2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐLabelInputᚄ(ctx context.Context, v any) ([]*model.LabelInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.LabelInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNLabelInput2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐLabelInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) unmarshalNLabelInput2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐLabelInput(ctx context.Context, v any) (*model.LabelInput, error) {
 	res, err := ec.unmarshalInputLabelInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -17061,6 +21053,64 @@ func (ec *executionContext) marshalNLink2ᚕgithubᚗcomᚋheraldhqᚋheraldᚋs
 
 func (ec *executionContext) unmarshalNLinkInput2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐLinkInput(ctx context.Context, v any) (*model.LinkInput, error) {
 	res, err := ec.unmarshalInputLinkInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNMatchOp2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMatchOp(ctx context.Context, v any) (models.MatchOp, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.MatchOp(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMatchOp2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMatchOp(ctx context.Context, sel ast.SelectionSet, v models.MatchOp) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "MatchOp!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNMatcher2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMatcherᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Matcher) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMatcher2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMatcher(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMatcher2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMatcher(ctx context.Context, sel ast.SelectionSet, v *models.Matcher) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Matcher!")
+		return graphql.Null
+	}
+	return ec._Matcher(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMatcherInput2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMatcherᚄ(ctx context.Context, v any) ([]*models.Matcher, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*models.Matcher, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNMatcherInput2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMatcher(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNMatcherInput2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMatcher(ctx context.Context, v any) (*models.Matcher, error) {
+	res, err := ec.unmarshalInputMatcherInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -17256,6 +21306,45 @@ func (ec *executionContext) unmarshalNPreviewTemplateInput2githubᚗcomᚋherald
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNQuietHold2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐQuietHoldᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.QuietHold) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNQuietHold2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐQuietHold(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNQuietHold2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐQuietHold(ctx context.Context, sel ast.SelectionSet, v *model.QuietHold) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "QuietHold!")
+		return graphql.Null
+	}
+	return ec._QuietHold(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNQuietPolicy2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐQuietPolicy(ctx context.Context, v any) (models.QuietPolicy, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.QuietPolicy(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNQuietPolicy2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐQuietPolicy(ctx context.Context, sel ast.SelectionSet, v models.QuietPolicy) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "QuietPolicy!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNRateLimit2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐRateLimitᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RateLimit) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -17319,6 +21408,43 @@ func (ec *executionContext) marshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmode
 	return res
 }
 
+func (ec *executionContext) marshalNRoute2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRouteᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Route) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRoute2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRoute(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRoute2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRoute(ctx context.Context, sel ast.SelectionSet, v *models.Route) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Route!")
+		return graphql.Null
+	}
+	return ec._Route(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRouteDecision2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐRouteDecision(ctx context.Context, sel ast.SelectionSet, v *model.RouteDecision) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RouteDecision!")
+		return graphql.Null
+	}
+	return ec._RouteDecision(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRouteInput2githubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐRouteInput(ctx context.Context, v any) (model.RouteInput, error) {
+	res, err := ec.unmarshalInputRouteInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNSendAlertInput2githubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐSendAlertInput(ctx context.Context, v any) (model.SendAlertInput, error) {
 	res, err := ec.unmarshalInputSendAlertInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -17335,6 +21461,82 @@ func (ec *executionContext) marshalNSeverity2githubᚗcomᚋheraldhqᚋheraldᚋ
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Severity!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNSilence2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐSilenceᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Silence) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSilence2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐSilence(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSilence2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐSilence(ctx context.Context, sel ast.SelectionSet, v *models.Silence) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Silence!")
+		return graphql.Null
+	}
+	return ec._Silence(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSilenceConnection2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐConnection(ctx context.Context, sel ast.SelectionSet, v *model.Connection[*models.Silence]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SilenceConnection!")
+		return graphql.Null
+	}
+	return ec._SilenceConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSilenceEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*models.Silence]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSilenceEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSilenceEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[*models.Silence]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SilenceEdge!")
+		return graphql.Null
+	}
+	return ec._SilenceEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSilenceInput2githubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐSilenceInput(ctx context.Context, v any) (model.SilenceInput, error) {
+	res, err := ec.unmarshalInputSilenceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSilenceState2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐSilenceState(ctx context.Context, v any) (models.SilenceState, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.SilenceState(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSilenceState2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐSilenceState(ctx context.Context, sel ast.SelectionSet, v models.SilenceState) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "SilenceState!")
 	}
 	return res
 }
@@ -17394,6 +21596,35 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNTimeWindow2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐTimeWindowᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.TimeWindow) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTimeWindow2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐTimeWindow(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTimeWindow2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐTimeWindow(ctx context.Context, sel ast.SelectionSet, v *models.TimeWindow) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TimeWindow!")
+		return graphql.Null
+	}
+	return ec._TimeWindow(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTimeWindowInput2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐTimeWindow(ctx context.Context, v any) (*models.TimeWindow, error) {
+	res, err := ec.unmarshalInputTimeWindowInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNUpdateContactGroupInput2githubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐUpdateContactGroupInput(ctx context.Context, v any) (model.UpdateContactGroupInput, error) {
@@ -17766,6 +21997,41 @@ func (ec *executionContext) marshalOID2ᚖuint(ctx context.Context, sel ast.Sele
 	return res
 }
 
+func (ec *executionContext) unmarshalOInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
 	if v == nil {
 		return nil, nil
@@ -17925,6 +22191,32 @@ func (ec *executionContext) marshalOPlatform2ᚖgithubᚗcomᚋheraldhqᚋherald
 	return res
 }
 
+func (ec *executionContext) unmarshalOQuietPolicy2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐQuietPolicy(ctx context.Context, v any) (*models.QuietPolicy, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.QuietPolicy(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOQuietPolicy2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐQuietPolicy(ctx context.Context, sel ast.SelectionSet, v *models.QuietPolicy) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) marshalORoute2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRoute(ctx context.Context, sel ast.SelectionSet, v *models.Route) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Route(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOSeverity2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋsendersᚐSeverity(ctx context.Context, v any) (*senders.Severity, error) {
 	if v == nil {
 		return nil, nil
@@ -17941,6 +22233,44 @@ func (ec *executionContext) marshalOSeverity2ᚖgithubᚗcomᚋheraldhqᚋherald
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) marshalOSilence2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐSilence(ctx context.Context, sel ast.SelectionSet, v *models.Silence) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Silence(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOSilenceState2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐSilenceState(ctx context.Context, v any) (*models.SilenceState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.SilenceState(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSilenceState2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐSilenceState(ctx context.Context, sel ast.SelectionSet, v *models.SilenceState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(v)
 	return res
 }
 
@@ -18013,6 +22343,23 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOTimeWindowInput2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐTimeWindowᚄ(ctx context.Context, v any) ([]*models.TimeWindow, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*models.TimeWindow, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTimeWindowInput2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐTimeWindow(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOWebhookInput2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐWebhookInputᚄ(ctx context.Context, v any) ([]*model.WebhookInput, error) {

@@ -69,11 +69,36 @@ type Loaders struct {
 	ContactsByIntegration *loader[[]*models.Contact]
 	IntegrationByID       *loader[*models.Integration]
 	MessageTemplateByID   *loader[*models.MessageTemplate]
+	// The routing fields: a route's recipients, an alert's routes and silence.
+	GroupsByRoute   *loader[[]*models.Group]
+	ContactsByRoute *loader[[]*models.Contact]
+	RouteByID       *loader[*models.Route]
+	SilenceByID     *loader[*models.Silence]
 
 	// contactsOfDelivery keeps the contact ids of the deliveries prefetched in this request: they
 	// are in the delivery rows, so the level below a delivery needs no statement to find them.
 	mu                 sync.Mutex
 	contactsOfDelivery map[uint][]uint
+
+	// clock reads the database clock once per request: every silence state and quiet-hours end
+	// of one answer is judged at the same moment.
+	clock func(context.Context) (time.Time, error)
+	nowAt time.Time
+	nowOK bool
+}
+
+// now is the database clock at the request's first question about it.
+func (l *Loaders) now(ctx context.Context) (time.Time, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.nowOK {
+		t, err := l.clock(ctx)
+		if err != nil {
+			return time.Time{}, err
+		}
+		l.nowAt, l.nowOK = t, true
+	}
+	return l.nowAt, nil
 }
 
 // NewLoaders creates the loaders of one request. They cache, so they must never outlive it.
@@ -91,7 +116,12 @@ func NewLoaders(s *models.Store, o *delivery.Outbox) *Loaders {
 		ContactsByIntegration: newLoader(s.ContactsByIntegration),
 		IntegrationByID:       newLoader(s.IntegrationsByID),
 		MessageTemplateByID:   newLoader(s.MessageTemplatesByID),
+		GroupsByRoute:         newLoader(s.GroupsByRoute),
+		ContactsByRoute:       newLoader(s.ContactsByRoute),
+		RouteByID:             newLoader(s.RoutesByID),
+		SilenceByID:           newLoader(s.SilencesByID),
 		contactsOfDelivery:    map[uint][]uint{},
+		clock:                 s.Now,
 	}
 }
 

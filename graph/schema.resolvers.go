@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/heraldhq/herald/auth"
 	"github.com/heraldhq/herald/delivery"
@@ -38,6 +39,29 @@ func (r *alertResolver) Source(ctx context.Context, obj *delivery.Alert) (*model
 		return nil, nil
 	}
 	return loadersFor(ctx).IntegrationByID.Load(ctx, *obj.SourceID)
+}
+
+// SilencedBy is the resolver for the silencedBy field.
+func (r *alertResolver) SilencedBy(ctx context.Context, obj *delivery.Alert) (*models.Silence, error) {
+	if obj.SilencedByID == nil {
+		return nil, nil
+	}
+	return loadersFor(ctx).SilenceByID.Load(ctx, *obj.SilencedByID)
+}
+
+// RoutedBy is the resolver for the routedBy field.
+func (r *alertResolver) RoutedBy(ctx context.Context, obj *delivery.Alert) ([]*models.Route, error) {
+	out := make([]*models.Route, 0, len(obj.RoutedBy))
+	for _, id := range obj.RoutedBy {
+		route, err := loadersFor(ctx).RouteByID.Load(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if route != nil {
+			out = append(out, route)
+		}
+	}
+	return out, nil
 }
 
 // Namespace is the resolver for the namespace field.
@@ -71,6 +95,23 @@ func (r *contactGroupResolver) Contacts(ctx context.Context, obj *models.Group) 
 // ContactCount is the resolver for the contactCount field.
 func (r *contactGroupResolver) ContactCount(ctx context.Context, obj *models.Group) (int, error) {
 	return loadersFor(ctx).ContactCountByGroup.Load(ctx, obj.ID)
+}
+
+// QuietHours is the resolver for the quietHours field.
+func (r *contactGroupResolver) QuietHours(ctx context.Context, obj *models.Group) ([]*models.TimeWindow, error) {
+	return pointers(obj.QuietHours), nil
+}
+
+// QuietUntil is the resolver for the quietUntil field.
+func (r *contactGroupResolver) QuietUntil(ctx context.Context, obj *models.Group) (*time.Time, error) {
+	now, err := loadersFor(ctx).now(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if until, quiet := obj.QuietHours.Until(now); quiet {
+		return &until, nil
+	}
+	return nil, nil
 }
 
 // URL is the resolver for the url field.
@@ -184,13 +225,19 @@ func (r *mutationResolver) BatchDeleteContacts(ctx context.Context, ids []string
 
 // CreateContactGroup is the resolver for the createContactGroup field.
 func (r *mutationResolver) CreateContactGroup(ctx context.Context, input model.CreateContactGroupInput) (*models.Group, error) {
-	g, err := r.Store.CreateGroup(ctx, models.GroupInput{Name: &input.Name, Description: input.Description, ContactIDs: input.ContactIds})
+	g, err := r.Store.CreateGroup(ctx, models.GroupInput{
+		Name: &input.Name, Description: input.Description, ContactIDs: input.ContactIds,
+		QuietHours: values(input.QuietHours), QuietPolicy: input.QuietPolicy,
+	})
 	return g, inputError("input", err)
 }
 
 // UpdateContactGroup is the resolver for the updateContactGroup field.
 func (r *mutationResolver) UpdateContactGroup(ctx context.Context, id string, input model.UpdateContactGroupInput) (*models.Group, error) {
-	g, err := r.Store.UpdateGroup(ctx, id, models.GroupInput{Name: input.Name, Description: input.Description, ContactIDs: input.ContactIds})
+	g, err := r.Store.UpdateGroup(ctx, id, models.GroupInput{
+		Name: input.Name, Description: input.Description, ContactIDs: input.ContactIds,
+		QuietHours: values(input.QuietHours), QuietPolicy: input.QuietPolicy,
+	})
 	return g, inputError(argOf(err, "input"), err)
 }
 
@@ -330,6 +377,41 @@ func (r *mutationResolver) UpdateMessageTemplate(ctx context.Context, id string,
 // DeleteMessageTemplate is the resolver for the deleteMessageTemplate field.
 func (r *mutationResolver) DeleteMessageTemplate(ctx context.Context, id string) (string, error) {
 	return id, r.Store.DeleteMessageTemplate(ctx, id)
+}
+
+// CreateRoute is the resolver for the createRoute field.
+func (r *mutationResolver) CreateRoute(ctx context.Context, input model.RouteInput) (*models.Route, error) {
+	route, err := r.Store.CreateRoute(ctx, routeInput(input))
+	return route, inputError("input", err)
+}
+
+// UpdateRoute is the resolver for the updateRoute field.
+func (r *mutationResolver) UpdateRoute(ctx context.Context, id string, input model.RouteInput) (*models.Route, error) {
+	route, err := r.Store.UpdateRoute(ctx, id, routeInput(input))
+	return route, inputError(argOf(err, "input"), err)
+}
+
+// DeleteRoute is the resolver for the deleteRoute field.
+func (r *mutationResolver) DeleteRoute(ctx context.Context, id string) (string, error) {
+	return id, r.Store.DeleteRoute(ctx, id)
+}
+
+// MoveRoute is the resolver for the moveRoute field.
+func (r *mutationResolver) MoveRoute(ctx context.Context, id string, position int) ([]*models.Route, error) {
+	return r.Store.MoveRoute(ctx, id, position)
+}
+
+// CreateSilence is the resolver for the createSilence field.
+func (r *mutationResolver) CreateSilence(ctx context.Context, input model.SilenceInput) (*models.Silence, error) {
+	sl, err := r.Store.CreateSilence(ctx, models.SilenceInput{
+		Matchers: values(input.Matchers), StartsAt: input.StartsAt, EndsAt: input.EndsAt, Comment: input.Comment,
+	})
+	return sl, inputError("input", err)
+}
+
+// ExpireSilence is the resolver for the expireSilence field.
+func (r *mutationResolver) ExpireSilence(ctx context.Context, id string) (*models.Silence, error) {
+	return r.Store.ExpireSilence(ctx, id)
 }
 
 // ContactCount is the resolver for the contactCount field.
@@ -588,6 +670,90 @@ func (r *queryResolver) PreviewTemplate(ctx context.Context, input model.Preview
 	return out, nil
 }
 
+// Routes is the resolver for the routes field.
+func (r *queryResolver) Routes(ctx context.Context) ([]*models.Route, error) {
+	return r.Store.Routes(ctx)
+}
+
+// Route is the resolver for the route field.
+func (r *queryResolver) Route(ctx context.Context, id string) (*models.Route, error) {
+	return nullIfNotFound(r.Store.Route(ctx, id))
+}
+
+// Silences is the resolver for the silences field.
+func (r *queryResolver) Silences(ctx context.Context, state *models.SilenceState, first *int, after *string) (*model.Connection[*models.Silence], error) {
+	pa, err := pageArgs(ctx, first, after, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	now, err := loadersFor(ctx).now(ctx)
+	if err != nil {
+		return nil, err
+	}
+	page, err := r.Store.Silences(ctx, state, now, pa)
+	if err != nil {
+		return nil, err
+	}
+	return model.NewConnection(page, func(ctx context.Context) (int, error) { return r.Store.CountSilences(ctx, state, now) }), nil
+}
+
+// Silence is the resolver for the silence field.
+func (r *queryResolver) Silence(ctx context.Context, id string) (*models.Silence, error) {
+	return nullIfNotFound(r.Store.Silence(ctx, id))
+}
+
+// TestRoute is the resolver for the testRoute field.
+func (r *queryResolver) TestRoute(ctx context.Context, labels []*model.LabelInput, severity *senders.Severity) (*model.RouteDecision, error) {
+	sev := senders.Warning
+	if severity != nil {
+		sev = *severity
+	}
+	d, err := r.Outbox.TestRoute(ctx, labelInputs(labels), sev)
+	if err != nil {
+		return nil, err
+	}
+	return routeDecision(ctx, d, sev)
+}
+
+// Matchers is the resolver for the matchers field.
+func (r *routeResolver) Matchers(ctx context.Context, obj *models.Route) ([]*models.Matcher, error) {
+	return pointers(obj.Matchers), nil
+}
+
+// Groups is the resolver for the groups field.
+func (r *routeResolver) Groups(ctx context.Context, obj *models.Route) ([]*models.Group, error) {
+	list, err := loadersFor(ctx).GroupsByRoute.Load(ctx, obj.ID)
+	return nestedList(ctx, list, err)
+}
+
+// Contacts is the resolver for the contacts field.
+func (r *routeResolver) Contacts(ctx context.Context, obj *models.Route) ([]*models.Contact, error) {
+	list, err := loadersFor(ctx).ContactsByRoute.Load(ctx, obj.ID)
+	return nestedList(ctx, list, err)
+}
+
+// Template is the resolver for the template field.
+func (r *routeResolver) Template(ctx context.Context, obj *models.Route) (*models.MessageTemplate, error) {
+	if obj.TemplateID == nil {
+		return nil, nil
+	}
+	return loadersFor(ctx).MessageTemplateByID.Load(ctx, *obj.TemplateID)
+}
+
+// Matchers is the resolver for the matchers field.
+func (r *silenceResolver) Matchers(ctx context.Context, obj *models.Silence) ([]*models.Matcher, error) {
+	return pointers(obj.Matchers), nil
+}
+
+// State is the resolver for the state field.
+func (r *silenceResolver) State(ctx context.Context, obj *models.Silence) (models.SilenceState, error) {
+	now, err := loadersFor(ctx).now(ctx)
+	if err != nil {
+		return "", err
+	}
+	return obj.State(now), nil
+}
+
 // URL is the resolver for the url field.
 func (r *webhookResolver) URL(ctx context.Context, obj *models.Webhook) (string, error) {
 	return visibleURL(ctx, obj.URL), nil
@@ -632,6 +798,12 @@ func (r *Resolver) PlatformInfo() PlatformInfoResolver { return &platformInfoRes
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// Route returns RouteResolver implementation.
+func (r *Resolver) Route() RouteResolver { return &routeResolver{r} }
+
+// Silence returns SilenceResolver implementation.
+func (r *Resolver) Silence() SilenceResolver { return &silenceResolver{r} }
+
 // Webhook returns WebhookResolver implementation.
 func (r *Resolver) Webhook() WebhookResolver { return &webhookResolver{r} }
 
@@ -649,5 +821,7 @@ type (
 	namespaceResolver       struct{ *Resolver }
 	platformInfoResolver    struct{ *Resolver }
 	queryResolver           struct{ *Resolver }
+	routeResolver           struct{ *Resolver }
+	silenceResolver         struct{ *Resolver }
 	webhookResolver         struct{ *Resolver }
 )

@@ -307,6 +307,16 @@ func (h *Handler) alertFor(i *models.Integration, body []byte) (in delivery.Aler
 		Recipients:      models.RecipientQuery{GroupIDs: models.FormatIDs(i.GroupIDs), ContactIDs: models.FormatIDs(i.ContactIDs), Known: true},
 		MentionContacts: i.MentionContacts,
 		SourceID:        &i.ID,
+		SourceName:      i.Name,
+	}
+	if i.RouteByLabels {
+		// Its own recipients are the fallback when no route matches; without any, no match is refused.
+		in.RouteByLabels = true
+		if len(i.GroupIDs)+len(i.ContactIDs) > 0 {
+			own := in.Recipients
+			in.Fallback = &own
+		}
+		in.Recipients = models.RecipientQuery{}
 	}
 	if i.TemplateID != nil {
 		id := models.FormatID(*i.TemplateID)

@@ -112,11 +112,14 @@ func redactErr(err error, u *url.URL) string {
 
 // Open connects to the database and configures the connection pool for the backend.
 func Open(cfg DatabaseConfig) (*gorm.DB, error) {
+	clk := &clock{}
 	gcfg := &gorm.Config{
 		// Duplicate keys arrive as gorm.ErrDuplicatedKey on both backends.
 		TranslateError: true,
 		Logger:         logger.Discard,
-		NowFunc:        func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		NowFunc: func() time.Time {
+			return time.Now().UTC().Add(time.Duration(clk.shift.Load())).Truncate(time.Microsecond)
+		},
 	}
 	var (
 		db  *gorm.DB
@@ -137,6 +140,7 @@ func Open(cfg DatabaseConfig) (*gorm.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", cfg, err)
 	}
+	clocks.Store(db.Dialector, clk)
 	sqlDB, err := db.DB()
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", cfg, err)

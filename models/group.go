@@ -14,6 +14,46 @@ type GroupInput struct {
 	Name        *string
 	Description *string
 	ContactIDs  []string
+	// QuietHours, when not nil, replaces the group's windows (empty: none).
+	QuietHours  []TimeWindow
+	QuietPolicy *QuietPolicy
+}
+
+// QuietPolicy is what happens to the deliveries a group's quiet hours held, when the hours end; the
+// values match the GraphQL enum.
+type QuietPolicy string
+
+const (
+	// QuietDigest sends them as one message per robot.
+	QuietDigest QuietPolicy = "DIGEST"
+	// QuietDrop records them as dropped, sending nothing.
+	QuietDrop QuietPolicy = "DROP"
+)
+
+// applyQuiet validates the quiet-hours fields of in onto g.
+func applyQuiet(g *Group, in GroupInput) error {
+	if in.QuietHours != nil {
+		q, err := CleanQuietHours("quietHours", in.QuietHours)
+		if err != nil {
+			return err
+		}
+		g.QuietHours = q
+	}
+	if g.QuietHours == nil {
+		g.QuietHours = QuietHours{}
+	}
+	if in.QuietPolicy != nil {
+		switch *in.QuietPolicy {
+		case QuietDigest, QuietDrop:
+			g.QuietPolicy = *in.QuietPolicy
+		default:
+			return Invalid("quietPolicy", "unknown quiet policy %q: want DIGEST or DROP", string(*in.QuietPolicy))
+		}
+	}
+	if g.QuietPolicy == "" {
+		g.QuietPolicy = QuietDigest
+	}
+	return nil
 }
 
 // GroupFilter narrows a group list.
@@ -36,6 +76,9 @@ func (s *Store) CreateGroup(ctx context.Context, in GroupInput) (*Group, error) 
 		if g.Description, err = cleanDescription("description", *in.Description); err != nil {
 			return nil, err
 		}
+	}
+	if err := applyQuiet(g, in); err != nil {
+		return nil, err
 	}
 	contactIDs, positions, err := parseIDList("contactIds", "contact", in.ContactIDs)
 	if err != nil {
@@ -104,6 +147,9 @@ func updateGroup(tx *gorm.DB, g *Group, in GroupInput) error {
 		if g.Description, err = cleanDescription("description", *in.Description); err != nil {
 			return err
 		}
+	}
+	if err := applyQuiet(g, in); err != nil {
+		return err
 	}
 	if in.ContactIDs != nil {
 		contactIDs, positions, err := parseIDList("contactIds", "contact", in.ContactIDs)

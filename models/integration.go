@@ -42,6 +42,8 @@ type Integration struct {
 	// SendResolved false drops all-resolved notifications and the resolved alerts of mixed ones.
 	SendResolved    bool `gorm:"not null"`
 	MentionContacts bool `gorm:"not null"`
+	// RouteByLabels routes its alerts by their labels; its own recipients get those no route matches.
+	RouteByLabels bool `gorm:"not null;default:false"`
 	// TimeZone is the IANA zone the messages show times in.
 	TimeZone string `gorm:"size:64;not null;default:'UTC'"`
 	// TemplateID is the message template its alerts are rendered with; nil: the kind's built-in.
@@ -100,6 +102,7 @@ type IntegrationInput struct {
 	ContactIDs      []string
 	SendResolved    *bool
 	MentionContacts *bool
+	RouteByLabels   *bool
 	SigningSecret   *string
 	TimeZone        *string
 	// TemplateID names a message template of the namespace; "" returns to the kind's built-in.
@@ -123,7 +126,7 @@ func CleanTimeZone(field, raw string) (string, error) {
 }
 
 // integrationSettings are the columns updateIntegration writes.
-var integrationSettings = []string{"name", "name_key", "send_resolved", "mention_contacts", "time_zone", "secret", "template_id", "updated_at"}
+var integrationSettings = []string{"name", "name_key", "send_resolved", "mention_contacts", "route_by_labels", "time_zone", "secret", "template_id", "updated_at"}
 
 // applyIntegration validates in onto i (inside tx, so that recipients are checked against committed rows)
 // and replaces the recipient lists it names.
@@ -139,6 +142,9 @@ func (s *Store) applyIntegration(tx *gorm.DB, i *Integration, in IntegrationInpu
 	}
 	if in.MentionContacts != nil {
 		i.MentionContacts = *in.MentionContacts
+	}
+	if in.RouteByLabels != nil {
+		i.RouteByLabels = *in.RouteByLabels
 	}
 	if in.TimeZone != nil {
 		if i.TimeZone, err = CleanTimeZone("timeZone", *in.TimeZone); err != nil {
@@ -192,26 +198,30 @@ func (s *Store) applyIntegration(tx *gorm.DB, i *Integration, in IntegrationInpu
 		return wrapWrite("update integration", "name", "integration", i.Name, err)
 	}
 	if in.GroupIDs != nil {
-		if err := replaceIntegrationRecipients(tx, i.ID, groups, func(id uint) IntegrationGroup {
+		if err := replaceJoined(tx, "integration_id", i.ID, groups, func(id uint) IntegrationGroup {
 			return IntegrationGroup{IntegrationID: i.ID, GroupID: id}
 		}); err != nil {
 			return err
 		}
 	}
 	if in.ContactIDs != nil {
-		if err := replaceIntegrationRecipients(tx, i.ID, contacts, func(id uint) IntegrationContact {
+		if err := replaceJoined(tx, "integration_id", i.ID, contacts, func(id uint) IntegrationContact {
 			return IntegrationContact{IntegrationID: i.ID, ContactID: id}
 		}); err != nil {
 			return err
 		}
 	}
+	if i.RouteByLabels {
+		return nil // its routes find the recipients; its own are only the fallback
+	}
 	return requireRecipients(tx, i.ID)
 }
 
-// replaceIntegrationRecipients makes ids the integration's whole list in the join table of T.
-func replaceIntegrationRecipients[T any](tx *gorm.DB, integrationID uint, ids []uint, row func(uint) T) error {
-	if err := tx.Where("integration_id = ?", integrationID).Delete(new(T)).Error; err != nil {
-		return fmt.Errorf("replace integration recipients: %w", err)
+// replaceJoined makes ids the whole list of the owner (whose id is in column owner) in the join
+// table of T.
+func replaceJoined[T any](tx *gorm.DB, owner string, ownerID uint, ids []uint, row func(uint) T) error {
+	if err := tx.Where(owner+" = ?", ownerID).Delete(new(T)).Error; err != nil {
+		return fmt.Errorf("replace recipients: %w", err)
 	}
 	if len(ids) == 0 {
 		return nil
@@ -221,7 +231,7 @@ func replaceIntegrationRecipients[T any](tx *gorm.DB, integrationID uint, ids []
 		rows[k] = row(id)
 	}
 	if err := tx.CreateInBatches(rows, 500).Error; err != nil {
-		return fmt.Errorf("add integration recipients: %w", err)
+		return fmt.Errorf("add recipients: %w", err)
 	}
 	return nil
 }
@@ -360,46 +370,34 @@ func (s *Store) IntegrationsByID(ctx context.Context, ids []uint) (map[uint]*Int
 
 // GroupsByIntegration returns the groups of each integration, ordered by name.
 func (s *Store) GroupsByIntegration(ctx context.Context, ids []uint) (map[uint][]*Group, error) {
-	var rows []struct {
-		Group
-		IntegrationID uint
-	}
-	err := s.db.WithContext(ctx).Table("contact_groups AS g").
-		Select("g.*, ig.integration_id").
-		Joins("JOIN integration_groups AS ig ON ig.group_id = g.id").
-		Where("ig.integration_id IN ?", ids).
-		Scopes(inNamespace(ctx, "g")).
-		Order("g.name_key").Scan(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("load groups of integrations: %w", err)
-	}
-	out := make(map[uint][]*Group, len(ids))
-	for _, r := range rows {
-		g := r.Group
-		out[r.IntegrationID] = append(out[r.IntegrationID], &g)
-	}
-	return out, nil
+	return joinedRows[Group](ctx, s, "contact_groups", "integration_groups", "group_id", "integration_id", ids)
 }
 
 // ContactsByIntegration returns the contacts an integration names directly, ordered by name.
 func (s *Store) ContactsByIntegration(ctx context.Context, ids []uint) (map[uint][]*Contact, error) {
+	return joinedRows[Contact](ctx, s, "contacts", "integration_contacts", "contact_id", "integration_id", ids)
+}
+
+// joinedRows reads the rows of table (contacts or groups, ordered by name) that the join table
+// gives each owner id, within the request's namespace.
+func joinedRows[T any](ctx context.Context, s *Store, table, join, column, owner string, ids []uint) (map[uint][]*T, error) {
 	var rows []struct {
-		Contact
-		IntegrationID uint
+		Row     T `gorm:"embedded"`
+		OwnerID uint
 	}
-	err := s.db.WithContext(ctx).Table("contacts AS c").
-		Select("c.*, ic.integration_id").
-		Joins("JOIN integration_contacts AS ic ON ic.contact_id = c.id").
-		Where("ic.integration_id IN ?", ids).
-		Scopes(inNamespace(ctx, "c")).
-		Order("c.name_key").Scan(&rows).Error
+	err := s.db.WithContext(ctx).Table(table+" AS t").
+		Select("t.*, j."+owner+" AS owner_id").
+		Joins("JOIN "+join+" AS j ON j."+column+" = t.id").
+		Where("j."+owner+" IN ?", ids).
+		Scopes(inNamespace(ctx, "t")).
+		Order("t.name_key").Scan(&rows).Error
 	if err != nil {
-		return nil, fmt.Errorf("load contacts of integrations: %w", err)
+		return nil, fmt.Errorf("load %s of %s: %w", table, join, err)
 	}
-	out := make(map[uint][]*Contact, len(ids))
+	out := make(map[uint][]*T, len(ids))
 	for _, r := range rows {
-		c := r.Contact
-		out[r.IntegrationID] = append(out[r.IntegrationID], &c)
+		row := r.Row
+		out[r.OwnerID] = append(out[r.OwnerID], &row)
 	}
 	return out, nil
 }

@@ -363,7 +363,7 @@ func (s *Store) DeleteNamespace(ctx context.Context, id string) error {
 		for _, held := range []struct {
 			model any
 			what  string
-		}{{&Contact{}, "contacts"}, {&Group{}, "groups"}, {&APIToken{}, "tokens"}, {&Integration{}, "integrations"}, {&MessageTemplate{}, "message templates"}} {
+		}{{&Contact{}, "contacts"}, {&Group{}, "groups"}, {&APIToken{}, "tokens"}, {&Integration{}, "integrations"}, {&MessageTemplate{}, "message templates"}, {&Route{}, "routes"}, {&Silence{}, "silences"}} {
 			var n int64
 			if err := tx.Model(held.model).Where("namespace_id = ?", ns.ID).Count(&n).Error; err != nil {
 				return nil, fmt.Errorf("count %s: %w", held.what, err)

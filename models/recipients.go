@@ -40,6 +40,10 @@ type Recipient struct {
 	Contact
 	// Webhooks are in id order: when contacts share a URL, the oldest configuration of it wins.
 	Webhooks []*Webhook
+	// Direct says the contact was named itself; Via are the named groups it was reached through,
+	// with their quiet hours, in id order.
+	Direct bool
+	Via    []*Group
 }
 
 // ResolveRecipients returns the recipients q names, ordered by name key then id, inside tx so that
@@ -49,11 +53,25 @@ func ResolveRecipients(tx *gorm.DB, q RecipientQuery) ([]Recipient, error) {
 	if err := q.Check(); err != nil {
 		return nil, err
 	}
-	contacts, err := resolveContacts(tx, q)
+	contacts, paths, err := resolveContacts(tx, q)
 	if err != nil {
 		return nil, err
 	}
-	return withWebhooks(tx, contacts)
+	out, err := withWebhooks(tx, contacts)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		p := paths[out[i].ID]
+		out[i].Direct, out[i].Via = p.direct, p.via
+	}
+	return out, nil
+}
+
+// path is how a contact was reached: named itself, or through groups.
+type path struct {
+	direct bool
+	via    []*Group
 }
 
 // ContactRecipient returns one contact with its webhooks, in id order, or NOT_FOUND on the id
@@ -73,6 +91,7 @@ func ContactRecipient(tx *gorm.DB, contactID string) (Recipient, error) {
 	if err != nil {
 		return Recipient{}, err
 	}
+	rs[0].Direct = true
 	return rs[0], nil
 }
 
@@ -101,46 +120,61 @@ func withWebhooks(tx *gorm.DB, contacts []Contact) ([]Recipient, error) {
 	return out, nil
 }
 
-// resolveContacts returns the targeted contacts, ordered by name key then id.
-func resolveContacts(tx *gorm.DB, q RecipientQuery) ([]Contact, error) {
+// resolveContacts returns the targeted contacts, ordered by name key then id, and how each was
+// reached.
+func resolveContacts(tx *gorm.DB, q RecipientQuery) ([]Contact, map[uint]*path, error) {
 	contactIDs, contactPos, err := parseIDList("contactIds", "contact", q.ContactIDs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	groupIDs, groupPos, err := parseIDList("groupIds", "group", q.GroupIDs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	byID := map[uint]Contact{}
+	paths := map[uint]*path{}
+	reach := func(c Contact, via *Group) {
+		byID[c.ID] = c
+		p := paths[c.ID]
+		if p == nil {
+			p = &path{}
+			paths[c.ID] = p
+		}
+		if via == nil {
+			p.direct = true
+		} else {
+			p.via = append(p.via, via)
+		}
+	}
 	var direct []Contact
 	if len(contactIDs) > 0 {
 		if err := tx.Where("id IN ?", contactIDs).Find(&direct).Error; err != nil {
-			return nil, fmt.Errorf("load contacts: %w", err)
+			return nil, nil, fmt.Errorf("load contacts: %w", err)
 		}
 	}
 	for _, c := range direct {
-		byID[c.ID] = c
+		reach(c, nil)
 	}
 	for i, id := range contactIDs {
 		if _, ok := byID[id]; !ok && !q.Known {
-			return nil, NotFound(indexed("contactIds", contactPos[i]), "contact", FormatID(id))
+			return nil, nil, NotFound(indexed("contactIds", contactPos[i]), "contact", FormatID(id))
 		}
 	}
 	named, err := byNames[Contact](tx, "contactNames", "contact", q.ContactNames, func(c Contact) string { return c.NameKey })
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, c := range named {
-		byID[c.ID] = c
+		reach(c, nil)
 	}
 	if len(groupIDs) > 0 && !q.Known {
 		if err := requireAll(tx, &Group{}, "groupIds", "group", groupIDs, groupPos); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	groups, err := byNames[Group](tx, "groupNames", "group", q.GroupNames, func(g Group) string { return g.NameKey })
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, g := range groups {
 		groupIDs = append(groupIDs, g.ID)
@@ -148,18 +182,33 @@ func resolveContacts(tx *gorm.DB, q RecipientQuery) ([]Contact, error) {
 	slices.Sort(groupIDs)
 	groupIDs = slices.Compact(groupIDs)
 	for chunk := range slices.Chunk(groupIDs, MaxIDsPerRequest) {
-		var members []Contact
-		err := tx.Model(&Contact{}).Where("id IN (?)", tx.Model(&Membership{}).Select("contact_id").Where("group_id IN ?", chunk)).
-			Find(&members).Error
-		if err != nil {
-			return nil, fmt.Errorf("load group members: %w", err)
+		// The groups' quiet hours decide whether their members' deliveries wait.
+		var via []*Group
+		if err := tx.Select("id", "name", "quiet_hours", "quiet_policy").Where("id IN ?", chunk).Order("id").Find(&via).Error; err != nil {
+			return nil, nil, fmt.Errorf("load groups: %w", err)
 		}
-		for _, c := range members {
-			byID[c.ID] = c
+		byGroup := make(map[uint]*Group, len(via))
+		for _, g := range via {
+			byGroup[g.ID] = g
+		}
+		var members []struct {
+			Contact Contact `gorm:"embedded"`
+			ViaID   uint
+		}
+		err := tx.Table("contacts AS c").Select("c.*, m.group_id AS via_id").
+			Joins("JOIN memberships AS m ON m.contact_id = c.id").Where("m.group_id IN ?", chunk).
+			Scopes(inNamespace(tx.Statement.Context, "c")).Order("m.group_id").Scan(&members).Error
+		if err != nil {
+			return nil, nil, fmt.Errorf("load group members: %w", err)
+		}
+		for _, m := range members {
+			if g := byGroup[m.ViaID]; g != nil {
+				reach(m.Contact, g)
+			}
 		}
 	}
 	if len(byID) == 0 {
-		return nil, Invalid("", "the alert has no recipients: name at least one contact, or a group that has members")
+		return nil, nil, Invalid("", "the alert has no recipients: name at least one contact, or a group that has members")
 	}
 	out := make([]Contact, 0, len(byID))
 	for _, c := range byID {
@@ -171,7 +220,7 @@ func resolveContacts(tx *gorm.DB, q RecipientQuery) ([]Contact, error) {
 		}
 		return cmp.Compare(a.ID, b.ID)
 	})
-	return out, nil
+	return out, paths, nil
 }
 
 // byNames loads rows of T by name, reporting the first unknown name as NOT_FOUND at its index.

@@ -69,6 +69,10 @@ type Group struct {
 	Name        string `gorm:"size:64;not null"`
 	NameKey     string `gorm:"size:256;not null;uniqueIndex:ux_contact_groups_namespace_name,priority:2"`
 	Description string `gorm:"size:512;not null;default:''"`
+	// QuietHours hold the group's deliveries of alerts below CRITICAL while they last; QuietPolicy
+	// says what happens to them when the hours end.
+	QuietHours  QuietHours  `gorm:"serializer:json;size:65536"`
+	QuietPolicy QuietPolicy `gorm:"size:8;not null;default:'DIGEST'"`
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 }
@@ -99,7 +103,8 @@ func Migrate(db *gorm.DB) error {
 		return fmt.Errorf("migrate address book: %w", err)
 	}
 	if err := AutoMigrate(db, &Contact{}, &Group{}, &Webhook{}, &Membership{}, &APIToken{},
-		&MessageTemplate{}, &Integration{}, &IntegrationGroup{}, &IntegrationContact{}); err != nil {
+		&MessageTemplate{}, &Integration{}, &IntegrationGroup{}, &IntegrationContact{},
+		&Route{}, &RouteGroup{}, &RouteContact{}, &Silence{}); err != nil {
 		return fmt.Errorf("migrate address book: %w", err)
 	}
 	return dropPreNamespaceIndexes(db)

@@ -105,7 +105,7 @@ func (s *Store) UpdateMessageTemplate(ctx context.Context, id string, in Message
 	return t, nil
 }
 
-// DeleteMessageTemplate deletes a template: CONFLICT while an integration uses it. The row is
+// DeleteMessageTemplate deletes a template: CONFLICT while an integration or a route uses it. The row is
 // locked first, and integrations lock it to refer to it, so that none can start using it while it
 // goes.
 func (s *Store) DeleteMessageTemplate(ctx context.Context, id string) error {
@@ -120,6 +120,12 @@ func (s *Store) DeleteMessageTemplate(ctx context.Context, id string) error {
 		}
 		if len(users) > 0 {
 			return nil, conflict("id", "message template %q is used by integration(s) %q: give them another template first", t.Name, users)
+		}
+		if err := tx.Model(&Route{}).Where("template_id = ?", t.ID).Order("position").Limit(3).Pluck("name", &users).Error; err != nil {
+			return nil, fmt.Errorf("find routes using template: %w", err)
+		}
+		if len(users) > 0 {
+			return nil, conflict("id", "message template %q is used by route(s) %q: give them another template first", t.Name, users)
 		}
 		return []uint{t.ID}, deleteOne(tx, &MessageTemplate{}, t.ID, "message template", id)
 	})

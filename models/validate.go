@@ -88,15 +88,21 @@ func cleanUserID(field, raw string) (*string, error) {
 }
 
 func cleanDescription(field, raw string) (string, error) {
+	return cleanFreeText(field, "description", raw, MaxDescriptionLength)
+}
+
+// cleanFreeText trims free text and bounds it: valid UTF-8, at most limit characters, line breaks
+// and tabs the only control characters.
+func cleanFreeText(field, what, raw string, limit int) (string, error) {
 	d := strings.TrimSpace(raw)
 	if !utf8.ValidString(d) {
-		return "", Invalid(field, "description is not valid UTF-8")
+		return "", Invalid(field, "%s is not valid UTF-8", what)
 	}
-	if n := utf8.RuneCountInString(d); n > MaxDescriptionLength {
-		return "", Invalid(field, "description is %d characters long; at most %d are allowed", n, MaxDescriptionLength)
+	if n := utf8.RuneCountInString(d); n > limit {
+		return "", Invalid(field, "%s is %d characters long; at most %d are allowed", what, n, limit)
 	}
 	if strings.IndexFunc(d, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' }) >= 0 {
-		return "", Invalid(field, "description must not contain control characters other than line breaks and tabs")
+		return "", Invalid(field, "%s must not contain control characters other than line breaks and tabs", what)
 	}
 	return d, nil
 }

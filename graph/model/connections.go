@@ -62,6 +62,8 @@ type (
 	AuditEntryEdge            = Edge[*models.AuditEntry]
 	IntegrationConnection     = Connection[*models.Integration]
 	IntegrationEdge           = Edge[*models.Integration]
+	SilenceConnection         = Connection[*models.Silence]
+	SilenceEdge               = Edge[*models.Silence]
 	MessageTemplateConnection = Connection[*models.MessageTemplate]
 	MessageTemplateEdge       = Edge[*models.MessageTemplate]
 )

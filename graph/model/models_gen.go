@@ -3,6 +3,9 @@
 package model
 
 import (
+	"time"
+
+	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/senders"
 )
@@ -36,6 +39,11 @@ type CreateContactGroupInput struct {
 	// The first members: at most 1000 ids, duplicates ignored; each must name a contact (NOT_FOUND at
 	// input.contactIds[i]).
 	ContactIds []string `json:"contactIds,omitempty"`
+	// Quiet hours: at most 16 windows (BAD_USER_INPUT at input.quietHours[i] and the field, e.g.
+	// input.quietHours[0].start). Omitted: none.
+	QuietHours []*models.TimeWindow `json:"quietHours,omitempty"`
+	// What happens to held deliveries when the quiet hours end; DIGEST when omitted.
+	QuietPolicy *models.QuietPolicy `json:"quietPolicy,omitempty"`
 }
 
 // A new contact.
@@ -71,8 +79,11 @@ type CreateIntegrationInput struct {
 	// Groups whose members get its alerts: at most 1000 ids, each a group (NOT_FOUND at input.groupIds[i]).
 	GroupIds []string `json:"groupIds,omitempty"`
 	// Contacts that get its alerts directly: at most 1000 ids, each a contact (NOT_FOUND at input.contactIds[i]).
-	// groupIds and contactIds together name at least one recipient (BAD_USER_INPUT at input.groupIds otherwise).
+	// groupIds and contactIds together name at least one recipient (BAD_USER_INPUT at input.groupIds otherwise),
+	// unless routeByLabels is set.
 	ContactIds []string `json:"contactIds,omitempty"`
+	// Route its alerts by their labels (see Integration.routeByLabels); false when omitted.
+	RouteByLabels *bool `json:"routeByLabels,omitempty"`
 	// Whether all-resolved notifications are sent; true when omitted.
 	SendResolved *bool `json:"sendResolved,omitempty"`
 	// Whether its alerts @ each targeted contact that has a phone; false when omitted.
@@ -204,6 +215,16 @@ type PreviewTemplateInput struct {
 type Query struct {
 }
 
+// A group in its quiet hours, as testRoute sees it.
+type QuietHold struct {
+	// The group.
+	Group *models.Group `json:"group"`
+	// When its quiet hours end.
+	Until time.Time `json:"until"`
+	// What happens to held deliveries then.
+	Policy models.QuietPolicy `json:"policy"`
+}
+
 // One rate limit of a robot: at most messages within seconds.
 type RateLimit struct {
 	// How many messages the window allows.
@@ -233,10 +254,51 @@ type RenderedMessage struct {
 	Note *string `json:"note,omitempty"`
 }
 
+// What would happen to an alert with some labels: the same decision sendAlert and routed integrations make.
+type RouteDecision struct {
+	// The labels matched: those given, with severity added when absent.
+	Labels []*delivery.Label `json:"labels"`
+	// The routes that match, in the order tried; empty when none does.
+	Routes []*models.Route `json:"routes"`
+	// Whether some route matched; when none does, sendAlert refuses the alert and an integration sends it to its own groups and contacts.
+	Matched bool `json:"matched"`
+	// The groups the matching routes send to, ordered by name.
+	Groups []*models.Group `json:"groups"`
+	// The contacts the matching routes name directly, ordered by name.
+	Contacts []*models.Contact `json:"contacts"`
+	// The active silence that would mute the alert (the one ending last); null when none.
+	SilencedBy *models.Silence `json:"silencedBy,omitempty"`
+	// Every silence matching the labels that has not ended: active and pending.
+	Silences []*models.Silence `json:"silences"`
+	// The groups among groups in their quiet hours now, with when they end; empty for CRITICAL, which is never held.
+	Quiet []*QuietHold `json:"quiet"`
+}
+
+// A whole route: updateRoute replaces every field (an omitted list means none), and keeps the position when none is given.
+type RouteInput struct {
+	// Trimmed, 1-64 characters; unique within the namespace ignoring letter case (CONFLICT at input.name).
+	Name string `json:"name"`
+	// At most 32 (BAD_USER_INPUT at input.matchers[i]); an empty list matches every alert.
+	Matchers []*models.Matcher `json:"matchers"`
+	// Groups to send to: at most 1000 ids, each a group (NOT_FOUND at input.groupIds[i]).
+	GroupIds []string `json:"groupIds,omitempty"`
+	// Contacts to send to directly: at most 1000 ids, each a contact (NOT_FOUND at input.contactIds[i]).
+	// groupIds and contactIds together name at least one recipient (BAD_USER_INPUT at input.groupIds otherwise).
+	ContactIds []string `json:"contactIds,omitempty"`
+	// Whether the routes after it are tried too when it matches; false when omitted.
+	Continue *bool `json:"continue,omitempty"`
+	// A message template of the namespace (NOT_FOUND at input.templateId when none has the id); omitted: none.
+	TemplateID *string `json:"templateId,omitempty"`
+	// Where it goes, 1 first (smaller is first, beyond the last is last); omitted: last when created, unchanged when updated.
+	Position *int `json:"position,omitempty"`
+}
+
 // An alert to send (sendAlert) or to render (previewAlert). Its recipients are the union of the contacts
 // named by contactIds and contactNames and the members of the groups named by groupIds and groupNames; at
-// least one contact must result (BAD_USER_INPUT otherwise). Each distinct webhook URL among them gets one
-// message, however many of the contacts share it.
+// least one contact must result (BAD_USER_INPUT otherwise). Without any of them the alert is routed by its
+// labels (see routes): the matching routes' groups and contacts get it, and when no route matches it is
+// BAD_USER_INPUT at input.labels ("no route matches these labels"). Each distinct webhook URL among them gets
+// one message, however many of the contacts share it.
 type SendAlertInput struct {
 	// Trimmed; 1-256 characters (BAD_USER_INPUT at input.title otherwise).
 	Title string `json:"title"`
@@ -281,6 +343,19 @@ type SendAlertInput struct {
 	Links []*LinkInput `json:"links,omitempty"`
 }
 
+// A new silence.
+type SilenceInput struct {
+	// 1-32 matchers (BAD_USER_INPUT at input.matchers[i]); at least one must not match the empty string, so that
+	// a silence never mutes every alert (BAD_USER_INPUT at input.matchers).
+	Matchers []*models.Matcher `json:"matchers"`
+	// When it starts; omitted or in the past: now.
+	StartsAt *time.Time `json:"startsAt,omitempty"`
+	// When it ends: after the start, at most 366 days after it (BAD_USER_INPUT at input.endsAt).
+	EndsAt time.Time `json:"endsAt"`
+	// Why: 1-512 characters (BAD_USER_INPUT at input.comment).
+	Comment string `json:"comment"`
+}
+
 // Changes to a group. An omitted or null field is left as it is.
 type UpdateContactGroupInput struct {
 	// As in createContactGroup: trimmed, 1-64 characters, unique ignoring letter case (CONFLICT at input.name).
@@ -290,6 +365,10 @@ type UpdateContactGroupInput struct {
 	// Replaces the group's members: at most 1000 ids, each must name a contact (NOT_FOUND at
 	// input.contactIds[i]); an empty list empties the group. The contacts themselves are kept.
 	ContactIds []string `json:"contactIds,omitempty"`
+	// Replaces the quiet hours, as in createContactGroup; an empty list removes them.
+	QuietHours []*models.TimeWindow `json:"quietHours,omitempty"`
+	// A new quiet policy.
+	QuietPolicy *models.QuietPolicy `json:"quietPolicy,omitempty"`
 }
 
 // Changes to a contact. An omitted or null field is left as it is.
@@ -326,6 +405,8 @@ type UpdateIntegrationInput struct {
 	SendResolved *bool `json:"sendResolved,omitempty"`
 	// Whether its alerts @ each targeted contact that has a phone.
 	MentionContacts *bool `json:"mentionContacts,omitempty"`
+	// Whether its alerts are routed by their labels.
+	RouteByLabels *bool `json:"routeByLabels,omitempty"`
 	// A new Grafana HMAC secret; an empty string removes it.
 	SigningSecret *string `json:"signingSecret,omitempty"`
 	// A new IANA time zone.

@@ -1,0 +1,129 @@
+package models
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MatchOp is how a matcher compares a label's value; the values match the GraphQL enum.
+type MatchOp string
+
+const (
+	MatchEqual       MatchOp = "EQ"
+	MatchNotEqual    MatchOp = "NEQ"
+	MatchRegexp      MatchOp = "REGEX"
+	MatchNotRegexp   MatchOp = "NOT_REGEX"
+	MaxMatchers              = 32
+	MaxMatcherValue          = 1024 // characters
+	maxMatcherLabel          = 128  // characters, as a label name
+	maxCompiledRegex         = 4096 // compiled matchers kept
+)
+
+// Matcher tests one label of an alert, as Alertmanager's matchers do: a label the alert does not
+// have reads as the empty string, and a regular expression must match the whole value.
+type Matcher struct {
+	Label string  `json:"label"`
+	Op    MatchOp `json:"op"`
+	Value string  `json:"value"`
+}
+
+// Matchers all hold for an alert that matches; none always match.
+type Matchers []Matcher
+
+// CleanMatchers checks matchers given at field: the label as a label name, the value's length,
+// and a regular expression that compiles (RE2, so matching time is linear in the value).
+func CleanMatchers(field string, in []Matcher) (Matchers, error) {
+	if len(in) > MaxMatchers {
+		return nil, Invalid(field, "at most %d matchers are allowed, got %d", MaxMatchers, len(in))
+	}
+	out := make(Matchers, 0, len(in))
+	for i, m := range in {
+		at := indexed(field, i)
+		m.Label = strings.TrimSpace(m.Label)
+		if n := utf8.RuneCountInString(m.Label); n == 0 || n > maxMatcherLabel || !utf8.ValidString(m.Label) ||
+			strings.ContainsFunc(m.Label, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+			return nil, Invalid(at+".label", "a label name is 1 to %d characters without spaces or control characters", maxMatcherLabel)
+		}
+		if utf8.RuneCountInString(m.Value) > MaxMatcherValue || !utf8.ValidString(m.Value) {
+			return nil, Invalid(at+".value", "a matcher's value is at most %d characters of valid UTF-8", MaxMatcherValue)
+		}
+		switch m.Op {
+		case MatchEqual, MatchNotEqual:
+		case MatchRegexp, MatchNotRegexp:
+			if _, err := regexp.Compile(anchored(m.Value)); err != nil {
+				return nil, Invalid(at+".value", "not a regular expression (RE2 syntax): %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+			}
+		default:
+			return nil, Invalid(at+".op", "unknown operator %q: want EQ, NEQ, REGEX or NOT_REGEX", string(m.Op))
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// anchored makes a pattern match whole values only, as Alertmanager's regex matchers do.
+func anchored(pattern string) string { return "^(?:" + pattern + ")$" }
+
+// compiled keeps compiled patterns: every alert accepted tests every route's matchers.
+var compiled struct {
+	sync.Mutex
+	re map[string]*regexp.Regexp
+}
+
+func compile(pattern string) *regexp.Regexp {
+	compiled.Lock()
+	defer compiled.Unlock()
+	if re, ok := compiled.re[pattern]; ok {
+		return re
+	}
+	re, err := regexp.Compile(anchored(pattern))
+	if err != nil {
+		// Stored matchers were compiled when saved; one that no longer compiles matches nothing.
+		re = regexp.MustCompile(`[^\x00-\x{10FFFF}]`)
+	}
+	if compiled.re == nil || len(compiled.re) >= maxCompiledRegex {
+		compiled.re = map[string]*regexp.Regexp{}
+	}
+	compiled.re[pattern] = re
+	return re
+}
+
+// Matches reports whether the label set satisfies the matcher.
+func (m Matcher) Matches(labels map[string]string) bool {
+	v := labels[m.Label]
+	switch m.Op {
+	case MatchEqual:
+		return v == m.Value
+	case MatchNotEqual:
+		return v != m.Value
+	case MatchRegexp:
+		return compile(m.Value).MatchString(v)
+	case MatchNotRegexp:
+		return !compile(m.Value).MatchString(v)
+	}
+	return false
+}
+
+// Matches reports whether every matcher holds.
+func (ms Matchers) Matches(labels map[string]string) bool {
+	for _, m := range ms {
+		if !m.Matches(labels) {
+			return false
+		}
+	}
+	return true
+}
+
+// String is the matchers as Alertmanager writes them, e.g. {team="db", env=~"prod|stage"}.
+func (ms Matchers) String() string {
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		op := map[MatchOp]string{MatchEqual: "=", MatchNotEqual: "!=", MatchRegexp: "=~", MatchNotRegexp: "!~"}[m.Op]
+		parts[i] = fmt.Sprintf("%s%s%q", m.Label, op, m.Value)
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
