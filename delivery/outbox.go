@@ -108,7 +108,7 @@ type Alert struct {
 	// RoutedBy are the routes that chose its recipients, in the order tried.
 	RoutedBy  []uint    `gorm:"serializer:json;size:65536"`
 	CreatedAt time.Time `gorm:"precision:6;index:ix_alerts_created,priority:1;index:ix_alerts_status_created,priority:2;index:ix_alerts_namespace_created,priority:2"`
-	UpdatedAt     time.Time `gorm:"precision:6"`
+	UpdatedAt time.Time `gorm:"precision:6"`
 }
 
 // Delivery is one alert to one robot. It copies what sending needs, and the contacts it was for, so
