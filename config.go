@@ -26,6 +26,8 @@ type config struct {
 	Delivery deliveryConfig
 	Security securityConfig
 	Inbound  inboundConfig
+	// ClockShift moves the database clock as Herald reads it (HERALD_CLOCK_SHIFT).
+	ClockShift time.Duration
 }
 
 type inboundConfig struct {
@@ -101,6 +103,10 @@ var (
 const (
 	envAdminToken = "HERALD_ADMIN_TOKEN"
 	envSecretKey  = "HERALD_SECRET_KEY"
+	// envClockShift moves Herald's reading of the database clock (a duration such as -36h or
+	// 90m), for rehearsing silences and quiet hours; every replica must be given the same. Not a
+	// flag: it is for tests and demos, never for production.
+	envClockShift = "HERALD_CLOCK_SHIFT"
 )
 
 func (s setting) register(fs *flag.FlagSet, getenv func(string) string) *string {
@@ -183,6 +189,13 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	cfg.Security.SecretKeyFile = *raw[setKeyFile]
 	cfg.Security.AdminToken, _ = lookup(getenv, envAdminToken)
 	cfg.Security.SecretKey, _ = lookup(getenv, envSecretKey)
+	if raw, ok := lookup(getenv, envClockShift); ok {
+		d, err := time.ParseDuration(raw)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %q is not a duration such as -36h or 90m", envClockShift, raw))
+		}
+		cfg.ClockShift = d
+	}
 	if n, err := strconv.Atoi(*raw[setWorkers]); err != nil || n < 1 || n > 1024 {
 		fail(setWorkers, "%q is not a number from 1 to 1024", *raw[setWorkers])
 	} else {

@@ -236,6 +236,10 @@ func openStore(ctx context.Context, cfg config, logger *slog.Logger) (*gorm.DB, 
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if cfg.ClockShift != 0 {
+		models.ShiftClock(db, cfg.ClockShift)
+		logger.Warn("the database clock is shifted", "env", envClockShift, "shift", cfg.ClockShift.String())
+	}
 	fail := func(err error) (*gorm.DB, *models.Store, *notify.Notifier, error) {
 		if sqlDB, derr := db.DB(); derr == nil {
 			sqlDB.Close()

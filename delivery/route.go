@@ -211,6 +211,7 @@ func (h *holdOf) group(g *models.Group) quietGroup {
 	q, ok := h.quiet[g.ID]
 	if !ok {
 		q.until, q.on = g.QuietHours.Until(h.now)
+		q.until = q.until.UTC() // stored times are UTC (SQLite compares them as text)
 		h.quiet[g.ID] = q
 	}
 	return q
