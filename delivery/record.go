@@ -81,6 +81,9 @@ func (d *Dispatcher) recordResults(ctx context.Context, rs []*result) error {
 					DeliveryID: it.d.ID, At: now.Add(-r.res.Duration), DurationMs: int(r.res.Duration.Milliseconds()),
 					PlatformCode: r.res.PlatformCode, Outcome: r.outcome, Coalesced: len(r.b.items),
 				}
+				if r.outcome == Dropped {
+					a.Coalesced = 1 // dropped together, but no call was shared
+				}
 				if r.res.HTTPStatus != 0 {
 					a.HTTPStatus = &r.res.HTTPStatus
 				}
@@ -164,8 +167,8 @@ func (d *Dispatcher) settleRobots(tx *gorm.DB, rs []*result, now time.Time) ([]s
 	byRobot := map[string][]*result{}
 	var order []string
 	for _, r := range rs {
-		if r.outcome == Expired {
-			continue
+		if r.outcome == Expired || r.outcome == Dropped {
+			continue // no request was made: the robot said nothing
 		}
 		if byRobot[r.c.key] == nil {
 			order = append(order, r.c.key)

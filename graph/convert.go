@@ -134,6 +134,7 @@ func alertInput(in model.SendAlertInput) delivery.AlertInput {
 	if in.Resolved != nil {
 		out.Resolved = *in.Resolved
 	}
+	out.Severity = senders.Warning // the schema's default, for an explicit null too (testRoute reads it so)
 	if in.Severity != nil {
 		out.Severity = *in.Severity
 	}

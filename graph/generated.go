@@ -4155,7 +4155,7 @@ extend type Mutation {
     "The whole template."
     input: MessageTemplateInput!
   ): MessageTemplate! @hasRole(role: ADMIN)
-  "Needs ADMIN. Deletes a template and returns its id; CONFLICT while an integration uses it."
+  "Needs ADMIN. Deletes a template and returns its id; CONFLICT while an integration or a route uses it."
   deleteMessageTemplate(
     "The template's id; NOT_FOUND when none has it."
     id: ID!
@@ -4278,7 +4278,7 @@ type Silence {
   endsAt: Time!
   "Why it was made."
   comment: String!
-  "The name of the API token that made it (empty with authentication off)."
+  "The name of the API token that made it (open mode with authentication off)."
   createdBy: String!
   "Where it stands now."
   state: SilenceState!

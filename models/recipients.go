@@ -182,29 +182,29 @@ func resolveContacts(tx *gorm.DB, q RecipientQuery) ([]Contact, map[uint]*path, 
 	slices.Sort(groupIDs)
 	groupIDs = slices.Compact(groupIDs)
 	for chunk := range slices.Chunk(groupIDs, MaxIDsPerRequest) {
-		// The groups' quiet hours decide whether their members' deliveries wait.
-		var via []*Group
-		if err := tx.Select("id", "name", "quiet_hours", "quiet_policy").Where("id IN ?", chunk).Order("id").Find(&via).Error; err != nil {
-			return nil, nil, fmt.Errorf("load groups: %w", err)
-		}
-		byGroup := make(map[uint]*Group, len(via))
-		for _, g := range via {
-			byGroup[g.ID] = g
-		}
+		// Each member row brings its group's quiet hours, which decide whether its deliveries wait.
 		var members []struct {
-			Contact Contact `gorm:"embedded"`
-			ViaID   uint
+			Contact        Contact `gorm:"embedded"`
+			ViaID          uint
+			ViaName        string
+			ViaQuietHours  QuietHours `gorm:"serializer:json"`
+			ViaQuietPolicy QuietPolicy
 		}
-		err := tx.Table("contacts AS c").Select("c.*, m.group_id AS via_id").
-			Joins("JOIN memberships AS m ON m.contact_id = c.id").Where("m.group_id IN ?", chunk).
-			Scopes(inNamespace(tx.Statement.Context, "c")).Order("m.group_id").Scan(&members).Error
+		err := tx.Table("contacts AS c").
+			Select("c.*, m.group_id AS via_id, g.name AS via_name, g.quiet_hours AS via_quiet_hours, g.quiet_policy AS via_quiet_policy").
+			Joins("JOIN memberships AS m ON m.contact_id = c.id").Joins("JOIN contact_groups AS g ON g.id = m.group_id").
+			Where("m.group_id IN ?", chunk).Scopes(inNamespace(tx.Statement.Context, "c")).Scan(&members).Error
 		if err != nil {
 			return nil, nil, fmt.Errorf("load group members: %w", err)
 		}
+		byGroup := map[uint]*Group{}
 		for _, m := range members {
-			if g := byGroup[m.ViaID]; g != nil {
-				reach(m.Contact, g)
+			g := byGroup[m.ViaID]
+			if g == nil {
+				g = &Group{ID: m.ViaID, Name: m.ViaName, QuietHours: m.ViaQuietHours, QuietPolicy: m.ViaQuietPolicy}
+				byGroup[m.ViaID] = g
 			}
+			reach(m.Contact, g)
 		}
 	}
 	if len(byID) == 0 {

@@ -208,7 +208,7 @@ func renumberRoutes(tx *gorm.DB, order []uint) error {
 		if at[id] == i+1 {
 			continue
 		}
-		if err := tx.Model(&Route{}).Where("id = ?", id).UpdateColumn("position", i+1).Error; err != nil {
+		if err := tx.Model(&Route{}).Where("id = ?", id).UpdateColumns(map[string]any{"position": i + 1, "updated_at": tx.NowFunc()}).Error; err != nil {
 			return fmt.Errorf("move route: %w", err)
 		}
 	}
