@@ -2,6 +2,7 @@ package main
 
 import (
 	"go/build"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -41,5 +42,18 @@ func TestPackagesImportOnlyWhatTheMapAllows(t *testing.T) {
 				t.Errorf("%s imports %s; ARCHITECTURE.md allows it only %v", dir, room, may)
 			}
 		}
+	}
+}
+
+// TestZoneDataShipsInTheBinary: quiet hours and message times read IANA zones, and a machine
+// without tzdata (a scratch container) must compute the same windows, so the binary embeds the
+// zone database.
+func TestZoneDataShipsInTheBinary(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	if !slices.Contains(strings.Fields(string(out)), "time/tzdata") {
+		t.Fatal("time/tzdata is not linked into herald: import it where zones are read (models/quiet.go)")
 	}
 }
