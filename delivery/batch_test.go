@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/models"
-	"github.com/heraldhq/herald/models/modelstest"
 	"github.com/heraldhq/herald/senders"
 )
 
@@ -93,20 +92,7 @@ func TestBatchClaimTakesEachRobotsOldestDeliveriesUpToBatchSize(t *testing.T) {
 }
 
 func TestBatchClaimsNeverGiveOneRobotToTwoReplicasAndKeepItsBudget(t *testing.T) {
-	db, ok := modelstest.MySQL(t)
-	if !ok {
-		t.Skip("needs MySQL: replicas share a database over the network")
-	}
-	e := newEnv(t, db)
-	other, err := models.Open(db.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if s, err := other.DB(); err == nil {
-			s.Close()
-		}
-	})
+	e, other := replicaEnv(t)
 	const robots = 40
 	group := e.fleet("fleet", robots, senders.WeCom)
 	var keys []string

@@ -260,37 +260,29 @@ func (d *Dispatcher) poll(ctx, workCtx, sendCtx context.Context, rec *recorder, 
 // then costs one lease, not one per message, and holds up only its own worker.
 func (d *Dispatcher) serve(sendCtx context.Context, rec *recorder, c *claim) {
 	var wg sync.WaitGroup
-	if len(c.dropped) > 0 {
-		wg.Go(func() {
-			r := &result{c: c, b: &batch{items: c.dropped}, outcome: Dropped}
-			rec.record(r)
-			if r.err != nil {
-				d.log.Warn("drop held deliveries", "error", r.err)
-			}
-			for _, it := range c.dropped {
-				d.logAttempt(c, &batch{items: []*item{it}, robot: it.robot}, Dropped, senders.Result{}, r.fates, nil)
-				d.cfg.Metrics.Attempt(c.platform, d.namespaceName(it.alert.NamespaceID), Dropped, 1, 0)
-			}
-		})
-	}
-	if len(c.expired) > 0 {
-		wg.Go(func() {
-			b := &batch{items: c.expired}
-			r := &result{c: c, b: b, outcome: Expired}
-			rec.record(r)
-			if r.err != nil {
-				d.log.Warn("expire deliveries", "error", r.err)
-			}
-			for _, it := range c.expired {
-				d.logAttempt(c, &batch{items: []*item{it}, robot: it.robot}, Expired, senders.Result{}, r.fates, nil)
-				d.cfg.Metrics.Attempt(c.platform, d.namespaceName(it.alert.NamespaceID), Expired, 1, 0)
-			}
-		})
+	for outcome, items := range map[senders.Outcome][]*item{Dropped: c.dropped, Expired: c.expired} {
+		if len(items) > 0 {
+			wg.Go(func() { d.settleUnsent(rec, c, outcome, items) })
+		}
 	}
 	for _, b := range c.batches {
 		wg.Go(func() { d.send(sendCtx, rec, c, b) })
 	}
 	wg.Wait()
+}
+
+// settleUnsent records a verdict reached without a request: deliveries past their max age, or
+// dropped by quiet hours.
+func (d *Dispatcher) settleUnsent(rec *recorder, c *claim, outcome senders.Outcome, items []*item) {
+	r := &result{c: c, b: &batch{items: items}, outcome: outcome}
+	rec.record(r)
+	if r.err != nil {
+		d.log.Warn("record deliveries settled without a send", "outcome", string(outcome), "error", r.err)
+	}
+	for _, it := range items {
+		d.logAttempt(c, &batch{items: []*item{it}, robot: it.robot}, outcome, senders.Result{}, r.fates, nil)
+		d.cfg.Metrics.Attempt(c.platform, d.namespaceName(it.alert.NamespaceID), outcome, 1, 0)
+	}
 }
 
 // send makes one request and records its verdict.

@@ -163,21 +163,7 @@ func TestBurstToOneRobotIsCoalescedWithinItsBudget(t *testing.T) {
 }
 
 func TestTwoReplicasNeverSendTwice(t *testing.T) {
-	db, ok := modelstest.MySQL(t)
-	if !ok {
-		t.Skip("needs MySQL: replicas share a database over the network")
-	}
-	e := newEnv(t, db)
-	// A second connection pool to the same database stands in for the second replica.
-	other, err := models.Open(db.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if s, err := other.DB(); err == nil {
-			s.Close()
-		}
-	})
+	e, other := replicaEnv(t)
 	var members []string
 	tokens := map[string]bool{}
 	for i := range 12 {

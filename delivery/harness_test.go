@@ -61,6 +61,27 @@ func (e *env) storeOn(db *gorm.DB) *models.Store {
 	return s
 }
 
+// replicaEnv is an env on MySQL with a second connection pool to the same database, standing in
+// for a second replica; the test is skipped without MySQL.
+func replicaEnv(t *testing.T) (*env, *gorm.DB) {
+	t.Helper()
+	db, ok := modelstest.MySQL(t)
+	if !ok {
+		t.Skip("needs MySQL: replicas share a database over the network")
+	}
+	e := newEnv(t, db)
+	other, err := models.Open(db.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if s, err := other.DB(); err == nil {
+			s.Close()
+		}
+	})
+	return e, other
+}
+
 // each runs fn on SQLite and, when reachable, MariaDB.
 func each(t *testing.T, fn func(t *testing.T, e *env)) {
 	modelstest.Each(t, func(t *testing.T, db modelstest.DB) { fn(t, newEnv(t, db)) })

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/models"
-	"github.com/heraldhq/herald/models/modelstest"
 	"github.com/heraldhq/herald/senders"
 	"github.com/heraldhq/herald/senders/fakeplatform"
 	"gorm.io/gorm"
@@ -215,20 +214,8 @@ func TestDigestFitsThePlatformLimit(t *testing.T) {
 // Two replicas on their own connection pools see the quiet hours end at once: each held delivery is
 // released and sent once, one digest per robot.
 func TestHeldDeliveriesAreReleasedOnceAcrossReplicas(t *testing.T) {
-	db, ok := modelstest.MySQL(t)
-	if !ok {
-		t.Skip("needs MySQL: replicas share a database over the network")
-	}
-	e := newEnv(t, db)
-	other, err := models.Open(db.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if s, err := other.DB(); err == nil {
-			s.Close()
-		}
-	})
+	e, other := replicaEnv(t)
+	db := e.db
 	const robots, perRobot = 6, 5
 	var tokens, contacts []string
 	for i := range robots {
