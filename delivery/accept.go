@@ -186,7 +186,18 @@ func (o *Outbox) Plan(ctx context.Context, in AlertInput) ([]PlannedDelivery, er
 		if err != nil {
 			return err
 		}
-		plan = planDeliveries(recipients, in, nil)
+		now, err := dbNow(tx)
+		if err != nil {
+			return err
+		}
+		_, silence, err := matchingSilences(tx, matchLabels(in.Labels, in.Severity, in.SourceName).asMap(), now)
+		if err != nil {
+			return err
+		}
+		plan = planDeliveries(recipients, in, newHoldOf(now))
+		for i := range plan {
+			plan[i].Silence = silence
+		}
 		return nil
 	})
 	if err != nil {

@@ -189,7 +189,7 @@ func (o *Outbox) PreviewRobots(ctx context.Context, in AlertInput, robots []send
 		if err != nil {
 			return nil, fmt.Errorf("render %s message: %w", r.Platform, err)
 		}
-		format, note := previewNote(m.Format, in.templateError, req)
+		format, note := previewNote(PlannedDelivery{Message: m, TemplateError: in.templateError}, req)
 		out = append(out, Preview{Platform: r.Platform, Request: req, Format: format, Note: note})
 	}
 	return out, nil

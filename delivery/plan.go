@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/secrets"
@@ -20,6 +21,8 @@ type PlannedDelivery struct {
 	Message  senders.Message
 	// TemplateError says why the alert's template failed and the default layout is used.
 	TemplateError *string
+	// Silence is the active silence that would mute the alert: nothing would be sent.
+	Silence *models.Silence
 }
 
 // planDeliveries turns recipients into one delivery per distinct robot URL. When contacts share a
@@ -147,7 +150,7 @@ func (o *Outbox) Preview(ctx context.Context, in AlertInput) ([]Preview, error) 
 		if err != nil {
 			return nil, fmt.Errorf("render %s message: %w", p.Delivery.Platform, err)
 		}
-		format, note := previewNote(p.Message.Format, p.TemplateError, req)
+		format, note := previewNote(p, req)
 		out = append(out, Preview{Platform: p.Delivery.Platform, Request: req, ContactIDs: p.Delivery.ContactIDs, Format: format, Note: note})
 	}
 	return out, nil
@@ -169,11 +172,23 @@ func (r robot) open(opener Opener) (senders.Robot, error) {
 }
 
 // previewNote is the format a rendered message goes in and what its reader should know: the
-// template that failed, the card sent as markdown.
-func previewNote(format senders.Format, templateError *string, req senders.Request) (senders.Format, string) {
+// silence that would mute it, the quiet hours that would hold it, the template that failed, the
+// card sent as markdown.
+func previewNote(p PlannedDelivery, req senders.Request) (senders.Format, string) {
+	format := p.Message.Format
 	var notes []string
-	if templateError != nil {
-		notes = append(notes, *templateError+"; the default layout is shown")
+	if s := p.Silence; s != nil {
+		notes = append(notes, fmt.Sprintf("silence %d (%s) mutes this alert until %s: nothing would be sent",
+			s.ID, senders.OneLine(s.Comment), s.EndsAt.UTC().Format(time.RFC3339)))
+	} else if d := p.Delivery; d.Status == DeliveryHeld && d.HeldBy != nil && d.HeldUntil != nil {
+		what := "then sent in a digest"
+		if d.Hold == HoldDrop {
+			what = "then dropped"
+		}
+		notes = append(notes, fmt.Sprintf("held by the quiet hours of %s until %s, %s", *d.HeldBy, d.HeldUntil.UTC().Format(time.RFC3339), what))
+	}
+	if p.TemplateError != nil {
+		notes = append(notes, *p.TemplateError+"; the default layout is shown")
 	}
 	if req.Fallback != "" {
 		format = senders.Markdown

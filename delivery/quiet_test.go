@@ -150,7 +150,22 @@ func TestQuietHoursThatDropRecordDroppedDeliveries(t *testing.T) {
 		group := e.quietGroup("weekend", models.QuietDrop, []models.TimeWindow{{Weekdays: []int{6, 7}, Start: "00:00", End: "24:00", TimeZone: "Asia/Shanghai"}}, e.contact("dev", "", url))
 		saturday := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC) // 20:00 in Shanghai
 		setClock(t, saturday, e.db.Gorm)
-		a := e.alert(AlertInput{Title: "flaky test", Recipients: models.RecipientQuery{GroupIDs: []string{group}}})
+		in := AlertInput{Title: "flaky test", Content: "on ci-3", Labels: Labels{{Name: "job", Value: "ci"}}, Recipients: models.RecipientQuery{GroupIDs: []string{group}}}
+		outbox := NewOutbox(e.store, e.notifier)
+		previews, err := outbox.Preview(context.Background(), in)
+		if err != nil || len(previews) != 1 || previews[0].Note != "held by the quiet hours of weekend until 2026-12-06T16:00:00Z, then dropped" {
+			t.Fatalf("preview: %+v, %v", previews, err)
+		}
+		if _, err := e.store.CreateSilence(context.Background(), models.SilenceInput{Matchers: []models.Matcher{{Label: "job", Op: models.MatchEqual, Value: "ci"}},
+			EndsAt: saturday.Add(time.Hour), Comment: "ci maintenance"}); err != nil {
+			t.Fatal(err)
+		}
+		previews, err = outbox.Preview(context.Background(), in)
+		if err != nil || len(previews) != 1 || !strings.Contains(previews[0].Note, "(ci maintenance) mutes this alert until 2026-12-05T13:00:00Z: nothing would be sent") {
+			t.Fatalf("preview under a silence: %+v, %v", previews, err)
+		}
+		setClock(t, saturday.Add(time.Hour), e.db.Gorm) // the silence has ended
+		a := e.alert(in)
 		ds := e.deliveries(a.ID)
 		monday := time.Date(2026, 12, 6, 16, 0, 0, 0, time.UTC) // Monday 00:00 in Shanghai
 		if len(ds) != 1 || ds[0].Status != DeliveryHeld || ds[0].Hold != HoldDrop || !ds[0].NextAttemptAt.Equal(monday) {
