@@ -147,7 +147,7 @@ func (o *Outbox) route(ctx context.Context, in AlertInput) (AlertInput, error) {
 	d := Decision{Routes: routes}
 	if len(routes) == 0 {
 		if in.Fallback == nil {
-			return in, models.Invalid("labels", "no route matches these labels: name contactIds or groupIds, or add a route (see testRoute)")
+			return in, models.Invalid("labels", "no recipients named and no route matches these labels: name contacts or groups, or add a route that matches (testRoute shows which do)")
 		}
 		in.Recipients = *in.Fallback
 		return in, nil

@@ -54,7 +54,12 @@ func CleanMatchers(field string, in []Matcher) (Matchers, error) {
 		switch m.Op {
 		case MatchEqual, MatchNotEqual:
 		case MatchRegexp, MatchNotRegexp:
-			if _, err := regexp.Compile(anchored(m.Value)); err != nil {
+			// The pattern as written is compiled first, so that an error quotes it, not its anchoring.
+			_, err := regexp.Compile(m.Value)
+			if err == nil {
+				_, err = regexp.Compile(anchored(m.Value))
+			}
+			if err != nil {
 				return nil, Invalid(at+".value", "not a regular expression (RE2 syntax): %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
 			}
 		default:

@@ -4,14 +4,17 @@
 import { allNodes, gql } from './api.js';
 import { ALERTS, ALL_CONTACTS, ALL_GROUPS, PREVIEW_ALERT, SEND_ALERT } from './documents.js';
 import {
-  Pager, announce, busy, checkedIds, clearErrors, clearErrorsAsTyped, el, fillRows, formatTime, prettyJSON, renderChoices,
-  showErrors,
+  Pager, announce, busy, button, checkedIds, clearErrors, clearErrorsAsTyped, el, fillRows, formatTime, prettyJSON,
+  renderChoices, showErrors,
 } from './ui.js';
 import { platformBadge } from './platforms.js';
 import { KIND_WORDS } from './integrations.js';
+import { SILENCE_STATE_WORDS, openSilenceDialog } from './routes.js';
 
 const PAGE_SIZE = 10;
 const POLL_MS = 1000;
+// While the only deliveries not final are held by quiet hours, which last hours, look less often.
+const HELD_POLL_MS = 30000;
 
 
 const STATUS_WORDS = {
@@ -20,6 +23,9 @@ const STATUS_WORDS = {
   FAILED: 'Failed',
   DELIVERED: 'Delivered',
   PARTIALLY_DELIVERED: 'Partially delivered',
+  SILENCED: 'Silenced',
+  DROPPED: 'Dropped',
+  HELD: 'Held',
 };
 
 export function alertsTab(panel) {
@@ -31,6 +37,7 @@ export function alertsTab(panel) {
   const previewButton = panel.querySelector('#alert-preview');
   const rows = panel.querySelector('#history-rows');
   const live = panel.querySelector('#history-live');
+  const statusFilter = panel.querySelector('#history-status');
   const pager = new Pager(panel.querySelector('.history .pager'), PAGE_SIZE, loadHistory);
   let active = false;
   let timer;
@@ -112,19 +119,22 @@ export function alertsTab(panel) {
   async function loadHistory() {
     clearTimeout(timer);
     try {
-      const conn = (await gql(ALERTS, pager.args)).alerts;
+      const status = statusFilter.value || null;
+      const conn = (await gql(ALERTS, { status, ...pager.args })).alerts;
+      if (status !== (statusFilter.value || null)) return; // the filter changed meanwhile: its load shows
       const alerts = conn.edges.map((e) => e.node);
       // Redraw only on change: a steady table keeps the reader's place and the screen reader quiet.
       const snapshot = JSON.stringify(conn);
       if (snapshot !== rendered) {
         rendered = snapshot;
-        fillRows(rows, alerts.map(row), 'No alerts sent yet.');
+        fillRows(rows, alerts.map(row), status ? `No ${STATUS_WORDS[status].toLowerCase()} alerts.` : 'No alerts sent yet.');
         pager.update(conn);
         announceFinished(alerts);
       }
-      const pending = alerts.some((a) => a.status === 'PENDING');
-      live.textContent = pending ? 'Updating every second until delivered…' : '';
-      if (pending && active) timer = setTimeout(loadHistory, POLL_MS);
+      const unsettled = alerts.filter((a) => a.status === 'PENDING');
+      const onlyHeld = unsettled.length > 0 && unsettled.every((a) => a.deliveries.every((d) => d.status !== 'PENDING'));
+      live.textContent = unsettled.length === 0 ? '' : onlyHeld ? 'Deliveries held by quiet hours; updating every 30 seconds…' : 'Updating every second until delivered…';
+      if (unsettled.length > 0 && active) timer = setTimeout(loadHistory, onlyHeld ? HELD_POLL_MS : POLL_MS);
     } catch (err) {
       live.textContent = '';
       announce(`Alert history could not be loaded: ${err.message}`, { error: true });
@@ -147,6 +157,10 @@ export function alertsTab(panel) {
   });
   clearErrorsAsTyped(form);
   previewButton.addEventListener('click', showPreview);
+  statusFilter.addEventListener('change', () => {
+    pager.reset();
+    loadHistory();
+  });
 
   return {
     async show() {
@@ -175,6 +189,7 @@ function row(a) {
       a.resolved && el('span', { class: 'resolved-badge', title: 'A notice that the problem is over' }, 'resolved'),
       el('span', { class: 'muted meta' }, `#${a.id} · ${formatTime(a.createdAt)}`),
       a.source && el('span', { class: 'muted meta source' }, `from ${a.source.name} (${KIND_WORDS[a.source.kind] ?? a.source.kind})`),
+      a.routedBy.length > 0 && el('span', { class: 'muted meta routed-by' }, `routed by ${a.routedBy.map((r) => r.name).join(', ')}`),
       a.labels.length > 0 &&
         el(
           'ul',
@@ -182,7 +197,7 @@ function row(a) {
           a.labels.map((l) => el('li', { class: 'label-chip', title: `${l.name}=${l.value}` }, el('span', { class: 'label-name' }, l.name), '=', l.value)),
         ),
     ),
-    el('td', { 'data-label': 'Status' }, statusChip(a.status)),
+    el('td', { 'data-label': 'Status' }, statusChip(a.status), a.status === 'SILENCED' && silencedBy(a.silencedBy)),
     el(
       'td',
       { 'data-label': 'Deliveries' },
@@ -194,9 +209,28 @@ function row(a) {
           { class: 'alert-links', 'aria-label': 'Links' },
           a.links.map((l) => el('li', {}, /^https?:\/\//i.test(l.url) ? el('a', { href: l.url, target: '_blank', rel: 'noopener noreferrer' }, l.text) : l.text)),
         ),
-      el('ul', { class: 'deliveries' }, a.deliveries.map(delivery)),
+      a.deliveries.length > 0
+        ? el('ul', { class: 'deliveries' }, a.deliveries.map(delivery))
+        : el('span', { class: 'muted' }, a.status === 'SILENCED' ? 'Nothing sent: silenced.' : 'No deliveries.'),
+    ),
+    el(
+      'td',
+      { class: 'actions', 'data-label': 'Actions', 'data-requires': 'send' },
+      button('Silence alerts like this', 'mute', () => silenceLike(a), { 'aria-label': `Silence alerts like this: ${a.title}` }),
     ),
   );
+}
+
+/** Opens New silence with the alert's labels as matchers, to prune; it ends in an hour unless changed. */
+function silenceLike(a) {
+  openSilenceDialog({ matchers: a.labels.map((l) => ({ label: l.name, op: 'EQ', value: l.value })) });
+}
+
+/** What muted a silenced alert: the silence's comment and when it ends (or ended). */
+function silencedBy(s) {
+  if (!s) return el('p', { class: 'muted silenced-by' }, 'Its silence is gone.');
+  const ended = s.state === 'EXPIRED';
+  return el('p', { class: 'muted silenced-by' }, `by the silence “${s.comment}”, ${ended ? 'ended' : 'until'} ${formatTime(s.endsAt)}${ended ? '' : ` (${SILENCE_STATE_WORDS[s.state].toLowerCase()})`}`);
 }
 
 /**
@@ -227,7 +261,20 @@ function delivery(d) {
     error && el('p', { class: 'delivery-error' }, error),
     attemptNotes(d.attempts),
     d.status === 'PENDING' && d.nextAttemptAt && el('span', { class: 'muted' }, `next attempt ${formatTime(d.nextAttemptAt)}`),
+    d.heldBy && el('span', { class: 'muted held-by' }, heldText(d)),
   );
+}
+
+/** Why quiet hours held a delivery, and what came of it. */
+function heldText(d) {
+  switch (d.status) {
+    case 'HELD':
+      return `held by the quiet hours of ${d.heldBy}${d.nextAttemptAt ? ` until ${formatTime(d.nextAttemptAt)}` : ''}`;
+    case 'DROPPED':
+      return `dropped when the quiet hours of ${d.heldBy} ended`;
+    default:
+      return `held by the quiet hours of ${d.heldBy}, then released in a digest`;
+  }
 }
 
 function statusChip(status) {

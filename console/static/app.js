@@ -7,6 +7,7 @@ import { contactsTab } from './contacts.js';
 import { groupsTab } from './groups.js';
 import { integrationsTab } from './integrations.js';
 import { loadPlatforms } from './platforms.js';
+import { routesTab } from './routes.js';
 import { templatesTab } from './templates.js';
 import { announce, openDialog } from './ui.js';
 
@@ -14,6 +15,7 @@ const tabs = {
   contacts: contactsTab(document.getElementById('panel-contacts')),
   groups: groupsTab(document.getElementById('panel-groups')),
   alerts: alertsTab(document.getElementById('panel-alerts')),
+  routes: routesTab(document.getElementById('panel-routes')),
   integrations: integrationsTab(document.getElementById('panel-integrations')),
   templates: templatesTab(document.getElementById('panel-templates')),
 };

@@ -51,7 +51,10 @@ export const TEST_CONTACT = `mutation TestContact($id: ID!) { testContact(id: $i
 
 export const GROUPS = `query Groups($search: String, $first: Int, $after: String, $last: Int, $before: String) {
   groups(filter: { search: $search }, first: $first, after: $after, last: $last, before: $before) {
-    edges { node { id name description contactCount contacts { id name } } }
+    edges { node {
+      id name description contactCount contacts { id name }
+      quietHours { weekdays start end timeZone } quietPolicy quietUntil
+    } }
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
     totalCount
   }
@@ -61,22 +64,26 @@ export const CREATE_GROUP = `mutation CreateContactGroup($input: CreateContactGr
 
 export const UPDATE_GROUP = `mutation UpdateContactGroup($id: ID!, $input: UpdateContactGroupInput!) { updateContactGroup(id: $id, input: $input) { id name } }`;
 
-export const GROUP_MEMBERS = `query GroupMembers($id: ID!) { group(id: $id) { contacts { id } } }`;
+export const GROUP = `query Group($id: ID!) {
+  group(id: $id) { id name description contacts { id } quietHours { weekdays start end timeZone } quietPolicy }
+}`;
 
 export const DELETE_GROUP = `mutation DeleteContactGroup($id: ID!) { deleteContactGroup(id: $id) }`;
 
 // ---- Alerts ----
 
-export const ALERTS = `query Alerts($first: Int, $after: String, $last: Int, $before: String) {
-  alerts(first: $first, after: $after, last: $last, before: $before) {
+export const ALERTS = `query Alerts($status: AlertStatus, $first: Int, $after: String, $last: Int, $before: String) {
+  alerts(status: $status, first: $first, after: $after, last: $last, before: $before) {
     edges { node {
       id title severity status createdAt resolved
       labels { name value }
       source { id name kind }
       links { text url }
       templateError
+      silencedBy { id comment endsAt state }
+      routedBy { id name }
       deliveries {
-        id platform url status lastError nextAttemptAt contactNames
+        id platform url status lastError nextAttemptAt contactNames heldBy
         attempts { httpStatus platformCode error note }
       }
     } }
@@ -94,7 +101,7 @@ export const SEND_ALERT = `mutation SendAlert($input: SendAlertInput!) { sendAle
 export const INTEGRATIONS = `query Integrations($first: Int, $after: String, $last: Int, $before: String) {
   integrations(first: $first, after: $after, last: $last, before: $before) {
     edges { node {
-      id name kind sendResolved mentionContacts hasSigningSecret timeZone url createdAt lastReceivedAt
+      id name kind sendResolved mentionContacts routeByLabels hasSigningSecret timeZone url createdAt lastReceivedAt
       template { id name }
       groups { id name }
       contacts { id name }
@@ -106,7 +113,7 @@ export const INTEGRATIONS = `query Integrations($first: Int, $after: String, $la
 
 export const INTEGRATION = `query Integration($id: ID!) {
   integration(id: $id) {
-    id name kind sendResolved mentionContacts hasSigningSecret timeZone template { id name } groups { id } contacts { id }
+    id name kind sendResolved mentionContacts routeByLabels hasSigningSecret timeZone template { id name } groups { id } contacts { id }
   }
 }`;
 
@@ -145,3 +152,54 @@ export const CREATE_MESSAGE_TEMPLATE = `mutation CreateMessageTemplate($input: M
 export const UPDATE_MESSAGE_TEMPLATE = `mutation UpdateMessageTemplate($id: ID!, $input: MessageTemplateInput!) { updateMessageTemplate(id: $id, input: $input) { id name } }`;
 
 export const DELETE_MESSAGE_TEMPLATE = `mutation DeleteMessageTemplate($id: ID!) { deleteMessageTemplate(id: $id) }`;
+
+// ---- Routes and silences ----
+
+export const ROUTES = `query Routes {
+  routes {
+    id name position continue matchers { label op value } groups { id name } contacts { id name } template { id name }
+  }
+}`;
+
+export const ROUTE = `query Route($id: ID!) {
+  route(id: $id) {
+    id name position continue matchers { label op value } groups { id name } contacts { id name } template { id name }
+  }
+}`;
+
+export const CREATE_ROUTE = `mutation CreateRoute($input: RouteInput!) { createRoute(input: $input) { id name position } }`;
+
+export const UPDATE_ROUTE = `mutation UpdateRoute($id: ID!, $input: RouteInput!) { updateRoute(id: $id, input: $input) { id name position } }`;
+
+export const DELETE_ROUTE = `mutation DeleteRoute($id: ID!) { deleteRoute(id: $id) }`;
+
+export const MOVE_ROUTE = `mutation MoveRoute($id: ID!, $position: Int!) {
+  moveRoute(id: $id, position: $position) {
+    id name position continue matchers { label op value } groups { id name } contacts { id name } template { id name }
+  }
+}`;
+
+export const TEST_ROUTE = `query TestRoute($labels: [LabelInput!]!, $severity: Severity) {
+  testRoute(labels: $labels, severity: $severity) {
+    labels { name value }
+    matched
+    routes { id name position continue }
+    groups { id name }
+    contacts { id name }
+    silencedBy { id comment endsAt matchers { label op value } }
+    silences { id state startsAt endsAt comment }
+    quiet { group { id name } until policy }
+  }
+}`;
+
+export const SILENCES = `query Silences($state: SilenceState, $after: String) {
+  silences(state: $state, first: 20, after: $after) {
+    edges { node { id matchers { label op value } startsAt endsAt comment createdBy state createdAt } }
+    pageInfo { hasNextPage endCursor }
+    totalCount
+  }
+}`;
+
+export const CREATE_SILENCE = `mutation CreateSilence($input: SilenceInput!) { createSilence(input: $input) { id state startsAt endsAt } }`;
+
+export const EXPIRE_SILENCE = `mutation ExpireSilence($id: ID!) { expireSilence(id: $id) { id state endsAt } }`;

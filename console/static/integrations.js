@@ -42,6 +42,7 @@ export function integrationsTab(panel) {
   function row(i) {
     const options = [`Times in ${i.timeZone}`, i.sendResolved ? 'resolved notices sent' : 'resolved notices skipped'];
     if (i.mentionContacts) options.push('mentions contacts');
+    if (i.routeByLabels) options.push('routed by labels');
     return el(
       'tr',
       { 'data-integration': i.id },
@@ -125,6 +126,9 @@ function recipients(i) {
       el('ul', { class: 'chips' }, items.map((x) => el('li', { class: `chip chip-${kind}` }, x.name))),
     );
   const lines = [line('Groups', i.groups, 'group'), line('Contacts', i.contacts, 'contact')].filter(Boolean);
+  if (i.routeByLabels) {
+    return [el('span', { class: 'muted recipient-routed' }, lines.length ? 'Routed by labels; when no route matches:' : 'Routed by labels only'), ...lines];
+  }
   return lines.length ? lines : el('span', { class: 'muted' }, 'No recipients');
 }
 
@@ -136,15 +140,24 @@ function integrationDialog(onSaved, shownOnce) {
   const dialog = document.getElementById('integration-dialog');
   const form = dialog.querySelector('form');
   const title = dialog.querySelector('#integration-dialog-title');
-  const { name, kind, sendResolved, mentionContacts, timeZone, signingSecret, clearSecret, templateId } = form.elements;
+  const { name, kind, sendResolved, mentionContacts, routeByLabels, timeZone, signingSecret, clearSecret, templateId } = form.elements;
   const groups = dialog.querySelector('#integration-groups');
   const contacts = dialog.querySelector('#integration-contacts');
   const secretField = dialog.querySelector('#integration-secret-field');
   const clearSecretLabel = dialog.querySelector('#integration-clear-secret');
+  const recipientsBox = dialog.querySelector('.recipients');
   let editing = null; // the integration as last read, when editing
   let builtinNames = null; // the built-in templates' names by id, once read
   let templates = []; // the namespace's templates, once read for this opening
   let openings = 0; // counts the openings, so that a late answer is for the one still open
+
+  /** Routed by labels, its own groups and contacts are only the fallback, and may be none. */
+  function showRecipientsOptional() {
+    for (const legend of recipientsBox.querySelectorAll('legend')) {
+      legend.querySelector('.optional')?.remove();
+      if (routeByLabels.checked) legend.append(' ', el('span', { class: 'optional' }, '(optional: for alerts no route matches)'));
+    }
+  }
 
   function showSecretField() {
     secretField.hidden = kind.value !== 'GRAFANA';
@@ -172,6 +185,7 @@ function integrationDialog(onSaved, shownOnce) {
       contactIds: checkedIds(contacts),
       sendResolved: sendResolved.checked,
       mentionContacts: mentionContacts.checked,
+      routeByLabels: routeByLabels.checked,
     };
     const zone = timeZone.value.trim();
     if (zone || editing) out.timeZone = zone || 'UTC';
@@ -208,6 +222,10 @@ function integrationDialog(onSaved, shownOnce) {
   kind.addEventListener('change', () => {
     showSecretField();
     renderTemplates(templateId.value);
+  });
+  routeByLabels.addEventListener('change', () => {
+    routeByLabels.dataset.touched = 'yes';
+    showRecipientsOptional();
   });
   clearSecret.addEventListener('change', () => {
     signingSecret.disabled = clearSecret.checked;
@@ -246,6 +264,7 @@ function integrationDialog(onSaved, shownOnce) {
     async open(integration) {
       editing = integration;
       delete templateId.dataset.touched;
+      delete routeByLabels.dataset.touched;
       form.reset();
       clearErrors(form);
       signingSecret.disabled = false;
@@ -255,6 +274,8 @@ function integrationDialog(onSaved, shownOnce) {
       kind.disabled = integration != null;
       sendResolved.checked = integration?.sendResolved ?? true;
       mentionContacts.checked = integration?.mentionContacts ?? false;
+      routeByLabels.checked = integration?.routeByLabels ?? false;
+      showRecipientsOptional();
       timeZone.value = integration?.timeZone ?? 'UTC';
       showSecretField();
       // Until the list is read, the select offers the built-in and the template the row names,
@@ -281,6 +302,10 @@ function integrationDialog(onSaved, shownOnce) {
         if (fresh) {
           editing = fresh;
           showSecretField();
+          if (!routeByLabels.dataset.touched) {
+            routeByLabels.checked = fresh.routeByLabels;
+            showRecipientsOptional();
+          }
         }
         renderChoices(groups, allGroups, {
           name: 'groups',

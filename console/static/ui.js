@@ -29,6 +29,10 @@ const ICONS = {
   key: 'M14 10a4 4 0 1 0-3.5 4L12 16h2v2h2v2h3v-3l-6.2-6.2',
   close: 'M6 6l12 12M18 6 6 18',
   bell: 'M6 16V11a6 6 0 0 1 12 0v5l2 2H4l2-2zM10 20a2 2 0 0 0 4 0',
+  mute: 'M8.5 5.1A6 6 0 0 1 18 11v4M6 10.5V16l-2 2h14M10 20a2 2 0 0 0 4 0M3 3l18 18',
+  up: 'M12 19V5M6 11l6-6 6 6',
+  down: 'M12 5v14M6 13l6 6 6-6',
+  stop: 'M7 7h10v10H7z',
 };
 
 export function icon(name) {
@@ -284,6 +288,56 @@ export function renderChoices(container, items, { selected = new Set(), name, la
 /** The ids checked in a picker filled by renderChoices. */
 export function checkedIds(container) {
   return [...container.querySelectorAll('input[type="checkbox"]:checked')].map((c) => c.value);
+}
+
+// ---- Rows the user adds and removes ----
+
+/**
+ * An editable list of rows (matchers, labels, time windows) in container: render(value, i) draws
+ * one row, read(row) reads it back, blank() is a new row's value. Adding or removing a row redraws
+ * them all from what they hold, so each row's index, and so the API path its errors are shown at
+ * (input.matchers[2].value), stays its position. addButton adds a row; min rows are always kept.
+ */
+export class RowList {
+  constructor(container, { render, read, blank, addButton, min = 0 }) {
+    Object.assign(this, { container, render, read, blank, addButton, min });
+    addButton.addEventListener('click', () => this.add());
+  }
+
+  values() {
+    return [...this.container.children].map((row) => this.read(row));
+  }
+
+  set(values) {
+    const list = [...values];
+    while (list.length < this.min) list.push(this.blank());
+    this.container.replaceChildren(...list.map((v, i) => this.#row(v, i, list.length)));
+  }
+
+  /** Adds a row and moves focus into it. */
+  add(value = this.blank()) {
+    this.set([...this.values(), value]);
+    this.container.lastElementChild?.querySelector('input, select')?.focus();
+  }
+
+  /** Removes row i; focus goes to the row now in its place, or the one before, or addButton. */
+  remove(i) {
+    const values = this.values();
+    values.splice(i, 1);
+    this.set(values);
+    const next = this.container.children[Math.min(i, this.container.children.length - 1)];
+    (next?.querySelector('input, select') ?? this.addButton).focus();
+  }
+
+  #row(value, i, count) {
+    const row = this.render(value, i);
+    const remove = row.querySelector('[data-remove]');
+    if (remove) {
+      remove.disabled = count <= this.min;
+      remove.addEventListener('click', () => this.remove(i));
+    }
+    return row;
+  }
 }
 
 // ---- Pagination ----

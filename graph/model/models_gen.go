@@ -249,8 +249,9 @@ type RenderedMessage struct {
 	CompanionBody *string `json:"companionBody,omitempty"`
 	// The format the platform gets: a card that does not fit is sent as markdown (see note).
 	Format senders.Format `json:"format"`
-	// What to know about this rendering; null when nothing: the template failed and the default layout is shown,
-	// or the card is sent as markdown, and why.
+	// What to know about this rendering; null when nothing: an active silence would mute the alert (nothing would
+	// be sent), quiet hours would hold it (until when, then a digest or a drop), the template failed and the
+	// default layout is shown, or the card is sent as markdown, and why.
 	Note *string `json:"note,omitempty"`
 }
 

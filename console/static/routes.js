@@ -1,0 +1,566 @@
+// The Routes & Silences tab: the routes in the order they are tried (create/edit, delete, move), the
+// Test labels panel (testRoute), and the silences (listed by state, New silence, Expire). The New
+// silence dialog is shared with the Alerts tab's "Silence alerts like this".
+
+import { ApiError, allNodes, gql } from './api.js';
+import {
+  ALL_CONTACTS, ALL_GROUPS, ALL_MESSAGE_TEMPLATES, CREATE_ROUTE, CREATE_SILENCE, DELETE_ROUTE, EXPIRE_SILENCE, MOVE_ROUTE,
+  ROUTE, ROUTES, SILENCES, TEST_ROUTE, UPDATE_ROUTE,
+} from './documents.js';
+import {
+  RowList, announce, busy, button, checkedIds, clearErrors, clearErrorsAsTyped, confirmAction, el, fillRows, formatTime, icon,
+  openDialog, renderChoices, showErrors,
+} from './ui.js';
+
+// How Alertmanager writes each operator, and what it says.
+const OPS = {
+  EQ: ['=', 'equals'],
+  NEQ: ['!=', 'differs'],
+  REGEX: ['=~', 'regex'],
+  NOT_REGEX: ['!~', 'not regex'],
+};
+
+export const SILENCE_STATE_WORDS = { ACTIVE: 'Active', PENDING: 'Pending', EXPIRED: 'Expired' };
+
+const POLICY_WORDS = { DIGEST: 'then sent as one digest', DROP: 'then dropped' };
+
+// How long a new silence lasts, in milliseconds, by the duration select's values.
+const DURATIONS = { '1h': 3600e3, '4h': 4 * 3600e3, '1d': 24 * 3600e3, '1w': 7 * 24 * 3600e3 };
+
+/** A matcher as Alertmanager writes it: team="db", env=~"prod|stage". */
+export function matcherText(m) {
+  return `${m.label}${OPS[m.op]?.[0] ?? m.op}${JSON.stringify(m.value)}`;
+}
+
+/** Matchers as chips of Alertmanager's syntax; none reads as empty. */
+export function matcherChips(matchers, empty) {
+  if (matchers.length === 0) return el('span', { class: 'muted' }, empty);
+  return el('ul', { class: 'chips matchers', 'aria-label': 'Matchers' }, matchers.map((m) => el('li', {}, el('code', { class: 'matcher' }, matcherText(m)))));
+}
+
+function nameChips(label, items, kind) {
+  return (
+    items.length > 0 &&
+    el(
+      'div',
+      { class: 'recipient-line' },
+      el('span', { class: 'muted recipient-kind' }, label),
+      el('ul', { class: 'chips' }, items.map((x) => el('li', { class: `chip chip-${kind}` }, x.name))),
+    )
+  );
+}
+
+/**
+ * Rows of matchers (label, operator, value) or, without withOp, of labels (name, value), each
+ * field's errors shown at `${path}[i].label` (or `.name`), `.op` and `.value`.
+ */
+function matcherRows(container, addButton, { path, idPrefix, withOp = true, min = 0 }) {
+  const what = withOp ? 'Matcher' : 'Label';
+  const nameKey = withOp ? 'label' : 'name';
+  const field = (at, control, extra = {}) => el('div', { class: 'field', 'data-field': at, ...extra }, control, el('p', { class: 'field-error', hidden: true }));
+  return new RowList(container, {
+    addButton,
+    min,
+    blank: () => ({ label: '', op: 'EQ', value: '' }),
+    read: (row) => ({
+      label: row.querySelector('[name="label"]').value.trim(),
+      op: row.querySelector('[name="op"]')?.value ?? 'EQ',
+      value: row.querySelector('[name="value"]').value,
+    }),
+    render: (m, i) => {
+      const at = `${path}[${i}]`;
+      const n = i + 1;
+      return el(
+        'div',
+        { class: `matcher-row${withOp ? '' : ' no-op'}`, role: 'group', 'aria-label': `${what} ${n}`, 'data-field': at },
+        field(
+          `${at}.${nameKey}`,
+          el('input', {
+            id: `${idPrefix}-${i}-label`, name: 'label', class: 'code', value: m.label, autocomplete: 'off', spellcheck: 'false',
+            'aria-label': `${what} ${n} ${withOp ? 'label' : 'name'}`, placeholder: withOp ? 'label' : 'name',
+          }),
+        ),
+        withOp &&
+          field(
+            `${at}.op`,
+            el(
+              'select',
+              { id: `${idPrefix}-${i}-op`, name: 'op', 'aria-label': `${what} ${n} operator` },
+              Object.entries(OPS).map(([op, [sign, words]]) => el('option', { value: op, selected: op === m.op }, `${sign}  ${words}`)),
+            ),
+            { class: 'field op' },
+          ),
+        field(
+          `${at}.value`,
+          el('input', {
+            id: `${idPrefix}-${i}-value`, name: 'value', class: 'code', value: m.value, autocomplete: 'off', spellcheck: 'false',
+            'aria-label': `${what} ${n} value`, placeholder: 'value',
+          }),
+          { class: 'field value' },
+        ),
+        el('button', { type: 'button', class: 'icon-only remove-row', 'data-remove': true, 'aria-label': `Remove ${what.toLowerCase()} ${n}` }, icon('close')),
+        el('p', { class: 'field-error', hidden: true }),
+      );
+    },
+  });
+}
+
+export function routesTab(panel) {
+  const rows = panel.querySelector('#routes-rows');
+  const dialog = routeDialog(load);
+  let routes = [];
+
+  // done, when given, is announced once the list shows the change it reports.
+  async function load(done) {
+    try {
+      render((await gql(ROUTES)).routes);
+      if (done) announce(done);
+    } catch (err) {
+      announce(`${done ? `${done} ` : ''}Routes could not be loaded: ${err.message}`, { error: true });
+    }
+  }
+
+  function render(list) {
+    routes = list;
+    fillRows(rows, list.map(row), 'No routes yet: alerts that name no recipients are refused until one matches.');
+  }
+
+  function row(r, i) {
+    return el(
+      'tr',
+      { 'data-route': r.id },
+      el('td', { 'data-label': 'Position', class: 'position' }, String(r.position)),
+      el('th', { scope: 'row', 'data-label': 'Name' }, el('span', { class: 'name' }, r.name)),
+      el('td', { 'data-label': 'Matchers' }, matcherChips(r.matchers, 'every alert')),
+      el('td', { 'data-label': 'Recipients' }, nameChips('Groups', r.groups, 'group'), nameChips('Contacts', r.contacts, 'contact')),
+      el('td', { 'data-label': 'Continue' }, r.continue ? el('span', { class: 'tag', title: 'The routes after it are tried too' }, 'continue') : el('span', { class: 'muted' }, 'stops')),
+      el('td', { 'data-label': 'Template' }, r.template ? r.template.name : el('span', { class: 'muted' }, 'none')),
+      el(
+        'td',
+        { class: 'actions', 'data-label': 'Actions', 'data-requires': 'manage' },
+        el(
+          'div',
+          { class: 'row-actions' },
+          button('Move up', 'up', () => move(r, -1), { 'aria-label': `Move up ${r.name}`, 'data-move': 'up', disabled: i === 0 }),
+          button('Move down', 'down', () => move(r, 1), { 'aria-label': `Move down ${r.name}`, 'data-move': 'down', disabled: i === routes.length - 1 }),
+          button('Edit', 'edit', () => dialog.open(r), { 'aria-label': `Edit ${r.name}` }),
+          button('Delete', 'trash', () => remove(r), { class: 'danger-text', 'aria-label': `Delete ${r.name}` }),
+        ),
+      ),
+    );
+  }
+
+  /** Moves a route one place and keeps focus on its move buttons, so a keyboard user can go on. */
+  async function move(r, by) {
+    const direction = by < 0 ? 'up' : 'down';
+    try {
+      render((await gql(MOVE_ROUTE, { id: r.id, position: r.position + by })).moveRoute);
+      const moved = rows.querySelector(`tr[data-route="${CSS.escape(r.id)}"]`);
+      const buttons = [...(moved?.querySelectorAll('[data-move]') ?? [])];
+      (buttons.find((b) => b.dataset.move === direction && !b.disabled) ?? buttons.find((b) => !b.disabled))?.focus();
+      const now = routes.find((x) => x.id === r.id);
+      announce(`Route “${r.name}” moved ${direction}: it is tried ${ordinal(now?.position ?? r.position + by)}.`);
+    } catch (err) {
+      announce(`“${r.name}” was not moved: ${err.message}`, { error: true });
+      await load();
+    }
+  }
+
+  async function remove(r) {
+    const ok = await confirmAction({
+      title: 'Delete route?',
+      message: `The route “${r.name}” will be deleted and the routes after it move up. The alerts it matched go to the next route that matches, or are refused when none does.`,
+      action: 'Delete route',
+    });
+    if (!ok) return;
+    try {
+      await gql(DELETE_ROUTE, { id: r.id });
+      await load(`Route “${r.name}” deleted.`);
+    } catch (err) {
+      announce(`“${r.name}” was not deleted: ${err.message}`, { error: true });
+    }
+  }
+
+  panel.querySelector('#new-route').addEventListener('click', () => dialog.open(null));
+
+  routeTester(panel.querySelector('#route-test-form'), panel.querySelector('#route-test-result'));
+  const silences = silenceList(panel.querySelector('.silences'));
+
+  return {
+    show: () => Promise.all([load(), silences.load()]),
+    hide() {},
+  };
+}
+
+function ordinal(n) {
+  const suffix = n % 100 >= 11 && n % 100 <= 13 ? 'th' : { 1: 'st', 2: 'nd', 3: 'rd' }[n % 10] ?? 'th';
+  return `${n}${suffix}`;
+}
+
+// ---- The route dialog ----
+
+/** The create/edit route dialog; it stays open with everything typed until a save succeeds. */
+function routeDialog(onSaved) {
+  const dialog = document.getElementById('route-dialog');
+  const form = dialog.querySelector('form');
+  const heading = dialog.querySelector('#route-dialog-title');
+  const { name, continue: continues, templateId, position } = form.elements;
+  const groups = dialog.querySelector('#route-groups');
+  const contacts = dialog.querySelector('#route-contacts');
+  const matchers = matcherRows(dialog.querySelector('#route-matchers'), dialog.querySelector('#route-add-matcher'), {
+    path: 'input.matchers',
+    idPrefix: 'route-matcher',
+  });
+  let editing = null;
+  let openings = 0; // a late answer is for the opening still on screen only
+
+  function input() {
+    const out = {
+      name: name.value.trim(),
+      matchers: matchers.values(),
+      groupIds: checkedIds(groups),
+      contactIds: checkedIds(contacts),
+      continue: continues.checked,
+    };
+    if (templateId.value) out.templateId = templateId.value;
+    if (position.value.trim()) out.position = Number(position.value);
+    return out;
+  }
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    busy(form, async () => {
+      try {
+        const saved = editing
+          ? (await gql(UPDATE_ROUTE, { id: editing.id, input: input() })).updateRoute
+          : (await gql(CREATE_ROUTE, { input: input() })).createRoute;
+        dialog.close();
+        onSaved(`Route “${saved.name}” ${editing ? 'updated' : 'created'}; it is tried ${ordinal(saved.position)}.`);
+      } catch (err) {
+        showErrors(form, err);
+      }
+    });
+  });
+  templateId.addEventListener('change', () => {
+    templateId.dataset.touched = 'yes';
+  });
+  clearErrorsAsTyped(form);
+
+  function renderTemplates(list, selected) {
+    templateId.replaceChildren(new Option('None', ''), ...list.map((t) => new Option(t.name, t.id)));
+    templateId.value = list.some((t) => t.id === selected) ? selected : '';
+  }
+
+  return {
+    async open(route) {
+      editing = route;
+      const opening = ++openings;
+      delete templateId.dataset.touched;
+      form.reset();
+      clearErrors(form);
+      heading.textContent = route ? `Edit route “${route.name}”` : 'New route';
+      name.value = route?.name ?? '';
+      continues.checked = route?.continue ?? false;
+      position.value = '';
+      position.placeholder = route ? `${route.position} (unchanged)` : 'last';
+      matchers.set(route ? route.matchers : [matchers.blank()]);
+      renderTemplates(route?.template ? [route.template] : [], route?.template?.id ?? '');
+      for (const picker of [groups, contacts]) picker.replaceChildren(el('p', { class: 'muted' }, 'Loading…'));
+      openDialog(dialog, name);
+      try {
+        // The route is read afresh: the row may be older than someone else's edit.
+        const [allGroups, allContacts, templates, fresh] = await Promise.all([
+          allNodes(ALL_GROUPS, 'groups'),
+          allNodes(ALL_CONTACTS, 'contacts'),
+          allNodes(ALL_MESSAGE_TEMPLATES, 'messageTemplates'),
+          route && gql(ROUTE, { id: route.id }).then((d) => d.route),
+        ]);
+        if (opening !== openings || !dialog.open) return;
+        if (route && !fresh) {
+          dialog.close();
+          onSaved(`Route “${route.name}” was deleted meanwhile.`);
+          return;
+        }
+        if (fresh) {
+          editing = fresh;
+          matchers.set(fresh.matchers);
+          continues.checked = fresh.continue;
+        }
+        const touched = templateId.dataset.touched ? templateId.value : fresh?.template?.id ?? '';
+        renderTemplates(templates, touched);
+        renderChoices(groups, allGroups, {
+          name: 'groups',
+          selected: new Set(fresh?.groups.map((g) => g.id)),
+          label: (g) => `${g.name} (${g.contactCount})`,
+          empty: 'No groups yet: create one in the Contact group tab.',
+        });
+        renderChoices(contacts, allContacts, {
+          name: 'contacts',
+          selected: new Set(fresh?.contacts.map((c) => c.id)),
+          label: (c) => c.name,
+          empty: 'No contacts yet.',
+        });
+      } catch (err) {
+        if (opening !== openings) return;
+        for (const picker of [groups, contacts]) {
+          picker.replaceChildren(el('p', { class: 'field-error' }, `Recipients could not be loaded: ${err.message}`));
+        }
+      }
+    },
+  };
+}
+
+// ---- Test labels ----
+
+/** The Test labels panel: what testRoute decides for some labels and a severity. */
+function routeTester(form, result) {
+  const labels = matcherRows(form.querySelector('#route-test-labels'), form.querySelector('#route-test-add-label'), {
+    path: 'labels',
+    idPrefix: 'route-test-label',
+    withOp: false,
+    min: 1,
+  });
+  labels.set([]);
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    busy(form, async () => {
+      // Rows left empty are not sent; errors name the index sent, shown at the row it came from.
+      const rowsSent = [];
+      const sent = [];
+      labels.values().forEach((l, i) => {
+        if (!l.label && !l.value) return;
+        rowsSent.push(i);
+        sent.push({ name: l.label, value: l.value });
+      });
+      try {
+        const decision = (await gql(TEST_ROUTE, { labels: sent, severity: form.elements.severity.value })).testRoute;
+        clearErrors(form);
+        result.replaceChildren(...decisionView(decision));
+        result.hidden = false;
+        announce(decision.matched ? `${decision.routes.length} route${decision.routes.length === 1 ? '' : 's'} match.` : 'No route matches these labels.');
+      } catch (err) {
+        const remapped = new ApiError(
+          err.errors.map((e) => {
+            const field = e.extensions?.field?.replace(/^labels\[(\d+)\]/, (_, k) => `labels[${rowsSent[Number(k)] ?? k}]`);
+            return field ? { ...e, extensions: { ...e.extensions, field } } : e;
+          }),
+        );
+        result.hidden = true;
+        showErrors(form, remapped, 'Not tested');
+      }
+    });
+  });
+  clearErrorsAsTyped(form);
+}
+
+function decisionView(d) {
+  const item = (term, ...details) => [el('dt', {}, term), el('dd', {}, ...details)];
+  const parts = [
+    el('p', { class: d.matched ? 'decision matched' : 'decision unmatched' },
+      d.matched
+        ? `${d.routes.length === 1 ? 'One route matches' : `${d.routes.length} routes match`}.`
+        : 'No route matches these labels: sendAlert refuses such an alert unless it names its recipients, and an integration that routes by labels sends it to its own groups and contacts.'),
+  ];
+  const list = el('dl', { class: 'decision-list' });
+  list.append(...item('Labels matched', el('ul', { class: 'chips labels' }, d.labels.map((l) => el('li', { class: 'label-chip' }, el('span', { class: 'label-name' }, l.name), '=', l.value)))));
+  if (d.matched) {
+    list.append(
+      ...item(
+        'Routes, in the order tried',
+        el('ol', { class: 'matched-routes', 'aria-label': 'Matching routes' }, d.routes.map((r) => el('li', {}, el('span', { class: 'route-name' }, r.name), r.continue && el('span', { class: 'tag' }, 'continue')))),
+      ),
+      ...item('Recipients', nameChips('Groups', d.groups, 'group'), nameChips('Contacts', d.contacts, 'contact')),
+    );
+  }
+  const pending = d.silences.filter((s) => s.state === 'PENDING');
+  list.append(
+    ...item(
+      'Silence',
+      d.silencedBy
+        ? el('p', { class: 'silenced-by' }, `Muted by the silence “${d.silencedBy.comment}” until ${formatTime(d.silencedBy.endsAt)}: it would be stored as Silenced and nothing sent.`)
+        : el('p', { class: 'muted' }, 'No silence mutes it now.'),
+      pending.map((s) => el('p', { class: 'muted' }, `A silence “${s.comment}” starts muting it at ${formatTime(s.startsAt)}.`)),
+    ),
+  );
+  if (d.matched) {
+    list.append(
+      ...item(
+        'Quiet hours',
+        d.quiet.length > 0
+          ? el(
+            'ul',
+            { class: 'quiet-holds', 'aria-label': 'Quiet hours holding it' },
+            d.quiet.map((q) => el('li', {}, el('strong', {}, q.group.name), ` is quiet: held until ${formatTime(q.until)}, ${POLICY_WORDS[q.policy] ?? q.policy}.`)),
+          )
+          : el('p', { class: 'muted' }, 'No group holds it.'),
+      ),
+    );
+  }
+  parts.push(list);
+  return parts;
+}
+
+// ---- Silences ----
+
+/** The silences, newest first, in the state chosen; More reads the next page. */
+function silenceList(section) {
+  const rows = section.querySelector('#silences-rows');
+  const state = section.querySelector('#silence-state');
+  const more = section.querySelector('#silences-more');
+  const count = section.querySelector('#silences-count');
+  let shown = [];
+  let endCursor = null;
+  let latest = 0;
+
+  async function load(done, { after = null } = {}) {
+    const mine = ++latest;
+    try {
+      const conn = (await gql(SILENCES, { state: state.value || null, after })).silences;
+      if (mine !== latest) return;
+      const page = conn.edges.map((e) => e.node);
+      shown = after ? [...shown, ...page] : page;
+      endCursor = conn.pageInfo.endCursor;
+      fillRows(rows, shown.map(row), state.value ? `No ${SILENCE_STATE_WORDS[state.value].toLowerCase()} silences.` : 'No silences yet.');
+      more.hidden = !conn.pageInfo.hasNextPage;
+      count.textContent = conn.totalCount > 0 ? `${shown.length} of ${conn.totalCount} silence${conn.totalCount === 1 ? '' : 's'}` : '';
+      if (done) announce(done);
+    } catch (err) {
+      announce(`${done ? `${done} ` : ''}Silences could not be loaded: ${err.message}`, { error: true });
+    }
+  }
+
+  function row(s) {
+    const live = s.state !== 'EXPIRED';
+    return el(
+      'tr',
+      { 'data-silence': s.id },
+      el('th', { scope: 'row', 'data-label': 'Matchers', tabindex: '-1' }, matcherChips(s.matchers, 'none')),
+      el('td', { 'data-label': 'Starts' }, el('time', { datetime: s.startsAt }, formatTime(s.startsAt))),
+      el('td', { 'data-label': 'Ends' }, el('time', { datetime: s.endsAt }, formatTime(s.endsAt))),
+      el('td', { 'data-label': 'Comment', class: 'comment' }, s.comment),
+      el('td', { 'data-label': 'Created by' }, s.createdBy || el('span', { class: 'muted' }, '—')),
+      el('td', { 'data-label': 'State' }, el('span', { class: `status-chip silence-${s.state.toLowerCase()}` }, SILENCE_STATE_WORDS[s.state] ?? s.state)),
+      el(
+        'td',
+        { class: 'actions', 'data-label': 'Actions', 'data-requires': 'send' },
+        live && el('div', { class: 'row-actions' }, button('Expire', 'stop', () => expire(s), { 'aria-label': `Expire the silence ${s.matchers.map(matcherText).join(', ')}` })),
+      ),
+    );
+  }
+
+  async function expire(s) {
+    const what = s.matchers.map(matcherText).join(', ');
+    const ok = await confirmAction({
+      title: 'Expire silence?',
+      message: `The silence ${what} (“${s.comment}”) ends now${s.state === 'PENDING' ? ' and never starts' : ''}: alerts it matches are sent again from now on.`,
+      action: 'Expire silence',
+    });
+    if (!ok) return;
+    try {
+      await gql(EXPIRE_SILENCE, { id: s.id });
+      await load(`Silence ${what} expired.`);
+      // Its Expire button is gone: keep the reader at its row, or at the filter when it left the list.
+      (rows.querySelector(`tr[data-silence="${CSS.escape(s.id)}"] > th`) ?? state).focus();
+    } catch (err) {
+      announce(`The silence was not expired: ${err.message}`, { error: true });
+    }
+  }
+
+  state.addEventListener('change', () => load());
+  more.addEventListener('click', () => load(null, { after: endCursor }));
+  section.querySelector('#new-silence').addEventListener('click', () => openSilenceDialog({ onSaved: (done) => load(done) }));
+
+  return { load: () => load() };
+}
+
+// ---- The New silence dialog ----
+
+let silenceDialogInstance = null;
+
+/**
+ * Opens the New silence dialog with matchers filled in (one empty row when none); onSaved(message)
+ * runs once it is stored.
+ */
+export function openSilenceDialog({ matchers = [], onSaved = announce } = {}) {
+  silenceDialogInstance ??= silenceDialog();
+  silenceDialogInstance.open(matchers, onSaved);
+}
+
+/** A Date as a datetime-local input's value, in the browser's time zone. */
+function localInputValue(date) {
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+function silenceDialog() {
+  const dialog = document.getElementById('silence-dialog');
+  const form = dialog.querySelector('form');
+  const { startsAt, duration, endsAt, comment } = form.elements;
+  const customEnd = dialog.querySelector('#silence-custom-end');
+  const endsHint = dialog.querySelector('#silence-ends-hint');
+  const matchers = matcherRows(dialog.querySelector('#silence-matchers'), dialog.querySelector('#silence-add-matcher'), {
+    path: 'input.matchers',
+    idPrefix: 'silence-matcher',
+    min: 1,
+  });
+  let onSaved = announce;
+
+  /** The start asked for (null: now) and the end the choices make (null: none chosen yet). */
+  function times() {
+    const start = startsAt.value ? new Date(startsAt.value) : null;
+    if (duration.value === 'custom') return { start, end: endsAt.value ? new Date(endsAt.value) : null };
+    return { start, end: new Date((start ?? new Date()).getTime() + DURATIONS[duration.value]) };
+  }
+
+  function showEnd() {
+    customEnd.hidden = duration.value !== 'custom';
+    const { end } = times();
+    endsHint.textContent = end && !Number.isNaN(end.getTime()) ? `Ends ${end.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })}.` : 'Choose when it ends.';
+  }
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const { start, end } = times();
+    if (!end || Number.isNaN(end.getTime())) {
+      showErrors(form, new ApiError([{ message: 'Choose when the silence ends.', extensions: { code: 'BAD_USER_INPUT', field: 'input.endsAt' } }]));
+      return;
+    }
+    const input = { matchers: matchers.values(), endsAt: end.toISOString(), comment: comment.value.trim() };
+    if (start && !Number.isNaN(start.getTime())) input.startsAt = start.toISOString();
+    busy(form, async () => {
+      try {
+        const saved = (await gql(CREATE_SILENCE, { input })).createSilence;
+        dialog.close();
+        const what = input.matchers.map(matcherText).join(', ');
+        onSaved(saved.state === 'PENDING'
+          ? `Silence created: alerts matching ${what} are muted from ${formatTime(saved.startsAt)} until ${formatTime(saved.endsAt)}.`
+          : `Silence created: alerts matching ${what} are muted until ${formatTime(saved.endsAt)}.`);
+      } catch (err) {
+        showErrors(form, err);
+      }
+    });
+  });
+  for (const control of [startsAt, duration, endsAt]) control.addEventListener('input', showEnd);
+  duration.addEventListener('change', () => {
+    if (duration.value === 'custom' && !endsAt.value) {
+      endsAt.value = localInputValue(new Date((times().start ?? new Date()).getTime() + DURATIONS['1h']));
+    }
+    showEnd();
+    if (duration.value === 'custom') endsAt.focus();
+  });
+  clearErrorsAsTyped(form);
+
+  return {
+    open(list, saved) {
+      onSaved = saved;
+      form.reset();
+      clearErrors(form);
+      matchers.set(list);
+      duration.value = '1h';
+      showEnd();
+      // Prefilled matchers are there to check and prune; the comment is what is left to write.
+      openDialog(dialog, list.length > 0 ? comment : dialog.querySelector('#silence-matchers input'));
+    },
+  };
+}
