@@ -3434,7 +3434,7 @@ type Delivery {
   lastError: String
   "When the robot accepted the message; null unless SENT."
   sentAt: Time
-  "When the delivery is next due (while in flight, when its lease ends); null once SENT or FAILED."
+  "When the delivery is next due (while in flight, when its lease ends; while HELD, when its quiet hours end); null once SENT, FAILED or DROPPED."
   nextAttemptAt: Time
   "The targeted contacts behind this URL that still exist, ordered by name."
   contacts: [Contact!]!
@@ -3456,7 +3456,7 @@ type Alert {
   severity: Severity!
   "How its content is written: as given, or its template's format."
   format: MessageFormat!
-  "PENDING until no delivery is; then how many deliveries were accepted."
+  "PENDING until no delivery is (HELD ones included); then how many deliveries were accepted. SILENCED when a silence muted it."
   status: AlertStatus!
   "When the alert was accepted."
   createdAt: Time!
