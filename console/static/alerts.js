@@ -4,8 +4,8 @@
 import { allNodes, gql } from './api.js';
 import { ALERTS, ALL_CONTACTS, ALL_GROUPS, PREVIEW_ALERT, SEND_ALERT } from './documents.js';
 import {
-  Pager, announce, busy, button, checkedIds, clearErrors, clearErrorsAsTyped, el, fillRows, formatTime, prettyJSON,
-  renderChoices, showErrors,
+  Pager, RowList, announce, busy, button, checkedIds, clearErrors, clearErrorsAsTyped, el, fillRows, formatTime, icon,
+  prettyJSON, renderChoices, showErrors,
 } from './ui.js';
 import { platformBadge } from './platforms.js';
 import { KIND_WORDS } from './integrations.js';
@@ -35,6 +35,8 @@ export function alertsTab(panel) {
   const preview = panel.querySelector('#preview');
   const previewList = panel.querySelector('#preview-list');
   const previewButton = panel.querySelector('#alert-preview');
+  const labels = labelRows(panel.querySelector('#alert-labels'), panel.querySelector('#alert-add-label'));
+  labels.set([labels.blank()]);
   const rows = panel.querySelector('#history-rows');
   const live = panel.querySelector('#history-live');
   const statusFilter = panel.querySelector('#history-status');
@@ -48,8 +50,19 @@ export function alertsTab(panel) {
   // any edit makes it a new alert.
   let idempotencyKey = null;
 
+  // The rows each sent label came from, by its index in the last draft: errors name the index sent.
+  let labelRowsSent = [];
+
   function draft() {
     const f = form.elements;
+    // Rows left empty are not sent.
+    labelRowsSent = [];
+    const sent = [];
+    labels.values().forEach((l, i) => {
+      if (!l.name && !l.value) return;
+      labelRowsSent.push(i);
+      sent.push(l);
+    });
     return {
       title: f.title.value,
       content: f.content.value,
@@ -57,9 +70,20 @@ export function alertsTab(panel) {
       format: f.format.value,
       groupIds: checkedIds(groupPicker),
       contactIds: checkedIds(contactPicker),
+      labels: sent,
       mentionAll: f.mentionAll.checked,
       mentionContacts: f.mentionContacts.checked,
     };
+  }
+
+  /** Moves err's errors at input.labels[k], the k-th label sent, to the row it was typed in. */
+  function atLabelRows(err) {
+    if (!Array.isArray(err.errors)) return err;
+    err.errors = err.errors.map((e) => {
+      const field = e.extensions?.field?.replace(/^input\.labels\[(\d+)\]/, (_, k) => `input.labels[${labelRowsSent[Number(k)] ?? k}]`);
+      return field ? { ...e, extensions: { ...e.extensions, field } } : e;
+    });
+    return err;
   }
 
   async function loadPickers() {
@@ -86,6 +110,8 @@ export function alertsTab(panel) {
             { class: 'preview-item' },
             el('div', { class: 'preview-head' }, platformBadge(m.platform), el('span', { class: 'muted' }, `to ${m.contacts.map((c) => c.name).join(', ')}`)),
             el('code', { class: 'url' }, m.url),
+            // Why nothing would be sent now (a silence), when it would be (quiet hours), or how it is rendered.
+            m.note && el('p', { class: 'preview-note' }, m.note),
             el('pre', { class: 'body', tabindex: 0, 'aria-label': `Message body for ${m.url}` }, prettyJSON(m.body)),
           ),
         ),
@@ -94,7 +120,7 @@ export function alertsTab(panel) {
       announce(`Preview ready: ${messages.length} robot${messages.length === 1 ? '' : 's'} would receive this alert.`);
     } catch (err) {
       preview.hidden = true;
-      showErrors(form, err, 'No preview');
+      showErrors(form, atLabelRows(err), 'No preview');
     } finally {
       previewButton.disabled = false;
     }
@@ -105,6 +131,7 @@ export function alertsTab(panel) {
       idempotencyKey ??= randomKey();
       const alert = (await gql(SEND_ALERT, { input: { ...draft(), idempotencyKey } })).sendAlert;
       form.reset();
+      labels.set([labels.blank()]);
       idempotencyKey = null;
       preview.hidden = true;
       clearErrors(form);
@@ -112,7 +139,7 @@ export function alertsTab(panel) {
       pager.reset();
       await loadHistory();
     } catch (err) {
-      showErrors(form, err, 'Not sent');
+      showErrors(form, atLabelRows(err), 'Not sent');
     }
   }
 
@@ -132,7 +159,11 @@ export function alertsTab(panel) {
         announceFinished(alerts);
       }
       const unsettled = alerts.filter((a) => a.status === 'PENDING');
-      const onlyHeld = unsettled.length > 0 && unsettled.every((a) => a.deliveries.every((d) => d.status !== 'PENDING'));
+      // An alert is PENDING a moment after its last delivery settled (its status is computed after
+      // the delivery's is stored): that is no hold, and the next second's look shows it final.
+      const onlyHeld =
+        unsettled.length > 0 &&
+        unsettled.every((a) => a.deliveries.some((d) => d.status === 'HELD') && a.deliveries.every((d) => d.status !== 'PENDING'));
       live.textContent = unsettled.length === 0 ? '' : onlyHeld ? 'Deliveries held by quiet hours; updating every 30 seconds…' : 'Updating every second until delivered…';
       if (unsettled.length > 0 && active) timer = setTimeout(loadHistory, onlyHeld ? HELD_POLL_MS : POLL_MS);
     } catch (err) {
@@ -155,6 +186,10 @@ export function alertsTab(panel) {
   form.addEventListener('input', () => {
     idempotencyKey = null;
   });
+  // Removing a label row changes the alert without an input event.
+  form.addEventListener('click', (event) => {
+    if (event.target.closest('[data-remove]')) idempotencyKey = null;
+  });
   clearErrorsAsTyped(form);
   previewButton.addEventListener('click', showPreview);
   statusFilter.addEventListener('change', () => {
@@ -175,6 +210,33 @@ export function alertsTab(panel) {
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * The Send form's label rows (name, value, remove), each field's errors shown at
+ * input.labels[i].name and .value and the row's own at input.labels[i].
+ */
+function labelRows(container, addButton) {
+  const field = (at, control, extra = {}) => el('div', { class: 'field', 'data-field': at, ...extra }, control, el('p', { class: 'field-error', hidden: true }));
+  return new RowList(container, {
+    addButton,
+    blank: () => ({ name: '', value: '' }),
+    read: (row) => ({ name: row.querySelector('[name="labelName"]').value.trim(), value: row.querySelector('[name="labelValue"]').value }),
+    render: (l, i) => {
+      const at = `input.labels[${i}]`;
+      const n = i + 1;
+      const input = (name, value, label, placeholder) =>
+        el('input', { id: `alert-label-${i}-${name}`, name, class: 'code', value, autocomplete: 'off', spellcheck: 'false', 'aria-label': label, placeholder });
+      return el(
+        'div',
+        { class: 'matcher-row no-op', role: 'group', 'aria-label': `Label ${n}`, 'data-field': at },
+        field(`${at}.name`, input('labelName', l.name, `Label ${n} name`, 'name')),
+        field(`${at}.value`, input('labelValue', l.value, `Label ${n} value`, 'value'), { class: 'field value' }),
+        el('button', { type: 'button', class: 'icon-only remove-row', 'data-remove': true, 'aria-label': `Remove label ${n}` }, icon('close')),
+        el('p', { class: 'field-error', hidden: true }),
+      );
+    },
+  });
 }
 
 function row(a) {

@@ -92,7 +92,7 @@ export const ALERTS = `query Alerts($status: AlertStatus, $first: Int, $after: S
   }
 }`;
 
-export const PREVIEW_ALERT = `query PreviewAlert($input: SendAlertInput!) { previewAlert(input: $input) { platform url body contacts { name } } }`;
+export const PREVIEW_ALERT = `query PreviewAlert($input: SendAlertInput!) { previewAlert(input: $input) { platform url body note contacts { name } } }`;
 
 export const SEND_ALERT = `mutation SendAlert($input: SendAlertInput!) { sendAlert(input: $input) { id title } }`;
 

@@ -1,9 +1,13 @@
 // Alerts: preview what each robot gets, send, and watch the history until every delivery is final.
 // The demo group "Everyone" reaches the demo's fake DingTalk, WeCom and Lark robots, which accept.
+// Alerts that name no recipients go where the routes their labels match send them: this file's
+// route matches only its own team label, so the other files' alerts never meet it.
 
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { run, useBrowser, withConsole } from '../harness.js';
+import { api, escapeRegExp, run, screenshot, useBrowser, withConsole } from '../harness.js';
+// The console's own operations, which Herald always trusts, for this file's route and silence.
+import { ALL_GROUPS, CREATE_ROUTE, CREATE_SILENCE } from '../../console/static/documents.js';
 
 useBrowser();
 
@@ -60,6 +64,121 @@ test('an alert sent to a group appears in the history and every delivery becomes
       assert.deepEqual(statuses, ['Sent', 'Sent', 'Sent']);
       await row.getByText('1 attempt · last: HTTP 200').first().waitFor();
       assert.equal(await form(page).getByLabel('Title').inputValue(), '', 'the form is cleared after sending');
+    },
+    { hash: '#alerts' },
+  ));
+
+// Routed by labels: a route matching only this file's team label sends to the demo group On-call
+// (Alice and Carol: the DingTalk and Lark robots, not Bob's WeCom one).
+const team = `send-form-${run}`;
+const routeName = `Send form ${run}`;
+
+before(async () => {
+  const { groups } = await api(ALL_GROUPS, { after: null });
+  const onCall = groups.edges.map((e) => e.node).find((g) => g.name === 'On-call');
+  assert.ok(onCall, 'the demo group On-call is missing');
+  await api(CREATE_ROUTE, { input: { name: routeName, matchers: [{ label: 'team', op: 'EQ', value: team }], groupIds: [onCall.id] } });
+});
+
+test('an alert with labels and no recipients is previewed and sent through the route they match', () =>
+  withConsole(
+    'alert-routed',
+    async (page) => {
+      const routed = `Replica lag ${run}`;
+      const f = form(page);
+      await f.getByRole('link', { name: 'Routes & Silences' }).waitFor();
+      await f.getByLabel('Title').fill(routed);
+      await f.getByLabel('Content').fill('replica 3 is 40 s behind');
+      await f.getByLabel('Label 1 name').fill('team');
+      await f.getByLabel('Label 1 value').fill(team);
+      await page.getByRole('button', { name: 'Preview' }).click();
+      const items = page.locator('#preview-list > li');
+      await items.first().waitFor();
+      assert.equal(await items.count(), 2, 'the preview does not list the route’s two robots');
+      for (const platform of ['DingTalk', 'Lark']) await items.getByText(platform, { exact: true }).waitFor();
+      assert.equal(await items.getByText('WeCom', { exact: true }).count(), 0, 'a robot outside the route’s group is previewed');
+      await items.getByText('to Alice (on call), Carol').first().waitFor();
+      await screenshot(page, 'alert-routed-preview');
+
+      await page.getByRole('button', { name: 'Send alert' }).click();
+      await page.getByRole('status').getByText(`Alert “${routed}” accepted`).waitFor();
+      const row = page.locator('#history-rows tr').filter({ has: page.locator('th .name', { hasText: new RegExp(`^${escapeRegExp(routed)}$`) }) });
+      await row.getByText(`routed by ${routeName}`, { exact: true }).waitFor();
+      await row.getByRole('list', { name: 'Labels' }).getByText(team).waitFor();
+      await row.getByText('Delivered', { exact: true }).waitFor({ timeout: 20_000 });
+      assert.equal(await row.locator('.delivery').count(), 2);
+      assert.equal(await f.getByLabel('Label 1 value').inputValue(), '', 'the labels are not cleared after sending');
+      assert.equal(await f.locator('#alert-labels .matcher-row').count(), 1);
+    },
+    { hash: '#alerts' },
+  ));
+
+test('labels no route matches are refused below the label rows, and a label name with a space at its row', () =>
+  withConsole(
+    'alert-label-errors',
+    async (page) => {
+      const f = form(page);
+      await f.getByLabel('Title').fill(title);
+      await f.getByLabel('Content').fill('nobody routes this');
+      await f.getByLabel('Label 1 name').fill('team');
+      await f.getByLabel('Label 1 value').fill(`nobody-${run}`);
+      await page.getByRole('button', { name: 'Send alert' }).click();
+      const blockError = f.locator('.recipients > .field-error');
+      await blockError.getByText('no route matches these labels').waitFor();
+
+      // Row 2 left empty is not sent, so the server's labels[1] is row 3.
+      await f.getByRole('button', { name: 'Add label' }).click();
+      assert.ok(await f.getByLabel('Label 2 name').evaluate((n) => n === document.activeElement), 'the added label is not focused');
+      await f.getByRole('button', { name: 'Add label' }).click();
+      await f.getByLabel('Label 3 name').fill('bad name');
+      await f.getByLabel('Label 3 value').fill('x');
+      await page.getByRole('button', { name: 'Preview' }).click();
+      const nameError = f.locator('[data-field="input.labels[2].name"] > .field-error');
+      await nameError.getByText('without spaces').waitFor();
+      assert.equal(await f.getByLabel('Label 3 name').getAttribute('aria-invalid'), 'true');
+      assert.ok(await f.getByLabel('Label 3 name').evaluate((n) => n === document.activeElement), 'the label in error is not focused');
+      assert.equal(await f.locator('[data-field="input.labels[1].name"] > .field-error').isVisible(), false);
+      assert.equal(await blockError.isVisible(), false, 'the earlier error is still shown');
+      assert.equal(await page.locator('#preview').isVisible(), false, 'a preview is shown for refused labels');
+      await screenshot(page, 'alert-label-error');
+
+      await f.getByRole('button', { name: 'Remove label 3' }).click();
+      assert.equal(await f.locator('#alert-labels .matcher-row').count(), 2);
+      await page.getByRole('button', { name: 'Send alert' }).click();
+      await blockError.getByText('no route matches these labels').waitFor();
+      assert.equal(await f.getByLabel('Title').inputValue(), title);
+    },
+    { hash: '#alerts' },
+  ));
+
+test('the preview says when a silence would mute a routed alert', () =>
+  withConsole(
+    'alert-preview-silenced',
+    async (page) => {
+      const job = `send-form-silenced-${run}`;
+      await api(CREATE_SILENCE, {
+        input: {
+          matchers: [{ label: 'job', op: 'EQ', value: job }],
+          endsAt: new Date(Date.now() + 3600e3).toISOString(),
+          comment: `Maintenance ${run}`,
+        },
+      });
+      const f = form(page);
+      await f.getByLabel('Title').fill(title);
+      await f.getByLabel('Content').fill('muted');
+      await f.getByLabel('Label 1 name').fill('team');
+      await f.getByLabel('Label 1 value').fill(team);
+      await f.getByRole('button', { name: 'Add label' }).click();
+      await f.getByLabel('Label 2 name').fill('job');
+      await f.getByLabel('Label 2 value').fill(job);
+      await page.getByRole('button', { name: 'Preview' }).click();
+      const items = page.locator('#preview-list > li');
+      await items.first().waitFor();
+      assert.equal(await items.count(), 2);
+      const notes = await items.locator('.preview-note').allTextContents();
+      assert.equal(notes.length, 2, 'a robot’s message has no note');
+      for (const note of notes) assert.match(note, new RegExp(`mutes this alert .*nothing would be sent`));
+      await items.locator('.preview-note').first().getByText(`Maintenance ${run}`).waitFor();
     },
     { hash: '#alerts' },
   ));
