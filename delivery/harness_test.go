@@ -22,7 +22,7 @@ import (
 type env struct {
 	keyring  *secrets.Keyring
 	guard    *notify.Guard
-	t        *testing.T
+	t        testing.TB
 	db       modelstest.DB
 	store    *models.Store
 	fake     *fakeplatform.Server
@@ -30,7 +30,7 @@ type env struct {
 	robots   atomic.Int64
 }
 
-func newEnv(t *testing.T, db modelstest.DB) *env {
+func newEnv(t testing.TB, db modelstest.DB) *env {
 	t.Helper()
 	if err := Migrate(db.Gorm); err != nil {
 		t.Fatal(err)
