@@ -118,13 +118,20 @@ func (am *alertmanager) fire(t *testing.T, labels map[string]string, summary str
 // inboundCount reads herald_inbound_notifications_total for an outcome from /metrics.
 func inboundCount(t *testing.T, base, outcome string) int {
 	t.Helper()
+	return metricSum(t, base, `herald_inbound_notifications_total\{[^}]*outcome="`+outcome+`"[^}]*\}`)
+}
+
+// metricSum reads /metrics and sums the values of the series matching the pattern (a metric name,
+// and its labels where they matter).
+func metricSum(t *testing.T, base, series string) int {
+	t.Helper()
 	resp, err := http.Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	re := regexp.MustCompile(`(?m)^herald_inbound_notifications_total\{[^}]*outcome="` + outcome + `"[^}]*\} (\d+)`)
+	re := regexp.MustCompile(`(?m)^` + series + ` (\d+)`)
 	total := 0
 	for _, m := range re.FindAllStringSubmatch(string(raw), -1) {
 		n, _ := strconv.Atoi(m[1])

@@ -68,6 +68,9 @@ func TestHeldDeliveriesSurviveAKillAndAreReleasedOnce(t *testing.T) {
 				t.Fatalf("a delivery during quiet hours: %+v, want HELD until 2026-03-29T05:00:00Z", d)
 			}
 		}
+		if n := metricSum(t, base, "herald_deliveries_held"); n != robots*alerts {
+			t.Fatalf("herald_deliveries_held is %d, want %d", n, robots*alerts)
+		}
 		if err := killable.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
@@ -84,6 +87,9 @@ func TestHeldDeliveriesSurviveAKillAndAreReleasedOnce(t *testing.T) {
 		if replicas > 1 {
 			launch(t, env...) // the killed replica comes back: nothing is sent again
 			time.Sleep(time.Second)
+		}
+		if n := metricSum(t, base, "herald_deliveries_held"); n != 0 {
+			t.Fatalf("herald_deliveries_held is %d after the quiet hours", n)
 		}
 		for _, tok := range tokens {
 			got := fake.Received(tok)

@@ -36,7 +36,7 @@ func testMux(db modelstest.DB, adminToken string, open bool, sec securityConfig)
 	notifier, _ := notify.New(notify.Config{Platforms: platforms.Registry})
 	outbox := delivery.NewOutbox(store, notifier)
 	return newMux(endpoints{db: db.Gorm, resolver: &graph.Resolver{Store: store, Outbox: outbox, Notifier: notifier},
-		metrics: metrics.New(outbox.PendingDeliveries), authn: auth.New(store, adminToken, open), security: sec,
+		metrics: metrics.New(outbox.CountDeliveries), authn: auth.New(store, adminToken, open), security: sec,
 		graph: graph.Options{Introspection: sec.Introspection},
 		hooks: inbound.New(inbound.Config{Store: store, Outbox: outbox, Waker: noWaker{}})})
 }

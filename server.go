@@ -134,7 +134,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		defer sqlDB.Close()
 	}
 	outbox := delivery.NewOutbox(store, notifier)
-	prom := metrics.New(outbox.PendingDeliveries)
+	prom := metrics.New(outbox.CountDeliveries)
 	dispatcher := delivery.New(store, notifier, delivery.Config{
 		Metrics:      prom,
 		Workers:      cfg.Delivery.Workers,

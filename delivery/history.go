@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/models"
@@ -87,11 +88,12 @@ func (o *Outbox) AttemptsByDelivery(ctx context.Context, deliveryIDs []uint) (ma
 		func(a *DeliveryAttempt) uint { return a.DeliveryID })
 }
 
-// PendingDeliveries counts the deliveries waiting to be sent, across all replicas.
-func (o *Outbox) PendingDeliveries(ctx context.Context) (int64, error) {
+// CountDeliveries counts the deliveries in a status (PENDING: waiting to be sent; HELD: waiting for
+// quiet hours to end), across all replicas; the queue index leads with the status.
+func (o *Outbox) CountDeliveries(ctx context.Context, status string) (int64, error) {
 	var n int64
-	if err := o.db.WithContext(ctx).Model(&Delivery{}).Where("status = ?", DeliveryPending).Count(&n).Error; err != nil {
-		return 0, fmt.Errorf("count pending deliveries: %w", err)
+	if err := o.db.WithContext(ctx).Model(&Delivery{}).Where("status = ?", status).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count %s deliveries: %w", strings.ToLower(status), err)
 	}
 	return n, nil
 }

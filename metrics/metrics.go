@@ -28,8 +28,9 @@ type Metrics struct {
 	claims    prometheus.Histogram
 }
 
-// New registers Herald's collectors. queueDepth is read at scrape time.
-func New(queueDepth func(ctx context.Context) (int64, error)) *Metrics {
+// New registers Herald's collectors. countDeliveries, which counts the deliveries in a status, is
+// read at scrape time.
+func New(countDeliveries func(ctx context.Context, status string) (int64, error)) *Metrics {
 	m := &Metrics{
 		registry: prometheus.NewRegistry(),
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -67,20 +68,21 @@ func New(queueDepth func(ctx context.Context) (int64, error)) *Metrics {
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}),
 	}
-	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "herald_delivery_queue_depth",
-		Help: "Deliveries waiting to be sent (PENDING), across all replicas.",
-	}, func() float64 {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		n, err := queueDepth(ctx)
-		if err != nil {
-			slog.Warn("metrics: read queue depth", "error", err)
-			return -1
-		}
-		return float64(n)
-	})
-	m.registry.MustRegister(m.attempts, m.duration, m.coalesced, m.deferred, m.breaker, m.graphql, m.inbound, m.claims, depth,
+	count := func(name, help, status string) prometheus.GaugeFunc {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			n, err := countDeliveries(ctx, status)
+			if err != nil {
+				slog.Warn("metrics: count deliveries", "status", status, "error", err)
+				return -1
+			}
+			return float64(n)
+		})
+	}
+	depth := count("herald_delivery_queue_depth", "Deliveries waiting to be sent (PENDING), across all replicas.", "PENDING")
+	held := count("herald_deliveries_held", "Deliveries held by groups' quiet hours (HELD), across all replicas.", "HELD")
+	m.registry.MustRegister(m.attempts, m.duration, m.coalesced, m.deferred, m.breaker, m.graphql, m.inbound, m.claims, depth, held,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
