@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // Route sends alerts whose labels match to its groups and contacts. Routes are tried in position
@@ -162,12 +161,21 @@ func (s *Store) DeleteRoute(ctx context.Context, id string) error {
 	})
 }
 
-// lockRoutes returns the namespace's route ids in order, locked on MySQL so that two changes of
-// the order run one after the other (SQLite has one writer anyway).
+// lockRoutes returns the namespace's route ids in order. On MySQL it first locks the namespace's
+// row, so that two changes of the order run one after the other (SQLite has one writer anyway):
+// locking the routes alone would leave two first routes of a namespace to take the same gap lock
+// and deadlock on their inserts.
 func lockRoutes(tx *gorm.DB) ([]uint, error) {
 	q := tx.Model(&Route{})
 	if IsMySQL(tx) {
-		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		id := uint(DefaultNamespaceID)
+		if ns := NamespaceOf(tx.Statement.Context); ns != nil {
+			id = ns.ID
+		}
+		var locked []uint
+		if err := tx.Session(&gorm.Session{NewDB: true}).Raw("SELECT id FROM namespaces WHERE id = ? FOR UPDATE", id).Scan(&locked).Error; err != nil {
+			return nil, fmt.Errorf("lock the namespace's routes: %w", err)
+		}
 	}
 	var ids []uint
 	if err := q.Order("position, id").Pluck("id", &ids).Error; err != nil {
