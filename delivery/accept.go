@@ -146,24 +146,33 @@ func cleanMessage(in AlertInput) (AlertInput, error) {
 			return in, err
 		}
 	}
-	if in.IdempotencyKey != nil {
-		k := *in.IdempotencyKey
-		if in.SourceID == nil && strings.HasPrefix(k, HookKeyPrefix) {
-			return in, models.Invalid("idempotencyKey", "keys starting with %q are reserved for integrations", HookKeyPrefix)
-		}
-		limit := MaxIdempotencyKeyLength
-		if in.RepeatAfter > 0 {
-			limit -= repeatSuffixRoom
-		}
-		if n := utf8.RuneCountInString(k); n == 0 || n > limit || !utf8.ValidString(k) {
-			return in, models.Invalid("idempotencyKey", "idempotencyKey must be 1 to %d characters", limit)
-		}
+	if err := checkIdempotencyKey(in); err != nil {
+		return in, err
 	}
 	var err error
 	if in.Labels, err = cleanLabels(in.Labels); err != nil {
 		return in, err
 	}
 	return in, nil
+}
+
+// checkIdempotencyKey applies the key's own rules: its length, and the prefix reserved for hooks.
+func checkIdempotencyKey(in AlertInput) error {
+	if in.IdempotencyKey == nil {
+		return nil
+	}
+	k := *in.IdempotencyKey
+	if in.SourceID == nil && strings.HasPrefix(k, HookKeyPrefix) {
+		return models.Invalid("idempotencyKey", "keys starting with %q are reserved for integrations", HookKeyPrefix)
+	}
+	limit := MaxIdempotencyKeyLength
+	if in.RepeatAfter > 0 {
+		limit -= repeatSuffixRoom
+	}
+	if n := utf8.RuneCountInString(k); n == 0 || n > limit || !utf8.ValidString(k) {
+		return models.Invalid("idempotencyKey", "idempotencyKey must be 1 to %d characters", limit)
+	}
+	return nil
 }
 
 // Plan resolves an alert's recipients and messages without storing anything, for previewAlert.
@@ -213,6 +222,24 @@ func (o *Outbox) Plan(ctx context.Context, in AlertInput) ([]PlannedDelivery, er
 // An alert an active silence matches is stored SILENCED, without deliveries; a delivery whose
 // contacts were all reached through groups in their quiet hours is stored HELD until they end.
 func (o *Outbox) Accept(ctx context.Context, in AlertInput) (*Alert, bool, error) {
+	// A repeated key is answered with its first alert before anything else is decided: a retry
+	// must get the alert it made, even if the routes or templates changed since.
+	if err := checkIdempotencyKey(in); err != nil {
+		return nil, false, err
+	}
+	var nextKey *string
+	switch {
+	case in.IdempotencyKey != nil && in.RepeatAfter > 0:
+		key, first, err := o.repeatKey(ctx, *in.IdempotencyKey, in.RepeatAfter)
+		if err != nil || first != nil {
+			return first, false, err
+		}
+		nextKey = &key
+	case in.IdempotencyKey != nil:
+		if a, err := o.alertByKey(ctx, *in.IdempotencyKey); err != nil || a != nil {
+			return a, false, err
+		}
+	}
 	in, err := o.route(ctx, in)
 	if err != nil {
 		return nil, false, err
@@ -225,17 +252,8 @@ func (o *Outbox) Accept(ctx context.Context, in AlertInput) (*Alert, bool, error
 	if err != nil {
 		return nil, false, err
 	}
-	switch {
-	case in.IdempotencyKey != nil && in.RepeatAfter > 0:
-		key, first, err := o.repeatKey(ctx, *in.IdempotencyKey, in.RepeatAfter)
-		if err != nil || first != nil {
-			return first, false, err
-		}
-		in.IdempotencyKey = &key
-	case in.IdempotencyKey != nil:
-		if a, err := o.alertByKey(ctx, *in.IdempotencyKey); err != nil || a != nil {
-			return a, false, err
-		}
+	if nextKey != nil {
+		in.IdempotencyKey = nextKey
 	}
 	var a *Alert
 	var plan []PlannedDelivery

@@ -212,7 +212,34 @@ func (d *Dispatcher) lockDue(tx *gorm.DB, robots []RobotState, now time.Time) (d
 	if err != nil {
 		return nil, false, fmt.Errorf("lock due deliveries: %w", err)
 	}
-	return due, capped, nil
+	due, err = d.gatherDigests(tx, due, per, now)
+	return due, capped, err
+}
+
+// gatherDigests adds, for a robot whose share was filled with released digest deliveries, the rest
+// of them (up to claimRows in the claim): a digest is one message per robot, however many alerts
+// quiet hours held, so it must not leave in pieces of one share each. Rare, so one statement per
+// such robot.
+func (d *Dispatcher) gatherDigests(tx *gorm.DB, due []Delivery, per int, now time.Time) ([]Delivery, error) {
+	ids := map[string][]uint{}
+	digest := map[string]bool{}
+	for _, x := range due {
+		ids[x.RobotKey] = append(ids[x.RobotKey], x.ID)
+		digest[x.RobotKey] = digest[x.RobotKey] || x.Hold == HoldDigest
+	}
+	for key, mine := range ids {
+		if !digest[key] || len(mine) < per || len(due) >= claimRows {
+			continue
+		}
+		var more []Delivery
+		err := d.due(tx.Clauses(skipLocked).Where("url_hash = ? AND hold = ? AND id NOT IN ?", key, HoldDigest, mine), now).
+			Order("next_attempt_at, id").Limit(claimRows - len(due)).Find(&more).Error
+		if err != nil {
+			return nil, fmt.Errorf("lock held deliveries for a digest: %w", err)
+		}
+		due = append(due, more...)
+	}
+	return due, nil
 }
 
 // due restricts q to the deliveries due at now. For a lease after a database outage, work that

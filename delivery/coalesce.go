@@ -120,7 +120,7 @@ func appendNew(list []string, values ...string) []string {
 // they were accepted and the rest counted, so that the message fits however many were held.
 func digest(items []*item, shown int) senders.Message {
 	m := combine(items)
-	m.Format, m.Sections, m.Links = senders.Markdown, nil, nil
+	m.Format, m.Sections, m.Links, m.Fields = senders.Markdown, nil, nil, nil
 	var groups []string
 	for _, it := range items {
 		if it.d.HeldBy != nil {

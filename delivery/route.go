@@ -117,11 +117,15 @@ func (d Decision) routeIDs() []uint {
 	return ids
 }
 
-// routed reports whether the alert is routed by its labels: it names no recipients, or its
-// integration routes by labels.
+// routed reports whether the alert is routed by its labels: a sendAlert that names no recipients,
+// or an integration's that routes by labels (one whose recipients were all deleted is not routed:
+// its flag is off).
 func (in AlertInput) routed() bool {
+	if in.SourceID != nil {
+		return in.RouteByLabels
+	}
 	q := in.Recipients
-	return in.RouteByLabels || len(q.ContactIDs)+len(q.GroupIDs)+len(q.ContactNames)+len(q.GroupNames) == 0
+	return len(q.ContactIDs)+len(q.GroupIDs)+len(q.ContactNames)+len(q.GroupNames) == 0
 }
 
 // route decides the alert's recipients from its labels when it is routed: the matching routes'

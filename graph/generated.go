@@ -4193,7 +4193,8 @@ input MatcherInput {
   op: MatchOp!
   """
   At most 1024 characters. For REGEX and NOT_REGEX a regular expression in RE2 syntax, compiled when saved:
-  an invalid one is BAD_USER_INPUT at ...matchers[i].value.
+  an invalid or too complex one is BAD_USER_INPUT at ...matchers[i].value. A namespace's routes and silences
+  that have not ended hold at most 1000 regular expressions together (BAD_USER_INPUT at input.matchers).
   """
   value: String!
 }
@@ -4346,7 +4347,7 @@ type TimeWindow {
 
 "A span of wall-clock time on some weekdays."
 input TimeWindowInput {
-  "1 Monday ... 7 Sunday, each at most once (BAD_USER_INPUT at ...weekdays); omitted or empty: every day."
+  "1 Monday ... 7 Sunday (BAD_USER_INPUT at ...weekdays otherwise), a day given twice counted once; omitted or empty: every day."
   weekdays: [Int!]
   "HH:MM, 00:00-23:59 (BAD_USER_INPUT at ...start)."
   start: String!

@@ -19,7 +19,12 @@ func FormatID(id uint) string { return strconv.FormatUint(uint64(id), 10) }
 // parseIDList parses and de-duplicates a list of ids given for field, keeping the first position of
 // each. A malformed id is reported as not found at its index. The list is bounded.
 func parseIDList(field, what string, raw []string) ([]uint, []int, error) {
-	if len(raw) > MaxIDsPerRequest {
+	return parseIDs(field, what, raw, MaxIDsPerRequest)
+}
+
+// parseIDs is parseIDList with its own bound (0: none, for ids Herald chose itself).
+func parseIDs(field, what string, raw []string, limit int) ([]uint, []int, error) {
+	if limit > 0 && len(raw) > limit {
 		return nil, nil, Invalid(field, "at most %d ids are allowed, got %d", MaxIDsPerRequest, len(raw))
 	}
 	ids := make([]uint, 0, len(raw))

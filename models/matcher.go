@@ -3,25 +3,78 @@ package models
 import (
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"gorm.io/gorm"
 )
 
 // MatchOp is how a matcher compares a label's value; the values match the GraphQL enum.
 type MatchOp string
 
 const (
-	MatchEqual       MatchOp = "EQ"
-	MatchNotEqual    MatchOp = "NEQ"
-	MatchRegexp      MatchOp = "REGEX"
-	MatchNotRegexp   MatchOp = "NOT_REGEX"
-	MaxMatchers              = 32
-	MaxMatcherValue          = 1024 // characters
-	maxMatcherLabel          = 128  // characters, as a label name
-	maxCompiledRegex         = 4096 // compiled matchers kept
+	MatchEqual      MatchOp = "EQ"
+	MatchNotEqual   MatchOp = "NEQ"
+	MatchRegexp     MatchOp = "REGEX"
+	MatchNotRegexp  MatchOp = "NOT_REGEX"
+	MaxMatchers             = 32
+	MaxMatcherValue         = 1024 // characters
+	maxMatcherLabel         = 128  // characters, as a label name
+	// maxRegexInsts bounds a pattern's compiled program, so that the cache's worst case is bounded
+	// too; a list of fifty host names fits.
+	maxRegexInsts = 2000
+	// MaxRegexMatchers bounds the regular expressions of a namespace's routes and live silences
+	// together: every alert may test them all.
+	MaxRegexMatchers = 1000
+	// maxCompiledRegex compiled patterns are kept, least recently used first out: eight
+	// namespaces at their bound, so that matching does not compile in steady state.
+	maxCompiledRegex = 8 * MaxRegexMatchers
 )
+
+// regexCount is how many of the matchers are regular expressions.
+func (ms Matchers) regexCount() int {
+	n := 0
+	for _, m := range ms {
+		if m.Op == MatchRegexp || m.Op == MatchNotRegexp {
+			n++
+		}
+	}
+	return n
+}
+
+// checkRegexBudget refuses matchers that would take the namespace's routes (but exceptRoute, the
+// one being replaced) and live silences past MaxRegexMatchers regular expressions.
+func checkRegexBudget(tx *gorm.DB, adding Matchers, exceptRoute uint) error {
+	n := adding.regexCount()
+	if n == 0 {
+		return nil
+	}
+	now, err := DBNow(tx)
+	if err != nil {
+		return err
+	}
+	var routes []Route
+	if err := tx.Select("id", "matchers").Where("id <> ?", exceptRoute).Find(&routes).Error; err != nil {
+		return fmt.Errorf("count regular expressions of routes: %w", err)
+	}
+	for _, r := range routes {
+		n += r.Matchers.regexCount()
+	}
+	var silences []Silence
+	if err := tx.Select("matchers").Where("ends_at > ?", now).Find(&silences).Error; err != nil {
+		return fmt.Errorf("count regular expressions of silences: %w", err)
+	}
+	for _, s := range silences {
+		n += s.Matchers.regexCount()
+	}
+	if n > MaxRegexMatchers {
+		return Invalid("matchers", "the namespace's routes and silences would hold %d regular expressions, at most %d are allowed: use EQ where a value is exact", n, MaxRegexMatchers)
+	}
+	return nil
+}
 
 // Matcher tests one label of an alert, as Alertmanager's matchers do: a label the alert does not
 // have reads as the empty string, and a regular expression must match the whole value.
@@ -62,6 +115,9 @@ func CleanMatchers(field string, in []Matcher) (Matchers, error) {
 			if err != nil {
 				return nil, Invalid(at+".value", "not a regular expression (RE2 syntax): %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
 			}
+			if n := regexInsts(m.Value); n > maxRegexInsts {
+				return nil, Invalid(at+".value", "the regular expression is too complex (%d instructions compiled, at most %d): split it over several routes", n, maxRegexInsts)
+			}
 		default:
 			return nil, Invalid(at+".op", "unknown operator %q: want EQ, NEQ, REGEX or NOT_REGEX", string(m.Op))
 		}
@@ -73,27 +129,41 @@ func CleanMatchers(field string, in []Matcher) (Matchers, error) {
 // anchored makes a pattern match whole values only, as Alertmanager's regex matchers do.
 func anchored(pattern string) string { return "^(?:" + pattern + ")$" }
 
-// compiled keeps compiled patterns: every alert accepted tests every route's matchers.
-var compiled struct {
-	sync.Mutex
-	re map[string]*regexp.Regexp
+// regexInsts is the size of a valid pattern's compiled program.
+func regexInsts(pattern string) int {
+	re, err := syntax.Parse(anchored(pattern), syntax.Perl)
+	if err != nil {
+		return 0
+	}
+	prog, err := syntax.Compile(re.Simplify())
+	if err != nil {
+		return 0
+	}
+	return len(prog.Inst)
 }
 
+// compiled keeps compiled patterns: every alert accepted tests every route's matchers, read again
+// from the database, and compiling costs far more than matching.
+var compiled = func() *lru.Cache[string, *regexp.Regexp] {
+	c, err := lru.New[string, *regexp.Regexp](maxCompiledRegex)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}()
+
+// never matches any value: a stored pattern that no longer compiles matches nothing.
+var never = regexp.MustCompile(`[^\x00-\x{10FFFF}]`)
+
 func compile(pattern string) *regexp.Regexp {
-	compiled.Lock()
-	defer compiled.Unlock()
-	if re, ok := compiled.re[pattern]; ok {
+	if re, ok := compiled.Get(pattern); ok {
 		return re
 	}
 	re, err := regexp.Compile(anchored(pattern))
 	if err != nil {
-		// Stored matchers were compiled when saved; one that no longer compiles matches nothing.
-		re = regexp.MustCompile(`[^\x00-\x{10FFFF}]`)
+		re = never
 	}
-	if compiled.re == nil || len(compiled.re) >= maxCompiledRegex {
-		compiled.re = map[string]*regexp.Regexp{}
-	}
-	compiled.re[pattern] = re
+	compiled.Add(pattern, re)
 	return re
 }
 

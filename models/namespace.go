@@ -363,7 +363,7 @@ func (s *Store) DeleteNamespace(ctx context.Context, id string) error {
 		for _, held := range []struct {
 			model any
 			what  string
-		}{{&Contact{}, "contacts"}, {&Group{}, "groups"}, {&APIToken{}, "tokens"}, {&Integration{}, "integrations"}, {&MessageTemplate{}, "message templates"}, {&Route{}, "routes"}, {&Silence{}, "silences"}} {
+		}{{&Contact{}, "contacts"}, {&Group{}, "groups"}, {&APIToken{}, "tokens"}, {&Integration{}, "integrations"}, {&MessageTemplate{}, "message templates"}, {&Route{}, "routes"}} {
 			var n int64
 			if err := tx.Model(held.model).Where("namespace_id = ?", ns.ID).Count(&n).Error; err != nil {
 				return nil, fmt.Errorf("count %s: %w", held.what, err)
@@ -371,6 +371,22 @@ func (s *Store) DeleteNamespace(ctx context.Context, id string) error {
 			if n > 0 {
 				return nil, conflict("id", "namespace %q still holds %d %s: delete or move them first", ns.Name, n, held.what)
 			}
+		}
+		// Silences that have ended are history that cannot be deleted one by one: they go with the
+		// namespace. Live ones are refused like everything else it holds.
+		now, err := DBNow(tx)
+		if err != nil {
+			return nil, err
+		}
+		var live int64
+		if err := tx.Model(&Silence{}).Where("namespace_id = ? AND ends_at > ?", ns.ID, now).Count(&live).Error; err != nil {
+			return nil, fmt.Errorf("count silences: %w", err)
+		}
+		if live > 0 {
+			return nil, conflict("id", "namespace %q still holds %d silences that have not ended: expire them first", ns.Name, live)
+		}
+		if err := tx.Where("namespace_id = ?", ns.ID).Delete(&Silence{}).Error; err != nil {
+			return nil, fmt.Errorf("delete ended silences: %w", err)
 		}
 		if err := tx.Delete(&Namespace{}, ns.ID).Error; err != nil {
 			return nil, fmt.Errorf("delete namespace: %w", err)

@@ -123,11 +123,17 @@ func withWebhooks(tx *gorm.DB, contacts []Contact) ([]Recipient, error) {
 // resolveContacts returns the targeted contacts, ordered by name key then id, and how each was
 // reached.
 func resolveContacts(tx *gorm.DB, q RecipientQuery) ([]Contact, map[uint]*path, error) {
-	contactIDs, contactPos, err := parseIDList("contactIds", "contact", q.ContactIDs)
+	// Herald's own lists (the routes' recipients together) are not a caller's request: unbounded,
+	// and read a chunk at a time.
+	limit := MaxIDsPerRequest
+	if q.Known {
+		limit = 0
+	}
+	contactIDs, contactPos, err := parseIDs("contactIds", "contact", q.ContactIDs, limit)
 	if err != nil {
 		return nil, nil, err
 	}
-	groupIDs, groupPos, err := parseIDList("groupIds", "group", q.GroupIDs)
+	groupIDs, groupPos, err := parseIDs("groupIds", "group", q.GroupIDs, limit)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -147,10 +153,12 @@ func resolveContacts(tx *gorm.DB, q RecipientQuery) ([]Contact, map[uint]*path, 
 		}
 	}
 	var direct []Contact
-	if len(contactIDs) > 0 {
-		if err := tx.Where("id IN ?", contactIDs).Find(&direct).Error; err != nil {
+	for chunk := range slices.Chunk(contactIDs, MaxIDsPerRequest) {
+		var part []Contact
+		if err := tx.Where("id IN ?", chunk).Find(&part).Error; err != nil {
 			return nil, nil, fmt.Errorf("load contacts: %w", err)
 		}
+		direct = append(direct, part...)
 	}
 	for _, c := range direct {
 		reach(c, nil)

@@ -232,6 +232,9 @@ func (s *Store) applyRoute(tx *gorm.DB, r *Route, in RouteInput, creating bool) 
 	if r.Matchers, err = CleanMatchers("matchers", in.Matchers); err != nil {
 		return err
 	}
+	if err := checkRegexBudget(tx, r.Matchers, r.ID); err != nil {
+		return err
+	}
 	r.Continue = in.Continue
 	r.TemplateID = nil
 	if in.TemplateID != nil && *in.TemplateID != "" {
@@ -323,7 +326,9 @@ func (s *Store) ContactsByRoute(ctx context.Context, ids []uint) (map[uint][]*Co
 }
 
 // MatchingRoutes returns, inside tx, the routes the labels meet in the order they were tried: the
-// first match, and after each match that continues, the next; each with its recipients' ids.
+// first match, and after each match that continues, the next; each with its recipients' ids. A
+// route left without recipients (its groups and contacts deleted) is passed over, as if it did not
+// match: it must not take alerts it cannot deliver from the routes after it, or from a fallback.
 func MatchingRoutes(tx *gorm.DB, labels map[string]string) ([]*Route, error) {
 	routes, err := routesOf(tx)
 	if err != nil {
@@ -331,12 +336,8 @@ func MatchingRoutes(tx *gorm.DB, labels map[string]string) ([]*Route, error) {
 	}
 	var matched []*Route
 	for _, r := range routes {
-		if !r.Matchers.Matches(labels) {
-			continue
-		}
-		matched = append(matched, r)
-		if !r.Continue {
-			break
+		if r.Matchers.Matches(labels) {
+			matched = append(matched, r)
 		}
 	}
 	if len(matched) == 0 {
@@ -367,5 +368,15 @@ func MatchingRoutes(tx *gorm.DB, labels map[string]string) ([]*Route, error) {
 			r.ContactIDs = append(r.ContactIDs, t.ID)
 		}
 	}
-	return matched, nil
+	var tried []*Route
+	for _, r := range matched {
+		if len(r.GroupIDs)+len(r.ContactIDs) == 0 {
+			continue
+		}
+		tried = append(tried, r)
+		if !r.Continue {
+			break
+		}
+	}
+	return tried, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/models/modelstest"
@@ -80,5 +81,39 @@ func TestConcurrentRouteChangesKeepADenseOrder(t *testing.T) {
 		}
 		deleted, created := (callers+2)/3, callers/3 // i%3 == 0 and i%3 == 2 among 0..callers-1
 		dense(callers - deleted + created)
+	})
+}
+
+// A namespace's routes and live silences hold at most MaxRegexMatchers regular expressions: every
+// alert may test them all.
+func TestRegexMatchersAreBoundedPerNamespace(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, db modelstest.DB) {
+		s := modelstest.Store(t, db)
+		ctx := context.Background()
+		name := "ops"
+		g, err := s.CreateGroup(ctx, models.GroupInput{Name: &name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		regexes := func(n int) []models.Matcher {
+			ms := make([]models.Matcher, n)
+			for i := range ms {
+				ms[i] = models.Matcher{Label: fmt.Sprintf("l%d", i), Op: models.MatchRegexp, Value: "a|b"}
+			}
+			return ms
+		}
+		for i := range models.MaxRegexMatchers / models.MaxMatchers {
+			if _, err := s.CreateRoute(ctx, models.RouteInput{Name: fmt.Sprintf("r%d", i), GroupIDs: []string{models.FormatID(g.ID)}, Matchers: regexes(models.MaxMatchers)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		left := models.MaxRegexMatchers % models.MaxMatchers
+		_, err = s.CreateSilence(ctx, models.SilenceInput{Matchers: regexes(left + 1), EndsAt: time.Now().Add(time.Hour), Comment: "one too many"})
+		if e, ok := models.AsError(err); !ok || e.Field != "matchers" {
+			t.Fatalf("a silence past the namespace's regular expressions: %v, want BAD_USER_INPUT at matchers", err)
+		}
+		if _, err := s.CreateSilence(ctx, models.SilenceInput{Matchers: regexes(left), EndsAt: time.Now().Add(time.Hour), Comment: "just fits"}); err != nil {
+			t.Fatalf("a silence within the bound: %v", err)
+		}
 	})
 }

@@ -109,6 +109,9 @@ func (s *Store) CreateSilence(ctx context.Context, in SilenceInput) (*Silence, e
 		if live >= MaxLiveSilences {
 			return nil, Invalid("", "a namespace has at most %d silences that have not ended: expire some first", MaxLiveSilences)
 		}
+		if err := checkRegexBudget(tx, sl.Matchers, 0); err != nil {
+			return nil, err
+		}
 		if err := tx.Create(sl).Error; err != nil {
 			return nil, fmt.Errorf("insert silence: %w", err)
 		}
