@@ -162,6 +162,18 @@ func (d *Delivery) dueSince() time.Time {
 	return d.CreatedAt
 }
 
+// holdNote says what quiet hours do to the delivery, for previews and attempts; "" when none held it.
+func (d *Delivery) holdNote() string {
+	if d.Hold == HoldNone || d.HeldBy == nil || d.HeldUntil == nil {
+		return ""
+	}
+	then := "then sent in a digest"
+	if d.Hold == HoldDrop {
+		then = "then dropped (quiet policy DROP)"
+	}
+	return fmt.Sprintf("held by the quiet hours of %s until %s, %s", *d.HeldBy, d.HeldUntil.UTC().Format(time.RFC3339), then)
+}
+
 // robot is the delivery's robot as stored, its signing secret still sealed. It is comparable:
 // deliveries to the same robot with the same protection may share one message.
 type robot struct {

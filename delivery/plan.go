@@ -180,12 +180,8 @@ func previewNote(p PlannedDelivery, req senders.Request) (senders.Format, string
 	if s := p.Silence; s != nil {
 		notes = append(notes, fmt.Sprintf("silence %d (%s) mutes this alert until %s: nothing would be sent",
 			s.ID, senders.OneLine(s.Comment), s.EndsAt.UTC().Format(time.RFC3339)))
-	} else if d := p.Delivery; d.Status == DeliveryHeld && d.HeldBy != nil && d.HeldUntil != nil {
-		what := "then sent in a digest"
-		if d.Hold == HoldDrop {
-			what = "then dropped"
-		}
-		notes = append(notes, fmt.Sprintf("held by the quiet hours of %s until %s, %s", *d.HeldBy, d.HeldUntil.UTC().Format(time.RFC3339), what))
+	} else if note := p.Delivery.holdNote(); note != "" {
+		notes = append(notes, note)
 	}
 	if p.TemplateError != nil {
 		notes = append(notes, *p.TemplateError+"; the default layout is shown")

@@ -135,7 +135,7 @@ func TestQuietHoursHoldAcrossMidnightAndDSTThenSendOneDigest(t *testing.T) {
 				continue
 			}
 			as := e.attempts(d.ID)
-			if len(as) != 1 || as[0].Coalesced != 4 || as[0].Note == nil || !strings.Contains(*as[0].Note, "held by the quiet hours of db-oncall until 2026-03-29T05:00:00Z; sent in a digest") {
+			if len(as) != 1 || as[0].Coalesced != 4 || as[0].Note == nil || !strings.Contains(*as[0].Note, "held by the quiet hours of db-oncall until 2026-03-29T05:00:00Z, then sent in a digest") {
 				t.Fatalf("attempts of a held delivery: %+v", as)
 			}
 		}
@@ -153,7 +153,7 @@ func TestQuietHoursThatDropRecordDroppedDeliveries(t *testing.T) {
 		in := AlertInput{Title: "flaky test", Content: "on ci-3", Labels: Labels{{Name: "job", Value: "ci"}}, Recipients: models.RecipientQuery{GroupIDs: []string{group}}}
 		outbox := NewOutbox(e.store, e.notifier)
 		previews, err := outbox.Preview(context.Background(), in)
-		if err != nil || len(previews) != 1 || previews[0].Note != "held by the quiet hours of weekend until 2026-12-06T16:00:00Z, then dropped" {
+		if err != nil || len(previews) != 1 || previews[0].Note != "held by the quiet hours of weekend until 2026-12-06T16:00:00Z, then dropped (quiet policy DROP)" {
 			t.Fatalf("preview: %+v, %v", previews, err)
 		}
 		if _, err := e.store.CreateSilence(context.Background(), models.SilenceInput{Matchers: []models.Matcher{{Label: "job", Op: models.MatchEqual, Value: "ci"}},
@@ -178,7 +178,7 @@ func TestQuietHoursThatDropRecordDroppedDeliveries(t *testing.T) {
 			t.Fatalf("alert %s, delivery %s", got.Status, ds[0].Status)
 		}
 		as := e.attempts(ds[0].ID)
-		if len(as) != 1 || as[0].Outcome != Dropped || as[0].Note == nil || !strings.Contains(*as[0].Note, "dropped (quiet policy DROP)") {
+		if len(as) != 1 || as[0].Outcome != Dropped || as[0].Note == nil || !strings.Contains(*as[0].Note, "then dropped (quiet policy DROP)") {
 			t.Fatalf("attempts: %+v", as)
 		}
 		if n := len(e.fake.Received(tok)); n != 0 {

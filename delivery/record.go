@@ -227,12 +227,8 @@ func (d *Dispatcher) settleRobots(tx *gorm.DB, rs []*result, now time.Time) ([]s
 // template and what the sender noted.
 func attemptNote(a *Alert, d *Delivery, res senders.Result) *string {
 	var notes []string
-	if d.HeldBy != nil && d.HeldUntil != nil {
-		what := "sent in a digest"
-		if d.Hold == HoldDrop {
-			what = "dropped (quiet policy DROP)"
-		}
-		notes = append(notes, fmt.Sprintf("held by the quiet hours of %s until %s; %s", *d.HeldBy, d.HeldUntil.UTC().Format(time.RFC3339), what))
+	if note := d.holdNote(); note != "" {
+		notes = append(notes, note)
 	}
 	if a.TemplateError != nil {
 		notes = append(notes, *a.TemplateError+"; sent in the default layout")

@@ -9,7 +9,7 @@ import {
 } from './documents.js';
 import {
   Pager, announce, busy, button, checkedIds, clearErrors, clearErrorsAsTyped, confirmAction, el, fillRows, formatTime,
-  icon, openDialog, renderChoices, showErrors,
+  icon, openDialog, renderRecipientChoices, showErrors,
 } from './ui.js';
 
 const PAGE_SIZE = 20;
@@ -307,18 +307,7 @@ function integrationDialog(onSaved, shownOnce) {
             showRecipientsOptional();
           }
         }
-        renderChoices(groups, allGroups, {
-          name: 'groups',
-          selected: new Set(fresh?.groups.map((g) => g.id)),
-          label: (g) => `${g.name} (${g.contactCount})`,
-          empty: 'No groups yet: create one in the Contact group tab.',
-        });
-        renderChoices(contacts, allContacts, {
-          name: 'contacts',
-          selected: new Set(fresh?.contacts.map((c) => c.id)),
-          label: (c) => c.name,
-          empty: 'No contacts yet.',
-        });
+        renderRecipientChoices(groups, contacts, allGroups, allContacts, fresh);
       } catch (err) {
         for (const picker of [groups, contacts]) {
           picker.replaceChildren(el('p', { class: 'field-error' }, `Recipients could not be loaded: ${err.message}`));

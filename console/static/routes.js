@@ -9,7 +9,7 @@ import {
 } from './documents.js';
 import {
   RowList, announce, busy, button, checkedIds, clearErrors, clearErrorsAsTyped, confirmAction, el, fillRows, formatTime, icon,
-  openDialog, renderChoices, showErrors,
+  openDialog, renderRecipientChoices, showErrors,
 } from './ui.js';
 
 // How Alertmanager writes each operator, and what it says.
@@ -288,18 +288,7 @@ function routeDialog(onSaved) {
         }
         const touched = templateId.dataset.touched ? templateId.value : fresh?.template?.id ?? '';
         renderTemplates(templates, touched);
-        renderChoices(groups, allGroups, {
-          name: 'groups',
-          selected: new Set(fresh?.groups.map((g) => g.id)),
-          label: (g) => `${g.name} (${g.contactCount})`,
-          empty: 'No groups yet: create one in the Contact group tab.',
-        });
-        renderChoices(contacts, allContacts, {
-          name: 'contacts',
-          selected: new Set(fresh?.contacts.map((c) => c.id)),
-          label: (c) => c.name,
-          empty: 'No contacts yet.',
-        });
+        renderRecipientChoices(groups, contacts, allGroups, allContacts, fresh);
       } catch (err) {
         if (opening !== openings) return;
         for (const picker of [groups, contacts]) {

@@ -252,6 +252,25 @@ function fieldHolder(form, field) {
  * Fills container with one check box per item, checked when its id is in selected. Long lists get
  * a filter box that only hides items, so hidden choices stay chosen.
  */
+/**
+ * The group and contact pickers of a dialog whose object sends to groups and contacts (an
+ * integration, a route), checked as `current` has them (none when creating).
+ */
+export function renderRecipientChoices(groupsEl, contactsEl, allGroups, allContacts, current) {
+  renderChoices(groupsEl, allGroups, {
+    name: 'groups',
+    selected: new Set(current?.groups.map((g) => g.id)),
+    label: (g) => `${g.name} (${g.contactCount})`,
+    empty: 'No groups yet: create one in the Contact group tab.',
+  });
+  renderChoices(contactsEl, allContacts, {
+    name: 'contacts',
+    selected: new Set(current?.contacts.map((c) => c.id)),
+    label: (c) => c.name,
+    empty: 'No contacts yet.',
+  });
+}
+
 export function renderChoices(container, items, { selected = new Set(), name, label, empty }) {
   container.replaceChildren();
   if (items.length === 0) {
