@@ -191,19 +191,11 @@ func (o *Outbox) Plan(ctx context.Context, in AlertInput) ([]PlannedDelivery, er
 	}
 	var plan []PlannedDelivery
 	err = o.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		recipients, err := models.ResolveRecipients(tx, in.Recipients)
-		if err != nil {
+		var silence *models.Silence
+		var err error
+		if plan, silence, _, err = decideDeliveries(tx, in); err != nil {
 			return err
 		}
-		now, err := dbNow(tx)
-		if err != nil {
-			return err
-		}
-		_, silence, err := matchingSilences(tx, matchLabels(in.Labels, in.Severity, in.SourceName).asMap(), now)
-		if err != nil {
-			return err
-		}
-		plan = planDeliveries(recipients, in, newHoldOf(now))
 		for i := range plan {
 			plan[i].Silence = silence
 		}
@@ -257,22 +249,13 @@ func (o *Outbox) Accept(ctx context.Context, in AlertInput) (*Alert, bool, error
 	}
 	var a *Alert
 	var plan []PlannedDelivery
-	labels := matchLabels(in.Labels, in.Severity, in.SourceName).asMap()
 	err = queueTx(ctx, o.db, func(tx *gorm.DB) error {
 		a = in.alert()
-		recipients, err := models.ResolveRecipients(tx, in.Recipients)
+		p, silence, now, err := decideDeliveries(tx, in)
 		if err != nil {
 			return err
 		}
-		now, err := dbNow(tx)
-		if err != nil {
-			return err
-		}
-		_, silence, err := matchingSilences(tx, labels, now)
-		if err != nil {
-			return err
-		}
-		plan = planDeliveries(recipients, in, newHoldOf(now))
+		plan = p
 		if silence != nil {
 			if err := checkPlan(plan); err != nil {
 				return err
@@ -338,6 +321,25 @@ func testMessage(r models.Recipient, platforms *senders.Registry) string {
 	}
 	b.WriteString("If you can read this, the webhook works; nothing needs to be done.")
 	return b.String()
+}
+
+// decideDeliveries plans the alert's deliveries inside tx, on the database clock: the recipients
+// resolved, the holds of their groups' quiet hours, and the active silence that mutes it (nil when
+// none).
+func decideDeliveries(tx *gorm.DB, in AlertInput) ([]PlannedDelivery, *models.Silence, time.Time, error) {
+	recipients, err := models.ResolveRecipients(tx, in.Recipients)
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	now, err := dbNow(tx)
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	_, silence, err := matchingSilences(tx, matchLabels(in.Labels, in.Severity, in.SourceName).asMap(), now)
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	return planDeliveries(recipients, in, newHoldOf(now)), silence, now, nil
 }
 
 // checkPlan refuses an alert that reaches no robot.

@@ -52,30 +52,10 @@ func combine(items []*item) senders.Message {
 	if len(items) == 1 {
 		return items[0].message()
 	}
-	m := senders.Message{Severity: senders.Info, Format: senders.Card, Resolved: true}
+	m := merged(items)
 	titles := make([]string, len(items))
 	for i, it := range items {
-		a := it.alert
-		m.Resolved = m.Resolved && a.Resolved
-		if a.Severity.Rank() > m.Severity.Rank() {
-			m.Severity = a.Severity
-		}
-		// A card only when every alert is one, markdown when every alert is markdown or a card.
-		switch {
-		case a.Format == senders.Text:
-			m.Format = senders.Text
-		case a.Format == senders.Markdown && m.Format == senders.Card:
-			m.Format = senders.Markdown
-		}
-		m.MentionAll = m.MentionAll || a.MentionAll
-		m.MentionPhones = appendNew(m.MentionPhones, it.d.MentionPhones...)
-		m.MentionUserIDs = appendNew(m.MentionUserIDs, it.d.MentionUserIDs...)
-		for _, l := range a.Links {
-			if !slices.ContainsFunc(m.Links, func(x senders.Link) bool { return x.URL == l.URL }) {
-				m.Links = append(m.Links, l)
-			}
-		}
-		titles[i] = a.Title
+		titles[i] = it.alert.Title
 	}
 	m.Title = fmt.Sprintf("%d alerts: %s", len(items), strings.Join(titles, "; "))
 	if utf8.RuneCountInString(m.Title) > maxCombinedTitle {
@@ -105,6 +85,35 @@ func combine(items []*item) senders.Message {
 	return m
 }
 
+// merged is what a message for several alerts takes from all of them: the highest severity,
+// resolved only when all are, the format all can share (a card only when every alert is one,
+// markdown when every alert is markdown or a card), every mention and every distinct link.
+func merged(items []*item) senders.Message {
+	m := senders.Message{Severity: senders.Info, Format: senders.Card, Resolved: true}
+	for _, it := range items {
+		a := it.alert
+		m.Resolved = m.Resolved && a.Resolved
+		if a.Severity.Rank() > m.Severity.Rank() {
+			m.Severity = a.Severity
+		}
+		switch {
+		case a.Format == senders.Text:
+			m.Format = senders.Text
+		case a.Format == senders.Markdown && m.Format == senders.Card:
+			m.Format = senders.Markdown
+		}
+		m.MentionAll = m.MentionAll || a.MentionAll
+		m.MentionPhones = appendNew(m.MentionPhones, it.d.MentionPhones...)
+		m.MentionUserIDs = appendNew(m.MentionUserIDs, it.d.MentionUserIDs...)
+		for _, l := range a.Links {
+			if !slices.ContainsFunc(m.Links, func(x senders.Link) bool { return x.URL == l.URL }) {
+				m.Links = append(m.Links, l)
+			}
+		}
+	}
+	return m
+}
+
 // appendNew appends the values list does not hold yet.
 func appendNew(list []string, values ...string) []string {
 	for _, v := range values {
@@ -119,8 +128,8 @@ func appendNew(list []string, values ...string) []string {
 // (its severity, title and the first line of its content), the first shown of them in the order
 // they were accepted and the rest counted, so that the message fits however many were held.
 func digest(items []*item, shown int) senders.Message {
-	m := combine(items)
-	m.Format, m.Sections, m.Links, m.Fields = senders.Markdown, nil, nil, nil
+	m := merged(items)
+	m.Format, m.Links = senders.Markdown, nil // one line per alert: no card, no buttons
 	var groups []string
 	for _, it := range items {
 		if it.d.HeldBy != nil {

@@ -260,10 +260,11 @@ func (d *Dispatcher) poll(ctx, workCtx, sendCtx context.Context, rec *recorder, 
 // then costs one lease, not one per message, and holds up only its own worker.
 func (d *Dispatcher) serve(sendCtx context.Context, rec *recorder, c *claim) {
 	var wg sync.WaitGroup
-	for outcome, items := range map[senders.Outcome][]*item{Dropped: c.dropped, Expired: c.expired} {
-		if len(items) > 0 {
-			wg.Go(func() { d.settleUnsent(rec, c, outcome, items) })
-		}
+	if len(c.dropped) > 0 {
+		wg.Go(func() { d.settleUnsent(rec, c, Dropped, c.dropped) })
+	}
+	if len(c.expired) > 0 {
+		wg.Go(func() { d.settleUnsent(rec, c, Expired, c.expired) })
 	}
 	for _, b := range c.batches {
 		wg.Go(func() { d.send(sendCtx, rec, c, b) })

@@ -69,17 +69,7 @@ func replicaEnv(t *testing.T) (*env, *gorm.DB) {
 	if !ok {
 		t.Skip("needs MySQL: replicas share a database over the network")
 	}
-	e := newEnv(t, db)
-	other, err := models.Open(db.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if s, err := other.DB(); err == nil {
-			s.Close()
-		}
-	})
-	return e, other
+	return newEnv(t, db), modelstest.OtherPool(t, db)
 }
 
 // each runs fn on SQLite and, when reachable, MariaDB.

@@ -76,10 +76,7 @@ func planDeliveries(recipients []models.Recipient, in AlertInput, hold *holdOf) 
 				behind[k] = &recipients[i]
 			}
 			if policy, until, by := hold.of(in.Severity, behind); policy != HoldNone {
-				names := senders.JoinNonEmpty(", ", by...)
-				if len(names) > maxHeldBy {
-					names = names[:strings.LastIndex(names[:maxHeldBy-len(", …")], ", ")] + ", …"
-				}
+				names := heldByText(by)
 				pd.Delivery.Status, pd.Delivery.Hold, pd.Delivery.HeldBy = DeliveryHeld, policy, &names
 				pd.Delivery.HeldUntil, pd.Delivery.NextAttemptAt = &until, &until
 			}
@@ -110,6 +107,24 @@ func planDeliveries(recipients []models.Recipient, in AlertInput, hold *holdOf) 
 
 // maxHeldBy bounds the names of the groups that held a delivery, in bytes (its column's size).
 const maxHeldBy = 1024
+
+// heldByText joins the names of the groups that held a delivery within maxHeldBy bytes, those that
+// do not fit shown as one "…".
+func heldByText(names []string) string {
+	if all := strings.Join(names, ", "); len(all) <= maxHeldBy {
+		return all
+	}
+	var kept []string
+	size := len("…")
+	for _, name := range names {
+		if size+len(name)+len(", ") > maxHeldBy {
+			break
+		}
+		kept = append(kept, name)
+		size += len(name) + len(", ")
+	}
+	return strings.Join(append(kept, "…"), ", ")
+}
 
 // nonEmpty is nil for an absent or empty value: rows of earlier versions may hold "".
 func nonEmpty[T ~string](v *T) *T {

@@ -56,17 +56,14 @@ func (l Labels) asMap() map[string]string {
 	return m
 }
 
-// decide reads, inside tx, the routes (when routed) and the silences the labels meet at now.
-func decide(tx *gorm.DB, labels Labels, routed bool, now time.Time) (Decision, error) {
+// decide reads, inside tx, the routes and the silences the labels meet at now.
+func decide(tx *gorm.DB, labels Labels, now time.Time) (Decision, error) {
 	d := Decision{Labels: labels, Now: now}
 	m := labels.asMap()
-	if routed {
-		var err error
-		if d.Routes, err = models.MatchingRoutes(tx, m); err != nil {
-			return d, err
-		}
-	}
 	var err error
+	if d.Routes, err = models.MatchingRoutes(tx, m); err != nil {
+		return d, err
+	}
 	if d.Silences, d.Silence, err = matchingSilences(tx, m, now); err != nil {
 		return d, err
 	}
@@ -94,8 +91,8 @@ func matchingSilences(tx *gorm.DB, labels map[string]string, now time.Time) ([]*
 	return matching, active, nil
 }
 
-// recipients are the matched routes' groups and contacts, as a recipient query.
-func (d Decision) recipients() models.RecipientQuery {
+// Recipients are the matched routes' groups and contacts, as a recipient query.
+func (d Decision) Recipients() models.RecipientQuery {
 	q := models.RecipientQuery{Known: true}
 	for _, r := range d.Routes {
 		q.GroupIDs = append(q.GroupIDs, models.FormatIDs(r.GroupIDs)...)
@@ -156,7 +153,7 @@ func (o *Outbox) route(ctx context.Context, in AlertInput) (AlertInput, error) {
 		in.Recipients = *in.Fallback
 		return in, nil
 	}
-	in.Recipients, in.routedBy = d.recipients(), d.routeIDs()
+	in.Recipients, in.routedBy = d.Recipients(), d.routeIDs()
 	if in.TemplateID == nil || in.SourceID != nil {
 		for _, r := range routes {
 			if r.TemplateID != nil {
@@ -185,15 +182,12 @@ func (o *Outbox) TestRoute(ctx context.Context, labels Labels, severity senders.
 	if err != nil {
 		return Decision{}, err
 	}
-	d, err := decide(db, matchLabels(labels, severity, ""), true, now)
+	d, err := decide(db, matchLabels(labels, severity, ""), now)
 	if err != nil {
 		return Decision{}, wrapAlertErr("test route", err)
 	}
 	return d, nil
 }
-
-// Recipients are the decision's groups and contacts as a query, for the caller to resolve.
-func (d Decision) Recipients() models.RecipientQuery { return d.recipients() }
 
 // holdOf decides whether quiet hours hold a delivery to contacts, and until when: an alert below
 // CRITICAL is held when every contact behind the robot was reached only through groups in their

@@ -75,3 +75,18 @@ func TestMoreHeldThanABatchIsStillOneDigest(t *testing.T) {
 		}
 	})
 }
+
+// The names of the groups that held a delivery fit their column however many groups there were.
+func TestHeldByTextFitsItsColumn(t *testing.T) {
+	var names []string
+	for i := range 40 {
+		names = append(names, fmt.Sprintf("%02d-%s", i, strings.Repeat("群", 20)))
+	}
+	got := heldByText(names)
+	if len(got) > maxHeldBy || !strings.HasPrefix(got, names[0]+", ") || !strings.HasSuffix(got, ", …") {
+		t.Fatalf("%d bytes: %q", len(got), got)
+	}
+	if got := heldByText(names[:2]); got != names[0]+", "+names[1] {
+		t.Fatalf("two names: %q", got)
+	}
+}

@@ -323,12 +323,33 @@ func (r *Resolver) templatePreview(in model.PreviewTemplateInput) (delivery.Aler
 	return alert, robots, nil
 }
 
+// existing loads the rows with the ids in one batch, in the order given, leaving out those that
+// no longer exist.
+func existing[T any](ctx context.Context, l *loader[*T], ids []uint) ([]*T, error) {
+	rows, err := l.LoadAll(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*T, 0, len(rows))
+	for _, r := range rows {
+		if r != nil {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func uniqueIDs(ids []uint) []uint {
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
 // routeDecision is testRoute's answer: the decision, its recipients read through the request's
 // loaders, and the groups among them in their quiet hours at the decision's moment.
 func routeDecision(ctx context.Context, d delivery.Decision, severity senders.Severity) (*model.RouteDecision, error) {
 	out := &model.RouteDecision{
 		Labels: pointers(d.Labels), Routes: d.Routes, Matched: len(d.Routes) > 0, SilencedBy: d.Silence,
-		Silences: d.Silences, Groups: []*models.Group{}, Contacts: []*models.Contact{}, Quiet: []*model.QuietHold{},
+		Silences: d.Silences, Quiet: []*model.QuietHold{},
 	}
 	if out.Routes == nil {
 		out.Routes = []*models.Route{}
@@ -336,30 +357,22 @@ func routeDecision(ctx context.Context, d delivery.Decision, severity senders.Se
 	if out.Silences == nil {
 		out.Silences = []*models.Silence{}
 	}
-	q := d.Recipients()
+	var groupIDs, contactIDs []uint
+	for _, r := range d.Routes {
+		groupIDs = append(groupIDs, r.GroupIDs...)
+		contactIDs = append(contactIDs, r.ContactIDs...)
+	}
 	l := loadersFor(ctx)
-	for _, raw := range q.GroupIDs {
-		id, _ := models.ParseID(raw)
-		g, err := l.GroupByID.Load(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if g == nil {
-			continue
-		}
-		out.Groups = append(out.Groups, g)
+	var err error
+	if out.Groups, err = existing(ctx, l.GroupByID, uniqueIDs(groupIDs)); err != nil {
+		return nil, err
+	}
+	if out.Contacts, err = existing(ctx, l.ContactByID, uniqueIDs(contactIDs)); err != nil {
+		return nil, err
+	}
+	for _, g := range out.Groups {
 		if until, quiet := g.QuietHours.Until(d.Now); quiet && severity != senders.Critical {
 			out.Quiet = append(out.Quiet, &model.QuietHold{Group: g, Until: until, Policy: g.QuietPolicy})
-		}
-	}
-	for _, raw := range q.ContactIDs {
-		id, _ := models.ParseID(raw)
-		c, err := l.ContactByID.Load(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if c != nil {
-			out.Contacts = append(out.Contacts, c)
 		}
 	}
 	slices.SortFunc(out.Groups, func(a, b *models.Group) int { return strings.Compare(a.NameKey, b.NameKey) })

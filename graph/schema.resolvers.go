@@ -51,17 +51,7 @@ func (r *alertResolver) SilencedBy(ctx context.Context, obj *delivery.Alert) (*m
 
 // RoutedBy is the resolver for the routedBy field.
 func (r *alertResolver) RoutedBy(ctx context.Context, obj *delivery.Alert) ([]*models.Route, error) {
-	out := make([]*models.Route, 0, len(obj.RoutedBy))
-	for _, id := range obj.RoutedBy {
-		route, err := loadersFor(ctx).RouteByID.Load(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if route != nil {
-			out = append(out, route)
-		}
-	}
-	return out, nil
+	return existing(ctx, loadersFor(ctx).RouteByID, obj.RoutedBy)
 }
 
 // Namespace is the resolver for the namespace field.

@@ -241,16 +241,7 @@ func TestTwoReplicasTakingTheSameNotificationMakeOneAlert(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, db modelstest.DB) {
 		e := newHookEnv(t, db, time.Hour)
 		id, token := e.integration(models.IntegrationAlertmanager, nil)
-		other, err := models.Open(db.Config)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if s, err := other.DB(); err == nil {
-				s.Close()
-			}
-		})
-		twin := models.NewStore(other, platforms.Registry.Recognize)
+		twin := models.NewStore(modelstest.OtherPool(t, db), platforms.Registry.Recognize)
 		_, _, twinSrv := e.replica(db, twin, time.Hour)
 		for round := range 5 {
 			body := strings.ReplaceAll(diskFull, `"truncatedAlerts":0`, `"truncatedAlerts":0,"x":`+strconv.Itoa(round))

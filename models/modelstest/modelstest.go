@@ -116,17 +116,25 @@ func MySQL(t testing.TB) (DB, bool) {
 	return open(t, "mysql", cfg, u.String()), true
 }
 
-func open(t testing.TB, name string, cfg models.DatabaseConfig, dbURL string) DB {
+// OtherPool opens another connection pool to db's database, closed when the test ends: what a
+// second replica would use.
+func OtherPool(t testing.TB, db DB) *gorm.DB {
 	t.Helper()
-	db, err := models.Open(cfg)
+	other, err := models.Open(db.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if sqlDB, err := db.DB(); err == nil {
+		if sqlDB, err := other.DB(); err == nil {
 			sqlDB.Close()
 		}
 	})
+	return other
+}
+
+func open(t testing.TB, name string, cfg models.DatabaseConfig, dbURL string) DB {
+	t.Helper()
+	db := OtherPool(t, DB{Config: cfg})
 	if err := models.Migrate(db); err != nil {
 		t.Fatal(err)
 	}
