@@ -82,6 +82,84 @@ func (o *Outbox) DeliveriesByAlert(ctx context.Context, alertIDs []uint) (map[ui
 		func(d *Delivery) uint { return d.AlertID })
 }
 
+// DeliveryPage narrows an alert's deliveries: at most First (0: all) created after the delivery
+// After (0: from the start), only in Status when it is set.
+type DeliveryPage struct {
+	First  int
+	After  uint
+	Status *DeliveryStatus
+}
+
+// DeliveryPagesByAlert returns one page of deliveries of each alert, in creation order: for one
+// alert a range scan of the alert's index, for a page of alerts one statement that numbers each
+// alert's rows (a window function, in SQLite and MariaDB alike) and keeps the first of each.
+func (o *Outbox) DeliveryPagesByAlert(ctx context.Context, alertIDs []uint, p DeliveryPage) (map[uint][]*Delivery, error) {
+	q := o.db.WithContext(ctx).Model(&Delivery{}).Where("alert_id IN ?", alertIDs)
+	if p.After > 0 {
+		q = q.Where("id > ?", p.After)
+	}
+	if p.Status != nil {
+		q = q.Where("status = ?", *p.Status)
+	}
+	var rows []*Delivery
+	switch {
+	case p.First <= 0:
+		q = q.Order("alert_id, id")
+	case len(alertIDs) == 1:
+		q = q.Order("id").Limit(p.First)
+	default:
+		q = o.db.WithContext(ctx).Table("(?) AS d", q.Select("*, ROW_NUMBER() OVER (PARTITION BY alert_id ORDER BY id) AS rn")).
+			Where("rn <= ?", p.First).Order("alert_id, id")
+	}
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("load a page of deliveries: %w", err)
+	}
+	out := make(map[uint][]*Delivery, len(alertIDs))
+	for _, d := range rows {
+		out[d.AlertID] = append(out[d.AlertID], d)
+	}
+	return out, nil
+}
+
+// DeliveryCounts is how many deliveries an alert has, in all and by status.
+type DeliveryCounts struct {
+	Total, Pending, Sent, Failed, Held, Dropped int
+}
+
+// DeliveryCountsByAlert counts the deliveries of each alert by status, from the alert-and-status
+// index alone.
+func (o *Outbox) DeliveryCountsByAlert(ctx context.Context, alertIDs []uint) (map[uint]DeliveryCounts, error) {
+	var rows []struct {
+		AlertID uint
+		Status  DeliveryStatus
+		N       int
+	}
+	err := o.db.WithContext(ctx).Model(&Delivery{}).Select("alert_id, status, COUNT(*) AS n").
+		Where("alert_id IN ?", alertIDs).Group("alert_id, status").Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("count deliveries: %w", err)
+	}
+	out := make(map[uint]DeliveryCounts, len(alertIDs))
+	for _, r := range rows {
+		c := out[r.AlertID]
+		c.Total += r.N
+		switch r.Status {
+		case DeliveryPending:
+			c.Pending += r.N
+		case DeliverySent:
+			c.Sent += r.N
+		case DeliveryFailed:
+			c.Failed += r.N
+		case DeliveryHeld:
+			c.Held += r.N
+		case DeliveryDropped:
+			c.Dropped += r.N
+		}
+		out[r.AlertID] = c
+	}
+	return out, nil
+}
+
 // AttemptsByDelivery returns the attempts of each delivery, oldest first.
 func (o *Outbox) AttemptsByDelivery(ctx context.Context, deliveryIDs []uint) (map[uint][]*DeliveryAttempt, error) {
 	return models.ListsByParent(ctx, o.db, "delivery attempts", "delivery_id", "delivery_id, at, id", deliveryIDs,

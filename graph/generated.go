@@ -58,7 +58,8 @@ type ComplexityRoot struct {
 	Alert struct {
 		Content        func(childComplexity int) int
 		CreatedAt      func(childComplexity int) int
-		Deliveries     func(childComplexity int) int
+		Deliveries     func(childComplexity int, first *int, after *string, status *delivery.DeliveryStatus) int
+		DeliveryCounts func(childComplexity int) int
 		Format         func(childComplexity int) int
 		ID             func(childComplexity int) int
 		IdempotencyKey func(childComplexity int) int
@@ -150,6 +151,7 @@ type ComplexityRoot struct {
 		CreatedAt    func(childComplexity int) int
 		Description  func(childComplexity int) int
 		ID           func(childComplexity int) int
+		Members      func(childComplexity int, first *int, after *string, search *string) int
 		Name         func(childComplexity int) int
 		QuietHours   func(childComplexity int) int
 		QuietPolicy  func(childComplexity int) int
@@ -200,6 +202,15 @@ type ComplexityRoot struct {
 		HTTPStatus   func(childComplexity int) int
 		Note         func(childComplexity int) int
 		PlatformCode func(childComplexity int) int
+	}
+
+	DeliveryCounts struct {
+		Dropped func(childComplexity int) int
+		Failed  func(childComplexity int) int
+		Held    func(childComplexity int) int
+		Pending func(childComplexity int) int
+		Sent    func(childComplexity int) int
+		Total   func(childComplexity int) int
 	}
 
 	Integration struct {
@@ -469,7 +480,8 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type AlertResolver interface {
-	Deliveries(ctx context.Context, obj *delivery.Alert) ([]*delivery.Delivery, error)
+	Deliveries(ctx context.Context, obj *delivery.Alert, first *int, after *string, status *delivery.DeliveryStatus) ([]*delivery.Delivery, error)
+	DeliveryCounts(ctx context.Context, obj *delivery.Alert) (*delivery.DeliveryCounts, error)
 	Labels(ctx context.Context, obj *delivery.Alert) ([]*delivery.Label, error)
 	Source(ctx context.Context, obj *delivery.Alert) (*models.Integration, error)
 
@@ -488,6 +500,7 @@ type ContactResolver interface {
 }
 type ContactGroupResolver interface {
 	Contacts(ctx context.Context, obj *models.Group) ([]*models.Contact, error)
+	Members(ctx context.Context, obj *models.Group, first *int, after *string, search *string) (*model.Connection[*models.Contact], error)
 	ContactCount(ctx context.Context, obj *models.Group) (int, error)
 	QuietHours(ctx context.Context, obj *models.Group) ([]*models.TimeWindow, error)
 
@@ -633,7 +646,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Alert.Deliveries(childComplexity), true
+		args, err := ec.field_Alert_deliveries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Alert.Deliveries(childComplexity, args["first"].(*int), args["after"].(*string), args["status"].(*delivery.DeliveryStatus)), true
+	case "Alert.deliveryCounts":
+		if e.ComplexityRoot.Alert.DeliveryCounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.DeliveryCounts(childComplexity), true
 	case "Alert.format":
 		if e.ComplexityRoot.Alert.Format == nil {
 			break
@@ -993,6 +1017,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ContactGroup.ID(childComplexity), true
+	case "ContactGroup.members":
+		if e.ComplexityRoot.ContactGroup.Members == nil {
+			break
+		}
+
+		args, err := ec.field_ContactGroup_members_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ContactGroup.Members(childComplexity, args["first"].(*int), args["after"].(*string), args["search"].(*string)), true
 	case "ContactGroup.name":
 		if e.ComplexityRoot.ContactGroup.Name == nil {
 			break
@@ -1191,6 +1226,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeliveryAttempt.PlatformCode(childComplexity), true
+
+	case "DeliveryCounts.dropped":
+		if e.ComplexityRoot.DeliveryCounts.Dropped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryCounts.Dropped(childComplexity), true
+	case "DeliveryCounts.failed":
+		if e.ComplexityRoot.DeliveryCounts.Failed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryCounts.Failed(childComplexity), true
+	case "DeliveryCounts.held":
+		if e.ComplexityRoot.DeliveryCounts.Held == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryCounts.Held(childComplexity), true
+	case "DeliveryCounts.pending":
+		if e.ComplexityRoot.DeliveryCounts.Pending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryCounts.Pending(childComplexity), true
+	case "DeliveryCounts.sent":
+		if e.ComplexityRoot.DeliveryCounts.Sent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryCounts.Sent(childComplexity), true
+	case "DeliveryCounts.total":
+		if e.ComplexityRoot.DeliveryCounts.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryCounts.Total(childComplexity), true
 
 	case "Integration.contacts":
 		if e.ComplexityRoot.Integration.Contacts == nil {
@@ -2738,9 +2810,22 @@ type ContactGroup {
   description: String!
   """
   Every member, ordered by name (ignoring case); not paged. The nested lists of one operation may return
-  at most 200,000 items in all; page through a large group with contacts(filter: {groupId: ...}).
+  at most 200,000 items in all. Use members, which pages.
   """
-  contacts: [Contact!]!
+  contacts: [Contact!]! @deprecated(reason: "use members")
+  """
+  The members, ordered by name (ignoring case), a page at a time: the same list, cursors and search as
+  contacts(filter: {groupId: ..., search: ...}). Below a page of contacts or groups, the first page of
+  every group is read in one statement.
+  """
+  members(
+    "How many members to return, 1-100 (else BAD_USER_INPUT at first)."
+    first: Int = 20
+    "Page forward: the members after this cursor (an edge's cursor)."
+    after: String
+    "Only members whose name contains this text, ignoring case; at most 64 characters."
+    search: String
+  ): ContactConnection!
   "The number of members, without loading them."
   contactCount: Int!
   """
@@ -3444,6 +3529,22 @@ type Delivery {
   heldBy: String
 }
 
+"How many deliveries an alert has, in all and by status."
+type DeliveryCounts {
+  "Every delivery of the alert."
+  total: Int!
+  "Not sent yet."
+  pending: Int!
+  "Accepted by their robot."
+  sent: Int!
+  "Given up."
+  failed: Int!
+  "Waiting for the end of quiet hours."
+  held: Int!
+  "Dropped when quiet hours ended."
+  dropped: Int!
+}
+
 "One message sent to a set of contacts, and its history."
 type Alert {
   "The alert's id."
@@ -3462,8 +3563,21 @@ type Alert {
   createdAt: Time!
   "The idempotency key it was sent with; null when none."
   idempotencyKey: String
-  "One delivery per distinct webhook URL, fixed when the alert was accepted, in creation order."
-  deliveries: [Delivery!]!
+  """
+  One delivery per distinct webhook URL, fixed when the alert was accepted, in creation order. Without
+  arguments, all of them (an alert sent to many robots has as many); read a large alert a page at a time
+  with first and after, and count it with deliveryCounts.
+  """
+  deliveries(
+    "At most this many, 1-100 (else BAD_USER_INPUT at first); all when omitted."
+    first: Int
+    "Only those created after this delivery (the id of the last one of the previous page)."
+    after: ID
+    "Only those in this status."
+    status: DeliveryStatus
+  ): [Delivery!]!
+  "How many deliveries the alert has, in all and by status, counted without loading them."
+  deliveryCounts: DeliveryCounts!
   "Its labels, sorted by name: as sendAlert gave them, or an Alertmanager or Grafana group's common labels."
   labels: [Label!]!
   "The integration whose hook made the alert; null for sendAlert and testContact, and once the integration is deleted."
@@ -4482,6 +4596,8 @@ func (ec *executionContext) childFields_Alert(ctx context.Context, field graphql
 		return ec.fieldContext_Alert_idempotencyKey(ctx, field)
 	case "deliveries":
 		return ec.fieldContext_Alert_deliveries(ctx, field)
+	case "deliveryCounts":
+		return ec.fieldContext_Alert_deliveryCounts(ctx, field)
 	case "labels":
 		return ec.fieldContext_Alert_labels(ctx, field)
 	case "source":
@@ -4650,6 +4766,8 @@ func (ec *executionContext) childFields_ContactGroup(ctx context.Context, field 
 		return ec.fieldContext_ContactGroup_description(ctx, field)
 	case "contacts":
 		return ec.fieldContext_ContactGroup_contacts(ctx, field)
+	case "members":
+		return ec.fieldContext_ContactGroup_members(ctx, field)
 	case "contactCount":
 		return ec.fieldContext_ContactGroup_contactCount(ctx, field)
 	case "quietHours":
@@ -4754,6 +4872,24 @@ func (ec *executionContext) childFields_DeliveryAttempt(ctx context.Context, fie
 		return ec.fieldContext_DeliveryAttempt_note(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeliveryAttempt", field.Name)
+}
+
+func (ec *executionContext) childFields_DeliveryCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "total":
+		return ec.fieldContext_DeliveryCounts_total(ctx, field)
+	case "pending":
+		return ec.fieldContext_DeliveryCounts_pending(ctx, field)
+	case "sent":
+		return ec.fieldContext_DeliveryCounts_sent(ctx, field)
+	case "failed":
+		return ec.fieldContext_DeliveryCounts_failed(ctx, field)
+	case "held":
+		return ec.fieldContext_DeliveryCounts_held(ctx, field)
+	case "dropped":
+		return ec.fieldContext_DeliveryCounts_dropped(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeliveryCounts", field.Name)
 }
 
 func (ec *executionContext) childFields_Integration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5285,6 +5421,66 @@ func (ec *executionContext) dir_hasRole_args(ctx context.Context, rawArgs map[st
 		return nil, err
 	}
 	args["role"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Alert_deliveries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*delivery.DeliveryStatus, error) {
+			return ec.unmarshalODeliveryStatus2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDeliveryStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_ContactGroup_members_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "search",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["search"] = arg2
 	return args, nil
 }
 
@@ -6547,7 +6743,8 @@ func (ec *executionContext) _Alert_deliveries(ctx context.Context, field graphql
 			return ec.fieldContext_Alert_deliveries(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Alert().Deliveries(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Alert().Deliveries(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["status"].(*delivery.DeliveryStatus))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*delivery.Delivery) graphql.Marshaler {
@@ -6557,7 +6754,7 @@ func (ec *executionContext) _Alert_deliveries(ctx context.Context, field graphql
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Alert_deliveries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Alert_deliveries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Alert",
 		Field:      field,
@@ -6565,6 +6762,49 @@ func (ec *executionContext) fieldContext_Alert_deliveries(_ context.Context, fie
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Delivery(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Alert_deliveries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Alert_deliveryCounts(ctx context.Context, field graphql.CollectedField, obj *delivery.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_deliveryCounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Alert().DeliveryCounts(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *delivery.DeliveryCounts) graphql.Marshaler {
+			return ec.marshalNDeliveryCounts2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDeliveryCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_deliveryCounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Alert",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeliveryCounts(ctx, field)
 		},
 	}
 	return fc, nil
@@ -7896,6 +8136,50 @@ func (ec *executionContext) fieldContext_ContactGroup_contacts(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _ContactGroup_members(ctx context.Context, field graphql.CollectedField, obj *models.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContactGroup_members(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.ContactGroup().Members(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["search"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[*models.Contact]) graphql.Marshaler {
+			return ec.marshalNContactConnection2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContactGroup_members(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ContactGroup",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContactConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_ContactGroup_members_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ContactGroup_contactCount(ctx context.Context, field graphql.CollectedField, obj *models.Group) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8725,6 +9009,144 @@ func (ec *executionContext) _DeliveryAttempt_note(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_DeliveryAttempt_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DeliveryAttempt", field, false, false, "String")
+}
+
+func (ec *executionContext) _DeliveryCounts_total(ctx context.Context, field graphql.CollectedField, obj *delivery.DeliveryCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryCounts_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryCounts_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DeliveryCounts_pending(ctx context.Context, field graphql.CollectedField, obj *delivery.DeliveryCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryCounts_pending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pending, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryCounts_pending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DeliveryCounts_sent(ctx context.Context, field graphql.CollectedField, obj *delivery.DeliveryCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryCounts_sent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryCounts_sent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DeliveryCounts_failed(ctx context.Context, field graphql.CollectedField, obj *delivery.DeliveryCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryCounts_failed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryCounts_failed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DeliveryCounts_held(ctx context.Context, field graphql.CollectedField, obj *delivery.DeliveryCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryCounts_held(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Held, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryCounts_held(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DeliveryCounts_dropped(ctx context.Context, field graphql.CollectedField, obj *delivery.DeliveryCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryCounts_dropped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dropped, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryCounts_dropped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryCounts", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Integration_id(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
@@ -17370,6 +17792,12 @@ func (ec *executionContext) _Alert(ctx context.Context, sel ast.SelectionSet, ob
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Alert_deliveries(ctx, field, obj)
 				})
+		case "deliveryCounts":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Alert_deliveryCounts(ctx, field, obj)
+				})
 		case "labels":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -17945,6 +18373,12 @@ func (ec *executionContext) _ContactGroup(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ContactGroup_contacts(ctx, field, obj)
 				})
+		case "members":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ContactGroup_members(ctx, field, obj)
+				})
 		case "contactCount":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -18283,6 +18717,64 @@ func (ec *executionContext) _DeliveryAttempt(ctx context.Context, sel ast.Select
 		case "note":
 			out.Values[i] = ec._DeliveryAttempt_note(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deliveryCountsImplementors = []string{"DeliveryCounts"}
+
+func (ec *executionContext) _DeliveryCounts(ctx context.Context, sel ast.SelectionSet, obj *delivery.DeliveryCounts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deliveryCountsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeliveryCounts")
+		case "total":
+			out.Values[i] = ec._DeliveryCounts_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pending":
+			out.Values[i] = ec._DeliveryCounts_pending(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sent":
+			out.Values[i] = ec._DeliveryCounts_sent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failed":
+			out.Values[i] = ec._DeliveryCounts_failed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "held":
+			out.Values[i] = ec._DeliveryCounts_held(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dropped":
+			out.Values[i] = ec._DeliveryCounts_dropped(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -20806,6 +21298,14 @@ func (ec *executionContext) marshalNDeliveryAttempt2ᚖgithubᚗcomᚋheraldhq�
 	return ec._DeliveryAttempt(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNDeliveryCounts2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDeliveryCounts(ctx context.Context, sel ast.SelectionSet, v *delivery.DeliveryCounts) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeliveryCounts!")
+		return graphql.Null
+	}
+	return ec._DeliveryCounts(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNDeliveryStatus2githubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDeliveryStatus(ctx context.Context, v any) (delivery.DeliveryStatus, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := delivery.DeliveryStatus(tmp)
@@ -21918,6 +22418,25 @@ func (ec *executionContext) marshalOContactGroup2ᚖgithubᚗcomᚋheraldhqᚋhe
 		return graphql.Null
 	}
 	return ec._ContactGroup(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalODeliveryStatus2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDeliveryStatus(ctx context.Context, v any) (*delivery.DeliveryStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := delivery.DeliveryStatus(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODeliveryStatus2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDeliveryStatus(ctx context.Context, sel ast.SelectionSet, v *delivery.DeliveryStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
 }
 
 func (ec *executionContext) unmarshalOGroupFilter2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐGroupFilter(ctx context.Context, v any) (*model.GroupFilter, error) {

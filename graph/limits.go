@@ -29,9 +29,10 @@ const (
 	MaxBodyBytes = 1 << 20
 	// MaxParserTokens bounds the lexer's work, the defence against directive- and alias-overloading.
 	MaxParserTokens = 10_000
-	// MaxDepth is the deepest field nesting allowed: contacts { edges { node { groups { contacts
-	// { groups { id } } } } } } is 7 deep; one more level is refused.
-	MaxDepth = 7
+	// MaxDepth is the deepest field nesting allowed: contacts { edges { node { groups { members
+	// { edges { node { name } } } } } } }, a page of contacts with each group's first members, is 8
+	// deep; one more level is refused.
+	MaxDepth = 8
 	// MaxAliases bounds aliased fields, each of which can repeat a whole subtree.
 	MaxAliases = 30
 	// MaxComplexity is gqlgen's cost estimate limit, where a connection costs its children times first.

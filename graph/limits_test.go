@@ -15,7 +15,7 @@ func TestAbusiveRequestsAreRefusedAndTheServerKeepsServing(t *testing.T) {
 	db := modelstest.SQLite(t)
 	a := newAPI(t, db)
 	a.createContact("still-here")
-	deep := `{ contacts { edges { node { groups { contacts { groups { contacts { id } } } } } } } }`
+	deep := `{ contacts { edges { node { groups { contacts { groups { contacts { groups { id } } } } } } } } }`
 	a.fail(deep, nil, "BAD_USER_INPUT", "")
 	var aliases strings.Builder
 	aliases.WriteString("{")

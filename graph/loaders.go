@@ -74,6 +74,14 @@ type Loaders struct {
 	ContactsByRoute *loader[[]*models.Contact]
 	RouteByID       *loader[*models.Route]
 	SilenceByID     *loader[*models.Silence]
+	// The bounded nested lists: a group's first members and an alert's deliveries by status, read
+	// for a whole page in one statement (see prefetch) and kept by the arguments they answer.
+	MembersByGroup        pages[int, []*models.Contact]
+	DeliveryPages         pages[deliveryPageKey, []*delivery.Delivery]
+	DeliveryCountsByAlert *loader[delivery.DeliveryCounts]
+
+	Store  *models.Store
+	Outbox *delivery.Outbox
 
 	// contactsOfDelivery keeps the contact ids of the deliveries prefetched in this request: they
 	// are in the delivery rows, so the level below a delivery needs no statement to find them.
@@ -120,9 +128,44 @@ func NewLoaders(s *models.Store, o *delivery.Outbox) *Loaders {
 		ContactsByRoute:       newLoader(s.ContactsByRoute),
 		RouteByID:             newLoader(s.RoutesByID),
 		SilenceByID:           newLoader(s.SilencesByID),
+		DeliveryCountsByAlert: newLoader(o.DeliveryCountsByAlert),
+		Store:                 s,
+		Outbox:                o,
 		contactsOfDelivery:    map[uint][]uint{},
 		clock:                 s.Now,
 	}
+}
+
+// pages caches the pages of a nested list that prefetching read, by the arguments they answer (one
+// field can be selected with different ones) and the parent's id. Unlike a loader it never reads:
+// a page it lacks is the resolver's to read.
+type pages[A comparable, V any] struct {
+	mu sync.Mutex
+	m  map[A]map[uint]V
+}
+
+// prime keeps each parent's page, an empty one where m has none.
+func (p *pages[A, V]) prime(args A, parents []uint, m map[uint]V) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil {
+		p.m = map[A]map[uint]V{}
+	}
+	byParent := p.m[args]
+	if byParent == nil {
+		byParent = make(map[uint]V, len(parents))
+		p.m[args] = byParent
+	}
+	for i, v := range valuesOf(parents, m) {
+		byParent[parents[i]] = v
+	}
+}
+
+func (p *pages[A, V]) get(args A, parent uint) (V, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	v, ok := p.m[args][parent]
+	return v, ok
 }
 
 type loadersKey struct{}

@@ -2,6 +2,9 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
+	"reflect"
+	"slices"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/heraldhq/herald/delivery"
@@ -29,9 +32,10 @@ type level struct {
 	covered map[string]string
 }
 
-// fetcher loads one nested field for every parent id and primes the loaders.
+// fetcher loads one nested field for every parent id and primes the loaders. args are the field's
+// arguments, one map per distinct use of it (aliases may select it with different ones).
 type fetcher interface {
-	fetch(ctx context.Context, ids []uint, sel selection) error
+	fetch(ctx context.Context, ids []uint, sel selection, args []map[string]any) error
 	// child is the object type below the field ("" for a leaf), for the schema check.
 	child() string
 }
@@ -53,7 +57,7 @@ func (n nested[V]) child() string {
 	return n.below.typeName
 }
 
-func (n nested[V]) fetch(ctx context.Context, ids []uint, sel selection) error {
+func (n nested[V]) fetch(ctx context.Context, ids []uint, sel selection, _ []map[string]any) error {
 	l := loadersFor(ctx)
 	ld := n.loader(l)
 	m, err := ld.read(ctx, ids)
@@ -84,7 +88,7 @@ func (lv *level) prefetch(ctx context.Context, ids []uint, sel selection) error 
 		if !sel.has(name) || sel.has(lv.covered[name]) {
 			continue
 		}
-		g.Go(func() error { return f.fetch(gctx, ids, sel.child(name)) })
+		g.Go(func() error { return f.fetch(gctx, ids, sel.child(name), sel.args[name]) })
 	}
 	return g.Wait()
 }
@@ -112,24 +116,20 @@ func init() {
 			},
 		},
 		"contactCount": nested[int]{loader: func(l *Loaders) *loader[int] { return l.ContactCountByGroup }},
+		"members":      firstMembers{},
 	}, covered: map[string]string{"contactCount": "contacts"}}
 	alertLevel = level{typeName: "Alert", fields: map[string]fetcher{
-		"deliveries": nested[[]*delivery.Delivery]{
+		"deliveryCounts": nested[delivery.DeliveryCounts]{
+			loader: func(l *Loaders) *loader[delivery.DeliveryCounts] { return l.DeliveryCountsByAlert },
+		},
+		"deliveries": alertDeliveries{all: nested[[]*delivery.Delivery]{
 			loader: func(l *Loaders) *loader[[]*delivery.Delivery] { return l.DeliveriesByAlert },
 			children: func(ds []*delivery.Delivery) []uint {
 				return idsOf(ds, func(d *delivery.Delivery) uint { return d.ID })
 			},
-			below: &deliveryLevel,
-			alsoPrime: func(l *Loaders, _ []uint, m map[uint][]*delivery.Delivery) {
-				l.mu.Lock()
-				defer l.mu.Unlock()
-				for _, ds := range m {
-					for _, d := range ds {
-						l.contactsOfDelivery[d.ID] = d.ContactIDs
-					}
-				}
-			},
-		},
+			below:     &deliveryLevel,
+			alsoPrime: func(l *Loaders, _ []uint, m map[uint][]*delivery.Delivery) { l.keepDeliveryContacts(m) },
+		}},
 	}}
 	integrationLevel = level{typeName: "Integration", fields: map[string]fetcher{
 		"groups": nested[[]*models.Group]{
@@ -150,12 +150,116 @@ func init() {
 	}}
 }
 
+// keepDeliveryContacts remembers the contact ids kept in prefetched delivery rows.
+func (l *Loaders) keepDeliveryContacts(m map[uint][]*delivery.Delivery) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, ds := range m {
+		for _, d := range ds {
+			l.contactsOfDelivery[d.ID] = d.ContactIDs
+		}
+	}
+}
+
+// firstMembers loads the first page of members of every group, for each distinct first that
+// selects it without a cursor or a search; other pages are read by the resolver, one per group.
+type firstMembers struct{}
+
+func (firstMembers) child() string { return "ContactConnection" }
+
+func (firstMembers) fetch(ctx context.Context, groupIDs []uint, sel selection, args []map[string]any) error {
+	l := loadersFor(ctx)
+	var below distinct
+	for _, a := range args {
+		size, ok := firstPageSize(a)
+		if !ok {
+			continue
+		}
+		// One more than the page tells whether there is a next page.
+		m, err := l.Store.FirstMembersByGroup(ctx, groupIDs, size+1)
+		if err != nil {
+			return err
+		}
+		l.MembersByGroup.prime(size, groupIDs, m)
+		for _, list := range m {
+			below.add(contactIDs(list)...)
+		}
+	}
+	if len(below.ids) == 0 {
+		return nil
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	if sel.has("totalCount") {
+		g.Go(func() error {
+			return groupLevel.fields["contactCount"].fetch(gctx, groupIDs, selection{}, nil)
+		})
+	}
+	g.Go(func() error { return contactLevel.prefetch(gctx, below.ids, sel.connectionNodes()) })
+	return g.Wait()
+}
+
+// firstPageSize is the page size of a members selection that asks for a first page (no cursor, no
+// search), and false for any other, or for a size the resolver will refuse.
+func firstPageSize(args map[string]any) (int, bool) {
+	if args["after"] != nil || args["search"] != nil {
+		return 0, false
+	}
+	size := defaultMembersPage
+	if v := args["first"]; v != nil {
+		n, ok := argInt(v)
+		if !ok {
+			return 0, false
+		}
+		size = n
+	}
+	return size, size >= 1 && size <= models.MaxPageSize
+}
+
+// alertDeliveries loads the deliveries of a page of alerts: all of them through the loader, or,
+// for each distinct first/after/status, that page of each alert in one statement.
+type alertDeliveries struct {
+	all nested[[]*delivery.Delivery]
+}
+
+func (a alertDeliveries) child() string { return a.all.child() }
+
+func (a alertDeliveries) fetch(ctx context.Context, alertIDs []uint, sel selection, args []map[string]any) error {
+	l := loadersFor(ctx)
+	var below distinct
+	for _, arg := range args {
+		first, after, status, ok := deliveryArgs(arg)
+		if !ok {
+			continue
+		}
+		p, err := deliveryPageOf(first, after, status)
+		if err != nil {
+			continue // the resolver reports it, at its argument
+		}
+		if p == (deliveryPageKey{}) {
+			if err := a.all.fetch(ctx, alertIDs, sel, nil); err != nil {
+				return err
+			}
+			continue
+		}
+		m, err := l.Outbox.DeliveryPagesByAlert(ctx, alertIDs, p.page())
+		if err != nil {
+			return err
+		}
+		l.DeliveryPages.prime(p, alertIDs, m)
+		l.keepDeliveryContacts(m)
+		for _, ds := range m {
+			below.add(idsOf(ds, func(d *delivery.Delivery) uint { return d.ID })...)
+		}
+	}
+	return deliveryLevel.prefetch(ctx, below.ids, sel)
+}
+
 // deliveryContacts loads the contacts a page of deliveries names, by the ids kept in each row.
 type deliveryContacts struct{}
 
 func (deliveryContacts) child() string { return contactLevel.typeName }
 
-func (deliveryContacts) fetch(ctx context.Context, deliveryIDs []uint, sel selection) error {
+func (deliveryContacts) fetch(ctx context.Context, deliveryIDs []uint, sel selection, _ []map[string]any) error {
 	l := loadersFor(ctx)
 	var contacts distinct
 	l.mu.Lock()
@@ -175,16 +279,25 @@ func (deliveryContacts) fetch(ctx context.Context, deliveryIDs []uint, sel selec
 	return contactLevel.prefetch(ctx, ids, sel)
 }
 
-// selection is the set of fields selected below one field, merged across aliases and fragments.
+// selection is the set of fields selected below one field, merged across aliases and fragments,
+// with each field's distinct argument sets.
 type selection struct {
 	op     *graphql.OperationContext
 	fields map[string]ast.SelectionSet
+	args   map[string][]map[string]any
 }
 
 func newSelection(op *graphql.OperationContext, set ast.SelectionSet) selection {
-	s := selection{op: op, fields: map[string]ast.SelectionSet{}}
+	s := selection{op: op, fields: map[string]ast.SelectionSet{}, args: map[string][]map[string]any{}}
 	for _, f := range graphql.CollectFields(op, set, nil) {
 		s.fields[f.Name] = append(s.fields[f.Name], f.Selections...)
+		if f.Definition == nil || len(f.Definition.Arguments) == 0 {
+			continue
+		}
+		a := f.ArgumentMap(op.Variables)
+		if !slices.ContainsFunc(s.args[f.Name], func(b map[string]any) bool { return reflect.DeepEqual(a, b) }) {
+			s.args[f.Name] = append(s.args[f.Name], a)
+		}
 	}
 	return s
 }
@@ -268,4 +381,48 @@ func (d *distinct) add(ids ...uint) {
 			d.ids = append(d.ids, id)
 		}
 	}
+}
+
+// argInt is an Int argument as ArgumentMap gives it: an int64 from the query's text, a json.Number
+// (or a float64) from its variables.
+func argInt(v any) (int, bool) {
+	switch n := v.(type) {
+	case int64:
+		return int(n), true
+	case int:
+		return n, true
+	case float64:
+		return int(n), n == float64(int(n))
+	case json.Number:
+		i, err := n.Int64()
+		return int(i), err == nil
+	}
+	return 0, false
+}
+
+// deliveryArgs are the arguments of an Alert.deliveries selection, as its resolver receives them.
+func deliveryArgs(a map[string]any) (first *int, after *string, status *delivery.DeliveryStatus, ok bool) {
+	if v := a["first"]; v != nil {
+		n, isInt := argInt(v)
+		if !isInt {
+			return nil, nil, nil, false
+		}
+		first = &n
+	}
+	if v := a["after"]; v != nil {
+		s, isString := v.(string)
+		if !isString {
+			return nil, nil, nil, false
+		}
+		after = &s
+	}
+	if v := a["status"]; v != nil {
+		s, isString := v.(string)
+		if !isString {
+			return nil, nil, nil, false
+		}
+		st := delivery.DeliveryStatus(s)
+		status = &st
+	}
+	return first, after, status, true
 }

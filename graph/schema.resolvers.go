@@ -19,9 +19,27 @@ import (
 )
 
 // Deliveries is the resolver for the deliveries field.
-func (r *alertResolver) Deliveries(ctx context.Context, obj *delivery.Alert) ([]*delivery.Delivery, error) {
-	list, err := loadersFor(ctx).DeliveriesByAlert.Load(ctx, obj.ID)
-	return nestedList(ctx, list, err)
+func (r *alertResolver) Deliveries(ctx context.Context, obj *delivery.Alert, first *int, after *string, status *delivery.DeliveryStatus) ([]*delivery.Delivery, error) {
+	key, err := deliveryPageOf(first, after, status)
+	if err != nil {
+		return nil, err
+	}
+	l := loadersFor(ctx)
+	if key == (deliveryPageKey{}) {
+		list, err := l.DeliveriesByAlert.Load(ctx, obj.ID)
+		return nestedList(ctx, list, err)
+	}
+	if list, ok := l.DeliveryPages.get(key, obj.ID); ok {
+		return nestedList(ctx, list, nil)
+	}
+	m, err := r.Outbox.DeliveryPagesByAlert(ctx, []uint{obj.ID}, key.page())
+	return nestedList(ctx, m[obj.ID], err)
+}
+
+// DeliveryCounts is the resolver for the deliveryCounts field.
+func (r *alertResolver) DeliveryCounts(ctx context.Context, obj *delivery.Alert) (*delivery.DeliveryCounts, error) {
+	counts, err := loadersFor(ctx).DeliveryCountsByAlert.Load(ctx, obj.ID)
+	return &counts, err
 }
 
 // Labels is the resolver for the labels field.
@@ -80,6 +98,11 @@ func (r *contactResolver) Groups(ctx context.Context, obj *models.Contact) ([]*m
 func (r *contactGroupResolver) Contacts(ctx context.Context, obj *models.Group) ([]*models.Contact, error) {
 	list, err := loadersFor(ctx).ContactsByGroup.Load(ctx, obj.ID)
 	return nestedList(ctx, list, err)
+}
+
+// Members is the resolver for the members field.
+func (r *contactGroupResolver) Members(ctx context.Context, obj *models.Group, first *int, after *string, search *string) (*model.Connection[*models.Contact], error) {
+	return r.members(ctx, obj, first, after, search)
 }
 
 // ContactCount is the resolver for the contactCount field.

@@ -58,6 +58,9 @@ func (s *Store) CreateContact(ctx context.Context, in ContactInput) (*CreatedCon
 		return nil, err
 	}
 	groupIDs, positions, err := parseIDList("groupIds", "group", in.GroupIDs)
+	if err == nil {
+		err = checkGroupCount("groupIds", groupIDs)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -138,6 +141,9 @@ func (s *Store) updateContact(tx *gorm.DB, c *Contact, cid uint, id string, in C
 	}
 	if in.GroupIDs != nil {
 		groupIDs, positions, err := parseIDList("groupIds", "group", in.GroupIDs)
+		if err == nil {
+			err = checkGroupCount("groupIds", groupIDs)
+		}
 		if err != nil {
 			return err
 		}

@@ -91,7 +91,10 @@ func (s *Store) CreateGroup(ctx context.Context, in GroupInput) (*Group, error) 
 		if err := tx.Create(g).Error; err != nil {
 			return nil, wrapWrite("insert group", "name", "group", g.Name, err)
 		}
-		return []uint{g.ID}, addMemberships(tx, membershipsOfGroup(g.ID, contactIDs))
+		if err := addMemberships(tx, membershipsOfGroup(g.ID, contactIDs)); err != nil {
+			return nil, err
+		}
+		return []uint{g.ID}, checkGroupsPerContact(tx, "contactIds", contactIDs, positions)
 	})
 	if err != nil {
 		return nil, wrapWrite("create group", "name", "group", g.Name, err)
@@ -162,6 +165,9 @@ func updateGroup(tx *gorm.DB, g *Group, in GroupInput) error {
 		if err := replaceGroupContacts(tx, g.ID, contactIDs); err != nil {
 			return err
 		}
+		if err := checkGroupsPerContact(tx, "contactIds", contactIDs, positions); err != nil {
+			return err
+		}
 	}
 	return tx.Save(g).Error
 }
@@ -179,14 +185,17 @@ func (s *Store) DeleteGroup(ctx context.Context, id string) error {
 
 // AddContactsToGroup adds members; contacts already in the group are left as they are.
 func (s *Store) AddContactsToGroup(ctx context.Context, groupID string, contactIDs []string) (*Group, error) {
-	return s.changeMembers(ctx, "addContactsToGroup", groupID, contactIDs, func(tx *gorm.DB, gid uint, ids []uint) error {
-		return addMemberships(tx, membershipsOfGroup(gid, ids))
+	return s.changeMembers(ctx, "addContactsToGroup", groupID, contactIDs, func(tx *gorm.DB, gid uint, ids []uint, positions []int) error {
+		if err := addMemberships(tx, membershipsOfGroup(gid, ids)); err != nil {
+			return err
+		}
+		return checkGroupsPerContact(tx, "contactIds", ids, positions)
 	})
 }
 
 // RemoveContactsFromGroup removes members; contacts not in the group are ignored.
 func (s *Store) RemoveContactsFromGroup(ctx context.Context, groupID string, contactIDs []string) (*Group, error) {
-	return s.changeMembers(ctx, "removeContactsFromGroup", groupID, contactIDs, func(tx *gorm.DB, gid uint, ids []uint) error {
+	return s.changeMembers(ctx, "removeContactsFromGroup", groupID, contactIDs, func(tx *gorm.DB, gid uint, ids []uint, _ []int) error {
 		if len(ids) == 0 {
 			return nil
 		}
@@ -194,7 +203,7 @@ func (s *Store) RemoveContactsFromGroup(ctx context.Context, groupID string, con
 	})
 }
 
-func (s *Store) changeMembers(ctx context.Context, operation, groupID string, rawIDs []string, change func(tx *gorm.DB, gid uint, ids []uint) error) (*Group, error) {
+func (s *Store) changeMembers(ctx context.Context, operation, groupID string, rawIDs []string, change func(tx *gorm.DB, gid uint, ids []uint, positions []int) error) (*Group, error) {
 	ids, positions, err := parseIDList("contactIds", "contact", rawIDs)
 	if err != nil {
 		return nil, err
@@ -208,7 +217,7 @@ func (s *Store) changeMembers(ctx context.Context, operation, groupID string, ra
 		if err := requireAll(tx, &Contact{}, "contactIds", "contact", ids, positions); err != nil {
 			return nil, err
 		}
-		if err := change(tx, g.ID, ids); err != nil {
+		if err := change(tx, g.ID, ids, positions); err != nil {
 			return nil, fmt.Errorf("change members: %w", err)
 		}
 		return append([]uint{g.ID}, ids...), tx.Save(g).Error

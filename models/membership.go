@@ -3,11 +3,47 @@ package models
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
+
+// MaxGroupsPerContact bounds a contact's groups, so that Contact.groups can stay a plain list that
+// a page of 100 contacts reads whole.
+const MaxGroupsPerContact = 200
+
+// checkGroupCount refuses a contact's exact group set when it is larger than MaxGroupsPerContact.
+func checkGroupCount(field string, groupIDs []uint) error {
+	if len(groupIDs) > MaxGroupsPerContact {
+		return Invalid(field, "a contact may be in at most %d groups, got %d", MaxGroupsPerContact, len(groupIDs))
+	}
+	return nil
+}
+
+// checkGroupsPerContact refuses, inside the writing transaction and after the rows were added, a
+// change that put one of contactIDs (at positions in the input) in more than MaxGroupsPerContact
+// groups; the transaction rolls back.
+func checkGroupsPerContact(tx *gorm.DB, field string, contactIDs []uint, positions []int) error {
+	if len(contactIDs) == 0 {
+		return nil
+	}
+	var over []uint
+	err := tx.Model(&Membership{}).Select("contact_id").Where("contact_id IN ?", contactIDs).
+		Group("contact_id").Having("COUNT(*) > ?", MaxGroupsPerContact).Limit(1).Pluck("contact_id", &over).Error
+	if err != nil {
+		return fmt.Errorf("count the groups of contacts: %w", err)
+	}
+	if len(over) == 0 {
+		return nil
+	}
+	at := field
+	if i := slices.Index(contactIDs, over[0]); i >= 0 && i < len(positions) {
+		at = fmt.Sprintf("%s[%d]", field, positions[i])
+	}
+	return Invalid(at, "contact %d is already in %d groups, the most a contact may be in", over[0], MaxGroupsPerContact)
+}
 
 // addMemberships inserts join rows, leaving existing ones alone, in one statement per chunk.
 // Join rows are written directly: GORM's Association API would upsert the other table.
