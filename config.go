@@ -68,6 +68,8 @@ type deliveryConfig struct {
 	MaxAge       time.Duration
 	PollInterval time.Duration
 	Lease        time.Duration
+	// Retention is how long finished history is kept (HERALD_RETENTION); zero keeps it forever.
+	Retention time.Duration
 }
 
 // setting is one command-line flag whose default comes from an environment variable.
@@ -96,6 +98,7 @@ var (
 	setStrict    = setting{"trusted-documents-strict", "HERALD_TRUSTED_DOCUMENTS_STRICT", "false", "run only trusted documents for admins and the playground too"}
 	setPublicURL = setting{"public-url", "HERALD_PUBLIC_URL", "", "the URL sources reach Herald at (e.g. https://herald.example.com), the base of integrations' hook URLs; default: http:// and the listen address"}
 	setRepeat    = setting{"inbound-repeat-window", "HERALD_INBOUND_REPEAT_WINDOW", "24h", "how long a repeated Alertmanager or Grafana notification stays a duplicate before it is sent again as a reminder"}
+	setRetention = setting{"retention", "HERALD_RETENTION", "90d", "how long finished history (alerts with their deliveries and attempts, the audit log) is kept: a duration such as 720h, days such as 90d, or off"}
 	setKeyFile   = setting{"secret-key-file", "HERALD_SECRET_KEY_FILE", "", "file of base64 32-byte keys sealing webhook secrets, current key first (SQLite default: created beside the database)"}
 )
 
@@ -127,7 +130,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs := flag.NewFlagSet("herald", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	raw := map[setting]*string{}
-	for _, s := range []setting{setAddr, setDatabase, setLogFormat, setAllowed, setProxy, setKeyword, setTimeout, setWorkers, setMaxAge, setPoll, setLease, setSQLCount, setMetrics, setCORS, setIntro, setHosts, setTrusted, setStrict, setKeyFile, setPublicURL, setRepeat} {
+	for _, s := range []setting{setAddr, setDatabase, setLogFormat, setAllowed, setProxy, setKeyword, setTimeout, setWorkers, setMaxAge, setPoll, setLease, setSQLCount, setMetrics, setCORS, setIntro, setHosts, setTrusted, setStrict, setKeyFile, setPublicURL, setRepeat, setRetention} {
 		raw[s] = s.register(fs, getenv)
 	}
 	demo := fs.Bool("demo", false, "start fake DingTalk, WeCom and Lark robots in-process with sample contacts, to watch a whole send cycle")
@@ -165,6 +168,15 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	duration(setPoll, &cfg.Delivery.PollInterval)
 	duration(setLease, &cfg.Delivery.Lease)
 	duration(setRepeat, &cfg.Inbound.RepeatWindow)
+	if d, err := parseRetention(*raw[setRetention]); err != nil {
+		fail(setRetention, "%q is not a duration such as 720h, days such as 90d, or off", *raw[setRetention])
+	} else if d > 0 && d < cfg.Inbound.RepeatWindow {
+		// Only a stored alert makes a repeated notification a duplicate.
+		fail(setRetention, "%s is shorter than %s (%s): a repeated notification would be sent again once its alert is deleted",
+			d, setRepeat.env, cfg.Inbound.RepeatWindow)
+	} else {
+		cfg.Delivery.Retention = d
+	}
 	if pub := strings.TrimRight(strings.TrimSpace(*raw[setPublicURL]), "/"); pub != "" {
 		u, err := url.Parse(pub)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
@@ -208,6 +220,31 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 		return config{}, errs[0]
 	}
 	return cfg, nil
+}
+
+// parseRetention reads HERALD_RETENTION: a Go duration or whole days ("90d"), which
+// time.ParseDuration lacks; zero of either, or "off", keeps history forever.
+func parseRetention(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	if strings.EqualFold(v, "off") {
+		return 0, nil
+	}
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		// 100 years bounds the product well inside a Duration.
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 || n > 36500 {
+			return 0, fmt.Errorf("%q is not a number of days", v)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, err
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("%q is negative", v)
+	}
+	return d, nil
 }
 
 // splitList reads a comma-separated setting, dropping blanks.

@@ -197,6 +197,9 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	defer stopDispatch()
 	dispatched := make(chan error, 1)
 	go func() { dispatched <- dispatcher.Run(dispatchCtx) }()
+	retention := delivery.NewRetention(store, delivery.RetentionConfig{Keep: cfg.Delivery.Retention, Metrics: prom, Logger: logger})
+	retained := make(chan struct{})
+	go func() { defer close(retained); retention.Run(dispatchCtx) }()
 	logger.Info("herald listening", "addr", ln.Addr().String(), "database", cfg.Database.String(),
 		"console", "http://"+ln.Addr().String()+"/")
 	served := make(chan error, 1)
@@ -205,6 +208,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	case err := <-served:
 		stopDispatch()
 		<-dispatched
+		<-retained
 		return err
 	case <-ctx.Done():
 	}
@@ -216,6 +220,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	shutdownErr := srv.Shutdown(shutdownCtx)
 	// The API is closed: nothing new can be accepted, so the dispatcher may drain now.
 	stopDispatch()
+	<-retained
 	if err := <-dispatched; err != nil {
 		return fmt.Errorf("dispatcher: %w", err)
 	}

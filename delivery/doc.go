@@ -2,7 +2,8 @@
 // and planning its deliveries from the recipients package models resolves (accept.go, plan.go),
 // claiming, sending and recording (claim.go, spend.go, dispatcher.go, record.go), the typed
 // statements that change outbox rows (queue.go), the retry and breaker policy (retry.go), settling
-// alerts (settle.go) and the history the API reads (history.go).
+// alerts (settle.go), the history the API reads (history.go) and its deletion once it is old
+// (retention.go).
 //
 // Deliveries wait in the database (an outbox written in the same transaction as the alert). A
 // Dispatcher polls for robots with due deliveries and claims them, up to a hundred robots in one

@@ -246,7 +246,7 @@ var SecretTables = []string{"deliveries"}
 // Migrate creates or updates the outbox's tables. It is safe to run on every start, after
 // models.Migrate.
 func Migrate(db *gorm.DB) error {
-	if err := models.AutoMigrate(db, &Alert{}, &Delivery{}, &DeliveryAttempt{}, &RobotState{}, &RobotSend{}); err != nil {
+	if err := models.AutoMigrate(db, &Alert{}, &Delivery{}, &DeliveryAttempt{}, &RobotState{}, &RobotSend{}, &leaseRow{}); err != nil {
 		return fmt.Errorf("migrate outbox: %w", err)
 	}
 	// Before namespaces an idempotency key was unique across all alerts.

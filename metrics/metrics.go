@@ -26,6 +26,7 @@ type Metrics struct {
 	graphql   *prometheus.CounterVec
 	inbound   *prometheus.CounterVec
 	claims    prometheus.Histogram
+	retention *prometheus.CounterVec
 }
 
 // New registers Herald's collectors. countDeliveries, which counts the deliveries in a status, is
@@ -67,6 +68,10 @@ func New(countDeliveries func(ctx context.Context, status string) (int64, error)
 			Help:    "Duration of one claim transaction of the dispatcher (locking robots and their due deliveries).",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}),
+		retention: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_retention_deleted_total",
+			Help: "Rows of finished history deleted by retention (HERALD_RETENTION), by kind (alerts, deliveries, attempts, audit).",
+		}, []string{"kind"}),
 	}
 	count := func(name, help, status string) prometheus.GaugeFunc {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
@@ -82,7 +87,7 @@ func New(countDeliveries func(ctx context.Context, status string) (int64, error)
 	}
 	depth := count("herald_delivery_queue_depth", "Deliveries waiting to be sent (PENDING), across all replicas.", "PENDING")
 	held := count("herald_deliveries_held", "Deliveries held by groups' quiet hours (HELD), across all replicas.", "HELD")
-	m.registry.MustRegister(m.attempts, m.duration, m.coalesced, m.deferred, m.breaker, m.graphql, m.inbound, m.claims, depth, held,
+	m.registry.MustRegister(m.attempts, m.duration, m.coalesced, m.deferred, m.breaker, m.graphql, m.inbound, m.claims, m.retention, depth, held,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -125,3 +130,10 @@ func (m *Metrics) InboundNotification(kind, namespace, outcome string) {
 
 // Claimed observes one claim transaction of the dispatcher.
 func (m *Metrics) Claimed(d time.Duration) { m.claims.Observe(d.Seconds()) }
+
+// RetentionDeleted records rows of one kind deleted by history retention.
+func (m *Metrics) RetentionDeleted(kind string, rows int) {
+	if rows > 0 {
+		m.retention.WithLabelValues(kind).Add(float64(rows))
+	}
+}
