@@ -32,7 +32,7 @@ func FuzzInputValidation(f *testing.F) {
 		if _, err := cleanDescription("description", raw); err == nil && utf8.RuneCountInString(strings.TrimSpace(raw)) > MaxDescriptionLength {
 			t.Fatalf("accepted a description of %d characters", utf8.RuneCountInString(raw))
 		}
-		if pattern, err := cleanSearch("search", raw); err == nil && pattern != "" && (!strings.HasPrefix(pattern, "%") || !strings.HasSuffix(pattern, "%")) {
+		if _, pattern, err := cleanSearch("search", raw); err == nil && pattern != "" && (!strings.HasPrefix(pattern, "%") || !strings.HasSuffix(pattern, "%")) {
 			t.Fatalf("search %q became %q", raw, pattern)
 		}
 	})

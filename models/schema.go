@@ -107,6 +107,9 @@ func Migrate(db *gorm.DB) error {
 		&Route{}, &RouteGroup{}, &RouteContact{}, &Silence{}); err != nil {
 		return fmt.Errorf("migrate address book: %w", err)
 	}
+	if err := migrateNameSearch(db); err != nil {
+		return fmt.Errorf("migrate address book: %w", err)
+	}
 	return dropPreNamespaceIndexes(db)
 }
 

@@ -129,16 +129,18 @@ func cleanSecret(field, raw string) (*string, error) {
 	return &s, nil
 }
 
-// cleanSearch bounds a name search and turns it into a LIKE pattern over the name key.
+// cleanSearch bounds a name search and folds it as names are: key is what a matching name key
+// contains, pattern the same as a LIKE pattern ("" both for no search).
 // '!' is the escape character because a backslash means different things in MySQL and SQLite literals.
-func cleanSearch(field, raw string) (string, error) {
+func cleanSearch(field, raw string) (key, pattern string, err error) {
 	s := strings.TrimSpace(raw)
 	if utf8.RuneCountInString(s) > MaxSearchLength {
-		return "", Invalid(field, "search is longer than %d characters", MaxSearchLength)
+		return "", "", Invalid(field, "search is longer than %d characters", MaxSearchLength)
 	}
 	if s == "" {
-		return "", nil
+		return "", "", nil
 	}
+	key = NameKey(s)
 	r := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
-	return "%" + r.Replace(NameKey(s)) + "%", nil
+	return key, "%" + r.Replace(key) + "%", nil
 }

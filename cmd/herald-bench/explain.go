@@ -41,8 +41,16 @@ func explainQueries(ctx context.Context, db *sql.DB, backend models.Backend, p e
 			in(len(p.pageIDs)) + ") AND g.namespace_id = ? ORDER BY g.name_key", append(slices.Clone(p.pageIDs), ns)},
 		{"page: members of those groups", "SELECT c.*, m.group_id FROM contacts AS c JOIN memberships AS m ON m.contact_id = c.id WHERE m.group_id IN (" +
 			in(len(p.groupIDs)) + ") AND c.namespace_id = ? ORDER BY c.name_key", append(slices.Clone(p.groupIDs), ns)},
-		{"name search: first 20 (+1)", "SELECT * FROM contacts WHERE name_key LIKE ? ESCAPE '!' AND namespace_id = ? ORDER BY name_key LIMIT 21", []any{p.searchPat, ns}},
-		{"name search: totalCount", "SELECT count(*) FROM contacts WHERE name_key LIKE ? ESCAPE '!' AND namespace_id = ?", []any{p.searchPat, ns}},
+		// models/search.go reads the rows of one trigram of the term (the first, here) from the
+		// index, in name order, and only the page's from contacts; a term of 1-2 characters has
+		// no trigram and keeps the LIKE on contacts.
+		{"name search: first 20 (+1)", "SELECT * FROM contacts WHERE name_key LIKE ? ESCAPE '!' AND id IN (SELECT contact_id FROM " +
+			"(SELECT contact_id FROM contact_name_trigrams WHERE trigram = ? AND namespace_id = ? AND contact_key LIKE ? ESCAPE '!' ORDER BY contact_key LIMIT 21) AS page) " +
+			"AND namespace_id = ? ORDER BY name_key LIMIT 21", []any{p.searchPat, []byte(searchTrigram(p.searchPat)), ns, p.searchPat, ns}},
+		{"name search: totalCount", "SELECT count(*) FROM contact_name_trigrams WHERE trigram = ? AND namespace_id = ? AND contact_key LIKE ? ESCAPE '!'",
+			[]any{[]byte(searchTrigram(p.searchPat)), ns, p.searchPat}},
+		{"name search of 1-2 characters: first 20 (+1)", "SELECT * FROM contacts WHERE name_key LIKE ? ESCAPE '!' AND namespace_id = ? ORDER BY name_key LIMIT 21", []any{p.searchPat, ns}},
+		{"name search of 1-2 characters: totalCount", "SELECT count(*) FROM contacts WHERE name_key LIKE ? ESCAPE '!' AND namespace_id = ?", []any{p.searchPat, ns}},
 		{"group members", "SELECT c.*, m.group_id FROM contacts AS c JOIN memberships AS m ON m.contact_id = c.id WHERE m.group_id IN (?) AND c.namespace_id = ? ORDER BY c.name_key",
 			[]any{p.groupID, ns}},
 		{"contact memberships", "SELECT m.contact_id, m.group_id, m.created_at, c.name_key AS contact_key, g.name_key AS group_key FROM memberships AS m " +
@@ -103,4 +111,10 @@ func explainOne(ctx context.Context, db *sql.DB, query string, args []any) ([]st
 		return cols, out, err.Error()
 	}
 	return cols, out, ""
+}
+
+// searchTrigram is the first trigram of the term in a LIKE pattern "%term%".
+func searchTrigram(pattern string) string {
+	r := []rune(strings.Trim(pattern, "%"))
+	return string(r[:min(3, len(r))])
 }
