@@ -64,7 +64,7 @@ func TestConsoleInRealBrowser(t *testing.T) {
 		t.Fatalf("Herald answers GET /console/app.js with %s: mount console.Handler() in server.go", resp.Status)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "--test")
 	cmd.Dir = e2eDir

@@ -2,9 +2,9 @@
 // delivery is final.
 
 import { allNodes, gql } from './api.js';
-import { ALERTS, ALL_CONTACTS, ALL_GROUPS, PREVIEW_ALERT, SEND_ALERT } from './documents.js';
+import { ALERTS, ALERT_DELIVERIES, ALL_CONTACTS, ALL_GROUPS, PREVIEW_ALERT, SEND_ALERT } from './documents.js';
 import {
-  Pager, RowList, announce, busy, button, checkedIds, clearErrors, clearErrorsAsTyped, el, fillRows, formatTime, icon,
+  MoreList, Pager, RowList, announce, busy, button, checkedIds, clearErrors, clearErrorsAsTyped, el, fillRows, formatTime, icon,
   prettyJSON, renderChoices, showErrors,
 } from './ui.js';
 import { platformBadge } from './platforms.js';
@@ -15,7 +15,8 @@ const PAGE_SIZE = 10;
 const POLL_MS = 1000;
 // While the only deliveries not final are held by quiet hours, which last hours, look less often.
 const HELD_POLL_MS = 30000;
-
+// An alert's deliveries a page at a time: one alert may reach thousands of robots.
+const DELIVERY_PAGE = 20;
 
 const STATUS_WORDS = {
   PENDING: 'Pending',
@@ -27,6 +28,9 @@ const STATUS_WORDS = {
   DROPPED: 'Dropped',
   HELD: 'Held',
 };
+
+// The delivery statuses, in the order an alert's counts are shown.
+const DELIVERY_STATUSES = ['PENDING', 'HELD', 'SENT', 'FAILED', 'DROPPED'];
 
 export function alertsTab(panel) {
   const form = panel.querySelector('#alert-form');
@@ -44,6 +48,9 @@ export function alertsTab(panel) {
   let active = false;
   let timer;
   let rendered = '';
+  // The rows drawn, by alert id with the alert they show: a row whose alert did not change is kept,
+  // with the deliveries its reader paged to.
+  let drawn = new Map();
   // Statuses last seen, to announce an alert once when it becomes final.
   const seen = new Map();
   // Reused when the same alert is submitted again after a lost answer, so it is not sent twice;
@@ -147,23 +154,28 @@ export function alertsTab(panel) {
     clearTimeout(timer);
     try {
       const status = statusFilter.value || null;
-      const conn = (await gql(ALERTS, { status, ...pager.args })).alerts;
+      const conn = (await gql(ALERTS, { status, ...pager.args, deliveries: DELIVERY_PAGE })).alerts;
       if (status !== (statusFilter.value || null)) return; // the filter changed meanwhile: its load shows
       const alerts = conn.edges.map((e) => e.node);
       // Redraw only on change: a steady table keeps the reader's place and the screen reader quiet.
       const snapshot = JSON.stringify(conn);
       if (snapshot !== rendered) {
         rendered = snapshot;
-        fillRows(rows, alerts.map(row), status ? `No ${STATUS_WORDS[status].toLowerCase()} alerts.` : 'No alerts sent yet.');
+        const before = drawn;
+        drawn = new Map();
+        for (const a of alerts) {
+          const json = JSON.stringify(a);
+          const old = before.get(a.id);
+          drawn.set(a.id, old?.json === json ? old : { json, ...row(a, old?.deliveries) });
+        }
+        fillRows(rows, [...drawn.values()].map((d) => d.tr), status ? `No ${STATUS_WORDS[status].toLowerCase()} alerts.` : 'No alerts sent yet.');
         pager.update(conn);
         announceFinished(alerts);
       }
       const unsettled = alerts.filter((a) => a.status === 'PENDING');
       // An alert is PENDING a moment after its last delivery settled (its status is computed after
       // the delivery's is stored): that is no hold, and the next second's look shows it final.
-      const onlyHeld =
-        unsettled.length > 0 &&
-        unsettled.every((a) => a.deliveries.some((d) => d.status === 'HELD') && a.deliveries.every((d) => d.status !== 'PENDING'));
+      const onlyHeld = unsettled.length > 0 && unsettled.every((a) => a.deliveryCounts.held > 0 && a.deliveryCounts.pending === 0);
       live.textContent = unsettled.length === 0 ? '' : onlyHeld ? 'Deliveries held by quiet hours; updating every 30 seconds…' : 'Updating every second until delivered…';
       if (unsettled.length > 0 && active) timer = setTimeout(loadHistory, onlyHeld ? HELD_POLL_MS : POLL_MS);
     } catch (err) {
@@ -239,8 +251,13 @@ function labelRows(container, addButton) {
   });
 }
 
-function row(a) {
-  return el(
+/**
+ * An alert's row, and its deliveries (the MoreList) for the next redraw; before is the deliveries
+ * of the row it replaces, whose status filter and pages it keeps.
+ */
+function row(a, before) {
+  const deliveries = deliveryList(a, before);
+  const tr = el(
     'tr',
     { 'data-alert': a.id },
     el(
@@ -271,9 +288,10 @@ function row(a) {
           { class: 'alert-links', 'aria-label': 'Links' },
           a.links.map((l) => el('li', {}, /^https?:\/\//i.test(l.url) ? el('a', { href: l.url, target: '_blank', rel: 'noopener noreferrer' }, l.text) : l.text)),
         ),
-      a.deliveries.length > 0
-        ? el('ul', { class: 'deliveries' }, a.deliveries.map(delivery))
-        : el('span', { class: 'muted' }, a.status === 'SILENCED' ? 'Nothing sent: silenced.' : 'No deliveries.'),
+      deliveryCounts(a.deliveryCounts),
+      deliveries.filter && el('div', { class: 'inline-field delivery-filter' }, deliveries.filter),
+      deliveries.list.list,
+      el('div', { class: 'more-row' }, deliveries.list.count, deliveries.list.moreButton),
     ),
     el(
       'td',
@@ -281,6 +299,69 @@ function row(a) {
       button('Silence alerts like this', 'mute', () => silenceLike(a), { 'aria-label': `Silence alerts like this: ${a.title}` }),
     ),
   );
+  return { tr, deliveries };
+}
+
+/** The number of an alert's deliveries in status (null: all). */
+function countOf(counts, status) {
+  return status ? counts[status.toLowerCase()] : counts.total;
+}
+
+/** "3 sent · 1 failed · 2 held": the statuses an alert's deliveries are in, each with its count. */
+function deliveryCounts(counts) {
+  const chips = DELIVERY_STATUSES.filter((s) => countOf(counts, s) > 0).map((s) =>
+    el('li', { class: `status-chip status-${s.toLowerCase()}` }, `${countOf(counts, s)} ${STATUS_WORDS[s].toLowerCase()}`),
+  );
+  return chips.length > 0 && el('ul', { class: 'chips delivery-counts', 'aria-label': 'Deliveries by status' }, chips);
+}
+
+/**
+ * An alert's deliveries, the first page as ALERTS read it and More for the next (the deliveries after
+ * the last one shown). Beyond one page, a filter shows those in one status only.
+ */
+function deliveryList(a, before) {
+  const counts = a.deliveryCounts;
+  const paged = counts.total > DELIVERY_PAGE;
+  const filter =
+    paged &&
+    el(
+      'select',
+      { 'aria-label': `Deliveries of “${a.title}” shown`, onchange: () => list.reload(0) },
+      el('option', { value: '' }, `All deliveries (${counts.total})`),
+      DELIVERY_STATUSES.filter((s) => countOf(counts, s) > 0).map((s) => el('option', { value: s }, `${STATUS_WORDS[s]} (${countOf(counts, s)})`)),
+    );
+  const status = () => (filter && filter.value) || null;
+  // Deliveries are fixed when the alert is accepted, in creation order: the last one shown is
+  // where the next page starts, and the count says whether there is one.
+  const after = (page, shown, total) => (page.length === DELIVERY_PAGE && shown + page.length < total ? page.at(-1).id : null);
+  const list = new MoreList(
+    el('ul', { class: 'deliveries' }),
+    el('button', { type: 'button', class: 'more', 'aria-label': `More deliveries of “${a.title}”` }, 'More deliveries'),
+    {
+      page: async (from, shown) => {
+        const fresh = (await gql(ALERT_DELIVERIES, { id: a.id, first: DELIVERY_PAGE, after: from, status: status() })).alert;
+        if (!fresh) return { items: [], after: null, total: 0 }; // gone with its history
+        const total = countOf(fresh.deliveryCounts, status());
+        return { items: fresh.deliveries, after: after(fresh.deliveries, shown, total), total };
+      },
+      render: delivery,
+      empty: () => {
+        if (status()) return `No ${STATUS_WORDS[status()].toLowerCase()} deliveries.`;
+        return a.status === 'SILENCED' ? 'Nothing sent: silenced.' : 'No deliveries.';
+      },
+      count: paged ? el('span', { class: 'range' }) : null,
+      onError: (err) => announce(`The deliveries of “${a.title}” could not be loaded: ${err.message}`, { error: true }),
+    },
+  );
+  list.show({ items: a.deliveries, after: after(a.deliveries, 0, counts.total), total: counts.total });
+  // The row this one replaces showed another status or more pages: show them again, afresh.
+  const kept = before?.filter ? before.filter.value : '';
+  if (filter && kept) {
+    if (![...filter.options].some((o) => o.value === kept)) filter.append(el('option', { value: kept }, `${STATUS_WORDS[kept]} (0)`));
+    filter.value = kept;
+  }
+  if (status() || (before && before.list.shown > list.shown)) list.reload(before.list.shown);
+  return { list, filter };
 }
 
 /** Opens New silence with the alert's labels as matchers, to prune; it ends in an hour unless changed. */

@@ -52,7 +52,7 @@ export const TEST_CONTACT = `mutation TestContact($id: ID!) { testContact(id: $i
 export const GROUPS = `query Groups($search: String, $first: Int, $after: String, $last: Int, $before: String) {
   groups(filter: { search: $search }, first: $first, after: $after, last: $last, before: $before) {
     edges { node {
-      id name description contactCount contacts { id name }
+      id name description contactCount members(first: 5) { edges { node { id name } } }
       quietHours { weekdays start end timeZone } quietPolicy quietUntil
     } }
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
@@ -65,14 +65,32 @@ export const CREATE_GROUP = `mutation CreateContactGroup($input: CreateContactGr
 export const UPDATE_GROUP = `mutation UpdateContactGroup($id: ID!, $input: UpdateContactGroupInput!) { updateContactGroup(id: $id, input: $input) { id name } }`;
 
 export const GROUP = `query Group($id: ID!) {
-  group(id: $id) { id name description contacts { id } quietHours { weekdays start end timeZone } quietPolicy }
+  group(id: $id) { id name description quietHours { weekdays start end timeZone } quietPolicy }
+}`;
+
+// A group's members a page at a time (the group dialog), narrowed by name.
+export const GROUP_MEMBERS = `query GroupMembers($id: ID!, $first: Int, $after: String, $search: String) {
+  group(id: $id) {
+    id contactCount
+    members(first: $first, after: $after, search: $search) { edges { node { id name } } pageInfo { hasNextPage endCursor } totalCount }
+  }
+}`;
+
+export const ADD_GROUP_MEMBERS = `mutation AddContactsToGroup($groupId: ID!, $contactIds: [ID!]!) {
+  addContactsToGroup(groupId: $groupId, contactIds: $contactIds) { id name contactCount }
+}`;
+
+export const REMOVE_GROUP_MEMBERS = `mutation RemoveContactsFromGroup($groupId: ID!, $contactIds: [ID!]!) {
+  removeContactsFromGroup(groupId: $groupId, contactIds: $contactIds) { id name contactCount }
 }`;
 
 export const DELETE_GROUP = `mutation DeleteContactGroup($id: ID!) { deleteContactGroup(id: $id) }`;
 
 // ---- Alerts ----
 
-export const ALERTS = `query Alerts($status: AlertStatus, $first: Int, $after: String, $last: Int, $before: String) {
+// Each alert with its delivery counts and its first page of deliveries ($deliveries of them);
+// ALERT_DELIVERIES reads the pages after it.
+export const ALERTS = `query Alerts($status: AlertStatus, $first: Int, $after: String, $last: Int, $before: String, $deliveries: Int!) {
   alerts(status: $status, first: $first, after: $after, last: $last, before: $before) {
     edges { node {
       id title severity status createdAt resolved
@@ -82,13 +100,27 @@ export const ALERTS = `query Alerts($status: AlertStatus, $first: Int, $after: S
       templateError
       silencedBy { id comment endsAt state }
       routedBy { id name }
-      deliveries {
+      deliveryCounts { total pending sent failed held dropped }
+      deliveries(first: $deliveries) {
         id platform url status lastError nextAttemptAt contactNames heldBy
         attempts { httpStatus platformCode error note }
       }
     } }
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
     totalCount
+  }
+}`;
+
+// One alert's deliveries a page at a time, in creation order: those after the delivery $after,
+// only those in $status when given.
+export const ALERT_DELIVERIES = `query AlertDeliveries($id: ID!, $first: Int!, $after: ID, $status: DeliveryStatus) {
+  alert(id: $id) {
+    id
+    deliveryCounts { total pending sent failed held dropped }
+    deliveries(first: $first, after: $after, status: $status) {
+      id platform url status lastError nextAttemptAt contactNames heldBy
+      attempts { httpStatus platformCode error note }
+    }
   }
 }`;
 

@@ -1,20 +1,23 @@
 // The Contact group tab: the paged list, the create/edit dialog (with members and quiet hours) and
 // delete.
 
-import { allNodes, gql } from './api.js';
-import { ALL_CONTACTS, CREATE_GROUP, DELETE_GROUP, GROUP, GROUPS, UPDATE_GROUP } from './documents.js';
+import { ApiError, gql } from './api.js';
 import {
-  Pager, RowList, announce, busy, button, checkedIds, clearErrors, clearErrorsAsTyped, confirmAction, debounce, el, fillRows,
-  formatTime, icon, openDialog, renderChoices, showErrors,
+  ADD_GROUP_MEMBERS, CONTACTS, CREATE_GROUP, DELETE_GROUP, GROUP, GROUPS, GROUP_MEMBERS, REMOVE_GROUP_MEMBERS, UPDATE_GROUP,
+} from './documents.js';
+import {
+  MoreList, Pager, RowList, announce, busy, button, choice, clearErrors, clearErrorsAsTyped, confirmAction, debounce, el, fillRows,
+  formatTime, icon, openDialog, showErrors,
 } from './ui.js';
 
 const PAGE_SIZE = 20;
+// The group dialog's members, and the contacts found to add, a page at a time: a group may have
+// a hundred thousand.
+const MEMBERS_PAGE = 50;
+const FOUND_PAGE = 20;
 
 // ISO weekdays: DAYS[0] is 1, Monday.
 const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
-
-// Member names shown in the table before "and N more".
-const NAMES_SHOWN = 5;
 
 export function groupsTab(panel) {
   const rows = panel.querySelector('#groups-rows');
@@ -37,7 +40,8 @@ export function groupsTab(panel) {
   }
 
   function row(g) {
-    const names = g.contacts.slice(0, NAMES_SHOWN).map((c) => c.name);
+    // The first few members (GROUPS reads five), then "and N more".
+    const names = g.members.edges.map((e) => e.node.name);
     const more = g.contactCount - names.length;
     return el(
       'tr',
@@ -183,18 +187,158 @@ function windowRows(container, addButton) {
   });
 }
 
+/** Contacts in name order ignoring case, as group.members has them. */
+const byName = (a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase());
+
+/**
+ * Where the dialog's members are: an existing group's, each addition and removal saved at once, or
+ * those chosen for a new group, which createContactGroup sends as contactIds. Both page as
+ * group.members does.
+ */
+function groupMembers(group) {
+  return {
+    page: async (after, search) => {
+      const fresh = (await gql(GROUP_MEMBERS, { id: group.id, first: MEMBERS_PAGE, after, search })).group;
+      if (!fresh) throw new ApiError([{ message: `The group “${group.name}” no longer exists.` }]);
+      const { members } = fresh;
+      return { items: members.edges.map((e) => e.node), after: members.pageInfo.hasNextPage ? members.pageInfo.endCursor : null, total: members.totalCount };
+    },
+    add: (contacts) => gql(ADD_GROUP_MEMBERS, { groupId: group.id, contactIds: contacts.map((c) => c.id) }),
+    remove: (contact) => gql(REMOVE_GROUP_MEMBERS, { groupId: group.id, contactIds: [contact.id] }),
+    has: (contact) => contact.groups.some((g) => g.id === group.id),
+    saved: true,
+  };
+}
+
+/** The members chosen for a new group, paged and searched here as Herald pages them. */
+function chosenMembers() {
+  const chosen = new Map();
+  return {
+    page: async (after, search) => {
+      const q = (search ?? '').toLowerCase();
+      const list = [...chosen.values()].filter((c) => c.name.toLowerCase().includes(q)).sort(byName);
+      const start = Number(after ?? 0);
+      const end = start + MEMBERS_PAGE;
+      return { items: list.slice(start, end), after: end < list.length ? String(end) : null, total: list.length };
+    },
+    add: async (contacts) => contacts.forEach((c) => chosen.set(c.id, c)),
+    remove: async (contact) => chosen.delete(contact.id),
+    has: (contact) => chosen.has(contact.id),
+    ids: () => [...chosen.keys()],
+    saved: false,
+  };
+}
+
 /** The create/edit group dialog; it stays open with everything typed until a save succeeds. */
 function groupDialog(onSaved) {
   const dialog = document.getElementById('group-dialog');
   const form = dialog.querySelector('form');
   const title = dialog.querySelector('#group-dialog-title');
   const { name, description, quietPolicy } = form.elements;
-  const members = dialog.querySelector('#group-members');
+  const membersHint = dialog.querySelector('#group-members-hint');
+  const memberSearch = dialog.querySelector('#group-member-search');
+  const findSearch = dialog.querySelector('#group-add-search');
+  const addButton = dialog.querySelector('#group-add');
+  const membersError = dialog.querySelector('[data-field="input.contactIds"] > .field-error');
   const windowsBox = dialog.querySelector('#group-quiet-windows');
   const windows = windowRows(windowsBox, dialog.querySelector('#group-add-window'));
   let editing = null;
+  let source = chosenMembers();
+  let changed = false; // members were added or removed: the list behind shows other counts
   let openings = 0; // a late answer is for the opening still on screen only
   let quietTouched = false; // the user changed the quiet hours before the fresh read came
+  const picked = new Map(); // contacts ticked to add, kept while the search changes
+
+  const failed = (what) => (err) => showErrors(form, err, what, { fallback: membersError });
+
+  const members = new MoreList(dialog.querySelector('#group-members'), dialog.querySelector('#group-members-more'), {
+    page: (after) => source.page(after, memberSearch.value.trim() || null),
+    render: (c) =>
+      el(
+        'li',
+        { class: 'member' },
+        el('span', { class: 'name' }, c.name),
+        button('Remove', 'close', () => removeMember(c), { class: 'danger-text', 'aria-label': `Remove ${c.name}` }),
+      ),
+    empty: () => (memberSearch.value.trim() ? 'No member matches this search.' : 'No members yet.'),
+    count: dialog.querySelector('#group-member-count'),
+    onError: failed('Members could not be loaded'),
+  });
+
+  const found = new MoreList(dialog.querySelector('#group-add-results'), dialog.querySelector('#group-add-more'), {
+    page: async (after) => {
+      const conn = (await gql(CONTACTS, { search: findSearch.value.trim() || null, first: FOUND_PAGE, after })).contacts;
+      return { items: conn.edges.map((e) => e.node), after: conn.pageInfo.hasNextPage ? conn.pageInfo.endCursor : null, total: conn.totalCount };
+    },
+    render: (c) => {
+      const item = choice(c, {
+        name: 'add',
+        checked: picked.has(c.id),
+        label: () => [c.name, source.has(c) && el('span', { class: 'muted' }, ' (member)')],
+      });
+      item.querySelector('input').addEventListener('change', (event) => {
+        if (event.target.checked) picked.set(c.id, c);
+        else picked.delete(c.id);
+        showPicked();
+      });
+      return item;
+    },
+    empty: () => (findSearch.value.trim() ? 'No contact matches this search.' : 'No contacts yet.'),
+    count: dialog.querySelector('#group-add-count'),
+    onError: failed('Contacts could not be loaded'),
+  });
+
+  function showPicked() {
+    addButton.disabled = picked.size === 0;
+    addButton.textContent = picked.size === 0 ? 'Add selected' : `Add selected (${picked.size})`;
+  }
+
+  function membersChanged(message) {
+    changed ||= source.saved;
+    announce(message);
+    members.reload();
+    found.reload();
+  }
+
+  addButton.addEventListener('click', async () => {
+    const contacts = [...picked.values()];
+    addButton.disabled = true;
+    try {
+      await source.add(contacts);
+      picked.clear();
+      showPicked();
+      const names = contacts.length === 1 ? `“${contacts[0].name}”` : `${contacts.length} contacts`;
+      membersChanged(source.saved ? `${names} added to “${editing.name}”.` : `${names} chosen; they join when the group is created.`);
+    } catch (err) {
+      showPicked();
+      failed('Not added')(err);
+    }
+  });
+
+  async function removeMember(c) {
+    // Focus stays at the same place in the list: the member now there, else the search box.
+    const at = [...members.list.children].findIndex((li) => li.contains(document.activeElement));
+    try {
+      await source.remove(c);
+      changed ||= source.saved;
+      announce(source.saved ? `“${c.name}” removed from “${editing.name}”.` : `“${c.name}” is no longer chosen.`);
+      found.reload();
+      await members.reload();
+      const next = members.list.children[Math.min(at, members.list.children.length - 1)];
+      (next?.querySelector('button') ?? memberSearch).focus();
+    } catch (err) {
+      failed('Not removed')(err);
+    }
+  }
+
+  memberSearch.addEventListener('input', debounce(() => members.reload(0), 250));
+  findSearch.addEventListener('input', debounce(() => found.reload(0), 250));
+  // Searching is not editing: Enter in a search box must not save the group.
+  for (const box of [memberSearch, findSearch]) {
+    box.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter') event.preventDefault();
+    });
+  }
 
   const touchQuiet = () => {
     quietTouched = true;
@@ -203,21 +347,29 @@ function groupDialog(onSaved) {
   dialog.querySelector('#group-add-window').addEventListener('click', touchQuiet);
   quietPolicy.addEventListener('change', touchQuiet);
 
+  // Closed without saving after members changed: the list behind still shows the old ones.
+  dialog.addEventListener('close', () => {
+    if (changed) onSaved();
+    changed = false;
+  });
+
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     busy(form, async () => {
       const input = {
         name: name.value.trim(),
         description: description.value.trim(),
-        contactIds: checkedIds(members),
         // Every window, so that an emptied list removes them.
         quietHours: windows.values().map(({ timeZone, ...w }) => (timeZone ? { ...w, timeZone } : w)),
         quietPolicy: quietPolicy.value,
       };
       try {
+        // An existing group's members were saved as they were added and removed: without
+        // contactIds, updateContactGroup leaves them alone.
         const saved = editing
           ? (await gql(UPDATE_GROUP, { id: editing.id, input })).updateContactGroup
-          : (await gql(CREATE_GROUP, { input })).createContactGroup;
+          : (await gql(CREATE_GROUP, { input: { ...input, contactIds: source.ids() } })).createContactGroup;
+        changed = false;
         dialog.close();
         onSaved(`Group “${saved.name}” ${editing ? 'updated' : 'created'}.`);
       } catch (err) {
@@ -230,33 +382,36 @@ function groupDialog(onSaved) {
   return {
     async open(group) {
       editing = group;
+      source = group ? groupMembers(group) : chosenMembers();
+      changed = false;
       const opening = ++openings;
       quietTouched = false;
       form.reset();
       clearErrors(form);
+      picked.clear();
+      showPicked();
       title.textContent = group ? `Edit contact group “${group.name}”` : 'Create contact group';
+      membersHint.textContent = group
+        ? 'Adding and removing members takes effect at once; Save keeps the other fields.'
+        : 'The members chosen join when the group is created.';
       name.value = group?.name ?? '';
       description.value = group?.description ?? '';
       windows.set(group?.quietHours ?? []);
       quietPolicy.value = group?.quietPolicy ?? 'DIGEST';
-      members.replaceChildren(el('p', { class: 'muted' }, 'Loading contacts…'));
+      members.wait(group ? 'Loading members…' : '');
+      found.wait('Loading contacts…');
       openDialog(dialog, name);
+      members.reload(0);
+      found.reload(0);
+      if (!group) return;
       try {
-        // Members and quiet hours are read afresh: the row may be older than someone else's edit.
-        const [contacts, fresh] = await Promise.all([allNodes(ALL_CONTACTS, 'contacts'), group && gql(GROUP, { id: group.id })]);
-        if (opening !== openings || !dialog.open) return;
-        if (fresh?.group && !quietTouched) {
-          windows.set(fresh.group.quietHours);
-          quietPolicy.value = fresh.group.quietPolicy;
-        }
-        renderChoices(members, contacts, {
-          name: 'members',
-          selected: new Set(fresh?.group?.contacts.map((c) => c.id)),
-          label: (c) => c.name,
-          empty: 'No contacts yet.',
-        });
+        // Quiet hours are read afresh: the row may be older than someone else's edit.
+        const fresh = (await gql(GROUP, { id: group.id })).group;
+        if (opening !== openings || !dialog.open || !fresh || quietTouched) return;
+        windows.set(fresh.quietHours);
+        quietPolicy.value = fresh.quietPolicy;
       } catch (err) {
-        members.replaceChildren(el('p', { class: 'field-error' }, `Contacts could not be loaded: ${err.message}`));
+        announce(`The group could not be read again: ${err.message}`, { error: true });
       }
     },
   };

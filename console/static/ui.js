@@ -1,5 +1,5 @@
 // Building blocks shared by the tabs: DOM construction, icons, dialogs, field errors, the status
-// region, check-box pickers and the cursor pager.
+// region, check-box pickers, the cursor pager and the lists that grow with More.
 
 /**
  * Creates an element. Strings become text nodes, never HTML, so names typed by users cannot inject
@@ -277,17 +277,7 @@ export function renderChoices(container, items, { selected = new Set(), name, la
     container.append(el('p', { class: 'muted' }, empty));
     return;
   }
-  const list = el(
-    'ul',
-    { class: 'choices' },
-    items.map((item) =>
-      el(
-        'li',
-        {},
-        el('label', {}, el('input', { type: 'checkbox', name, value: item.id, checked: selected.has(item.id) }), label(item)),
-      ),
-    ),
-  );
+  const list = el('ul', { class: 'choices' }, items.map((item) => choice(item, { name, label, checked: selected.has(item.id) })));
   if (items.length > 8) {
     const filter = el('input', {
       type: 'search',
@@ -302,6 +292,11 @@ export function renderChoices(container, items, { selected = new Set(), name, la
     container.append(filter);
   }
   container.append(list);
+}
+
+/** One check box of a picker, named name, valued item.id, labelled label(item). */
+export function choice(item, { name, label, checked = false }) {
+  return el('li', {}, el('label', {}, el('input', { type: 'checkbox', name, value: item.id, checked }), label(item)));
 }
 
 /** The ids checked in a picker filled by renderChoices. */
@@ -432,6 +427,103 @@ export class Pager {
     this.range.textContent = shown ? `${this.#start + 1}–${this.#start + shown} of ${totalCount}` : `0 of ${totalCount}`;
     this.prevButton.disabled = !pageInfo.hasPreviousPage;
     this.nextButton.disabled = !pageInfo.hasNextPage;
+  }
+}
+
+/**
+ * A list read forward a page at a time, More appending the next page: for lists too long to read
+ * whole (a group's members, an alert's deliveries, the contacts found to add to a group).
+ * page(after, shown) reads the page that follows after (null: the first) when shown items are
+ * shown, and resolves to { items, after, total }: after is what to pass for the next page, null at
+ * the end; total how many there are in all. render(item) draws one item (an li); empty() says why
+ * there are none; count, when given, shows "20 of 97". A load started later wins over an answer
+ * still on its way, and errors go to onError.
+ */
+export class MoreList {
+  #after = null;
+  #shown = 0;
+  #loads = 0;
+
+  constructor(list, moreButton, { page, render, empty, count = null, onError }) {
+    Object.assign(this, { list, moreButton, page, render, empty, count, onError });
+    moreButton.hidden = true;
+    moreButton.addEventListener('click', () => this.more());
+  }
+
+  /** How many items are shown. */
+  get shown() {
+    return this.#shown;
+  }
+
+  /** Shows a first page read elsewhere (by the query that read its owner). */
+  show(first) {
+    this.#loads++;
+    this.#draw(first, true);
+  }
+
+  /** Shows a line (Loading…) instead of the items until the next load arrives. */
+  wait(text) {
+    this.#loads++;
+    this.#shown = 0;
+    this.#after = null;
+    this.list.replaceChildren(el('li', { class: 'muted list-empty' }, text));
+    this.moreButton.hidden = true;
+    if (this.count) this.count.textContent = '';
+  }
+
+  /** Reads the list again from its start, at least atLeast items (by default as many as are shown). */
+  async reload(atLeast = this.#shown) {
+    const load = ++this.#loads;
+    const items = [];
+    let next;
+    try {
+      do {
+        next = await this.page(next?.after ?? null, items.length);
+        if (load !== this.#loads) return;
+        items.push(...next.items);
+      } while (next.after != null && items.length < atLeast);
+    } catch (err) {
+      if (load === this.#loads) this.onError(err);
+      return;
+    }
+    this.#draw({ ...next, items }, true);
+  }
+
+  /** Appends the next page. */
+  async more() {
+    const load = ++this.#loads;
+    this.moreButton.disabled = true;
+    try {
+      const next = await this.page(this.#after, this.#shown);
+      if (load !== this.#loads) return;
+      const focused = this.moreButton === document.activeElement;
+      const first = this.#draw(next, false);
+      // The button goes with the last page: focus the first item it brought instead.
+      if (focused && this.moreButton.hidden && first) {
+        first.tabIndex = -1;
+        first.focus();
+      }
+    } catch (err) {
+      if (load === this.#loads) this.onError(err);
+    } finally {
+      this.moreButton.disabled = false;
+    }
+  }
+
+  /** Draws a page (replacing what is shown, or after it) and returns its first item's element. */
+  #draw({ items, after, total }, replace) {
+    if (replace) {
+      this.#shown = 0;
+      this.list.replaceChildren();
+    }
+    const drawn = items.map((item) => this.render(item));
+    this.list.append(...drawn);
+    this.#shown += items.length;
+    this.#after = after;
+    if (this.#shown === 0) this.list.replaceChildren(el('li', { class: 'muted list-empty' }, this.empty()));
+    this.moreButton.hidden = after == null;
+    if (this.count) this.count.textContent = total > 0 ? `${this.#shown} of ${total}` : '';
+    return drawn[0];
   }
 }
 

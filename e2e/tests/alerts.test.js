@@ -6,8 +6,10 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, escapeRegExp, run, screenshot, useBrowser, withConsole } from '../harness.js';
-// The console's own operations, which Herald always trusts, for this file's route and silence.
-import { ALL_GROUPS, CREATE_ROUTE, CREATE_SILENCE } from '../../console/static/documents.js';
+import { CONTACT_WEBHOOKS, CREATE_CONTACT, SEND_ALERT } from '../documents.js';
+// The console's own operations, which Herald always trusts, for this file's route and silence and
+// to read an alert's deliveries.
+import { ALERT_DELIVERIES, ALL_GROUPS, CREATE_ROUTE, CREATE_SILENCE } from '../../console/static/documents.js';
 
 useBrowser();
 
@@ -62,6 +64,8 @@ test('an alert sent to a group appears in the history and every delivery becomes
       await row.getByText('Delivered', { exact: true }).waitFor({ timeout: 20_000 });
       const statuses = await row.locator('.delivery .status-chip').allTextContents();
       assert.deepEqual(statuses, ['Sent', 'Sent', 'Sent']);
+      assert.deepEqual(await row.getByRole('list', { name: 'Deliveries by status' }).locator('li').allTextContents(), ['3 sent']);
+      assert.equal(await row.getByRole('button', { name: /^More deliveries/ }).isVisible(), false, 'More is offered for three deliveries');
       await row.getByText('1 attempt · last: HTTP 200').first().waitFor();
       assert.equal(await form(page).getByLabel('Title').inputValue(), '', 'the form is cleared after sending');
     },
@@ -181,4 +185,61 @@ test('the preview says when a silence would mute a routed alert', () =>
       await items.locator('.preview-note').first().getByText(`Maintenance ${run}`).waitFor();
     },
     { hash: '#alerts' },
+  ));
+
+// 25 robots: the demo's DingTalk robot (Alice's), which accepts, and 24 more on the same fake
+// DingTalk with tokens it does not know, which it refuses for good: 1 sent, 24 failed.
+const many = `Sent to many robots ${run}`;
+let manyId;
+
+test('an alert with more deliveries than a page shows 20 and the counts; More loads the rest, and the filter one status', () =>
+  withConsole(
+    'alert-many-deliveries',
+    async (page) => {
+      const row = page.locator('#history-rows tr').filter({ has: page.locator('th .name', { hasText: new RegExp(`^${escapeRegExp(many)}$`) }) });
+      await row.locator('td[data-label="Status"]').getByText('Partially delivered', { exact: true }).waitFor({ timeout: 30_000 });
+      const counts = row.getByRole('list', { name: 'Deliveries by status' });
+      await counts.getByText('1 sent', { exact: true }).waitFor();
+      assert.deepEqual(await counts.locator('li').allTextContents(), ['1 sent', '24 failed']);
+      const shown = row.locator('.delivery');
+      assert.equal(await shown.count(), 20);
+      await row.locator('.range').getByText('20 of 25').waitFor();
+
+      const { alert } = await api(ALERT_DELIVERIES, { id: manyId, first: 100, after: null, status: null });
+      const urls = alert.deliveries.map((d) => d.url);
+      assert.equal(urls.length, 25);
+      assert.deepEqual(await shown.locator('.url').allTextContents(), urls.slice(0, 20), 'the first page is not the first 20 in creation order');
+      await row.getByRole('button', { name: /^More deliveries/ }).click();
+      await row.locator('.range').getByText('25 of 25').waitFor();
+      assert.deepEqual(await shown.locator('.url').allTextContents(), urls, 'More did not load the other five');
+      assert.equal(await row.getByRole('button', { name: /^More deliveries/ }).isVisible(), false, 'More is offered past the end');
+      await screenshot(page, 'alert-many-deliveries-all');
+
+      const filter = row.getByRole('combobox', { name: /^Deliveries of .* shown$/ });
+      await filter.selectOption('SENT');
+      await row.locator('.range').getByText('1 of 1').waitFor();
+      assert.deepEqual(await shown.locator('.status-chip').allTextContents(), ['Sent']);
+      await filter.selectOption('FAILED');
+      await row.locator('.range').getByText('20 of 24').waitFor();
+      assert.deepEqual(new Set(await shown.locator('.status-chip').allTextContents()), new Set(['Failed']));
+      await row.getByRole('button', { name: /^More deliveries/ }).click();
+      await row.locator('.range').getByText('24 of 24').waitFor();
+      assert.equal(await shown.count(), 24);
+    },
+    {
+      hash: '#alerts',
+      setup: async () => {
+        const { contacts } = await api(CONTACT_WEBHOOKS, { s: 'Alice' });
+        const alice = contacts.edges[0]?.node.webhooks[0]?.url;
+        assert.ok(alice?.includes('access_token='), `the demo contact Alice has no DingTalk webhook: ${alice}`);
+        const ids = await Promise.all(
+          Array.from({ length: 24 }, async (_, i) => {
+            const url = `${alice.replace(/access_token=.*$/, 'access_token=')}unknown-${run}-${i}`;
+            return (await api(CREATE_CONTACT, { input: { name: `Robot ${run} ${i}`, webhooks: [{ url }] } })).createContact.id;
+          }),
+        );
+        const { sendAlert } = await api(SEND_ALERT, { input: { title: many, content: 'to 25 robots', contactIds: ids, contactNames: ['Alice (on call)'] } });
+        manyId = sendAlert.id;
+      },
+    },
   ));
