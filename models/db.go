@@ -232,7 +232,8 @@ func StatementCount(ctx context.Context) int64 {
 
 func registerStatementCounter(db *gorm.DB) {
 	count := func(tx *gorm.DB) {
-		if tx.Statement == nil || tx.Statement.Context == nil {
+		// A subquery is built by running the callbacks dry: it is part of its statement, not one.
+		if tx.Statement == nil || tx.Statement.Context == nil || tx.DryRun {
 			return
 		}
 		if n, ok := tx.Statement.Context.Value(statementCounterKey{}).(*atomic.Int64); ok && tx.Statement.SQL.Len() > 0 {
