@@ -2809,8 +2809,9 @@ type ContactGroup {
   "Free text of at most 512 characters; an empty string when none."
   description: String!
   """
-  Every member, ordered by name (ignoring case); not paged. The nested lists of one operation may return
-  at most 200,000 items in all. Use members, which pages.
+  Every member, ordered by name (ignoring case); not paged. Counted in the operation's complexity by the
+  group's real size once read (each member as many points as fields are selected below it): an operation
+  past 5,000 is refused with BAD_USER_INPUT. Use members, which pages.
   """
   contacts: [Contact!]! @deprecated(reason: "use members")
   """
@@ -17741,7 +17742,7 @@ func (ec *executionContext) _Alert(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, alertImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -17787,25 +17788,25 @@ func (ec *executionContext) _Alert(ctx context.Context, sel ast.SelectionSet, ob
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "deliveries":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Alert_deliveries(ctx, field, obj)
 				})
 		case "deliveryCounts":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Alert_deliveryCounts(ctx, field, obj)
 				})
 		case "labels":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Alert_labels(ctx, field, obj)
 				})
 		case "source":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Alert_source(ctx, field, obj)
@@ -17826,13 +17827,13 @@ func (ec *executionContext) _Alert(ctx context.Context, sel ast.SelectionSet, ob
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "silencedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Alert_silencedBy(ctx, field, obj)
 				})
 		case "routedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Alert_routedBy(ctx, field, obj)
@@ -17860,7 +17861,7 @@ func (ec *executionContext) _AlertConnection(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, alertConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -17876,7 +17877,7 @@ func (ec *executionContext) _AlertConnection(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._AlertConnection_totalCount(ctx, field, obj)
@@ -17904,7 +17905,7 @@ func (ec *executionContext) _AlertEdge(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, alertEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -17942,7 +17943,7 @@ func (ec *executionContext) _ApiToken(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, apiTokenImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -17973,7 +17974,7 @@ func (ec *executionContext) _ApiToken(ctx context.Context, sel ast.SelectionSet,
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "namespace":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ApiToken_namespace(ctx, field, obj)
@@ -18001,7 +18002,7 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18037,7 +18038,7 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "namespace":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._AuditEntry_namespace(ctx, field, obj)
@@ -18065,7 +18066,7 @@ func (ec *executionContext) _AuditEntryConnection(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18081,7 +18082,7 @@ func (ec *executionContext) _AuditEntryConnection(ctx context.Context, sel ast.S
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._AuditEntryConnection_totalCount(ctx, field, obj)
@@ -18109,7 +18110,7 @@ func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18147,7 +18148,7 @@ func (ec *executionContext) _BatchDeletePayload(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, batchDeletePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18185,7 +18186,7 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18221,13 +18222,13 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "webhooks":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Contact_webhooks(ctx, field, obj)
 				})
 		case "groups":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Contact_groups(ctx, field, obj)
@@ -18265,7 +18266,7 @@ func (ec *executionContext) _ContactConnection(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18281,7 +18282,7 @@ func (ec *executionContext) _ContactConnection(ctx context.Context, sel ast.Sele
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ContactConnection_totalCount(ctx, field, obj)
@@ -18309,7 +18310,7 @@ func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18347,7 +18348,7 @@ func (ec *executionContext) _ContactGroup(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactGroupImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18368,25 +18369,25 @@ func (ec *executionContext) _ContactGroup(ctx context.Context, sel ast.Selection
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "contacts":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ContactGroup_contacts(ctx, field, obj)
 				})
 		case "members":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ContactGroup_members(ctx, field, obj)
 				})
 		case "contactCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ContactGroup_contactCount(ctx, field, obj)
 				})
 		case "quietHours":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ContactGroup_quietHours(ctx, field, obj)
@@ -18397,7 +18398,7 @@ func (ec *executionContext) _ContactGroup(ctx context.Context, sel ast.Selection
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "quietUntil":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ContactGroup_quietUntil(ctx, field, obj)
@@ -18435,7 +18436,7 @@ func (ec *executionContext) _ContactGroupConnection(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactGroupConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18451,7 +18452,7 @@ func (ec *executionContext) _ContactGroupConnection(ctx context.Context, sel ast
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ContactGroupConnection_totalCount(ctx, field, obj)
@@ -18479,7 +18480,7 @@ func (ec *executionContext) _ContactGroupEdge(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactGroupEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18517,7 +18518,7 @@ func (ec *executionContext) _CreatedApiToken(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, createdApiTokenImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18555,7 +18556,7 @@ func (ec *executionContext) _CreatedIntegration(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, createdIntegrationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18593,7 +18594,7 @@ func (ec *executionContext) _Delivery(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, deliveryImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18609,7 +18610,7 @@ func (ec *executionContext) _Delivery(ctx context.Context, sel ast.SelectionSet,
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "url":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Delivery_url(ctx, field, obj)
@@ -18620,7 +18621,7 @@ func (ec *executionContext) _Delivery(ctx context.Context, sel ast.SelectionSet,
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "attempts":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Delivery_attempts(ctx, field, obj)
@@ -18641,7 +18642,7 @@ func (ec *executionContext) _Delivery(ctx context.Context, sel ast.SelectionSet,
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "contacts":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Delivery_contacts(ctx, field, obj)
@@ -18679,7 +18680,7 @@ func (ec *executionContext) _DeliveryAttempt(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, deliveryAttemptImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18742,7 +18743,7 @@ func (ec *executionContext) _DeliveryCounts(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, deliveryCountsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18800,7 +18801,7 @@ func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, integrationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18821,13 +18822,13 @@ func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "groups":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Integration_groups(ctx, field, obj)
 				})
 		case "contacts":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Integration_contacts(ctx, field, obj)
@@ -18863,13 +18864,13 @@ func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "template":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Integration_template(ctx, field, obj)
 				})
 		case "url":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Integration_url(ctx, field, obj)
@@ -18907,7 +18908,7 @@ func (ec *executionContext) _IntegrationConnection(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, integrationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18923,7 +18924,7 @@ func (ec *executionContext) _IntegrationConnection(ctx context.Context, sel ast.
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._IntegrationConnection_totalCount(ctx, field, obj)
@@ -18951,7 +18952,7 @@ func (ec *executionContext) _IntegrationEdge(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, integrationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -18989,7 +18990,7 @@ func (ec *executionContext) _Label(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, labelImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19027,7 +19028,7 @@ func (ec *executionContext) _Link(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, linkImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19065,7 +19066,7 @@ func (ec *executionContext) _Matcher(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, matcherImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19108,19 +19109,19 @@ func (ec *executionContext) _Membership(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, membershipImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Membership")
 		case "contact":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Membership_contact(ctx, field, obj)
 				})
 		case "group":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Membership_group(ctx, field, obj)
@@ -19153,7 +19154,7 @@ func (ec *executionContext) _MembershipConnection(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, membershipConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19169,7 +19170,7 @@ func (ec *executionContext) _MembershipConnection(ctx context.Context, sel ast.S
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._MembershipConnection_totalCount(ctx, field, obj)
@@ -19197,7 +19198,7 @@ func (ec *executionContext) _MembershipEdge(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, membershipEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19235,13 +19236,13 @@ func (ec *executionContext) _MessageTemplate(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, messageTemplateImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("MessageTemplate")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._MessageTemplate_id(ctx, field, obj)
@@ -19267,7 +19268,7 @@ func (ec *executionContext) _MessageTemplate(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "builtin":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._MessageTemplate_builtin(ctx, field, obj)
@@ -19305,7 +19306,7 @@ func (ec *executionContext) _MessageTemplateConnection(ctx context.Context, sel 
 	fields := graphql.CollectFields(ec.OperationContext, sel, messageTemplateConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19321,7 +19322,7 @@ func (ec *executionContext) _MessageTemplateConnection(ctx context.Context, sel 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._MessageTemplateConnection_totalCount(ctx, field, obj)
@@ -19349,7 +19350,7 @@ func (ec *executionContext) _MessageTemplateEdge(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, messageTemplateEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19390,7 +19391,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -19626,7 +19627,7 @@ func (ec *executionContext) _Namespace(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, namespaceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19652,13 +19653,13 @@ func (ec *executionContext) _Namespace(ctx context.Context, sel ast.SelectionSet
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "contactCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Namespace_contactCount(ctx, field, obj)
 				})
 		case "groupCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Namespace_groupCount(ctx, field, obj)
@@ -19686,7 +19687,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19734,7 +19735,7 @@ func (ec *executionContext) _PlatformInfo(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, platformInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -19765,13 +19766,13 @@ func (ec *executionContext) _PlatformInfo(ctx context.Context, sel ast.Selection
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "tokenParam":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._PlatformInfo_tokenParam(ctx, field, obj)
 				})
 		case "rateLimits":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._PlatformInfo_rateLimits(ctx, field, obj)
@@ -19812,7 +19813,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -20009,7 +20010,7 @@ func (ec *executionContext) _QuietHold(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, quietHoldImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20052,7 +20053,7 @@ func (ec *executionContext) _RateLimit(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, rateLimitImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20090,7 +20091,7 @@ func (ec *executionContext) _RenderedMessage(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, renderedMessageImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20153,7 +20154,7 @@ func (ec *executionContext) _Route(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, routeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20174,19 +20175,19 @@ func (ec *executionContext) _Route(ctx context.Context, sel ast.SelectionSet, ob
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "matchers":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Route_matchers(ctx, field, obj)
 				})
 		case "groups":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Route_groups(ctx, field, obj)
 				})
 		case "contacts":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Route_contacts(ctx, field, obj)
@@ -20202,7 +20203,7 @@ func (ec *executionContext) _Route(ctx context.Context, sel ast.SelectionSet, ob
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "template":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Route_template(ctx, field, obj)
@@ -20240,7 +20241,7 @@ func (ec *executionContext) _RouteDecision(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, routeDecisionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20308,7 +20309,7 @@ func (ec *executionContext) _Silence(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, silenceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20319,7 +20320,7 @@ func (ec *executionContext) _Silence(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "matchers":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Silence_matchers(ctx, field, obj)
@@ -20345,7 +20346,7 @@ func (ec *executionContext) _Silence(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "state":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Silence_state(ctx, field, obj)
@@ -20378,7 +20379,7 @@ func (ec *executionContext) _SilenceConnection(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, silenceConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20394,7 +20395,7 @@ func (ec *executionContext) _SilenceConnection(ctx context.Context, sel ast.Sele
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SilenceConnection_totalCount(ctx, field, obj)
@@ -20422,7 +20423,7 @@ func (ec *executionContext) _SilenceEdge(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, silenceEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20460,7 +20461,7 @@ func (ec *executionContext) _TimeWindow(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, timeWindowImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20508,7 +20509,7 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, viewerImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20551,7 +20552,7 @@ func (ec *executionContext) _Webhook(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, webhookImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20562,7 +20563,7 @@ func (ec *executionContext) _Webhook(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "url":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Webhook_url(ctx, field, obj)
@@ -20605,7 +20606,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20658,7 +20659,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20706,7 +20707,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20764,7 +20765,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20822,7 +20823,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20880,7 +20881,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20978,7 +20979,7 @@ func (ec *executionContext) marshalNAlertConnection2ᚖgithubᚗcomᚋheraldhq�
 }
 
 func (ec *executionContext) marshalNAlertEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*delivery.Alert]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAlertEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
@@ -21017,7 +21018,7 @@ func (ec *executionContext) marshalNAlertStatus2githubᚗcomᚋheraldhqᚋherald
 }
 
 func (ec *executionContext) marshalNApiToken2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐAPITokenᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.APIToken) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNApiToken2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐAPIToken(ctx, sel, v[i])
@@ -21057,7 +21058,7 @@ func (ec *executionContext) marshalNAuditEntryConnection2ᚖgithubᚗcomᚋheral
 }
 
 func (ec *executionContext) marshalNAuditEntryEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*models.AuditEntry]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditEntryEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
@@ -21103,7 +21104,7 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 }
 
 func (ec *executionContext) marshalNContact2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐContactᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Contact) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNContact2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐContact(ctx, sel, v[i])
@@ -21135,7 +21136,7 @@ func (ec *executionContext) marshalNContactConnection2ᚖgithubᚗcomᚋheraldhq
 }
 
 func (ec *executionContext) marshalNContactEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*models.Contact]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNContactEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
@@ -21159,7 +21160,7 @@ func (ec *executionContext) marshalNContactEdge2ᚖgithubᚗcomᚋheraldhqᚋher
 }
 
 func (ec *executionContext) marshalNContactGroup2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Group) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNContactGroup2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐGroup(ctx, sel, v[i])
@@ -21191,7 +21192,7 @@ func (ec *executionContext) marshalNContactGroupConnection2ᚖgithubᚗcomᚋher
 }
 
 func (ec *executionContext) marshalNContactGroupEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*models.Group]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNContactGroupEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
@@ -21251,7 +21252,7 @@ func (ec *executionContext) marshalNCreatedIntegration2ᚖgithubᚗcomᚋheraldh
 }
 
 func (ec *executionContext) marshalNDelivery2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDeliveryᚄ(ctx context.Context, sel ast.SelectionSet, v []*delivery.Delivery) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDelivery2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDelivery(ctx, sel, v[i])
@@ -21275,7 +21276,7 @@ func (ec *executionContext) marshalNDelivery2ᚖgithubᚗcomᚋheraldhqᚋherald
 }
 
 func (ec *executionContext) marshalNDeliveryAttempt2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDeliveryAttemptᚄ(ctx context.Context, sel ast.SelectionSet, v []*delivery.DeliveryAttempt) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDeliveryAttempt2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDeliveryAttempt(ctx, sel, v[i])
@@ -21452,7 +21453,7 @@ func (ec *executionContext) marshalNIntegrationConnection2ᚖgithubᚗcomᚋhera
 }
 
 func (ec *executionContext) marshalNIntegrationEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*models.Integration]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNIntegrationEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
@@ -21491,7 +21492,7 @@ func (ec *executionContext) marshalNIntegrationKind2githubᚗcomᚋheraldhqᚋhe
 }
 
 func (ec *executionContext) marshalNLabel2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐLabelᚄ(ctx context.Context, sel ast.SelectionSet, v []*delivery.Label) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLabel2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐLabel(ctx, sel, v[i])
@@ -21538,7 +21539,7 @@ func (ec *executionContext) marshalNLink2githubᚗcomᚋheraldhqᚋheraldᚋsend
 }
 
 func (ec *executionContext) marshalNLink2ᚕgithubᚗcomᚋheraldhqᚋheraldᚋsendersᚐLinkᚄ(ctx context.Context, sel ast.SelectionSet, v []senders.Link) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLink2githubᚗcomᚋheraldhqᚋheraldᚋsendersᚐLink(ctx, sel, v[i])
@@ -21574,7 +21575,7 @@ func (ec *executionContext) marshalNMatchOp2githubᚗcomᚋheraldhqᚋheraldᚋm
 }
 
 func (ec *executionContext) marshalNMatcher2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMatcherᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Matcher) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMatcher2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMatcher(ctx, sel, v[i])
@@ -21633,7 +21634,7 @@ func (ec *executionContext) marshalNMembershipConnection2ᚖgithubᚗcomᚋheral
 }
 
 func (ec *executionContext) marshalNMembershipEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*models.MembershipRow]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMembershipEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
@@ -21672,7 +21673,7 @@ func (ec *executionContext) marshalNMessageFormat2githubᚗcomᚋheraldhqᚋhera
 }
 
 func (ec *executionContext) marshalNMessageTemplate2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMessageTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.MessageTemplate) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMessageTemplate2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMessageTemplate(ctx, sel, v[i])
@@ -21704,7 +21705,7 @@ func (ec *executionContext) marshalNMessageTemplateConnection2ᚖgithubᚗcomᚋ
 }
 
 func (ec *executionContext) marshalNMessageTemplateEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*models.MessageTemplate]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMessageTemplateEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
@@ -21733,7 +21734,7 @@ func (ec *executionContext) unmarshalNMessageTemplateInput2githubᚗcomᚋherald
 }
 
 func (ec *executionContext) marshalNNamespace2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐNamespaceᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Namespace) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNNamespace2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐNamespace(ctx, sel, v[i])
@@ -21780,7 +21781,7 @@ func (ec *executionContext) marshalNPlatform2githubᚗcomᚋheraldhqᚋheraldᚋ
 }
 
 func (ec *executionContext) marshalNPlatformInfo2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋsendersᚐDescriptorᚄ(ctx context.Context, sel ast.SelectionSet, v []*senders.Descriptor) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlatformInfo2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋsendersᚐDescriptor(ctx, sel, v[i])
@@ -21809,7 +21810,7 @@ func (ec *executionContext) unmarshalNPreviewTemplateInput2githubᚗcomᚋherald
 }
 
 func (ec *executionContext) marshalNQuietHold2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐQuietHoldᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.QuietHold) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNQuietHold2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐQuietHold(ctx, sel, v[i])
@@ -21848,7 +21849,7 @@ func (ec *executionContext) marshalNQuietPolicy2githubᚗcomᚋheraldhqᚋherald
 }
 
 func (ec *executionContext) marshalNRateLimit2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐRateLimitᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RateLimit) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRateLimit2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐRateLimit(ctx, sel, v[i])
@@ -21872,7 +21873,7 @@ func (ec *executionContext) marshalNRateLimit2ᚖgithubᚗcomᚋheraldhqᚋheral
 }
 
 func (ec *executionContext) marshalNRenderedMessage2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐRenderedMessageᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RenderedMessage) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRenderedMessage2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐRenderedMessage(ctx, sel, v[i])
@@ -21911,7 +21912,7 @@ func (ec *executionContext) marshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmode
 }
 
 func (ec *executionContext) marshalNRoute2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRouteᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Route) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRoute2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRoute(ctx, sel, v[i])
@@ -21968,7 +21969,7 @@ func (ec *executionContext) marshalNSeverity2githubᚗcomᚋheraldhqᚋheraldᚋ
 }
 
 func (ec *executionContext) marshalNSilence2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐSilenceᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Silence) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSilence2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐSilence(ctx, sel, v[i])
@@ -22000,7 +22001,7 @@ func (ec *executionContext) marshalNSilenceConnection2ᚖgithubᚗcomᚋheraldhq
 }
 
 func (ec *executionContext) marshalNSilenceEdge2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[*models.Silence]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSilenceEdge2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
@@ -22101,7 +22102,7 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 }
 
 func (ec *executionContext) marshalNTimeWindow2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐTimeWindowᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.TimeWindow) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTimeWindow2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐTimeWindow(ctx, sel, v[i])
@@ -22158,7 +22159,7 @@ func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋheraldhqᚋherald�
 }
 
 func (ec *executionContext) marshalNWebhook2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐWebhookᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Webhook) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWebhook2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐWebhook(ctx, sel, v[i])
@@ -22205,7 +22206,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -22249,7 +22250,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -22277,7 +22278,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -22305,7 +22306,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -22678,7 +22679,7 @@ func (ec *executionContext) marshalOPlatform2ᚕgithubᚗcomᚋheraldhqᚋherald
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlatform2githubᚗcomᚋheraldhqᚋheraldᚋsendersᚐPlatform(ctx, sel, v[i])
@@ -22904,7 +22905,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -22923,7 +22924,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -22942,7 +22943,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -22961,7 +22962,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])

@@ -46,13 +46,23 @@ const (
 	MaxListItems = 200_000
 )
 
-// listItems counts the nested-list items of one operation against MaxListItems.
+// listItems counts the nested-list items of one operation against MaxListItems, and its complexity
+// with each deprecated ContactGroup.contacts at its real size against MaxComplexity.
 type listItems struct {
-	n        atomic.Int64
-	exceeded atomic.Bool
+	n    atomic.Int64
+	cost atomic.Int64
+	// refused is the one error that replaces the response, the first limit passed.
+	refused atomic.Pointer[string]
 }
 
 type listItemsKey struct{}
+
+// refuse fails the operation with msg, unless another limit already has.
+func (items *listItems) refuse(msg string) error {
+	items.refused.CompareAndSwap(nil, &msg)
+	// A new error each time: gqlgen writes the field's path into the error it is given.
+	return limitError(msg)
+}
 
 // nestedList is what every nested-list resolver returns: never null, and counted. Once the
 // operation's lists pass MaxListItems, the rest fail and the whole response is replaced by one
@@ -65,22 +75,52 @@ func nestedList[T any](ctx context.Context, list []T, err error) ([]T, error) {
 		return []T{}, nil
 	}
 	if items, ok := ctx.Value(listItemsKey{}).(*listItems); ok && items.n.Add(int64(len(list))) > MaxListItems {
-		items.exceeded.Store(true)
-		// A new error each time: gqlgen writes the field's path into the error it is given.
-		return nil, limitError(fmt.Sprintf("the operation's nested lists return more than %d items", MaxListItems))
+		return nil, items.refuse(fmt.Sprintf("the operation's nested lists return more than %d items; select fewer nested lists, or page "+
+			"through a group's members with ContactGroup.members", MaxListItems))
 	}
 	return list, nil
 }
 
-// refuseOversizedResponse counts an operation's nested-list items and, when there were too many,
-// answers one clear error instead of a partial response with an error per refused list.
+// sizedList is nestedList for a list that complexity counts as one element but that may hold a
+// group's every member (the deprecated ContactGroup.contacts): the other elements are charged once
+// loaded, each as many points as fields are selected below it, so that a query that reads big groups
+// whole is refused for its real cost, pointing at the paged field.
+func sizedList[T any](ctx context.Context, list []T, err error) ([]T, error) {
+	list, err = nestedList(ctx, list, err)
+	items, ok := ctx.Value(listItemsKey{}).(*listItems)
+	if err != nil || len(list) <= 1 || !ok {
+		return list, err
+	}
+	fc := graphql.GetFieldContext(ctx)
+	each := max(fieldsBelow(graphql.GetOperationContext(ctx), fc.Field.Selections), 1)
+	if items.cost.Add(int64(len(list)-1)*int64(each)) > MaxComplexity {
+		return nil, items.refuse(fmt.Sprintf("the operation costs more than %d with %s.%s counted by the groups' real sizes; "+
+			"read a group's members a page at a time with ContactGroup.members", MaxComplexity, fc.Object, fc.Field.Name))
+	}
+	return list, nil
+}
+
+// fieldsBelow counts the fields selected in set and below it, fragments included.
+func fieldsBelow(op *graphql.OperationContext, set ast.SelectionSet) int {
+	n := 0
+	for _, f := range graphql.CollectFields(op, set, nil) {
+		n += 1 + fieldsBelow(op, f.Selections)
+	}
+	return n
+}
+
+// refuseOversizedResponse counts an operation's nested-list items and real cost and, when one was
+// too much, answers one clear error instead of a partial response with an error per refused list.
 func refuseOversizedResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	items := &listItems{}
+	if graphql.HasOperationContext(ctx) {
+		if stats := extension.GetComplexityStats(ctx); stats != nil {
+			items.cost.Store(int64(stats.Complexity))
+		}
+	}
 	resp := next(context.WithValue(ctx, listItemsKey{}, items))
-	if items.exceeded.Load() {
-		return &graphql.Response{Errors: gqlerror.List{limitError(fmt.Sprintf(
-			"the operation's nested lists return more than %d items; select fewer nested lists, or page through "+
-				"a group's members with contacts(filter: {groupId: ...})", MaxListItems))}}
+	if msg := items.refused.Load(); msg != nil {
+		return &graphql.Response{Errors: gqlerror.List{limitError(*msg)}}
 	}
 	return resp
 }
@@ -162,7 +202,8 @@ func complexity() ComplexityRoot {
 	return c
 }
 
-// shapeLimit refuses operations nested deeper than MaxDepth or with more than MaxAliases aliases.
+// shapeLimit refuses operations nested deeper than MaxDepth or with more than MaxAliases aliases,
+// and @defer and @stream.
 type shapeLimit struct{}
 
 var _ interface {
@@ -183,7 +224,40 @@ func (shapeLimit) MutateOperationContext(_ context.Context, oc *graphql.Operatio
 	case aliases > MaxAliases:
 		return limitError(fmt.Sprintf("the query uses %d aliases; at most %d are allowed", aliases, MaxAliases))
 	}
+	if d := incrementalDirective(oc.Operation.SelectionSet); d != "" {
+		// Each request gets one response (no multipart transport), and the lean executor builds a
+		// deferred group only for an object that asks for one: a deferred field would be null.
+		return limitError(fmt.Sprintf("@%s is not supported: Herald answers every operation in one response", d))
+	}
 	return nil
+}
+
+// incrementalDirective is the first @defer or @stream in set, fragments included, or "".
+func incrementalDirective(set ast.SelectionSet) string {
+	for _, sel := range set {
+		var dirs ast.DirectiveList
+		var below ast.SelectionSet
+		switch s := sel.(type) {
+		case *ast.Field:
+			dirs, below = s.Directives, s.SelectionSet
+		case *ast.InlineFragment:
+			dirs, below = s.Directives, s.SelectionSet
+		case *ast.FragmentSpread:
+			dirs = s.Directives
+			if s.Definition != nil {
+				below = s.Definition.SelectionSet
+			}
+		}
+		for _, name := range []string{"defer", "stream"} {
+			if dirs.ForName(name) != nil {
+				return name
+			}
+		}
+		if d := incrementalDirective(below); d != "" {
+			return d
+		}
+	}
+	return ""
 }
 
 // measure returns the deepest field nesting below set and the number of aliased fields in it.

@@ -93,6 +93,10 @@ type Loaders struct {
 	clock func(context.Context) (time.Time, error)
 	nowAt time.Time
 	nowOK bool
+
+	// lean holds the root fields (*ast.Field) of this request whose whole answer is loaded, which
+	// the executor marshals without goroutines (lean.go).
+	lean sync.Map
 }
 
 // now is the database clock at the request's first question about it.

@@ -36,6 +36,9 @@ type level struct {
 // arguments, one map per distinct use of it (aliases may select it with different ones).
 type fetcher interface {
 	fetch(ctx context.Context, ids []uint, sel selection, args []map[string]any) error
+	// loads reports whether fetch loads the field for these arguments, so that its resolver
+	// waits for nothing (lean.go).
+	loads(args map[string]any) bool
 	// child is the object type below the field ("" for a leaf), for the schema check.
 	child() string
 }
@@ -56,6 +59,8 @@ func (n nested[V]) child() string {
 	}
 	return n.below.typeName
 }
+
+func (nested[V]) loads(map[string]any) bool { return true }
 
 func (n nested[V]) fetch(ctx context.Context, ids []uint, sel selection, _ []map[string]any) error {
 	l := loadersFor(ctx)
@@ -167,6 +172,8 @@ type firstMembers struct{}
 
 func (firstMembers) child() string { return "ContactConnection" }
 
+func (firstMembers) loads(args map[string]any) bool { _, ok := firstPageSize(args); return ok }
+
 func (firstMembers) fetch(ctx context.Context, groupIDs []uint, sel selection, args []map[string]any) error {
 	l := loadersFor(ctx)
 	var below distinct
@@ -185,10 +192,8 @@ func (firstMembers) fetch(ctx context.Context, groupIDs []uint, sel selection, a
 			below.add(contactIDs(list)...)
 		}
 	}
-	if len(below.ids) == 0 {
-		return nil
-	}
 	g, gctx := errgroup.WithContext(ctx)
+	// Counted even when every group is empty: the resolvers read the count either way.
 	if sel.has("totalCount") {
 		g.Go(func() error {
 			return groupLevel.fields["contactCount"].fetch(gctx, groupIDs, selection{}, nil)
@@ -222,6 +227,15 @@ type alertDeliveries struct {
 }
 
 func (a alertDeliveries) child() string { return a.all.child() }
+
+func (alertDeliveries) loads(args map[string]any) bool {
+	first, after, status, ok := deliveryArgs(args)
+	if !ok {
+		return false
+	}
+	_, err := deliveryPageOf(first, after, status)
+	return err == nil
+}
 
 func (a alertDeliveries) fetch(ctx context.Context, alertIDs []uint, sel selection, args []map[string]any) error {
 	l := loadersFor(ctx)
@@ -258,6 +272,8 @@ func (a alertDeliveries) fetch(ctx context.Context, alertIDs []uint, sel selecti
 type deliveryContacts struct{}
 
 func (deliveryContacts) child() string { return contactLevel.typeName }
+
+func (deliveryContacts) loads(map[string]any) bool { return true }
 
 func (deliveryContacts) fetch(ctx context.Context, deliveryIDs []uint, sel selection, _ []map[string]any) error {
 	l := loadersFor(ctx)

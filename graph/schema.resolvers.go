@@ -97,7 +97,7 @@ func (r *contactResolver) Groups(ctx context.Context, obj *models.Contact) ([]*m
 // Contacts is the resolver for the contacts field.
 func (r *contactGroupResolver) Contacts(ctx context.Context, obj *models.Group) ([]*models.Contact, error) {
 	list, err := loadersFor(ctx).ContactsByGroup.Load(ctx, obj.ID)
-	return nestedList(ctx, list, err)
+	return sizedList(ctx, list, err)
 }
 
 // Members is the resolver for the members field.
@@ -469,14 +469,14 @@ func (r *queryResolver) Contacts(ctx context.Context, filter *model.ContactFilte
 		return nil, err
 	}
 	conn := model.NewConnection(page, func(ctx context.Context) (int, error) { return r.Store.CountContacts(ctx, f) })
-	return conn, contactLevel.prefetch(ctx, contactIDs(page.Items), selectionOf(ctx).connectionNodes())
+	return conn, prefetched(ctx, contactLevel.prefetch(ctx, contactIDs(page.Items), selectionOf(ctx).connectionNodes()))
 }
 
 // Contact is the resolver for the contact field.
 func (r *queryResolver) Contact(ctx context.Context, id string) (*models.Contact, error) {
 	c, err := r.Store.Contact(ctx, id)
 	if err == nil {
-		err = contactLevel.prefetch(ctx, []uint{c.ID}, selectionOf(ctx))
+		err = prefetched(ctx, contactLevel.prefetch(ctx, []uint{c.ID}, selectionOf(ctx)))
 	}
 	return nullIfNotFound(c, err)
 }
@@ -496,14 +496,14 @@ func (r *queryResolver) Groups(ctx context.Context, filter *model.GroupFilter, f
 		return nil, err
 	}
 	conn := model.NewConnection(page, func(ctx context.Context) (int, error) { return r.Store.CountGroups(ctx, f) })
-	return conn, groupLevel.prefetch(ctx, groupIDs(page.Items), selectionOf(ctx).connectionNodes())
+	return conn, prefetched(ctx, groupLevel.prefetch(ctx, groupIDs(page.Items), selectionOf(ctx).connectionNodes()))
 }
 
 // Group is the resolver for the group field.
 func (r *queryResolver) Group(ctx context.Context, id string) (*models.Group, error) {
 	g, err := r.Store.Group(ctx, id)
 	if err == nil {
-		err = groupLevel.prefetch(ctx, []uint{g.ID}, selectionOf(ctx))
+		err = prefetched(ctx, groupLevel.prefetch(ctx, []uint{g.ID}, selectionOf(ctx)))
 	}
 	return nullIfNotFound(g, err)
 }
@@ -520,7 +520,7 @@ func (r *queryResolver) Memberships(ctx context.Context, contactID *string, grou
 		return nil, err
 	}
 	conn := model.NewConnection(page, func(ctx context.Context) (int, error) { return r.Store.CountMemberships(ctx, f) })
-	return conn, prefetchMemberships(ctx, page.Items, selectionOf(ctx).connectionNodes())
+	return conn, prefetched(ctx, prefetchMemberships(ctx, page.Items, selectionOf(ctx).connectionNodes()))
 }
 
 // Platforms is the resolver for the platforms field.
@@ -537,7 +537,7 @@ func (r *queryResolver) Platforms(ctx context.Context) ([]*senders.Descriptor, e
 func (r *queryResolver) Alert(ctx context.Context, id string) (*delivery.Alert, error) {
 	a, err := r.Outbox.Alert(ctx, id)
 	if err == nil {
-		err = alertLevel.prefetch(ctx, []uint{a.ID}, selectionOf(ctx))
+		err = prefetched(ctx, alertLevel.prefetch(ctx, []uint{a.ID}, selectionOf(ctx)))
 	}
 	return nullIfNotFound(a, err)
 }
@@ -553,7 +553,7 @@ func (r *queryResolver) Alerts(ctx context.Context, status *delivery.AlertStatus
 		return nil, err
 	}
 	conn := model.NewConnection(page, func(ctx context.Context) (int, error) { return r.Outbox.CountAlerts(ctx, status) })
-	return conn, alertLevel.prefetch(ctx, alertIDs(page.Items), selectionOf(ctx).connectionNodes())
+	return conn, prefetched(ctx, alertLevel.prefetch(ctx, alertIDs(page.Items), selectionOf(ctx).connectionNodes()))
 }
 
 // PreviewAlert is the resolver for the previewAlert field.
@@ -627,7 +627,7 @@ func (r *queryResolver) Integrations(ctx context.Context, first *int, after *str
 	}
 	conn := model.NewConnection(page, r.Store.CountIntegrations)
 	ids := idsOf(page.Items, func(i *models.Integration) uint { return i.ID })
-	return conn, integrationLevel.prefetch(ctx, ids, selectionOf(ctx).connectionNodes())
+	return conn, prefetched(ctx, integrationLevel.prefetch(ctx, ids, selectionOf(ctx).connectionNodes()))
 }
 
 // Integration is the resolver for the integration field.
