@@ -101,8 +101,18 @@ func contactsByParent(q *gorm.DB, what string, parents int) (map[uint][]*Contact
 
 // FirstMembersByGroup returns the first n members of each group, ordered by name, in one
 // statement: the first page of every group below a page of contacts or groups. Reading every member
-// to show ten is what made the nested page return 90,000 objects.
+// to show ten is what made the nested page return 90,000 objects. Up to maxUnionGroups groups, each
+// group's page is a range of ix_memberships_group_key (memberkeys.go); past it, one window numbers
+// every member.
 func (s *Store) FirstMembersByGroup(ctx context.Context, groupIDs []uint, n int) (map[uint][]*Contact, error) {
+	if len(groupIDs) <= maxUnionGroups {
+		var ns *uint
+		if namespace := NamespaceOf(ctx); namespace != nil {
+			ns = &namespace.ID
+		}
+		sql, args := firstMembersUnion(ns, groupIDs, n)
+		return contactsByParent(s.db.WithContext(ctx).Raw(sql, args...), "the first members of groups", len(groupIDs))
+	}
 	numbered := s.groupMembers(ctx, groupIDs).
 		Select(contactColumns + ", m.group_id AS parent_id, ROW_NUMBER() OVER (PARTITION BY m.group_id ORDER BY c.name_key) AS rn")
 	q := s.db.WithContext(ctx).Table("(?) AS c", numbered).

@@ -84,8 +84,12 @@ func (Group) TableName() string { return "contact_groups" }
 // the membership and never the other side.
 type Membership struct {
 	ContactID uint `gorm:"primaryKey;autoIncrement:false;index:ix_memberships_group_contact,priority:2"`
-	GroupID   uint `gorm:"primaryKey;autoIncrement:false;index:ix_memberships_group_contact,priority:1"`
-	CreatedAt time.Time
+	GroupID   uint `gorm:"primaryKey;autoIncrement:false;index:ix_memberships_group_contact,priority:1;index:ix_memberships_group_key,priority:1"`
+	// ContactKey is the contact's name key, kept by triggers (memberkeys.go): a group's members in
+	// name order are then a range of ix_memberships_group_key, and a group's first page reads only
+	// the page.
+	ContactKey string `gorm:"size:256;not null;default:'';index:ix_memberships_group_key,priority:2"`
+	CreatedAt  time.Time
 
 	Contact *Contact `gorm:"constraint:OnDelete:CASCADE" json:"-"`
 	Group   *Group   `gorm:"constraint:OnDelete:CASCADE" json:"-"`
@@ -108,6 +112,9 @@ func Migrate(db *gorm.DB) error {
 		return fmt.Errorf("migrate address book: %w", err)
 	}
 	if err := migrateNameSearch(db); err != nil {
+		return fmt.Errorf("migrate address book: %w", err)
+	}
+	if err := migrateMemberKeys(db); err != nil {
 		return fmt.Errorf("migrate address book: %w", err)
 	}
 	return dropPreNamespaceIndexes(db)
