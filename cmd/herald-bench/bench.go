@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -93,7 +95,11 @@ func (b *bench) openTarget(ctx context.Context, backend string) (*target, error)
 			return err
 		}
 	case "sqlite":
-		dir, err := os.MkdirTemp(b.tmp, "sqlite-")
+		parent := b.tmp // removed when the benchmark ends
+		if b.opts.keep {
+			parent = ""
+		}
+		dir, err := os.MkdirTemp(parent, "herald-bench-sqlite-")
 		if err != nil {
 			return nil, err
 		}
@@ -156,9 +162,10 @@ func (b *bench) serverEnv(dbURL string) []string {
 	return append(env, b.opts.serverEnv...)
 }
 
-// runScale measures every selected operation on one backend at one scale.
-func (b *bench) runScale(ctx context.Context, backend string, scale int) (run *Run, err error) {
-	run = &Run{Backend: backend, Scale: scale}
+// runScale measures every selected operation on one backend at one scale, with history stored
+// deliveries.
+func (b *bench) runScale(ctx context.Context, backend string, scale, history int) (run *Run, err error) {
+	run = &Run{Backend: backend, Scale: scale, History: history}
 	t, err := b.openTarget(ctx, backend)
 	if err != nil {
 		return nil, err
@@ -173,9 +180,15 @@ func (b *bench) runScale(ctx context.Context, backend string, scale int) (run *R
 	if run.Data, err = sd.seed(ctx, scale); err != nil {
 		return nil, fmt.Errorf("seed: %w", err)
 	}
+	t1 := time.Now()
+	if err := sd.history(ctx, history, &run.Data); err != nil {
+		return nil, fmt.Errorf("seed: %w", err)
+	}
+	run.HistorySeedSeconds = round(time.Since(t1).Seconds(), 2)
 	run.SeedSeconds = round(time.Since(t0).Seconds(), 2)
-	b.logf("%s %s: seeded %d contacts, %d webhooks, %d groups, %d memberships in %.1f s",
-		backend, scaleName(scale), run.Data.Contacts, run.Data.Webhooks, run.Data.Groups, run.Data.Memberships, run.SeedSeconds)
+	b.logf("%s: seeded %d contacts, %d webhooks, %d groups, %d memberships; %d alerts, %d deliveries, %d attempts in %.1f s (the history in %.1f s)",
+		run.label(), run.Data.Contacts, run.Data.Webhooks, run.Data.Groups, run.Data.Memberships, run.Data.Alerts, run.Data.Deliveries,
+		run.Data.Attempts, run.SeedSeconds, run.HistorySeedSeconds)
 
 	reads, err := b.readRequests(ctx, t.db, run.Data)
 	if err != nil {
@@ -183,9 +196,10 @@ func (b *bench) runScale(ctx context.Context, backend string, scale int) (run *R
 	}
 	if b.hasReads() {
 		run.Explain = explainQueries(ctx, t.db, t.cfg.Backend, reads.explain)
+		run.Explain = append(run.Explain, explainBoundedReads(ctx, t.db, t.cfg.Backend, reads.explain, reads.bounded)...)
 	}
 
-	logPath := filepath.Join(b.opts.out, fmt.Sprintf("herald-%s-%s.log", backend, scaleName(scale)))
+	logPath := filepath.Join(b.opts.out, fmt.Sprintf("herald-%s-%s-%s.log", backend, scaleName(scale), scaleName(history)))
 	srv, err := startHerald(b.heraldBin, b.serverEnv(t.url), logPath)
 	if err != nil {
 		return nil, err
@@ -195,7 +209,7 @@ func (b *bench) runScale(ctx context.Context, backend string, scale int) (run *R
 			err = serr
 		}
 	}()
-	b.logf("%s %s: herald pid %d listening on %s (log %s)", backend, scaleName(scale), srv.Pid(), srv.Addr, logPath)
+	b.logf("%s: herald pid %d listening on %s (log %s)", run.label(), srv.Pid(), srv.Addr, logPath)
 	floorSrv, floorURL, err := startFloor(t.db)
 	if err != nil {
 		return nil, err
@@ -211,15 +225,8 @@ func (b *bench) runScale(ctx context.Context, backend string, scale int) (run *R
 			return nil, err
 		}
 		run.Ops = append(run.Ops, o)
-		if spec.Name == "page" {
-			run.PageStatements = map[string]int64{}
-			for _, n := range []int{10, 100} {
-				s, err := b.client.call(ctx, srv.URL, gqlRequest{Query: qNestedPage, OperationName: "NestedPage", Variables: map[string]any{"n": n}}, nil)
-				if err != nil {
-					return nil, err
-				}
-				run.PageStatements[fmt.Sprint(n)] = s
-			}
+		if err := b.probeSizes(ctx, run, spec.Name, srv.URL, reads.bodies[spec.Name][0]); err != nil {
+			return nil, err
 		}
 	}
 	peak, _, _ := memory(srv.Pid())
@@ -239,6 +246,36 @@ func (b *bench) runScale(ctx context.Context, backend string, scale int) (run *R
 	peak, _, _ = memory(srv.Pid())
 	run.PeakRSSEndMiB = round(peak, 1)
 	return run, nil
+}
+
+// pageSizes are the page sizes each paged read (a read whose request has the variable n) is sent
+// with once more, unloaded: its statement count must not depend on them.
+var pageSizes = []int{10, 100}
+
+// probeSizes records the statements of one request of the read at each of pageSizes.
+func (b *bench) probeSizes(ctx context.Context, run *Run, op, url string, body []byte) error {
+	var req gqlRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		return err
+	}
+	if _, paged := req.Variables["n"]; !paged {
+		return nil
+	}
+	if run.SizeStatements == nil {
+		run.SizeStatements = map[string]map[string]int64{}
+	}
+	m := map[string]int64{}
+	for _, n := range pageSizes {
+		vars := maps.Clone(req.Variables)
+		vars["n"] = n
+		s, err := b.client.call(ctx, url, gqlRequest{Query: req.Query, OperationName: req.OperationName, Variables: vars}, nil)
+		if err != nil {
+			return fmt.Errorf("%s at page size %d: %w", op, n, err)
+		}
+		m[fmt.Sprint(n)] = s
+	}
+	run.SizeStatements[op] = m
+	return nil
 }
 
 func (b *bench) hasReads() bool {

@@ -11,7 +11,9 @@ import (
 // latencyChart draws p95 latency at concurrency 1 against data-set scale, one panel per backend,
 // one colour per read operation: Herald solid, the floor dashed. Both axes are logarithmic, so a
 // flat line is a cost that does not grow with the data and equal slopes are equal growth factors.
+// Of several runs at one scale (-history), the one with the smallest history is drawn.
 func latencyChart(runs []*Run) string {
+	runs = slices.DeleteFunc(slices.Clone(runs), func(r *Run) bool { return findRun(runs, r.Backend, r.Scale) != r })
 	const (
 		panelW, panelH = 460.0, 320.0
 		left, right    = 60.0, 20.0

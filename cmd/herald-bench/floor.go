@@ -51,9 +51,13 @@ func (f *floor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "SearchContacts":
 		data, err = f.search(ctx, strVar(req.Variables, "q"))
 	case "GroupMembers":
-		data, err = f.groupMembers(ctx, strVar(req.Variables, "id"))
+		data, err = f.groupMembers(ctx, strVar(req.Variables, "id"), intVar(req.Variables, "n"))
 	case "ContactMemberships":
 		data, err = f.memberships(ctx, strVar(req.Variables, "id"))
+	case "AlertsPage":
+		data, err = f.alertsPage(ctx, intVar(req.Variables, "n"))
+	case "AlertDeliveries":
+		data, err = f.alertDeliveries(ctx, strVar(req.Variables, "id"), intVar(req.Variables, "n"))
 	default:
 		err = fmt.Errorf("the floor has no operation %q", req.OperationName)
 	}
@@ -104,11 +108,20 @@ type fMember struct {
 	Name string `json:"name"`
 }
 
+type fMemberEdge struct {
+	Node *fMember `json:"node"`
+}
+
+type fMembers struct {
+	Edges []fMemberEdge `json:"edges"`
+}
+
 type fGroup struct {
-	ID           string     `json:"id"`
-	Name         string     `json:"name"`
-	ContactCount int        `json:"contactCount"`
-	Contacts     []*fMember `json:"contacts"`
+	ID           string   `json:"id"`
+	Name         string   `json:"name"`
+	ContactCount int      `json:"contactCount"`
+	Members      fMembers `json:"members"`
+	id           int64
 }
 
 type fContact struct {

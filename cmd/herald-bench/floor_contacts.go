@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/heraldhq/herald/models"
+	"golang.org/x/sync/errgroup"
 )
 
 // contactList reads one page of contacts in name order, and their total.
@@ -119,9 +121,10 @@ func (f *floor) webhooks(ctx context.Context, cs []*fContact, withSecret bool) e
 	return rows.Err()
 }
 
-// groupsWithMembers fills the groups of the given contacts, each with all its members, in one
-// statement: every group of the page with every member, from which each page contact picks its own.
-func (f *floor) groupsWithMembers(ctx context.Context, cs []*fContact) error {
+// groupsWithFirstMembers fills the groups of the given contacts, each with its member count and its
+// first n members, with the statements Herald needs too: the page's groups, then at once a count per
+// group and the first n members of every group (ROW_NUMBER() OVER (PARTITION BY group), one statement).
+func (f *floor) groupsWithFirstMembers(ctx context.Context, cs []*fContact, n int) error {
 	if len(cs) == 0 {
 		return nil
 	}
@@ -132,45 +135,89 @@ func (f *floor) groupsWithMembers(ctx context.Context, cs []*fContact) error {
 		byID[c.id] = c
 		args[i] = c.id
 	}
-	rows, err := f.db.QueryContext(ctx, `SELECT g.id, g.name, c.id, c.name FROM contact_groups g
-		JOIN memberships m ON m.group_id = g.id JOIN contacts c ON c.id = m.contact_id
-		WHERE g.id IN (SELECT group_id FROM memberships WHERE contact_id IN (`+placeholders(len(args))+`))
-		ORDER BY g.name_key, c.name_key`, args...)
+	rows, err := f.db.QueryContext(ctx, `SELECT m.contact_id, g.id, g.name FROM memberships m JOIN contact_groups g ON g.id = m.group_id
+		WHERE m.contact_id IN (`+placeholders(len(args))+`) ORDER BY g.name_key`, args...)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	var g *fGroup
-	var gid int64 = -1
+	groups := map[int64]*fGroup{}
+	var gids []any
 	for rows.Next() {
 		var (
-			id, cid     int64
-			gname, name string
+			cid, gid int64
+			name     string
 		)
-		if err := rows.Scan(&id, &gname, &cid, &name); err != nil {
+		if err := rows.Scan(&cid, &gid, &name); err != nil {
+			rows.Close()
 			return err
 		}
-		if id != gid {
-			gid, g = id, &fGroup{ID: fid(id), Name: gname, Contacts: []*fMember{}}
+		g := groups[gid]
+		if g == nil {
+			g = &fGroup{ID: fid(gid), Name: name, Members: fMembers{Edges: []fMemberEdge{}}, id: gid}
+			groups[gid] = g
+			gids = append(gids, gid)
 		}
-		g.Contacts = append(g.Contacts, &fMember{ID: fid(cid), Name: name})
-		g.ContactCount++
-		if c := byID[cid]; c != nil {
-			*c.Groups = append(*c.Groups, g) // rows come in group order, so each contact's groups do too
-		}
+		*byID[cid].Groups = append(*byID[cid].Groups, g) // in name order, as the rows come
 	}
-	return rows.Err()
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	if len(gids) == 0 {
+		return nil
+	}
+	in := placeholders(len(gids))
+	var eg errgroup.Group
+	eg.Go(func() error {
+		rows, err := f.db.QueryContext(ctx, "SELECT group_id, COUNT(*) FROM memberships WHERE group_id IN ("+in+") GROUP BY group_id", gids...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var gid int64
+			var count int
+			if err := rows.Scan(&gid, &count); err != nil {
+				return err
+			}
+			groups[gid].ContactCount = count
+		}
+		return rows.Err()
+	})
+	eg.Go(func() error {
+		rows, err := f.db.QueryContext(ctx, `SELECT x.group_id, x.id, x.name FROM (SELECT m.group_id, c.id, c.name, c.name_key,
+			ROW_NUMBER() OVER (PARTITION BY m.group_id ORDER BY c.name_key) AS rn FROM memberships m JOIN contacts c ON c.id = m.contact_id
+			WHERE m.group_id IN (`+in+`)) AS x WHERE x.rn <= ? ORDER BY x.group_id, x.name_key`, append(slices.Clone(gids), n)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var gid, cid int64
+			var name string
+			if err := rows.Scan(&gid, &cid, &name); err != nil {
+				return err
+			}
+			g := groups[gid]
+			g.Members.Edges = append(g.Members.Edges, fMemberEdge{Node: &fMember{ID: fid(cid), Name: name}})
+		}
+		return rows.Err()
+	})
+	return eg.Wait()
 }
+
+// nestedPageMembers is the members page size of qNestedPage.
+const nestedPageMembers = 10
 
 func (f *floor) nestedPage(ctx context.Context, first int, after string) (any, error) {
 	conn, cs, err := f.contactList(ctx, "", nil, first, after)
 	if err != nil {
 		return nil, err
 	}
-	if err := f.webhooks(ctx, cs, true); err != nil {
-		return nil, err
-	}
-	if err := f.groupsWithMembers(ctx, cs); err != nil {
+	// The webhooks and the groups are independent: read at once, as Herald's prefetch does.
+	var eg errgroup.Group
+	eg.Go(func() error { return f.webhooks(ctx, cs, true) })
+	eg.Go(func() error { return f.groupsWithFirstMembers(ctx, cs, nestedPageMembers) })
+	if err := eg.Wait(); err != nil {
 		return nil, err
 	}
 	return map[string]any{"contacts": conn}, nil

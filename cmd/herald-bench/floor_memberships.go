@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/heraldhq/herald/models"
+	"golang.org/x/sync/errgroup"
 )
 
 type fPlainContact struct {
@@ -17,58 +19,81 @@ type fPlainContact struct {
 	Phone *string `json:"phone"`
 }
 
-func (f *floor) groupMembers(ctx context.Context, id string) (any, error) {
+type fMemberPageEdge struct {
+	Cursor string         `json:"cursor"`
+	Node   *fPlainContact `json:"node"`
+}
+
+type fGroupPage struct {
+	ID           string `json:"id"`
+	Name         string `json:"name"`
+	Description  string `json:"description"`
+	ContactCount int    `json:"contactCount"`
+	Members      struct {
+		TotalCount int               `json:"totalCount"`
+		Edges      []fMemberPageEdge `json:"edges"`
+		PageInfo   fPageInfo         `json:"pageInfo"`
+	} `json:"members"`
+}
+
+// groupMembers reads a group with its member count (one statement) and its first n members (one
+// more, to know whether a page follows).
+func (f *floor) groupMembers(ctx context.Context, id string, n int) (any, error) {
 	gid, ok := models.ParseID(id)
 	if !ok {
 		return map[string]any{"group": nil}, nil
 	}
-	rows, err := f.db.QueryContext(ctx, `SELECT g.id, g.name, g.description, c.id, c.name, c.phone FROM contact_groups g
-		LEFT JOIN memberships m ON m.group_id = g.id LEFT JOIN contacts c ON c.id = m.contact_id
-		WHERE g.id = ? ORDER BY c.name_key`, gid)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var g *struct {
-		ID           string           `json:"id"`
-		Name         string           `json:"name"`
-		Description  string           `json:"description"`
-		ContactCount int              `json:"contactCount"`
-		Contacts     []*fPlainContact `json:"contacts"`
-	}
-	for rows.Next() {
-		var (
-			id          int64
-			name, desc  string
-			cid         sql.NullInt64
-			cname, cphn sql.NullString
-		)
-		if err := rows.Scan(&id, &name, &desc, &cid, &cname, &cphn); err != nil {
-			return nil, err
+	g := &fGroupPage{ID: fid(int64(gid))}
+	g.Members.Edges = make([]fMemberPageEdge, 0, n)
+	found := true
+	// The group with its count, and its first page: independent, so read at once.
+	var eg errgroup.Group
+	eg.Go(func() error {
+		err := f.db.QueryRowContext(ctx, `SELECT g.name, g.description, (SELECT COUNT(*) FROM memberships m WHERE m.group_id = g.id)
+			FROM contact_groups g WHERE g.id = ?`, gid).Scan(&g.Name, &g.Description, &g.ContactCount)
+		if errors.Is(err, sql.ErrNoRows) {
+			found = false
+			return nil
 		}
-		if g == nil {
-			g = &struct {
-				ID           string           `json:"id"`
-				Name         string           `json:"name"`
-				Description  string           `json:"description"`
-				ContactCount int              `json:"contactCount"`
-				Contacts     []*fPlainContact `json:"contacts"`
-			}{ID: fid(id), Name: name, Description: desc, Contacts: []*fPlainContact{}}
+		g.Members.TotalCount = g.ContactCount
+		return err
+	})
+	eg.Go(func() error {
+		rows, err := f.db.QueryContext(ctx, `SELECT c.id, c.name, c.name_key, c.phone FROM memberships m JOIN contacts c ON c.id = m.contact_id
+			WHERE m.group_id = ? ORDER BY c.name_key LIMIT ?`, gid, n+1)
+		if err != nil {
+			return err
 		}
-		if cid.Valid {
-			c := &fPlainContact{ID: fid(cid.Int64), Name: cname.String}
-			if cphn.Valid {
-				c.Phone = &cphn.String
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				cid       int64
+				name, key string
+				phone     sql.NullString
+			)
+			if err := rows.Scan(&cid, &name, &key, &phone); err != nil {
+				return err
 			}
-			g.Contacts = append(g.Contacts, c)
-			g.ContactCount++
+			if len(g.Members.Edges) == n {
+				g.Members.PageInfo.HasNextPage = true
+				break
+			}
+			c := &fPlainContact{ID: fid(cid), Name: name}
+			if phone.Valid {
+				c.Phone = &phone.String
+			}
+			g.Members.Edges = append(g.Members.Edges, fMemberPageEdge{Cursor: cursor(key), Node: c})
 		}
-	}
-	if err := rows.Err(); err != nil {
+		return rows.Err()
+	})
+	if err := eg.Wait(); err != nil {
 		return nil, err
 	}
-	if g == nil {
+	if !found {
 		return map[string]any{"group": nil}, nil
+	}
+	if k := len(g.Members.Edges); k > 0 {
+		g.Members.PageInfo.EndCursor = &g.Members.Edges[k-1].Cursor
 	}
 	return map[string]any{"group": g}, nil
 }

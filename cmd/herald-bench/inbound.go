@@ -99,22 +99,26 @@ func (w *writes) inbound(ctx context.Context, o *OpResult) error {
 		}
 		claims, stop := w.sampleClaims(ctx, w.b.cellLoad(conc).Duration)
 		r := runLoad(ctx, w.b.cellLoad(conc), body, post)
-		quarters := stop()
+		quarters, mean := stop()
 		next += int64(len(r.Latencies) + r.Errors + conc)
 		if err := w.record(o, conc, r); err != nil {
 			return err
 		}
 		cell := &o.Cells[len(o.Cells)-1]
 		cell.ClaimMs = quarters
-		w.b.logf("%s %s inbound c=%d claim latency by quarter of the cell (mean ms): %s (%d claims)",
-			w.run.Backend, scaleName(w.run.Scale), conc, formatQuarters(quarters), claims())
+		if claims() > 0 {
+			cell.ClaimMeanMs = &mean
+		}
+		w.b.logf("%s inbound c=%d claim latency by quarter of the cell (mean ms): %s; over the cell %.2f (%d claims)",
+			w.run.label(), conc, formatQuarters(quarters), mean, claims())
 	}
 	return nil
 }
 
 // sampleClaims reads Herald's claim-duration histogram at the start and after each quarter of
-// a cell lasting d; stop returns the mean claim latency of each quarter, in milliseconds.
-func (w *writes) sampleClaims(ctx context.Context, d time.Duration) (count func() int64, stop func() []float64) {
+// a cell lasting d; stop returns the mean claim latency of each quarter, and of the whole cell, in
+// milliseconds.
+func (w *writes) sampleClaims(ctx context.Context, d time.Duration) (count func() int64, stop func() ([]float64, float64)) {
 	metricsURL := strings.TrimSuffix(w.url, "/query") + "/metrics"
 	type sample struct{ sum, count float64 }
 	read := func() sample {
@@ -143,7 +147,7 @@ func (w *writes) sampleClaims(ctx context.Context, d time.Duration) (count func(
 	}()
 	var last sample
 	count = func() int64 { return int64(last.count - samples[0].count) }
-	stop = func() []float64 {
+	stop = func() ([]float64, float64) {
 		close(done)
 		<-finished
 		mu.Lock()
@@ -159,7 +163,11 @@ func (w *writes) sampleClaims(ctx context.Context, d time.Duration) (count func(
 			}
 			out = append(out, round((samples[i].sum-samples[i-1].sum)/n*1000, 2))
 		}
-		return out
+		var mean float64
+		if n := last.count - samples[0].count; n > 0 {
+			mean = round((last.sum-samples[0].sum)/n*1000, 2)
+		}
+		return out, mean
 	}
 	return count, stop
 }

@@ -4,27 +4,32 @@
 // database/sql code answering the same requests with the same JSON, over HTTP too) so that each read
 // figure is also a ratio Herald / floor.
 //
-// For each backend and scale it seeds N contacts (1-3 webhooks each, in 1-5 of N/100 groups), then
-// measures the nested page, a deep page (cursor 90% down the list), name search, a group with all
-// its members, a contact's memberships, createContact, updateContactGroup with 1,000 members,
-// batchDeleteContacts of 1,000 ids and sendAlert to a group of 1,000 contacts (delivered to an
-// in-process fake of DingTalk, WeCom and Lark). For each it records SQL statements per request
-// (from extensions.sqlStatements), throughput and p50/p95/p99 latency at each concurrency, and the
-// server's peak RSS. It writes report.json, report.md and latency.svg under -out, with the EXPLAIN
-// of the main reads and the brief's targets marked met or missed.
+// For each backend, scale and history it seeds N contacts (1-3 webhooks each, in 1-5 of N/100
+// groups) and H stored deliveries (-history: finished alerts of ~10 deliveries each, one of 1,000,
+// with their attempts), then measures the nested page (each group with its count and first 10
+// members), a deep page (cursor 90% down the list), name search, a group with its first 50 members,
+// a contact's memberships, the alert history's first page, the alert of 1,000 deliveries,
+// createContact, updateContactGroup with 1,000 members, batchDeleteContacts of 1,000 ids, sendAlert
+// to a group of 1,000 contacts (delivered to an in-process fake of DingTalk, WeCom and Lark) and
+// Alertmanager notifications with the dispatcher's claim latency. For each it records SQL
+// statements per request (from extensions.sqlStatements; each paged read also at page sizes 10 and
+// 100), throughput and p50/p95/p99 latency at each concurrency, and the server's peak RSS. It writes
+// report.json, report.md and latency.svg under -out, with the EXPLAIN of the main reads and the
+// brief's targets marked met or missed.
 //
 // Usage, from the repository root:
 //
 //	go run ./cmd/herald-bench                                  # MariaDB, 10k contacts (~5 min)
 //	go run ./cmd/herald-bench -backends mysql,sqlite -scales 1k,10k
 //	go run ./cmd/herald-bench -scales 1k,10k,100k -ops page,deepPage,search
+//	go run ./cmd/herald-bench -history 10k,1M -ops alertsPage,alertDeliveries,inbound -c 1,8
 //	go run ./cmd/herald-bench -ci                              # statement counts vs statements.json
 //	go run ./cmd/herald-bench -ci -record                      # rewrite statements.json
 //	go run ./cmd/herald-bench -db-params interpolateParams=true  # try a driver setting
 //
 // -ci runs both backends at 1k with short cells at concurrency 1 and 4, compares each operation's SQL statement count with
-// cmd/herald-bench/statements.json, prints one summary line and exits 1 when a count grew. Timings
-// are reported, never asserted. Run herald-bench -h for every flag.
+// cmd/herald-bench/statements.json, prints one summary line and exits 1 when a count grew or a paged
+// read's count depends on its page size. Timings are reported, never asserted. Run herald-bench -h for every flag.
 package main
 
 import (
@@ -137,7 +142,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		commit = "prebuilt " + opts.heraldBin // the tree's commit says nothing about it
 	}
 	rep := &Report{StartedAt: time.Now().UTC(), Commit: commit, Host: Host{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), LoadAvgStart: loadAverage()}}
-	rep.Settings = Settings{Backends: opts.backends, Scales: opts.scales, Concurrency: opts.levels, Duration: opts.duration.String(),
+	rep.Settings = Settings{Backends: opts.backends, Scales: opts.scales, Histories: opts.histories, Concurrency: opts.levels, Duration: opts.duration.String(),
 		Requests: opts.requests, WriteIterations: opts.writeIterations, Alerts: opts.alerts, DBParams: opts.dbParams, ServerEnv: opts.serverEnv, CI: opts.ci}
 	for _, o := range ops {
 		rep.Settings.Ops = append(rep.Settings.Ops, o.Name)
@@ -147,17 +152,19 @@ func run(args []string, stdout, stderr io.Writer) error {
 			rep.Host.MariaDB = mysqlVersion(ctx, opts.mysqlDSN)
 		}
 		for _, scale := range opts.scales {
-			r, err := b.runScale(ctx, backend, scale)
-			if err != nil {
-				return fmt.Errorf("%s at %s: %w", backend, scaleName(scale), err)
-			}
-			rep.Runs = append(rep.Runs, r)
-			// Written after every run, so an interrupted long run keeps what it measured.
-			rep.FinishedAt = time.Now().UTC()
-			rep.Host.LoadAvgEnd = loadAverage()
-			rep.Targets = evaluateTargets(rep.Runs)
-			if err := rep.write(opts.out); err != nil {
-				return err
+			for _, history := range opts.histories {
+				r, err := b.runScale(ctx, backend, scale, history)
+				if err != nil {
+					return fmt.Errorf("%s at %s contacts and %s stored deliveries: %w", backend, scaleName(scale), scaleName(history), err)
+				}
+				rep.Runs = append(rep.Runs, r)
+				// Written after every run, so an interrupted long run keeps what it measured.
+				rep.FinishedAt = time.Now().UTC()
+				rep.Host.LoadAvgEnd = loadAverage()
+				rep.Targets = evaluateTargets(rep.Runs)
+				if err := rep.write(opts.out); err != nil {
+					return err
+				}
 			}
 		}
 	}

@@ -8,11 +8,15 @@ import (
 
 // The operations, as a console or an integration would send them.
 const (
-	// qNestedPage is the console's heaviest read (graph/groups_test.go's nestedPage), with a cursor.
+	// qNestedPage is the console's heaviest read (graph/groups_test.go's nestedPage), with a cursor:
+	// each group of the page's contacts with its member count and its first ten members.
 	qNestedPage = `query NestedPage($n: Int!, $after: String) { contacts(first: $n, after: $after) { totalCount edges { cursor node { id name phone
-	webhooks { id url platform hasSecret } groups { id name contactCount contacts { id name } } } } pageInfo { hasNextPage endCursor } } }`
-	qGroupMembers = `query GroupMembers($id: ID!) { group(id: $id) { id name description contactCount contacts { id name phone } } }`
-	qMemberships  = `query ContactMemberships($id: ID!) { memberships(contactId: $id, first: 100) { totalCount edges { cursor node { createdAt
+	webhooks { id url platform hasSecret } groups { id name contactCount members(first: 10) { edges { node { id name } } } } } }
+	pageInfo { hasNextPage endCursor } } }`
+	// qGroupMembers is the console's read of one group: its first page of members.
+	qGroupMembers = `query GroupMembers($id: ID!, $n: Int!) { group(id: $id) { id name description contactCount members(first: $n) { totalCount
+	edges { cursor node { id name phone } } pageInfo { hasNextPage endCursor } } } }`
+	qMemberships = `query ContactMemberships($id: ID!) { memberships(contactId: $id, first: 100) { totalCount edges { cursor node { createdAt
 	contact { id name } group { id name } } } pageInfo { hasNextPage endCursor } } }`
 	qSearch = `query SearchContacts($q: String!) { contacts(filter: {search: $q}, first: 20) { totalCount edges { cursor node { id name phone
 	webhooks { id url platform } } } pageInfo { hasNextPage endCursor } } }`
@@ -22,6 +26,13 @@ const (
 	qSendAlert     = `mutation SendAlert($group: ID!, $title: String!) { sendAlert(input: {title: $title, content: "**disk** almost full on db-1 (herald-bench)",
 	severity: WARNING, format: MARKDOWN, groupIds: [$group]}) { id status } }`
 	qAlertStatus = `query AlertStatus($id: ID!) { alert(id: $id) { status } }`
+	// qAlertsPage is the history's first page: each alert with its delivery counts and labels.
+	qAlertsPage = `query AlertsPage($n: Int!) { alerts(first: $n) { edges { node { id title status severity createdAt
+	deliveryCounts { total pending sent failed held dropped } labels { name value } } } pageInfo { hasNextPage endCursor } } }`
+	// qAlertDeliveries opens one large alert in the history: its counts and its first deliveries,
+	// with the scalar fields the console's history shows (console/static/documents.js, ALERTS).
+	qAlertDeliveries = `query AlertDeliveries($id: ID!, $n: Int!) { alert(id: $id) { id status deliveryCounts { total pending sent failed held dropped }
+	deliveries(first: $n) { id platform url status lastError nextAttemptAt contactNames heldBy } } }`
 )
 
 // opSpec is one measured operation.
@@ -35,11 +46,13 @@ type opSpec struct {
 }
 
 var allOps = []opSpec{
-	{Name: "page", Read: true, Description: "nested page: 100 contacts with webhooks and groups, each group with all its members, and totalCount"},
+	{Name: "page", Read: true, Description: "nested page: 100 contacts with webhooks and groups, each group with contactCount and its first 10 members, and totalCount"},
 	{Name: "deepPage", Read: true, Description: "the nested page after a cursor 90% down the list"},
 	{Name: "search", Read: true, Description: "name search (substring of a last name, ~2% of names): first 20 with webhooks, and totalCount"},
-	{Name: "groupMembers", Read: true, Description: "one group (~300 members) with all its members"},
+	{Name: "groupMembers", Read: true, Description: "the console's read of one group (~300 members): contactCount and the first 50 members with cursors, totalCount and pageInfo"},
 	{Name: "memberships", Read: true, Description: "one contact's memberships (1-5) with contact and group, and totalCount"},
+	{Name: "alertsPage", Read: true, Description: "the alert history's first page: 50 alerts (~10 deliveries each) with deliveryCounts and labels"},
+	{Name: "alertDeliveries", Read: true, Description: "one alert of 1,000 deliveries: status, deliveryCounts and its first 50 deliveries"},
 	{Name: "createContact", Description: "createContact with 3 webhooks in 3 groups"},
 	{Name: "updateContactGroup", Serial: true, Description: "updateContactGroup replacing the members with 1,000 contacts"},
 	{Name: "batchDelete", Serial: true, Description: "batchDeleteContacts of 1,000 ids (each with 1-3 webhooks and 1-5 memberships; recreated between iterations, untimed)"},

@@ -17,6 +17,7 @@ import (
 type options struct {
 	backends        []string
 	scales          []int
+	histories       []int
 	ops             string
 	levels          []int
 	duration        time.Duration
@@ -49,6 +50,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var serverEnv listFlag
 	backends := fs.String("backends", "mysql", "comma-separated backends: mysql (MariaDB), sqlite")
 	scales := fs.String("scales", "10k", "comma-separated data-set sizes in contacts: 1k, 10k, 100k or any number")
+	histories := fs.String("history", "10k", "comma-separated numbers of stored deliveries (finished alert history, with attempts), seeded beside the contacts: 1k to 10M, e.g. 10k,1M; each is a run of its own")
 	levels := fs.String("c", "1,8,32", "comma-separated concurrency levels (serial writes always run at 1)")
 	fs.StringVar(&o.ops, "ops", "", "comma-separated operations (default all): "+strings.Join(opNames(), ", "))
 	fs.DurationVar(&o.duration, "duration", 4*time.Second, "how long each cell (operation × concurrency × Herald or floor) runs")
@@ -119,6 +121,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		}
 		o.scales = append(o.scales, n)
 	}
+	for _, s := range splitList(*histories) {
+		n, err := parseHistory(s)
+		if err != nil {
+			return o, fmt.Errorf("-history: %w", err)
+		}
+		o.histories = append(o.histories, n)
+	}
 	for _, s := range splitList(*levels) {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 512 {
@@ -126,8 +135,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		}
 		o.levels = append(o.levels, n)
 	}
-	if len(o.backends) == 0 || len(o.scales) == 0 || len(o.levels) == 0 {
-		return o, errors.New("-backends, -scales and -c must not be empty")
+	if len(o.backends) == 0 || len(o.scales) == 0 || len(o.histories) == 0 || len(o.levels) == 0 {
+		return o, errors.New("-backends, -scales, -history and -c must not be empty")
 	}
 	if o.duration <= 0 && o.requests <= 0 {
 		return o, errors.New("-duration must be positive unless -requests is set")
@@ -154,15 +163,37 @@ func splitList(s string) []string {
 	return out
 }
 
-// parseScale reads "10k", "100K" or "2500".
+// parseScale reads "10k", "100K", "1M" or "2500".
 func parseScale(s string) (int, error) {
-	mult := 1
-	if t, ok := strings.CutSuffix(strings.ToLower(s), "k"); ok {
-		s, mult = t, 1000
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n*mult < 100 || n*mult > 10_000_000 {
+	n, err := parseCount(s)
+	if err != nil || n < 100 || n > 10_000_000 {
 		return 0, fmt.Errorf("%q is not a number of contacts from 100 to 10M (e.g. 10k)", s)
+	}
+	return n, nil
+}
+
+// parseHistory reads a number of stored deliveries as parseScale reads contacts: at least the
+// 1,000 of the one large alert that alertDeliveries reads.
+func parseHistory(s string) (int, error) {
+	n, err := parseCount(s)
+	if err != nil || n < minHistory || n > 10_000_000 {
+		return 0, fmt.Errorf("%q is not a number of stored deliveries from 1k to 10M (e.g. 100k)", s)
+	}
+	return n, nil
+}
+
+// parseCount reads a count with an optional k or M suffix.
+func parseCount(s string) (int, error) {
+	mult := 1
+	ls := strings.ToLower(s)
+	if t, ok := strings.CutSuffix(ls, "k"); ok {
+		ls, mult = t, 1000
+	} else if t, ok := strings.CutSuffix(ls, "m"); ok {
+		ls, mult = t, 1_000_000
+	}
+	n, err := strconv.Atoi(ls)
+	if err != nil || n < 0 || n > 10_000_000 {
+		return 0, fmt.Errorf("%q is not a count", s)
 	}
 	return n * mult, nil
 }

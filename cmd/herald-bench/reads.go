@@ -14,6 +14,7 @@ import (
 type readSet struct {
 	bodies  map[string][][]byte
 	explain explainParams
+	bounded boundedParams
 }
 
 // readRequests prepares what the read operations send: the same bodies go to Herald and the floor.
@@ -38,10 +39,21 @@ func (b *bench) readRequests(ctx context.Context, db *sql.DB, ds dataset) (readS
 	}
 	r := newSeeder(nil, "", "", b.opts.seed+1, nil).rng
 	for _, g := range r.Perm(ds.Groups)[:min(ds.Groups, 100)] {
-		rs.bodies["groupMembers"] = append(rs.bodies["groupMembers"], req(qGroupMembers, "GroupMembers", map[string]any{"id": fid(int64(g + 1))}))
+		rs.bodies["groupMembers"] = append(rs.bodies["groupMembers"], req(qGroupMembers, "GroupMembers", map[string]any{"id": fid(int64(g + 1)), "n": 50}))
 	}
 	for range 200 {
 		rs.bodies["memberships"] = append(rs.bodies["memberships"], req(qMemberships, "ContactMemberships", map[string]any{"id": fid(int64(1 + r.IntN(ds.Contacts)))}))
+	}
+
+	rs.bodies["alertsPage"] = [][]byte{req(qAlertsPage, "AlertsPage", map[string]any{"n": 50})}
+	rs.bodies["alertDeliveries"] = [][]byte{req(qAlertDeliveries, "AlertDeliveries", map[string]any{"id": fid(ds.LargeAlert), "n": 50})}
+	rs.bounded.largeAlert = ds.LargeAlert
+	alerts, err := queryIDs(ctx, db, "SELECT id FROM alerts ORDER BY created_at DESC, id DESC LIMIT 50")
+	if err != nil {
+		return rs, err
+	}
+	for _, id := range alerts {
+		rs.bounded.alertIDs = append(rs.bounded.alertIDs, id)
 	}
 
 	// The explained statements use the first page's ids and groups.
@@ -113,8 +125,8 @@ func (b *bench) measureRead(ctx context.Context, run *Run, spec opSpec, heraldUR
 		}
 		o.addStatements(h)
 		o.Cells = append(o.Cells, c)
-		b.logf("%s %s %-13s c=%-2d herald %7.1f req/s p50 %7.1f p95 %7.1f p99 %7.1f ms (%s SQL) | floor %7.1f req/s p95 %7.1f ms | ratio %.2f%s",
-			run.Backend, scaleName(run.Scale), spec.Name, conc, c.Herald.Throughput, c.Herald.P50, c.Herald.P95, c.Herald.P99, stmtText(o),
+		b.logf("%s %-15s c=%-2d herald %7.1f req/s p50 %7.1f p95 %7.1f p99 %7.1f ms (%s SQL) | floor %7.1f req/s p95 %7.1f ms | ratio %.2f%s",
+			run.label(), spec.Name, conc, c.Herald.Throughput, c.Herald.P50, c.Herald.P95, c.Herald.P99, stmtText(o),
 			fm.Throughput, fm.P95, derefOr(c.Ratio, math.NaN()), errText(h, f))
 	}
 	return o, nil

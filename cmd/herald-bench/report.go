@@ -38,6 +38,7 @@ type Host struct {
 type Settings struct {
 	Backends        []string `json:"backends"`
 	Scales          []int    `json:"scales"`
+	Histories       []int    `json:"histories"`
 	Ops             []string `json:"ops"`
 	Concurrency     []int    `json:"concurrency"`
 	Duration        string   `json:"cellDuration"`
@@ -51,16 +52,21 @@ type Settings struct {
 
 // Run is one backend at one scale, against one Herald process.
 type Run struct {
-	Backend     string  `json:"backend"`
-	Scale       int     `json:"scale"`
+	Backend string `json:"backend"`
+	Scale   int    `json:"scale"`
+	// History is the number of stored deliveries seeded beside the contacts (-history).
+	History     int     `json:"history"`
 	Data        dataset `json:"data"`
 	SeedSeconds float64 `json:"seedSeconds"`
-	// PageStatements is the nested page's statement count by page size ("10", "100").
-	PageStatements map[string]int64 `json:"pageStatements,omitempty"`
-	PeakRSSReadMiB float64          `json:"peakRssAfterReadsMiB"`
-	PeakRSSEndMiB  float64          `json:"peakRssAtEndMiB"`
-	Ops            []*OpResult      `json:"ops"`
-	Deliveries     []AlertDelivery  `json:"deliveries,omitempty"`
+	// HistorySeedSeconds is the part of SeedSeconds that wrote the history.
+	HistorySeedSeconds float64 `json:"historySeedSeconds"`
+	// SizeStatements is the statement count of each paged read by page size ("10", "100"): one
+	// unloaded request each, after the read was measured.
+	SizeStatements map[string]map[string]int64 `json:"statementsByPageSize,omitempty"`
+	PeakRSSReadMiB float64                     `json:"peakRssAfterReadsMiB"`
+	PeakRSSEndMiB  float64                     `json:"peakRssAtEndMiB"`
+	Ops            []*OpResult                 `json:"ops"`
+	Deliveries     []AlertDelivery             `json:"deliveries,omitempty"`
 	// FloorMismatches lists where the floor's data differed from Herald's (empty: identical).
 	FloorMismatches []string  `json:"floorMismatches,omitempty"`
 	Explain         []Explain `json:"explain,omitempty"`
@@ -87,6 +93,8 @@ type Cell struct {
 	Ratio *float64 `json:"throughputRatio,omitempty"`
 	// ClaimMs is the dispatcher's mean claim latency in each quarter of the cell (inbound only).
 	ClaimMs []float64 `json:"claimMsByQuarter,omitempty"`
+	// ClaimMeanMs is the mean claim latency over the whole cell, from the same samples (inbound only).
+	ClaimMeanMs *float64 `json:"claimMeanMs,omitempty"`
 }
 
 // Measure is what one side of a cell measured.
@@ -206,6 +214,9 @@ func f1(v float64) string {
 }
 
 func scaleName(n int) string {
+	if n >= 1_000_000 && n%1_000_000 == 0 {
+		return fmt.Sprintf("%dM", n/1_000_000)
+	}
 	if n%1000 == 0 {
 		return fmt.Sprintf("%dk", n/1000)
 	}
@@ -240,6 +251,16 @@ func stmtText(o *OpResult) string {
 	default:
 		return fmt.Sprintf("%d-%d", o.StatementsMin, o.Statements)
 	}
+}
+
+// label names the run in logs and headings: backend, contacts and stored deliveries.
+func (r *Run) label() string {
+	return fmt.Sprintf("%s %s/%s", r.Backend, scaleName(r.Scale), scaleName(r.History))
+}
+
+// title is the run's heading in report.md.
+func (r *Run) title() string {
+	return fmt.Sprintf("%s, %s contacts, %s stored deliveries", r.Backend, scaleName(r.Scale), scaleName(r.History))
 }
 
 // markdown renders the report for people: the figures table first, then targets, then detail.
@@ -288,10 +309,23 @@ func (r *Report) markdown(w io.Writer) {
 			p("\n")
 		}
 	}
+	if len(r.Runs) > 0 {
+		p("## History\n\n")
+		p("The alert history's reads and the dispatcher's claims by stored deliveries (-history), at the lowest concurrency measured: p95 of alertsPage and alertDeliveries, and the mean claim latency during inbound.\n\n")
+		p("| Backend | Contacts | Stored deliveries | Alerts | History seeded in | alertsPage p95 | alertDeliveries p95 | Claim latency | SQL/req alertsPage, alertDeliveries |\n|---|---|---|---|---|---|---|---|---|\n")
+		for _, run := range r.Runs {
+			h := run.historyFigures()
+			p("| %s | %s | %s | %d | %.1f s | %s | %s | %s | %s, %s |\n", run.Backend, scaleName(run.Scale), scaleName(run.History), run.Data.Alerts,
+				run.HistorySeedSeconds, msText(h.alertsP95), msText(h.deliveriesP95), msText(h.claimMs), stmtOf(run.op("alertsPage")), stmtOf(run.op("alertDeliveries")))
+		}
+		p("\n")
+	}
 	for _, run := range r.Runs {
-		p("## %s, %s contacts\n\n", run.Backend, scaleName(run.Scale))
-		p("%d contacts, %d webhooks, %d groups, %d memberships; seeded in %.1f s. Server peak RSS (VmHWM): %.0f MiB after the reads, %.0f MiB at the end.\n\n",
-			run.Data.Contacts, run.Data.Webhooks, run.Data.Groups, run.Data.Memberships, run.SeedSeconds, run.PeakRSSReadMiB, run.PeakRSSEndMiB)
+		p("## %s\n\n", run.title())
+		p("%d contacts, %d webhooks, %d groups, %d memberships; history of %d alerts, %d deliveries (alert %d has %d), %d attempts; seeded in %.1f s (the history in %.1f s). "+
+			"Server peak RSS (VmHWM): %.0f MiB after the reads%s, %.0f MiB at the end.\n\n",
+			run.Data.Contacts, run.Data.Webhooks, run.Data.Groups, run.Data.Memberships, run.Data.Alerts, run.Data.Deliveries, run.Data.LargeAlert,
+			min(largeAlertDeliveries, run.Data.Deliveries), run.Data.Attempts, run.SeedSeconds, run.HistorySeedSeconds, run.PeakRSSReadMiB, readMixText(run), run.PeakRSSEndMiB)
 		p("| Operation | SQL/req | c | Herald req/s | p50 | p95 | p99 | KB/resp | Floor req/s | p50 | p95 | p99 | Ratio |\n")
 		p("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 		for _, o := range run.Ops {
@@ -323,8 +357,14 @@ func (r *Report) markdown(w io.Writer) {
 			}
 		}
 		p("\n")
-		if len(run.PageStatements) > 0 {
-			p("Nested page statements by page size: 10 → %d, 100 → %d.\n\n", run.PageStatements["10"], run.PageStatements["100"])
+		if len(run.SizeStatements) > 0 {
+			var parts []string
+			for _, o := range run.Ops {
+				if m := run.SizeStatements[o.Op]; m != nil {
+					parts = append(parts, fmt.Sprintf("%s 10 → %d, 100 → %d", o.Op, m["10"], m["100"]))
+				}
+			}
+			p("Statements by page size: %s.\n\n", strings.Join(parts, "; "))
 		}
 		if len(run.Deliveries) > 0 {
 			p("| Alert | Contacts | Final status | Seconds to final status | Platform requests | Rejections |\n|---|---|---|---|---|---|\n")
@@ -346,7 +386,7 @@ func (r *Report) markdown(w io.Writer) {
 			p("- error: %s\n", e)
 		}
 		if len(run.Explain) > 0 {
-			p("<details><summary>EXPLAIN of the main reads (%s, %s)</summary>\n\n", run.Backend, scaleName(run.Scale))
+			p("<details><summary>EXPLAIN of the main reads (%s)</summary>\n\n", run.label())
 			for _, e := range run.Explain {
 				p("**%s**\n\n```sql\n%s\n```\n\n", e.Name, e.SQL)
 				if e.Error != "" {
@@ -365,6 +405,80 @@ func (r *Report) markdown(w io.Writer) {
 	if len(r.Runs) > 0 {
 		p("![p95 latency against scale](latency.svg)\n")
 	}
+}
+
+// historyNumbers are a run's figures for the history table and target; 0 is not measured.
+type historyNumbers struct {
+	alertsP95, deliveriesP95, claimMs float64
+}
+
+// historyFigures reads the history figures at the lowest concurrency each operation ran at.
+func (r *Run) historyFigures() historyNumbers {
+	var h historyNumbers
+	if c := r.opOrNil("alertsPage").lowest(); c != nil {
+		h.alertsP95 = c.Herald.P95
+	}
+	if c := r.opOrNil("alertDeliveries").lowest(); c != nil {
+		h.deliveriesP95 = c.Herald.P95
+	}
+	if c := r.opOrNil("inbound").lowest(); c != nil && c.ClaimMeanMs != nil {
+		h.claimMs = *c.ClaimMeanMs
+	}
+	return h
+}
+
+// lowest is the operation's cell at its lowest concurrency, or nil.
+func (o *OpResult) lowest() *Cell {
+	if o == nil || len(o.Cells) == 0 {
+		return nil
+	}
+	low := &o.Cells[0]
+	for i := range o.Cells {
+		if o.Cells[i].Concurrency < low.Concurrency {
+			low = &o.Cells[i]
+		}
+	}
+	return low
+}
+
+func msText(v float64) string {
+	if v <= 0 {
+		return "–"
+	}
+	return f1(v) + " ms"
+}
+
+func stmtOf(o *OpResult) string {
+	if o == nil {
+		return "–"
+	}
+	return stmtText(o)
+}
+
+// readMix is the highest concurrency of the run's reads and the reads that ran at it, before the
+// server's peak RSS was read.
+func readMix(run *Run) (top int, ops []string) {
+	for _, o := range run.Ops {
+		if o.Read {
+			for _, c := range o.Cells {
+				top = max(top, c.Concurrency)
+			}
+		}
+	}
+	for _, o := range run.Ops {
+		if o.Read && o.cell(top) != nil {
+			ops = append(ops, o.Op)
+		}
+	}
+	return top, ops
+}
+
+func readMixText(run *Run) string {
+	top, ops := readMix(run)
+	if len(ops) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d reads up to c=%d: %s)", len(ops), top, strings.Join(ops, ", "))
 }
 
 func hasReads(run *Run) bool {

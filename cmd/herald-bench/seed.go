@@ -46,6 +46,13 @@ type dataset struct {
 	Webhooks    int `json:"webhooks"`
 	Memberships int `json:"memberships"`
 	// Contact ids are 1..Contacts and group ids 1..Groups.
+
+	// The history (seed_history.go): alert ids are 1..Alerts, newest last; LargeAlert is the one
+	// with 1,000 deliveries.
+	Alerts     int   `json:"alerts,omitempty"`
+	Deliveries int   `json:"deliveries,omitempty"`
+	Attempts   int   `json:"attempts,omitempty"`
+	LargeAlert int64 `json:"largeAlertId,omitempty"`
 }
 
 // seeder writes rows for one database.
@@ -211,7 +218,12 @@ const maxParams = 8000
 
 // insert writes rows with as few multi-row INSERTs as maxParams allows.
 func (s *seeder) insert(ctx context.Context, tx *sql.Tx, table string, cols []string, rows [][]any) error {
-	per := maxParams / len(cols)
+	return s.insertLimit(ctx, tx, table, cols, rows, maxParams)
+}
+
+// insertLimit writes rows with as few multi-row INSERTs as params placeholders each allow.
+func (s *seeder) insertLimit(ctx context.Context, tx *sql.Tx, table string, cols []string, rows [][]any, params int) error {
+	per := params / len(cols)
 	tuple := "(" + strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",") + ")"
 	head := fmt.Sprintf("INSERT INTO %s (%s) VALUES ", table, strings.Join(cols, ", "))
 	for len(rows) > 0 {
@@ -232,6 +244,34 @@ func (s *seeder) insert(ctx context.Context, tx *sql.Tx, table string, cols []st
 		}
 	}
 	return nil
+}
+
+// insertPrepared writes rows as insertLimit does, but prepares the statement of a full chunk once
+// and runs it for every full chunk: a bulk load parses one statement, not one per chunk.
+func (s *seeder) insertPrepared(ctx context.Context, tx *sql.Tx, table string, cols []string, rows [][]any, params int) error {
+	per := params / len(cols)
+	if len(rows) <= per {
+		return s.insertLimit(ctx, tx, table, cols, rows, params)
+	}
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",") + ")"
+	query := fmt.Sprintf("INSERT INTO %s (%s) VALUES %s", table, strings.Join(cols, ", "), strings.TrimSuffix(strings.Repeat(tuple+",", per), ","))
+	stmt, err := tx.PrepareContext(ctx, query)
+	if err != nil {
+		return fmt.Errorf("insert %s: %w", table, err)
+	}
+	defer stmt.Close()
+	args := make([]any, 0, per*len(cols))
+	for len(rows) >= per {
+		args = args[:0]
+		for _, r := range rows[:per] {
+			args = append(args, r...)
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("insert %s: %w", table, err)
+		}
+		rows = rows[per:]
+	}
+	return s.insertLimit(ctx, tx, table, cols, rows, params)
 }
 
 // inTx runs fn in a transaction on one connection. On MySQL the connection skips foreign-key and

@@ -83,7 +83,8 @@ func saveStatements(path string, f statementFile) error {
 	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
-// compareStatements checks every measured count against the record.
+// compareStatements checks every measured count against the record, and that no paged read's
+// count depends on its page size.
 func compareStatements(file string, rec statementFile, runs []*Run) *StatementCheck {
 	c := &StatementCheck{File: file}
 	for _, r := range runs {
@@ -103,6 +104,9 @@ func compareStatements(file string, rec statementFile, runs []*Run) *StatementCh
 				l.Verdict = "ok, fewer than recorded: run with -ci -record to keep the gain"
 			default:
 				l.Verdict = "ok"
+			}
+			if ps := r.SizeStatements[o.Op]; ps != nil && !sizeConstant(ps) {
+				l.Verdict = fmt.Sprintf("FAIL: grows with the page size (%d at 10, %d at 100)", ps["10"], ps["100"])
 			}
 			if o.Statements > l.Measured {
 				l.Verdict += fmt.Sprintf(" (up to %d under concurrent load)", o.Statements)

@@ -73,3 +73,13 @@ func TestRecordedStatementsRoundTrip(t *testing.T) {
 		t.Fatalf("a missing file: %+v, %v", missing, err)
 	}
 }
+
+func TestAStatementCountThatGrowsWithThePageSizeFails(t *testing.T) {
+	rec := statementFile{Statements: map[string]map[string]int64{"mysql": {"alertsPage": 3}}}
+	r := runWith("mysql", map[string][2]int64{"alertsPage": {3, 3}})
+	r.SizeStatements = map[string]map[string]int64{"alertsPage": {"10": 3, "100": 12}}
+	c := compareStatements("statements.json", rec, []*Run{r})
+	if !c.Failed || !strings.Contains(c.Lines[0].Verdict, "page size (3 at 10, 12 at 100)") {
+		t.Fatalf("lines = %+v", c.Lines)
+	}
+}

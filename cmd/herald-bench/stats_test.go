@@ -68,12 +68,12 @@ func TestInspectReadsTheStatementCountAndRefusesErrors(t *testing.T) {
 }
 
 func TestParseScale(t *testing.T) {
-	for in, want := range map[string]int{"1k": 1000, "10K": 10_000, "100k": 100_000, "2500": 2500} {
+	for in, want := range map[string]int{"1k": 1000, "10K": 10_000, "100k": 100_000, "2500": 2500, "1M": 1_000_000} {
 		if got, err := parseScale(in); err != nil || got != want {
 			t.Errorf("parseScale(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"", "k", "10m", "5", "-1k"} {
+	for _, bad := range []string{"", "k", "20m", "5", "-1k"} {
 		if _, err := parseScale(bad); err == nil {
 			t.Errorf("parseScale(%q) accepted", bad)
 		}

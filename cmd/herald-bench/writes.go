@@ -43,8 +43,8 @@ func (w *writes) record(o *OpResult, conc int, r cellRun) error {
 	c := Cell{Concurrency: conc, Herald: measureOf(r)}
 	o.addStatements(r)
 	o.Cells = append(o.Cells, c)
-	w.b.logf("%s %s %-18s c=%-2d herald %7.1f req/s p50 %7.1f p95 %7.1f p99 %7.1f max %7.1f ms (%s SQL, n=%d)%s",
-		w.run.Backend, scaleName(w.run.Scale), o.Op, conc, c.Herald.Throughput, c.Herald.P50, c.Herald.P95, c.Herald.P99, c.Herald.Max, stmtText(o), c.Herald.Requests, errText(r))
+	w.b.logf("%s %-18s c=%-2d herald %7.1f req/s p50 %7.1f p95 %7.1f p99 %7.1f max %7.1f ms (%s SQL, n=%d)%s",
+		w.run.label(), o.Op, conc, c.Herald.Throughput, c.Herald.P50, c.Herald.P95, c.Herald.P99, c.Herald.Max, stmtText(o), c.Herald.Requests, errText(r))
 	if r.Errors > 0 && len(r.Latencies) == 0 {
 		return fmt.Errorf("every request failed: %s", r.FirstError)
 	}
@@ -183,8 +183,8 @@ func (w *writes) sendAlert(ctx context.Context, o *OpResult) error {
 		ad := AlertDelivery{AlertID: out.SendAlert.ID, Status: status, Seconds: round(time.Since(t0).Seconds(), 2),
 			Requests: w.b.fake.Requests() - reqs0, Rejected: sumCodes(w.b.fake.Rejected("")) - rej0, Recipients: n}
 		w.run.Deliveries = append(w.run.Deliveries, ad)
-		w.b.logf("%s %s sendAlert %s: %s after %.2f s, %d platform requests (%d robots), %d rejected",
-			w.run.Backend, scaleName(w.run.Scale), ad.AlertID, ad.Status, ad.Seconds, ad.Requests, robots, ad.Rejected)
+		w.b.logf("%s sendAlert %s: %s after %.2f s, %d platform requests (%d robots), %d rejected",
+			w.run.label(), ad.AlertID, ad.Status, ad.Seconds, ad.Requests, robots, ad.Rejected)
 	}
 	r.Elapsed = timed
 	return w.record(o, 1, r)
