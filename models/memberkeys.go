@@ -88,26 +88,27 @@ func migrateMemberKeys(db *gorm.DB) error {
 var maxUnionGroups = 500
 
 // firstMembersUnion is the statement of FirstMembersByGroup for a few hundred groups: for each, its
-// first n memberships in key order with their contacts, and all of them by group and name.
+// first n memberships in key order, a range of the index alone, and then their contacts, by group
+// and name. Joining the contacts once, outside the parts, keeps each part a one-table range: a part
+// with its own join cost five times as much to plan and run.
 func firstMembersUnion(ns *uint, groupIDs []uint, n int) (string, []any) {
 	var b strings.Builder
-	args := make([]any, 0, 3*len(groupIDs))
-	b.WriteString("SELECT * FROM (")
+	args := make([]any, 0, 2*len(groupIDs)+1)
+	fmt.Fprintf(&b, "SELECT %s, u.group_id FROM (", contactColumns)
 	for i, g := range groupIDs {
 		if i > 0 {
 			b.WriteString(" UNION ALL ")
 		}
 		// Each part in a derived table: SQLite takes no ORDER BY or LIMIT on a compound's parts.
-		fmt.Fprintf(&b, "SELECT * FROM (SELECT %s, m.group_id AS parent_id FROM memberships AS m JOIN contacts AS c ON c.id = m.contact_id "+
-			"WHERE m.group_id = ?", contactColumns)
-		args = append(args, g)
-		if ns != nil {
-			b.WriteString(" AND c.namespace_id = ?")
-			args = append(args, *ns)
-		}
-		fmt.Fprintf(&b, " ORDER BY m.contact_key LIMIT ?) AS g%d", i)
-		args = append(args, n)
+		fmt.Fprintf(&b, "SELECT * FROM (SELECT group_id, contact_id, contact_key FROM memberships WHERE group_id = ? "+
+			"ORDER BY contact_key LIMIT ?) AS g%d", i)
+		args = append(args, g, n)
 	}
-	b.WriteString(") AS f ORDER BY f.parent_id, f.name_key")
+	b.WriteString(") AS u JOIN contacts AS c ON c.id = u.contact_id")
+	if ns != nil {
+		b.WriteString(" WHERE c.namespace_id = ?")
+		args = append(args, *ns)
+	}
+	b.WriteString(" ORDER BY u.group_id, u.contact_key")
 	return b.String(), args
 }
