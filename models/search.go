@@ -48,6 +48,18 @@ func newNameSearch(key, pattern string) (nameSearch, bool) {
 	return nameSearch{key: key, pattern: pattern, trigram: rarest(grams)}, true
 }
 
+// SearchTrigram is the trigram whose index rows a search for term reads, and false for a term too
+// short to have one (or not a valid search): what a hand-written reader of the index, such as
+// herald-bench's floor, reads too.
+func SearchTrigram(term string) (string, bool) {
+	key, pattern, err := cleanSearch("search", term)
+	if err != nil || key == "" {
+		return "", false
+	}
+	search, ok := newNameSearch(key, pattern)
+	return search.trigram, ok
+}
+
 // rows narrows a query of contact_name_trigrams to the search's matches in namespace ns (0: any).
 func (n nameSearch) rows(q *gorm.DB, ns uint) *gorm.DB {
 	q = q.Where("trigram = ?", []byte(n.trigram))

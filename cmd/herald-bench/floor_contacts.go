@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
-	"slices"
+	"fmt"
 	"strings"
 
 	"github.com/heraldhq/herald/models"
@@ -14,6 +14,20 @@ import (
 
 // contactList reads one page of contacts in name order, and their total.
 func (f *floor) contactList(ctx context.Context, where string, args []any, first int, after string) (*fContactConnection, []*fContact, error) {
+	return f.countedContactList(ctx, where, args, first, after, func() (int, error) {
+		cq := "SELECT COUNT(*) FROM contacts"
+		if where != "" {
+			cq += " WHERE " + where
+		}
+		var n int
+		err := f.db.QueryRowContext(ctx, cq, args...).Scan(&n)
+		return n, err
+	})
+}
+
+// countedContactList is contactList with its own count, for a list counted elsewhere than in
+// contacts.
+func (f *floor) countedContactList(ctx context.Context, where string, args []any, first int, after string, count func() (int, error)) (*fContactConnection, []*fContact, error) {
 	conds := []string{}
 	if where != "" {
 		conds = append(conds, where)
@@ -73,13 +87,11 @@ func (f *floor) contactList(ctx context.Context, where string, args []any, first
 	if after == "" && !conn.PageInfo.HasNextPage {
 		conn.TotalCount = len(cs) // the whole list is on this page: no need to count it
 	} else {
-		cq := "SELECT COUNT(*) FROM contacts"
-		if where != "" {
-			cq += " WHERE " + where
-		}
-		if err := f.db.QueryRowContext(ctx, cq, args...).Scan(&conn.TotalCount); err != nil {
+		n, err := count()
+		if err != nil {
 			return nil, nil, err
 		}
+		conn.TotalCount = n
 	}
 	return conn, cs, nil
 }
@@ -184,9 +196,16 @@ func (f *floor) groupsWithFirstMembers(ctx context.Context, cs []*fContact, n in
 		return rows.Err()
 	})
 	eg.Go(func() error {
-		rows, err := f.db.QueryContext(ctx, `SELECT x.group_id, x.id, x.name FROM (SELECT m.group_id, c.id, c.name, c.name_key,
-			ROW_NUMBER() OVER (PARTITION BY m.group_id ORDER BY c.name_key) AS rn FROM memberships m JOIN contacts c ON c.id = m.contact_id
-			WHERE m.group_id IN (`+in+`)) AS x WHERE x.rn <= ? ORDER BY x.group_id, x.name_key`, append(slices.Clone(gids), n)...)
+		// Each group's first n of the (group_id, contact_key) index, as Herald reads them.
+		parts := make([]string, len(gids))
+		var args []any
+		for i, g := range gids {
+			parts[i] = fmt.Sprintf(`SELECT * FROM (SELECT group_id, contact_id, contact_key FROM memberships WHERE group_id = ?
+				ORDER BY contact_key LIMIT ?) AS g%d`, i)
+			args = append(args, g, n)
+		}
+		rows, err := f.db.QueryContext(ctx, `SELECT x.group_id, c.id, c.name FROM (`+strings.Join(parts, " UNION ALL ")+
+			`) AS x JOIN contacts c ON c.id = x.contact_id ORDER BY x.group_id, x.contact_key`, args...)
 		if err != nil {
 			return err
 		}
@@ -227,6 +246,17 @@ func (f *floor) search(ctx context.Context, q string) (any, error) {
 	r := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
 	pattern := "%" + r.Replace(models.NameKey(strings.TrimSpace(q))) + "%"
 	conn, cs, err := f.contactList(ctx, "name_key LIKE ? ESCAPE '!'", []any{pattern}, 20, "")
+	if trigram, ok := models.SearchTrigram(q); ok {
+		// As Herald reads it: the page's rows from the trigram index in name order, the count on the
+		// index alone (models/search.go).
+		rows := "FROM contact_name_trigrams WHERE trigram = ? AND namespace_id = 1 AND contact_key LIKE ? ESCAPE '!'"
+		conn, cs, err = f.countedContactList(ctx, "name_key LIKE ? ESCAPE '!' AND id IN (SELECT contact_id FROM (SELECT contact_id "+rows+
+			" ORDER BY contact_key LIMIT 21) AS p)", []any{pattern, []byte(trigram), pattern}, 20, "", func() (int, error) {
+			var n int
+			err := f.db.QueryRowContext(ctx, "SELECT COUNT(*) "+rows, []byte(trigram), pattern).Scan(&n)
+			return n, err
+		})
+	}
 	if err != nil {
 		return nil, err
 	}
