@@ -30,6 +30,18 @@ type level struct {
 	// covered names fields that another selected field already fills (a group's contactCount is
 	// counted from its loaded contacts): they are fetched only when that field is not selected.
 	covered map[string]string
+	// neededBy names fields fetched, though not selected, when a resolver of the selection reads
+	// them (members' totalCount is the group's count).
+	neededBy map[string]func(selection) bool
+}
+
+// wanted reports whether prefetch loads the named field for sel.
+func (lv *level) wanted(name string, sel selection) bool {
+	if sel.has(lv.covered[name]) {
+		return false
+	}
+	need := lv.neededBy[name]
+	return sel.has(name) || (need != nil && need(sel))
 }
 
 // fetcher loads one nested field for every parent id and primes the loaders. args are the field's
@@ -90,7 +102,7 @@ func (lv *level) prefetch(ctx context.Context, ids []uint, sel selection) error 
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	for name, f := range lv.fields {
-		if !sel.has(name) || sel.has(lv.covered[name]) {
+		if !lv.wanted(name, sel) {
 			continue
 		}
 		g.Go(func() error { return f.fetch(gctx, ids, sel.child(name), sel.args[name]) })
@@ -122,7 +134,8 @@ func init() {
 		},
 		"contactCount": nested[int]{loader: func(l *Loaders) *loader[int] { return l.ContactCountByGroup }},
 		"members":      firstMembers{},
-	}, covered: map[string]string{"contactCount": "contacts"}}
+	}, covered: map[string]string{"contactCount": "contacts"},
+		neededBy: map[string]func(selection) bool{"contactCount": func(sel selection) bool { return sel.child("members").has("totalCount") }}}
 	alertLevel = level{typeName: "Alert", fields: map[string]fetcher{
 		"deliveryCounts": nested[delivery.DeliveryCounts]{
 			loader: func(l *Loaders) *loader[delivery.DeliveryCounts] { return l.DeliveryCountsByAlert },
@@ -192,15 +205,8 @@ func (firstMembers) fetch(ctx context.Context, groupIDs []uint, sel selection, a
 			below.add(contactIDs(list)...)
 		}
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	// Counted even when every group is empty: the resolvers read the count either way.
-	if sel.has("totalCount") {
-		g.Go(func() error {
-			return groupLevel.fields["contactCount"].fetch(gctx, groupIDs, selection{}, nil)
-		})
-	}
-	g.Go(func() error { return contactLevel.prefetch(gctx, below.ids, sel.connectionNodes()) })
-	return g.Wait()
+	// The totalCount, the group's count, is the group level's to load (neededBy).
+	return contactLevel.prefetch(ctx, below.ids, sel.connectionNodes())
 }
 
 // firstPageSize is the page size of a members selection that asks for a first page (no cursor, no
