@@ -6552,6 +6552,9 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _Alert_id(ctx context.Context, field graphql.CollectedField, obj *delivery.Alert) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNID2uint(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6575,6 +6578,9 @@ func (ec *executionContext) fieldContext_Alert_id(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Alert_title(ctx context.Context, field graphql.CollectedField, obj *delivery.Alert) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6598,6 +6604,9 @@ func (ec *executionContext) fieldContext_Alert_title(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Alert_content(ctx context.Context, field graphql.CollectedField, obj *delivery.Alert) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Content)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6621,6 +6630,9 @@ func (ec *executionContext) fieldContext_Alert_content(_ context.Context, field 
 }
 
 func (ec *executionContext) _Alert_severity(ctx context.Context, field graphql.CollectedField, obj *delivery.Alert) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNSeverity2githubᚗcomᚋheraldhqᚋheraldᚋsendersᚐSeverity(ctx, field.Selections, obj.Severity)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6644,6 +6656,9 @@ func (ec *executionContext) fieldContext_Alert_severity(_ context.Context, field
 }
 
 func (ec *executionContext) _Alert_format(ctx context.Context, field graphql.CollectedField, obj *delivery.Alert) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNMessageFormat2githubᚗcomᚋheraldhqᚋheraldᚋsendersᚐFormat(ctx, field.Selections, obj.Format)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6667,6 +6682,9 @@ func (ec *executionContext) fieldContext_Alert_format(_ context.Context, field g
 }
 
 func (ec *executionContext) _Alert_status(ctx context.Context, field graphql.CollectedField, obj *delivery.Alert) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNAlertStatus2githubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐAlertStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6713,6 +6731,9 @@ func (ec *executionContext) fieldContext_Alert_createdAt(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Alert_idempotencyKey(ctx context.Context, field graphql.CollectedField, obj *delivery.Alert) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.IdempotencyKey)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6876,6 +6897,9 @@ func (ec *executionContext) fieldContext_Alert_source(_ context.Context, field g
 }
 
 func (ec *executionContext) _Alert_resolved(ctx context.Context, field graphql.CollectedField, obj *delivery.Alert) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Resolved)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6931,6 +6955,9 @@ func (ec *executionContext) fieldContext_Alert_links(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Alert_templateError(ctx context.Context, field graphql.CollectedField, obj *delivery.Alert) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.TemplateError)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7105,6 +7132,9 @@ func (ec *executionContext) fieldContext_AlertConnection_totalCount(_ context.Co
 }
 
 func (ec *executionContext) _AlertEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*delivery.Alert]) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7160,6 +7190,9 @@ func (ec *executionContext) fieldContext_AlertEdge_node(_ context.Context, field
 }
 
 func (ec *executionContext) _ApiToken_id(ctx context.Context, field graphql.CollectedField, obj *models.APIToken) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNID2uint(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7183,6 +7216,9 @@ func (ec *executionContext) fieldContext_ApiToken_id(_ context.Context, field gr
 }
 
 func (ec *executionContext) _ApiToken_name(ctx context.Context, field graphql.CollectedField, obj *models.APIToken) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7206,6 +7242,9 @@ func (ec *executionContext) fieldContext_ApiToken_name(_ context.Context, field 
 }
 
 func (ec *executionContext) _ApiToken_role(ctx context.Context, field graphql.CollectedField, obj *models.APIToken) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, field.Selections, obj.Role)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7298,6 +7337,9 @@ func (ec *executionContext) fieldContext_ApiToken_namespace(_ context.Context, f
 }
 
 func (ec *executionContext) _AuditEntry_id(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNID2uint(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7344,6 +7386,9 @@ func (ec *executionContext) fieldContext_AuditEntry_at(_ context.Context, field 
 }
 
 func (ec *executionContext) _AuditEntry_tokenName(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.TokenName)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7367,6 +7412,9 @@ func (ec *executionContext) fieldContext_AuditEntry_tokenName(_ context.Context,
 }
 
 func (ec *executionContext) _AuditEntry_tokenRole(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, field.Selections, obj.TokenRole)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7390,6 +7438,9 @@ func (ec *executionContext) fieldContext_AuditEntry_tokenRole(_ context.Context,
 }
 
 func (ec *executionContext) _AuditEntry_operation(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Operation)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7546,6 +7597,9 @@ func (ec *executionContext) fieldContext_AuditEntryConnection_totalCount(_ conte
 }
 
 func (ec *executionContext) _AuditEntryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*models.AuditEntry]) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7647,6 +7701,9 @@ func (ec *executionContext) fieldContext_BatchDeletePayload_notFoundIds(_ contex
 }
 
 func (ec *executionContext) _Contact_id(ctx context.Context, field graphql.CollectedField, obj *models.Contact) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNID2uint(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7670,6 +7727,9 @@ func (ec *executionContext) fieldContext_Contact_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Contact_name(ctx context.Context, field graphql.CollectedField, obj *models.Contact) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7693,6 +7753,9 @@ func (ec *executionContext) fieldContext_Contact_name(_ context.Context, field g
 }
 
 func (ec *executionContext) _Contact_phone(ctx context.Context, field graphql.CollectedField, obj *models.Contact) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Phone)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7716,6 +7779,9 @@ func (ec *executionContext) fieldContext_Contact_phone(_ context.Context, field 
 }
 
 func (ec *executionContext) _Contact_dingtalkUserId(ctx context.Context, field graphql.CollectedField, obj *models.Contact) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DingTalkUserID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7739,6 +7805,9 @@ func (ec *executionContext) fieldContext_Contact_dingtalkUserId(_ context.Contex
 }
 
 func (ec *executionContext) _Contact_wecomUserId(ctx context.Context, field graphql.CollectedField, obj *models.Contact) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.WeComUserID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7762,6 +7831,9 @@ func (ec *executionContext) fieldContext_Contact_wecomUserId(_ context.Context, 
 }
 
 func (ec *executionContext) _Contact_larkUserId(ctx context.Context, field graphql.CollectedField, obj *models.Contact) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.LarkUserID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7982,6 +8054,9 @@ func (ec *executionContext) fieldContext_ContactConnection_totalCount(_ context.
 }
 
 func (ec *executionContext) _ContactEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*models.Contact]) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8037,6 +8112,9 @@ func (ec *executionContext) fieldContext_ContactEdge_node(_ context.Context, fie
 }
 
 func (ec *executionContext) _ContactGroup_id(ctx context.Context, field graphql.CollectedField, obj *models.Group) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNID2uint(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8060,6 +8138,9 @@ func (ec *executionContext) fieldContext_ContactGroup_id(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ContactGroup_name(ctx context.Context, field graphql.CollectedField, obj *models.Group) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8083,6 +8164,9 @@ func (ec *executionContext) fieldContext_ContactGroup_name(_ context.Context, fi
 }
 
 func (ec *executionContext) _ContactGroup_description(ctx context.Context, field graphql.CollectedField, obj *models.Group) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8237,6 +8321,9 @@ func (ec *executionContext) fieldContext_ContactGroup_quietHours(_ context.Conte
 }
 
 func (ec *executionContext) _ContactGroup_quietPolicy(ctx context.Context, field graphql.CollectedField, obj *models.Group) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNQuietPolicy2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐQuietPolicy(ctx, field.Selections, obj.QuietPolicy)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8416,6 +8503,9 @@ func (ec *executionContext) fieldContext_ContactGroupConnection_totalCount(_ con
 }
 
 func (ec *executionContext) _ContactGroupEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*models.Group]) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8471,6 +8561,9 @@ func (ec *executionContext) fieldContext_ContactGroupEdge_node(_ context.Context
 }
 
 func (ec *executionContext) _CreatedApiToken_token(ctx context.Context, field graphql.CollectedField, obj *model.CreatedAPIToken) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Token)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8558,6 +8651,9 @@ func (ec *executionContext) fieldContext_CreatedIntegration_integration(_ contex
 }
 
 func (ec *executionContext) _CreatedIntegration_token(ctx context.Context, field graphql.CollectedField, obj *model.CreatedIntegration) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Token)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8581,6 +8677,9 @@ func (ec *executionContext) fieldContext_CreatedIntegration_token(_ context.Cont
 }
 
 func (ec *executionContext) _Delivery_id(ctx context.Context, field graphql.CollectedField, obj *delivery.Delivery) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNID2uint(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8604,6 +8703,9 @@ func (ec *executionContext) fieldContext_Delivery_id(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Delivery_platform(ctx context.Context, field graphql.CollectedField, obj *delivery.Delivery) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNPlatform2githubᚗcomᚋheraldhqᚋheraldᚋsendersᚐPlatform(ctx, field.Selections, obj.Platform)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8650,6 +8752,9 @@ func (ec *executionContext) fieldContext_Delivery_url(_ context.Context, field g
 }
 
 func (ec *executionContext) _Delivery_status(ctx context.Context, field graphql.CollectedField, obj *delivery.Delivery) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNDeliveryStatus2githubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDeliveryStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8705,6 +8810,9 @@ func (ec *executionContext) fieldContext_Delivery_attempts(_ context.Context, fi
 }
 
 func (ec *executionContext) _Delivery_lastError(ctx context.Context, field graphql.CollectedField, obj *delivery.Delivery) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.LastError)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8829,6 +8937,9 @@ func (ec *executionContext) fieldContext_Delivery_contactNames(_ context.Context
 }
 
 func (ec *executionContext) _Delivery_heldBy(ctx context.Context, field graphql.CollectedField, obj *delivery.Delivery) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.HeldBy)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8875,6 +8986,9 @@ func (ec *executionContext) fieldContext_DeliveryAttempt_at(_ context.Context, f
 }
 
 func (ec *executionContext) _DeliveryAttempt_durationMs(ctx context.Context, field graphql.CollectedField, obj *delivery.DeliveryAttempt) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.DurationMs)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8898,6 +9012,9 @@ func (ec *executionContext) fieldContext_DeliveryAttempt_durationMs(_ context.Co
 }
 
 func (ec *executionContext) _DeliveryAttempt_httpStatus(ctx context.Context, field graphql.CollectedField, obj *delivery.DeliveryAttempt) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.HTTPStatus)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8921,6 +9038,9 @@ func (ec *executionContext) fieldContext_DeliveryAttempt_httpStatus(_ context.Co
 }
 
 func (ec *executionContext) _DeliveryAttempt_platformCode(ctx context.Context, field graphql.CollectedField, obj *delivery.DeliveryAttempt) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.PlatformCode)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8944,6 +9064,9 @@ func (ec *executionContext) fieldContext_DeliveryAttempt_platformCode(_ context.
 }
 
 func (ec *executionContext) _DeliveryAttempt_error(ctx context.Context, field graphql.CollectedField, obj *delivery.DeliveryAttempt) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Error)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8967,6 +9090,9 @@ func (ec *executionContext) fieldContext_DeliveryAttempt_error(_ context.Context
 }
 
 func (ec *executionContext) _DeliveryAttempt_coalesced(ctx context.Context, field graphql.CollectedField, obj *delivery.DeliveryAttempt) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Coalesced)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8990,6 +9116,9 @@ func (ec *executionContext) fieldContext_DeliveryAttempt_coalesced(_ context.Con
 }
 
 func (ec *executionContext) _DeliveryAttempt_note(ctx context.Context, field graphql.CollectedField, obj *delivery.DeliveryAttempt) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Note)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9013,6 +9142,9 @@ func (ec *executionContext) fieldContext_DeliveryAttempt_note(_ context.Context,
 }
 
 func (ec *executionContext) _DeliveryCounts_total(ctx context.Context, field graphql.CollectedField, obj *delivery.DeliveryCounts) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Total)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9036,6 +9168,9 @@ func (ec *executionContext) fieldContext_DeliveryCounts_total(_ context.Context,
 }
 
 func (ec *executionContext) _DeliveryCounts_pending(ctx context.Context, field graphql.CollectedField, obj *delivery.DeliveryCounts) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Pending)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9059,6 +9194,9 @@ func (ec *executionContext) fieldContext_DeliveryCounts_pending(_ context.Contex
 }
 
 func (ec *executionContext) _DeliveryCounts_sent(ctx context.Context, field graphql.CollectedField, obj *delivery.DeliveryCounts) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Sent)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9082,6 +9220,9 @@ func (ec *executionContext) fieldContext_DeliveryCounts_sent(_ context.Context, 
 }
 
 func (ec *executionContext) _DeliveryCounts_failed(ctx context.Context, field graphql.CollectedField, obj *delivery.DeliveryCounts) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Failed)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9105,6 +9246,9 @@ func (ec *executionContext) fieldContext_DeliveryCounts_failed(_ context.Context
 }
 
 func (ec *executionContext) _DeliveryCounts_held(ctx context.Context, field graphql.CollectedField, obj *delivery.DeliveryCounts) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Held)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9128,6 +9272,9 @@ func (ec *executionContext) fieldContext_DeliveryCounts_held(_ context.Context, 
 }
 
 func (ec *executionContext) _DeliveryCounts_dropped(ctx context.Context, field graphql.CollectedField, obj *delivery.DeliveryCounts) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Dropped)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9151,6 +9298,9 @@ func (ec *executionContext) fieldContext_DeliveryCounts_dropped(_ context.Contex
 }
 
 func (ec *executionContext) _Integration_id(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNID2uint(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9174,6 +9324,9 @@ func (ec *executionContext) fieldContext_Integration_id(_ context.Context, field
 }
 
 func (ec *executionContext) _Integration_name(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9197,6 +9350,9 @@ func (ec *executionContext) fieldContext_Integration_name(_ context.Context, fie
 }
 
 func (ec *executionContext) _Integration_kind(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNIntegrationKind2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐIntegrationKind(ctx, field.Selections, obj.Kind)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9284,6 +9440,9 @@ func (ec *executionContext) fieldContext_Integration_contacts(_ context.Context,
 }
 
 func (ec *executionContext) _Integration_sendResolved(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.SendResolved)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9307,6 +9466,9 @@ func (ec *executionContext) fieldContext_Integration_sendResolved(_ context.Cont
 }
 
 func (ec *executionContext) _Integration_mentionContacts(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.MentionContacts)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9330,6 +9492,9 @@ func (ec *executionContext) fieldContext_Integration_mentionContacts(_ context.C
 }
 
 func (ec *executionContext) _Integration_routeByLabels(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.RouteByLabels)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9376,6 +9541,9 @@ func (ec *executionContext) fieldContext_Integration_hasSigningSecret(_ context.
 }
 
 func (ec *executionContext) _Integration_timeZone(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.TimeZone)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9399,6 +9567,9 @@ func (ec *executionContext) fieldContext_Integration_timeZone(_ context.Context,
 }
 
 func (ec *executionContext) _Integration_templateId(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalOID2ᚖuint(ctx, field.Selections, obj.TemplateID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9610,6 +9781,9 @@ func (ec *executionContext) fieldContext_IntegrationConnection_totalCount(_ cont
 }
 
 func (ec *executionContext) _IntegrationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*models.Integration]) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9665,6 +9839,9 @@ func (ec *executionContext) fieldContext_IntegrationEdge_node(_ context.Context,
 }
 
 func (ec *executionContext) _Label_name(ctx context.Context, field graphql.CollectedField, obj *delivery.Label) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9688,6 +9865,9 @@ func (ec *executionContext) fieldContext_Label_name(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Label_value(ctx context.Context, field graphql.CollectedField, obj *delivery.Label) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Value)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9711,6 +9891,9 @@ func (ec *executionContext) fieldContext_Label_value(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Link_text(ctx context.Context, field graphql.CollectedField, obj *senders.Link) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Text)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9734,6 +9917,9 @@ func (ec *executionContext) fieldContext_Link_text(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Link_url(ctx context.Context, field graphql.CollectedField, obj *senders.Link) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.URL)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9757,6 +9943,9 @@ func (ec *executionContext) fieldContext_Link_url(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Matcher_label(ctx context.Context, field graphql.CollectedField, obj *models.Matcher) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Label)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9780,6 +9969,9 @@ func (ec *executionContext) fieldContext_Matcher_label(_ context.Context, field 
 }
 
 func (ec *executionContext) _Matcher_op(ctx context.Context, field graphql.CollectedField, obj *models.Matcher) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNMatchOp2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐMatchOp(ctx, field.Selections, obj.Op)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9803,6 +9995,9 @@ func (ec *executionContext) fieldContext_Matcher_op(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Matcher_value(ctx context.Context, field graphql.CollectedField, obj *models.Matcher) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Value)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10000,6 +10195,9 @@ func (ec *executionContext) fieldContext_MembershipConnection_totalCount(_ conte
 }
 
 func (ec *executionContext) _MembershipEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*models.MembershipRow]) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10078,6 +10276,9 @@ func (ec *executionContext) fieldContext_MessageTemplate_id(_ context.Context, f
 }
 
 func (ec *executionContext) _MessageTemplate_name(ctx context.Context, field graphql.CollectedField, obj *models.MessageTemplate) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10101,6 +10302,9 @@ func (ec *executionContext) fieldContext_MessageTemplate_name(_ context.Context,
 }
 
 func (ec *executionContext) _MessageTemplate_title(ctx context.Context, field graphql.CollectedField, obj *models.MessageTemplate) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10124,6 +10328,9 @@ func (ec *executionContext) fieldContext_MessageTemplate_title(_ context.Context
 }
 
 func (ec *executionContext) _MessageTemplate_body(ctx context.Context, field graphql.CollectedField, obj *models.MessageTemplate) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Body)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10147,6 +10354,9 @@ func (ec *executionContext) fieldContext_MessageTemplate_body(_ context.Context,
 }
 
 func (ec *executionContext) _MessageTemplate_format(ctx context.Context, field graphql.CollectedField, obj *models.MessageTemplate) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNMessageFormat2githubᚗcomᚋheraldhqᚋheraldᚋsendersᚐFormat(ctx, field.Selections, obj.Format)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10326,6 +10536,9 @@ func (ec *executionContext) fieldContext_MessageTemplateConnection_totalCount(_ 
 }
 
 func (ec *executionContext) _MessageTemplateEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*models.MessageTemplate]) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12179,6 +12392,9 @@ func (ec *executionContext) fieldContext_Mutation_expireSilence(ctx context.Cont
 }
 
 func (ec *executionContext) _Namespace_id(ctx context.Context, field graphql.CollectedField, obj *models.Namespace) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNID2uint(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12202,6 +12418,9 @@ func (ec *executionContext) fieldContext_Namespace_id(_ context.Context, field g
 }
 
 func (ec *executionContext) _Namespace_name(ctx context.Context, field graphql.CollectedField, obj *models.Namespace) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12225,6 +12444,9 @@ func (ec *executionContext) fieldContext_Namespace_name(_ context.Context, field
 }
 
 func (ec *executionContext) _Namespace_description(ctx context.Context, field graphql.CollectedField, obj *models.Namespace) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12317,6 +12539,9 @@ func (ec *executionContext) fieldContext_Namespace_groupCount(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasNextPage)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12340,6 +12565,9 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.EndCursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12363,6 +12591,9 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 }
 
 func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasPreviousPage)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12386,6 +12617,9 @@ func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Cont
 }
 
 func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.StartCursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12409,6 +12643,9 @@ func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context,
 }
 
 func (ec *executionContext) _PlatformInfo_platform(ctx context.Context, field graphql.CollectedField, obj *senders.Descriptor) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNPlatform2githubᚗcomᚋheraldhqᚋheraldᚋsendersᚐPlatform(ctx, field.Selections, obj.Platform)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12432,6 +12669,9 @@ func (ec *executionContext) fieldContext_PlatformInfo_platform(_ context.Context
 }
 
 func (ec *executionContext) _PlatformInfo_name(ctx context.Context, field graphql.CollectedField, obj *senders.Descriptor) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12455,6 +12695,9 @@ func (ec *executionContext) fieldContext_PlatformInfo_name(_ context.Context, fi
 }
 
 func (ec *executionContext) _PlatformInfo_label(ctx context.Context, field graphql.CollectedField, obj *senders.Descriptor) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Label)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12501,6 +12744,9 @@ func (ec *executionContext) fieldContext_PlatformInfo_officialHosts(_ context.Co
 }
 
 func (ec *executionContext) _PlatformInfo_webhookPath(ctx context.Context, field graphql.CollectedField, obj *senders.Descriptor) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.WebhookPath)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12579,6 +12825,9 @@ func (ec *executionContext) fieldContext_PlatformInfo_rateLimits(_ context.Conte
 }
 
 func (ec *executionContext) _PlatformInfo_maxMessageBytes(ctx context.Context, field graphql.CollectedField, obj *senders.Descriptor) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.MaxBodyBytes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12602,6 +12851,9 @@ func (ec *executionContext) fieldContext_PlatformInfo_maxMessageBytes(_ context.
 }
 
 func (ec *executionContext) _PlatformInfo_mentions(ctx context.Context, field graphql.CollectedField, obj *senders.Descriptor) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Mentions)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13808,6 +14060,9 @@ func (ec *executionContext) fieldContext_QuietHold_until(_ context.Context, fiel
 }
 
 func (ec *executionContext) _QuietHold_policy(ctx context.Context, field graphql.CollectedField, obj *model.QuietHold) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNQuietPolicy2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐQuietPolicy(ctx, field.Selections, obj.Policy)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13831,6 +14086,9 @@ func (ec *executionContext) fieldContext_QuietHold_policy(_ context.Context, fie
 }
 
 func (ec *executionContext) _RateLimit_messages(ctx context.Context, field graphql.CollectedField, obj *model.RateLimit) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Messages)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13854,6 +14112,9 @@ func (ec *executionContext) fieldContext_RateLimit_messages(_ context.Context, f
 }
 
 func (ec *executionContext) _RateLimit_seconds(ctx context.Context, field graphql.CollectedField, obj *model.RateLimit) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNFloat2float64(ctx, field.Selections, obj.Seconds)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13877,6 +14138,9 @@ func (ec *executionContext) fieldContext_RateLimit_seconds(_ context.Context, fi
 }
 
 func (ec *executionContext) _RenderedMessage_platform(ctx context.Context, field graphql.CollectedField, obj *model.RenderedMessage) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNPlatform2githubᚗcomᚋheraldhqᚋheraldᚋsendersᚐPlatform(ctx, field.Selections, obj.Platform)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13900,6 +14164,9 @@ func (ec *executionContext) fieldContext_RenderedMessage_platform(_ context.Cont
 }
 
 func (ec *executionContext) _RenderedMessage_url(ctx context.Context, field graphql.CollectedField, obj *model.RenderedMessage) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.URL)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13923,6 +14190,9 @@ func (ec *executionContext) fieldContext_RenderedMessage_url(_ context.Context, 
 }
 
 func (ec *executionContext) _RenderedMessage_body(ctx context.Context, field graphql.CollectedField, obj *model.RenderedMessage) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Body)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13978,6 +14248,9 @@ func (ec *executionContext) fieldContext_RenderedMessage_contacts(_ context.Cont
 }
 
 func (ec *executionContext) _RenderedMessage_companionBody(ctx context.Context, field graphql.CollectedField, obj *model.RenderedMessage) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.CompanionBody)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14001,6 +14274,9 @@ func (ec *executionContext) fieldContext_RenderedMessage_companionBody(_ context
 }
 
 func (ec *executionContext) _RenderedMessage_format(ctx context.Context, field graphql.CollectedField, obj *model.RenderedMessage) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNMessageFormat2githubᚗcomᚋheraldhqᚋheraldᚋsendersᚐFormat(ctx, field.Selections, obj.Format)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14024,6 +14300,9 @@ func (ec *executionContext) fieldContext_RenderedMessage_format(_ context.Contex
 }
 
 func (ec *executionContext) _RenderedMessage_note(ctx context.Context, field graphql.CollectedField, obj *model.RenderedMessage) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Note)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14047,6 +14326,9 @@ func (ec *executionContext) fieldContext_RenderedMessage_note(_ context.Context,
 }
 
 func (ec *executionContext) _Route_id(ctx context.Context, field graphql.CollectedField, obj *models.Route) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNID2uint(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14070,6 +14352,9 @@ func (ec *executionContext) fieldContext_Route_id(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Route_name(ctx context.Context, field graphql.CollectedField, obj *models.Route) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14093,6 +14378,9 @@ func (ec *executionContext) fieldContext_Route_name(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Route_position(ctx context.Context, field graphql.CollectedField, obj *models.Route) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Position)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14212,6 +14500,9 @@ func (ec *executionContext) fieldContext_Route_contacts(_ context.Context, field
 }
 
 func (ec *executionContext) _Route_continue(ctx context.Context, field graphql.CollectedField, obj *models.Route) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Continue)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14235,6 +14526,9 @@ func (ec *executionContext) fieldContext_Route_continue(_ context.Context, field
 }
 
 func (ec *executionContext) _Route_templateId(ctx context.Context, field graphql.CollectedField, obj *models.Route) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalOID2ᚖuint(ctx, field.Selections, obj.TemplateID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14400,6 +14694,9 @@ func (ec *executionContext) fieldContext_RouteDecision_routes(_ context.Context,
 }
 
 func (ec *executionContext) _RouteDecision_matched(ctx context.Context, field graphql.CollectedField, obj *model.RouteDecision) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Matched)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14583,6 +14880,9 @@ func (ec *executionContext) fieldContext_RouteDecision_quiet(_ context.Context, 
 }
 
 func (ec *executionContext) _Silence_id(ctx context.Context, field graphql.CollectedField, obj *models.Silence) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNID2uint(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14684,6 +14984,9 @@ func (ec *executionContext) fieldContext_Silence_endsAt(_ context.Context, field
 }
 
 func (ec *executionContext) _Silence_comment(ctx context.Context, field graphql.CollectedField, obj *models.Silence) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Comment)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14707,6 +15010,9 @@ func (ec *executionContext) fieldContext_Silence_comment(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Silence_createdBy(ctx context.Context, field graphql.CollectedField, obj *models.Silence) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.CreatedBy)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14863,6 +15169,9 @@ func (ec *executionContext) fieldContext_SilenceConnection_totalCount(_ context.
 }
 
 func (ec *executionContext) _SilenceEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[*models.Silence]) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14941,6 +15250,9 @@ func (ec *executionContext) fieldContext_TimeWindow_weekdays(_ context.Context, 
 }
 
 func (ec *executionContext) _TimeWindow_start(ctx context.Context, field graphql.CollectedField, obj *models.TimeWindow) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Start)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14964,6 +15276,9 @@ func (ec *executionContext) fieldContext_TimeWindow_start(_ context.Context, fie
 }
 
 func (ec *executionContext) _TimeWindow_end(ctx context.Context, field graphql.CollectedField, obj *models.TimeWindow) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.End)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14987,6 +15302,9 @@ func (ec *executionContext) fieldContext_TimeWindow_end(_ context.Context, field
 }
 
 func (ec *executionContext) _TimeWindow_timeZone(ctx context.Context, field graphql.CollectedField, obj *models.TimeWindow) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.TimeZone)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15010,6 +15328,9 @@ func (ec *executionContext) fieldContext_TimeWindow_timeZone(_ context.Context, 
 }
 
 func (ec *executionContext) _Viewer_name(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15033,6 +15354,9 @@ func (ec *executionContext) fieldContext_Viewer_name(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Viewer_role(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, field.Selections, obj.Role)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15056,6 +15380,9 @@ func (ec *executionContext) fieldContext_Viewer_role(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Viewer_namespace(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Namespace)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15079,6 +15406,9 @@ func (ec *executionContext) fieldContext_Viewer_namespace(_ context.Context, fie
 }
 
 func (ec *executionContext) _Webhook_id(ctx context.Context, field graphql.CollectedField, obj *models.Webhook) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNID2uint(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15125,6 +15455,9 @@ func (ec *executionContext) fieldContext_Webhook_url(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Webhook_platform(ctx context.Context, field graphql.CollectedField, obj *models.Webhook) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNPlatform2githubᚗcomᚋheraldhqᚋheraldᚋsendersᚐPlatform(ctx, field.Selections, obj.Platform)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15171,6 +15504,9 @@ func (ec *executionContext) fieldContext_Webhook_hasSecret(_ context.Context, fi
 }
 
 func (ec *executionContext) _Webhook_keyword(ctx context.Context, field graphql.CollectedField, obj *models.Webhook) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Keyword)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15194,6 +15530,9 @@ func (ec *executionContext) fieldContext_Webhook_keyword(_ context.Context, fiel
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15240,6 +15579,9 @@ func (ec *executionContext) fieldContext___Directive_description(_ context.Conte
 }
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsRepeatable)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15330,6 +15672,9 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 }
 
 func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15422,6 +15767,9 @@ func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15590,6 +15938,9 @@ func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15668,6 +16019,9 @@ func (ec *executionContext) fieldContext___InputValue_type(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DefaultValue)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,

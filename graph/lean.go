@@ -186,6 +186,11 @@ func resolveField(ctx context.Context, out *graphql.FieldSet, oc *graphql.Operat
 	}
 }
 
+// plainFieldsDirect reports whether the plain scalar fields take their direct path (graph/leanexec's
+// leanLeaves), which skips the field middleware: Herald registers none (NewHandler has no
+// AroundFields), and one added would have to turn this off.
+func plainFieldsDirect() bool { return !leanOff.Load() }
+
 // newDeferredGroup replaces graphql.NewDeferredGroup in the generated executor: the group (its path,
 // a field set and a map) is built only for an object with a deferred field, the only one that uses it.
 func newDeferredGroup(ctx context.Context, fields []graphql.CollectedField) graphql.DeferredGroup {
