@@ -145,8 +145,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-write-iterations must be at least 1 and -alerts not negative")
 	}
 	for _, kv := range serverEnv {
-		if !strings.HasPrefix(kv, "HERALD_") || !strings.Contains(kv, "=") {
-			return o, fmt.Errorf("-server-env %q: want HERALD_NAME=VALUE", kv)
+		// Go's runtime settings too (GOGC, GOMEMLIMIT, GOMAXPROCS), to measure their effect.
+		if !(strings.HasPrefix(kv, "HERALD_") || strings.HasPrefix(kv, "GO")) || !strings.Contains(kv, "=") {
+			return o, fmt.Errorf("-server-env %q: want HERALD_NAME=VALUE or a Go runtime setting (GOGC=...)", kv)
 		}
 	}
 	o.serverEnv = serverEnv
