@@ -26,10 +26,7 @@ type explainParams struct {
 func explainQueries(ctx context.Context, db *sql.DB, backend models.Backend, p explainParams) []Explain {
 	in := func(n int) string { return placeholders(max(n, 1)) }
 	ns := models.DefaultNamespaceID // the benchmark's data is in the default namespace, as an upgrade's is
-	qs := []struct {
-		name, sql string
-		args      []any
-	}{
+	qs := []explainQuery{
 		{"page: first 100 (+1) contacts by name", "SELECT * FROM contacts WHERE namespace_id = ? ORDER BY name_key LIMIT 101", []any{ns}},
 		{"page: totalCount", "SELECT count(*) FROM contacts WHERE namespace_id = ?", []any{ns}},
 		{"deep page: 100 contacts after a cursor 90% down", "SELECT * FROM contacts WHERE name_key > ? AND namespace_id = ? ORDER BY name_key LIMIT 101",
@@ -57,6 +54,17 @@ func explainQueries(ctx context.Context, db *sql.DB, backend models.Backend, p e
 			"JOIN contacts AS c ON c.id = m.contact_id JOIN contact_groups AS g ON g.id = m.group_id WHERE m.contact_id = ? AND c.namespace_id = ? AND g.namespace_id = ? " +
 			"ORDER BY c.name_key, g.name_key LIMIT 101", []any{p.contactID, ns, ns}},
 	}
+	return explainAll(ctx, db, backend, qs)
+}
+
+// explainQuery is one statement to explain, with the arguments it runs with.
+type explainQuery struct {
+	name, sql string
+	args      []any
+}
+
+// explainAll returns the plans of qs, in order.
+func explainAll(ctx context.Context, db *sql.DB, backend models.Backend, qs []explainQuery) []Explain {
 	prefix := "EXPLAIN "
 	if backend == models.SQLite {
 		prefix = "EXPLAIN QUERY PLAN "

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"slices"
 
 	"github.com/heraldhq/herald/models"
@@ -31,10 +30,7 @@ func explainBoundedReads(ctx context.Context, db *sql.DB, backend models.Backend
 	ns := models.DefaultNamespaceID
 	two := append(ids(p.groupIDs), ids(p.groupIDs)...) // the first two groups, or the one twice
 	const cols = "c.id, c.name, c.name_key, c.phone, c.dingtalk_user_id, c.wecom_user_id, c.lark_user_id, c.created_at, c.updated_at"
-	qs := []struct {
-		name, sql string
-		args      []any
-	}{
+	qs := []explainQuery{
 		// models/memberkeys.go reads one range of ix_memberships_group_key per group, in one UNION
 		// ALL; explained here for the page's first two groups, each part planned alike.
 		{"page: the first 10 (+1) members of each group of the page (two parts shown)", "SELECT " + cols + ", u.group_id FROM (" +
@@ -50,18 +46,5 @@ func explainBoundedReads(ctx context.Context, db *sql.DB, backend models.Backend
 		{"alert deliveries: deliveryCounts of the alert of 1,000", "SELECT alert_id, status, COUNT(*) AS n FROM deliveries WHERE alert_id IN (?) GROUP BY alert_id, status",
 			[]any{bp.largeAlert}},
 	}
-	prefix := "EXPLAIN "
-	if backend == models.SQLite {
-		prefix = "EXPLAIN QUERY PLAN "
-	}
-	out := make([]Explain, 0, len(qs))
-	for _, q := range qs {
-		e := Explain{Name: q.name, SQL: q.sql}
-		if len(q.args) > 0 {
-			e.SQL += fmt.Sprintf("  -- %d argument(s)", len(q.args))
-		}
-		e.Columns, e.Rows, e.Error = explainOne(ctx, db, prefix+q.sql, q.args)
-		out = append(out, e)
-	}
-	return out
+	return explainAll(ctx, db, backend, qs)
 }
