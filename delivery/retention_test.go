@@ -387,6 +387,7 @@ func TestRetentionLeaseLetsOneReplicaDeleteAtATime(t *testing.T) {
 		young := seedAlert(t, db, dbNowOf(t, db), AlertDelivered, 1, DeliverySent)
 		replicas := []*Retention{testRetention(e.store, 50, nil), testRetention(e.storeOn(modelstest.OtherPool(t, e.db)), 50, nil)}
 		var holding, overlaps, refused atomic.Int32
+		var first sync.Once
 		for _, r := range replicas {
 			r.onLease = func(held bool) {
 				if !held {
@@ -396,6 +397,13 @@ func TestRetentionLeaseLetsOneReplicaDeleteAtATime(t *testing.T) {
 				if holding.Add(1) > 1 {
 					overlaps.Add(1)
 				}
+				// The first pass to take the lease keeps it until the other replica has been
+				// refused once: the replicas compete by construction, not by the scheduler's luck.
+				first.Do(func() {
+					for wait := time.Now().Add(10 * time.Second); refused.Load() == 0 && time.Now().Before(wait); {
+						time.Sleep(time.Millisecond)
+					}
+				})
 			}
 		}
 		var total struct {
@@ -516,9 +524,17 @@ func TestRetentionRunsSoonAfterStartAndStopsWithItsContext(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		finished := make(chan struct{})
 		go func() { defer close(finished); r.Run(ctx) }()
-		seedAlert(t, db, dbNowOf(t, db).Add(-100*24*time.Hour), AlertDelivered, 1, DeliverySent)
+		// Each alert is written whole in one transaction: a pass running between its rows would
+		// delete an alert that has no deliveries yet, and the deliveries would then name nothing.
+		seedWhole := func(status AlertStatus, delivery DeliveryStatus) {
+			at := dbNowOf(t, db).Add(-100 * 24 * time.Hour)
+			if err := db.Transaction(func(tx *gorm.DB) error { seedAlert(t, tx, at, status, 1, delivery); return nil }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		seedWhole(AlertDelivered, DeliverySent)
 		e.waitFor("the first pass", 5*time.Second, func() bool { return rowCount(t, db, "alerts") == 0 })
-		seedAlert(t, db, dbNowOf(t, db).Add(-100*24*time.Hour), AlertFailed, 1, DeliveryFailed)
+		seedWhole(AlertFailed, DeliveryFailed)
 		e.waitFor("a later pass", 5*time.Second, func() bool { return rowCount(t, db, "alerts") == 0 })
 		cancel()
 		select {
