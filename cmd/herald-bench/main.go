@@ -11,7 +11,8 @@
 // a contact's memberships, the alert history's first page, the alert of 1,000 deliveries,
 // createContact, updateContactGroup with 1,000 members, batchDeleteContacts of 1,000 ids, sendAlert
 // to a group of 1,000 contacts (delivered to an in-process fake of DingTalk, WeCom and Lark) and
-// Alertmanager notifications with the dispatcher's claim latency. For each it records SQL
+// Alertmanager notifications with the dispatcher's claim latency, and sendAlert of one alert to one
+// robot at each concurrency (what a scheduler sends). For each it records SQL
 // statements per request (from extensions.sqlStatements; each paged read also at page sizes 10 and
 // 100), throughput and p50/p95/p99 latency at each concurrency, and the server's peak RSS. It writes
 // report.json, report.md and latency.svg under -out, with the EXPLAIN of the main reads and the

@@ -26,6 +26,10 @@ const (
 	qSendAlert     = `mutation SendAlert($group: ID!, $title: String!) { sendAlert(input: {title: $title, content: "**disk** almost full on db-1 (herald-bench)",
 	severity: WARNING, format: MARKDOWN, groupIds: [$group]}) { id status } }`
 	qAlertStatus = `query AlertStatus($id: ID!) { alert(id: $id) { status } }`
+	// qSendOne is what a scheduler or a CI job sends: one alert to one contact, whose one robot
+	// gets it.
+	qSendOne = `mutation SendOne($contact: ID!, $title: String!) { sendAlert(input: {title: $title, content: "job **nightly** failed (herald-bench)",
+	severity: WARNING, format: MARKDOWN, contactIds: [$contact]}) { id status } }`
 	// qAlertsPage is the history's first page: each alert with its delivery counts and labels.
 	qAlertsPage = `query AlertsPage($n: Int!) { alerts(first: $n) { edges { node { id title status severity createdAt
 	deliveryCounts { total pending sent failed held dropped } labels { name value } } } pageInfo { hasNextPage endCursor } } }`
@@ -59,6 +63,8 @@ var allOps = []opSpec{
 	{Name: "sendAlert", Serial: true, Description: "sendAlert to a group of 1,000 contacts (mutation latency; delivery to the fake platforms timed separately)"},
 	// Last: the backlog it leaves for its robots' budgets would slow sendAlert's deliveries.
 	{Name: "inbound", Description: "Alertmanager notifications (5 alerts each, a new group each) posted to one integration's hook, whose group has 5 robots; with the dispatcher's claim latency by quarter"},
+	// After inbound: the backlog its robot's budget leaves would slow the claims inbound measures.
+	{Name: "sendOne", Description: "sendAlert of one alert to one contact with one robot (what a scheduler or a CI job sends), accepted per second; the deliveries follow through the robot's budget"},
 }
 
 // opNames lists every operation name, for flags and errors.

@@ -170,6 +170,13 @@ func evaluateTargets(runs []*Run) []Target {
 	latencyTarget("updateContactGroup 1,000 members", "< 500 ms (p95, serial)", "updateContactGroup", 1, 500, p95, "p95")
 	latencyTarget("createContact", "p99 < 20 ms (judged at concurrency 8)", "createContact", 8, 20, p99, "p99")
 
+	if c := main.opOrNil("sendOne").cell(8); c == nil || c.Herald.Requests == 0 {
+		missing("sendAlert to one robot", "≥ 500 accepted per second at concurrency 8")
+	} else {
+		out = append(out, Target{Name: "sendAlert to one robot", Goal: "≥ 500 accepted per second at concurrency 8",
+			Measured: fmt.Sprintf("%.0f/s, p99 %.1f ms (n=%d)", c.Herald.Throughput, c.Herald.P99, c.Herald.Requests), Status: verdict(c.Herald.Throughput >= 500)})
+	}
+
 	// Inbound: notifications accepted, and the queue's claims not slowing while they arrive.
 	latencyTarget("inbound latency", "p99 < 50 ms at concurrency 8", "inbound", 8, 50, p99, "p99")
 	if c := main.opOrNil("inbound").cell(8); c == nil || c.Herald.Requests == 0 {

@@ -33,6 +33,8 @@ func (w *writes) measure(ctx context.Context, spec opSpec) (*OpResult, error) {
 		err = w.sendAlert(ctx, o)
 	case "inbound":
 		err = w.inbound(ctx, o)
+	case "sendOne":
+		err = w.sendOne(ctx, o)
 	default:
 		err = fmt.Errorf("no such write operation %q", spec.Name)
 	}
@@ -188,6 +190,28 @@ func (w *writes) sendAlert(ctx context.Context, o *OpResult) error {
 	}
 	r.Elapsed = timed
 	return w.record(o, 1, r)
+}
+
+// sendOne sends alerts to one robot at each concurrency and times the mutation: an integrator waits
+// for the alert to be accepted, not delivered. The robot is a seeded contact's only webhook.
+func (w *writes) sendOne(ctx context.Context, o *OpResult) error {
+	var contact int64
+	if err := w.db.QueryRowContext(ctx, "SELECT contact_id FROM webhooks GROUP BY contact_id HAVING COUNT(*) = 1 ORDER BY contact_id LIMIT 1").Scan(&contact); err != nil {
+		return fmt.Errorf("find a contact with one robot: %w", err)
+	}
+	if _, err := w.registerRobots(ctx, contact); err != nil {
+		return err
+	}
+	body := func(i int64) []byte {
+		return gqlRequest{Query: qSendOne, OperationName: "SendOne",
+			Variables: map[string]any{"contact": fid(contact), "title": fmt.Sprintf("herald-bench job %d", i)}}.body()
+	}
+	for _, conc := range w.b.levels(opSpec{}) {
+		if err := w.record(o, conc, runCell(ctx, w.b.client, w.url, w.b.cellLoad(conc), body)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // registerRobots adds the seeded robots of contacts 1 to last to the fake platforms, so that what
