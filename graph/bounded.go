@@ -20,12 +20,11 @@ func (r *Resolver) members(ctx context.Context, g *models.Group, first *int, aft
 	if first != nil {
 		size = *first
 	}
+	// Without a search the total is the group's count, which prefetching loads with the page.
+	count := func(ctx context.Context) (int, error) { return l.ContactCountByGroup.Load(ctx, g.ID) }
 	if after == nil && search == nil {
 		if list, ok := l.MembersByGroup.get(size, g.ID); ok {
-			page := models.FirstPage(list, size)
-			return model.NewConnection(page, func(ctx context.Context) (int, error) {
-				return l.ContactCountByGroup.Load(ctx, g.ID)
-			}), nil
+			return model.NewConnection(models.FirstPage(list, size), count), nil
 		}
 	}
 	groupID := strconv.FormatUint(uint64(g.ID), 10)
@@ -39,9 +38,8 @@ func (r *Resolver) members(ctx context.Context, g *models.Group, first *int, aft
 	if err != nil {
 		return nil, err
 	}
-	count := func(ctx context.Context) (int, error) { return r.Store.CountContacts(ctx, f) }
-	if search == nil {
-		count = func(ctx context.Context) (int, error) { return l.ContactCountByGroup.Load(ctx, g.ID) }
+	if search != nil {
+		count = func(ctx context.Context) (int, error) { return r.Store.CountContacts(ctx, f) }
 	}
 	return model.NewConnection(page, count), contactLevel.prefetch(ctx, contactIDs(page.Items), selectionOf(ctx).connectionNodes())
 }

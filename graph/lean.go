@@ -44,7 +44,7 @@ var (
 // levels are the prefetch levels by object type, once prefetch.go's init has built them.
 var levels = sync.OnceValue(func() map[string]*level {
 	m := map[string]*level{}
-	for _, lv := range []*level{&contactLevel, &groupLevel, &alertLevel, &deliveryLevel, &integrationLevel} {
+	for _, lv := range allLevels {
 		m[lv.typeName] = lv
 	}
 	return m

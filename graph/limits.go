@@ -217,71 +217,66 @@ func (shapeLimit) MutateOperationContext(_ context.Context, oc *graphql.Operatio
 	if oc.Operation == nil {
 		return nil
 	}
-	depth, aliases := measure(oc.Operation.SelectionSet, 0)
+	shape := measure(oc.Operation.SelectionSet, 0)
 	switch {
-	case depth > MaxDepth:
-		return limitError(fmt.Sprintf("the query is nested %d fields deep; at most %d are allowed", depth, MaxDepth))
-	case aliases > MaxAliases:
-		return limitError(fmt.Sprintf("the query uses %d aliases; at most %d are allowed", aliases, MaxAliases))
-	}
-	if d := incrementalDirective(oc.Operation.SelectionSet); d != "" {
+	case shape.depth > MaxDepth:
+		return limitError(fmt.Sprintf("the query is nested %d fields deep; at most %d are allowed", shape.depth, MaxDepth))
+	case shape.aliases > MaxAliases:
+		return limitError(fmt.Sprintf("the query uses %d aliases; at most %d are allowed", shape.aliases, MaxAliases))
+	case shape.incremental != "":
 		// Each request gets one response (no multipart transport), and the lean executor builds a
 		// deferred group only for an object that asks for one: a deferred field would be null.
-		return limitError(fmt.Sprintf("@%s is not supported: Herald answers every operation in one response", d))
+		return limitError(fmt.Sprintf("@%s is not supported: Herald answers every operation in one response", shape.incremental))
 	}
 	return nil
 }
 
-// incrementalDirective is the first @defer or @stream in set, fragments included, or "".
-func incrementalDirective(set ast.SelectionSet) string {
-	for _, sel := range set {
-		var dirs ast.DirectiveList
-		var below ast.SelectionSet
-		switch s := sel.(type) {
-		case *ast.Field:
-			dirs, below = s.Directives, s.SelectionSet
-		case *ast.InlineFragment:
-			dirs, below = s.Directives, s.SelectionSet
-		case *ast.FragmentSpread:
-			dirs = s.Directives
-			if s.Definition != nil {
-				below = s.Definition.SelectionSet
-			}
-		}
-		for _, name := range []string{"defer", "stream"} {
-			if dirs.ForName(name) != nil {
-				return name
-			}
-		}
-		if d := incrementalDirective(below); d != "" {
-			return d
-		}
-	}
-	return ""
+// queryShape is what shapeLimit checks of an operation: its deepest field nesting, its aliased
+// fields, and the first @defer or @stream in it ("" for none).
+type queryShape struct {
+	depth, aliases int
+	incremental    string
 }
 
-// measure returns the deepest field nesting below set and the number of aliased fields in it.
-// Fragments count where they are spread; validation has already refused fragment cycles.
-func measure(set ast.SelectionSet, depth int) (maxDepth, aliases int) {
-	maxDepth = depth
+// measure walks set at depth once. Fragments count where they are spread; validation has already
+// refused fragment cycles.
+func measure(set ast.SelectionSet, depth int) queryShape {
+	shape := queryShape{depth: depth}
 	for _, sel := range set {
-		var d, a int
+		var below queryShape
+		var dirs ast.DirectiveList
 		switch s := sel.(type) {
 		case *ast.Field:
 			if s.Alias != "" && s.Alias != s.Name {
-				aliases++
+				shape.aliases++
 			}
-			d, a = measure(s.SelectionSet, depth+1)
+			dirs, below = s.Directives, measure(s.SelectionSet, depth+1)
 		case *ast.InlineFragment:
-			d, a = measure(s.SelectionSet, depth)
+			dirs, below = s.Directives, measure(s.SelectionSet, depth)
 		case *ast.FragmentSpread:
+			dirs = s.Directives
 			if s.Definition != nil {
-				d, a = measure(s.Definition.SelectionSet, depth)
+				below = measure(s.Definition.SelectionSet, depth)
 			}
 		}
-		maxDepth, aliases = max(maxDepth, d), aliases+a
+		shape.depth, shape.aliases = max(shape.depth, below.depth), shape.aliases+below.aliases
+		for _, name := range []string{directiveIn(dirs, "defer", "stream"), below.incremental} {
+			if shape.incremental == "" {
+				shape.incremental = name
+			}
+		}
 	}
-	return maxDepth, aliases
+	return shape
+}
+
+// directiveIn is the first of names that dirs holds, or "".
+func directiveIn(dirs ast.DirectiveList, names ...string) string {
+	for _, name := range names {
+		if dirs.ForName(name) != nil {
+			return name
+		}
+	}
+	return ""
 }
 
 func limitError(msg string) *gqlerror.Error {

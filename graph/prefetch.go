@@ -112,6 +112,9 @@ func (lv *level) prefetch(ctx context.Context, ids []uint, sel selection) error 
 
 var contactLevel, groupLevel, alertLevel, deliveryLevel, integrationLevel level
 
+// allLevels are every level, for the lookups by type and the schema check.
+var allLevels = []*level{&contactLevel, &groupLevel, &alertLevel, &deliveryLevel, &integrationLevel}
+
 func init() {
 	contactLevel = level{typeName: "Contact", fields: map[string]fetcher{
 		"webhooks": nested[[]*models.Webhook]{loader: func(l *Loaders) *loader[[]*models.Webhook] { return l.WebhooksByContact }},

@@ -57,10 +57,7 @@ func (s *Store) CreateContact(ctx context.Context, in ContactInput) (*CreatedCon
 	if err != nil {
 		return nil, err
 	}
-	groupIDs, positions, err := parseIDList("groupIds", "group", in.GroupIDs)
-	if err == nil {
-		err = checkGroupCount("groupIds", groupIDs)
-	}
+	groupIDs, positions, err := parseContactGroups(in.GroupIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -140,10 +137,7 @@ func (s *Store) updateContact(tx *gorm.DB, c *Contact, cid uint, id string, in C
 		}
 	}
 	if in.GroupIDs != nil {
-		groupIDs, positions, err := parseIDList("groupIds", "group", in.GroupIDs)
-		if err == nil {
-			err = checkGroupCount("groupIds", groupIDs)
-		}
+		groupIDs, positions, err := parseContactGroups(in.GroupIDs)
 		if err != nil {
 			return err
 		}
@@ -307,8 +301,10 @@ func (s *Store) Contacts(ctx context.Context, f ContactFilter, page PageArgs) (P
 // serves is counted on the index alone, which holds the keys.
 func (s *Store) CountContacts(ctx context.Context, f ContactFilter) (int, error) {
 	if key, pattern, err := cleanSearch("filter.search", f.Search); err == nil && f.GroupID == nil {
-		if search, indexed := newNameSearch(key, pattern); indexed && NamespaceOf(ctx) != nil {
-			return CountRows(search.rows(s.db.WithContext(ctx).Table(contactNameTrigrams), NamespaceOf(ctx).ID), "contacts")
+		if search, indexed := newNameSearch(key, pattern); indexed {
+			if ns := NamespaceOf(ctx); ns != nil {
+				return CountRows(search.rows(s.db.WithContext(ctx).Table(contactNameTrigrams), ns.ID), "contacts")
+			}
 		}
 	}
 	q, ok, err := s.contactQuery(ctx, f, nil)

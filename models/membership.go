@@ -14,12 +14,14 @@ import (
 // a page of 100 contacts reads whole.
 const MaxGroupsPerContact = 200
 
-// checkGroupCount refuses a contact's exact group set when it is larger than MaxGroupsPerContact.
-func checkGroupCount(field string, groupIDs []uint) error {
-	if len(groupIDs) > MaxGroupsPerContact {
-		return Invalid(field, "a contact may be in at most %d groups, got %d", MaxGroupsPerContact, len(groupIDs))
+// parseContactGroups reads a contact's groupIds (the exact set it is to be in), refusing more than
+// MaxGroupsPerContact.
+func parseContactGroups(raw []string) (groupIDs []uint, positions []int, err error) {
+	groupIDs, positions, err = parseIDList("groupIds", "group", raw)
+	if err == nil && len(groupIDs) > MaxGroupsPerContact {
+		err = Invalid("groupIds", "a contact may be in at most %d groups, got %d", MaxGroupsPerContact, len(groupIDs))
 	}
-	return nil
+	return groupIDs, positions, err
 }
 
 // checkGroupsPerContact refuses, inside the writing transaction and after the rows were added, a

@@ -11,6 +11,7 @@ import (
 
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/senders"
+	"github.com/heraldhq/herald/senders/platforms"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -68,17 +69,6 @@ func refusal(p senders.Platform) (code int, text string) {
 		return 93000, "WeCom answered code 93000: invalid webhook url"
 	default:
 		return 19021, "Lark answered code 19021: sign match fail or timestamp is not within one hour from current time"
-	}
-}
-
-func platformLabel(p senders.Platform) string {
-	switch p {
-	case senders.DingTalk:
-		return "DingTalk"
-	case senders.WeCom:
-		return "WeCom"
-	default:
-		return "Lark"
 	}
 }
 
@@ -200,7 +190,7 @@ func (s *seeder) historyAlert(b *historyRows, pool []historyRobot, next int, ale
 	sev := severities[s.rng.IntN(len(severities))]
 	labels, _ := json.Marshal([]map[string]string{
 		{"name": "alertname", "value": name}, {"name": "instance", "value": host + ":9100"},
-		{"name": "job", "value": "node"}, {"name": "severity", "value": lowerSeverity(sev)}})
+		{"name": "job", "value": "node"}, {"name": "severity", "value": strings.ToLower(string(sev))}})
 	sent, failed := 0, 0
 	finished := created
 	for i := range size {
@@ -216,7 +206,7 @@ func (s *seeder) historyAlert(b *historyRows, pool []historyRobot, next int, ale
 			code, text := refusal(r.platform)
 			*attemptID++
 			b.attempts = append(b.attempts, []any{*attemptID, did, at, dur, 503, nil, string(senders.Retryable),
-				platformLabel(r.platform) + " answered HTTP 503", 1, nil})
+				platforms.Registry.Name(r.platform) + " answered HTTP 503", 1, nil})
 			at = at.Add(time.Duration(dur)*time.Millisecond + 2*time.Second + time.Duration(s.rng.IntN(1000))*time.Millisecond)
 			*attemptID++
 			b.attempts = append(b.attempts, []any{*attemptID, did, at, dur, 200, code, string(senders.Permanent), text, 1, nil})
@@ -249,7 +239,7 @@ func (s *seeder) historyAlert(b *historyRows, pool []historyRobot, next int, ale
 		status = "FAILED"
 	}
 	title := fmt.Sprintf("[FIRING:1] %s %s", name, host)
-	content := fmt.Sprintf("**%s** on %s:9100\n\n- severity: %s\n- job: node", name, host, lowerSeverity(sev))
+	content := fmt.Sprintf("**%s** on %s:9100\n\n- severity: %s\n- job: node", name, host, strings.ToLower(string(sev)))
 	b.alerts = append(b.alerts, []any{alertID, models.DefaultNamespaceID, title, content, string(sev), string(senders.Markdown),
 		status, nil, false, false, false, false, string(labels), nil, nil, nil, nil, nil, nil, created, finished})
 	return (next + size) % len(pool)
@@ -317,17 +307,6 @@ func (s *seeder) deferIndexes(ctx context.Context, table string) (restore func()
 		}
 		return nil
 	}, nil
-}
-
-func lowerSeverity(s senders.Severity) string {
-	switch s {
-	case senders.Info:
-		return "info"
-	case senders.Critical:
-		return "critical"
-	default:
-		return "warning"
-	}
 }
 
 func (s *seeder) historyParams() int {
