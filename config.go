@@ -26,8 +26,16 @@ type config struct {
 	Delivery deliveryConfig
 	Security securityConfig
 	Inbound  inboundConfig
+	Live     liveConfig
 	// ClockShift moves the database clock as Herald reads it (HERALD_CLOCK_SHIFT).
 	ClockShift time.Duration
+}
+
+type liveConfig struct {
+	// Poll is HERALD_LIVE_POLL: how often the change feed polls while subscriptions are open.
+	Poll time.Duration
+	// PerToken is HERALD_SUBSCRIPTIONS_PER_TOKEN.
+	PerToken int
 }
 
 type inboundConfig struct {
@@ -99,6 +107,8 @@ var (
 	setPublicURL = setting{"public-url", "HERALD_PUBLIC_URL", "", "the URL sources reach Herald at (e.g. https://herald.example.com), the base of integrations' hook URLs; default: http:// and the listen address"}
 	setRepeat    = setting{"inbound-repeat-window", "HERALD_INBOUND_REPEAT_WINDOW", "24h", "how long a repeated Alertmanager or Grafana notification stays a duplicate before it is sent again as a reminder"}
 	setRetention = setting{"retention", "HERALD_RETENTION", "90d", "how long finished history (alerts with their deliveries and attempts, the audit log) is kept: a duration such as 720h, days such as 90d, or off"}
+	setLivePoll  = setting{"live-poll", "HERALD_LIVE_POLL", "1s", "how often each replica polls the database for the changes subscriptions report (only while some are open)"}
+	setLiveSubs  = setting{"subscriptions-per-token", "HERALD_SUBSCRIPTIONS_PER_TOKEN", "20", "how many subscriptions one token may hold at once"}
 	setKeyFile   = setting{"secret-key-file", "HERALD_SECRET_KEY_FILE", "", "file of base64 32-byte keys sealing webhook secrets, current key first (SQLite default: created beside the database)"}
 )
 
@@ -130,7 +140,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs := flag.NewFlagSet("herald", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	raw := map[setting]*string{}
-	for _, s := range []setting{setAddr, setDatabase, setLogFormat, setAllowed, setProxy, setKeyword, setTimeout, setWorkers, setMaxAge, setPoll, setLease, setSQLCount, setMetrics, setCORS, setIntro, setHosts, setTrusted, setStrict, setKeyFile, setPublicURL, setRepeat, setRetention} {
+	for _, s := range []setting{setAddr, setDatabase, setLogFormat, setAllowed, setProxy, setKeyword, setTimeout, setWorkers, setMaxAge, setPoll, setLease, setSQLCount, setMetrics, setCORS, setIntro, setHosts, setTrusted, setStrict, setKeyFile, setPublicURL, setRepeat, setRetention, setLivePoll, setLiveSubs} {
 		raw[s] = s.register(fs, getenv)
 	}
 	demo := fs.Bool("demo", false, "start fake DingTalk, WeCom and Lark robots in-process with sample contacts, to watch a whole send cycle")
@@ -168,6 +178,12 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	duration(setPoll, &cfg.Delivery.PollInterval)
 	duration(setLease, &cfg.Delivery.Lease)
 	duration(setRepeat, &cfg.Inbound.RepeatWindow)
+	duration(setLivePoll, &cfg.Live.Poll)
+	if n, err := strconv.Atoi(*raw[setLiveSubs]); err != nil || n < 1 || n > 10000 {
+		fail(setLiveSubs, "%q is not a number from 1 to 10000", *raw[setLiveSubs])
+	} else {
+		cfg.Live.PerToken = n
+	}
 	if d, err := parseRetention(*raw[setRetention]); err != nil {
 		fail(setRetention, "%q is not a duration such as 720h, days such as 90d, or off", *raw[setRetention])
 	} else if d > 0 && d < cfg.Inbound.RepeatWindow {

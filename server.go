@@ -171,11 +171,12 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		Store: store, Outbox: outbox, Waker: dispatcher, RepeatWindow: cfg.Inbound.RepeatWindow,
 		Observe: prom.InboundNotification, Logger: logger, ReportSQLStatements: cfg.ReportSQLStatements,
 	})
+	feed := delivery.NewFeed(db, cfg.Live.Poll)
 	srv := &http.Server{
 		Handler: newMux(endpoints{
 			db: db,
 			resolver: &graph.Resolver{Store: store, Outbox: outbox, Notifier: notifier, Dispatcher: dispatcher,
-				PublicURL: publicURL(cfg.Inbound.PublicURL, ln.Addr())},
+				PublicURL: publicURL(cfg.Inbound.PublicURL, ln.Addr()), Feed: feed, SubscriptionsPerToken: cfg.Live.PerToken},
 			hooks:    hooks,
 			metrics:  prom,
 			authn:    authn,
@@ -186,6 +187,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 				ObserveRequest:      prom.GraphQLRequest,
 				Introspection:       cfg.Security.Introspection,
 				TrustedDocuments:    trusted,
+				Live:                &graph.LiveOptions{Authenticator: authn, Origins: cfg.Security.CORSOrigins},
 			},
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -200,6 +202,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	retention := delivery.NewRetention(store, delivery.RetentionConfig{Keep: cfg.Delivery.Retention, Metrics: prom, Logger: logger})
 	retained := make(chan struct{})
 	go func() { defer close(retained); retention.Run(dispatchCtx) }()
+	go feed.Run(dispatchCtx)
 	logger.Info("herald listening", "addr", ln.Addr().String(), "database", cfg.Database.String(),
 		"console", "http://"+ln.Addr().String()+"/")
 	served := make(chan error, 1)

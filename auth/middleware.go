@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,8 +40,12 @@ var ErrUnknownToken = errors.New("unknown or revoked token")
 
 // Authenticate returns the principal of r, or an error that is safe to show.
 func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
-	ctx := r.Context()
-	token, err := ParseBearer(r.Header.Get("Authorization"))
+	return a.authenticate(r.Context(), r.Header.Get("Authorization"))
+}
+
+// authenticate resolves an Authorization value: a header's, or a WebSocket's connection_init's.
+func (a *Authenticator) authenticate(ctx context.Context, authorization string) (Principal, error) {
+	token, err := ParseBearer(authorization)
 	if errors.Is(err, ErrNoToken) && a.open {
 		has, herr := a.store.HasAPITokens(ctx)
 		if herr != nil {
@@ -77,13 +82,13 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 // namespace resolves the namespace r asks for (Herald-Namespace; without it default, or a bound
 // token's own). A token bound to one namespace asking for another is FORBIDDEN whether or not the
 // other exists, so that a token cannot probe for names.
-func (a *Authenticator) namespace(r *http.Request, p Principal) (*models.Namespace, error) {
-	name := strings.TrimSpace(r.Header.Get(models.NamespaceHeader))
+func (a *Authenticator) namespace(ctx context.Context, name string, p Principal) (*models.Namespace, error) {
+	name = strings.TrimSpace(name)
 	if p.NamespaceID != nil {
 		// A bound token runs where it holds its role; without the header too, so that a client
 		// holding only the token can ask namespace or me where that is. Another name is compared,
 		// never looked up.
-		own, err := a.store.NamespaceByID(r.Context(), *p.NamespaceID)
+		own, err := a.store.NamespaceByID(ctx, *p.NamespaceID)
 		if err != nil || name == "" {
 			return own, err
 		}
@@ -104,7 +109,7 @@ func (a *Authenticator) namespace(r *http.Request, p Principal) (*models.Namespa
 	if err != nil {
 		return nil, err
 	}
-	ns, err := a.store.NamespaceByName(r.Context(), clean)
+	ns, err := a.store.NamespaceByName(ctx, clean)
 	if e, missing := models.AsError(err); missing {
 		return nil, &models.Error{Kind: e.Kind, Field: models.NamespaceHeader, Message: e.Message}
 	}
@@ -131,9 +136,15 @@ func (a *Authenticator) guard(next http.Handler, refusal int, scoped bool) http.
 			next.ServeHTTP(w, r) // CORS preflights carry no credentials
 			return
 		}
+		if scoped && IsWebSocket(r) {
+			// A browser cannot give a WebSocket headers: its token and namespace come in
+			// connection_init, which the GraphQL endpoint checks with Establish before anything runs.
+			next.ServeHTTP(w, r)
+			return
+		}
 		p, err := a.Authenticate(r)
 		switch {
-		case errors.Is(err, ErrNoToken), errors.Is(err, ErrMalformedToken), errors.Is(err, ErrUnknownToken):
+		case IsUnauthenticated(err):
 			w.Header().Set("WWW-Authenticate", `Bearer realm="herald"`)
 			WriteError(w, refusal, "UNAUTHENTICATED", err.Error())
 			return
@@ -141,16 +152,11 @@ func (a *Authenticator) guard(next http.Handler, refusal int, scoped bool) http.
 			writeFailure(w, r, "authenticate", err)
 			return
 		}
-		ctx := WithPrincipal(r.Context(), p)
-		ctx = models.WithActor(ctx, models.Actor{Name: p.Name, Role: p.Role})
+		ctx := withCaller(r.Context(), p)
 		if scoped {
-			ns, err := a.namespace(r, p)
+			ns, err := a.namespace(ctx, r.Header.Get(models.NamespaceHeader), p)
 			if e, ok := models.AsError(err); ok {
-				code := map[models.Kind]string{models.KindForbidden: "FORBIDDEN", models.KindNotFound: "NOT_FOUND"}[e.Kind]
-				if code == "" {
-					code = "BAD_USER_INPUT"
-				}
-				writeError(w, http.StatusOK, code, e.Field, e.Message)
+				writeError(w, http.StatusOK, NamespaceCode(e), e.Field, e.Message)
 				return
 			}
 			if err != nil {
@@ -161,6 +167,49 @@ func (a *Authenticator) guard(next http.Handler, refusal int, scoped bool) http.
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// IsWebSocket reports whether r asks to become a WebSocket.
+func IsWebSocket(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+// IsUnauthenticated reports whether err refuses the caller's token (none, malformed, unknown or
+// revoked) rather than failing for Herald's own reasons.
+func IsUnauthenticated(err error) bool {
+	return errors.Is(err, ErrNoToken) || errors.Is(err, ErrMalformedToken) || errors.Is(err, ErrUnknownToken)
+}
+
+// NamespaceCode is the extensions.code of a refused namespace.
+func NamespaceCode(e *models.Error) string {
+	switch e.Kind {
+	case models.KindForbidden:
+		return "FORBIDDEN"
+	case models.KindNotFound:
+		return "NOT_FOUND"
+	}
+	return "BAD_USER_INPUT"
+}
+
+func withCaller(ctx context.Context, p Principal) context.Context {
+	ctx = WithPrincipal(ctx, p)
+	return models.WithActor(ctx, models.Actor{Name: p.Name, Role: p.Role})
+}
+
+// Establish authenticates what a WebSocket's connection_init carries (its Authorization value and
+// namespace name) as a request's headers would be, and returns ctx with the caller and the
+// namespace. Its errors are those of Authenticate, and models errors for the namespace.
+func (a *Authenticator) Establish(ctx context.Context, authorization, namespace string) (context.Context, error) {
+	p, err := a.authenticate(ctx, authorization)
+	if err != nil {
+		return ctx, err
+	}
+	ctx = withCaller(ctx, p)
+	ns, err := a.namespace(ctx, namespace, p)
+	if err != nil {
+		return ctx, err
+	}
+	return models.WithNamespace(ctx, ns), nil
 }
 
 // writeFailure answers a lookup that failed for Herald's own reasons: SERVICE_UNAVAILABLE while

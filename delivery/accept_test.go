@@ -269,7 +269,7 @@ func TestAlertsAreListedNewestFirstAcrossPages(t *testing.T) {
 		var got []uint
 		after := ""
 		for {
-			p, err := e.outbox.Alerts(context.Background(), nil, models.PageArgs{First: 3, After: after})
+			p, err := e.outbox.Alerts(context.Background(), delivery.AlertFilter{}, models.PageArgs{First: 3, After: after})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -285,11 +285,11 @@ func TestAlertsAreListedNewestFirstAcrossPages(t *testing.T) {
 			t.Fatalf("pages gave %v, want %v", got, want)
 		}
 		pending := delivery.AlertPending
-		if n, err := e.outbox.CountAlerts(context.Background(), &pending); err != nil || n != 7 {
+		if n, err := e.outbox.CountAlerts(context.Background(), delivery.AlertFilter{Status: &pending}); err != nil || n != 7 {
 			t.Fatalf("CountAlerts(PENDING) = %d, %v", n, err)
 		}
 		delivered := delivery.AlertDelivered
-		if p, err := e.outbox.Alerts(context.Background(), &delivered, models.PageArgs{First: 1}); err != nil || len(p.Items) != 0 {
+		if p, err := e.outbox.Alerts(context.Background(), delivery.AlertFilter{Status: &delivered}, models.PageArgs{First: 1}); err != nil || len(p.Items) != 0 {
 			t.Fatalf("Alerts(DELIVERED) = %d alerts, %v; want none", len(p.Items), err)
 		}
 		if _, err := e.outbox.Alert(context.Background(), "12345"); !models.IsNotFound(err) {
@@ -332,7 +332,7 @@ func TestPreviewPlansWithoutWriting(t *testing.T) {
 		if p.Delivery.Platform != senders.DingTalk || p.Message.Severity != senders.Critical || len(p.Message.MentionPhones) != 1 || len(p.Delivery.ContactIDs) != 1 {
 			t.Fatalf("planned = %+v", p)
 		}
-		if n, _ := e.outbox.CountAlerts(context.Background(), nil); n != 0 {
+		if n, _ := e.outbox.CountAlerts(context.Background(), delivery.AlertFilter{}); n != 0 {
 			t.Fatalf("preview stored %d alerts", n)
 		}
 	})

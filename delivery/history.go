@@ -2,10 +2,14 @@ package delivery
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/heraldhq/herald/senders"
 
 	"github.com/heraldhq/herald/models"
 	"gorm.io/gorm"
@@ -36,10 +40,83 @@ func (o *Outbox) Alert(ctx context.Context, id string) (*Alert, error) {
 	return &a, nil
 }
 
-func (o *Outbox) alertQuery(ctx context.Context, status *AlertStatus) *gorm.DB {
-	q := o.db.WithContext(ctx).Model(&Alert{})
-	if status != nil {
-		q = q.Where("status = ?", *status)
+// AlertFilter narrows the alert history; every condition set must hold.
+type AlertFilter struct {
+	Status   *AlertStatus
+	Severity *senders.Severity // checked by the schema's enum
+	// SourceID is the integration whose hook made the alert; Direct asks for the alerts that no
+	// integration made. At most one of the two.
+	SourceID *uint
+	Direct   bool
+	// Labels must each be on the alert with exactly this value.
+	Labels []Label
+	// Search is a substring of the title, letter case folded as names are.
+	Search string
+	// From and To bound createdAt: at or after From, before To.
+	From, To *time.Time
+}
+
+// Bounds of AlertFilter.
+const (
+	MaxFilterLabels = 8
+	MaxFilterSearch = 256
+)
+
+// clean refuses a filter no alert list should run, with the field of its filter argument, and
+// trims its labels' names as alerts' were.
+func (f *AlertFilter) clean() error {
+	if f.Status != nil && !f.Status.Valid() {
+		return models.Invalid("status", "unknown alert status %q", string(*f.Status))
+	}
+	if f.Direct && f.SourceID != nil {
+		return models.Invalid("filter.direct", "direct cannot be given with sourceId")
+	}
+	if len(f.Labels) > MaxFilterLabels {
+		return models.Invalid("filter.labels", "at most %d labels", MaxFilterLabels)
+	}
+	labels, err := cleanLabels(f.Labels)
+	if e, ok := models.AsError(err); ok {
+		return models.Invalid("filter."+e.Field, "%s", e.Message)
+	}
+	f.Labels = labels
+	if utf8.RuneCountInString(strings.TrimSpace(f.Search)) > MaxFilterSearch {
+		return models.Invalid("filter.search", "search is longer than %d characters", MaxFilterSearch)
+	}
+	if f.From != nil && f.To != nil && !f.To.After(*f.From) {
+		return models.Invalid("filter.to", "to must be after from")
+	}
+	return nil
+}
+
+func (o *Outbox) alertQuery(ctx context.Context, f AlertFilter) *gorm.DB {
+	db := o.db.WithContext(ctx)
+	q := db.Model(&Alert{})
+	if f.Status != nil {
+		q = q.Where("status = ?", *f.Status)
+	}
+	if f.Severity != nil {
+		q = q.Where("severity = ?", *f.Severity)
+	}
+	switch {
+	case f.SourceID != nil:
+		q = q.Where("source_integration_id = ?", *f.SourceID)
+	case f.Direct:
+		q = q.Where("source_integration_id IS NULL")
+	}
+	for _, l := range f.Labels {
+		// Labels are stored as JSON, each exactly as json.Marshal writes a Label: its text is a
+		// substring of the column, the same test on both databases.
+		pair, _ := json.Marshal(l)
+		q = q.Where("labels LIKE ? ESCAPE '!'", models.ContainsPattern(string(pair)))
+	}
+	if cond, pattern := models.FoldedContains(db, "title", f.Search); cond != "" {
+		q = q.Where(cond, pattern)
+	}
+	if f.From != nil {
+		q = q.Where("created_at >= ?", f.From.UTC())
+	}
+	if f.To != nil {
+		q = q.Where("created_at < ?", f.To.UTC())
 	}
 	return q
 }
@@ -47,13 +124,13 @@ func (o *Outbox) alertQuery(ctx context.Context, status *AlertStatus) *gorm.DB {
 // newestAlerts orders alerts newest first: created_at, then id, descending.
 var newestAlerts = models.Keyset{Columns: []string{"created_at", "id"}, Descending: true}
 
-// Alerts lists alerts newest first (created_at, then id, descending).
-func (o *Outbox) Alerts(ctx context.Context, status *AlertStatus, page models.PageArgs) (models.Page[*Alert], error) {
+// Alerts lists the alerts f matches, newest first (created_at, then id, descending).
+func (o *Outbox) Alerts(ctx context.Context, f AlertFilter, page models.PageArgs) (models.Page[*Alert], error) {
 	if err := page.Check(); err != nil {
 		return models.Page[*Alert]{}, err
 	}
-	if status != nil && !status.Valid() {
-		return models.Page[*Alert]{}, models.Invalid("status", "unknown alert status %q", string(*status))
+	if err := f.clean(); err != nil {
+		return models.Page[*Alert]{}, err
 	}
 	var c alertCursor
 	has, err := page.DecodeCursor(&c)
@@ -65,15 +142,49 @@ func (o *Outbox) Alerts(ctx context.Context, status *AlertStatus, page models.Pa
 		at = []any{c.T.UTC(), c.ID}
 	}
 	var rows []*Alert
-	if err := newestAlerts.Seek(o.alertQuery(ctx, status), page, at).Find(&rows).Error; err != nil {
+	if err := newestAlerts.Seek(o.alertQuery(ctx, f), page, at).Find(&rows).Error; err != nil {
 		return models.Page[*Alert]{}, fmt.Errorf("list alerts: %w", err)
 	}
 	return models.CutPage(rows, page, func(a *Alert) any { return alertCursor{T: a.CreatedAt, ID: a.ID} }), nil
 }
 
-// CountAlerts counts the alerts with the given status, or all.
-func (o *Outbox) CountAlerts(ctx context.Context, status *AlertStatus) (int, error) {
-	return models.CountRows(o.alertQuery(ctx, status), "alerts")
+// CountAlerts counts the alerts f matches.
+func (o *Outbox) CountAlerts(ctx context.Context, f AlertFilter) (int, error) {
+	if err := f.clean(); err != nil {
+		return 0, err
+	}
+	return models.CountRows(o.alertQuery(ctx, f), "alerts")
+}
+
+// AlertsByIDs returns the alerts of the request's namespace among ids, in ids' order, nil where an
+// id names none.
+func (o *Outbox) AlertsByIDs(ctx context.Context, ids []uint) ([]*Alert, error) {
+	var rows []*Alert
+	if err := o.db.WithContext(ctx).Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("load alerts: %w", err)
+	}
+	return inOrder(ids, rows, func(a *Alert) uint { return a.ID }), nil
+}
+
+// DeliveriesByIDs returns the deliveries among ids, in ids' order, nil where an id names none.
+func (o *Outbox) DeliveriesByIDs(ctx context.Context, ids []uint) ([]*Delivery, error) {
+	var rows []*Delivery
+	if err := o.db.WithContext(ctx).Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("load deliveries: %w", err)
+	}
+	return inOrder(ids, rows, func(d *Delivery) uint { return d.ID }), nil
+}
+
+func inOrder[T any](ids []uint, rows []*T, id func(*T) uint) []*T {
+	byID := make(map[uint]*T, len(rows))
+	for _, r := range rows {
+		byID[id(r)] = r
+	}
+	out := make([]*T, len(ids))
+	for i, x := range ids {
+		out[i] = byID[x]
+	}
+	return out
 }
 
 // DeliveriesByAlert returns the deliveries of each alert, in creation order.
@@ -142,22 +253,27 @@ func (o *Outbox) DeliveryCountsByAlert(ctx context.Context, alertIDs []uint) (ma
 	out := make(map[uint]DeliveryCounts, len(alertIDs))
 	for _, r := range rows {
 		c := out[r.AlertID]
-		c.Total += r.N
-		switch r.Status {
-		case DeliveryPending:
-			c.Pending += r.N
-		case DeliverySent:
-			c.Sent += r.N
-		case DeliveryFailed:
-			c.Failed += r.N
-		case DeliveryHeld:
-			c.Held += r.N
-		case DeliveryDropped:
-			c.Dropped += r.N
-		}
+		c.add(r.Status, r.N)
 		out[r.AlertID] = c
 	}
 	return out, nil
+}
+
+// add counts n deliveries in status s.
+func (c *DeliveryCounts) add(s DeliveryStatus, n int) {
+	c.Total += n
+	switch s {
+	case DeliveryPending:
+		c.Pending += n
+	case DeliverySent:
+		c.Sent += n
+	case DeliveryFailed:
+		c.Failed += n
+	case DeliveryHeld:
+		c.Held += n
+	case DeliveryDropped:
+		c.Dropped += n
+	}
 }
 
 // AttemptsByDelivery returns the attempts of each delivery, oldest first.

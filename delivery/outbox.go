@@ -75,7 +75,7 @@ const (
 type Alert struct {
 	ID uint `gorm:"primaryKey;index:ix_alerts_created,priority:2;index:ix_alerts_status_created,priority:3;index:ix_alerts_namespace_created,priority:3"`
 	// NamespaceID is the namespace the alert was sent in; it leads the history's index.
-	NamespaceID uint             `gorm:"not null;default:1;index:ix_alerts_namespace_created,priority:1;uniqueIndex:ux_alerts_namespace_idempotency_key,priority:1"`
+	NamespaceID uint             `gorm:"not null;default:1;index:ix_alerts_namespace_created,priority:1;index:ix_alerts_namespace_updated,priority:1;uniqueIndex:ux_alerts_namespace_idempotency_key,priority:1"`
 	Title       string           `gorm:"size:256;not null"`
 	Content     string           `gorm:"size:65536;not null"` // mediumtext on MySQL: TEXT holds one byte less than 64 KiB
 	Severity    senders.Severity `gorm:"size:16;not null"`
@@ -108,7 +108,9 @@ type Alert struct {
 	// RoutedBy are the routes that chose its recipients, in the order tried.
 	RoutedBy  []uint    `gorm:"serializer:json;size:65536"`
 	CreatedAt time.Time `gorm:"precision:6;index:ix_alerts_created,priority:1;index:ix_alerts_status_created,priority:2;index:ix_alerts_namespace_created,priority:2"`
-	UpdatedAt time.Time `gorm:"precision:6"`
+	// UpdatedAt changes when the alert is accepted, finished or retried; the change feed reads the
+	// namespace's recent ones by its index.
+	UpdatedAt time.Time `gorm:"precision:6;index:ix_alerts_namespace_updated,priority:2"`
 }
 
 // Delivery is one alert to one robot. It copies what sending needs, and the contacts it was for, so
@@ -147,19 +149,25 @@ type Delivery struct {
 	Attempts   int        `gorm:"not null"`
 	LastError  *string    `gorm:"size:2048"`
 	SentAt     *time.Time `gorm:"precision:6"`
-	CreatedAt  time.Time  `gorm:"precision:6"`
-	UpdatedAt  time.Time  `gorm:"precision:6"`
+	// RetriedAt is when someone last made the FAILED delivery due again; its max age counts anew
+	// from then.
+	RetriedAt *time.Time `gorm:"precision:6"`
+	CreatedAt time.Time  `gorm:"precision:6"`
+	UpdatedAt time.Time  `gorm:"precision:6"`
 
 	Alert *Alert `gorm:"constraint:OnDelete:CASCADE" json:"-"`
 }
 
-// dueSince is when the delivery became due: when its alert was accepted, or when quiet hours that
-// held it ended. Its max age counts from then.
+// dueSince is when the delivery became due: when its alert was accepted, when quiet hours that
+// held it ended, or when it was retried, whichever is latest. Its max age counts from then.
 func (d *Delivery) dueSince() time.Time {
-	if d.HeldUntil != nil && d.HeldUntil.After(d.CreatedAt) {
-		return *d.HeldUntil
+	since := d.CreatedAt
+	for _, t := range []*time.Time{d.HeldUntil, d.RetriedAt} {
+		if t != nil && t.After(since) {
+			since = *t
+		}
 	}
-	return d.CreatedAt
+	return since
 }
 
 // holdNote says what quiet hours do to the delivery, for previews and attempts; "" when none held it.

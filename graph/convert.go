@@ -26,6 +26,33 @@ func deref(s *string) string {
 	return *s
 }
 
+// orDefault is *p, or def for an explicit null (gqlgen fills in an omitted argument's default).
+func orDefault[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+// alertFilter reads the alert list's status and filter arguments.
+func alertFilter(status *delivery.AlertStatus, in *model.AlertFilter) delivery.AlertFilter {
+	f := delivery.AlertFilter{Status: status}
+	if in == nil {
+		return f
+	}
+	f.Severity, f.Search, f.From, f.To = in.Severity, deref(in.Search), in.From, in.To
+	f.Direct = orDefault(in.Direct, false)
+	f.Labels = labelInputs(in.Labels)
+	if in.SourceID != nil {
+		id, ok := models.ParseID(*in.SourceID)
+		if !ok {
+			id = 0 // names no integration: the list is empty, as for an unknown id
+		}
+		f.SourceID = &id
+	}
+	return f
+}
+
 // pageArgs reads a list's paging arguments: first/after forward, or last/before backward. The
 // default page size is the schema's (first: Int = 20): gqlgen fills it in when first is omitted, so
 // whether first was given is read from the query itself; a first or last given as null is absent.

@@ -38,6 +38,7 @@ type ResolverRoot interface {
 	Contact() ContactResolver
 	ContactGroup() ContactGroupResolver
 	Delivery() DeliveryResolver
+	DeliveryStats() DeliveryStatsResolver
 	Integration() IntegrationResolver
 	Membership() MembershipResolver
 	MessageTemplate() MessageTemplateResolver
@@ -47,6 +48,8 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	Route() RouteResolver
 	Silence() SilenceResolver
+	SourceCount() SourceCountResolver
+	Subscription() SubscriptionResolver
 	Webhook() WebhookResolver
 }
 
@@ -181,6 +184,7 @@ type ComplexityRoot struct {
 	}
 
 	Delivery struct {
+		AlertID       func(childComplexity int) int
 		Attempts      func(childComplexity int) int
 		ContactNames  func(childComplexity int) int
 		Contacts      func(childComplexity int) int
@@ -189,6 +193,7 @@ type ComplexityRoot struct {
 		LastError     func(childComplexity int) int
 		NextAttemptAt func(childComplexity int) int
 		Platform      func(childComplexity int) int
+		RetriedAt     func(childComplexity int) int
 		SentAt        func(childComplexity int) int
 		Status        func(childComplexity int) int
 		URL           func(childComplexity int) int
@@ -204,6 +209,11 @@ type ComplexityRoot struct {
 		PlatformCode func(childComplexity int) int
 	}
 
+	DeliveryBucket struct {
+		Counts func(childComplexity int) int
+		Start  func(childComplexity int) int
+	}
+
 	DeliveryCounts struct {
 		Dropped func(childComplexity int) int
 		Failed  func(childComplexity int) int
@@ -211,6 +221,25 @@ type ComplexityRoot struct {
 		Pending func(childComplexity int) int
 		Sent    func(childComplexity int) int
 		Total   func(childComplexity int) int
+	}
+
+	DeliveryStats struct {
+		Alerts         func(childComplexity int) int
+		AlertsBySource func(childComplexity int) int
+		Bucket         func(childComplexity int) int
+		Buckets        func(childComplexity int) int
+		FailingRobots  func(childComplexity int, first *int) int
+		From           func(childComplexity int) int
+		Latency        func(childComplexity int) int
+		To             func(childComplexity int) int
+		Totals         func(childComplexity int) int
+	}
+
+	FailingRobot struct {
+		Failed      func(childComplexity int) int
+		LastFailure func(childComplexity int) int
+		Platform    func(childComplexity int) int
+		Total       func(childComplexity int) int
 	}
 
 	Integration struct {
@@ -317,6 +346,8 @@ type ComplexityRoot struct {
 		ExpireSilence           func(childComplexity int, id string) int
 		MoveRoute               func(childComplexity int, id string, position int) int
 		RemoveContactsFromGroup func(childComplexity int, groupID string, contactIds []string) int
+		RetryDelivery           func(childComplexity int, id string) int
+		RetryFailedDeliveries   func(childComplexity int, alertID string) int
 		RevokeAPIToken          func(childComplexity int, id string) int
 		RotateIntegrationToken  func(childComplexity int, id string) int
 		SendAlert               func(childComplexity int, input model.SendAlertInput) int
@@ -357,14 +388,22 @@ type ComplexityRoot struct {
 		WebhookPath  func(childComplexity int) int
 	}
 
+	PlatformLatency struct {
+		Attempts func(childComplexity int) int
+		P50Ms    func(childComplexity int) int
+		P95Ms    func(childComplexity int) int
+		Platform func(childComplexity int) int
+	}
+
 	Query struct {
 		APITokens               func(childComplexity int) int
 		Alert                   func(childComplexity int, id string) int
-		Alerts                  func(childComplexity int, status *delivery.AlertStatus, first *int, after *string, last *int, before *string) int
+		Alerts                  func(childComplexity int, status *delivery.AlertStatus, first *int, after *string, last *int, before *string, filter *model.AlertFilter) int
 		AuditLog                func(childComplexity int, first *int, after *string, last *int, before *string) int
 		BuiltinMessageTemplates func(childComplexity int) int
 		Contact                 func(childComplexity int, id string) int
 		Contacts                func(childComplexity int, filter *model.ContactFilter, first *int, after *string, last *int, before *string) int
+		DeliveryStats           func(childComplexity int, from time.Time, to time.Time, bucket *delivery.StatsBucket) int
 		Group                   func(childComplexity int, id string) int
 		Groups                  func(childComplexity int, filter *model.GroupFilter, first *int, after *string, last *int, before *string) int
 		Integration             func(childComplexity int, id string) int
@@ -453,6 +492,17 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	SourceCount struct {
+		Alerts   func(childComplexity int) int
+		Source   func(childComplexity int) int
+		SourceID func(childComplexity int) int
+	}
+
+	Subscription struct {
+		AlertChanged    func(childComplexity int, namespace *string) int
+		DeliveryChanged func(childComplexity int, alertID string) int
+	}
+
 	TimeWindow struct {
 		End      func(childComplexity int) int
 		Start    func(childComplexity int) int
@@ -513,6 +563,14 @@ type DeliveryResolver interface {
 
 	Contacts(ctx context.Context, obj *delivery.Delivery) ([]*models.Contact, error)
 }
+type DeliveryStatsResolver interface {
+	Buckets(ctx context.Context, obj *delivery.Stats) ([]*delivery.BucketCounts, error)
+	Totals(ctx context.Context, obj *delivery.Stats) (*delivery.DeliveryCounts, error)
+	Alerts(ctx context.Context, obj *delivery.Stats) (int, error)
+	Latency(ctx context.Context, obj *delivery.Stats) ([]*delivery.PlatformLatency, error)
+	FailingRobots(ctx context.Context, obj *delivery.Stats, first *int) ([]*delivery.FailingRobot, error)
+	AlertsBySource(ctx context.Context, obj *delivery.Stats) ([]*delivery.SourceCount, error)
+}
 type IntegrationResolver interface {
 	Groups(ctx context.Context, obj *models.Integration) ([]*models.Group, error)
 	Contacts(ctx context.Context, obj *models.Integration) ([]*models.Contact, error)
@@ -559,6 +617,8 @@ type MutationResolver interface {
 	MoveRoute(ctx context.Context, id string, position int) ([]*models.Route, error)
 	CreateSilence(ctx context.Context, input model.SilenceInput) (*models.Silence, error)
 	ExpireSilence(ctx context.Context, id string) (*models.Silence, error)
+	RetryDelivery(ctx context.Context, id string) (*delivery.Delivery, error)
+	RetryFailedDeliveries(ctx context.Context, alertID string) (*delivery.Alert, error)
 }
 type NamespaceResolver interface {
 	ContactCount(ctx context.Context, obj *models.Namespace) (int, error)
@@ -576,7 +636,7 @@ type QueryResolver interface {
 	Memberships(ctx context.Context, contactID *string, groupID *string, first *int, after *string, last *int, before *string) (*model.Connection[*models.MembershipRow], error)
 	Platforms(ctx context.Context) ([]*senders.Descriptor, error)
 	Alert(ctx context.Context, id string) (*delivery.Alert, error)
-	Alerts(ctx context.Context, status *delivery.AlertStatus, first *int, after *string, last *int, before *string) (*model.Connection[*delivery.Alert], error)
+	Alerts(ctx context.Context, status *delivery.AlertStatus, first *int, after *string, last *int, before *string, filter *model.AlertFilter) (*model.Connection[*delivery.Alert], error)
 	PreviewAlert(ctx context.Context, input model.SendAlertInput) ([]*model.RenderedMessage, error)
 	Me(ctx context.Context) (*model.Viewer, error)
 	APITokens(ctx context.Context) ([]*models.APIToken, error)
@@ -594,6 +654,7 @@ type QueryResolver interface {
 	Silences(ctx context.Context, state *models.SilenceState, first *int, after *string) (*model.Connection[*models.Silence], error)
 	Silence(ctx context.Context, id string) (*models.Silence, error)
 	TestRoute(ctx context.Context, labels []*model.LabelInput, severity *senders.Severity) (*model.RouteDecision, error)
+	DeliveryStats(ctx context.Context, from time.Time, to time.Time, bucket *delivery.StatsBucket) (*delivery.Stats, error)
 }
 type RouteResolver interface {
 	Matchers(ctx context.Context, obj *models.Route) ([]*models.Matcher, error)
@@ -606,6 +667,13 @@ type SilenceResolver interface {
 	Matchers(ctx context.Context, obj *models.Silence) ([]*models.Matcher, error)
 
 	State(ctx context.Context, obj *models.Silence) (models.SilenceState, error)
+}
+type SourceCountResolver interface {
+	Source(ctx context.Context, obj *delivery.SourceCount) (*models.Integration, error)
+}
+type SubscriptionResolver interface {
+	AlertChanged(ctx context.Context, namespace *string) (<-chan *delivery.Alert, error)
+	DeliveryChanged(ctx context.Context, alertID string) (<-chan *delivery.Delivery, error)
 }
 type WebhookResolver interface {
 	URL(ctx context.Context, obj *models.Webhook) (string, error)
@@ -1117,6 +1185,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreatedIntegration.Token(childComplexity), true
 
+	case "Delivery.alertId":
+		if e.ComplexityRoot.Delivery.AlertID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.AlertID(childComplexity), true
 	case "Delivery.attempts":
 		if e.ComplexityRoot.Delivery.Attempts == nil {
 			break
@@ -1165,6 +1239,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Delivery.Platform(childComplexity), true
+	case "Delivery.retriedAt":
+		if e.ComplexityRoot.Delivery.RetriedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.RetriedAt(childComplexity), true
 	case "Delivery.sentAt":
 		if e.ComplexityRoot.Delivery.SentAt == nil {
 			break
@@ -1227,6 +1307,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeliveryAttempt.PlatformCode(childComplexity), true
 
+	case "DeliveryBucket.counts":
+		if e.ComplexityRoot.DeliveryBucket.Counts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryBucket.Counts(childComplexity), true
+	case "DeliveryBucket.start":
+		if e.ComplexityRoot.DeliveryBucket.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryBucket.Start(childComplexity), true
+
 	case "DeliveryCounts.dropped":
 		if e.ComplexityRoot.DeliveryCounts.Dropped == nil {
 			break
@@ -1263,6 +1356,91 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeliveryCounts.Total(childComplexity), true
+
+	case "DeliveryStats.alerts":
+		if e.ComplexityRoot.DeliveryStats.Alerts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryStats.Alerts(childComplexity), true
+	case "DeliveryStats.alertsBySource":
+		if e.ComplexityRoot.DeliveryStats.AlertsBySource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryStats.AlertsBySource(childComplexity), true
+	case "DeliveryStats.bucket":
+		if e.ComplexityRoot.DeliveryStats.Bucket == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryStats.Bucket(childComplexity), true
+	case "DeliveryStats.buckets":
+		if e.ComplexityRoot.DeliveryStats.Buckets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryStats.Buckets(childComplexity), true
+	case "DeliveryStats.failingRobots":
+		if e.ComplexityRoot.DeliveryStats.FailingRobots == nil {
+			break
+		}
+
+		args, err := ec.field_DeliveryStats_failingRobots_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.DeliveryStats.FailingRobots(childComplexity, args["first"].(*int)), true
+	case "DeliveryStats.from":
+		if e.ComplexityRoot.DeliveryStats.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryStats.From(childComplexity), true
+	case "DeliveryStats.latency":
+		if e.ComplexityRoot.DeliveryStats.Latency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryStats.Latency(childComplexity), true
+	case "DeliveryStats.to":
+		if e.ComplexityRoot.DeliveryStats.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryStats.To(childComplexity), true
+	case "DeliveryStats.totals":
+		if e.ComplexityRoot.DeliveryStats.Totals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryStats.Totals(childComplexity), true
+
+	case "FailingRobot.failed":
+		if e.ComplexityRoot.FailingRobot.Failed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailingRobot.Failed(childComplexity), true
+	case "FailingRobot.lastFailure":
+		if e.ComplexityRoot.FailingRobot.LastFailure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailingRobot.LastFailure(childComplexity), true
+	case "FailingRobot.platform":
+		if e.ComplexityRoot.FailingRobot.Platform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailingRobot.Platform(childComplexity), true
+	case "FailingRobot.total":
+		if e.ComplexityRoot.FailingRobot.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailingRobot.Total(childComplexity), true
 
 	case "Integration.contacts":
 		if e.ComplexityRoot.Integration.Contacts == nil {
@@ -1773,6 +1951,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveContactsFromGroup(childComplexity, args["groupId"].(string), args["contactIds"].([]string)), true
+	case "Mutation.retryDelivery":
+		if e.ComplexityRoot.Mutation.RetryDelivery == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_retryDelivery_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RetryDelivery(childComplexity, args["id"].(string)), true
+	case "Mutation.retryFailedDeliveries":
+		if e.ComplexityRoot.Mutation.RetryFailedDeliveries == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_retryFailedDeliveries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RetryFailedDeliveries(childComplexity, args["alertId"].(string)), true
 	case "Mutation.revokeApiToken":
 		if e.ComplexityRoot.Mutation.RevokeAPIToken == nil {
 			break
@@ -2001,6 +2201,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PlatformInfo.WebhookPath(childComplexity), true
 
+	case "PlatformLatency.attempts":
+		if e.ComplexityRoot.PlatformLatency.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformLatency.Attempts(childComplexity), true
+	case "PlatformLatency.p50Ms":
+		if e.ComplexityRoot.PlatformLatency.P50Ms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformLatency.P50Ms(childComplexity), true
+	case "PlatformLatency.p95Ms":
+		if e.ComplexityRoot.PlatformLatency.P95Ms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformLatency.P95Ms(childComplexity), true
+	case "PlatformLatency.platform":
+		if e.ComplexityRoot.PlatformLatency.Platform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformLatency.Platform(childComplexity), true
+
 	case "Query.apiTokens":
 		if e.ComplexityRoot.Query.APITokens == nil {
 			break
@@ -2028,7 +2253,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Alerts(childComplexity, args["status"].(*delivery.AlertStatus), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+		return e.ComplexityRoot.Query.Alerts(childComplexity, args["status"].(*delivery.AlertStatus), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.AlertFilter)), true
 	case "Query.auditLog":
 		if e.ComplexityRoot.Query.AuditLog == nil {
 			break
@@ -2068,6 +2293,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Contacts(childComplexity, args["filter"].(*model.ContactFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+	case "Query.deliveryStats":
+		if e.ComplexityRoot.Query.DeliveryStats == nil {
+			break
+		}
+
+		args, err := ec.field_Query_deliveryStats_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DeliveryStats(childComplexity, args["from"].(time.Time), args["to"].(time.Time), args["bucket"].(*delivery.StatsBucket)), true
 	case "Query.group":
 		if e.ComplexityRoot.Query.Group == nil {
 			break
@@ -2515,6 +2751,48 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SilenceEdge.Node(childComplexity), true
 
+	case "SourceCount.alerts":
+		if e.ComplexityRoot.SourceCount.Alerts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceCount.Alerts(childComplexity), true
+	case "SourceCount.source":
+		if e.ComplexityRoot.SourceCount.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceCount.Source(childComplexity), true
+	case "SourceCount.sourceId":
+		if e.ComplexityRoot.SourceCount.SourceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceCount.SourceID(childComplexity), true
+
+	case "Subscription.alertChanged":
+		if e.ComplexityRoot.Subscription.AlertChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_alertChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.AlertChanged(childComplexity, args["namespace"].(*string)), true
+	case "Subscription.deliveryChanged":
+		if e.ComplexityRoot.Subscription.DeliveryChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_deliveryChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.DeliveryChanged(childComplexity, args["alertId"].(string)), true
+
 	case "TimeWindow.end":
 		if e.ComplexityRoot.TimeWindow.End == nil {
 			break
@@ -2599,6 +2877,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AlertFilter", ec.unmarshalInputAlertFilter),
 			graphql.NewInputUnmarshaler("ContactFilter", ec.unmarshalInputContactFilter),
 			graphql.NewInputUnmarshaler("CreateContactGroupInput", ec.unmarshalInputCreateContactGroupInput),
 			graphql.NewInputUnmarshaler("CreateContactInput", ec.unmarshalInputCreateContactInput),
@@ -2663,6 +2942,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -3508,6 +3804,8 @@ retries and history are unaffected when contacts or webhooks change later.
 type Delivery {
   "The delivery's id."
   id: ID!
+  "The alert it belongs to."
+  alertId: ID!
   "The robot's platform."
   platform: Platform!
   "The robot's webhook URL when the alert was accepted: whole for ADMIN, credentials masked for other roles."
@@ -3520,6 +3818,8 @@ type Delivery {
   lastError: String
   "When the robot accepted the message; null unless SENT."
   sentAt: Time
+  "When it was last retried by retryDelivery or retryFailedDeliveries; null when it never was."
+  retriedAt: Time
   "When the delivery is next due (while in flight, when its lease ends; while HELD, when its quiet hours end); null once SENT, FAILED or DROPPED."
   nextAttemptAt: Time
   "The targeted contacts behind this URL that still exist, ordered by name."
@@ -3680,6 +3980,8 @@ extend type Query {
     the page has first's default size, 20. Cannot be given with first or after.
     """
     before: String
+    "Only alerts matching every condition given; omitted, every alert."
+    filter: AlertFilter
   ): AlertConnection!
   """
   Renders the alert for each robot it would reach, one message per distinct webhook URL, sending and
@@ -4569,6 +4871,177 @@ extend type Mutation {
     id: ID!
   ): Silence! @hasRole(role: SENDER)
 }
+
+# ---- Delivery health, retries and live changes ----
+
+"""
+Narrows the alert history (alerts); an alert must match every condition given. Wrong values are
+BAD_USER_INPUT at filter.<field>.
+"""
+input AlertFilter {
+  "Only alerts of this severity."
+  severity: Severity
+  "Only alerts made by this integration's hook. An id that names no integration matches nothing."
+  sourceId: ID
+  "Only alerts that sendAlert or testContact made (no integration); cannot be given with sourceId."
+  direct: Boolean
+  "Only alerts carrying each of these labels with exactly this value: at most 8."
+  labels: [LabelInput!]
+  """
+  Case-insensitive substring of the title (letter case only: accents count). Trimmed; at most 256
+  characters. Empty matches every title.
+  """
+  search: String
+  "Only alerts accepted at or after this time."
+  from: Time
+  "Only alerts accepted before this time; after from when both are given."
+  to: Time
+}
+
+"The width of one bucket of deliveryStats."
+enum StatsBucket {
+  "One hour: the range may span at most 31 days."
+  HOUR
+  "One day (UTC): the range may span at most 366 days."
+  DAY
+}
+
+"The deliveries of the alerts accepted in one bucket of time, counted by status."
+type DeliveryBucket {
+  "Where the bucket starts (UTC); it ends where the next one starts."
+  start: Time!
+  "The deliveries of the alerts accepted in the bucket, by their status now."
+  counts: DeliveryCounts!
+}
+
+"How long one platform's robots took to answer."
+type PlatformLatency {
+  "The platform."
+  platform: Platform!
+  "How many HTTP calls were made (attempts that got an answer or timed out)."
+  attempts: Int!
+  "The median call's duration in milliseconds (nearest rank)."
+  p50Ms: Int!
+  "The 95th percentile call's duration in milliseconds (nearest rank)."
+  p95Ms: Int!
+}
+
+"One robot and its failed deliveries."
+type FailingRobot {
+  "The robot's platform."
+  platform: Platform!
+  "How many of its deliveries failed."
+  failed: Int!
+  "How many deliveries it had in all."
+  total: Int!
+  "Its latest failed delivery: its URL (masked below ADMIN), contacts and last error."
+  lastFailure: Delivery!
+}
+
+"How many alerts one source made."
+type SourceCount {
+  "The integration; null for alerts made by sendAlert or testContact, and once the integration is deleted."
+  source: Integration
+  "The integration's id; null for alerts made by sendAlert or testContact."
+  sourceId: ID
+  "How many alerts it made in the range."
+  alerts: Int!
+}
+
+"""
+The health of delivery over a range of time, counted by the database (no rows are loaded): every figure
+counts the alerts accepted in the range and their deliveries, in the namespace of the request.
+"""
+type DeliveryStats {
+  "Where the range starts, rounded down to the bucket."
+  from: Time!
+  "Where the range ends (exclusive), rounded up to the bucket."
+  to: Time!
+  "The bucket width."
+  bucket: StatsBucket!
+  "One entry per bucket from from to to, oldest first; a bucket without alerts counts zeros."
+  buckets: [DeliveryBucket!]!
+  "The deliveries of the whole range, by status now."
+  totals: DeliveryCounts!
+  "How many alerts were accepted in the range."
+  alerts: Int!
+  "Per platform that was called, its calls' median and 95th percentile durations, by platform name."
+  latency: [PlatformLatency!]!
+  "The robots with the most failed deliveries, most first (then by robot), only those with a failure."
+  failingRobots(
+    "How many robots, 1-20 (else BAD_USER_INPUT at first)."
+    first: Int = 5
+  ): [FailingRobot!]!
+  "How many alerts each source made, most first: integrations, and sendAlert as a null source."
+  alertsBySource: [SourceCount!]!
+}
+
+extend type Query {
+  """
+  Delivery health over [from, to): deliveries by status per bucket, the platforms' call latency, the
+  failing robots and alerts by source. Needs VIEWER. from must be before to (BAD_USER_INPUT at to), and
+  the range at most 31 days with HOUR buckets or 366 with DAY (BAD_USER_INPUT at from).
+  """
+  deliveryStats(
+    "Where the range starts; rounded down to the bucket."
+    from: Time!
+    "Where the range ends (exclusive); rounded up to the bucket."
+    to: Time!
+    "The width of each bucket; HOUR when omitted."
+    bucket: StatsBucket = HOUR
+  ): DeliveryStats!
+}
+
+extend type Mutation {
+  """
+  Needs SENDER. Makes a FAILED delivery due again now: its next attempt is a new HTTP call, recorded in its
+  attempts, with a fresh delivery max age, and its alert is PENDING until it settles. NOT_FOUND at id when
+  no delivery of the namespace has it; BAD_USER_INPUT at id when it is not FAILED. Recorded in the audit
+  log.
+  """
+  retryDelivery(
+    "The delivery."
+    id: ID!
+  ): Delivery! @hasRole(role: SENDER)
+  """
+  Needs SENDER. Retries every FAILED delivery of the alert, as retryDelivery does each ("resend to the
+  failed robots"), and returns the alert. NOT_FOUND at alertId when no alert of the namespace has it;
+  BAD_USER_INPUT at alertId when none of its deliveries failed.
+  """
+  retryFailedDeliveries(
+    "The alert."
+    alertId: ID!
+  ): Alert! @hasRole(role: SENDER)
+}
+
+"""
+Live changes, over a WebSocket at /query (the graphql-transport-ws protocol, or the older graphql-ws).
+The token goes in connection_init's payload as Authorization ("Bearer <token>"), and the namespace as
+Herald-Namespace; the token is checked then, again at every subscribe, and while events flow (a revoked
+token ends its subscriptions with UNAUTHENTICATED). A browser's Origin must be the server's own or one of
+HERALD_CORS_ORIGINS. A token may hold at most HERALD_SUBSCRIPTIONS_PER_TOKEN subscriptions at once (20 by
+default; BAD_USER_INPUT past it). Changes made by any replica arrive within about a second: each replica
+polls the database for what changed.
+"""
+type Subscription {
+  """
+  Needs VIEWER. The alerts of the namespace as they are accepted and whenever one of their deliveries
+  changes state, each alert at most once per poll. The namespace must be the connection's
+  (Herald-Namespace), which is also the default; FORBIDDEN otherwise.
+  """
+  alertChanged(
+    "The namespace, by name; the connection's when omitted."
+    namespace: String
+  ): Alert!
+  """
+  Needs VIEWER. The alert's deliveries whenever one changes state (leased, sent, failed, retried,
+  released), each at most once per poll. NOT_FOUND at alertId when no alert of the namespace has it.
+  """
+  deliveryChanged(
+    "The alert."
+    alertId: ID!
+  ): Delivery!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -4831,6 +5304,8 @@ func (ec *executionContext) childFields_Delivery(ctx context.Context, field grap
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Delivery_id(ctx, field)
+	case "alertId":
+		return ec.fieldContext_Delivery_alertId(ctx, field)
 	case "platform":
 		return ec.fieldContext_Delivery_platform(ctx, field)
 	case "url":
@@ -4843,6 +5318,8 @@ func (ec *executionContext) childFields_Delivery(ctx context.Context, field grap
 		return ec.fieldContext_Delivery_lastError(ctx, field)
 	case "sentAt":
 		return ec.fieldContext_Delivery_sentAt(ctx, field)
+	case "retriedAt":
+		return ec.fieldContext_Delivery_retriedAt(ctx, field)
 	case "nextAttemptAt":
 		return ec.fieldContext_Delivery_nextAttemptAt(ctx, field)
 	case "contacts":
@@ -4875,6 +5352,16 @@ func (ec *executionContext) childFields_DeliveryAttempt(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type DeliveryAttempt", field.Name)
 }
 
+func (ec *executionContext) childFields_DeliveryBucket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_DeliveryBucket_start(ctx, field)
+	case "counts":
+		return ec.fieldContext_DeliveryBucket_counts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeliveryBucket", field.Name)
+}
+
 func (ec *executionContext) childFields_DeliveryCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "total":
@@ -4891,6 +5378,44 @@ func (ec *executionContext) childFields_DeliveryCounts(ctx context.Context, fiel
 		return ec.fieldContext_DeliveryCounts_dropped(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeliveryCounts", field.Name)
+}
+
+func (ec *executionContext) childFields_DeliveryStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_DeliveryStats_from(ctx, field)
+	case "to":
+		return ec.fieldContext_DeliveryStats_to(ctx, field)
+	case "bucket":
+		return ec.fieldContext_DeliveryStats_bucket(ctx, field)
+	case "buckets":
+		return ec.fieldContext_DeliveryStats_buckets(ctx, field)
+	case "totals":
+		return ec.fieldContext_DeliveryStats_totals(ctx, field)
+	case "alerts":
+		return ec.fieldContext_DeliveryStats_alerts(ctx, field)
+	case "latency":
+		return ec.fieldContext_DeliveryStats_latency(ctx, field)
+	case "failingRobots":
+		return ec.fieldContext_DeliveryStats_failingRobots(ctx, field)
+	case "alertsBySource":
+		return ec.fieldContext_DeliveryStats_alertsBySource(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeliveryStats", field.Name)
+}
+
+func (ec *executionContext) childFields_FailingRobot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "platform":
+		return ec.fieldContext_FailingRobot_platform(ctx, field)
+	case "failed":
+		return ec.fieldContext_FailingRobot_failed(ctx, field)
+	case "total":
+		return ec.fieldContext_FailingRobot_total(ctx, field)
+	case "lastFailure":
+		return ec.fieldContext_FailingRobot_lastFailure(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FailingRobot", field.Name)
 }
 
 func (ec *executionContext) childFields_Integration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5117,6 +5642,20 @@ func (ec *executionContext) childFields_PlatformInfo(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type PlatformInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_PlatformLatency(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "platform":
+		return ec.fieldContext_PlatformLatency_platform(ctx, field)
+	case "attempts":
+		return ec.fieldContext_PlatformLatency_attempts(ctx, field)
+	case "p50Ms":
+		return ec.fieldContext_PlatformLatency_p50Ms(ctx, field)
+	case "p95Ms":
+		return ec.fieldContext_PlatformLatency_p95Ms(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlatformLatency", field.Name)
+}
+
 func (ec *executionContext) childFields_QuietHold(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "group":
@@ -5251,6 +5790,18 @@ func (ec *executionContext) childFields_SilenceEdge(ctx context.Context, field g
 		return ec.fieldContext_SilenceEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SilenceEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_SourceCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "source":
+		return ec.fieldContext_SourceCount_source(ctx, field)
+	case "sourceId":
+		return ec.fieldContext_SourceCount_sourceId(ctx, field)
+	case "alerts":
+		return ec.fieldContext_SourceCount_alerts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SourceCount", field.Name)
 }
 
 func (ec *executionContext) childFields_TimeWindow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5482,6 +6033,20 @@ func (ec *executionContext) field_ContactGroup_members_args(ctx context.Context,
 		return nil, err
 	}
 	args["search"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_DeliveryStats_failingRobots_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
 	return args, nil
 }
 
@@ -5791,6 +6356,34 @@ func (ec *executionContext) field_Mutation_removeContactsFromGroup_args(ctx cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_retryDelivery_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_retryFailedDeliveries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "alertId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["alertId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_revokeApiToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6050,6 +6643,14 @@ func (ec *executionContext) field_Query_alerts_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["before"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.AlertFilter, error) {
+			return ec.unmarshalOAlertFilter2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐAlertFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg5
 	return args, nil
 }
 
@@ -6148,6 +6749,36 @@ func (ec *executionContext) field_Query_contacts_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["before"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_deliveryStats_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "bucket",
+		func(ctx context.Context, v any) (*delivery.StatsBucket, error) {
+			return ec.unmarshalOStatsBucket2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐStatsBucket(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["bucket"] = arg2
 	return args, nil
 }
 
@@ -6474,6 +7105,34 @@ func (ec *executionContext) field_Query_testRoute_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["severity"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_alertChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "namespace",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["namespace"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_deliveryChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "alertId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["alertId"] = arg0
 	return args, nil
 }
 
@@ -8702,6 +9361,32 @@ func (ec *executionContext) fieldContext_Delivery_id(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Delivery", field, false, false, "ID")
 }
 
+func (ec *executionContext) _Delivery_alertId(ctx context.Context, field graphql.CollectedField, obj *delivery.Delivery) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNID2uint(ctx, field.Selections, obj.AlertID)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Delivery_alertId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AlertID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uint) graphql.Marshaler {
+			return ec.marshalNID2uint(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Delivery_alertId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Delivery", field, false, false, "ID")
+}
+
 func (ec *executionContext) _Delivery_platform(ctx context.Context, field graphql.CollectedField, obj *delivery.Delivery) (ret graphql.Marshaler) {
 	if plainFieldsDirect() {
 		return ec.marshalNPlatform2githubᚗcomᚋheraldhqᚋheraldᚋsendersᚐPlatform(ctx, field.Selections, obj.Platform)
@@ -8855,6 +9540,29 @@ func (ec *executionContext) _Delivery_sentAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Delivery_sentAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Delivery", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Delivery_retriedAt(ctx context.Context, field graphql.CollectedField, obj *delivery.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Delivery_retriedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RetriedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Delivery_retriedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Delivery", field, false, false, "Time")
 }
 
@@ -9141,6 +9849,61 @@ func (ec *executionContext) fieldContext_DeliveryAttempt_note(_ context.Context,
 	return graphql.NewScalarFieldContext("DeliveryAttempt", field, false, false, "String")
 }
 
+func (ec *executionContext) _DeliveryBucket_start(ctx context.Context, field graphql.CollectedField, obj *delivery.BucketCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryBucket_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryBucket_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryBucket", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DeliveryBucket_counts(ctx context.Context, field graphql.CollectedField, obj *delivery.BucketCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryBucket_counts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Counts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v delivery.DeliveryCounts) graphql.Marshaler {
+			return ec.marshalNDeliveryCounts2githubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDeliveryCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryBucket_counts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeliveryBucket",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeliveryCounts(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _DeliveryCounts_total(ctx context.Context, field graphql.CollectedField, obj *delivery.DeliveryCounts) (ret graphql.Marshaler) {
 	if plainFieldsDirect() {
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Total)
@@ -9295,6 +10058,383 @@ func (ec *executionContext) _DeliveryCounts_dropped(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_DeliveryCounts_dropped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DeliveryCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DeliveryStats_from(ctx context.Context, field graphql.CollectedField, obj *delivery.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryStats_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryStats_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryStats", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DeliveryStats_to(ctx context.Context, field graphql.CollectedField, obj *delivery.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryStats_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryStats_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryStats", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DeliveryStats_bucket(ctx context.Context, field graphql.CollectedField, obj *delivery.Stats) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNStatsBucket2githubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐStatsBucket(ctx, field.Selections, obj.Bucket)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryStats_bucket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bucket, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v delivery.StatsBucket) graphql.Marshaler {
+			return ec.marshalNStatsBucket2githubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐStatsBucket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryStats_bucket(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryStats", field, false, false, "StatsBucket")
+}
+
+func (ec *executionContext) _DeliveryStats_buckets(ctx context.Context, field graphql.CollectedField, obj *delivery.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryStats_buckets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DeliveryStats().Buckets(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*delivery.BucketCounts) graphql.Marshaler {
+			return ec.marshalNDeliveryBucket2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐBucketCountsᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryStats_buckets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeliveryStats",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeliveryBucket(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeliveryStats_totals(ctx context.Context, field graphql.CollectedField, obj *delivery.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryStats_totals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DeliveryStats().Totals(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *delivery.DeliveryCounts) graphql.Marshaler {
+			return ec.marshalNDeliveryCounts2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDeliveryCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryStats_totals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeliveryStats",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeliveryCounts(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeliveryStats_alerts(ctx context.Context, field graphql.CollectedField, obj *delivery.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryStats_alerts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DeliveryStats().Alerts(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryStats_alerts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryStats", field, true, true, "Int")
+}
+
+func (ec *executionContext) _DeliveryStats_latency(ctx context.Context, field graphql.CollectedField, obj *delivery.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryStats_latency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DeliveryStats().Latency(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*delivery.PlatformLatency) graphql.Marshaler {
+			return ec.marshalNPlatformLatency2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐPlatformLatencyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryStats_latency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeliveryStats",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlatformLatency(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeliveryStats_failingRobots(ctx context.Context, field graphql.CollectedField, obj *delivery.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryStats_failingRobots(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.DeliveryStats().FailingRobots(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*delivery.FailingRobot) graphql.Marshaler {
+			return ec.marshalNFailingRobot2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐFailingRobotᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryStats_failingRobots(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeliveryStats",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FailingRobot(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_DeliveryStats_failingRobots_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeliveryStats_alertsBySource(ctx context.Context, field graphql.CollectedField, obj *delivery.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryStats_alertsBySource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DeliveryStats().AlertsBySource(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*delivery.SourceCount) graphql.Marshaler {
+			return ec.marshalNSourceCount2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐSourceCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryStats_alertsBySource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeliveryStats",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SourceCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FailingRobot_platform(ctx context.Context, field graphql.CollectedField, obj *delivery.FailingRobot) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNPlatform2githubᚗcomᚋheraldhqᚋheraldᚋsendersᚐPlatform(ctx, field.Selections, obj.Platform)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailingRobot_platform(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Platform, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v senders.Platform) graphql.Marshaler {
+			return ec.marshalNPlatform2githubᚗcomᚋheraldhqᚋheraldᚋsendersᚐPlatform(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FailingRobot_platform(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FailingRobot", field, false, false, "Platform")
+}
+
+func (ec *executionContext) _FailingRobot_failed(ctx context.Context, field graphql.CollectedField, obj *delivery.FailingRobot) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Failed)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailingRobot_failed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FailingRobot_failed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FailingRobot", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FailingRobot_total(ctx context.Context, field graphql.CollectedField, obj *delivery.FailingRobot) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Total)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailingRobot_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FailingRobot_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FailingRobot", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FailingRobot_lastFailure(ctx context.Context, field graphql.CollectedField, obj *delivery.FailingRobot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailingRobot_lastFailure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastFailure, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *delivery.Delivery) graphql.Marshaler {
+			return ec.marshalNDelivery2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDelivery(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FailingRobot_lastFailure(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FailingRobot",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Delivery(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Integration_id(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
@@ -12391,6 +13531,130 @@ func (ec *executionContext) fieldContext_Mutation_expireSilence(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_retryDelivery(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_retryDelivery(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RetryDelivery(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, "SENDER")
+				if err != nil {
+					var zeroVal *delivery.Delivery
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *delivery.Delivery
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *delivery.Delivery) graphql.Marshaler {
+			return ec.marshalNDelivery2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDelivery(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_retryDelivery(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Delivery(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_retryDelivery_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_retryFailedDeliveries(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_retryFailedDeliveries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RetryFailedDeliveries(ctx, fc.Args["alertId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, "SENDER")
+				if err != nil {
+					var zeroVal *delivery.Alert
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *delivery.Alert
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *delivery.Alert) graphql.Marshaler {
+			return ec.marshalNAlert2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐAlert(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_retryFailedDeliveries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Alert(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_retryFailedDeliveries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Namespace_id(ctx context.Context, field graphql.CollectedField, obj *models.Namespace) (ret graphql.Marshaler) {
 	if plainFieldsDirect() {
 		return ec.marshalNID2uint(ctx, field.Selections, obj.ID)
@@ -12876,6 +14140,110 @@ func (ec *executionContext) fieldContext_PlatformInfo_mentions(_ context.Context
 	return graphql.NewScalarFieldContext("PlatformInfo", field, false, false, "String")
 }
 
+func (ec *executionContext) _PlatformLatency_platform(ctx context.Context, field graphql.CollectedField, obj *delivery.PlatformLatency) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNPlatform2githubᚗcomᚋheraldhqᚋheraldᚋsendersᚐPlatform(ctx, field.Selections, obj.Platform)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformLatency_platform(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Platform, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v senders.Platform) graphql.Marshaler {
+			return ec.marshalNPlatform2githubᚗcomᚋheraldhqᚋheraldᚋsendersᚐPlatform(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformLatency_platform(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformLatency", field, false, false, "Platform")
+}
+
+func (ec *executionContext) _PlatformLatency_attempts(ctx context.Context, field graphql.CollectedField, obj *delivery.PlatformLatency) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Attempts)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformLatency_attempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attempts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformLatency_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformLatency", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PlatformLatency_p50Ms(ctx context.Context, field graphql.CollectedField, obj *delivery.PlatformLatency) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.P50Ms)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformLatency_p50Ms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.P50Ms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformLatency_p50Ms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformLatency", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PlatformLatency_p95Ms(ctx context.Context, field graphql.CollectedField, obj *delivery.PlatformLatency) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.P95Ms)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformLatency_p95Ms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.P95Ms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformLatency_p95Ms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformLatency", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Query_contacts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13182,7 +14550,7 @@ func (ec *executionContext) _Query_alerts(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Alerts(ctx, fc.Args["status"].(*delivery.AlertStatus), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+			return ec.Resolvers.Query().Alerts(ctx, fc.Args["status"].(*delivery.AlertStatus), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.AlertFilter))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[*delivery.Alert]) graphql.Marshaler {
@@ -13922,6 +15290,50 @@ func (ec *executionContext) fieldContext_Query_testRoute(ctx context.Context, fi
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_testRoute_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_deliveryStats(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_deliveryStats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DeliveryStats(ctx, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["bucket"].(*delivery.StatsBucket))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *delivery.Stats) graphql.Marshaler {
+			return ec.marshalNDeliveryStats2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐStats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_deliveryStats(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeliveryStats(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_deliveryStats_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -15222,6 +16634,178 @@ func (ec *executionContext) fieldContext_SilenceEdge_node(_ context.Context, fie
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Silence(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SourceCount_source(ctx context.Context, field graphql.CollectedField, obj *delivery.SourceCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourceCount_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SourceCount().Source(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Integration) graphql.Marshaler {
+			return ec.marshalOIntegration2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐIntegration(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SourceCount_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SourceCount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Integration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SourceCount_sourceId(ctx context.Context, field graphql.CollectedField, obj *delivery.SourceCount) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalOID2ᚖuint(ctx, field.Selections, obj.SourceID)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourceCount_sourceId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SourceID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *uint) graphql.Marshaler {
+			return ec.marshalOID2ᚖuint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SourceCount_sourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourceCount", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SourceCount_alerts(ctx context.Context, field graphql.CollectedField, obj *delivery.SourceCount) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Alerts)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourceCount_alerts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Alerts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourceCount_alerts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourceCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Subscription_alertChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_alertChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().AlertChanged(ctx, fc.Args["namespace"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *delivery.Alert) graphql.Marshaler {
+			return ec.marshalNAlert2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐAlert(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_alertChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Alert(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_alertChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_deliveryChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_deliveryChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().DeliveryChanged(ctx, fc.Args["alertId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *delivery.Delivery) graphql.Marshaler {
+			return ec.marshalNDelivery2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDelivery(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_deliveryChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Delivery(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_deliveryChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -16619,6 +18203,90 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 // endregion **************************** field.gotpl *****************************
 
 // region    **************************** input.gotpl *****************************
+
+func (ec *executionContext) unmarshalInputAlertFilter(ctx context.Context, obj any) (model.AlertFilter, error) {
+	var it model.AlertFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"severity", "sourceId", "direct", "labels", "search", "from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "severity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋsendersᚐSeverity(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Severity = data
+		case "sourceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceID = data
+		case "direct":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direct"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direct = data
+		case "labels":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("labels"))
+			data, err := ec.unmarshalOLabelInput2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐLabelInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Labels = data
+		case "search":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("search"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Search = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAlertFilter unmarshals raw into the AlertFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAlertFilter(ctx context.Context, raw any) (model.AlertFilter, error) {
+	var out model.AlertFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AlertFilter", raw, &out)
+	return out, err
+}
 
 func (ec *executionContext) unmarshalInputContactFilter(ctx context.Context, obj any) (model.ContactFilter, error) {
 	var it model.ContactFilter
@@ -18958,6 +20626,11 @@ func (ec *executionContext) _Delivery(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "alertId":
+			out.Values[i] = ec._Delivery_alertId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "platform":
 			out.Values[i] = ec._Delivery_platform(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -18987,6 +20660,11 @@ func (ec *executionContext) _Delivery(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "sentAt":
 			out.Values[i] = ec._Delivery_sentAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "retriedAt":
+			out.Values[i] = ec._Delivery_retriedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -19091,6 +20769,44 @@ func (ec *executionContext) _DeliveryAttempt(ctx context.Context, sel ast.Select
 	return out
 }
 
+var deliveryBucketImplementors = []string{"DeliveryBucket"}
+
+func (ec *executionContext) _DeliveryBucket(ctx context.Context, sel ast.SelectionSet, obj *delivery.BucketCounts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deliveryBucketImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeliveryBucket")
+		case "start":
+			out.Values[i] = ec._DeliveryBucket_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "counts":
+			out.Values[i] = ec._DeliveryBucket_counts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var deliveryCountsImplementors = []string{"DeliveryCounts"}
 
 func (ec *executionContext) _DeliveryCounts(ctx context.Context, sel ast.SelectionSet, obj *delivery.DeliveryCounts) graphql.Marshaler {
@@ -19129,6 +20845,133 @@ func (ec *executionContext) _DeliveryCounts(ctx context.Context, sel ast.Selecti
 			}
 		case "dropped":
 			out.Values[i] = ec._DeliveryCounts_dropped(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deliveryStatsImplementors = []string{"DeliveryStats"}
+
+func (ec *executionContext) _DeliveryStats(ctx context.Context, sel ast.SelectionSet, obj *delivery.Stats) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deliveryStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeliveryStats")
+		case "from":
+			out.Values[i] = ec._DeliveryStats_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "to":
+			out.Values[i] = ec._DeliveryStats_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "bucket":
+			out.Values[i] = ec._DeliveryStats_bucket(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "buckets":
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DeliveryStats_buckets(ctx, field, obj)
+				})
+		case "totals":
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DeliveryStats_totals(ctx, field, obj)
+				})
+		case "alerts":
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DeliveryStats_alerts(ctx, field, obj)
+				})
+		case "latency":
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DeliveryStats_latency(ctx, field, obj)
+				})
+		case "failingRobots":
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DeliveryStats_failingRobots(ctx, field, obj)
+				})
+		case "alertsBySource":
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DeliveryStats_alertsBySource(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var failingRobotImplementors = []string{"FailingRobot"}
+
+func (ec *executionContext) _FailingRobot(ctx context.Context, sel ast.SelectionSet, obj *delivery.FailingRobot) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, failingRobotImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FailingRobot")
+		case "platform":
+			out.Values[i] = ec._FailingRobot_platform(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failed":
+			out.Values[i] = ec._FailingRobot_failed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._FailingRobot_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastFailure":
+			out.Values[i] = ec._FailingRobot_lastFailure(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -19958,6 +21801,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "retryDelivery":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_retryDelivery(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "retryFailedDeliveries":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_retryFailedDeliveries(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -20158,6 +22015,54 @@ func (ec *executionContext) _PlatformInfo(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var platformLatencyImplementors = []string{"PlatformLatency"}
+
+func (ec *executionContext) _PlatformLatency(ctx context.Context, sel ast.SelectionSet, obj *delivery.PlatformLatency) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, platformLatencyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlatformLatency")
+		case "platform":
+			out.Values[i] = ec._PlatformLatency_platform(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attempts":
+			out.Values[i] = ec._PlatformLatency_attempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "p50Ms":
+			out.Values[i] = ec._PlatformLatency_p50Ms(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "p95Ms":
+			out.Values[i] = ec._PlatformLatency_p95Ms(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -20326,6 +22231,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_testRoute(ctx, field)
+				})
+		case "deliveryStats":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_deliveryStats(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -20807,6 +22718,72 @@ func (ec *executionContext) _SilenceEdge(ctx context.Context, sel ast.SelectionS
 	}
 
 	return out
+}
+
+var sourceCountImplementors = []string{"SourceCount"}
+
+func (ec *executionContext) _SourceCount(ctx context.Context, sel ast.SelectionSet, obj *delivery.SourceCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sourceCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SourceCount")
+		case "source":
+			resolveField(ctx, out, ec.OperationContext, &deferred, i, field,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SourceCount_source(ctx, field, obj)
+				})
+		case "sourceId":
+			out.Values[i] = ec._SourceCount_sourceId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "alerts":
+			out.Values[i] = ec._SourceCount_alerts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "alertChanged":
+		return ec._Subscription_alertChanged(ctx, fields[0])
+	case "deliveryChanged":
+		return ec._Subscription_deliveryChanged(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var timeWindowImplementors = []string{"TimeWindow"}
@@ -21653,12 +23630,48 @@ func (ec *executionContext) marshalNDeliveryAttempt2ᚖgithubᚗcomᚋheraldhq�
 	return ec._DeliveryAttempt(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNDeliveryBucket2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐBucketCountsᚄ(ctx context.Context, sel ast.SelectionSet, v []*delivery.BucketCounts) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDeliveryBucket2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐBucketCounts(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDeliveryBucket2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐBucketCounts(ctx context.Context, sel ast.SelectionSet, v *delivery.BucketCounts) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeliveryBucket!")
+		return graphql.Null
+	}
+	return ec._DeliveryBucket(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDeliveryCounts2githubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDeliveryCounts(ctx context.Context, sel ast.SelectionSet, v delivery.DeliveryCounts) graphql.Marshaler {
+	return ec._DeliveryCounts(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNDeliveryCounts2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDeliveryCounts(ctx context.Context, sel ast.SelectionSet, v *delivery.DeliveryCounts) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "DeliveryCounts!")
 		return graphql.Null
 	}
 	return ec._DeliveryCounts(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDeliveryStats2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐStats(ctx context.Context, sel ast.SelectionSet, v *delivery.Stats) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeliveryStats!")
+		return graphql.Null
+	}
+	return ec._DeliveryStats(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNDeliveryStatus2githubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐDeliveryStatus(ctx context.Context, v any) (delivery.DeliveryStatus, error) {
@@ -21674,6 +23687,30 @@ func (ec *executionContext) marshalNDeliveryStatus2githubᚗcomᚋheraldhqᚋher
 		graphql.AddInvalidNullFromMarshaler(ctx, "DeliveryStatus!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNFailingRobot2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐFailingRobotᚄ(ctx context.Context, sel ast.SelectionSet, v []*delivery.FailingRobot) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFailingRobot2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐFailingRobot(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFailingRobot2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐFailingRobot(ctx context.Context, sel ast.SelectionSet, v *delivery.FailingRobot) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FailingRobot!")
+		return graphql.Null
+	}
+	return ec._FailingRobot(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
@@ -22158,6 +24195,30 @@ func (ec *executionContext) marshalNPlatformInfo2ᚖgithubᚗcomᚋheraldhqᚋhe
 	return ec._PlatformInfo(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPlatformLatency2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐPlatformLatencyᚄ(ctx context.Context, sel ast.SelectionSet, v []*delivery.PlatformLatency) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlatformLatency2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐPlatformLatency(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPlatformLatency2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐPlatformLatency(ctx context.Context, sel ast.SelectionSet, v *delivery.PlatformLatency) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PlatformLatency!")
+		return graphql.Null
+	}
+	return ec._PlatformLatency(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNPreviewTemplateInput2githubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐPreviewTemplateInput(ctx context.Context, v any) (model.PreviewTemplateInput, error) {
 	res, err := ec.unmarshalInputPreviewTemplateInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -22394,6 +24455,45 @@ func (ec *executionContext) marshalNSilenceState2githubᚗcomᚋheraldhqᚋheral
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "SilenceState!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNSourceCount2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐSourceCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*delivery.SourceCount) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSourceCount2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐSourceCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSourceCount2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐSourceCount(ctx context.Context, sel ast.SelectionSet, v *delivery.SourceCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SourceCount!")
+		return graphql.Null
+	}
+	return ec._SourceCount(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNStatsBucket2githubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐStatsBucket(ctx context.Context, v any) (delivery.StatsBucket, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := delivery.StatsBucket(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStatsBucket2githubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐStatsBucket(ctx context.Context, sel ast.SelectionSet, v delivery.StatsBucket) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "StatsBucket!")
 	}
 	return res
 }
@@ -22702,6 +24802,14 @@ func (ec *executionContext) marshalOAlert2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋ
 		return graphql.Null
 	}
 	return ec._Alert(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOAlertFilter2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐAlertFilter(ctx context.Context, v any) (*model.AlertFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAlertFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOAlertStatus2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐAlertStatus(ctx context.Context, v any) (*delivery.AlertStatus, error) {
@@ -23129,6 +25237,25 @@ func (ec *executionContext) unmarshalOSilenceState2ᚖgithubᚗcomᚋheraldhqᚋ
 }
 
 func (ec *executionContext) marshalOSilenceState2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐSilenceState(ctx context.Context, sel ast.SelectionSet, v *models.SilenceState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) unmarshalOStatsBucket2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐStatsBucket(ctx context.Context, v any) (*delivery.StatsBucket, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := delivery.StatsBucket(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOStatsBucket2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐStatsBucket(ctx context.Context, sel ast.SelectionSet, v *delivery.StatsBucket) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

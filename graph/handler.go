@@ -30,6 +30,8 @@ type Options struct {
 	// TrustedDocuments, when set, are the only operations run for tokens below ADMIN (everyone's,
 	// when strict).
 	TrustedDocuments *TrustedDocuments
+	// Live, when set, serves subscriptions over a WebSocket at the same path.
+	Live *LiveOptions
 }
 
 // NewHandler builds the GraphQL endpoint: explicit transports (gqlgen's NewDefaultServer is not for
@@ -39,6 +41,9 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{}) // no batching: one operation per request
+	if opts.Live != nil {
+		addWebsocket(srv, r, *opts.Live)
+	}
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(MaxParserTokens)
 	if opts.Introspection {
@@ -89,7 +94,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	if opts.TrustedDocuments != nil {
 		h = opts.TrustedDocuments.resolveDocumentIDs(h)
 	}
-	return limitRequest(h)
+	return clearDeadlines(limitRequest(h))
 }
 
 // rootField names an operation by its first root field: a schema name, so a metric label built

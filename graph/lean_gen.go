@@ -15,6 +15,7 @@ var concurrentFields = map[string][]string{
 	"ContactGroup":              {"contacts", "members", "contactCount", "quietHours", "quietUntil"},
 	"ContactGroupConnection":    {"totalCount"},
 	"Delivery":                  {"url", "attempts", "contacts"},
+	"DeliveryStats":             {"buckets", "totals", "alerts", "latency", "failingRobots", "alertsBySource"},
 	"Integration":               {"groups", "contacts", "template", "url"},
 	"IntegrationConnection":     {"totalCount"},
 	"Membership":                {"contact", "group"},
@@ -26,5 +27,6 @@ var concurrentFields = map[string][]string{
 	"Route":                     {"matchers", "groups", "contacts", "template"},
 	"Silence":                   {"matchers", "state"},
 	"SilenceConnection":         {"totalCount"},
+	"SourceCount":               {"source"},
 	"Webhook":                   {"url"},
 }

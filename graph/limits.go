@@ -140,8 +140,9 @@ func newExecutionBudget(points int64) *executionBudget {
 
 // around runs an operation's execution inside the budget, weighed by its complexity.
 func (b *executionBudget) around(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-	if !graphql.HasOperationContext(ctx) {
+	if !graphql.HasOperationContext(ctx) || isSubscription(ctx) {
 		// A request refused before it became an operation (an undecodable body): nothing executes.
+		// A subscription's response waits for its next event, which must not hold capacity.
 		return next(ctx)
 	}
 	weight := int64(1)
@@ -195,7 +196,7 @@ func complexity() ComplexityRoot {
 	c.Query.Memberships = func(child int, _, _ *string, first *int, _ *string, last *int, _ *string) int {
 		return memberships(child, first, last)
 	}
-	c.Query.Alerts = func(child int, _ *delivery.AlertStatus, first *int, _ *string, last *int, _ *string) int {
+	c.Query.Alerts = func(child int, _ *delivery.AlertStatus, first *int, _ *string, last *int, _ *string, _ *model.AlertFilter) int {
 		return alerts(child, first, last)
 	}
 	c.Query.AuditLog = func(child int, first *int, _ *string, last *int, _ *string) int { return auditLog(child, first, last) }
@@ -314,6 +315,10 @@ func limitRequest(next http.Handler) http.Handler {
 				}
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		if auth.IsWebSocket(r) {
+			next.ServeHTTP(w, r) // a socket lives on; each of its operations gets the timeout
+			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), RequestTimeout)
 		defer cancel()

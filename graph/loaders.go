@@ -175,5 +175,10 @@ func (p *pages[A, V]) get(args A, parent uint) (V, bool) {
 type loadersKey struct{}
 
 func loadersFor(ctx context.Context) *Loaders {
-	return ctx.Value(loadersKey{}).(*Loaders)
+	switch l := ctx.Value(loadersKey{}).(type) {
+	case freshLoaders:
+		return NewLoaders(l.store, l.outbox)
+	default:
+		return l.(*Loaders)
+	}
 }

@@ -21,4 +21,9 @@ type Resolver struct {
 	Dispatcher Waker
 	// PublicURL is HERALD_PUBLIC_URL without a trailing slash: the base of integrations' hook URLs.
 	PublicURL string
+	// Feed reports changes to subscriptions; SubscriptionsPerToken bounds how many one token holds.
+	Feed                  *delivery.Feed
+	SubscriptionsPerToken int
+
+	live liveSlots
 }

@@ -144,6 +144,41 @@ func (r *deliveryResolver) Contacts(ctx context.Context, obj *delivery.Delivery)
 	return nestedList(ctx, list, err)
 }
 
+// Buckets is the resolver for the buckets field.
+func (r *deliveryStatsResolver) Buckets(ctx context.Context, obj *delivery.Stats) ([]*delivery.BucketCounts, error) {
+	buckets, _, err := r.Outbox.StatsCounts(ctx, obj)
+	return pointers(buckets), err
+}
+
+// Totals is the resolver for the totals field.
+func (r *deliveryStatsResolver) Totals(ctx context.Context, obj *delivery.Stats) (*delivery.DeliveryCounts, error) {
+	_, totals, err := r.Outbox.StatsCounts(ctx, obj)
+	return &totals, err
+}
+
+// Alerts is the resolver for the alerts field.
+func (r *deliveryStatsResolver) Alerts(ctx context.Context, obj *delivery.Stats) (int, error) {
+	return r.Outbox.StatsAlerts(ctx, obj)
+}
+
+// Latency is the resolver for the latency field.
+func (r *deliveryStatsResolver) Latency(ctx context.Context, obj *delivery.Stats) ([]*delivery.PlatformLatency, error) {
+	list, err := r.Outbox.StatsLatency(ctx, obj)
+	return pointers(list), err
+}
+
+// FailingRobots is the resolver for the failingRobots field.
+func (r *deliveryStatsResolver) FailingRobots(ctx context.Context, obj *delivery.Stats, first *int) ([]*delivery.FailingRobot, error) {
+	list, err := r.Outbox.FailingRobots(ctx, obj, orDefault(first, 5))
+	return pointers(list), err
+}
+
+// AlertsBySource is the resolver for the alertsBySource field.
+func (r *deliveryStatsResolver) AlertsBySource(ctx context.Context, obj *delivery.Stats) ([]*delivery.SourceCount, error) {
+	list, err := r.Outbox.AlertsBySource(ctx, obj)
+	return pointers(list), err
+}
+
 // Groups is the resolver for the groups field.
 func (r *integrationResolver) Groups(ctx context.Context, obj *models.Integration) ([]*models.Group, error) {
 	list, err := loadersFor(ctx).GroupsByIntegration.Load(ctx, obj.ID)
@@ -427,6 +462,24 @@ func (r *mutationResolver) ExpireSilence(ctx context.Context, id string) (*model
 	return r.Store.ExpireSilence(ctx, id)
 }
 
+// RetryDelivery is the resolver for the retryDelivery field.
+func (r *mutationResolver) RetryDelivery(ctx context.Context, id string) (*delivery.Delivery, error) {
+	d, err := r.Outbox.RetryDelivery(ctx, id)
+	if err == nil {
+		r.Dispatcher.Wake()
+	}
+	return d, err
+}
+
+// RetryFailedDeliveries is the resolver for the retryFailedDeliveries field.
+func (r *mutationResolver) RetryFailedDeliveries(ctx context.Context, alertID string) (*delivery.Alert, error) {
+	a, err := r.Outbox.RetryFailed(ctx, alertID)
+	if err == nil {
+		r.Dispatcher.Wake()
+	}
+	return a, err
+}
+
 // ContactCount is the resolver for the contactCount field.
 func (r *namespaceResolver) ContactCount(ctx context.Context, obj *models.Namespace) (int, error) {
 	return r.Store.CountContactsIn(ctx, obj.ID)
@@ -543,16 +596,17 @@ func (r *queryResolver) Alert(ctx context.Context, id string) (*delivery.Alert, 
 }
 
 // Alerts is the resolver for the alerts field.
-func (r *queryResolver) Alerts(ctx context.Context, status *delivery.AlertStatus, first *int, after *string, last *int, before *string) (*model.Connection[*delivery.Alert], error) {
+func (r *queryResolver) Alerts(ctx context.Context, status *delivery.AlertStatus, first *int, after *string, last *int, before *string, filter *model.AlertFilter) (*model.Connection[*delivery.Alert], error) {
 	pa, err := pageArgs(ctx, first, after, last, before)
 	if err != nil {
 		return nil, err
 	}
-	page, err := r.Outbox.Alerts(ctx, status, pa)
+	f := alertFilter(status, filter)
+	page, err := r.Outbox.Alerts(ctx, f, pa)
 	if err != nil {
 		return nil, err
 	}
-	conn := model.NewConnection(page, func(ctx context.Context) (int, error) { return r.Outbox.CountAlerts(ctx, status) })
+	conn := model.NewConnection(page, func(ctx context.Context) (int, error) { return r.Outbox.CountAlerts(ctx, f) })
 	return conn, prefetched(ctx, alertLevel.prefetch(ctx, alertIDs(page.Items), selectionOf(ctx).connectionNodes()))
 }
 
@@ -728,6 +782,11 @@ func (r *queryResolver) TestRoute(ctx context.Context, labels []*model.LabelInpu
 	return routeDecision(ctx, d, sev)
 }
 
+// DeliveryStats is the resolver for the deliveryStats field.
+func (r *queryResolver) DeliveryStats(ctx context.Context, from time.Time, to time.Time, bucket *delivery.StatsBucket) (*delivery.Stats, error) {
+	return r.Outbox.Stats(ctx, from, to, orDefault(bucket, delivery.BucketHour))
+}
+
 // Matchers is the resolver for the matchers field.
 func (r *routeResolver) Matchers(ctx context.Context, obj *models.Route) ([]*models.Matcher, error) {
 	return pointers(obj.Matchers), nil
@@ -767,6 +826,24 @@ func (r *silenceResolver) State(ctx context.Context, obj *models.Silence) (model
 	return obj.State(now), nil
 }
 
+// Source is the resolver for the source field.
+func (r *sourceCountResolver) Source(ctx context.Context, obj *delivery.SourceCount) (*models.Integration, error) {
+	if obj.SourceID == nil {
+		return nil, nil
+	}
+	return loadersFor(ctx).IntegrationByID.Load(ctx, *obj.SourceID)
+}
+
+// AlertChanged is the resolver for the alertChanged field.
+func (r *subscriptionResolver) AlertChanged(ctx context.Context, namespace *string) (<-chan *delivery.Alert, error) {
+	return r.alertChanges(ctx, namespace)
+}
+
+// DeliveryChanged is the resolver for the deliveryChanged field.
+func (r *subscriptionResolver) DeliveryChanged(ctx context.Context, alertID string) (<-chan *delivery.Delivery, error) {
+	return r.deliveryChanges(ctx, alertID)
+}
+
 // URL is the resolver for the url field.
 func (r *webhookResolver) URL(ctx context.Context, obj *models.Webhook) (string, error) {
 	return visibleURL(ctx, obj.URL), nil
@@ -789,6 +866,9 @@ func (r *Resolver) ContactGroup() ContactGroupResolver { return &contactGroupRes
 
 // Delivery returns DeliveryResolver implementation.
 func (r *Resolver) Delivery() DeliveryResolver { return &deliveryResolver{r} }
+
+// DeliveryStats returns DeliveryStatsResolver implementation.
+func (r *Resolver) DeliveryStats() DeliveryStatsResolver { return &deliveryStatsResolver{r} }
 
 // Integration returns IntegrationResolver implementation.
 func (r *Resolver) Integration() IntegrationResolver { return &integrationResolver{r} }
@@ -817,6 +897,12 @@ func (r *Resolver) Route() RouteResolver { return &routeResolver{r} }
 // Silence returns SilenceResolver implementation.
 func (r *Resolver) Silence() SilenceResolver { return &silenceResolver{r} }
 
+// SourceCount returns SourceCountResolver implementation.
+func (r *Resolver) SourceCount() SourceCountResolver { return &sourceCountResolver{r} }
+
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 // Webhook returns WebhookResolver implementation.
 func (r *Resolver) Webhook() WebhookResolver { return &webhookResolver{r} }
 
@@ -827,6 +913,7 @@ type (
 	contactResolver         struct{ *Resolver }
 	contactGroupResolver    struct{ *Resolver }
 	deliveryResolver        struct{ *Resolver }
+	deliveryStatsResolver   struct{ *Resolver }
 	integrationResolver     struct{ *Resolver }
 	membershipResolver      struct{ *Resolver }
 	messageTemplateResolver struct{ *Resolver }
@@ -836,5 +923,7 @@ type (
 	queryResolver           struct{ *Resolver }
 	routeResolver           struct{ *Resolver }
 	silenceResolver         struct{ *Resolver }
+	sourceCountResolver     struct{ *Resolver }
+	subscriptionResolver    struct{ *Resolver }
 	webhookResolver         struct{ *Resolver }
 )

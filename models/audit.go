@@ -75,6 +75,12 @@ func audit(ctx context.Context, tx *gorm.DB, operation string, ids []string) err
 	return nil
 }
 
+// Audit records an operation made outside the address book (the outbox's retries) in tx, the
+// transaction of the change, as every mutation of the store is.
+func Audit(ctx context.Context, tx *gorm.DB, operation string, ids []string) error {
+	return audit(ctx, tx, operation, ids)
+}
+
 // FormatIDs is FormatID of each id.
 func FormatIDs(ids []uint) []string {
 	out := make([]string, len(ids))

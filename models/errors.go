@@ -48,6 +48,14 @@ func conflict(field, format string, args ...any) *Error {
 	return &Error{Kind: KindConflict, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
+// AtField moves a client-facing error to field (the argument it came from); other errors pass.
+func AtField(field string, err error) error {
+	if e, ok := AsError(err); ok {
+		return &Error{Kind: e.Kind, Field: field, Message: e.Message}
+	}
+	return err
+}
+
 // AsError returns the client-facing error inside err, if there is one.
 func AsError(err error) (*Error, bool) {
 	var e *Error

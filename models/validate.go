@@ -131,7 +131,6 @@ func cleanSecret(field, raw string) (*string, error) {
 
 // cleanSearch bounds a name search and folds it as names are: key is what a matching name key
 // contains, pattern the same as a LIKE pattern ("" both for no search).
-// '!' is the escape character because a backslash means different things in MySQL and SQLite literals.
 func cleanSearch(field, raw string) (key, pattern string, err error) {
 	s := strings.TrimSpace(raw)
 	if utf8.RuneCountInString(s) > MaxSearchLength {
@@ -141,6 +140,5 @@ func cleanSearch(field, raw string) (key, pattern string, err error) {
 		return "", "", nil
 	}
 	key = NameKey(s)
-	r := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
-	return key, "%" + r.Replace(key) + "%", nil
+	return key, ContainsPattern(key), nil
 }

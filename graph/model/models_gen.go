@@ -10,6 +10,26 @@ import (
 	"github.com/heraldhq/herald/senders"
 )
 
+// Narrows the alert history (alerts); an alert must match every condition given. Wrong values are
+// BAD_USER_INPUT at filter.<field>.
+type AlertFilter struct {
+	// Only alerts of this severity.
+	Severity *senders.Severity `json:"severity,omitempty"`
+	// Only alerts made by this integration's hook. An id that names no integration matches nothing.
+	SourceID *string `json:"sourceId,omitempty"`
+	// Only alerts that sendAlert or testContact made (no integration); cannot be given with sourceId.
+	Direct *bool `json:"direct,omitempty"`
+	// Only alerts carrying each of these labels with exactly this value: at most 8.
+	Labels []*LabelInput `json:"labels,omitempty"`
+	// Case-insensitive substring of the title (letter case only: accents count). Trimmed; at most 256
+	// characters. Empty matches every title.
+	Search *string `json:"search,omitempty"`
+	// Only alerts accepted at or after this time.
+	From *time.Time `json:"from,omitempty"`
+	// Only alerts accepted before this time; after from when both are given.
+	To *time.Time `json:"to,omitempty"`
+}
+
 // What batchDeleteContacts did with each id it was given.
 type BatchDeletePayload struct {
 	// The ids that named a contact, now deleted, in the order first given; a repeated id is listed once.
@@ -355,6 +375,16 @@ type SilenceInput struct {
 	EndsAt time.Time `json:"endsAt"`
 	// Why: 1-512 characters (BAD_USER_INPUT at input.comment).
 	Comment string `json:"comment"`
+}
+
+// Live changes, over a WebSocket at /query (the graphql-transport-ws protocol, or the older graphql-ws).
+// The token goes in connection_init's payload as Authorization ("Bearer <token>"), and the namespace as
+// Herald-Namespace; the token is checked then, again at every subscribe, and while events flow (a revoked
+// token ends its subscriptions with UNAUTHENTICATED). A browser's Origin must be the server's own or one of
+// HERALD_CORS_ORIGINS. A token may hold at most HERALD_SUBSCRIPTIONS_PER_TOKEN subscriptions at once (20 by
+// default; BAD_USER_INPUT past it). Changes made by any replica arrive within about a second: each replica
+// polls the database for what changed.
+type Subscription struct {
 }
 
 // Changes to a group. An omitted or null field is left as it is.
