@@ -31,6 +31,10 @@ import (
 // take to commit (queueTxTimeout) and than replicas' clocks plausibly differ.
 const feedLookBack = 30 * time.Second
 
+// feedPrimeWindow is how recent a change a watch's first poll reports: a subscriber usually reads
+// the list, then subscribes, and what changed in between must reach it (twice at worst).
+const feedPrimeWindow = 10 * time.Second
+
 // feedMaxPending bounds the PENDING alerts a poll compares per namespace: the newest ones. During a
 // flood the older ones' changes wait until fewer are pending.
 const feedMaxPending = 1000
@@ -45,11 +49,13 @@ type Feed struct {
 	alerts map[uint]*alertWatch // by alert id
 
 	failing bool // the last poll failed: the next failure is not logged again
+	// wake makes a new watch's first poll come now rather than at the next tick.
+	wake chan struct{}
 }
 
 // NewFeed returns a feed that polls every interval while it has subscribers.
 func NewFeed(db *gorm.DB, every time.Duration) *Feed {
-	return &Feed{db: db, every: every, spaces: map[uint]*spaceWatch{}, alerts: map[uint]*alertWatch{}}
+	return &Feed{db: db, every: every, spaces: map[uint]*spaceWatch{}, alerts: map[uint]*alertWatch{}, wake: make(chan struct{}, 1)}
 }
 
 // Changes are the ids of changed things a subscriber has not taken yet; Ready is signalled when
@@ -125,6 +131,7 @@ func (f *Feed) WatchAlerts(ctx context.Context, namespaceID uint) *Changes {
 	}
 	w.subs[c] = struct{}{}
 	f.mu.Unlock()
+	f.poke()
 	context.AfterFunc(ctx, func() {
 		f.mu.Lock()
 		defer f.mu.Unlock()
@@ -147,6 +154,7 @@ func (f *Feed) WatchDeliveries(ctx context.Context, alertID uint) *Changes {
 	}
 	w.subs[c] = struct{}{}
 	f.mu.Unlock()
+	f.poke()
 	context.AfterFunc(ctx, func() {
 		f.mu.Lock()
 		defer f.mu.Unlock()
@@ -158,6 +166,13 @@ func (f *Feed) WatchDeliveries(ctx context.Context, alertID uint) *Changes {
 	return c
 }
 
+func (f *Feed) poke() {
+	select {
+	case f.wake <- struct{}{}:
+	default:
+	}
+}
+
 // Run polls until ctx ends.
 func (f *Feed) Run(ctx context.Context) {
 	t := time.NewTicker(f.every)
@@ -167,6 +182,7 @@ func (f *Feed) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-f.wake:
 		}
 		err := f.Poll(ctx)
 		switch {
@@ -181,7 +197,7 @@ func (f *Feed) Run(ctx context.Context) {
 }
 
 // Poll compares what is watched with the previous poll and tells the subscribers what changed. A
-// watch's first poll only records the state: its subscribers hear of changes after they came.
+// watch's first poll records the state and reports only what changed in the last feedPrimeWindow.
 func (f *Feed) Poll(ctx context.Context) error {
 	f.mu.Lock()
 	spaces := maps.Clone(f.spaces)
@@ -203,7 +219,7 @@ func (f *Feed) Poll(ctx context.Context) error {
 		f.tell(w.subs, changed)
 	}
 	if len(alerts) > 0 {
-		changed, err := f.pollDeliveries(db, alerts)
+		changed, err := f.pollDeliveries(db, alerts, now)
 		if err != nil {
 			return err
 		}
@@ -246,7 +262,8 @@ func (f *Feed) pollSpace(db *gorm.DB, namespaceID uint, w *spaceWatch, now time.
 	seen := make(map[uint]time.Time, len(recent))
 	for _, r := range recent {
 		seen[r.ID] = r.UpdatedAt
-		if before, known := w.recent[r.ID]; (!known || !before.Equal(r.UpdatedAt)) && w.primed {
+		before, known := w.recent[r.ID]
+		if (w.primed && (!known || !before.Equal(r.UpdatedAt))) || (!w.primed && now.Sub(r.UpdatedAt) < feedPrimeWindow) {
 			changed = append(changed, r.ID)
 		}
 	}
@@ -311,7 +328,7 @@ func pendingSigns(db *gorm.DB, ids []uint) (map[uint]pendingSign, error) {
 
 // pollDeliveries returns, per watched alert, its deliveries whose status, attempts or updated_at
 // changed since the last poll.
-func (f *Feed) pollDeliveries(db *gorm.DB, watches map[uint]*alertWatch) (map[uint][]uint, error) {
+func (f *Feed) pollDeliveries(db *gorm.DB, watches map[uint]*alertWatch, at time.Time) (map[uint][]uint, error) {
 	ids := slices.Sorted(maps.Keys(watches))
 	now := make(map[uint]map[uint]deliverySign, len(ids))
 	for chunk := range slices.Chunk(ids, claimRows) {
@@ -337,7 +354,8 @@ func (f *Feed) pollDeliveries(db *gorm.DB, watches map[uint]*alertWatch) (map[ui
 	for _, id := range ids {
 		w := watches[id]
 		for did, s := range now[id] {
-			if before, ok := w.state[did]; w.primed && (!ok || before != s) {
+			before, ok := w.state[did]
+			if (w.primed && (!ok || before != s)) || (!w.primed && at.Sub(time.Unix(0, s.updated)) < feedPrimeWindow) {
 				changed[id] = append(changed[id], did)
 			}
 		}

@@ -351,6 +351,7 @@ type ComplexityRoot struct {
 		RevokeAPIToken          func(childComplexity int, id string) int
 		RotateIntegrationToken  func(childComplexity int, id string) int
 		SendAlert               func(childComplexity int, input model.SendAlertInput) int
+		SendSampleNotification  func(childComplexity int, id string) int
 		TestContact             func(childComplexity int, id string) int
 		UpdateContact           func(childComplexity int, id string, input model.UpdateContactInput) int
 		UpdateContactGroup      func(childComplexity int, id string, input model.UpdateContactGroupInput) int
@@ -608,6 +609,7 @@ type MutationResolver interface {
 	UpdateIntegration(ctx context.Context, id string, input model.UpdateIntegrationInput) (*models.Integration, error)
 	DeleteIntegration(ctx context.Context, id string) (string, error)
 	RotateIntegrationToken(ctx context.Context, id string) (*model.CreatedIntegration, error)
+	SendSampleNotification(ctx context.Context, id string) (*delivery.Alert, error)
 	CreateMessageTemplate(ctx context.Context, input model.MessageTemplateInput) (*models.MessageTemplate, error)
 	UpdateMessageTemplate(ctx context.Context, id string, input model.MessageTemplateInput) (*models.MessageTemplate, error)
 	DeleteMessageTemplate(ctx context.Context, id string) (string, error)
@@ -2006,6 +2008,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SendAlert(childComplexity, args["input"].(model.SendAlertInput)), true
+	case "Mutation.sendSampleNotification":
+		if e.ComplexityRoot.Mutation.SendSampleNotification == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sendSampleNotification_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SendSampleNotification(childComplexity, args["id"].(string)), true
 	case "Mutation.testContact":
 		if e.ComplexityRoot.Mutation.TestContact == nil {
 			break
@@ -4432,6 +4445,16 @@ extend type Mutation {
     "The integration's id; NOT_FOUND when none has it."
     id: ID!
   ): CreatedIntegration! @hasRole(role: ADMIN)
+  """
+  Needs SENDER. Sends the integration's kind's sample notification (the one previewTemplate renders) as
+  its hook would take it, to its recipients, through its template and routes, and returns the alert; the
+  token is not needed and lastReceivedAt is not changed. Never a duplicate: each call sends. Errors are
+  sendAlert's (no recipients is BAD_USER_INPUT at id).
+  """
+  sendSampleNotification(
+    "The integration's id; NOT_FOUND when none has it."
+    id: ID!
+  ): Alert! @hasRole(role: SENDER)
 }
 
 """
@@ -6423,6 +6446,20 @@ func (ec *executionContext) field_Mutation_sendAlert_args(ctx context.Context, r
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_sendSampleNotification_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -12967,6 +13004,68 @@ func (ec *executionContext) fieldContext_Mutation_rotateIntegrationToken(ctx con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_rotateIntegrationToken_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_sendSampleNotification(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_sendSampleNotification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SendSampleNotification(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, "SENDER")
+				if err != nil {
+					var zeroVal *delivery.Alert
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *delivery.Alert
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *delivery.Alert) graphql.Marshaler {
+			return ec.marshalNAlert2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋdeliveryᚐAlert(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_sendSampleNotification(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Alert(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_sendSampleNotification_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -21734,6 +21833,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "rotateIntegrationToken":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_rotateIntegrationToken(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sendSampleNotification":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_sendSampleNotification(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

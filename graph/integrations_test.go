@@ -221,3 +221,43 @@ func TestSendAlertKeepsLabelsAndResolved(t *testing.T) {
 			map[string]any{"g": g.ID}, "BAD_USER_INPUT", "input.labels[0].name")
 	})
 }
+
+func TestASampleNotificationIsSentAsTheHookWouldTakeIt(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, db modelstest.DB) {
+		a := newAPI(t, db)
+		dave := a.createContact("Dave")
+		am, _ := a.createIntegration(map[string]any{"name": "prod-am", "kind": "ALERTMANAGER", "contactIds": []string{dave.ID}})
+		var ids []string
+		for range 2 {
+			var out struct {
+				SendSampleNotification struct {
+					ID, Title string
+					Source    struct{ ID string }
+					Labels    []struct{ Name, Value string }
+				}
+			}
+			a.must(`mutation($id: ID!) { sendSampleNotification(id: $id) { id title source { id } labels { name value } } }`, map[string]any{"id": am.ID}, &out)
+			s := out.SendSampleNotification
+			if s.Source.ID != am.ID || s.Title == "" || len(s.Labels) == 0 {
+				t.Fatalf("sample alert %+v", s)
+			}
+			ids = append(ids, s.ID)
+		}
+		if ids[0] == ids[1] {
+			t.Fatalf("the second sample was taken as a duplicate of the first (%s)", ids[0])
+		}
+		var after struct {
+			Integration struct{ LastReceivedAt *string }
+		}
+		a.must(`query($id: ID!) { integration(id: $id) { lastReceivedAt } }`, map[string]any{"id": am.ID}, &after)
+		if after.Integration.LastReceivedAt != nil {
+			t.Fatalf("a sample counted as received from the source: %s", *after.Integration.LastReceivedAt)
+		}
+		// Its only contact deleted, an integration reaches no one.
+		erin := a.createContact("Erin")
+		lonely, _ := a.createIntegration(map[string]any{"name": "nobody", "kind": "GRAFANA", "contactIds": []string{erin.ID}})
+		a.must(`mutation($id: ID!) { deleteContact(id: $id) }`, map[string]any{"id": erin.ID}, nil)
+		a.fail(`mutation($id: ID!) { sendSampleNotification(id: $id) { id } }`, map[string]any{"id": lonely.ID}, "BAD_USER_INPUT", "id")
+		a.fail(`mutation { sendSampleNotification(id: "424242") { id } }`, nil, "NOT_FOUND", "id")
+	})
+}

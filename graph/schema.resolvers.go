@@ -13,6 +13,7 @@ import (
 	"github.com/heraldhq/herald/auth"
 	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/graph/model"
+	"github.com/heraldhq/herald/inbound"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/senders"
 	"github.com/heraldhq/herald/templates"
@@ -408,6 +409,26 @@ func (r *mutationResolver) RotateIntegrationToken(ctx context.Context, id string
 		return nil, err
 	}
 	return &model.CreatedIntegration{Integration: i, Token: token}, nil
+}
+
+// SendSampleNotification is the resolver for the sendSampleNotification field.
+func (r *mutationResolver) SendSampleNotification(ctx context.Context, id string) (*delivery.Alert, error) {
+	i, err := r.Store.IntegrationWithRecipients(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	in, err := inbound.SampleAlert(i)
+	if err != nil {
+		return nil, err
+	}
+	a, created, err := r.Outbox.Accept(ctx, in)
+	if err != nil {
+		return nil, models.AtField("id", err)
+	}
+	if created {
+		r.Dispatcher.Wake()
+	}
+	return a, nil
 }
 
 // CreateMessageTemplate is the resolver for the createMessageTemplate field.

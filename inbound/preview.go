@@ -33,3 +33,15 @@ func PreviewAlert(kind models.IntegrationKind, body []byte, timeZone, field stri
 	in.SourceID, in.IdempotencyKey = nil, nil
 	return in, err
 }
+
+// SampleAlert is the alert the integration's hook would make of its kind's sample, to its
+// recipients and through its template and routes, but never a duplicate: sendSampleNotification
+// lets a person try an integration before its source is wired up, as often as they like.
+func SampleAlert(i *models.Integration) (delivery.AlertInput, error) {
+	in, _, err := (&Handler{}).alertFor(i, Sample(i.Kind))
+	in.IdempotencyKey, in.RepeatAfter = nil, 0
+	if !i.SendResolved {
+		in.Resolved = false
+	}
+	return in, err
+}

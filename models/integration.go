@@ -406,6 +406,41 @@ func joinedRows[T any](ctx context.Context, s *Store, table, join, column, owner
 // alike, so that a caller cannot tell which integrations exist.
 var ErrHookRefused = errors.New("unknown integration or wrong token")
 
+// IntegrationWithRecipients returns one integration of the request's namespace with GroupIDs and
+// ContactIDs filled, as its hook reads it; NOT_FOUND at id when none has it.
+func (s *Store) IntegrationWithRecipients(ctx context.Context, id string) (*Integration, error) {
+	i, err := s.Integration(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := fillRecipients(s.db.WithContext(ctx), i); err != nil {
+		return nil, err
+	}
+	return i, nil
+}
+
+// fillRecipients reads the integration's groups and contacts into GroupIDs and ContactIDs.
+func fillRecipients(db *gorm.DB, i *Integration) error {
+	var recipients []struct {
+		Kind string
+		ID   uint
+	}
+	err := db.Raw("SELECT 'g' AS kind, group_id AS id FROM integration_groups WHERE integration_id = ? "+
+		"UNION ALL SELECT 'c' AS kind, contact_id AS id FROM integration_contacts WHERE integration_id = ?", i.ID, i.ID).
+		Scan(&recipients).Error
+	if err != nil {
+		return fmt.Errorf("look up integration recipients: %w", err)
+	}
+	for _, r := range recipients {
+		if r.Kind == "g" {
+			i.GroupIDs = append(i.GroupIDs, r.ID)
+		} else {
+			i.ContactIDs = append(i.ContactIDs, r.ID)
+		}
+	}
+	return nil
+}
+
 // IntegrationForHook returns the integration a hook URL names, with its recipients, if tokenHash
 // is its token's; whatever the request's namespace, since a hook request names none: the
 // integration's namespace is the alert's. The comparison takes constant time.
@@ -423,22 +458,8 @@ func (s *Store) IntegrationForHook(ctx context.Context, id string, tokenHash str
 		return nil, ErrHookRefused
 	}
 	i := rows[0]
-	var recipients []struct {
-		Kind string
-		ID   uint
-	}
-	err := db.Raw("SELECT 'g' AS kind, group_id AS id FROM integration_groups WHERE integration_id = ? "+
-		"UNION ALL SELECT 'c' AS kind, contact_id AS id FROM integration_contacts WHERE integration_id = ?", iid, iid).
-		Scan(&recipients).Error
-	if err != nil {
-		return nil, fmt.Errorf("look up integration recipients: %w", err)
-	}
-	for _, r := range recipients {
-		if r.Kind == "g" {
-			i.GroupIDs = append(i.GroupIDs, r.ID)
-		} else {
-			i.ContactIDs = append(i.ContactIDs, r.ID)
-		}
+	if err := fillRecipients(db, i); err != nil {
+		return nil, err
 	}
 	return i, nil
 }
