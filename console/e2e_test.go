@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/console"
+	"github.com/heraldhq/herald/senders"
+	"github.com/heraldhq/herald/senders/fakeplatform"
 )
 
 // chromium is Debian's browser; the suite drives it through playwright-core and never downloads one.
@@ -64,16 +67,50 @@ func TestConsoleInRealBrowser(t *testing.T) {
 		t.Fatalf("Herald answers GET /console/app.js with %s: mount console.Handler() in server.go", resp.Status)
 	}
 
+	robot, control := refusingRobot(t)
+
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "--test")
+	// HERALD_E2E_FILES narrows the suite to some files while one works on them.
+	cmd := exec.CommandContext(ctx, node, append([]string{"--test"}, strings.Fields(os.Getenv("HERALD_E2E_FILES"))...)...)
 	cmd.Dir = e2eDir
-	cmd.Env = append(os.Environ(), "HERALD_URL="+base, "HERALD_PLAYGROUND_URL="+playground, "CHROMIUM_PATH="+chromium)
+	cmd.Env = append(os.Environ(), "HERALD_URL="+base, "HERALD_PLAYGROUND_URL="+playground, "CHROMIUM_PATH="+chromium,
+		"HERALD_E2E_REFUSING_ROBOT="+robot, "HERALD_E2E_ROBOT_CONTROL="+control)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("node --test in %s: %v (screenshots in e2e/screenshots)\n%s", e2eDir, err, out)
 	}
 	t.Logf("node --test:\n%s", out)
+}
+
+// refusingRobot is a DingTalk robot whose keyword security refuses Herald's messages for good
+// (errcode 310000) until the suite fixes it with POST control/fix, as a person would by changing
+// the robot's keyword: the retry scenario's failed delivery, then SENT. It returns the robot's
+// webhook URL and the control URL.
+func refusingRobot(t *testing.T) (string, string) {
+	fake := fakeplatform.New()
+	if err := fake.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fake.Close)
+	robot := fakeplatform.Robot{Platform: senders.DingTalk, Token: "e2e-refusing", Keywords: []string{"Maintenance"}}
+	url := fake.AddRobot(robot)
+	control := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/fix":
+			fixed := robot
+			fixed.Keywords = []string{"SchedulerX"}
+			fake.AddRobot(fixed)
+		case "/break":
+			fake.AddRobot(robot)
+		default:
+			http.NotFound(w, r)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(control.Close)
+	return url, control.URL
 }
 
 // e2eTools finds node and says what is missing to run the suite, if anything.

@@ -63,7 +63,7 @@ export function useBrowser({ args = [] } = {}) {
  * setup(page) runs before the console loads (to install request routes); path is the page to open
  * instead of the console's ("playground?query=..."), on base (HERALD_URL unless given).
  */
-export async function withConsole(name, fn, { viewport = viewports.laptop, hash = '', path = '', base = baseURL, setup } = {}) {
+export async function withConsole(name, fn, { viewport = viewports.laptop, hash = '#contacts', path = '', base = baseURL, setup } = {}) {
   const page = await newPage();
   await page.setViewportSize(viewport);
   const problems = [];
@@ -129,4 +129,33 @@ export function rowNamed(page, name) {
 
 export function escapeRegExp(s) {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Chooses name in the search picker (picker.js) whose box is labelled label, within scope: types
+ * it, waits for the matches of what was typed, clicks the one named name (a group's is followed by
+ * its count, a group dialog's by "(member)"), waits until it shows as chosen, and closes the
+ * matches with Escape, as they would otherwise lie over the fields below.
+ */
+export async function pick(scope, label, name) {
+  const box = scope.getByRole('combobox', { name: label, exact: true });
+  await box.fill(name);
+  const matches = await pickerMatches(scope, box);
+  const option = { name: new RegExp(`^${escapeRegExp(name)}( \\(.*\\))?$`) };
+  await matches.getByRole('option', option).click();
+  await matches.getByRole('option', { ...option, selected: true }).waitFor();
+  await box.press('Escape');
+}
+
+/** The list of matches box (a search picker's combobox) controls, once it answers what box holds. */
+export async function pickerMatches(scope, box) {
+  const id = await box.getAttribute('aria-controls');
+  const matches = scope.locator(`#${id}`);
+  await scope.locator(`#${id}:not([aria-busy])`).waitFor({ state: 'attached' });
+  return matches;
+}
+
+/** The names a search picker shows as chosen, its chips listed as chosenLabel ("Chosen groups"). */
+export function chosenNames(scope, chosenLabel) {
+  return scope.getByRole('list', { name: chosenLabel, includeHidden: true }).locator('li > span').allTextContents();
 }

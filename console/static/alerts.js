@@ -1,12 +1,20 @@
 // The Alerts tab: compose and preview an alert, send it, and watch the history until every
-// delivery is final.
+// delivery is final: live over the alertChanged subscription, polling only while the socket is
+// refused. The history filters by status, severity, source, labels, title and time, and a failed
+// delivery can be retried, one robot or every failed robot of an alert.
 
-import { allNodes, gql } from './api.js';
-import { ALERTS, ALERT_DELIVERIES, ALL_CONTACTS, ALL_GROUPS, PREVIEW_ALERT, SEND_ALERT } from './documents.js';
+import { gql } from './api.js';
 import {
-  MoreList, Pager, RowList, announce, busy, button, checkedIds, clearErrors, clearErrorsAsTyped, el, fillRows, formatTime, icon,
-  prettyJSON, renderChoices, showErrors,
+  ALERTS, ALERT_CHANGED, ALERT_DELIVERIES, INTEGRATION_NAMES, PREVIEW_ALERT, RETRY_DELIVERY, RETRY_FAILED_DELIVERIES,
+  SEND_ALERT,
+} from './documents.js';
+import { t } from './i18n.js';
+import { subscribe } from './live.js';
+import {
+  MoreList, Pager, RowList, announce, busy, button, clearErrors, clearErrorsAsTyped, debounce, el, fillRows, formatTime,
+  icon, prettyJSON, showErrors,
 } from './ui.js';
+import { contactPicker, groupPicker } from './picker.js';
 import { platformBadge } from './platforms.js';
 import { KIND_WORDS } from './integrations.js';
 import { SILENCE_STATE_WORDS, openSilenceDialog } from './routes.js';
@@ -34,8 +42,8 @@ const DELIVERY_STATUSES = ['PENDING', 'HELD', 'SENT', 'FAILED', 'DROPPED'];
 
 export function alertsTab(panel) {
   const form = panel.querySelector('#alert-form');
-  const groupPicker = panel.querySelector('#alert-groups');
-  const contactPicker = panel.querySelector('#alert-contacts');
+  const groups = groupPicker(panel.querySelector('#alert-groups'));
+  const contacts = contactPicker(panel.querySelector('#alert-contacts'));
   const preview = panel.querySelector('#preview');
   const previewList = panel.querySelector('#preview-list');
   const previewButton = panel.querySelector('#alert-preview');
@@ -44,9 +52,14 @@ export function alertsTab(panel) {
   const rows = panel.querySelector('#history-rows');
   const live = panel.querySelector('#history-live');
   const statusFilter = panel.querySelector('#history-status');
+  const filters = panel.querySelector('#history-filters');
   const pager = new Pager(panel.querySelector('.history .pager'), PAGE_SIZE, loadHistory);
   let active = false;
   let timer;
+  // The alertChanged subscription while the tab shows, and whether the socket was refused (then
+  // the history polls while anything is pending, as it did before subscriptions).
+  let unsubscribe = null;
+  let socketDown = false;
   let rendered = '';
   // The rows drawn, by alert id with the alert they show: a row whose alert did not change is kept,
   // with the deliveries its reader paged to.
@@ -75,8 +88,8 @@ export function alertsTab(panel) {
       content: f.content.value,
       severity: f.severity.value,
       format: f.format.value,
-      groupIds: checkedIds(groupPicker),
-      contactIds: checkedIds(contactPicker),
+      groupIds: groups.ids(),
+      contactIds: contacts.ids(),
       labels: sent,
       mentionAll: f.mentionAll.checked,
       mentionContacts: f.mentionContacts.checked,
@@ -93,16 +106,11 @@ export function alertsTab(panel) {
     return err;
   }
 
-  async function loadPickers() {
-    const keep = (picker) => new Set(checkedIds(picker));
-    const [groups, contacts] = await Promise.all([allNodes(ALL_GROUPS, 'groups'), allNodes(ALL_CONTACTS, 'contacts')]);
-    renderChoices(groupPicker, groups, {
-      name: 'groups',
-      selected: keep(groupPicker),
-      label: (g) => `${g.name} (${g.contactCount})`,
-      empty: 'No groups yet.',
-    });
-    renderChoices(contactPicker, contacts, { name: 'contacts', selected: keep(contactPicker), label: (c) => c.name, empty: 'No contacts yet.' });
+  // Contacts and groups change in the other tabs: the pickers ask afresh when next used, and keep
+  // what is chosen.
+  function loadPickers() {
+    groups.refresh();
+    contacts.refresh();
   }
 
   async function showPreview() {
@@ -154,8 +162,11 @@ export function alertsTab(panel) {
     clearTimeout(timer);
     try {
       const status = statusFilter.value || null;
-      const conn = (await gql(ALERTS, { status, ...pager.args, deliveries: DELIVERY_PAGE })).alerts;
-      if (status !== (statusFilter.value || null)) return; // the filter changed meanwhile: its load shows
+      const asked = JSON.stringify(historyFilter());
+      const conn = (await gql(ALERTS, { status, filter: historyFilter(), ...pager.args, deliveries: DELIVERY_PAGE })).alerts;
+      // The filters changed meanwhile: their own load shows.
+      if (status !== (statusFilter.value || null) || asked !== JSON.stringify(historyFilter())) return;
+      clearErrors(filters);
       const alerts = conn.edges.map((e) => e.node);
       // Redraw only on change: a steady table keeps the reader's place and the screen reader quiet.
       const snapshot = JSON.stringify(conn);
@@ -168,7 +179,8 @@ export function alertsTab(panel) {
           const old = before.get(a.id);
           drawn.set(a.id, old?.json === json ? old : { json, ...row(a, old?.deliveries) });
         }
-        fillRows(rows, [...drawn.values()].map((d) => d.tr), status ? `No ${STATUS_WORDS[status].toLowerCase()} alerts.` : 'No alerts sent yet.');
+        const filtered = status || Object.keys(historyFilter()).length > 0;
+        fillRows(rows, [...drawn.values()].map((d) => d.tr), filtered ? t('history.noneMatch') : t('history.none'));
         pager.update(conn);
         announceFinished(alerts);
       }
@@ -176,13 +188,67 @@ export function alertsTab(panel) {
       // An alert is PENDING a moment after its last delivery settled (its status is computed after
       // the delivery's is stored): that is no hold, and the next second's look shows it final.
       const onlyHeld = unsettled.length > 0 && unsettled.every((a) => a.deliveryCounts.held > 0 && a.deliveryCounts.pending === 0);
-      live.textContent = unsettled.length === 0 ? '' : onlyHeld ? 'Deliveries held by quiet hours; updating every 30 seconds…' : 'Updating every second until delivered…';
+      if (!socketDown) {
+        live.textContent = t('history.live');
+        return;
+      }
+      live.textContent = unsettled.length === 0 ? '' : onlyHeld ? t('history.pollingHeld') : t('history.polling');
       if (unsettled.length > 0 && active) timer = setTimeout(loadHistory, onlyHeld ? HELD_POLL_MS : POLL_MS);
     } catch (err) {
       live.textContent = '';
-      announce(`Alert history could not be loaded: ${err.message}`, { error: true });
+      if (err.errors?.some((e) => e.extensions?.field?.startsWith('filter.'))) {
+        showErrors(filters, err, t('history.filterRefused'), { quiet: true });
+        return;
+      }
+      announce(t('history.loadFailed', { error: err.message }), { error: true });
     }
   }
+
+  /** The filter argument the filter fields make; fields left empty are not sent. */
+  function historyFilter() {
+    const f = filters.elements;
+    const filter = {};
+    if (f.search.value.trim()) filter.search = f.search.value.trim();
+    if (f.severity.value) filter.severity = f.severity.value;
+    if (f.source.value === 'direct') filter.direct = true;
+    else if (f.source.value) filter.sourceId = f.source.value;
+    const labels = f.labels.value.split(',').map((p) => p.trim()).filter(Boolean).map((p) => {
+      const [name, ...value] = p.split('=');
+      return { name: name.trim(), value: value.join('=').trim() };
+    });
+    if (labels.length > 0) filter.labels = labels;
+    // datetime-local is the browser's local time; the API takes an instant.
+    if (f.from.value) filter.from = new Date(f.from.value).toISOString();
+    if (f.to.value) filter.to = new Date(f.to.value).toISOString();
+    return filter;
+  }
+
+  async function loadSources() {
+    try {
+      const list = (await gql(INTEGRATION_NAMES)).integrations.edges.map((e) => e.node);
+      const select = filters.elements.source;
+      const chosen = select.value;
+      select.replaceChildren(...[...select.options].slice(0, 2), ...list.map((i) => new Option(i.name, i.id)));
+      select.value = [...select.options].some((o) => o.value === chosen) ? chosen : '';
+    } catch (err) {
+      announce(t('history.sourcesFailed', { error: err.message }), { error: true });
+    }
+  }
+
+  /** Follows the namespace's alerts over the socket; when it is refused, falls back to polling. */
+  function listen() {
+    unsubscribe = subscribe(ALERT_CHANGED, {}, {
+      onData: refreshSoon,
+      onDown: () => {
+        unsubscribe = null;
+        socketDown = true;
+        if (active) loadHistory();
+      },
+    });
+  }
+  // Events come one per changed alert: one reload answers a burst of them.
+  const refreshSoon = debounce(() => active && loadHistory(), 250);
+  retried = refreshSoon;
 
   function announceFinished(alerts) {
     for (const a of alerts) {
@@ -208,20 +274,66 @@ export function alertsTab(panel) {
     pager.reset();
     loadHistory();
   });
+  const refilter = () => {
+    pager.reset();
+    loadHistory();
+  };
+  filters.addEventListener('change', refilter);
+  filters.addEventListener('input', debounce((event) => event.target.type === 'search' && refilter(), 300));
+  filters.addEventListener('reset', () => setTimeout(refilter)); // after the fields are cleared
+  filters.addEventListener('submit', (event) => event.preventDefault());
 
   return {
     async show() {
       active = true;
-      await Promise.all([
-        loadHistory(),
-        loadPickers().catch((err) => announce(`Recipients could not be loaded: ${err.message}`, { error: true })),
-      ]);
+      // The overview's "Show failed alerts" asks for them.
+      const asked = sessionStorage.getItem('herald.alertsStatus');
+      if (asked) {
+        sessionStorage.removeItem('herald.alertsStatus');
+        statusFilter.value = asked;
+        pager.reset();
+      }
+      loadPickers();
+      loadSources();
+      if (!unsubscribe && !socketDown) listen();
+      await loadHistory();
     },
     hide() {
       active = false;
       clearTimeout(timer);
+      unsubscribe?.();
+      unsubscribe = null;
     },
   };
+}
+
+// Set by the tab: what a retry made from a row calls, so the history shows its effect at once.
+let retried = () => {};
+
+/** Retries every FAILED delivery of an alert. */
+async function retryFailed(a, control) {
+  control.disabled = true;
+  try {
+    await gql(RETRY_FAILED_DELIVERIES, { alertId: a.id });
+    announce(t('history.retriedAlert', { title: a.title, count: a.deliveryCounts.failed }));
+    retried();
+  } catch (err) {
+    control.disabled = false;
+    announce(t('history.retryFailed', { error: err.message }), { error: true });
+  }
+}
+
+/** Retries one FAILED delivery. */
+async function retryOne(d, control) {
+  control.disabled = true;
+  try {
+    await gql(RETRY_DELIVERY, { id: d.id });
+    announce(t('history.retriedDelivery', { url: d.url }));
+    retried();
+  } catch (err) {
+    control.disabled = false;
+    announce(t('history.retryFailed', { error: err.message }), { error: true });
+  }
 }
 
 /**
@@ -296,6 +408,8 @@ function row(a, before) {
     el(
       'td',
       { class: 'actions', 'data-label': 'Actions', 'data-requires': 'send' },
+      a.deliveryCounts.failed > 0 &&
+        button(t('history.retryAlert'), 'send', (event) => retryFailed(a, event.currentTarget), { 'aria-label': t('history.retryAlertLabel', { title: a.title }) }),
       button('Silence alerts like this', 'mute', () => silenceLike(a), { 'aria-label': `Silence alerts like this: ${a.title}` }),
     ),
   );
@@ -405,6 +519,10 @@ function delivery(d) {
     attemptNotes(d.attempts),
     d.status === 'PENDING' && d.nextAttemptAt && el('span', { class: 'muted' }, `next attempt ${formatTime(d.nextAttemptAt)}`),
     d.heldBy && el('span', { class: 'muted held-by' }, heldText(d)),
+    d.retriedAt && el('span', { class: 'muted retried-at' }, t('history.retriedAt', { time: formatTime(d.retriedAt) })),
+    d.status === 'FAILED' &&
+      el('div', { 'data-requires': 'send' },
+        button(t('history.retryDelivery'), 'send', (event) => retryOne(d, event.currentTarget), { class: 'small', 'aria-label': t('history.retryDeliveryLabel', { url: d.url }) })),
   );
 }
 

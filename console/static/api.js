@@ -99,7 +99,8 @@ export async function gql(query, variables = {}) {
 
 /**
  * Every node of the connection field that document (one of documents.js's ALL_*) pages through
- * with $after, for pickers.
+ * with $after: only for lists people write by hand (message templates), never contacts or groups,
+ * which pickers search instead (picker.js).
  */
 export async function allNodes(document, field) {
   const nodes = [];

@@ -5,13 +5,18 @@ import { alertsTab } from './alerts.js';
 import { ME, NAMESPACES, QUERY_FIELDS } from './documents.js';
 import { contactsTab } from './contacts.js';
 import { groupsTab } from './groups.js';
+import { chooseLanguage, language, languages, translatePage } from './i18n.js';
 import { integrationsTab } from './integrations.js';
+import { overviewTab } from './overview.js';
 import { loadPlatforms } from './platforms.js';
 import { routesTab } from './routes.js';
 import { templatesTab } from './templates.js';
 import { announce, openDialog } from './ui.js';
 
+translatePage();
+
 const tabs = {
+  overview: overviewTab(document.getElementById('panel-overview')),
   contacts: contactsTab(document.getElementById('panel-contacts')),
   groups: groupsTab(document.getElementById('panel-groups')),
   alerts: alertsTab(document.getElementById('panel-alerts')),
@@ -24,7 +29,7 @@ let current = null;
 
 /** Shows one tab (ARIA tabs: one tab stop, arrows move between tabs) and loads its data. */
 function select(name, { focus = false } = {}) {
-  if (!tabs[name]) name = 'contacts';
+  if (!tabs[name]) name = 'overview';
   for (const b of tabButtons) {
     const on = b.id === `tab-${name}`;
     b.setAttribute('aria-selected', String(on));
@@ -49,6 +54,16 @@ for (const b of tabButtons) {
     select(tabButtons.at(to % tabButtons.length).id.replace('tab-', ''), { focus: true });
   });
 }
+
+// ---- Language ----
+
+// Another language is every string of the page: start over in it, as for another namespace.
+const languageSelect = document.getElementById('language');
+languageSelect.replaceChildren(...languages.map((l) => new Option(l.name, l.code, false, l.code === language())));
+languageSelect.addEventListener('change', () => {
+  chooseLanguage(languageSelect.value);
+  location.reload();
+});
 
 // ---- Token and role ----
 

@@ -1,13 +1,14 @@
 // The Contacts tab: the searchable, paged table, the New/Edit dialog, deletes and Send test.
 
-import { allNodes, gql } from './api.js';
+import { gql } from './api.js';
 import {
-  ALL_GROUPS, BATCH_DELETE_CONTACTS, CONTACTS, CREATE_CONTACT, DELETE_CONTACT, TEST_CONTACT, UPDATE_CONTACT,
+  BATCH_DELETE_CONTACTS, CONTACTS, CREATE_CONTACT, DELETE_CONTACT, TEST_CONTACT, UPDATE_CONTACT,
 } from './documents.js';
 import {
-  Pager, announce, busy, button, checkedIds, clearErrors, clearErrorsAsTyped, confirmAction, debounce, el, fillRows,
-  icon, openDialog, renderChoices, showErrors,
+  Pager, announce, busy, button, clearErrors, clearErrorsAsTyped, confirmAction, debounce, el, fillRows,
+  icon, openDialog, showErrors,
 } from './ui.js';
+import { groupPicker } from './picker.js';
 import { guessPlatform, platformBadge } from './platforms.js';
 
 const PAGE_SIZE = 20;
@@ -201,7 +202,7 @@ function contactDialog(onSaved) {
   const name = form.elements.name;
   const phone = form.elements.phone;
   const urls = form.elements.urls;
-  const groups = dialog.querySelector('#contact-groups');
+  const groups = groupPicker(dialog.querySelector('#contact-groups'));
   const hookRows = dialog.querySelector('#contact-hooks');
   let editing = null;
   // What was typed per URL survives the rows being redrawn while the URL list is edited.
@@ -267,7 +268,7 @@ function contactDialog(onSaved) {
       if (v.keyword || (editing && v.hadKeyword)) hook.keyword = v.keyword ?? '';
       return hook;
     });
-    const out = { name: name.value.trim(), webhooks, groupIds: checkedIds(groups) };
+    const out = { name: name.value.trim(), webhooks, groupIds: groups.ids() };
     if (phone.value.trim() || editing?.phone) out.phone = phone.value.trim();
     // As the phone: left out on create when empty; on update an emptied id is cleared.
     for (const [field] of USER_IDS) {
@@ -296,7 +297,7 @@ function contactDialog(onSaved) {
   clearErrorsAsTyped(form);
 
   return {
-    async open(contact) {
+    open(contact) {
       editing = contact;
       form.reset();
       clearErrors(form);
@@ -310,18 +311,9 @@ function contactDialog(onSaved) {
       urls.value = (contact?.webhooks ?? []).map((w) => w.url).join(', ');
       hookRows.replaceChildren();
       renderRows();
-      groups.replaceChildren(el('p', { class: 'muted' }, 'Loading groups…'));
+      // The groups the row was read with: a contact is in at most 200.
+      groups.set(contact?.groups ?? []);
       openDialog(dialog, name);
-      try {
-        renderChoices(groups, await allNodes(ALL_GROUPS, 'groups'), {
-          name: 'groups',
-          selected: new Set(contact?.groups.map((g) => g.id)),
-          label: (g) => g.name,
-          empty: 'No groups yet: create one in the Contact group tab.',
-        });
-      } catch (err) {
-        groups.replaceChildren(el('p', { class: 'field-error' }, `Groups could not be loaded: ${err.message}`));
-      }
     },
   };
 }

@@ -13,16 +13,22 @@ export const NAMESPACES = `query Namespaces { namespaces { id name description }
 
 export const PLATFORMS = `query Platforms { platforms { platform label officialHosts webhookPath tokenParam } }`;
 
-// ---- Pickers: every row, 100 at a time ----
+// ---- Pickers: the first matches of what is typed, and how many match ----
 
-export const ALL_CONTACTS = `query AllContacts($after: String) {
-  contacts(first: 100, after: $after) { edges { node { id name } } pageInfo { hasNextPage endCursor } }
+export const PICK_CONTACTS = `query PickContacts($search: String) {
+  contacts(filter: { search: $search }, first: 20) { edges { node { id name } } totalCount }
 }`;
 
-export const ALL_GROUPS = `query AllGroups($after: String) {
-  groups(first: 100, after: $after) { edges { node { id name contactCount } } pageInfo { hasNextPage endCursor } }
+export const PICK_GROUPS = `query PickGroups($search: String) {
+  groups(filter: { search: $search }, first: 20) { edges { node { id name contactCount } } totalCount }
 }`;
 
+// The contacts found to add to a group, with their groups (a contact is in few), to mark the members.
+export const PICK_GROUP_CANDIDATES = `query PickGroupCandidates($search: String) {
+  contacts(filter: { search: $search }, first: 20) { edges { node { id name groups { id } } } totalCount }
+}`;
+
+// Templates are written by hand, so a namespace has few: the template selects list them all.
 export const ALL_MESSAGE_TEMPLATES = `query AllMessageTemplates($after: String) {
   messageTemplates(first: 100, after: $after) { edges { node { id name format } } pageInfo { hasNextPage endCursor } }
 }`;
@@ -90,8 +96,8 @@ export const DELETE_GROUP = `mutation DeleteContactGroup($id: ID!) { deleteConta
 
 // Each alert with its delivery counts and its first page of deliveries ($deliveries of them);
 // ALERT_DELIVERIES reads the pages after it.
-export const ALERTS = `query Alerts($status: AlertStatus, $first: Int, $after: String, $last: Int, $before: String, $deliveries: Int!) {
-  alerts(status: $status, first: $first, after: $after, last: $last, before: $before) {
+export const ALERTS = `query Alerts($status: AlertStatus, $filter: AlertFilter, $first: Int, $after: String, $last: Int, $before: String, $deliveries: Int!) {
+  alerts(status: $status, filter: $filter, first: $first, after: $after, last: $last, before: $before) {
     edges { node {
       id title severity status createdAt resolved
       labels { name value }
@@ -102,7 +108,7 @@ export const ALERTS = `query Alerts($status: AlertStatus, $first: Int, $after: S
       routedBy { id name }
       deliveryCounts { total pending sent failed held dropped }
       deliveries(first: $deliveries) {
-        id platform url status lastError nextAttemptAt contactNames heldBy
+        id platform url status lastError nextAttemptAt contactNames heldBy retriedAt
         attempts { httpStatus platformCode error note }
       }
     } }
@@ -118,7 +124,7 @@ export const ALERT_DELIVERIES = `query AlertDeliveries($id: ID!, $first: Int!, $
     id
     deliveryCounts { total pending sent failed held dropped }
     deliveries(first: $first, after: $after, status: $status) {
-      id platform url status lastError nextAttemptAt contactNames heldBy
+      id platform url status lastError nextAttemptAt contactNames heldBy retriedAt
       attempts { httpStatus platformCode error note }
     }
   }
@@ -145,7 +151,7 @@ export const INTEGRATIONS = `query Integrations($first: Int, $after: String, $la
 
 export const INTEGRATION = `query Integration($id: ID!) {
   integration(id: $id) {
-    id name kind sendResolved mentionContacts routeByLabels hasSigningSecret timeZone template { id name } groups { id } contacts { id }
+    id name kind sendResolved mentionContacts routeByLabels hasSigningSecret timeZone template { id name } groups { id name } contacts { id name }
   }
 }`;
 
@@ -235,3 +241,38 @@ export const SILENCES = `query Silences($state: SilenceState, $after: String) {
 export const CREATE_SILENCE = `mutation CreateSilence($input: SilenceInput!) { createSilence(input: $input) { id state startsAt endsAt } }`;
 
 export const EXPIRE_SILENCE = `mutation ExpireSilence($id: ID!) { expireSilence(id: $id) { id state endsAt } }`;
+
+// ---- Delivery health and live changes ----
+
+// The overview: one range's figures, all counted by the database.
+export const DELIVERY_STATS = `query DeliveryStats($from: Time!, $to: Time!, $bucket: StatsBucket) {
+  deliveryStats(from: $from, to: $to, bucket: $bucket) {
+    from to bucket alerts
+    totals { total pending sent failed held dropped }
+    buckets { start counts { total pending sent failed held dropped } }
+    latency { platform attempts p50Ms p95Ms }
+    failingRobots(first: 5) { platform failed total lastFailure { id alertId url lastError contactNames } }
+    alertsBySource { sourceId alerts source { id name kind } }
+  }
+}`;
+
+// The sources the history filters by: integrations are few, a page holds them all.
+export const INTEGRATION_NAMES = `query IntegrationNames { integrations(first: 100) { edges { node { id name kind } } } }`;
+
+export const SEND_SAMPLE_NOTIFICATION = `mutation SendSampleNotification($id: ID!) { sendSampleNotification(id: $id) { id title status } }`;
+
+export const RETRY_DELIVERY = `mutation RetryDelivery($id: ID!) { retryDelivery(id: $id) { id status retriedAt } }`;
+
+export const RETRY_FAILED_DELIVERIES = `mutation RetryFailedDeliveries($alertId: ID!) { retryFailedDeliveries(alertId: $alertId) { id status } }`;
+
+// Over the WebSocket: the alerts of the console's namespace as they change, and one alert's deliveries.
+export const ALERT_CHANGED = `subscription AlertChanged {
+  alertChanged { id status deliveryCounts { total pending sent failed held dropped } }
+}`;
+
+export const DELIVERY_CHANGED = `subscription DeliveryChanged($alertId: ID!) {
+  deliveryChanged(alertId: $alertId) {
+    id alertId platform url status lastError nextAttemptAt contactNames heldBy retriedAt
+    attempts { httpStatus platformCode error note }
+  }
+}`;

@@ -3,18 +3,18 @@
 
 import { ApiError, gql } from './api.js';
 import {
-  ADD_GROUP_MEMBERS, CONTACTS, CREATE_GROUP, DELETE_GROUP, GROUP, GROUPS, GROUP_MEMBERS, REMOVE_GROUP_MEMBERS, UPDATE_GROUP,
+  ADD_GROUP_MEMBERS, CREATE_GROUP, DELETE_GROUP, GROUP, GROUPS, GROUP_MEMBERS, PICK_GROUP_CANDIDATES, REMOVE_GROUP_MEMBERS,
+  UPDATE_GROUP,
 } from './documents.js';
 import {
-  MoreList, Pager, RowList, announce, busy, button, choice, clearErrors, clearErrorsAsTyped, confirmAction, debounce, el, fillRows,
+  MoreList, Pager, RowList, announce, busy, button, clearErrors, clearErrorsAsTyped, confirmAction, debounce, el, fillRows,
   formatTime, icon, openDialog, showErrors,
 } from './ui.js';
+import { contactPicker, matches } from './picker.js';
 
 const PAGE_SIZE = 20;
-// The group dialog's members, and the contacts found to add, a page at a time: a group may have
-// a hundred thousand.
+// The group dialog's members a page at a time: a group may have a hundred thousand.
 const MEMBERS_PAGE = 50;
-const FOUND_PAGE = 20;
 
 // ISO weekdays: DAYS[0] is 1, Monday.
 const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
@@ -237,7 +237,6 @@ function groupDialog(onSaved) {
   const { name, description, quietPolicy } = form.elements;
   const membersHint = dialog.querySelector('#group-members-hint');
   const memberSearch = dialog.querySelector('#group-member-search');
-  const findSearch = dialog.querySelector('#group-add-search');
   const addButton = dialog.querySelector('#group-add');
   const membersError = dialog.querySelector('[data-field="input.contactIds"] > .field-error');
   const windowsBox = dialog.querySelector('#group-quiet-windows');
@@ -247,7 +246,6 @@ function groupDialog(onSaved) {
   let changed = false; // members were added or removed: the list behind shows other counts
   let openings = 0; // a late answer is for the opening still on screen only
   let quietTouched = false; // the user changed the quiet hours before the fresh read came
-  const picked = new Map(); // contacts ticked to add, kept while the search changes
 
   const failed = (what) => (err) => showErrors(form, err, what, { fallback: membersError });
 
@@ -265,47 +263,37 @@ function groupDialog(onSaved) {
     onError: failed('Members could not be loaded'),
   });
 
-  const found = new MoreList(dialog.querySelector('#group-add-results'), dialog.querySelector('#group-add-more'), {
-    page: async (after) => {
-      const conn = (await gql(CONTACTS, { search: findSearch.value.trim() || null, first: FOUND_PAGE, after })).contacts;
-      return { items: conn.edges.map((e) => e.node), after: conn.pageInfo.hasNextPage ? conn.pageInfo.endCursor : null, total: conn.totalCount };
-    },
-    render: (c) => {
-      const item = choice(c, {
-        name: 'add',
-        checked: picked.has(c.id),
-        label: () => [c.name, source.has(c) && el('span', { class: 'muted' }, ' (member)')],
-      });
-      item.querySelector('input').addEventListener('change', (event) => {
-        if (event.target.checked) picked.set(c.id, c);
-        else picked.delete(c.id);
-        showPicked();
-      });
-      return item;
-    },
-    empty: () => (findSearch.value.trim() ? 'No contact matches this search.' : 'No contacts yet.'),
-    count: dialog.querySelector('#group-add-count'),
-    onError: failed('Contacts could not be loaded'),
+  // The contacts chosen to add, kept while the search changes; those already in are marked.
+  const found = contactPicker(dialog.querySelector('#group-add-picker'), {
+    label: 'Find contacts to add',
+    placeholder: 'Find contacts to add',
+    chosenLabel: 'Contacts to add',
+    search: async (text) => matches((await gql(PICK_GROUP_CANDIDATES, { search: text || null })).contacts),
+    option: (c) => [c.name, source.has(c) && el('span', { class: 'muted' }, ' (member)')],
+    // The members listed above have Remove buttons of their own.
+    removeLabel: (c) => `Do not add ${c.name}`,
+    onChange: showPicked,
   });
 
   function showPicked() {
-    addButton.disabled = picked.size === 0;
-    addButton.textContent = picked.size === 0 ? 'Add selected' : `Add selected (${picked.size})`;
+    const count = found.ids().length;
+    addButton.disabled = count === 0;
+    addButton.textContent = count === 0 ? 'Add selected' : `Add selected (${count})`;
   }
 
   function membersChanged(message) {
     changed ||= source.saved;
     announce(message);
     members.reload();
-    found.reload();
+    found.refresh();
   }
 
   addButton.addEventListener('click', async () => {
-    const contacts = [...picked.values()];
+    const contacts = found.items();
     addButton.disabled = true;
     try {
       await source.add(contacts);
-      picked.clear();
+      found.set([]);
       showPicked();
       const names = contacts.length === 1 ? `“${contacts[0].name}”` : `${contacts.length} contacts`;
       membersChanged(source.saved ? `${names} added to “${editing.name}”.` : `${names} chosen; they join when the group is created.`);
@@ -322,7 +310,7 @@ function groupDialog(onSaved) {
       await source.remove(c);
       changed ||= source.saved;
       announce(source.saved ? `“${c.name}” removed from “${editing.name}”.` : `“${c.name}” is no longer chosen.`);
-      found.reload();
+      found.refresh();
       await members.reload();
       const next = members.list.children[Math.min(at, members.list.children.length - 1)];
       (next?.querySelector('button') ?? memberSearch).focus();
@@ -332,13 +320,10 @@ function groupDialog(onSaved) {
   }
 
   memberSearch.addEventListener('input', debounce(() => members.reload(0), 250));
-  findSearch.addEventListener('input', debounce(() => found.reload(0), 250));
-  // Searching is not editing: Enter in a search box must not save the group.
-  for (const box of [memberSearch, findSearch]) {
-    box.addEventListener('keydown', (event) => {
-      if (event.key === 'Enter') event.preventDefault();
-    });
-  }
+  // Searching is not editing: Enter in the search box must not save the group.
+  memberSearch.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter') event.preventDefault();
+  });
 
   const touchQuiet = () => {
     quietTouched = true;
@@ -388,7 +373,6 @@ function groupDialog(onSaved) {
       quietTouched = false;
       form.reset();
       clearErrors(form);
-      picked.clear();
       showPicked();
       title.textContent = group ? `Edit contact group “${group.name}”` : 'Create contact group';
       membersHint.textContent = group
@@ -399,10 +383,8 @@ function groupDialog(onSaved) {
       windows.set(group?.quietHours ?? []);
       quietPolicy.value = group?.quietPolicy ?? 'DIGEST';
       members.wait(group ? 'Loading members…' : '');
-      found.wait('Loading contacts…');
       openDialog(dialog, name);
       members.reload(0);
-      found.reload(0);
       if (!group) return;
       try {
         // Quiet hours are read afresh: the row may be older than someone else's edit.

@@ -4,13 +4,15 @@
 
 import { allNodes, gql } from './api.js';
 import {
-  ALL_CONTACTS, ALL_GROUPS, ALL_MESSAGE_TEMPLATES, BUILTIN_MESSAGE_TEMPLATES, CREATE_INTEGRATION, DELETE_INTEGRATION,
-  INTEGRATION, INTEGRATIONS, ROTATE_INTEGRATION_TOKEN, UPDATE_INTEGRATION,
+  ALL_MESSAGE_TEMPLATES, BUILTIN_MESSAGE_TEMPLATES, CREATE_INTEGRATION, DELETE_INTEGRATION,
+  INTEGRATION, INTEGRATIONS, ROTATE_INTEGRATION_TOKEN, SEND_SAMPLE_NOTIFICATION, UPDATE_INTEGRATION,
 } from './documents.js';
+import { t } from './i18n.js';
 import {
-  Pager, announce, busy, button, checkedIds, clearErrors, clearErrorsAsTyped, confirmAction, el, fillRows, formatTime,
-  icon, openDialog, renderRecipientChoices, showErrors,
+  Pager, announce, busy, button, clearErrors, clearErrorsAsTyped, confirmAction, el, fillRows, formatTime,
+  icon, openDialog, showErrors,
 } from './ui.js';
+import { contactPicker, groupPicker } from './picker.js';
 
 const PAGE_SIZE = 20;
 
@@ -72,8 +74,9 @@ export function integrationsTab(panel) {
         el(
           'div',
           { class: 'row-actions' },
+          button(t('integrations.sample'), 'send', (event) => sendSample(i, event.currentTarget), { 'aria-label': t('integrations.sampleLabel', { name: i.name }) }),
           button('Edit', 'edit', () => dialog.open(i), { 'aria-label': `Edit ${i.name}` }),
-          button('Rotate token', 'key', () => rotate(i), { 'aria-label': `Rotate the token of ${i.name}` }),
+          button('Rotate token', 'key', () => rotate(i), { 'aria-label': `Rotate token: ${i.name}` }),
           button('Delete', 'trash', () => remove(i), { class: 'danger-text', 'aria-label': `Delete ${i.name}` }),
         ),
       ),
@@ -92,6 +95,19 @@ export function integrationsTab(panel) {
       await load(`Integration “${i.name}” deleted.`);
     } catch (err) {
       announce(`“${i.name}” was not deleted: ${err.message}`, { error: true });
+    }
+  }
+
+  /** Sends the kind's sample notification as the hook would take it, to try the integration. */
+  async function sendSample(i, control) {
+    control.disabled = true;
+    try {
+      const alert = (await gql(SEND_SAMPLE_NOTIFICATION, { id: i.id })).sendSampleNotification;
+      announce(t('integrations.sampleSent', { name: i.name, id: alert.id, title: alert.title }));
+    } catch (err) {
+      announce(t('integrations.sampleFailed', { name: i.name, error: err.message }), { error: true });
+    } finally {
+      control.disabled = false;
     }
   }
 
@@ -141,8 +157,8 @@ function integrationDialog(onSaved, shownOnce) {
   const form = dialog.querySelector('form');
   const title = dialog.querySelector('#integration-dialog-title');
   const { name, kind, sendResolved, mentionContacts, routeByLabels, timeZone, signingSecret, clearSecret, templateId } = form.elements;
-  const groups = dialog.querySelector('#integration-groups');
-  const contacts = dialog.querySelector('#integration-contacts');
+  const groups = groupPicker(dialog.querySelector('#integration-groups'));
+  const contacts = contactPicker(dialog.querySelector('#integration-contacts'));
   const secretField = dialog.querySelector('#integration-secret-field');
   const clearSecretLabel = dialog.querySelector('#integration-clear-secret');
   const recipientsBox = dialog.querySelector('.recipients');
@@ -181,8 +197,8 @@ function integrationDialog(onSaved, shownOnce) {
   function input() {
     const out = {
       name: name.value.trim(),
-      groupIds: checkedIds(groups),
-      contactIds: checkedIds(contacts),
+      groupIds: groups.ids(),
+      contactIds: contacts.ids(),
       sendResolved: sendResolved.checked,
       mentionContacts: mentionContacts.checked,
       routeByLabels: routeByLabels.checked,
@@ -282,18 +298,17 @@ function integrationDialog(onSaved, shownOnce) {
       // so a save meanwhile keeps the template as it is.
       templates = integration?.template ? [integration.template] : [];
       renderTemplates(integration?.template?.id ?? '');
-      for (const picker of [groups, contacts]) picker.replaceChildren(el('p', { class: 'muted' }, 'Loading…'));
+      // The row's recipients until the fresh read comes.
+      groups.set(integration?.groups ?? []);
+      contacts.set(integration?.contacts ?? []);
       openDialog(dialog, name);
       const opening = ++openings;
       // Recipients and template are read afresh: the row may be older than someone else's edit.
       const freshRead = integration ? gql(INTEGRATION, { id: integration.id }).then((d) => d.integration) : Promise.resolve(null);
       loadTemplates(opening, freshRead);
       try {
-        const [allGroups, allContacts, fresh] = await Promise.all([
-          allNodes(ALL_GROUPS, 'groups'),
-          allNodes(ALL_CONTACTS, 'contacts'),
-          freshRead,
-        ]);
+        const fresh = await freshRead;
+        if (opening !== openings || !dialog.open) return;
         if (integration && !fresh) {
           dialog.close();
           onSaved(`Integration “${integration.name}” was deleted meanwhile.`);
@@ -306,12 +321,15 @@ function integrationDialog(onSaved, shownOnce) {
             routeByLabels.checked = fresh.routeByLabels;
             showRecipientsOptional();
           }
+          // What the user chose meanwhile wins over what was stored.
+          if (!groups.touched) groups.set(fresh.groups);
+          if (!contacts.touched) contacts.set(fresh.contacts);
         }
-        renderRecipientChoices(groups, contacts, allGroups, allContacts, fresh);
       } catch (err) {
-        for (const picker of [groups, contacts]) {
-          picker.replaceChildren(el('p', { class: 'field-error' }, `Recipients could not be loaded: ${err.message}`));
-        }
+        if (opening !== openings) return;
+        const error = recipientsBox.querySelector(':scope > .field-error');
+        error.textContent = `The integration could not be read again: ${err.message}`;
+        error.hidden = false;
       }
     },
   };

@@ -4,13 +4,14 @@
 
 import { ApiError, allNodes, gql } from './api.js';
 import {
-  ALL_CONTACTS, ALL_GROUPS, ALL_MESSAGE_TEMPLATES, CREATE_ROUTE, CREATE_SILENCE, DELETE_ROUTE, EXPIRE_SILENCE, MOVE_ROUTE,
+  ALL_MESSAGE_TEMPLATES, CREATE_ROUTE, CREATE_SILENCE, DELETE_ROUTE, EXPIRE_SILENCE, MOVE_ROUTE,
   ROUTE, ROUTES, SILENCES, TEST_ROUTE, UPDATE_ROUTE,
 } from './documents.js';
 import {
-  RowList, announce, busy, button, checkedIds, clearErrors, clearErrorsAsTyped, confirmAction, el, fillRows, formatTime, icon,
-  openDialog, renderRecipientChoices, showErrors,
+  RowList, announce, busy, button, clearErrors, clearErrorsAsTyped, confirmAction, el, fillRows, formatTime, icon,
+  openDialog, showErrors,
 } from './ui.js';
+import { contactPicker, groupPicker } from './picker.js';
 
 // How Alertmanager writes each operator, and what it says.
 const OPS = {
@@ -205,8 +206,8 @@ function routeDialog(onSaved) {
   const form = dialog.querySelector('form');
   const heading = dialog.querySelector('#route-dialog-title');
   const { name, continue: continues, templateId, position } = form.elements;
-  const groups = dialog.querySelector('#route-groups');
-  const contacts = dialog.querySelector('#route-contacts');
+  const groups = groupPicker(dialog.querySelector('#route-groups'));
+  const contacts = contactPicker(dialog.querySelector('#route-contacts'));
   const matchers = matcherRows(dialog.querySelector('#route-matchers'), dialog.querySelector('#route-add-matcher'), {
     path: 'input.matchers',
     idPrefix: 'route-matcher',
@@ -218,8 +219,8 @@ function routeDialog(onSaved) {
     const out = {
       name: name.value.trim(),
       matchers: matchers.values(),
-      groupIds: checkedIds(groups),
-      contactIds: checkedIds(contacts),
+      groupIds: groups.ids(),
+      contactIds: contacts.ids(),
       continue: continues.checked,
     };
     if (templateId.value) out.templateId = templateId.value;
@@ -265,13 +266,13 @@ function routeDialog(onSaved) {
       position.placeholder = route ? `${route.position} (unchanged)` : 'last';
       matchers.set(route ? route.matchers : [matchers.blank()]);
       renderTemplates(route?.template ? [route.template] : [], route?.template?.id ?? '');
-      for (const picker of [groups, contacts]) picker.replaceChildren(el('p', { class: 'muted' }, 'Loading…'));
+      // The row's recipients until the fresh read comes.
+      groups.set(route?.groups ?? []);
+      contacts.set(route?.contacts ?? []);
       openDialog(dialog, name);
       try {
         // The route is read afresh: the row may be older than someone else's edit.
-        const [allGroups, allContacts, templates, fresh] = await Promise.all([
-          allNodes(ALL_GROUPS, 'groups'),
-          allNodes(ALL_CONTACTS, 'contacts'),
+        const [templates, fresh] = await Promise.all([
           allNodes(ALL_MESSAGE_TEMPLATES, 'messageTemplates'),
           route && gql(ROUTE, { id: route.id }).then((d) => d.route),
         ]);
@@ -285,15 +286,17 @@ function routeDialog(onSaved) {
           editing = fresh;
           matchers.set(fresh.matchers);
           continues.checked = fresh.continue;
+          // What the user chose meanwhile wins over what was stored.
+          if (!groups.touched) groups.set(fresh.groups);
+          if (!contacts.touched) contacts.set(fresh.contacts);
         }
         const touched = templateId.dataset.touched ? templateId.value : fresh?.template?.id ?? '';
         renderTemplates(templates, touched);
-        renderRecipientChoices(groups, contacts, allGroups, allContacts, fresh);
       } catch (err) {
         if (opening !== openings) return;
-        for (const picker of [groups, contacts]) {
-          picker.replaceChildren(el('p', { class: 'field-error' }, `Recipients could not be loaded: ${err.message}`));
-        }
+        const error = form.querySelector('.form-error');
+        error.textContent = `The route or the templates could not be read: ${err.message}`;
+        error.hidden = false;
       }
     },
   };

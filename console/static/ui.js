@@ -1,5 +1,5 @@
 // Building blocks shared by the tabs: DOM construction, icons, dialogs, field errors, the status
-// region, check-box pickers, the cursor pager and the lists that grow with More.
+// region, the cursor pager and the lists that grow with More. The pickers are picker.js's.
 
 /**
  * Creates an element. Strings become text nodes, never HTML, so names typed by users cannot inject
@@ -246,64 +246,6 @@ function fieldHolder(form, field) {
   return null;
 }
 
-// ---- Check-box pickers ----
-
-/**
- * Fills container with one check box per item, checked when its id is in selected. Long lists get
- * a filter box that only hides items, so hidden choices stay chosen.
- */
-/**
- * The group and contact pickers of a dialog whose object sends to groups and contacts (an
- * integration, a route), checked as `current` has them (none when creating).
- */
-export function renderRecipientChoices(groupsEl, contactsEl, allGroups, allContacts, current) {
-  renderChoices(groupsEl, allGroups, {
-    name: 'groups',
-    selected: new Set(current?.groups.map((g) => g.id)),
-    label: (g) => `${g.name} (${g.contactCount})`,
-    empty: 'No groups yet: create one in the Contact group tab.',
-  });
-  renderChoices(contactsEl, allContacts, {
-    name: 'contacts',
-    selected: new Set(current?.contacts.map((c) => c.id)),
-    label: (c) => c.name,
-    empty: 'No contacts yet.',
-  });
-}
-
-export function renderChoices(container, items, { selected = new Set(), name, label, empty }) {
-  container.replaceChildren();
-  if (items.length === 0) {
-    container.append(el('p', { class: 'muted' }, empty));
-    return;
-  }
-  const list = el('ul', { class: 'choices' }, items.map((item) => choice(item, { name, label, checked: selected.has(item.id) })));
-  if (items.length > 8) {
-    const filter = el('input', {
-      type: 'search',
-      class: 'choice-filter',
-      placeholder: 'Filter',
-      'aria-label': `Filter ${name}`,
-      oninput: () => {
-        const q = filter.value.trim().toLowerCase();
-        for (const li of list.children) li.hidden = q !== '' && !li.textContent.toLowerCase().includes(q);
-      },
-    });
-    container.append(filter);
-  }
-  container.append(list);
-}
-
-/** One check box of a picker, named name, valued item.id, labelled label(item). */
-export function choice(item, { name, label, checked = false }) {
-  return el('li', {}, el('label', {}, el('input', { type: 'checkbox', name, value: item.id, checked }), label(item)));
-}
-
-/** The ids checked in a picker filled by renderChoices. */
-export function checkedIds(container) {
-  return [...container.querySelectorAll('input[type="checkbox"]:checked')].map((c) => c.value);
-}
-
 // ---- Rows the user adds and removes ----
 
 /**
@@ -432,7 +374,7 @@ export class Pager {
 
 /**
  * A list read forward a page at a time, More appending the next page: for lists too long to read
- * whole (a group's members, an alert's deliveries, the contacts found to add to a group).
+ * whole (a group's members, an alert's deliveries).
  * page(after, shown) reads the page that follows after (null: the first) when shown items are
  * shown, and resolves to { items, after, total }: after is what to pass for the next page, null at
  * the end; total how many there are in all. render(item) draws one item (an li); empty() says why

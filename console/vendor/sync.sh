@@ -1,6 +1,7 @@
 #!/bin/sh
-# Copies the GraphiQL, React and ReactDOM builds pinned in package-lock.json, with their licences,
-# into ../static/vendor, which the binary embeds: the playground then loads nothing from a CDN.
+# Copies the GraphiQL, React and ReactDOM builds (the playground) and graphql-ws's browser build
+# (the console's subscriptions) pinned in package-lock.json, with their licences, into
+# ../static/vendor, which the binary embeds: nothing is then loaded from a CDN.
 # With --check it changes nothing and fails when the embedded files differ from the pinned ones
 # (CI runs it so). Needs npm and the registry; building Herald needs neither.
 set -eu
@@ -15,6 +16,8 @@ out="$work/vendor"
 mkdir "$out"
 cp "$mods/graphiql/graphiql.min.js" "$mods/graphiql/graphiql.min.css" "$out/"
 cp "$mods/react/umd/react.production.min.js" "$mods/react-dom/umd/react-dom.production.min.js" "$out/"
+cp "$mods/graphql-ws/umd/graphql-ws.min.js" "$out/"
+cp "$mods/graphql-ws/LICENSE.md" "$out/graphql-ws.LICENSE.txt"
 for pkg in graphiql react react-dom; do
 	cp "$mods/$pkg/LICENSE" "$out/$pkg.LICENSE.txt"
 done

@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createContact, rowNamed, run, screenshot, useBrowser, withConsole } from '../harness.js';
+import { api, chosenNames, createContact, pick, rowNamed, run, screenshot, useBrowser, withConsole } from '../harness.js';
 import { CONTACT_WEBHOOKS } from '../documents.js';
 
 useBrowser();
@@ -32,8 +32,8 @@ test('a new contact joins both groups with two comma-separated webhooks, each wi
     await page.getByRole('button', { name: 'New contact' }).click();
     const dialog = page.getByRole('dialog', { name: 'New contact' });
     await dialog.getByLabel('Name').fill(person);
-    await dialog.getByRole('checkbox', { name: ops }).check();
-    await dialog.getByRole('checkbox', { name: db }).check();
+    await pick(dialog, 'Groups', ops);
+    await pick(dialog, 'Groups', db);
     await dialog.getByLabel('Webhook').fill(`${hookA}, ${hookB}`);
     // One row per URL appears once the URLs are typed.
     await dialog.locator('#hook-1-secret').waitFor();
@@ -61,7 +61,9 @@ test('editing a contact renames it, drops a group and a webhook, and keeps the s
     const dialog = page.getByRole('dialog', { name: `Edit contact “${person}”` });
     assert.equal(await dialog.getByLabel('Webhook').inputValue(), `${hookA}, ${hookB}`);
     await dialog.getByLabel('Name').fill(`${person} (lead)`);
-    await dialog.getByRole('checkbox', { name: db }).uncheck();
+    assert.deepEqual(await chosenNames(dialog, 'Chosen groups'), [db, ops], 'the contact’s groups are not chosen');
+    await dialog.getByRole('button', { name: `Remove ${db}`, exact: true }).click();
+    assert.deepEqual(await chosenNames(dialog, 'Chosen groups'), [ops]);
     await dialog.getByLabel('Webhook').fill(hookA);
     await dialog.getByRole('button', { name: 'Save' }).click();
     await dialog.waitFor({ state: 'hidden' });
@@ -79,7 +81,7 @@ test('a duplicate name is reported next to Name and nothing typed is lost', () =
     const dialog = page.getByRole('dialog', { name: 'New contact' });
     const name = dialog.getByLabel('Name');
     await name.fill(`${person} (LEAD)`); // names are unique regardless of case
-    await dialog.getByRole('checkbox', { name: ops }).check();
+    await pick(dialog, 'Groups', ops);
     await dialog.getByLabel('Webhook').fill(hookB);
     await dialog.getByRole('button', { name: 'Save' }).click();
 
@@ -90,7 +92,7 @@ test('a duplicate name is reported next to Name and nothing typed is lost', () =
     assert.ok(await dialog.isVisible(), 'the dialog stays open');
     assert.equal(await name.inputValue(), `${person} (LEAD)`);
     assert.equal(await dialog.getByLabel('Webhook').inputValue(), hookB);
-    assert.ok(await dialog.getByRole('checkbox', { name: ops }).isChecked());
+    assert.deepEqual(await chosenNames(dialog, 'Chosen groups'), [ops], 'the chosen group is lost');
 
     // A refused URL is reported on its own row.
     await name.fill(`Erin ${run}`);

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createContact, rowNamed, run, screenshot, useBrowser, withConsole } from '../harness.js';
+import { api, createContact, pick, pickerMatches, rowNamed, run, screenshot, useBrowser, withConsole } from '../harness.js';
 import { CREATE_GROUP } from '../documents.js';
 // The console's own operations, which Herald always trusts, to check what the dialog did.
 import { GROUP_MEMBERS } from '../../console/static/documents.js';
@@ -19,12 +19,9 @@ async function membersOf(id, search = null) {
   return { count: g.contactCount, names: g.members.edges.map((e) => e.node.name) };
 }
 
-/** Ticks each contact in the dialog's Add picker, found by its name, then adds them. */
+/** Chooses each contact in the dialog's Add picker, found by its name, then adds them. */
 async function addMembers(dialog, names) {
-  for (const name of names) {
-    await dialog.getByLabel('Find contacts to add').fill(name);
-    await dialog.locator('#group-add-results').getByRole('checkbox', { name, exact: true }).check();
-  }
+  for (const name of names) await pick(dialog, 'Find contacts to add', name);
   await dialog.getByRole('button', { name: `Add selected (${names.length})` }).click();
 }
 
@@ -41,8 +38,9 @@ test('members found by name are added to a group at once, and the list shows the
       for (const name of members) await dialog.getByRole('button', { name: `Remove ${name}`, exact: true }).waitFor();
       assert.deepEqual(await membersOf(groupId), { count: 2, names: members }, 'Add selected did not add them');
       // Found again, they say they are members.
-      await dialog.getByLabel('Find contacts to add').fill(members[0]);
-      await dialog.locator('#group-add-results').getByText('(member)').waitFor();
+      const find = dialog.getByRole('combobox', { name: 'Find contacts to add' });
+      await find.fill(members[0]);
+      await (await pickerMatches(dialog, find)).getByRole('option', { name: `${members[0]} (member)`, exact: true }).waitFor();
       await dialog.getByRole('button', { name: 'Save' }).click();
       await dialog.waitFor({ state: 'hidden' });
       await rowNamed(page, group).getByText('2 contacts').waitFor();
@@ -197,6 +195,14 @@ test('Escape closes a dialog without saving and gives focus back to its button',
         await page.keyboard.press('Tab');
         assert.ok(await dialog.evaluate((d) => d.contains(document.activeElement)), `focus left the dialog after ${i + 1} Tab presses`);
       }
+      // Twelve presses end in the Add members box, whose matches opened when it was focused: the
+      // first Escape closes them, not the dialog.
+      const find = dialog.getByRole('combobox', { name: 'Find contacts to add' });
+      assert.ok(await find.evaluate((b) => b === document.activeElement), 'focus is not in the Add members box');
+      assert.equal(await find.getAttribute('aria-expanded'), 'true');
+      await page.keyboard.press('Escape');
+      assert.equal(await find.getAttribute('aria-expanded'), 'false', 'Escape does not close the matches');
+      assert.ok(await dialog.isVisible(), 'the Escape that closed the matches closed the dialog too');
       await page.keyboard.press('Escape');
       await dialog.waitFor({ state: 'hidden' });
       assert.ok(await create.evaluate((b) => b === document.activeElement), 'focus returns to the button that opened the dialog');

@@ -32,7 +32,7 @@ for (const [device, viewport] of Object.entries(viewports)) {
         await look(page, `${device}-groups`);
 
         await page.getByRole('tab', { name: 'Alerts' }).click();
-        await page.locator('#alert-groups input').first().waitFor();
+        await page.getByRole('combobox', { name: 'Groups', exact: true }).waitFor();
         await page.getByRole('button', { name: 'Preview' }).waitFor();
         await look(page, `${device}-alerts`);
 
