@@ -97,7 +97,7 @@ func (c *Changes) Take() []uint {
 }
 
 type spaceWatch struct {
-	subs   map[*Changes]struct{}
+	subscribers
 	primed bool
 	recent map[uint]time.Time   // updated_at of the alerts updated within the look-back, by id
 	state  map[uint]pendingSign // PENDING alerts at the last poll
@@ -109,7 +109,7 @@ type pendingSign struct {
 }
 
 type alertWatch struct {
-	subs   map[*Changes]struct{}
+	subscribers
 	primed bool
 	state  map[uint]deliverySign
 }
@@ -120,47 +120,43 @@ type deliverySign struct {
 	updated  int64 // UnixNano: equal instants compare equal whatever their location
 }
 
+// subscribers are a watch's listeners.
+type subscribers map[*Changes]struct{}
+
+func (s subscribers) of() subscribers { return s }
+
 // WatchAlerts reports the alerts of a namespace that are accepted or change, until ctx ends.
 func (f *Feed) WatchAlerts(ctx context.Context, namespaceID uint) *Changes {
-	c := newChanges()
-	f.mu.Lock()
-	w := f.spaces[namespaceID]
-	if w == nil {
-		w = &spaceWatch{subs: map[*Changes]struct{}{}}
-		f.spaces[namespaceID] = w
-	}
-	w.subs[c] = struct{}{}
-	f.mu.Unlock()
-	f.poke()
-	context.AfterFunc(ctx, func() {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		delete(w.subs, c)
-		if len(w.subs) == 0 && f.spaces[namespaceID] == w {
-			delete(f.spaces, namespaceID)
-		}
-	})
-	return c
+	return watch(ctx, f, f.spaces, namespaceID, func() *spaceWatch { return &spaceWatch{subscribers: subscribers{}} })
 }
 
 // WatchDeliveries reports the deliveries of an alert that change, until ctx ends.
 func (f *Feed) WatchDeliveries(ctx context.Context, alertID uint) *Changes {
+	return watch(ctx, f, f.alerts, alertID, func() *alertWatch { return &alertWatch{subscribers: subscribers{}} })
+}
+
+// watch adds a subscriber to the watch of key in watches (a new one first), polls at once, and
+// removes it when ctx ends, with the watch once it has no subscriber left.
+func watch[W interface {
+	comparable
+	of() subscribers
+}](ctx context.Context, f *Feed, watches map[uint]W, key uint, fresh func() W) *Changes {
 	c := newChanges()
 	f.mu.Lock()
-	w := f.alerts[alertID]
-	if w == nil {
-		w = &alertWatch{subs: map[*Changes]struct{}{}}
-		f.alerts[alertID] = w
+	w, ok := watches[key]
+	if !ok {
+		w = fresh()
+		watches[key] = w
 	}
-	w.subs[c] = struct{}{}
+	w.of()[c] = struct{}{}
 	f.mu.Unlock()
 	f.poke()
 	context.AfterFunc(ctx, func() {
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		delete(w.subs, c)
-		if len(w.subs) == 0 && f.alerts[alertID] == w {
-			delete(f.alerts, alertID)
+		delete(w.of(), c)
+		if len(w.of()) == 0 && watches[key] == w {
+			delete(watches, key)
 		}
 	})
 	return c
@@ -216,7 +212,7 @@ func (f *Feed) Poll(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		f.tell(w.subs, changed)
+		f.tell(w.subscribers, changed)
 	}
 	if len(alerts) > 0 {
 		changed, err := f.pollDeliveries(db, alerts, now)
@@ -224,13 +220,13 @@ func (f *Feed) Poll(ctx context.Context) error {
 			return err
 		}
 		for id, ids := range changed {
-			f.tell(alerts[id].subs, ids)
+			f.tell(alerts[id].subscribers, ids)
 		}
 	}
 	return nil
 }
 
-func (f *Feed) tell(subs map[*Changes]struct{}, ids []uint) {
+func (f *Feed) tell(subs subscribers, ids []uint) {
 	if len(ids) == 0 {
 		return
 	}
