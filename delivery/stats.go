@@ -166,23 +166,47 @@ func (o *Outbox) StatsAlerts(ctx context.Context, s *Stats) (int, error) {
 }
 
 // StatsLatency returns each called platform's median and 95th percentile call duration, by
-// platform name. Attempts that made no call (expired, released, dropped) are not calls.
+// platform name. Attempts that made no call (expired, released, dropped) are not calls. The
+// database counts the calls per platform and duration (whole milliseconds): a hash aggregate,
+// where numbering every call in order (a window function) sorted them all and took several times
+// as long; the nearest ranks are then read off those counts, exactly.
 func (o *Outbox) StatsLatency(ctx context.Context, s *Stats) ([]PlatformLatency, error) {
-	calls := o.inRange(ctx, s).Joins("JOIN deliveries d ON d.alert_id = a.id").
+	var rows []struct {
+		Platform senders.Platform
+		Ms       int
+		N        int
+	}
+	err := o.inRange(ctx, s).Joins("JOIN deliveries d ON d.alert_id = a.id").
 		Joins("JOIN delivery_attempts t ON t.delivery_id = d.id").
 		Where("t.outcome NOT IN ?", []senders.Outcome{Expired, Released, Dropped}).
-		Select("d.platform AS platform, t.duration_ms AS ms, " +
-			"ROW_NUMBER() OVER (PARTITION BY d.platform ORDER BY t.duration_ms) AS rn, " +
-			"COUNT(*) OVER (PARTITION BY d.platform) AS n")
-	var out []PlatformLatency
-	// Nearest rank: the p-th percentile is the smallest value whose rank is at least p% of n.
-	err := o.db.WithContext(ctx).Table("(?) AS x", calls).
-		Select("platform, COUNT(*) AS attempts, " +
-			"MIN(CASE WHEN rn * 100 >= n * 50 THEN ms END) AS p50_ms, " +
-			"MIN(CASE WHEN rn * 100 >= n * 95 THEN ms END) AS p95_ms").
-		Group("platform").Order("platform").Scan(&out).Error
+		Select("d.platform AS platform, t.duration_ms AS ms, COUNT(*) AS n").
+		Group("d.platform, t.duration_ms").Order("platform, ms").Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("measure call latency: %w", err)
+	}
+	var out []PlatformLatency
+	for start := 0; start < len(rows); {
+		end := start
+		calls := 0
+		for end < len(rows) && rows[end].Platform == rows[start].Platform {
+			calls += rows[end].N
+			end++
+		}
+		l := PlatformLatency{Platform: rows[start].Platform, Attempts: calls}
+		// Nearest rank: the p-th percentile is the smallest duration whose rank is at least p% of n.
+		seen := 0
+		for _, r := range rows[start:end] {
+			seen += r.N
+			if l.P50Ms == 0 && seen*100 >= calls*50 {
+				l.P50Ms = r.Ms
+			}
+			if seen*100 >= calls*95 {
+				l.P95Ms = r.Ms
+				break
+			}
+		}
+		out = append(out, l)
+		start = end
 	}
 	return out, nil
 }
@@ -191,31 +215,43 @@ func (o *Outbox) StatsLatency(ctx context.Context, s *Stats) ([]PlatformLatency,
 const MaxFailingRobots = 20
 
 // FailingRobots returns the robots with the most failed deliveries, most first, then by robot key.
+// The failed deliveries alone pick the robots (the alert-and-status index narrows them); then each
+// of those few robots' deliveries are counted by the robot index.
 func (o *Outbox) FailingRobots(ctx context.Context, s *Stats, first int) ([]FailingRobot, error) {
 	if first < 1 || first > MaxFailingRobots {
 		return nil, models.Invalid("first", "first must be 1-%d", MaxFailingRobots)
 	}
 	var rows []struct {
 		RobotKey   string
-		Total      int
 		Failed     int
 		LastFailed uint
 	}
-	err := o.inRange(ctx, s).Joins("JOIN deliveries d ON d.alert_id = a.id").
-		Select("d.url_hash AS robot_key, COUNT(*) AS total, "+
-			"SUM(CASE WHEN d.status = ? THEN 1 ELSE 0 END) AS failed, "+
-			"MAX(CASE WHEN d.status = ? THEN d.id END) AS last_failed", DeliveryFailed, DeliveryFailed).
-		Group("d.url_hash").Having("SUM(CASE WHEN d.status = ? THEN 1 ELSE 0 END) > 0", DeliveryFailed).
-		Order("failed DESC, robot_key").Limit(first).Scan(&rows).Error
+	err := o.inRange(ctx, s).Joins("JOIN deliveries d ON d.alert_id = a.id AND d.status = ?", DeliveryFailed).
+		Select("d.url_hash AS robot_key, COUNT(*) AS failed, MAX(d.id) AS last_failed").
+		Group("d.url_hash").Order("failed DESC, robot_key").Limit(first).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("find failing robots: %w", err)
 	}
 	if len(rows) == 0 {
 		return nil, nil
 	}
+	keys := make([]string, len(rows))
 	ids := make([]uint, len(rows))
 	for i, r := range rows {
-		ids[i] = r.LastFailed
+		keys[i], ids[i] = r.RobotKey, r.LastFailed
+	}
+	var totals []struct {
+		RobotKey string
+		Total    int
+	}
+	err = o.inRange(ctx, s).Joins("JOIN deliveries d ON d.alert_id = a.id").Where("d.url_hash IN ?", keys).
+		Select("d.url_hash AS robot_key, COUNT(*) AS total").Group("d.url_hash").Scan(&totals).Error
+	if err != nil {
+		return nil, fmt.Errorf("count failing robots' deliveries: %w", err)
+	}
+	total := make(map[string]int, len(totals))
+	for _, t := range totals {
+		total[t.RobotKey] = t.Total
 	}
 	var last []*Delivery
 	if err := o.db.WithContext(ctx).Where("id IN ?", ids).Find(&last).Error; err != nil {
@@ -228,7 +264,7 @@ func (o *Outbox) FailingRobots(ctx context.Context, s *Stats, first int) ([]Fail
 	out := make([]FailingRobot, 0, len(rows))
 	for _, r := range rows {
 		if d := byID[r.LastFailed]; d != nil { // gone if retention deleted it meanwhile
-			out = append(out, FailingRobot{Platform: d.Platform, Failed: r.Failed, Total: r.Total, LastFailure: d})
+			out = append(out, FailingRobot{Platform: d.Platform, Failed: r.Failed, Total: total[r.RobotKey], LastFailure: d})
 		}
 	}
 	return out, nil
