@@ -12,9 +12,10 @@ import { t } from './i18n.js';
 import { subscribe } from './live.js';
 import {
   MoreList, Pager, RowList, announce, busy, button, clearErrors, clearErrorsAsTyped, debounce, el, fillRows, formatTime,
-  icon, prettyJSON, showErrors,
+  icon, showErrors,
 } from './ui.js';
 import { contactPicker, groupPicker } from './picker.js';
+import { previewBody } from './chatview.js';
 import { platformBadge } from './platforms.js';
 import { KIND_WORDS } from './integrations.js';
 import { SILENCE_STATE_WORDS, openSilenceDialog } from './routes.js';
@@ -27,15 +28,18 @@ const HELD_POLL_MS = 30000;
 const DELIVERY_PAGE = 20;
 
 const STATUS_WORDS = {
-  PENDING: 'Pending',
-  SENT: 'Sent',
-  FAILED: 'Failed',
-  DELIVERED: 'Delivered',
-  PARTIALLY_DELIVERED: 'Partially delivered',
-  SILENCED: 'Silenced',
-  DROPPED: 'Dropped',
-  HELD: 'Held',
+  PENDING: t('status.alert.pending'),
+  SENT: t('status.delivery.sent'),
+  FAILED: t('status.alert.failed'),
+  DELIVERED: t('status.alert.delivered'),
+  PARTIALLY_DELIVERED: t('status.alert.partially_delivered'),
+  SILENCED: t('status.alert.silenced'),
+  DROPPED: t('status.alert.dropped'),
+  HELD: t('status.delivery.held'),
 };
+
+// Severities as a row shows them.
+const SEVERITY_WORDS = { CRITICAL: t('history.severity.critical'), WARNING: t('history.severity.warning'), INFO: t('history.severity.info') };
 
 // The delivery statuses, in the order an alert's counts are shown.
 const DELIVERY_STATUSES = ['PENDING', 'HELD', 'SENT', 'FAILED', 'DROPPED'];
@@ -123,19 +127,19 @@ export function alertsTab(panel) {
           el(
             'li',
             { class: 'preview-item' },
-            el('div', { class: 'preview-head' }, platformBadge(m.platform), el('span', { class: 'muted' }, `to ${m.contacts.map((c) => c.name).join(', ')}`)),
+            el('div', { class: 'preview-head' }, platformBadge(m.platform), el('span', { class: 'muted' }, t('history.to', { names: m.contacts.map((c) => c.name).join(', ') }))),
             el('code', { class: 'url' }, m.url),
             // Why nothing would be sent now (a silence), when it would be (quiet hours), or how it is rendered.
             m.note && el('p', { class: 'preview-note' }, m.note),
-            el('pre', { class: 'body', tabindex: 0, 'aria-label': `Message body for ${m.url}` }, prettyJSON(m.body)),
+            previewBody(m.platform, m.body, t('alerts.preview.body', { url: m.url })),
           ),
         ),
       );
       preview.hidden = false;
-      announce(`Preview ready: ${messages.length} robot${messages.length === 1 ? '' : 's'} would receive this alert.`);
+      announce(t('alerts.preview.ready', { count: messages.length }));
     } catch (err) {
       preview.hidden = true;
-      showErrors(form, atLabelRows(err), 'No preview');
+      showErrors(form, atLabelRows(err), t('common.noPreview'));
     } finally {
       previewButton.disabled = false;
     }
@@ -150,11 +154,11 @@ export function alertsTab(panel) {
       idempotencyKey = null;
       preview.hidden = true;
       clearErrors(form);
-      announce(`Alert “${alert.title}” accepted as #${alert.id}; delivery status updates below.`);
+      announce(t('alerts.accepted', { title: alert.title, id: alert.id }));
       pager.reset();
       await loadHistory();
     } catch (err) {
-      showErrors(form, atLabelRows(err), 'Not sent');
+      showErrors(form, atLabelRows(err), t('alerts.notSent'));
     }
   }
 
@@ -252,7 +256,7 @@ export function alertsTab(panel) {
 
   function announceFinished(alerts) {
     for (const a of alerts) {
-      if (seen.get(a.id) === 'PENDING' && a.status !== 'PENDING') announce(`Alert “${a.title}”: ${STATUS_WORDS[a.status]}.`);
+      if (seen.get(a.id) === 'PENDING' && a.status !== 'PENDING') announce(t('history.finished', { title: a.title, status: STATUS_WORDS[a.status] }));
       seen.set(a.id, a.status);
     }
   }
@@ -353,10 +357,10 @@ function labelRows(container, addButton) {
         el('input', { id: `alert-label-${i}-${name}`, name, class: 'code', value, autocomplete: 'off', spellcheck: 'false', 'aria-label': label, placeholder });
       return el(
         'div',
-        { class: 'matcher-row no-op', role: 'group', 'aria-label': `Label ${n}`, 'data-field': at },
-        field(`${at}.name`, input('labelName', l.name, `Label ${n} name`, 'name')),
-        field(`${at}.value`, input('labelValue', l.value, `Label ${n} value`, 'value'), { class: 'field value' }),
-        el('button', { type: 'button', class: 'icon-only remove-row', 'data-remove': true, 'aria-label': `Remove label ${n}` }, icon('close')),
+        { class: 'matcher-row no-op', role: 'group', 'aria-label': t('routes.label.row', { n }), 'data-field': at },
+        field(`${at}.name`, input('labelName', l.name, t('routes.label.name', { n }), t('routes.placeholder.name'))),
+        field(`${at}.value`, input('labelValue', l.value, t('routes.label.value', { n }), t('routes.placeholder.value')), { class: 'field value' }),
+        el('button', { type: 'button', class: 'icon-only remove-row', 'data-remove': true, 'aria-label': t('routes.label.remove', { n }) }, icon('close')),
         el('p', { class: 'field-error', hidden: true }),
       );
     },
@@ -374,30 +378,30 @@ function row(a, before) {
     { 'data-alert': a.id },
     el(
       'th',
-      { scope: 'row', 'data-label': 'Alert' },
+      { scope: 'row', 'data-label': t('history.col.alert') },
       el('span', { class: 'name' }, a.title),
-      el('span', { class: `severity severity-${a.severity.toLowerCase()}` }, a.severity.toLowerCase()),
-      a.resolved && el('span', { class: 'resolved-badge', title: 'A notice that the problem is over' }, 'resolved'),
+      el('span', { class: `severity severity-${a.severity.toLowerCase()}` }, SEVERITY_WORDS[a.severity] ?? a.severity.toLowerCase()),
+      a.resolved && el('span', { class: 'resolved-badge', title: t('history.resolvedTitle') }, t('history.resolved')),
       el('span', { class: 'muted meta' }, `#${a.id} · ${formatTime(a.createdAt)}`),
-      a.source && el('span', { class: 'muted meta source' }, `from ${a.source.name} (${KIND_WORDS[a.source.kind] ?? a.source.kind})`),
-      a.routedBy.length > 0 && el('span', { class: 'muted meta routed-by' }, `routed by ${a.routedBy.map((r) => r.name).join(', ')}`),
+      a.source && el('span', { class: 'muted meta source' }, t('history.from', { name: a.source.name, kind: KIND_WORDS[a.source.kind] ?? a.source.kind })),
+      a.routedBy.length > 0 && el('span', { class: 'muted meta routed-by' }, t('history.routedBy', { names: a.routedBy.map((r) => r.name).join(', ') })),
       a.labels.length > 0 &&
         el(
           'ul',
-          { class: 'chips labels', 'aria-label': 'Labels' },
+          { class: 'chips labels', 'aria-label': t('common.labels') },
           a.labels.map((l) => el('li', { class: 'label-chip', title: `${l.name}=${l.value}` }, el('span', { class: 'label-name' }, l.name), '=', l.value)),
         ),
     ),
-    el('td', { 'data-label': 'Status' }, statusChip(a.status), a.status === 'SILENCED' && silencedBy(a.silencedBy)),
+    el('td', { 'data-label': t('common.status') }, statusChip(a.status), a.status === 'SILENCED' && silencedBy(a.silencedBy)),
     el(
       'td',
-      { 'data-label': 'Deliveries' },
+      { 'data-label': t('history.col.deliveries') },
       a.templateError &&
-        el('p', { class: 'template-error' }, el('strong', {}, 'Template failed, sent in the default layout: '), a.templateError),
+        el('p', { class: 'template-error' }, el('strong', {}, t('history.templateFailed')), a.templateError),
       a.links.length > 0 &&
         el(
           'ul',
-          { class: 'alert-links', 'aria-label': 'Links' },
+          { class: 'alert-links', 'aria-label': t('history.links') },
           a.links.map((l) => el('li', {}, /^https?:\/\//i.test(l.url) ? el('a', { href: l.url, target: '_blank', rel: 'noopener noreferrer' }, l.text) : l.text)),
         ),
       deliveryCounts(a.deliveryCounts),
@@ -407,10 +411,10 @@ function row(a, before) {
     ),
     el(
       'td',
-      { class: 'actions', 'data-label': 'Actions', 'data-requires': 'send' },
+      { class: 'actions', 'data-label': t('common.actions'), 'data-requires': 'send' },
       a.deliveryCounts.failed > 0 &&
         button(t('history.retryAlert'), 'send', (event) => retryFailed(a, event.currentTarget), { 'aria-label': t('history.retryAlertLabel', { title: a.title }) }),
-      button('Silence alerts like this', 'mute', () => silenceLike(a), { 'aria-label': `Silence alerts like this: ${a.title}` }),
+      button(t('history.silenceLike'), 'mute', () => silenceLike(a), { 'aria-label': t('history.silenceLikeLabel', { title: a.title }) }),
     ),
   );
   return { tr, deliveries };
@@ -424,9 +428,9 @@ function countOf(counts, status) {
 /** "3 sent · 1 failed · 2 held": the statuses an alert's deliveries are in, each with its count. */
 function deliveryCounts(counts) {
   const chips = DELIVERY_STATUSES.filter((s) => countOf(counts, s) > 0).map((s) =>
-    el('li', { class: `status-chip status-${s.toLowerCase()}` }, `${countOf(counts, s)} ${STATUS_WORDS[s].toLowerCase()}`),
+    el('li', { class: `status-chip status-${s.toLowerCase()}` }, t('history.statusCount', { count: countOf(counts, s), status: STATUS_WORDS[s].toLowerCase() })),
   );
-  return chips.length > 0 && el('ul', { class: 'chips delivery-counts', 'aria-label': 'Deliveries by status' }, chips);
+  return chips.length > 0 && el('ul', { class: 'chips delivery-counts', 'aria-label': t('history.byStatus') }, chips);
 }
 
 /**
@@ -440,9 +444,9 @@ function deliveryList(a, before) {
     paged &&
     el(
       'select',
-      { 'aria-label': `Deliveries of “${a.title}” shown`, onchange: () => list.reload(0) },
-      el('option', { value: '' }, `All deliveries (${counts.total})`),
-      DELIVERY_STATUSES.filter((s) => countOf(counts, s) > 0).map((s) => el('option', { value: s }, `${STATUS_WORDS[s]} (${countOf(counts, s)})`)),
+      { 'aria-label': t('history.deliveriesShown', { title: a.title }), onchange: () => list.reload(0) },
+      el('option', { value: '' }, t('history.allDeliveries', { count: counts.total })),
+      DELIVERY_STATUSES.filter((s) => countOf(counts, s) > 0).map((s) => el('option', { value: s }, t('history.statusOption', { status: STATUS_WORDS[s], count: countOf(counts, s) }))),
     );
   const status = () => (filter && filter.value) || null;
   // Deliveries are fixed when the alert is accepted, in creation order: the last one shown is
@@ -450,7 +454,7 @@ function deliveryList(a, before) {
   const after = (page, shown, total) => (page.length === DELIVERY_PAGE && shown + page.length < total ? page.at(-1).id : null);
   const list = new MoreList(
     el('ul', { class: 'deliveries' }),
-    el('button', { type: 'button', class: 'more', 'aria-label': `More deliveries of “${a.title}”` }, 'More deliveries'),
+    el('button', { type: 'button', class: 'more', 'aria-label': t('history.moreDeliveriesLabel', { title: a.title }) }, t('history.moreDeliveries')),
     {
       page: async (from, shown) => {
         const fresh = (await gql(ALERT_DELIVERIES, { id: a.id, first: DELIVERY_PAGE, after: from, status: status() })).alert;
@@ -460,18 +464,18 @@ function deliveryList(a, before) {
       },
       render: delivery,
       empty: () => {
-        if (status()) return `No ${STATUS_WORDS[status()].toLowerCase()} deliveries.`;
-        return a.status === 'SILENCED' ? 'Nothing sent: silenced.' : 'No deliveries.';
+        if (status()) return t('history.noDeliveriesIn', { status: STATUS_WORDS[status()].toLowerCase() });
+        return a.status === 'SILENCED' ? t('history.nothingSent') : t('history.noDeliveries');
       },
       count: paged ? el('span', { class: 'range' }) : null,
-      onError: (err) => announce(`The deliveries of “${a.title}” could not be loaded: ${err.message}`, { error: true }),
+      onError: (err) => announce(t('history.deliveriesFailed', { title: a.title, error: err.message }), { error: true }),
     },
   );
   list.show({ items: a.deliveries, after: after(a.deliveries, 0, counts.total), total: counts.total });
   // The row this one replaces showed another status or more pages: show them again, afresh.
   const kept = before?.filter ? before.filter.value : '';
   if (filter && kept) {
-    if (![...filter.options].some((o) => o.value === kept)) filter.append(el('option', { value: kept }, `${STATUS_WORDS[kept]} (0)`));
+    if (![...filter.options].some((o) => o.value === kept)) filter.append(el('option', { value: kept }, t('history.statusOption', { status: STATUS_WORDS[kept], count: 0 })));
     filter.value = kept;
   }
   if (status() || (before && before.list.shown > list.shown)) list.reload(before.list.shown);
@@ -485,9 +489,11 @@ function silenceLike(a) {
 
 /** What muted a silenced alert: the silence's comment and when it ends (or ended). */
 function silencedBy(s) {
-  if (!s) return el('p', { class: 'muted silenced-by' }, 'Its silence is gone.');
+  if (!s) return el('p', { class: 'muted silenced-by' }, t('history.silenceGone'));
   const ended = s.state === 'EXPIRED';
-  return el('p', { class: 'muted silenced-by' }, `by the silence “${s.comment}”, ${ended ? 'ended' : 'until'} ${formatTime(s.endsAt)}${ended ? '' : ` (${SILENCE_STATE_WORDS[s.state].toLowerCase()})`}`);
+  return el('p', { class: 'muted silenced-by' }, ended
+    ? t('history.silencedBy.ended', { comment: s.comment, time: formatTime(s.endsAt) })
+    : t('history.silencedBy.until', { comment: s.comment, time: formatTime(s.endsAt), state: SILENCE_STATE_WORDS[s.state].toLowerCase() }));
 }
 
 /**
@@ -496,28 +502,28 @@ function silencedBy(s) {
  */
 function attemptNotes(attempts) {
   const byNote = new Map();
-  attempts.forEach((t, i) => {
-    if (t.note) byNote.set(t.note, [...(byNote.get(t.note) ?? []), i + 1]);
+  attempts.forEach((attempt, i) => {
+    if (attempt.note) byNote.set(attempt.note, [...(byNote.get(attempt.note) ?? []), i + 1]);
   });
   return [...byNote].map(([note, numbers]) =>
-    el('p', { class: 'delivery-note' }, `${numbers.length === 1 ? 'Attempt' : 'Attempts'} ${numbers.join(', ')}: ${note}`),
+    el('p', { class: 'delivery-note' }, t('history.attemptNote', { count: numbers.length, numbers: numbers.join(', '), note })),
   );
 }
 
 function delivery(d) {
   const last = d.attempts.at(-1);
-  const answer = last && [last.httpStatus && `HTTP ${last.httpStatus}`, last.platformCode && `code ${last.platformCode}`].filter(Boolean).join(', ');
-  const tries = `${d.attempts.length} attempt${d.attempts.length === 1 ? '' : 's'}${answer ? ` · last: ${answer}` : ''}`;
+  const answer = last && [last.httpStatus && `HTTP ${last.httpStatus}`, last.platformCode && t('history.platformCode', { code: last.platformCode })].filter(Boolean).join(', ');
+  const tries = t('history.attempts', { count: d.attempts.length }) + (answer ? t('history.lastAnswer', { answer }) : '');
   const error = d.lastError ?? last?.error;
   return el(
     'li',
     { class: 'delivery' },
     el('div', { class: 'delivery-head' }, platformBadge(d.platform), statusChip(d.status), el('span', { class: 'muted' }, tries)),
     el('code', { class: 'url' }, d.url),
-    d.contactNames.length > 0 && el('span', { class: 'muted' }, `to ${d.contactNames.join(', ')}`),
+    d.contactNames.length > 0 && el('span', { class: 'muted' }, t('history.to', { names: d.contactNames.join(', ') })),
     error && el('p', { class: 'delivery-error' }, error),
     attemptNotes(d.attempts),
-    d.status === 'PENDING' && d.nextAttemptAt && el('span', { class: 'muted' }, `next attempt ${formatTime(d.nextAttemptAt)}`),
+    d.status === 'PENDING' && d.nextAttemptAt && el('span', { class: 'muted' }, t('history.nextAttempt', { time: formatTime(d.nextAttemptAt) })),
     d.heldBy && el('span', { class: 'muted held-by' }, heldText(d)),
     d.retriedAt && el('span', { class: 'muted retried-at' }, t('history.retriedAt', { time: formatTime(d.retriedAt) })),
     d.status === 'FAILED' &&
@@ -530,11 +536,13 @@ function delivery(d) {
 function heldText(d) {
   switch (d.status) {
     case 'HELD':
-      return `held by the quiet hours of ${d.heldBy}${d.nextAttemptAt ? ` until ${formatTime(d.nextAttemptAt)}` : ''}`;
+      return d.nextAttemptAt
+        ? t('history.held.until', { group: d.heldBy, time: formatTime(d.nextAttemptAt) })
+        : t('history.held', { group: d.heldBy });
     case 'DROPPED':
-      return `dropped when the quiet hours of ${d.heldBy} ended`;
+      return t('history.held.dropped', { group: d.heldBy });
     default:
-      return `held by the quiet hours of ${d.heldBy}, then released in a digest`;
+      return t('history.held.released', { group: d.heldBy });
   }
 }
 

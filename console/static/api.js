@@ -1,6 +1,8 @@
 // The console's only way to Herald: GraphQL over POST /query with JSON, carrying the session's
 // token when Herald asks for one and the namespace the console runs in.
 
+import { t } from './i18n.js';
+
 const TOKEN_KEY = 'herald.token';
 const NAMESPACE_KEY = 'herald.namespace';
 const NAMESPACE_HEADER = 'Herald-Namespace';
@@ -80,9 +82,9 @@ export async function gql(query, variables = {}) {
     try {
       res = await fetch('/query', { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
     } catch {
-      throw new ApiError([{ message: 'Herald could not be reached. Check the connection and try again.' }]);
+      throw new ApiError([{ message: t('api.unreachable') }]);
     }
-    const body = await res.json().catch(() => ({ errors: [{ message: `Herald answered HTTP ${res.status}.` }] }));
+    const body = await res.json().catch(() => ({ errors: [{ message: t('api.httpStatus', { status: res.status }) }] }));
     const errors = body.errors ?? [];
     if (res.status === 401 || errors.some((e) => e.extensions?.code === 'UNAUTHENTICATED')) {
       await askForToken({ refused: sent != null });

@@ -5,7 +5,7 @@ import { alertsTab } from './alerts.js';
 import { ME, NAMESPACES, QUERY_FIELDS } from './documents.js';
 import { contactsTab } from './contacts.js';
 import { groupsTab } from './groups.js';
-import { chooseLanguage, language, languages, translatePage } from './i18n.js';
+import { chooseLanguage, language, languages, t, translatePage } from './i18n.js';
 import { integrationsTab } from './integrations.js';
 import { overviewTab } from './overview.js';
 import { loadPlatforms } from './platforms.js';
@@ -14,6 +14,7 @@ import { templatesTab } from './templates.js';
 import { announce, openDialog } from './ui.js';
 
 translatePage();
+document.title = t('app.title');
 
 const tabs = {
   overview: overviewTab(document.getElementById('panel-overview')),
@@ -84,13 +85,13 @@ onUnauthenticated(({ refused }) => {
   tokenRequired = true;
   prompt ??= new Promise((resolve, reject) => {
     tokenForm.reset();
-    tokenError.textContent = refused ? 'Herald did not accept that token. Check it and try again.' : '';
+    tokenError.textContent = refused ? t('token.refused') : '';
     tokenError.hidden = !refused;
     const onSubmit = (event) => {
       event.preventDefault();
       const value = tokenInput.value.trim();
       if (!value) {
-        tokenError.textContent = 'Enter a token.';
+        tokenError.textContent = t('token.empty');
         tokenError.hidden = false;
         return;
       }
@@ -105,7 +106,7 @@ onUnauthenticated(({ refused }) => {
         prompt = null;
         showSession();
         if (tokenDialog.returnValue !== 'signed-in') {
-          reject(new ApiError([{ message: 'Herald needs an access token.', extensions: { code: 'UNAUTHENTICATED' } }]));
+          reject(new ApiError([{ message: t('token.needed'), extensions: { code: 'UNAUTHENTICATED' } }]));
           return;
         }
         resolve();
@@ -195,8 +196,8 @@ async function applyRole() {
     await loadPlatforms();
     document.body.dataset.role = role;
     const badge = document.getElementById('role');
-    badge.textContent = role.toLowerCase();
-    badge.title = `Signed in as ${role}`;
+    badge.textContent = { ADMIN: t('role.admin'), SENDER: t('role.sender'), VIEWER: t('role.viewer') }[role] ?? role.toLowerCase();
+    badge.title = t('role.signedInAs', { role, roleName: badge.textContent });
     badge.hidden = token.get() == null;
     return true;
   } catch (err) {
@@ -206,7 +207,7 @@ async function applyRole() {
       namespace.use(null);
       return applyRole();
     }
-    announce(`The console could not start: ${err.message}`, { error: true });
+    announce(t('app.startFailed', { error: err.message }), { error: true });
     return false;
   }
 }

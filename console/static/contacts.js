@@ -1,6 +1,7 @@
 // The Contacts tab: the searchable, paged table, the New/Edit dialog, deletes and Send test.
 
 import { gql } from './api.js';
+import { t } from './i18n.js';
 import {
   BATCH_DELETE_CONTACTS, CONTACTS, CREATE_CONTACT, DELETE_CONTACT, TEST_CONTACT, UPDATE_CONTACT,
 } from './documents.js';
@@ -15,9 +16,9 @@ const PAGE_SIZE = 20;
 
 // A contact's user id on each platform, as the form and the list name them.
 const USER_IDS = [
-  ['dingtalkUserId', 'DingTalk user id'],
-  ['wecomUserId', 'WeCom user id'],
-  ['larkUserId', 'Lark open_id'],
+  ['dingtalkUserId', t('contacts.field.dingtalkUserId')],
+  ['wecomUserId', t('contacts.field.wecomUserId')],
+  ['larkUserId', t('contacts.field.larkUserId')],
 ];
 
 
@@ -52,12 +53,12 @@ export function contactsTab(panel) {
       // boxes were ticked) keeps the selection, another page or search drops it.
       const visible = new Set(shown.map((c) => c.id));
       for (const id of selected) if (!visible.has(id)) selected.delete(id);
-      fillRows(rows, shown.map(row), search.value ? 'No contact matches this search.' : 'No contacts yet.');
+      fillRows(rows, shown.map(row), search.value ? t('contacts.noneMatch') : t('contacts.none'));
       renderSelection();
       pager.update(conn);
       if (done) announce(done);
     } catch (err) {
-      announce(`${done ? `${done} ` : ''}Contacts could not be loaded: ${err.message}`, { error: true });
+      announce(`${done ? `${done} ` : ''}${t('contacts.loadFailed', { error: err.message })}`, { error: true });
     }
   }
 
@@ -71,7 +72,7 @@ export function contactsTab(panel) {
         el('input', {
           type: 'checkbox',
           value: c.id,
-          'aria-label': `Select ${c.name}`,
+          'aria-label': t('contacts.selectLabel', { name: c.name }),
           onchange: (event) => {
             if (event.target.checked) selected.add(c.id);
             else selected.delete(c.id);
@@ -81,26 +82,26 @@ export function contactsTab(panel) {
       ),
       el(
         'th',
-        { scope: 'row', 'data-label': 'Name' },
+        { scope: 'row', 'data-label': t('common.name') },
         el('span', { class: 'name' }, c.name),
         c.phone && el('span', { class: 'muted phone' }, c.phone),
-        USER_IDS.map(([field, label]) => c[field] && el('span', { class: 'muted phone user-id', 'data-user-id': field }, `${label}: ${c[field]}`)),
+        USER_IDS.map(([field, label]) => c[field] && el('span', { class: 'muted phone user-id', 'data-user-id': field }, t('common.labelValue', { label, value: c[field] }))),
       ),
       el(
         'td',
-        { 'data-label': 'Groups' },
-        c.groups.length ? el('ul', { class: 'chips' }, c.groups.map((g) => el('li', { class: 'chip' }, g.name))) : el('span', { class: 'muted' }, 'No group'),
+        { 'data-label': t('common.groups') },
+        c.groups.length ? el('ul', { class: 'chips' }, c.groups.map((g) => el('li', { class: 'chip' }, g.name))) : el('span', { class: 'muted' }, t('contacts.noGroup')),
       ),
-      el('td', { 'data-label': 'Webhooks' }, el('ul', { class: 'hooks' }, c.webhooks.map(webhookItem))),
+      el('td', { 'data-label': t('contacts.webhooks') }, el('ul', { class: 'hooks' }, c.webhooks.map(webhookItem))),
       el(
         'td',
-        { class: 'actions', 'data-label': 'Actions' },
+        { class: 'actions', 'data-label': t('common.actions') },
         el(
           'div',
           { class: 'row-actions' },
-          button('Send test', 'send', () => sendTest(c), { 'data-requires': 'send', 'aria-label': `Send test to ${c.name}` }),
-          button('Edit', 'edit', () => dialog.open(c), { 'data-requires': 'manage', 'aria-label': `Edit ${c.name}` }),
-          button('Delete', 'trash', () => remove(c), { 'data-requires': 'manage', class: 'danger-text', 'aria-label': `Delete ${c.name}` }),
+          button(t('contacts.sendTest'), 'send', () => sendTest(c), { 'data-requires': 'send', 'aria-label': t('contacts.sendTestLabel', { name: c.name }) }),
+          button(t('common.edit'), 'edit', () => dialog.open(c), { 'data-requires': 'manage', 'aria-label': t('common.editLabel', { name: c.name }) }),
+          button(t('common.delete'), 'trash', () => remove(c), { 'data-requires': 'manage', class: 'danger-text', 'aria-label': t('common.deleteLabel', { name: c.name }) }),
         ),
       ),
     );
@@ -111,47 +112,47 @@ export function contactsTab(panel) {
     selectAll.checked = shown.length > 0 && selected.size === shown.length;
     selectAll.indeterminate = selected.size > 0 && selected.size < shown.length;
     batchDelete.disabled = selected.size === 0;
-    selectedCount.textContent = selected.size ? `${selected.size} selected` : '';
+    selectedCount.textContent = selected.size ? t('contacts.selected', { count: selected.size }) : '';
   }
 
   async function remove(c) {
     const ok = await confirmAction({
-      title: 'Delete contact?',
-      message: `“${c.name}” and its webhooks will be deleted and it leaves all its groups. Alerts already sent keep its name.`,
-      action: 'Delete contact',
+      title: t('contacts.delete.title'),
+      message: t('contacts.delete.message', { name: c.name }),
+      action: t('contacts.delete.action'),
     });
     if (!ok) return;
     try {
       await gql(DELETE_CONTACT, { id: c.id });
-      await load(`Contact “${c.name}” deleted.`);
+      await load(t('contacts.deleted', { name: c.name }));
     } catch (err) {
-      announce(`“${c.name}” was not deleted: ${err.message}`, { error: true });
+      announce(t('common.notDeleted', { name: c.name, error: err.message }), { error: true });
     }
   }
 
   async function removeSelected() {
     const ids = [...selected];
     const ok = await confirmAction({
-      title: `Delete ${ids.length} contact${ids.length === 1 ? '' : 's'}?`,
-      message: 'The selected contacts and their webhooks will be deleted and they leave all their groups.',
-      action: `Delete ${ids.length}`,
+      title: t('contacts.batchDelete.title', { count: ids.length }),
+      message: t('contacts.batchDelete.message'),
+      action: t('contacts.batchDelete.action', { count: ids.length }),
     });
     if (!ok) return;
     try {
       const { deletedIds, notFoundIds } = (await gql(BATCH_DELETE_CONTACTS, { ids })).batchDeleteContacts;
-      const gone = notFoundIds.length ? ` (${notFoundIds.length} had already been deleted)` : '';
-      await load(`${deletedIds.length} contact${deletedIds.length === 1 ? '' : 's'} deleted${gone}.`);
+      const gone = notFoundIds.length ? t('contacts.batchDelete.gone', { count: notFoundIds.length }) : '';
+      await load(t('contacts.batchDelete.done', { count: deletedIds.length, gone }));
     } catch (err) {
-      announce(`Nothing was deleted: ${err.message}`, { error: true });
+      announce(t('common.nothingDeleted', { error: err.message }), { error: true });
     }
   }
 
   async function sendTest(c) {
     try {
       const alert = (await gql(TEST_CONTACT, { id: c.id })).testContact;
-      announce(`Test message to “${c.name}” queued as alert #${alert.id}; follow it in the Alerts tab.`);
+      announce(t('contacts.testQueued', { name: c.name, id: alert.id }));
     } catch (err) {
-      announce(`Test to “${c.name}” not sent: ${err.message}`, { error: true });
+      announce(t('contacts.testFailed', { name: c.name, error: err.message }), { error: true });
     }
   }
 
@@ -181,8 +182,8 @@ function webhookItem(w) {
     { class: 'hook' },
     platformBadge(w.platform),
     el('code', { class: 'url' }, w.url),
-    w.hasSecret && el('span', { class: 'tag', title: 'Signed with a secret' }, icon('lock'), 'signed'),
-    w.keyword && el('span', { class: 'tag', title: 'Keyword the robot requires' }, icon('key'), w.keyword),
+    w.hasSecret && el('span', { class: 'tag', title: t('contacts.hook.signedTitle') }, icon('lock'), t('contacts.hook.signed')),
+    w.keyword && el('span', { class: 'tag', title: t('contacts.hook.keywordTitle') }, icon('key'), w.keyword),
   );
 }
 
@@ -230,27 +231,27 @@ function contactDialog(onSaved) {
     return el(
       'fieldset',
       { class: 'hook-row', 'data-url': url, 'data-field': `input.webhooks[${i}]` },
-      el('legend', {}, `URL ${i + 1}`, guessPlatform(url) && platformBadge(guessPlatform(url))),
+      el('legend', {}, t('contacts.hook.url', { n: i + 1 }), guessPlatform(url) && platformBadge(guessPlatform(url))),
       el('div', { class: 'hook-url', 'data-field': `input.webhooks[${i}].url`, 'data-control': 'contact-urls' }, el('code', { class: 'url' }, url), el('p', { class: 'field-error', hidden: true })),
       el(
         'div',
         { class: 'field', 'data-field': `input.webhooks[${i}].secret` },
-        el('label', { for: id('secret') }, 'Signing secret ', el('span', { class: 'optional' }, '(optional)')),
+        el('label', { for: id('secret') }, `${t('common.signingSecret')} `, el('span', { class: 'optional' }, t('common.optional'))),
         el('input', {
           id: id('secret'),
           name: 'secret',
           type: 'password',
           autocomplete: 'new-password',
           value: v.secret ?? '',
-          placeholder: v.hasSecret ? 'Stored: leave empty to keep' : '',
+          placeholder: v.hasSecret ? t('common.secretStored') : '',
         }),
-        v.hasSecret && el('label', { class: 'check' }, el('input', { type: 'checkbox', name: 'clearSecret', checked: v.clearSecret }), 'Remove the stored secret'),
+        v.hasSecret && el('label', { class: 'check' }, el('input', { type: 'checkbox', name: 'clearSecret', checked: v.clearSecret }), t('common.removeSecret')),
         el('p', { class: 'field-error', hidden: true }),
       ),
       el(
         'div',
         { class: 'field', 'data-field': `input.webhooks[${i}].keyword` },
-        el('label', { for: id('keyword') }, 'Keyword ', el('span', { class: 'optional' }, '(optional)')),
+        el('label', { for: id('keyword') }, `${t('contacts.hook.keyword')} `, el('span', { class: 'optional' }, t('common.optional'))),
         el('input', { id: id('keyword'), name: 'keyword', autocomplete: 'off', value: v.keyword ?? '' }),
         el('p', { class: 'field-error', hidden: true }),
       ),
@@ -281,13 +282,12 @@ function contactDialog(onSaved) {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     busy(form, async () => {
-      const verb = editing ? 'updated' : 'created';
       try {
         const saved = editing
           ? (await gql(UPDATE_CONTACT, { id: editing.id, input: input() })).updateContact
           : (await gql(CREATE_CONTACT, { input: input() })).createContact;
         dialog.close();
-        onSaved(`Contact “${saved.name}” ${verb}.`);
+        onSaved(t(editing ? 'contacts.updated' : 'contacts.created', { name: saved.name }));
       } catch (err) {
         showErrors(form, err);
       }
@@ -301,7 +301,7 @@ function contactDialog(onSaved) {
       editing = contact;
       form.reset();
       clearErrors(form);
-      title.textContent = contact ? `Edit contact “${contact.name}”` : 'New contact';
+      title.textContent = contact ? t('contacts.editTitle', { name: contact.name }) : t('contacts.new');
       name.value = contact?.name ?? '';
       phone.value = contact?.phone ?? '';
       for (const [field] of USER_IDS) form.elements[field].value = contact?.[field] ?? '';

@@ -2,6 +2,7 @@
 // delete.
 
 import { ApiError, gql } from './api.js';
+import { t } from './i18n.js';
 import {
   ADD_GROUP_MEMBERS, CREATE_GROUP, DELETE_GROUP, GROUP, GROUPS, GROUP_MEMBERS, PICK_GROUP_CANDIDATES, REMOVE_GROUP_MEMBERS,
   UPDATE_GROUP,
@@ -17,7 +18,8 @@ const PAGE_SIZE = 20;
 const MEMBERS_PAGE = 50;
 
 // ISO weekdays: DAYS[0] is 1, Monday.
-const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+const DAYS = [t('day.mon'), t('day.tue'), t('day.wed'), t('day.thu'), t('day.fri'), t('day.sat'), t('day.sun')];
+const SHORT_DAYS = [t('day.short.mon'), t('day.short.tue'), t('day.short.wed'), t('day.short.thu'), t('day.short.fri'), t('day.short.sat'), t('day.short.sun')];
 
 export function groupsTab(panel) {
   const rows = panel.querySelector('#groups-rows');
@@ -31,11 +33,11 @@ export function groupsTab(panel) {
       const conn = (await gql(GROUPS, { search: search.value.trim() || null, ...pager.args })).groups;
       if (pager.recover(conn)) return load(done); // the groups of this page were deleted
       const groups = conn.edges.map((e) => e.node);
-      fillRows(rows, groups.map(row), search.value ? 'No group matches this search.' : 'No contact groups yet.');
+      fillRows(rows, groups.map(row), search.value ? t('picker.noGroupMatches') : t('groups.none'));
       pager.update(conn);
       if (done) announce(done);
     } catch (err) {
-      announce(`${done ? `${done} ` : ''}Groups could not be loaded: ${err.message}`, { error: true });
+      announce(`${done ? `${done} ` : ''}${t('picker.groupsFailed', { error: err.message })}`, { error: true });
     }
   }
 
@@ -48,26 +50,26 @@ export function groupsTab(panel) {
       {},
       el(
         'th',
-        { scope: 'row', 'data-label': 'Name' },
+        { scope: 'row', 'data-label': t('common.name') },
         el('span', { class: 'name' }, g.name),
-        g.quietUntil && el('span', { class: 'quiet-badge', title: `In its quiet hours until ${formatTime(g.quietUntil)}` }, `quiet until ${clock(g.quietUntil)}`),
-        g.quietHours.length > 0 && el('span', { class: 'muted meta quiet-hours' }, `Quiet ${g.quietHours.map(windowText).join('; ')} · ${g.quietPolicy === 'DROP' ? 'then dropped' : 'then a digest'}`),
+        g.quietUntil && el('span', { class: 'quiet-badge', title: t('groups.quietUntilTitle', { time: formatTime(g.quietUntil) }) }, t('groups.quietUntil', { time: clock(g.quietUntil) })),
+        g.quietHours.length > 0 && el('span', { class: 'muted meta quiet-hours' }, t('groups.quietSummary', { windows: g.quietHours.map(windowText).join('; '), policy: g.quietPolicy === 'DROP' ? t('groups.thenDropped') : t('groups.thenDigest') })),
       ),
-      el('td', { 'data-label': 'Description' }, g.description || el('span', { class: 'muted' }, 'No description')),
+      el('td', { 'data-label': t('common.description') }, g.description || el('span', { class: 'muted' }, t('groups.noDescription'))),
       el(
         'td',
-        { 'data-label': 'Contacts' },
-        el('span', { class: 'count' }, `${g.contactCount} contact${g.contactCount === 1 ? '' : 's'}`),
-        names.length > 0 && el('span', { class: 'muted members' }, names.join(', ') + (more > 0 ? ` and ${more} more` : '')),
+        { 'data-label': t('common.contacts') },
+        el('span', { class: 'count' }, t('groups.contactCount', { count: g.contactCount })),
+        names.length > 0 && el('span', { class: 'muted members' }, names.join(', ') + (more > 0 ? t('groups.andMore', { count: more }) : '')),
       ),
       el(
         'td',
-        { class: 'actions', 'data-label': 'Actions', 'data-requires': 'manage' },
+        { class: 'actions', 'data-label': t('common.actions'), 'data-requires': 'manage' },
         el(
           'div',
           { class: 'row-actions' },
-          button('Edit', 'edit', () => dialog.open(g), { 'aria-label': `Edit ${g.name}` }),
-          button('Delete', 'trash', () => remove(g), { class: 'danger-text', 'aria-label': `Delete ${g.name}` }),
+          button(t('common.edit'), 'edit', () => dialog.open(g), { 'aria-label': t('common.editLabel', { name: g.name }) }),
+          button(t('common.delete'), 'trash', () => remove(g), { class: 'danger-text', 'aria-label': t('common.deleteLabel', { name: g.name }) }),
         ),
       ),
     );
@@ -75,16 +77,16 @@ export function groupsTab(panel) {
 
   async function remove(g) {
     const ok = await confirmAction({
-      title: 'Delete contact group?',
-      message: `The group “${g.name}” will be deleted. Its ${g.contactCount} contact${g.contactCount === 1 ? ' is' : 's are'} kept; they only stop being members of it.`,
-      action: 'Delete group',
+      title: t('groups.delete.title'),
+      message: t('groups.delete.message', { name: g.name, count: g.contactCount }),
+      action: t('groups.delete.action'),
     });
     if (!ok) return;
     try {
       await gql(DELETE_GROUP, { id: g.id });
-      await load(`Group “${g.name}” deleted; its contacts are kept.`);
+      await load(t('groups.deleted', { name: g.name }));
     } catch (err) {
-      announce(`“${g.name}” was not deleted: ${err.message}`, { error: true });
+      announce(t('common.notDeleted', { name: g.name, error: err.message }), { error: true });
     }
   }
 
@@ -109,9 +111,9 @@ function clock(iso) {
 
 /** Weekdays as short names, runs of three or more as a range: Mon–Fri, Sun. */
 function daysText(weekdays) {
-  if (weekdays.length === 0) return 'every day';
+  if (weekdays.length === 0) return t('groups.everyDay');
   const days = [...weekdays].sort((a, b) => a - b);
-  const short = (d) => DAYS[d - 1].slice(0, 3);
+  const short = (d) => SHORT_DAYS[d - 1];
   const parts = [];
   for (let i = 0; i < days.length; ) {
     let j = i;
@@ -154,17 +156,17 @@ function windowRows(container, addButton) {
       return el(
         'fieldset',
         { class: 'window-row', 'data-field': at },
-        el('legend', {}, `Window ${i + 1}`),
-        el('button', { type: 'button', class: 'icon-only remove-row', 'data-remove': true, 'aria-label': `Remove window ${i + 1}` }, icon('close')),
+        el('legend', {}, t('groups.window.legend', { n: i + 1 })),
+        el('button', { type: 'button', class: 'icon-only remove-row', 'data-remove': true, 'aria-label': t('groups.window.remove', { n: i + 1 }) }, icon('close')),
         el(
           'fieldset',
           { class: 'field weekdays', 'data-field': `${at}.weekdays` },
-          el('legend', {}, 'Days ', el('span', { class: 'optional' }, '(none: every day)')),
+          el('legend', {}, `${t('groups.window.days')} `, el('span', { class: 'optional' }, t('groups.window.daysOptional'))),
           el(
             'div',
             { class: 'day-checks' },
             DAYS.map((day, k) =>
-              el('label', { class: 'check' }, el('input', { type: 'checkbox', name: 'weekday', value: k + 1, checked: w.weekdays.includes(k + 1), 'aria-label': day }), day.slice(0, 3)),
+              el('label', { class: 'check' }, el('input', { type: 'checkbox', name: 'weekday', value: k + 1, checked: w.weekdays.includes(k + 1), 'aria-label': day }), SHORT_DAYS[k]),
             ),
           ),
           el('p', { class: 'field-error', hidden: true }),
@@ -172,12 +174,12 @@ function windowRows(container, addButton) {
         el(
           'div',
           { class: 'window-times' },
-          field(`${at}.start`, id('start'), 'Start', time('start', w.start)),
-          field(`${at}.end`, id('end'), 'End', time('end', w.end)),
+          field(`${at}.start`, id('start'), t('groups.window.start'), time('start', w.start)),
+          field(`${at}.end`, id('end'), t('groups.window.end'), time('end', w.end)),
           field(
             `${at}.timeZone`,
             id('timeZone'),
-            'Time zone',
+            t('integrations.timeZone'),
             el('input', { id: id('timeZone'), name: 'timeZone', value: w.timeZone, list: 'time-zones', autocomplete: 'off', spellcheck: 'false' }),
           ),
         ),
@@ -199,7 +201,7 @@ function groupMembers(group) {
   return {
     page: async (after, search) => {
       const fresh = (await gql(GROUP_MEMBERS, { id: group.id, first: MEMBERS_PAGE, after, search })).group;
-      if (!fresh) throw new ApiError([{ message: `The group “${group.name}” no longer exists.` }]);
+      if (!fresh) throw new ApiError([{ message: t('groups.gone', { name: group.name }) }]);
       const { members } = fresh;
       return { items: members.edges.map((e) => e.node), after: members.pageInfo.hasNextPage ? members.pageInfo.endCursor : null, total: members.totalCount };
     },
@@ -256,29 +258,29 @@ function groupDialog(onSaved) {
         'li',
         { class: 'member' },
         el('span', { class: 'name' }, c.name),
-        button('Remove', 'close', () => removeMember(c), { class: 'danger-text', 'aria-label': `Remove ${c.name}` }),
+        button(t('common.remove'), 'close', () => removeMember(c), { class: 'danger-text', 'aria-label': t('picker.removeLabel', { name: c.name }) }),
       ),
-    empty: () => (memberSearch.value.trim() ? 'No member matches this search.' : 'No members yet.'),
+    empty: () => (memberSearch.value.trim() ? t('groups.noMemberMatches') : t('groups.noMembers')),
     count: dialog.querySelector('#group-member-count'),
-    onError: failed('Members could not be loaded'),
+    onError: failed(t('groups.membersFailed')),
   });
 
   // The contacts chosen to add, kept while the search changes; those already in are marked.
   const found = contactPicker(dialog.querySelector('#group-add-picker'), {
-    label: 'Find contacts to add',
-    placeholder: 'Find contacts to add',
-    chosenLabel: 'Contacts to add',
+    label: t('groups.findToAdd'),
+    placeholder: t('groups.findToAdd'),
+    chosenLabel: t('groups.toAdd'),
     search: async (text) => matches((await gql(PICK_GROUP_CANDIDATES, { search: text || null })).contacts),
-    option: (c) => [c.name, source.has(c) && el('span', { class: 'muted' }, ' (member)')],
+    option: (c) => [c.name, source.has(c) && el('span', { class: 'muted' }, t('groups.isMember'))],
     // The members listed above have Remove buttons of their own.
-    removeLabel: (c) => `Do not add ${c.name}`,
+    removeLabel: (c) => t('groups.doNotAdd', { name: c.name }),
     onChange: showPicked,
   });
 
   function showPicked() {
     const count = found.ids().length;
     addButton.disabled = count === 0;
-    addButton.textContent = count === 0 ? 'Add selected' : `Add selected (${count})`;
+    addButton.textContent = count === 0 ? t('groups.addSelected') : t('groups.addSelectedCount', { count });
   }
 
   function membersChanged(message) {
@@ -295,11 +297,11 @@ function groupDialog(onSaved) {
       await source.add(contacts);
       found.set([]);
       showPicked();
-      const names = contacts.length === 1 ? `“${contacts[0].name}”` : `${contacts.length} contacts`;
-      membersChanged(source.saved ? `${names} added to “${editing.name}”.` : `${names} chosen; they join when the group is created.`);
+      const names = contacts.length === 1 ? t('groups.oneName', { name: contacts[0].name }) : t('groups.contactCount', { count: contacts.length });
+      membersChanged(source.saved ? t('groups.membersAdded', { names, group: editing.name }) : t('groups.membersChosen', { names }));
     } catch (err) {
       showPicked();
-      failed('Not added')(err);
+      failed(t('groups.notAdded'))(err);
     }
   });
 
@@ -309,13 +311,13 @@ function groupDialog(onSaved) {
     try {
       await source.remove(c);
       changed ||= source.saved;
-      announce(source.saved ? `“${c.name}” removed from “${editing.name}”.` : `“${c.name}” is no longer chosen.`);
+      announce(source.saved ? t('groups.memberRemoved', { name: c.name, group: editing.name }) : t('groups.memberUnchosen', { name: c.name }));
       found.refresh();
       await members.reload();
       const next = members.list.children[Math.min(at, members.list.children.length - 1)];
       (next?.querySelector('button') ?? memberSearch).focus();
     } catch (err) {
-      failed('Not removed')(err);
+      failed(t('groups.notRemoved'))(err);
     }
   }
 
@@ -356,7 +358,7 @@ function groupDialog(onSaved) {
           : (await gql(CREATE_GROUP, { input: { ...input, contactIds: source.ids() } })).createContactGroup;
         changed = false;
         dialog.close();
-        onSaved(`Group “${saved.name}” ${editing ? 'updated' : 'created'}.`);
+        onSaved(t(editing ? 'groups.updated' : 'groups.created', { name: saved.name }));
       } catch (err) {
         showErrors(form, err);
       }
@@ -374,15 +376,15 @@ function groupDialog(onSaved) {
       form.reset();
       clearErrors(form);
       showPicked();
-      title.textContent = group ? `Edit contact group “${group.name}”` : 'Create contact group';
+      title.textContent = group ? t('groups.editTitle', { name: group.name }) : t('groups.new');
       membersHint.textContent = group
-        ? 'Adding and removing members takes effect at once; Save keeps the other fields.'
-        : 'The members chosen join when the group is created.';
+        ? t('groups.membersHint.saved')
+        : t('groups.membersHint.new');
       name.value = group?.name ?? '';
       description.value = group?.description ?? '';
       windows.set(group?.quietHours ?? []);
       quietPolicy.value = group?.quietPolicy ?? 'DIGEST';
-      members.wait(group ? 'Loading members…' : '');
+      members.wait(group ? t('groups.loadingMembers') : '');
       openDialog(dialog, name);
       members.reload(0);
       if (!group) return;
@@ -393,7 +395,7 @@ function groupDialog(onSaved) {
         windows.set(fresh.quietHours);
         quietPolicy.value = fresh.quietPolicy;
       } catch (err) {
-        announce(`The group could not be read again: ${err.message}`, { error: true });
+        announce(t('groups.rereadFailed', { error: err.message }), { error: true });
       }
     },
   };

@@ -19,7 +19,7 @@ const PAGE_SIZE = 20;
 export const KIND_WORDS = {
   ALERTMANAGER: 'Alertmanager',
   GRAFANA: 'Grafana',
-  GENERIC: 'Generic JSON',
+  GENERIC: t('kind.generic'),
 };
 
 export function integrationsTab(panel) {
@@ -33,51 +33,51 @@ export function integrationsTab(panel) {
     try {
       const conn = (await gql(INTEGRATIONS, pager.args)).integrations;
       if (pager.recover(conn)) return load(done); // the integrations of this page were deleted
-      fillRows(rows, conn.edges.map((e) => row(e.node)), 'No integrations yet.');
+      fillRows(rows, conn.edges.map((e) => row(e.node)), t('integrations.none'));
       pager.update(conn);
       if (done) announce(done);
     } catch (err) {
-      announce(`${done ? `${done} ` : ''}Integrations could not be loaded: ${err.message}`, { error: true });
+      announce(`${done ? `${done} ` : ''}${t('integrations.loadFailed', { error: err.message })}`, { error: true });
     }
   }
 
   function row(i) {
-    const options = [`Times in ${i.timeZone}`, i.sendResolved ? 'resolved notices sent' : 'resolved notices skipped'];
-    if (i.mentionContacts) options.push('mentions contacts');
-    if (i.routeByLabels) options.push('routed by labels');
+    const options = [t('integrations.meta.times', { zone: i.timeZone }), i.sendResolved ? t('integrations.meta.resolvedSent') : t('integrations.meta.resolvedSkipped')];
+    if (i.mentionContacts) options.push(t('integrations.meta.mentions'));
+    if (i.routeByLabels) options.push(t('integrations.meta.routed'));
     return el(
       'tr',
       { 'data-integration': i.id },
       el(
         'th',
-        { scope: 'row', 'data-label': 'Name' },
+        { scope: 'row', 'data-label': t('common.name') },
         el('span', { class: 'name' }, i.name),
         el('span', { class: 'muted meta' }, options.join(' · ')),
-        el('span', { class: 'muted meta template-name' }, i.template ? `Template: ${i.template.name}` : 'Template: built-in'),
+        el('span', { class: 'muted meta template-name' }, i.template ? t('integrations.meta.template', { name: i.template.name }) : t('integrations.meta.templateBuiltin')),
       ),
       el(
         'td',
-        { 'data-label': 'Kind' },
+        { 'data-label': t('integrations.col.kind') },
         el('span', { class: `kind kind-${i.kind.toLowerCase()}` }, KIND_WORDS[i.kind] ?? i.kind),
-        i.hasSigningSecret && el('span', { class: 'tag', title: 'Notifications must carry a valid HMAC signature' }, icon('lock'), 'signed'),
+        i.hasSigningSecret && el('span', { class: 'tag', title: t('integrations.signedTitle') }, icon('lock'), t('contacts.hook.signed')),
       ),
-      el('td', { 'data-label': 'Recipients' }, recipients(i)),
+      el('td', { 'data-label': t('common.recipients') }, recipients(i)),
       el(
         'td',
-        { 'data-label': 'Last received', class: 'received' },
-        i.lastReceivedAt ? el('time', { datetime: i.lastReceivedAt }, formatTime(i.lastReceivedAt)) : el('span', { class: 'muted' }, 'never'),
+        { 'data-label': t('integrations.col.lastReceived'), class: 'received' },
+        i.lastReceivedAt ? el('time', { datetime: i.lastReceivedAt }, formatTime(i.lastReceivedAt)) : el('span', { class: 'muted' }, t('integrations.never')),
       ),
-      el('td', { 'data-label': 'Hook URL' }, el('code', { class: 'url' }, i.url)),
+      el('td', { 'data-label': t('common.hookURL') }, el('code', { class: 'url' }, i.url)),
       el(
         'td',
-        { class: 'actions', 'data-label': 'Actions', 'data-requires': 'manage' },
+        { class: 'actions', 'data-label': t('common.actions'), 'data-requires': 'manage' },
         el(
           'div',
           { class: 'row-actions' },
           button(t('integrations.sample'), 'send', (event) => sendSample(i, event.currentTarget), { 'aria-label': t('integrations.sampleLabel', { name: i.name }) }),
-          button('Edit', 'edit', () => dialog.open(i), { 'aria-label': `Edit ${i.name}` }),
-          button('Rotate token', 'key', () => rotate(i), { 'aria-label': `Rotate token: ${i.name}` }),
-          button('Delete', 'trash', () => remove(i), { class: 'danger-text', 'aria-label': `Delete ${i.name}` }),
+          button(t('common.edit'), 'edit', () => dialog.open(i), { 'aria-label': t('common.editLabel', { name: i.name }) }),
+          button(t('integrations.rotate'), 'key', () => rotate(i), { 'aria-label': t('integrations.rotateLabel', { name: i.name }) }),
+          button(t('common.delete'), 'trash', () => remove(i), { class: 'danger-text', 'aria-label': t('common.deleteLabel', { name: i.name }) }),
         ),
       ),
     );
@@ -85,16 +85,16 @@ export function integrationsTab(panel) {
 
   async function remove(i) {
     const ok = await confirmAction({
-      title: 'Delete integration?',
-      message: `“${i.name}” will be deleted and its hook URL refuses every notification from then on. The alerts it made stay in the history.`,
-      action: 'Delete integration',
+      title: t('integrations.delete.title'),
+      message: t('integrations.delete.message', { name: i.name }),
+      action: t('integrations.delete.action'),
     });
     if (!ok) return;
     try {
       await gql(DELETE_INTEGRATION, { id: i.id });
-      await load(`Integration “${i.name}” deleted.`);
+      await load(t('integrations.deleted', { name: i.name }));
     } catch (err) {
-      announce(`“${i.name}” was not deleted: ${err.message}`, { error: true });
+      announce(t('common.notDeleted', { name: i.name, error: err.message }), { error: true });
     }
   }
 
@@ -113,17 +113,17 @@ export function integrationsTab(panel) {
 
   async function rotate(i) {
     const ok = await confirmAction({
-      title: 'Rotate the token?',
-      message: `“${i.name}” gets a new token, shown once. The current token is refused from the next notification on: give the source the new one right away.`,
-      action: 'Rotate token',
+      title: t('integrations.rotate.title'),
+      message: t('integrations.rotate.message', { name: i.name }),
+      action: t('integrations.rotate'),
     });
     if (!ok) return;
     try {
       const created = (await gql(ROTATE_INTEGRATION_TOKEN, { id: i.id })).rotateIntegrationToken;
       shownOnce.open(created, { rotated: true });
-      await load(`New token for “${i.name}”; the old one is refused from now on.`);
+      await load(t('integrations.rotated', { name: i.name }));
     } catch (err) {
-      announce(`The token of “${i.name}” was not rotated: ${err.message}`, { error: true });
+      announce(t('integrations.rotateFailed', { name: i.name, error: err.message }), { error: true });
     }
   }
 
@@ -141,11 +141,11 @@ function recipients(i) {
       el('span', { class: 'muted recipient-kind' }, label),
       el('ul', { class: 'chips' }, items.map((x) => el('li', { class: `chip chip-${kind}` }, x.name))),
     );
-  const lines = [line('Groups', i.groups, 'group'), line('Contacts', i.contacts, 'contact')].filter(Boolean);
+  const lines = [line(t('common.groups'), i.groups, 'group'), line(t('common.contacts'), i.contacts, 'contact')].filter(Boolean);
   if (i.routeByLabels) {
-    return [el('span', { class: 'muted recipient-routed' }, lines.length ? 'Routed by labels; when no route matches:' : 'Routed by labels only'), ...lines];
+    return [el('span', { class: 'muted recipient-routed' }, lines.length ? t('integrations.routedFallback') : t('integrations.routedOnly')), ...lines];
   }
-  return lines.length ? lines : el('span', { class: 'muted' }, 'No recipients');
+  return lines.length ? lines : el('span', { class: 'muted' }, t('common.noRecipients'));
 }
 
 /**
@@ -171,14 +171,14 @@ function integrationDialog(onSaved, shownOnce) {
   function showRecipientsOptional() {
     for (const legend of recipientsBox.querySelectorAll('legend')) {
       legend.querySelector('.optional')?.remove();
-      if (routeByLabels.checked) legend.append(' ', el('span', { class: 'optional' }, '(optional: for alerts no route matches)'));
+      if (routeByLabels.checked) legend.append(' ', el('span', { class: 'optional' }, t('integrations.fallbackOptional')));
     }
   }
 
   function showSecretField() {
     secretField.hidden = kind.value !== 'GRAFANA';
     clearSecretLabel.hidden = !editing?.hasSigningSecret;
-    signingSecret.placeholder = editing?.hasSigningSecret ? 'Stored: leave empty to keep' : '';
+    signingSecret.placeholder = editing?.hasSigningSecret ? t('common.secretStored') : '';
   }
 
   /**
@@ -187,9 +187,9 @@ function integrationDialog(onSaved, shownOnce) {
    */
   function renderTemplates(selected) {
     const builtinId = `builtin:${kind.value.toLowerCase()}`;
-    const builtin = new Option(builtinNames?.get(builtinId) ?? `${KIND_WORDS[kind.value] ?? kind.value} built-in`, '');
-    const own = templates.map((t) => new Option(t.name, t.id));
-    templateId.replaceChildren(builtin, ...(own.length ? [el('optgroup', { label: 'This namespace' }, own)] : []));
+    const builtin = new Option(builtinNames?.get(builtinId) ?? t('integrations.builtinOption', { kind: KIND_WORDS[kind.value] ?? kind.value }), '');
+    const own = templates.map((tpl) => new Option(tpl.name, tpl.id));
+    templateId.replaceChildren(builtin, ...(own.length ? [el('optgroup', { label: t('integrations.thisNamespace') }, own)] : []));
     templateId.value = own.some((o) => o.value === selected) ? selected : '';
   }
 
@@ -222,14 +222,14 @@ function integrationDialog(onSaved, shownOnce) {
         if (editing) {
           const saved = (await gql(UPDATE_INTEGRATION, { id: editing.id, input: input() })).updateIntegration;
           dialog.close();
-          onSaved(`Integration “${saved.name}” updated.`);
+          onSaved(t('integrations.updated', { name: saved.name }));
           return;
         }
         const sent = input();
         const created = (await gql(CREATE_INTEGRATION, { input: sent })).createIntegration;
         dialog.close();
         shownOnce.open(created, { signed: sent.signingSecret != null });
-        onSaved(`Integration “${created.integration.name}” created; copy its token now.`);
+        onSaved(t('integrations.createdCopy', { name: created.integration.name }));
       } catch (err) {
         showErrors(form, err);
       }
@@ -268,7 +268,7 @@ function integrationDialog(onSaved, shownOnce) {
       renderTemplates(templateId.dataset.touched ? templateId.value : fresh?.template?.id ?? templateId.value);
     } catch (err) {
       if (opening !== openings) return;
-      error.textContent = `Templates could not be loaded: ${err.message}`;
+      error.textContent = t('templates.loadFailed', { error: err.message });
       error.hidden = false;
     }
   }
@@ -284,7 +284,7 @@ function integrationDialog(onSaved, shownOnce) {
       form.reset();
       clearErrors(form);
       signingSecret.disabled = false;
-      title.textContent = integration ? `Edit integration “${integration.name}”` : 'New integration';
+      title.textContent = integration ? t('integrations.editTitle', { name: integration.name }) : t('integrations.new');
       name.value = integration?.name ?? '';
       kind.value = integration?.kind ?? 'ALERTMANAGER';
       kind.disabled = integration != null;
@@ -311,7 +311,7 @@ function integrationDialog(onSaved, shownOnce) {
         if (opening !== openings || !dialog.open) return;
         if (integration && !fresh) {
           dialog.close();
-          onSaved(`Integration “${integration.name}” was deleted meanwhile.`);
+          onSaved(t('integrations.deletedMeanwhile', { name: integration.name }));
           return;
         }
         if (fresh) {
@@ -328,7 +328,7 @@ function integrationDialog(onSaved, shownOnce) {
       } catch (err) {
         if (opening !== openings) return;
         const error = recipientsBox.querySelector(':scope > .field-error');
-        error.textContent = `The integration could not be read again: ${err.message}`;
+        error.textContent = t('integrations.rereadFailed', { error: err.message });
         error.hidden = false;
       }
     },
@@ -354,8 +354,8 @@ export function snippetFor(kind, { url, token, signed }) {
   switch (kind) {
     case 'ALERTMANAGER':
       return {
-        title: 'alertmanager.yml receiver',
-        hint: 'Add this receiver to alertmanager.yml and route alerts to it, then reload Alertmanager.',
+        title: t('integrations.snippet.alertmanager.title'),
+        hint: t('integrations.snippet.alertmanager.hint'),
         text: [
           'receivers:',
           '  - name: herald',
@@ -384,19 +384,26 @@ export function snippetFor(kind, { url, token, signed }) {
         );
       }
       return {
-        title: 'Grafana contact point',
-        hint: 'In Grafana: Alerting, Contact points, Add contact point; fill in these settings (the HTTP ones are under Optional Webhook settings).',
+        title: t('integrations.snippet.grafana.title'),
+        hint: t('integrations.snippet.grafana.hint'),
         text: lines.join('\n'),
       };
     }
     default:
       return {
         title: 'curl',
-        hint: 'Post JSON like this from a script, a cron job or CI; only title is required.',
+        hint: t('integrations.snippet.generic.hint'),
         text: `curl -X POST ${shellQuote(url)} -H ${shellQuote(`Authorization: Bearer ${token}`)} -H 'Content-Type: application/json' -d ${shellQuote(GENERIC_EXAMPLE)}`,
       };
   }
 }
+
+// What each Copy button copies, as its announcement names it.
+const COPIED_WHAT = {
+  'integration-token': t('integrations.what.token'),
+  'integration-url': t('integrations.what.url'),
+  'integration-snippet': t('integrations.what.configuration'),
+};
 
 /** The dialog that shows a new token once, with the hook URL and the snippet for its kind. */
 function tokenDialog() {
@@ -414,9 +421,9 @@ function tokenDialog() {
   for (const b of dialog.querySelectorAll('[data-copy]')) {
     b.addEventListener('click', async () => {
       const source = document.getElementById(b.dataset.copy);
-      const what = b.getAttribute('aria-label').replace(/^Copy the /, '');
+      const what = COPIED_WHAT[b.dataset.copy];
       const copied = await copyText(source instanceof HTMLInputElement ? source.value : source.textContent, dialog);
-      copyStatus.textContent = copied ? `Copied the ${what}.` : `The ${what} could not be copied: select it and copy it yourself.`;
+      copyStatus.textContent = copied ? t('integrations.copied', { what }) : t('integrations.copyFailed', { what });
       copyStatus.classList.toggle('error', !copied);
     });
   }
@@ -428,7 +435,7 @@ function tokenDialog() {
 
   return {
     open({ integration: i, token }, { rotated = false, signed = i.hasSigningSecret } = {}) {
-      title.textContent = rotated ? `New token for “${i.name}”` : `Integration “${i.name}” created`;
+      title.textContent = rotated ? t('integrations.newTokenTitle', { name: i.name }) : t('integrations.createdTitle', { name: i.name });
       tokenInput.value = token;
       urlInput.value = i.url;
       const s = snippetFor(i.kind, { url: i.url, token, signed });

@@ -4,6 +4,7 @@
 // so no picker reads them all.
 
 import { gql } from './api.js';
+import { t } from './i18n.js';
 import { PICK_CONTACTS, PICK_GROUPS } from './documents.js';
 import { debounce, el, icon } from './ui.js';
 
@@ -38,13 +39,13 @@ export class SearchPicker {
   constructor(container, {
     label, placeholder, chosenLabel, search, empty, failed,
     option = (item) => item.name,
-    removeLabel = (item) => `Remove ${item.name}`,
+    removeLabel = (item) => t('picker.removeLabel', { name: item.name }),
     onChange = () => {},
   }) {
     Object.assign(this, { container, search, option, removeLabel, empty, failed, onChange });
     const id = `picker-${++pickers}`;
     this.chips = el('ul', { class: 'chips picked', 'aria-label': chosenLabel, hidden: true });
-    this.listbox = el('ul', { id: `${id}-options`, role: 'listbox', 'aria-multiselectable': 'true', 'aria-label': 'Matches' });
+    this.listbox = el('ul', { id: `${id}-options`, role: 'listbox', 'aria-multiselectable': 'true', 'aria-label': t('picker.matches') });
     this.note = el('p', { class: 'picker-note muted', role: 'status' });
     // Out of the Tab order, which Chromium gives a scrolling box: focus stays in the box, and
     // aria-activedescendant names the option it is on.
@@ -149,7 +150,7 @@ export class SearchPicker {
     this.listbox.setAttribute('aria-busy', 'true');
     if (this.#matches.length === 0) {
       this.note.classList.remove('error');
-      this.note.textContent = 'Loading…';
+      this.note.textContent = t('picker.loading');
     }
     try {
       const { items, total } = await this.search(text);
@@ -159,7 +160,7 @@ export class SearchPicker {
       this.#active = -1;
       this.#drawOptions();
       this.note.classList.remove('error');
-      this.note.textContent = items.length === 0 ? this.empty(text) : total > items.length ? `Type to narrow: ${total - items.length} more` : '';
+      this.note.textContent = items.length === 0 ? this.empty(text) : total > items.length ? t('picker.narrow', { count: total - items.length }) : '';
     } catch (err) {
       if (asked !== this.#asked) return;
       this.#matches = [];
@@ -275,13 +276,13 @@ export function matches(connection) {
 /** A picker of the namespace's groups, each shown with its number of contacts; options as contactPicker's. */
 export function groupPicker(container, options = {}) {
   return new SearchPicker(container, {
-    label: 'Groups',
-    placeholder: 'Search groups',
-    chosenLabel: 'Chosen groups',
+    label: t('common.groups'),
+    placeholder: t('picker.searchGroups'),
+    chosenLabel: t('picker.chosenGroups'),
     search: async (text) => matches((await gql(PICK_GROUPS, { search: text || null })).groups),
     option: (g) => [g.name, el('span', { class: 'muted' }, ` (${g.contactCount})`)],
-    empty: (text) => (text ? 'No group matches this search.' : 'No groups yet: create one in the Contact group tab.'),
-    failed: (err) => `Groups could not be loaded: ${err.message}`,
+    empty: (text) => (text ? t('picker.noGroupMatches') : t('picker.noGroups')),
+    failed: (err) => t('picker.groupsFailed', { error: err.message }),
     ...options,
   });
 }
@@ -292,12 +293,12 @@ export function groupPicker(container, options = {}) {
  */
 export function contactPicker(container, options = {}) {
   return new SearchPicker(container, {
-    label: 'Contacts',
-    placeholder: 'Search contacts',
-    chosenLabel: 'Chosen contacts',
+    label: t('common.contacts'),
+    placeholder: t('picker.searchContacts'),
+    chosenLabel: t('picker.chosenContacts'),
     search: async (text) => matches((await gql(PICK_CONTACTS, { search: text || null })).contacts),
-    empty: (text) => (text ? 'No contact matches this search.' : 'No contacts yet.'),
-    failed: (err) => `Contacts could not be loaded: ${err.message}`,
+    empty: (text) => (text ? t('contacts.noneMatch') : t('contacts.none')),
+    failed: (err) => t('contacts.loadFailed', { error: err.message }),
     ...options,
   });
 }

@@ -4,6 +4,7 @@
 
 import { gql } from './api.js';
 import { PLATFORMS } from './documents.js';
+import { language, t } from './i18n.js';
 import { SVG, el } from './ui.js';
 
 // Each platform's mark: a shape of its own in its own colour (style.css), not its logo.
@@ -22,7 +23,9 @@ export async function loadPlatforms() {
 
 /** The platform's icon and label, e.g. for a webhook or a delivery. */
 export function platformBadge(platform) {
-  const label = platforms.find((p) => p.platform === platform)?.label ?? platform ?? 'Unknown';
+  // Herald's own label (the descriptor's) in English; the catalogue's name elsewhere, where it has one.
+  const local = language() === 'en' ? null : { DINGTALK: t('platform.dingtalk'), WECOM: t('platform.wecom'), LARK: t('platform.lark') }[platform];
+  const label = local ?? platforms.find((p) => p.platform === platform)?.label ?? platform ?? t('platform.unknown');
   const svg = document.createElementNS(SVG, 'svg');
   svg.setAttribute('viewBox', '0 0 24 24');
   svg.setAttribute('class', 'platform-icon');

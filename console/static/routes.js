@@ -3,6 +3,7 @@
 // silence dialog is shared with the Alerts tab's "Silence alerts like this".
 
 import { ApiError, allNodes, gql } from './api.js';
+import { t } from './i18n.js';
 import {
   ALL_MESSAGE_TEMPLATES, CREATE_ROUTE, CREATE_SILENCE, DELETE_ROUTE, EXPIRE_SILENCE, MOVE_ROUTE,
   ROUTE, ROUTES, SILENCES, TEST_ROUTE, UPDATE_ROUTE,
@@ -15,15 +16,15 @@ import { contactPicker, groupPicker } from './picker.js';
 
 // How Alertmanager writes each operator, and what it says.
 const OPS = {
-  EQ: ['=', 'equals'],
-  NEQ: ['!=', 'differs'],
-  REGEX: ['=~', 'regex'],
-  NOT_REGEX: ['!~', 'not regex'],
+  EQ: ['=', t('routes.op.eq')],
+  NEQ: ['!=', t('routes.op.neq')],
+  REGEX: ['=~', t('routes.op.regex')],
+  NOT_REGEX: ['!~', t('routes.op.notRegex')],
 };
 
-export const SILENCE_STATE_WORDS = { ACTIVE: 'Active', PENDING: 'Pending', EXPIRED: 'Expired' };
+export const SILENCE_STATE_WORDS = { ACTIVE: t('silences.state.active'), PENDING: t('silences.state.pending'), EXPIRED: t('silences.state.expired') };
 
-const POLICY_WORDS = { DIGEST: 'then sent as one digest', DROP: 'then dropped' };
+const POLICY_WORDS = { DIGEST: t('routes.policy.digest'), DROP: t('groups.thenDropped') };
 
 // How long a new silence lasts, in milliseconds, by the duration select's values.
 const DURATIONS = { '1h': 3600e3, '4h': 4 * 3600e3, '1d': 24 * 3600e3, '1w': 7 * 24 * 3600e3 };
@@ -36,7 +37,7 @@ export function matcherText(m) {
 /** Matchers as chips of Alertmanager's syntax; none reads as empty. */
 export function matcherChips(matchers, empty) {
   if (matchers.length === 0) return el('span', { class: 'muted' }, empty);
-  return el('ul', { class: 'chips matchers', 'aria-label': 'Matchers' }, matchers.map((m) => el('li', {}, el('code', { class: 'matcher' }, matcherText(m)))));
+  return el('ul', { class: 'chips matchers', 'aria-label': t('common.matchers') }, matchers.map((m) => el('li', {}, el('code', { class: 'matcher' }, matcherText(m)))));
 }
 
 function nameChips(label, items, kind) {
@@ -56,7 +57,6 @@ function nameChips(label, items, kind) {
  * field's errors shown at `${path}[i].label` (or `.name`), `.op` and `.value`.
  */
 function matcherRows(container, addButton, { path, idPrefix, withOp = true, min = 0 }) {
-  const what = withOp ? 'Matcher' : 'Label';
   const nameKey = withOp ? 'label' : 'name';
   const field = (at, control, extra = {}) => el('div', { class: 'field', 'data-field': at, ...extra }, control, el('p', { class: 'field-error', hidden: true }));
   return new RowList(container, {
@@ -73,12 +73,13 @@ function matcherRows(container, addButton, { path, idPrefix, withOp = true, min 
       const n = i + 1;
       return el(
         'div',
-        { class: `matcher-row${withOp ? '' : ' no-op'}`, role: 'group', 'aria-label': `${what} ${n}`, 'data-field': at },
+        { class: `matcher-row${withOp ? '' : ' no-op'}`, role: 'group', 'aria-label': withOp ? t('routes.matcher.row', { n }) : t('routes.label.row', { n }), 'data-field': at },
         field(
           `${at}.${nameKey}`,
           el('input', {
             id: `${idPrefix}-${i}-label`, name: 'label', class: 'code', value: m.label, autocomplete: 'off', spellcheck: 'false',
-            'aria-label': `${what} ${n} ${withOp ? 'label' : 'name'}`, placeholder: withOp ? 'label' : 'name',
+            'aria-label': withOp ? t('routes.matcher.label', { n }) : t('routes.label.name', { n }),
+            placeholder: withOp ? t('routes.placeholder.label') : t('routes.placeholder.name'),
           }),
         ),
         withOp &&
@@ -86,7 +87,7 @@ function matcherRows(container, addButton, { path, idPrefix, withOp = true, min 
             `${at}.op`,
             el(
               'select',
-              { id: `${idPrefix}-${i}-op`, name: 'op', 'aria-label': `${what} ${n} operator` },
+              { id: `${idPrefix}-${i}-op`, name: 'op', 'aria-label': t('routes.matcher.op', { n }) },
               Object.entries(OPS).map(([op, [sign, words]]) => el('option', { value: op, selected: op === m.op }, `${sign}  ${words}`)),
             ),
             { class: 'field op' },
@@ -95,11 +96,12 @@ function matcherRows(container, addButton, { path, idPrefix, withOp = true, min 
           `${at}.value`,
           el('input', {
             id: `${idPrefix}-${i}-value`, name: 'value', class: 'code', value: m.value, autocomplete: 'off', spellcheck: 'false',
-            'aria-label': `${what} ${n} value`, placeholder: 'value',
+            'aria-label': withOp ? t('routes.matcher.value', { n }) : t('routes.label.value', { n }),
+            placeholder: t('routes.placeholder.value'),
           }),
           { class: 'field value' },
         ),
-        el('button', { type: 'button', class: 'icon-only remove-row', 'data-remove': true, 'aria-label': `Remove ${what.toLowerCase()} ${n}` }, icon('close')),
+        el('button', { type: 'button', class: 'icon-only remove-row', 'data-remove': true, 'aria-label': withOp ? t('routes.matcher.remove', { n }) : t('routes.label.remove', { n }) }, icon('close')),
         el('p', { class: 'field-error', hidden: true }),
       );
     },
@@ -117,35 +119,35 @@ export function routesTab(panel) {
       render((await gql(ROUTES)).routes);
       if (done) announce(done);
     } catch (err) {
-      announce(`${done ? `${done} ` : ''}Routes could not be loaded: ${err.message}`, { error: true });
+      announce(`${done ? `${done} ` : ''}${t('routes.loadFailed', { error: err.message })}`, { error: true });
     }
   }
 
   function render(list) {
     routes = list;
-    fillRows(rows, list.map(row), 'No routes yet: alerts that name no recipients are refused until one matches.');
+    fillRows(rows, list.map(row), t('routes.none'));
   }
 
   function row(r, i) {
     return el(
       'tr',
       { 'data-route': r.id },
-      el('td', { 'data-label': 'Position', class: 'position' }, String(r.position)),
-      el('th', { scope: 'row', 'data-label': 'Name' }, el('span', { class: 'name' }, r.name)),
-      el('td', { 'data-label': 'Matchers' }, matcherChips(r.matchers, 'every alert')),
-      el('td', { 'data-label': 'Recipients' }, nameChips('Groups', r.groups, 'group'), nameChips('Contacts', r.contacts, 'contact')),
-      el('td', { 'data-label': 'Continue' }, r.continue ? el('span', { class: 'tag', title: 'The routes after it are tried too' }, 'continue') : el('span', { class: 'muted' }, 'stops')),
-      el('td', { 'data-label': 'Template' }, r.template ? r.template.name : el('span', { class: 'muted' }, 'none')),
+      el('td', { 'data-label': t('routes.field.position'), class: 'position' }, String(r.position)),
+      el('th', { scope: 'row', 'data-label': t('common.name') }, el('span', { class: 'name' }, r.name)),
+      el('td', { 'data-label': t('common.matchers') }, matcherChips(r.matchers, t('routes.everyAlert'))),
+      el('td', { 'data-label': t('common.recipients') }, nameChips(t('common.groups'), r.groups, 'group'), nameChips(t('common.contacts'), r.contacts, 'contact')),
+      el('td', { 'data-label': t('routes.col.continue') }, r.continue ? el('span', { class: 'tag', title: t('routes.continueTitle') }, t('routes.continueTag')) : el('span', { class: 'muted' }, t('routes.stops'))),
+      el('td', { 'data-label': t('common.template') }, r.template ? r.template.name : el('span', { class: 'muted' }, t('common.none'))),
       el(
         'td',
-        { class: 'actions', 'data-label': 'Actions', 'data-requires': 'manage' },
+        { class: 'actions', 'data-label': t('common.actions'), 'data-requires': 'manage' },
         el(
           'div',
           { class: 'row-actions' },
-          button('Move up', 'up', () => move(r, -1), { 'aria-label': `Move up ${r.name}`, 'data-move': 'up', disabled: i === 0 }),
-          button('Move down', 'down', () => move(r, 1), { 'aria-label': `Move down ${r.name}`, 'data-move': 'down', disabled: i === routes.length - 1 }),
-          button('Edit', 'edit', () => dialog.open(r), { 'aria-label': `Edit ${r.name}` }),
-          button('Delete', 'trash', () => remove(r), { class: 'danger-text', 'aria-label': `Delete ${r.name}` }),
+          button(t('routes.moveUp'), 'up', () => move(r, -1), { 'aria-label': t('routes.moveUpLabel', { name: r.name }), 'data-move': 'up', disabled: i === 0 }),
+          button(t('routes.moveDown'), 'down', () => move(r, 1), { 'aria-label': t('routes.moveDownLabel', { name: r.name }), 'data-move': 'down', disabled: i === routes.length - 1 }),
+          button(t('common.edit'), 'edit', () => dialog.open(r), { 'aria-label': t('common.editLabel', { name: r.name }) }),
+          button(t('common.delete'), 'trash', () => remove(r), { class: 'danger-text', 'aria-label': t('common.deleteLabel', { name: r.name }) }),
         ),
       ),
     );
@@ -160,25 +162,26 @@ export function routesTab(panel) {
       const buttons = [...(moved?.querySelectorAll('[data-move]') ?? [])];
       (buttons.find((b) => b.dataset.move === direction && !b.disabled) ?? buttons.find((b) => !b.disabled))?.focus();
       const now = routes.find((x) => x.id === r.id);
-      announce(`Route “${r.name}” moved ${direction}: it is tried ${ordinal(now?.position ?? r.position + by)}.`);
+      const at = now?.position ?? r.position + by;
+      announce(t(by < 0 ? 'routes.movedUp' : 'routes.movedDown', { name: r.name, ordinal: ordinal(at), n: at }));
     } catch (err) {
-      announce(`“${r.name}” was not moved: ${err.message}`, { error: true });
+      announce(t('routes.moveFailed', { name: r.name, error: err.message }), { error: true });
       await load();
     }
   }
 
   async function remove(r) {
     const ok = await confirmAction({
-      title: 'Delete route?',
-      message: `The route “${r.name}” will be deleted and the routes after it move up. The alerts it matched go to the next route that matches, or are refused when none does.`,
-      action: 'Delete route',
+      title: t('routes.delete.title'),
+      message: t('routes.delete.message', { name: r.name }),
+      action: t('routes.delete.action'),
     });
     if (!ok) return;
     try {
       await gql(DELETE_ROUTE, { id: r.id });
-      await load(`Route “${r.name}” deleted.`);
+      await load(t('routes.deleted', { name: r.name }));
     } catch (err) {
-      announce(`“${r.name}” was not deleted: ${err.message}`, { error: true });
+      announce(t('common.notDeleted', { name: r.name, error: err.message }), { error: true });
     }
   }
 
@@ -236,7 +239,7 @@ function routeDialog(onSaved) {
           ? (await gql(UPDATE_ROUTE, { id: editing.id, input: input() })).updateRoute
           : (await gql(CREATE_ROUTE, { input: input() })).createRoute;
         dialog.close();
-        onSaved(`Route “${saved.name}” ${editing ? 'updated' : 'created'}; it is tried ${ordinal(saved.position)}.`);
+        onSaved(t(editing ? 'routes.updated' : 'routes.created', { name: saved.name, ordinal: ordinal(saved.position), n: saved.position }));
       } catch (err) {
         showErrors(form, err);
       }
@@ -248,8 +251,8 @@ function routeDialog(onSaved) {
   clearErrorsAsTyped(form);
 
   function renderTemplates(list, selected) {
-    templateId.replaceChildren(new Option('None', ''), ...list.map((t) => new Option(t.name, t.id)));
-    templateId.value = list.some((t) => t.id === selected) ? selected : '';
+    templateId.replaceChildren(new Option(t('routes.templateNone'), ''), ...list.map((tpl) => new Option(tpl.name, tpl.id)));
+    templateId.value = list.some((tpl) => tpl.id === selected) ? selected : '';
   }
 
   return {
@@ -259,11 +262,11 @@ function routeDialog(onSaved) {
       delete templateId.dataset.touched;
       form.reset();
       clearErrors(form);
-      heading.textContent = route ? `Edit route “${route.name}”` : 'New route';
+      heading.textContent = route ? t('routes.editTitle', { name: route.name }) : t('routes.new');
       name.value = route?.name ?? '';
       continues.checked = route?.continue ?? false;
       position.value = '';
-      position.placeholder = route ? `${route.position} (unchanged)` : 'last';
+      position.placeholder = route ? t('routes.positionUnchanged', { position: route.position }) : t('routes.positionLast');
       matchers.set(route ? route.matchers : [matchers.blank()]);
       renderTemplates(route?.template ? [route.template] : [], route?.template?.id ?? '');
       // The row's recipients until the fresh read comes.
@@ -279,7 +282,7 @@ function routeDialog(onSaved) {
         if (opening !== openings || !dialog.open) return;
         if (route && !fresh) {
           dialog.close();
-          onSaved(`Route “${route.name}” was deleted meanwhile.`);
+          onSaved(t('routes.deletedMeanwhile', { name: route.name }));
           return;
         }
         if (fresh) {
@@ -295,7 +298,7 @@ function routeDialog(onSaved) {
       } catch (err) {
         if (opening !== openings) return;
         const error = form.querySelector('.form-error');
-        error.textContent = `The route or the templates could not be read: ${err.message}`;
+        error.textContent = t('routes.rereadFailed', { error: err.message });
         error.hidden = false;
       }
     },
@@ -330,7 +333,7 @@ function routeTester(form, result) {
         clearErrors(form);
         result.replaceChildren(...decisionView(decision));
         result.hidden = false;
-        announce(decision.matched ? `${decision.routes.length} route${decision.routes.length === 1 ? '' : 's'} match.` : 'No route matches these labels.');
+        announce(decision.matched ? t('routes.test.matchCount', { count: decision.routes.length }) : t('routes.test.noMatch'));
       } catch (err) {
         const remapped = new ApiError(
           err.errors.map((e) => {
@@ -339,7 +342,7 @@ function routeTester(form, result) {
           }),
         );
         result.hidden = true;
-        showErrors(form, remapped, 'Not tested');
+        showErrors(form, remapped, t('routes.test.notTested'));
       }
     });
   });
@@ -351,41 +354,41 @@ function decisionView(d) {
   const parts = [
     el('p', { class: d.matched ? 'decision matched' : 'decision unmatched' },
       d.matched
-        ? `${d.routes.length === 1 ? 'One route matches' : `${d.routes.length} routes match`}.`
-        : 'No route matches these labels: sendAlert refuses such an alert unless it names its recipients, and an integration that routes by labels sends it to its own groups and contacts.'),
+        ? t('routes.test.matched', { count: d.routes.length })
+        : t('routes.test.unmatched')),
   ];
   const list = el('dl', { class: 'decision-list' });
-  list.append(...item('Labels matched', el('ul', { class: 'chips labels' }, d.labels.map((l) => el('li', { class: 'label-chip' }, el('span', { class: 'label-name' }, l.name), '=', l.value)))));
+  list.append(...item(t('routes.test.labelsMatched'), el('ul', { class: 'chips labels' }, d.labels.map((l) => el('li', { class: 'label-chip' }, el('span', { class: 'label-name' }, l.name), '=', l.value)))));
   if (d.matched) {
     list.append(
       ...item(
-        'Routes, in the order tried',
-        el('ol', { class: 'matched-routes', 'aria-label': 'Matching routes' }, d.routes.map((r) => el('li', {}, el('span', { class: 'route-name' }, r.name), r.continue && el('span', { class: 'tag' }, 'continue')))),
+        t('routes.test.routes'),
+        el('ol', { class: 'matched-routes', 'aria-label': t('routes.test.matchingRoutes') }, d.routes.map((r) => el('li', {}, el('span', { class: 'route-name' }, r.name), r.continue && el('span', { class: 'tag' }, t('routes.continueTag'))))),
       ),
-      ...item('Recipients', nameChips('Groups', d.groups, 'group'), nameChips('Contacts', d.contacts, 'contact')),
+      ...item(t('common.recipients'), nameChips(t('common.groups'), d.groups, 'group'), nameChips(t('common.contacts'), d.contacts, 'contact')),
     );
   }
   const pending = d.silences.filter((s) => s.state === 'PENDING');
   list.append(
     ...item(
-      'Silence',
+      t('routes.test.silence'),
       d.silencedBy
-        ? el('p', { class: 'silenced-by' }, `Muted by the silence “${d.silencedBy.comment}” until ${formatTime(d.silencedBy.endsAt)}: it would be stored as Silenced and nothing sent.`)
-        : el('p', { class: 'muted' }, 'No silence mutes it now.'),
-      pending.map((s) => el('p', { class: 'muted' }, `A silence “${s.comment}” starts muting it at ${formatTime(s.startsAt)}.`)),
+        ? el('p', { class: 'silenced-by' }, t('routes.test.silencedBy', { comment: d.silencedBy.comment, time: formatTime(d.silencedBy.endsAt) }))
+        : el('p', { class: 'muted' }, t('routes.test.noSilence')),
+      pending.map((s) => el('p', { class: 'muted' }, t('routes.test.pendingSilence', { comment: s.comment, time: formatTime(s.startsAt) }))),
     ),
   );
   if (d.matched) {
     list.append(
       ...item(
-        'Quiet hours',
+        t('groups.quietHours'),
         d.quiet.length > 0
           ? el(
             'ul',
-            { class: 'quiet-holds', 'aria-label': 'Quiet hours holding it' },
-            d.quiet.map((q) => el('li', {}, el('strong', {}, q.group.name), ` is quiet: held until ${formatTime(q.until)}, ${POLICY_WORDS[q.policy] ?? q.policy}.`)),
+            { class: 'quiet-holds', 'aria-label': t('routes.test.quietHolds') },
+            d.quiet.map((q) => el('li', {}, el('strong', {}, q.group.name), t('routes.test.quiet', { time: formatTime(q.until), policy: POLICY_WORDS[q.policy] ?? q.policy }))),
           )
-          : el('p', { class: 'muted' }, 'No group holds it.'),
+          : el('p', { class: 'muted' }, t('routes.test.noQuiet')),
       ),
     );
   }
@@ -413,12 +416,14 @@ function silenceList(section) {
       const page = conn.edges.map((e) => e.node);
       shown = after ? [...shown, ...page] : page;
       endCursor = conn.pageInfo.endCursor;
-      fillRows(rows, shown.map(row), state.value ? `No ${SILENCE_STATE_WORDS[state.value].toLowerCase()} silences.` : 'No silences yet.');
+      fillRows(rows, shown.map(row), state.value
+        ? { ACTIVE: t('silences.none.active'), PENDING: t('silences.none.pending'), EXPIRED: t('silences.none.expired') }[state.value]
+        : t('silences.none'));
       more.hidden = !conn.pageInfo.hasNextPage;
-      count.textContent = conn.totalCount > 0 ? `${shown.length} of ${conn.totalCount} silence${conn.totalCount === 1 ? '' : 's'}` : '';
+      count.textContent = conn.totalCount > 0 ? t('silences.count', { shown: shown.length, count: conn.totalCount }) : '';
       if (done) announce(done);
     } catch (err) {
-      announce(`${done ? `${done} ` : ''}Silences could not be loaded: ${err.message}`, { error: true });
+      announce(`${done ? `${done} ` : ''}${t('silences.loadFailed', { error: err.message })}`, { error: true });
     }
   }
 
@@ -427,16 +432,16 @@ function silenceList(section) {
     return el(
       'tr',
       { 'data-silence': s.id },
-      el('th', { scope: 'row', 'data-label': 'Matchers', tabindex: '-1' }, matcherChips(s.matchers, 'none')),
-      el('td', { 'data-label': 'Starts' }, el('time', { datetime: s.startsAt }, formatTime(s.startsAt))),
-      el('td', { 'data-label': 'Ends' }, el('time', { datetime: s.endsAt }, formatTime(s.endsAt))),
-      el('td', { 'data-label': 'Comment', class: 'comment' }, s.comment),
-      el('td', { 'data-label': 'Created by' }, s.createdBy || el('span', { class: 'muted' }, '—')),
-      el('td', { 'data-label': 'State' }, el('span', { class: `status-chip silence-${s.state.toLowerCase()}` }, SILENCE_STATE_WORDS[s.state] ?? s.state)),
+      el('th', { scope: 'row', 'data-label': t('common.matchers'), tabindex: '-1' }, matcherChips(s.matchers, t('common.none'))),
+      el('td', { 'data-label': t('silences.col.starts') }, el('time', { datetime: s.startsAt }, formatTime(s.startsAt))),
+      el('td', { 'data-label': t('silences.col.ends') }, el('time', { datetime: s.endsAt }, formatTime(s.endsAt))),
+      el('td', { 'data-label': t('silences.col.comment'), class: 'comment' }, s.comment),
+      el('td', { 'data-label': t('silences.col.createdBy') }, s.createdBy || el('span', { class: 'muted' }, '—')),
+      el('td', { 'data-label': t('silences.col.state') }, el('span', { class: `status-chip silence-${s.state.toLowerCase()}` }, SILENCE_STATE_WORDS[s.state] ?? s.state)),
       el(
         'td',
-        { class: 'actions', 'data-label': 'Actions', 'data-requires': 'send' },
-        live && el('div', { class: 'row-actions' }, button('Expire', 'stop', () => expire(s), { 'aria-label': `Expire the silence ${s.matchers.map(matcherText).join(', ')}` })),
+        { class: 'actions', 'data-label': t('common.actions'), 'data-requires': 'send' },
+        live && el('div', { class: 'row-actions' }, button(t('silences.expire'), 'stop', () => expire(s), { 'aria-label': t('silences.expireLabel', { what: s.matchers.map(matcherText).join(', ') }) })),
       ),
     );
   }
@@ -444,18 +449,18 @@ function silenceList(section) {
   async function expire(s) {
     const what = s.matchers.map(matcherText).join(', ');
     const ok = await confirmAction({
-      title: 'Expire silence?',
-      message: `The silence ${what} (“${s.comment}”) ends now${s.state === 'PENDING' ? ' and never starts' : ''}: alerts it matches are sent again from now on.`,
-      action: 'Expire silence',
+      title: t('silences.expire.title'),
+      message: t(s.state === 'PENDING' ? 'silences.expire.messagePending' : 'silences.expire.message', { what, comment: s.comment }),
+      action: t('silences.expire.action'),
     });
     if (!ok) return;
     try {
       await gql(EXPIRE_SILENCE, { id: s.id });
-      await load(`Silence ${what} expired.`);
+      await load(t('silences.expired', { what }));
       // Its Expire button is gone: keep the reader at its row, or at the filter when it left the list.
       (rows.querySelector(`tr[data-silence="${CSS.escape(s.id)}"] > th`) ?? state).focus();
     } catch (err) {
-      announce(`The silence was not expired: ${err.message}`, { error: true });
+      announce(t('silences.expireFailed', { error: err.message }), { error: true });
     }
   }
 
@@ -508,14 +513,14 @@ function silenceDialog() {
   function showEnd() {
     customEnd.hidden = duration.value !== 'custom';
     const { end } = times();
-    endsHint.textContent = end && !Number.isNaN(end.getTime()) ? `Ends ${end.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })}.` : 'Choose when it ends.';
+    endsHint.textContent = end && !Number.isNaN(end.getTime()) ? t('silences.endsHint', { time: end.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' }) }) : t('silences.chooseEnd');
   }
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const { start, end } = times();
     if (!end || Number.isNaN(end.getTime())) {
-      showErrors(form, new ApiError([{ message: 'Choose when the silence ends.', extensions: { code: 'BAD_USER_INPUT', field: 'input.endsAt' } }]));
+      showErrors(form, new ApiError([{ message: t('silences.chooseEndError'), extensions: { code: 'BAD_USER_INPUT', field: 'input.endsAt' } }]));
       return;
     }
     const input = { matchers: matchers.values(), endsAt: end.toISOString(), comment: comment.value.trim() };
@@ -526,8 +531,8 @@ function silenceDialog() {
         dialog.close();
         const what = input.matchers.map(matcherText).join(', ');
         onSaved(saved.state === 'PENDING'
-          ? `Silence created: alerts matching ${what} are muted from ${formatTime(saved.startsAt)} until ${formatTime(saved.endsAt)}.`
-          : `Silence created: alerts matching ${what} are muted until ${formatTime(saved.endsAt)}.`);
+          ? t('silences.createdPending', { what, start: formatTime(saved.startsAt), end: formatTime(saved.endsAt) })
+          : t('silences.created', { what, end: formatTime(saved.endsAt) }));
       } catch (err) {
         showErrors(form, err);
       }

@@ -2,26 +2,28 @@
 // view or copy), and the editor with its live preview of what each platform's robot would get.
 
 import { gql } from './api.js';
+import { t } from './i18n.js';
 import {
   BUILTIN_MESSAGE_TEMPLATES, CREATE_MESSAGE_TEMPLATE, DELETE_MESSAGE_TEMPLATE, MESSAGE_TEMPLATE, MESSAGE_TEMPLATES,
   PREVIEW_TEMPLATE, UPDATE_MESSAGE_TEMPLATE,
 } from './documents.js';
 import {
   Pager, announce, busy, button, clearErrors, clearErrorsAsTyped, confirmAction, debounce, el, fillRows, formatTime,
-  icon, openDialog, prettyJSON, showErrors,
+  icon, openDialog, showErrors,
 } from './ui.js';
 import { KIND_WORDS } from './integrations.js';
+import { previewBody } from './chatview.js';
 import { platformBadge } from './platforms.js';
 
 const PAGE_SIZE = 20;
 // The live preview waits this long after the last keystroke.
 const PREVIEW_DELAY_MS = 300;
 
-export const FORMAT_WORDS = { TEXT: 'Text', MARKDOWN: 'Markdown', CARD: 'Card' };
+export const FORMAT_WORDS = { TEXT: t('format.text'), MARKDOWN: 'Markdown', CARD: t('format.card') };
 
 /** The kind of source a built-in template is the default of: builtin:grafana → GRAFANA. */
-function builtinKind(t) {
-  const kind = t.id.replace(/^builtin:/, '').toUpperCase();
+function builtinKind(tpl) {
+  const kind = tpl.id.replace(/^builtin:/, '').toUpperCase();
   return KIND_WORDS[kind] ? kind : null;
 }
 
@@ -37,106 +39,106 @@ export function templatesTab(panel) {
     try {
       const conn = (await gql(MESSAGE_TEMPLATES, pager.args)).messageTemplates;
       if (pager.recover(conn)) return load(done); // the templates of this page were deleted
-      fillRows(rows, conn.edges.map((e) => row(e.node)), 'No templates yet: create one, or copy a built-in one below.');
+      fillRows(rows, conn.edges.map((e) => row(e.node)), t('templates.none'));
       pager.update(conn);
       if (done) announce(done);
     } catch (err) {
-      announce(`${done ? `${done} ` : ''}Templates could not be loaded: ${err.message}`, { error: true });
+      announce(`${done ? `${done} ` : ''}${t('templates.loadFailed', { error: err.message })}`, { error: true });
     }
   }
 
   async function loadBuiltins() {
     try {
       builtins = (await gql(BUILTIN_MESSAGE_TEMPLATES)).builtinMessageTemplates;
-      fillRows(builtinRows, builtins.map(builtinRow), 'No built-in templates.');
+      fillRows(builtinRows, builtins.map(builtinRow), t('templates.builtin.none'));
     } catch (err) {
-      announce(`Built-in templates could not be loaded: ${err.message}`, { error: true });
+      announce(t('templates.builtin.loadFailed', { error: err.message }), { error: true });
     }
   }
 
-  function formatCell(t) {
-    return el('td', { 'data-label': 'Format' }, el('span', { class: `format format-${t.format.toLowerCase()}` }, FORMAT_WORDS[t.format] ?? t.format));
+  function formatCell(tpl) {
+    return el('td', { 'data-label': t('common.format') }, el('span', { class: `format format-${tpl.format.toLowerCase()}` }, FORMAT_WORDS[tpl.format] ?? tpl.format));
   }
 
-  function row(t) {
+  function row(tpl) {
     return el(
       'tr',
-      { 'data-template': t.id },
-      el('th', { scope: 'row', 'data-label': 'Name' }, el('span', { class: 'name' }, t.name)),
-      formatCell(t),
-      el('td', { 'data-label': 'Updated' }, el('time', { datetime: t.updatedAt }, formatTime(t.updatedAt))),
+      { 'data-template': tpl.id },
+      el('th', { scope: 'row', 'data-label': t('common.name') }, el('span', { class: 'name' }, tpl.name)),
+      formatCell(tpl),
+      el('td', { 'data-label': t('templates.col.updated') }, el('time', { datetime: tpl.updatedAt }, formatTime(tpl.updatedAt))),
       el(
         'td',
-        { class: 'actions', 'data-label': 'Actions' },
+        { class: 'actions', 'data-label': t('common.actions') },
         el(
           'div',
           { class: 'row-actions' },
-          button('View', 'eye', () => editSaved(t, { readOnly: true }), { 'data-unless': 'manage', 'aria-label': `View ${t.name}` }),
-          button('Edit', 'edit', () => editSaved(t), { 'data-requires': 'manage', 'aria-label': `Edit ${t.name}` }),
-          button('Delete', 'trash', () => remove(t), { 'data-requires': 'manage', class: 'danger-text', 'aria-label': `Delete ${t.name}` }),
+          button(t('common.view'), 'eye', () => editSaved(tpl, { readOnly: true }), { 'data-unless': 'manage', 'aria-label': t('common.viewLabel', { name: tpl.name }) }),
+          button(t('common.edit'), 'edit', () => editSaved(tpl), { 'data-requires': 'manage', 'aria-label': t('common.editLabel', { name: tpl.name }) }),
+          button(t('common.delete'), 'trash', () => remove(tpl), { 'data-requires': 'manage', class: 'danger-text', 'aria-label': t('common.deleteLabel', { name: tpl.name }) }),
         ),
       ),
     );
   }
 
-  function builtinRow(t) {
-    const kind = builtinKind(t);
+  function builtinRow(tpl) {
+    const kind = builtinKind(tpl);
     return el(
       'tr',
-      { 'data-template': t.id },
+      { 'data-template': tpl.id },
       el(
         'th',
-        { scope: 'row', 'data-label': 'Name' },
-        el('span', { class: 'name' }, t.name),
-        el('span', { class: 'tag', title: 'Ships with Herald; it cannot be changed' }, icon('lock'), 'read-only'),
+        { scope: 'row', 'data-label': t('common.name') },
+        el('span', { class: 'name' }, tpl.name),
+        el('span', { class: 'tag', title: t('templates.builtin.tagTitle') }, icon('lock'), t('templates.builtin.tag')),
       ),
-      formatCell(t),
-      el('td', { 'data-label': 'Default for' }, kind ? `${KIND_WORDS[kind]} integrations` : el('span', { class: 'muted' }, '—')),
+      formatCell(tpl),
+      el('td', { 'data-label': t('templates.builtin.defaultFor') }, kind ? t('templates.builtin.defaultForKind', { kind: KIND_WORDS[kind] }) : el('span', { class: 'muted' }, '—')),
       el(
         'td',
-        { class: 'actions', 'data-label': 'Actions' },
+        { class: 'actions', 'data-label': t('common.actions') },
         el(
           'div',
           { class: 'row-actions' },
-          button('View', 'eye', () => editor.open({ template: t, readOnly: true, kind }), { 'aria-label': `View ${t.name}` }),
-          button('Copy', 'plus', () => editor.open({ template: copyOf(t), kind }), { 'data-requires': 'manage', 'aria-label': `Copy ${t.name}` }),
+          button(t('common.view'), 'eye', () => editor.open({ template: tpl, readOnly: true, kind }), { 'aria-label': t('common.viewLabel', { name: tpl.name }) }),
+          button(t('common.copy'), 'plus', () => editor.open({ template: copyOf(tpl), kind }), { 'data-requires': 'manage', 'aria-label': t('templates.copyLabel', { name: tpl.name }) }),
         ),
       ),
     );
   }
 
   /** A new template prefilled from a built-in one. */
-  function copyOf(t) {
-    return { id: null, name: `Copy of ${t.name.replace(/\s*\(built-in\)$/, '')}`, title: t.title, body: t.body, format: t.format };
+  function copyOf(tpl) {
+    return { id: null, name: t('templates.copyName', { name: tpl.name.replace(/\s*\(built-in\)$/, '') }), title: tpl.title, body: tpl.body, format: tpl.format };
   }
 
   /** Opens a saved template, read afresh: the list holds neither its title nor its body. */
-  async function editSaved(t, { readOnly = false } = {}) {
+  async function editSaved(tpl, { readOnly = false } = {}) {
     try {
-      const fresh = (await gql(MESSAGE_TEMPLATE, { id: t.id })).messageTemplate;
+      const fresh = (await gql(MESSAGE_TEMPLATE, { id: tpl.id })).messageTemplate;
       if (!fresh) {
-        await load(`Template “${t.name}” was deleted meanwhile.`);
+        await load(t('templates.deletedMeanwhile', { name: tpl.name }));
         return;
       }
       editor.open({ template: fresh, readOnly });
     } catch (err) {
-      announce(`Template “${t.name}” could not be opened: ${err.message}`, { error: true });
+      announce(t('templates.openFailed', { name: tpl.name, error: err.message }), { error: true });
     }
   }
 
-  async function remove(t) {
+  async function remove(tpl) {
     const ok = await confirmAction({
-      title: 'Delete template?',
-      message: `The template “${t.name}” will be deleted. Herald refuses while an integration uses it.`,
-      action: 'Delete template',
+      title: t('templates.delete.title'),
+      message: t('templates.delete.message', { name: tpl.name }),
+      action: t('templates.delete.action'),
     });
     if (!ok) return;
     try {
-      await gql(DELETE_MESSAGE_TEMPLATE, { id: t.id });
-      await load(`Template “${t.name}” deleted.`);
+      await gql(DELETE_MESSAGE_TEMPLATE, { id: tpl.id });
+      await load(t('templates.deleted', { name: tpl.name }));
     } catch (err) {
       // CONFLICT while an integration uses it: Herald's message names the integrations.
-      announce(`“${t.name}” was not deleted: ${err.message}`, { error: true });
+      announce(t('common.notDeleted', { name: tpl.name, error: err.message }), { error: true });
     }
   }
 
@@ -192,7 +194,7 @@ function templateDialog(onSaved) {
     if (!dialog.open) return;
     const mine = ++latest;
     pane.setAttribute('aria-busy', 'true');
-    previewState.textContent = 'Rendering…';
+    previewState.textContent = t('templates.rendering');
     try {
       const messages = (await gql(PREVIEW_TEMPLATE, { input: previewInput() })).previewTemplate;
       if (mine !== latest || !dialog.open) return;
@@ -201,16 +203,16 @@ function templateDialog(onSaved) {
       previewError.hidden = true;
       previewList.replaceChildren(...messages.map(previewItem));
       markStale(false);
-      previewState.textContent = `${messages.length} platform${messages.length === 1 ? '' : 's'}`;
+      previewState.textContent = t('templates.platformCount', { count: messages.length });
     } catch (err) {
       if (mine !== latest || !dialog.open) return;
       clearErrors(form, PREVIEW_FIELDS);
       previewError.textContent = '';
       previewError.hidden = true;
-      showErrors(form, err, 'No preview', { quiet: true, fallback: previewError });
+      showErrors(form, err, t('common.noPreview'), { quiet: true, fallback: previewError });
       if (err.errors.some((e) => e.extensions?.field === 'input.payload')) payloadBox.open = true;
       markStale(true);
-      previewState.textContent = 'Not rendered';
+      previewState.textContent = t('templates.notRendered');
     } finally {
       if (mine === latest) pane.removeAttribute('aria-busy');
     }
@@ -232,7 +234,7 @@ function templateDialog(onSaved) {
           ? (await gql(UPDATE_MESSAGE_TEMPLATE, { id: editing.id, input })).updateMessageTemplate
           : (await gql(CREATE_MESSAGE_TEMPLATE, { input })).createMessageTemplate;
         dialog.close();
-        onSaved(`Template “${saved.name}” ${editing ? 'updated' : 'created'}.`);
+        onSaved(t(editing ? 'templates.updated' : 'templates.created', { name: saved.name }));
       } catch (err) {
         showErrors(form, err);
         markStale(err.errors.some((e) => PREVIEW_FIELDS.includes(e.extensions?.field)));
@@ -255,7 +257,7 @@ function templateDialog(onSaved) {
       viewedId = ro ? template.id : null;
       form.reset();
       clearErrors(form);
-      heading.textContent = ro ? `Template “${template.name}”` : editing ? `Edit template “${template.name}”` : 'New template';
+      heading.textContent = ro ? t('templates.viewTitle', { name: template.name }) : editing ? t('templates.editTitle', { name: template.name }) : t('templates.new');
       name.value = template?.name ?? '';
       format.value = template?.format ?? 'MARKDOWN';
       title.value = template?.title ?? '';
@@ -269,8 +271,8 @@ function templateDialog(onSaved) {
       readOnlyNote.hidden = !ro;
       if (ro) {
         readOnlyNote.textContent = template.id.startsWith('builtin:')
-          ? 'Built-in templates cannot be changed: copy one to make it your own. The preview renders it as saved.'
-          : 'Only an admin may change templates. The preview renders it as saved.';
+          ? t('templates.readOnly.builtin')
+          : t('templates.readOnly.role');
       }
       previewList.replaceChildren();
       previewError.hidden = true;
@@ -292,13 +294,13 @@ function previewItem(m) {
       'div',
       { class: 'preview-head' },
       badge,
-      el('span', { class: `format format-${m.format.toLowerCase()}`, title: 'The format this platform gets' }, FORMAT_WORDS[m.format] ?? m.format),
+      el('span', { class: `format format-${m.format.toLowerCase()}`, title: t('common.formatTitle') }, FORMAT_WORDS[m.format] ?? m.format),
     ),
     m.note && el('p', { class: 'preview-note' }, m.note),
-    el('pre', { class: 'body', tabindex: 0, 'aria-label': `What ${badge.textContent} receives` }, prettyJSON(m.body)),
+    previewBody(m.platform, m.body, t('common.receives', { platform: badge.textContent })),
     m.companionBody && [
-      el('p', { class: 'muted companion-label' }, 'Followed by a text message with the mentions:'),
-      el('pre', { class: 'body companion', tabindex: 0, 'aria-label': `The mentions message ${badge.textContent} receives next` }, prettyJSON(m.companionBody)),
+      el('p', { class: 'muted companion-label' }, t('common.companion')),
+      previewBody(m.platform, m.companionBody, t('common.companionReceives', { platform: badge.textContent }), 'body companion'),
     ],
   );
 }

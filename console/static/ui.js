@@ -1,6 +1,8 @@
 // Building blocks shared by the tabs: DOM construction, icons, dialogs, field errors, the status
 // region, the cursor pager and the lists that grow with More. The pickers are picker.js's.
 
+import { t } from './i18n.js';
+
 /**
  * Creates an element. Strings become text nodes, never HTML, so names typed by users cannot inject
  * markup. Props starting with "on" are listeners; true/false/null props set or omit an attribute.
@@ -12,7 +14,7 @@ export function el(tag, props = {}, ...children) {
     else if (value === true) node.setAttribute(key, '');
     else if (value !== false && value != null) node.setAttribute(key, value);
   }
-  node.append(...children.flat().filter((c) => c != null && c !== false));
+  node.append(...children.flat(Infinity).filter((c) => c != null && c !== false));
   return node;
 }
 
@@ -192,7 +194,7 @@ export function clearErrors(form, fields = null) {
  * as the user types, does neither and leaves the errors already shown (clear them with
  * clearErrors(form, fields) first).
  */
-export function showErrors(form, err, outcome = 'Not saved', { quiet = false, fallback = null } = {}) {
+export function showErrors(form, err, outcome = t('ui.notSaved'), { quiet = false, fallback = null } = {}) {
   if (!quiet) clearErrors(form);
   let firstControl = null;
   let firstMessage = null;
@@ -217,7 +219,7 @@ export function showErrors(form, err, outcome = 'Not saved', { quiet = false, fa
   firstControl?.focus();
   // The message may sit elsewhere than its control (a URL's row below the URL list): show it too.
   firstMessage?.scrollIntoView({ block: 'nearest' });
-  announce(`${outcome}: ${err.message}`, { error: true });
+  announce(t('ui.outcome', { outcome, error: err.message }), { error: true });
 }
 
 let errorIds = 0;
@@ -366,7 +368,9 @@ export class Pager {
     this.#moved = null;
     this.#shown = shown;
     this.#pageInfo = pageInfo;
-    this.range.textContent = shown ? `${this.#start + 1}–${this.#start + shown} of ${totalCount}` : `0 of ${totalCount}`;
+    this.range.textContent = shown
+      ? t('ui.pager.range', { from: this.#start + 1, to: this.#start + shown, total: totalCount })
+      : t('ui.pager.empty', { total: totalCount });
     this.prevButton.disabled = !pageInfo.hasPreviousPage;
     this.nextButton.disabled = !pageInfo.hasNextPage;
   }
@@ -464,7 +468,7 @@ export class MoreList {
     this.#after = after;
     if (this.#shown === 0) this.list.replaceChildren(el('li', { class: 'muted list-empty' }, this.empty()));
     this.moreButton.hidden = after == null;
-    if (this.count) this.count.textContent = total > 0 ? `${this.#shown} of ${total}` : '';
+    if (this.count) this.count.textContent = total > 0 ? t('ui.more.count', { shown: this.#shown, total }) : '';
     return drawn[0];
   }
 }

@@ -31,7 +31,7 @@ test('the preview shows each robot’s message before anything is sent', () =>
       await items.first().waitFor();
       assert.equal(await items.count(), 3);
       for (const platform of ['DingTalk', 'WeCom', 'Lark']) await items.getByText(platform, { exact: true }).waitFor();
-      await items.locator('pre').first().getByText(title).waitFor();
+      await items.locator('.chat').first().getByText(title).waitFor();
     },
     { hash: '#alerts' },
   ));

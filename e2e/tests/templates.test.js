@@ -26,7 +26,7 @@ function previewOf(dialog, platform) {
 
 /** Waits until every platform's previewed body holds text. */
 async function previewShows(dialog, text) {
-  for (const platform of PLATFORMS) await previewOf(dialog, platform).locator('pre.body', { hasText: text }).waitFor();
+  for (const platform of PLATFORMS) await previewOf(dialog, platform).locator('.chat', { hasText: text }).waitFor();
 }
 
 test('a template previews live on every platform as it is typed, shows a syntax error at its line and column, and is saved', () =>
@@ -45,7 +45,7 @@ test('a template previews live on every platform as it is typed, shows a syntax 
       await previewShows(dialog, `Report ${run} firing`);
       await body.pressSequentially(' on {{ len .Alerts }} alerts');
       await previewShows(dialog, `Report ${run} firing on 2 alerts`);
-      await previewOf(dialog, 'LARK').locator('pre.body', { hasText: 'FIRING: DiskFull' }).waitFor();
+      await previewOf(dialog, 'LARK').locator('.chat', { hasText: 'FIRING: DiskFull' }).waitFor();
       await screenshot(page, 'template-preview');
 
       // An unclosed action on the second line: the error names its place, under the body.
@@ -150,7 +150,7 @@ test('the built-in templates are read-only, and Copy starts a new template from 
       assert.equal(await dialog.getByLabel('Sample').inputValue(), 'ALERTMANAGER');
       assert.match(await dialog.getByLabel('Name').inputValue(), /^Copy of /);
       // A card on Lark, with the sample's alert in it.
-      await previewOf(dialog, 'LARK').locator('pre.body', { hasText: '"msg_type": "interactive"' }).waitFor();
+      await previewOf(dialog, 'LARK').locator('pre.body', { hasText: '"msg_type": "interactive"' }).waitFor({ state: 'attached' });
       await previewShows(dialog, 'DiskFull');
       await page.keyboard.press('Escape');
       await dialog.waitFor({ state: 'hidden' });
