@@ -77,7 +77,9 @@ func addWebsocket(srv *handler.Server, r *Resolver, opts LiveOptions) {
 			s := &liveSession{authn: opts.Authenticator, authorization: init.Authorization(), namespace: init.GetString(models.NamespaceHeader)}
 			ctx, err := s.check(ctx)
 			if err != nil {
-				return ctx, nil, err
+				// The socket closes with this message: the client's own refusal, or the fixed text
+				// of Herald's failures, never a database's.
+				return ctx, nil, errors.New(asGQLError(ctx, err).Message)
 			}
 			return context.WithValue(ctx, liveSessionKey{}, s), nil, nil
 		},
@@ -89,7 +91,7 @@ func addWebsocket(srv *handler.Server, r *Resolver, opts LiveOptions) {
 		}
 		ctx, err := s.check(ctx)
 		if err != nil {
-			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{asGQLError(err)}})
+			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{asGQLError(ctx, err)}})
 		}
 		// The socket's loaders would cache for as long as it is open: each read of an operation
 		// on it, and each event, reads afresh.
@@ -107,12 +109,14 @@ func addWebsocket(srv *handler.Server, r *Resolver, opts LiveOptions) {
 	})
 }
 
-func asGQLError(err error) *gqlerror.Error {
+// asGQLError is a refusal as check made it, or any other failure as every response shows it
+// (SERVICE_UNAVAILABLE while the database is away).
+func asGQLError(ctx context.Context, err error) *gqlerror.Error {
 	var g *gqlerror.Error
 	if errors.As(err, &g) {
 		return g
 	}
-	return &gqlerror.Error{Message: "internal server error", Extensions: map[string]any{"code": CodeInternal}}
+	return presentError(ctx, err)
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -183,12 +187,16 @@ func stream[T any](ctx context.Context, changes *delivery.Changes, load func(ctx
 		defer close(out)
 		recheck := time.NewTicker(liveRecheck)
 		defer recheck.Stop()
+		// Only a refusal ends the subscription: while the database is away the token cannot be
+		// checked, and the subscription waits for it as the feed does.
 		refused := func() bool {
 			if session == nil {
 				return false
 			}
-			if _, err := session.check(ctx); err != nil {
-				transport.AddSubscriptionError(ctx, asGQLError(err))
+			_, err := session.check(ctx)
+			var g *gqlerror.Error
+			if errors.As(err, &g) {
+				transport.AddSubscriptionError(ctx, g)
 				return true
 			}
 			return false
