@@ -229,7 +229,7 @@ type PreviewTemplateInput struct {
 // missing, unknown or revoked token gets UNAUTHENTICATED. Every query needs VIEWER, the least role,
 // unless its description says otherwise. Errors carry extensions.code, and input errors
 // extensions.field, the input path (e.g. filter.search).
-// Every operation is limited: 7 levels of nesting and 30 aliases (BAD_USER_INPUT), a complexity of 5,000
+// Every operation is limited: 8 levels of nesting and 30 aliases (BAD_USER_INPUT), a complexity of 5,000
 // where a connection costs its selection times its page size (COMPLEXITY_LIMIT_EXCEEDED), and 200,000 items
 // in all its nested lists (BAD_USER_INPUT).
 type Query struct {
