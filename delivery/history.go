@@ -9,9 +9,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/heraldhq/herald/senders"
-
 	"github.com/heraldhq/herald/models"
+	"github.com/heraldhq/herald/senders"
 	"gorm.io/gorm"
 )
 

@@ -11,8 +11,8 @@ import (
 	"gorm.io/gorm"
 )
 
-// The console's overview asks how delivery went over a day or a week. Each figure is one GROUP BY
-// over the alerts accepted in the range (the namespace's created_at index) and their deliveries or
+// The console's overview asks how delivery went over a day or a week. Each figure is a GROUP BY
+// (two for the failing robots) over the alerts accepted in the range (the namespace's created_at index) and their deliveries or
 // attempts, so its cost grows with the range's rows but nothing is loaded into Herald but the
 // groups. Every figure keys on the alert's acceptance time, so the figures of one range agree with
 // each other and with alerts(filter: {from, to}).

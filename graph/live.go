@@ -57,10 +57,10 @@ func (s *liveSession) check(ctx context.Context) (context.Context, error) {
 	if auth.IsUnauthenticated(err) {
 		return ctx, &gqlerror.Error{Message: err.Error(), Extensions: map[string]any{"code": CodeUnauthenticated}}
 	}
-	if e, ok := models.AsError(err); ok {
-		return ctx, &gqlerror.Error{Message: e.Message, Extensions: map[string]any{"code": auth.NamespaceCode(e), "field": e.Field}}
+	if _, refused := models.AsError(err); refused { // the namespace: gone, malformed or not the token's
+		return ctx, presentError(ctx, err)
 	}
-	return ctx, err
+	return ctx, err // Herald's own failure: no refusal
 }
 
 // addWebsocket serves subscriptions (and any operation) over graphql-transport-ws and graphql-ws.

@@ -113,7 +113,7 @@ function larkCardElement(e) {
 }
 
 function plain(text) {
-  return (text ?? '').split('\n').map((line) => el('p', {}, inline(line, false)));
+  return (text ?? '').split('\n').map((line) => el('p', {}, line));
 }
 
 function buttonRow(buttons, orientation = 'horizontal') {
@@ -166,8 +166,7 @@ function font(color, text) {
   return span;
 }
 
-function inline(text, rich = true) {
-  if (!rich) return text;
+function inline(text) {
   const out = [];
   let at = 0;
   for (const m of text.matchAll(INLINE)) {
