@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 
 	"github.com/heraldhq/herald/auth"
+	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/console"
 	"github.com/heraldhq/herald/graph"
 	"github.com/heraldhq/herald/models"
@@ -78,13 +80,16 @@ func newAuthenticator(ctx context.Context, cfg config, store *models.Store, ln n
 	return auth.New(store, cfg.Security.AdminToken, cfg.Security.AdminToken == "" && loopback), nil
 }
 
-// loadTrustedDocuments reads HERALD_TRUSTED_DOCUMENTS, with the console's own documents, when it
+// loadTrustedDocuments reads HERALD_TRUSTED_DOCUMENTS, with the console's and the command line's own
+// documents, when it
 // or HERALD_TRUSTED_DOCUMENTS_STRICT is set; otherwise every operation may run.
 func loadTrustedDocuments(sec securityConfig, logger *slog.Logger) (*graph.TrustedDocuments, error) {
 	if sec.TrustedDocuments == "" && !sec.TrustedDocumentsStrict {
 		return nil, nil
 	}
-	docs, err := graph.LoadTrustedDocuments(sec.TrustedDocuments, sec.TrustedDocumentsStrict, console.Documents())
+	own := console.Documents()
+	maps.Copy(own, client.Documents())
+	docs, err := graph.LoadTrustedDocuments(sec.TrustedDocuments, sec.TrustedDocumentsStrict, own)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", setTrusted.env, err)
 	}

@@ -1,6 +1,10 @@
 //go:build tools
 
-// Pins the gqlgen generator in go.mod so `go run github.com/99designs/gqlgen generate` works offline-cached.
+// Pins the code generators (gqlgen for the server, genqlient for the typed client) in go.mod, so
+// `go generate` runs them at the pinned versions.
 package main
 
-import _ "github.com/99designs/gqlgen"
+import (
+	_ "github.com/99designs/gqlgen"
+	_ "github.com/Khan/genqlient"
+)
