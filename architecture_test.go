@@ -30,6 +30,8 @@ func TestPackagesImportOnlyWhatTheMapAllows(t *testing.T) {
 		"senders/fakeplatform": {"senders"},
 		"senders/notify":       {"senders"},
 		"console":              {},
+		"client":               {},
+		"cli":                  {"client", "models", "templates"},
 	}
 	for dir, may := range allowed {
 		pkg, err := build.Default.ImportDir(dir, 0)

@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/heraldhq/herald/cli"
+
 	"github.com/heraldhq/herald/auth"
 	"github.com/heraldhq/herald/console"
 	"github.com/heraldhq/herald/delivery"
@@ -37,6 +39,10 @@ var version = "dev"
 
 func main() {
 	args := os.Args[1:]
+	if len(args) > 0 && slices.Contains(cli.Commands, args[0]) {
+		// The client commands talk to a Herald through its API; they read none of the server's configuration.
+		cli.RunMain(args)
+	}
 	command := "serve"
 	if len(args) > 0 && (args[0] == "rotate-key" || args[0] == "schema") {
 		command, args = args[0], args[1:]
