@@ -124,7 +124,10 @@ func parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*do
 	return d, d.err()
 }
 
-var yamlLineRE = regexp.MustCompile(`line (\d+)`)
+var (
+	yamlLineRE        = regexp.MustCompile(`line (\d+)`)
+	yamlLineMessageRE = regexp.MustCompile(`line \d+: ?`)
+)
 
 func yamlLine(err error) int {
 	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
@@ -136,7 +139,7 @@ func yamlLine(err error) int {
 
 func yamlMessage(err error) string {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	return yamlLineRE.ReplaceAllString(msg, "")
+	return strings.TrimSpace(yamlLineMessageRE.ReplaceAllString(msg, ""))
 }
 
 var envRefRE = regexp.MustCompile(`\$\$|\$\{([^}]*)\}`)
