@@ -127,14 +127,23 @@ type secretNames struct {
 }
 
 func (s *secretNames) take(parts ...string) string {
+	return s.reserve(s.unique(parts...))
+}
+
+// unique is the name parts make, numbered when another object has it already; reserve claims it.
+func (s *secretNames) unique(parts ...string) string {
 	name := envName(parts...)
 	unique := name
 	for n := 2; s.used[unique]; n++ {
 		unique = fmt.Sprintf("%s_%d", name, n)
 	}
-	s.used[unique] = true
-	s.names = append(s.names, unique)
 	return unique
+}
+
+func (s *secretNames) reserve(name string) string {
+	s.used[name] = true
+	s.names = append(s.names, name)
+	return name
 }
 
 // exportFile turns the server's namespaces into a file whose credentials are ${ENV} references:
@@ -151,11 +160,10 @@ func exportFile(namespaces []*remote, creds credentials) (File, []string) {
 				w := &c.Webhooks[j]
 				remoteURL := r.Contacts[i].Webhooks[j].URL
 				contact := nameForEnv(c.Name, "contact", i)
-				tokenName := names.take(ns.Name, contact, "webhook", fmt.Sprint(j+1), "token")
+				tokenName := names.unique(ns.Name, contact, "webhook", fmt.Sprint(j+1), "token")
 				if withRef, ok := creds.withReference(w.Platform, w.URL, tokenName); ok {
 					w.URL = withRef
-				} else {
-					names.forget(tokenName)
+					names.reserve(tokenName)
 				}
 				if r.secretStored[webhookKey(c.Name, remoteURL)] {
 					w.Secret = "${" + names.take(ns.Name, contact, "webhook", fmt.Sprint(j+1), "secret") + "}"
@@ -171,11 +179,6 @@ func exportFile(namespaces []*remote, creds credentials) (File, []string) {
 		f.Namespaces = append(f.Namespaces, ns)
 	}
 	return f, names.names
-}
-
-func (s *secretNames) forget(name string) {
-	delete(s.used, name)
-	s.names = s.names[:len(s.names)-1]
 }
 
 // escapeDollars doubles every $ in the strings v holds, so that apply reads them back as written

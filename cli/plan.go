@@ -53,7 +53,8 @@ type ids struct {
 	contacts, groups, templates map[string]string
 }
 
-func (ids *ids) resolve(m map[string]string, names []string) []string {
+// idsOf is the ids of the named objects, from one of ids' maps.
+func idsOf(m map[string]string, names []string) []string {
 	out := make([]string, 0, len(names))
 	for _, n := range names {
 		out = append(out, m[key(n)])
@@ -331,7 +332,7 @@ func (pl *planner) groups(c graphql.Client, ns, nsPath string, want *Namespace, 
 		if !ok {
 			pl.add(&change{namespace: ns, kind: "group", name: g.Name, action: create, path: path, run: func(ctx context.Context) error {
 				resp, err := client.CreateGroup(ctx, c, client.CreateContactGroupInput{Name: g.Name, Description: ptr(g.Description),
-					ContactIds: known.resolve(known.contacts, g.Members), QuietHours: windows(g.QuietHours), QuietPolicy: ptr(client.QuietPolicy(g.QuietPolicy))})
+					ContactIds: idsOf(known.contacts, g.Members), QuietHours: windows(g.QuietHours), QuietPolicy: ptr(client.QuietPolicy(g.QuietPolicy))})
 				if err == nil {
 					known.groups[key(g.Name)] = resp.CreateContactGroup.Id
 				}
@@ -349,7 +350,7 @@ func (pl *planner) groups(c graphql.Client, ns, nsPath string, want *Namespace, 
 		id := known.groups[key(g.Name)]
 		pl.add(&change{namespace: ns, kind: "group", name: g.Name, action: diff.action(), detail: strings.Join(diff, ", "), path: path, run: func(ctx context.Context) error {
 			_, err := client.UpdateGroup(ctx, c, id, client.UpdateContactGroupInput{Name: ptr(g.Name), Description: ptr(g.Description),
-				ContactIds: known.resolve(known.contacts, g.Members), QuietHours: windows(g.QuietHours), QuietPolicy: ptr(client.QuietPolicy(g.QuietPolicy))})
+				ContactIds: idsOf(known.contacts, g.Members), QuietHours: windows(g.QuietHours), QuietPolicy: ptr(client.QuietPolicy(g.QuietPolicy))})
 			return err
 		}})
 	}
@@ -378,7 +379,7 @@ func (pl *planner) integrations(c graphql.Client, ns, nsPath string, want *Names
 		if !ok {
 			pl.add(&change{namespace: ns, kind: "integration", name: in.Name, action: create, path: path, run: func(ctx context.Context) error {
 				input := client.CreateIntegrationInput{Name: in.Name, Kind: client.IntegrationKind(in.Kind),
-					GroupIds: known.resolve(known.groups, in.Groups), ContactIds: known.resolve(known.contacts, in.Contacts),
+					GroupIds: idsOf(known.groups, in.Groups), ContactIds: idsOf(known.contacts, in.Contacts),
 					RouteByLabels: ptr(in.RouteByLabels), SendResolved: in.SendResolved, MentionContacts: ptr(in.MentionContacts),
 					TimeZone: ptr(in.TimeZone), TemplateId: known.templateID(in.Template)}
 				if in.SigningSecret != "" {
@@ -423,7 +424,7 @@ func (pl *planner) integrations(c graphql.Client, ns, nsPath string, want *Names
 				template = ptr("") // back to the kind's built-in
 			}
 			_, err := client.UpdateIntegration(ctx, c, remoteIn.id, client.UpdateIntegrationInput{Name: ptr(in.Name),
-				GroupIds: known.resolve(known.groups, in.Groups), ContactIds: known.resolve(known.contacts, in.Contacts),
+				GroupIds: idsOf(known.groups, in.Groups), ContactIds: idsOf(known.contacts, in.Contacts),
 				SendResolved: in.SendResolved, MentionContacts: ptr(in.MentionContacts), RouteByLabels: ptr(in.RouteByLabels),
 				SigningSecret: secret, TimeZone: ptr(in.TimeZone), TemplateId: template})
 			return err
@@ -481,8 +482,8 @@ func (pl *planner) routes(c graphql.Client, ns, nsPath string, want *Namespace, 
 		r := want.Routes[i]
 		path := fmt.Sprintf("%s.routes[%d]", nsPath, i)
 		input := func() client.RouteInput {
-			return client.RouteInput{Name: r.Name, Matchers: matcherInputs(r.Matchers), GroupIds: known.resolve(known.groups, r.Groups),
-				ContactIds: known.resolve(known.contacts, r.Contacts), Continue: ptr(r.Continue), TemplateId: known.templateID(r.Template), Position: ptr(i + 1)}
+			return client.RouteInput{Name: r.Name, Matchers: matcherInputs(r.Matchers), GroupIds: idsOf(known.groups, r.Groups),
+				ContactIds: idsOf(known.contacts, r.Contacts), Continue: ptr(r.Continue), TemplateId: known.templateID(r.Template), Position: ptr(i + 1)}
 		}
 		at := slices.IndexFunc(order, func(p placed) bool { return key(p.route.Name) == key(r.Name) })
 		if at < 0 {

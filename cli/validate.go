@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/heraldhq/herald/models"
+	"github.com/heraldhq/herald/senders"
 	"github.com/heraldhq/herald/templates"
 )
 
@@ -136,7 +137,7 @@ func (d *document) checkNamespace(ns *Namespace, p string) {
 			wp := fmt.Sprintf("%s.webhooks[%d]", cp, j)
 			w.URL, w.Secret, w.Keyword = strings.TrimSpace(w.URL), strings.TrimSpace(w.Secret), strings.TrimSpace(w.Keyword)
 			if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-				d.at(wp+".url", "webhook url %q must be an http(s) URL", redactedForMessage(w.URL))
+				d.at(wp+".url", "webhook url %q must be an http(s) URL", senders.RedactURL(w.URL))
 			}
 			if urls[w.URL] {
 				d.at(wp+".url", "the contact has this webhook url twice")
@@ -265,12 +266,4 @@ func (d *document) matchers(path string, list []Matcher) {
 			}
 		}
 	}
-}
-
-// redactedForMessage keeps a URL's credentials out of error messages, which CI logs keep.
-func redactedForMessage(raw string) string {
-	if i := strings.IndexAny(raw, "?#"); i >= 0 {
-		return raw[:i] + "?…"
-	}
-	return raw
 }
