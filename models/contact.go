@@ -42,11 +42,11 @@ func (s *Store) CreateContact(ctx context.Context, in ContactInput) (*CreatedCon
 	if in.Name == nil {
 		return nil, Invalid("name", "name is required")
 	}
-	if c.Name, c.NameKey, err = cleanName("name", *in.Name); err != nil {
+	if c.Name, c.NameKey, err = CleanName("name", *in.Name); err != nil {
 		return nil, err
 	}
 	if in.Phone != nil {
-		if c.Phone, err = cleanPhone("phone", *in.Phone); err != nil {
+		if c.Phone, err = CleanPhone("phone", *in.Phone); err != nil {
 			return nil, err
 		}
 	}
@@ -111,12 +111,12 @@ func (s *Store) updateContact(tx *gorm.DB, c *Contact, cid uint, id string, in C
 	}
 	var err error
 	if in.Name != nil {
-		if c.Name, c.NameKey, err = cleanName("name", *in.Name); err != nil {
+		if c.Name, c.NameKey, err = CleanName("name", *in.Name); err != nil {
 			return err
 		}
 	}
 	if in.Phone != nil {
-		if c.Phone, err = cleanPhone("phone", *in.Phone); err != nil {
+		if c.Phone, err = CleanPhone("phone", *in.Phone); err != nil {
 			return err
 		}
 	}
@@ -377,7 +377,7 @@ func applyUserIDs(c *Contact, in ContactInput) error {
 		if f.in == nil {
 			continue
 		}
-		id, err := cleanUserID(f.field, *f.in)
+		id, err := CleanUserID(f.field, *f.in)
 		if err != nil {
 			return err
 		}

@@ -12,7 +12,7 @@ func FuzzInputValidation(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		if name, key, err := cleanName("name", raw); err == nil {
+		if name, key, err := CleanName("name", raw); err == nil {
 			n := utf8.RuneCountInString(name)
 			if n < 1 || n > MaxNameLength || name != strings.TrimSpace(name) || strings.IndexFunc(name, unicode.IsControl) >= 0 {
 				t.Fatalf("accepted %q as %q", raw, name)
@@ -24,12 +24,12 @@ func FuzzInputValidation(f *testing.F) {
 		} else if e, ok := AsError(err); !ok || e.Kind != KindInvalid || e.Field != "name" {
 			t.Fatalf("refusal of %q is not a field error: %v", raw, err)
 		}
-		if phone, err := cleanPhone("phone", raw); err == nil && phone != nil {
+		if phone, err := CleanPhone("phone", raw); err == nil && phone != nil {
 			if len(*phone) < 5 || len(*phone) > 20 || strings.TrimLeft(strings.TrimPrefix(*phone, "+"), "0123456789") != "" {
 				t.Fatalf("accepted phone %q", *phone)
 			}
 		}
-		if _, err := cleanDescription("description", raw); err == nil && utf8.RuneCountInString(strings.TrimSpace(raw)) > MaxDescriptionLength {
+		if _, err := CleanDescription("description", raw); err == nil && utf8.RuneCountInString(strings.TrimSpace(raw)) > MaxDescriptionLength {
 			t.Fatalf("accepted a description of %d characters", utf8.RuneCountInString(raw))
 		}
 		if _, pattern, err := cleanSearch("search", raw); err == nil && pattern != "" && (!strings.HasPrefix(pattern, "%") || !strings.HasSuffix(pattern, "%")) {

@@ -69,11 +69,11 @@ func (s *Store) CreateGroup(ctx context.Context, in GroupInput) (*Group, error) 
 	if in.Name == nil {
 		return nil, Invalid("name", "name is required")
 	}
-	if g.Name, g.NameKey, err = cleanName("name", *in.Name); err != nil {
+	if g.Name, g.NameKey, err = CleanName("name", *in.Name); err != nil {
 		return nil, err
 	}
 	if in.Description != nil {
-		if g.Description, err = cleanDescription("description", *in.Description); err != nil {
+		if g.Description, err = CleanDescription("description", *in.Description); err != nil {
 			return nil, err
 		}
 	}
@@ -142,12 +142,12 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, in GroupInput) (*Gro
 func updateGroup(tx *gorm.DB, g *Group, in GroupInput) error {
 	var err error
 	if in.Name != nil {
-		if g.Name, g.NameKey, err = cleanName("name", *in.Name); err != nil {
+		if g.Name, g.NameKey, err = CleanName("name", *in.Name); err != nil {
 			return err
 		}
 	}
 	if in.Description != nil {
-		if g.Description, err = cleanDescription("description", *in.Description); err != nil {
+		if g.Description, err = CleanDescription("description", *in.Description); err != nil {
 			return err
 		}
 	}

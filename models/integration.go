@@ -133,7 +133,7 @@ var integrationSettings = []string{"name", "name_key", "send_resolved", "mention
 func (s *Store) applyIntegration(tx *gorm.DB, i *Integration, in IntegrationInput, creating bool) error {
 	var err error
 	if in.Name != nil {
-		if i.Name, i.NameKey, err = cleanName("name", *in.Name); err != nil {
+		if i.Name, i.NameKey, err = CleanName("name", *in.Name); err != nil {
 			return err
 		}
 	}
@@ -152,7 +152,7 @@ func (s *Store) applyIntegration(tx *gorm.DB, i *Integration, in IntegrationInpu
 		}
 	}
 	if in.SigningSecret != nil {
-		secret, err := cleanSecret("signingSecret", *in.SigningSecret)
+		secret, err := CleanSecret("signingSecret", *in.SigningSecret)
 		if err != nil {
 			return err
 		}

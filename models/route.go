@@ -226,7 +226,7 @@ func renumberRoutes(tx *gorm.DB, order []uint) error {
 // applyRoute validates in onto r and writes it with its recipients.
 func (s *Store) applyRoute(tx *gorm.DB, r *Route, in RouteInput, creating bool) error {
 	var err error
-	if r.Name, r.NameKey, err = cleanName("name", in.Name); err != nil {
+	if r.Name, r.NameKey, err = CleanName("name", in.Name); err != nil {
 		return err
 	}
 	if r.Matchers, err = CleanMatchers("matchers", in.Matchers); err != nil {

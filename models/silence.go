@@ -62,25 +62,47 @@ type SilenceInput struct {
 	Comment  string
 }
 
+// CleanSilence checks what a silence says, the clock aside: its matchers and its comment, which it
+// returns cleaned.
+func CleanSilence(in SilenceInput) (Matchers, string, error) {
+	matchers, err := CleanMatchers("matchers", in.Matchers)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(matchers) == 0 {
+		return nil, "", Invalid("matchers", "a silence needs at least one matcher")
+	}
+	if matchers.Matches(map[string]string{}) {
+		// As Alertmanager: a silence that matches an alert without labels would mute everything.
+		return nil, "", Invalid("matchers", "at least one matcher must not match an empty value, or the silence would mute every alert")
+	}
+	comment, err := cleanFreeText("comment", "comment", in.Comment, MaxSilenceComment)
+	if err != nil {
+		return nil, "", err
+	}
+	if comment == "" {
+		return nil, "", Invalid("comment", "say why: a comment is required")
+	}
+	return matchers, comment, nil
+}
+
+// CheckSilenceSpan checks a silence's span once its start is known (now, for one that starts at once).
+func CheckSilenceSpan(startsAt, endsAt time.Time) error {
+	if !endsAt.After(startsAt) {
+		return Invalid("endsAt", "endsAt must be after the start (%s)", startsAt.Format(time.RFC3339))
+	}
+	if endsAt.Sub(startsAt) > MaxSilenceDuration {
+		return Invalid("endsAt", "a silence lasts at most %d days; for longer, change the routes", int(MaxSilenceDuration.Hours()/24))
+	}
+	return nil
+}
+
 // CreateSilence stores a silence created by the request's caller.
 func (s *Store) CreateSilence(ctx context.Context, in SilenceInput) (*Silence, error) {
 	sl := &Silence{}
 	var err error
-	if sl.Matchers, err = CleanMatchers("matchers", in.Matchers); err != nil {
+	if sl.Matchers, sl.Comment, err = CleanSilence(in); err != nil {
 		return nil, err
-	}
-	if len(sl.Matchers) == 0 {
-		return nil, Invalid("matchers", "a silence needs at least one matcher")
-	}
-	if sl.Matchers.Matches(map[string]string{}) {
-		// As Alertmanager: a silence that matches an alert without labels would mute everything.
-		return nil, Invalid("matchers", "at least one matcher must not match an empty value, or the silence would mute every alert")
-	}
-	if sl.Comment, err = cleanFreeText("comment", "comment", in.Comment, MaxSilenceComment); err != nil {
-		return nil, err
-	}
-	if sl.Comment == "" {
-		return nil, Invalid("comment", "say why: a comment is required")
 	}
 	sl.CreatedBy = actorOf(ctx).Name
 	if utf8.RuneCountInString(sl.CreatedBy) > maxSilenceCreatorName {
@@ -96,11 +118,8 @@ func (s *Store) CreateSilence(ctx context.Context, in SilenceInput) (*Silence, e
 			sl.StartsAt = in.StartsAt.UTC()
 		}
 		sl.EndsAt = in.EndsAt.UTC()
-		if !sl.EndsAt.After(sl.StartsAt) {
-			return nil, Invalid("endsAt", "endsAt must be after the start (%s)", sl.StartsAt.Format(time.RFC3339))
-		}
-		if sl.EndsAt.Sub(sl.StartsAt) > MaxSilenceDuration {
-			return nil, Invalid("endsAt", "a silence lasts at most %d days; for longer, change the routes", int(MaxSilenceDuration.Hours()/24))
+		if err := CheckSilenceSpan(sl.StartsAt, sl.EndsAt); err != nil {
+			return nil, err
 		}
 		var live int64
 		if err := tx.Model(&Silence{}).Where("ends_at > ?", now).Count(&live).Error; err != nil {

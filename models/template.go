@@ -41,7 +41,7 @@ type MessageTemplateInput struct {
 // or the body, with its line and column.
 func cleanTemplate(t *MessageTemplate, in MessageTemplateInput) error {
 	var err error
-	if t.Name, t.NameKey, err = cleanName("name", in.Name); err != nil {
+	if t.Name, t.NameKey, err = CleanName("name", in.Name); err != nil {
 		return err
 	}
 	switch in.Format {

@@ -26,7 +26,7 @@ type APIToken struct {
 // CreateAPIToken stores a new token's hash under a name and role, bound to ns (nil: every
 // namespace). It is audited in the token's namespace, or with none for a token of all.
 func (s *Store) CreateAPIToken(ctx context.Context, name string, role Role, hash string, ns *Namespace) (*APIToken, error) {
-	clean, _, err := cleanName("name", name)
+	clean, _, err := CleanName("name", name)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,9 @@ import (
 	"unicode/utf8"
 )
 
+// The Clean functions are the rules of each field, shared by the store and by herald apply, which
+// checks a whole file with them before it changes anything.
+
 // Input limits. Every path into the database is bounded so that one request cannot grow a row or a
 // statement without limit.
 const (
@@ -19,8 +22,8 @@ const (
 	MaxPageSize           = 100
 )
 
-// cleanName trims a contact or group name and checks it against the naming rules.
-func cleanName(field, raw string) (name string, key string, err error) {
+// CleanName trims a contact or group name and checks it against the naming rules.
+func CleanName(field, raw string) (name string, key string, err error) {
 	name = strings.TrimSpace(raw)
 	if !utf8.ValidString(name) {
 		return "", "", Invalid(field, "name is not valid UTF-8")
@@ -51,8 +54,8 @@ func hasControl(s string) bool {
 	return strings.IndexFunc(s, unicode.IsControl) >= 0
 }
 
-// cleanPhone accepts digits with an optional leading '+', 5-20 characters; "" means no phone.
-func cleanPhone(field, raw string) (*string, error) {
+// CleanPhone accepts digits with an optional leading '+', 5-20 characters; "" means no phone.
+func CleanPhone(field, raw string) (*string, error) {
 	phone := strings.TrimSpace(raw)
 	if phone == "" {
 		return nil, nil
@@ -67,10 +70,10 @@ func cleanPhone(field, raw string) (*string, error) {
 // MaxUserIDLength bounds a platform user id (DingTalk userId, WeCom userid, Lark open_id).
 const MaxUserIDLength = 64
 
-// cleanUserID accepts a platform user id: 1-64 characters of letters, digits and "_-.@", since it
+// CleanUserID accepts a platform user id: 1-64 characters of letters, digits and "_-.@", since it
 // is written into markup (DingTalk "@id", WeCom "<@id>", Lark "<at id=…>") where anything else could
 // break out of the mention; "" means none.
-func cleanUserID(field, raw string) (*string, error) {
+func CleanUserID(field, raw string) (*string, error) {
 	id := strings.TrimSpace(raw)
 	if id == "" {
 		return nil, nil
@@ -87,7 +90,8 @@ func cleanUserID(field, raw string) (*string, error) {
 	return &id, nil
 }
 
-func cleanDescription(field, raw string) (string, error) {
+// CleanDescription trims a namespace's or group's description and bounds it.
+func CleanDescription(field, raw string) (string, error) {
 	return cleanFreeText(field, "description", raw, MaxDescriptionLength)
 }
 
@@ -107,7 +111,8 @@ func cleanFreeText(field, what, raw string, limit int) (string, error) {
 	return d, nil
 }
 
-func cleanKeyword(field, raw string) (*string, error) {
+// CleanKeyword accepts a DingTalk robot's security keyword; "" means none.
+func CleanKeyword(field, raw string) (*string, error) {
 	k := strings.TrimSpace(raw)
 	if k == "" {
 		return nil, nil
@@ -118,7 +123,8 @@ func cleanKeyword(field, raw string) (*string, error) {
 	return &k, nil
 }
 
-func cleanSecret(field, raw string) (*string, error) {
+// CleanSecret accepts a signing secret before it is sealed; "" means none.
+func CleanSecret(field, raw string) (*string, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		return nil, nil

@@ -51,7 +51,7 @@ func (s *Store) cleanWebhooks(in []WebhookInput, current []Webhook) ([]Webhook, 
 		hook := byURL[u] // zero value for a new URL
 		hook.URL, hook.RobotKey, hook.Platform, hook.Position = u, RobotKey(u), platform, i
 		if w.Secret != nil {
-			plain, err := cleanSecret(field+".secret", *w.Secret)
+			plain, err := CleanSecret(field+".secret", *w.Secret)
 			if err != nil {
 				return nil, err
 			}
@@ -60,7 +60,7 @@ func (s *Store) cleanWebhooks(in []WebhookInput, current []Webhook) ([]Webhook, 
 			}
 		}
 		if w.Keyword != nil {
-			if hook.Keyword, err = cleanKeyword(field+".keyword", *w.Keyword); err != nil {
+			if hook.Keyword, err = CleanKeyword(field+".keyword", *w.Keyword); err != nil {
 				return nil, err
 			}
 		}
