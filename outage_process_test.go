@@ -248,7 +248,13 @@ func databaseOutage(t *testing.T, down time.Duration) {
 	}
 	logs := p.logs.String()
 	if n, m := strings.Count(logs, "database unreachable"), strings.Count(logs, "database reachable again"); n != 1 || m != 1 {
-		t.Errorf("the outage was logged %d times and its end %d times; want once each", n, m)
+		var lines []string
+		for _, line := range strings.Split(logs, "\n") {
+			if strings.Contains(line, "database unreachable") || strings.Contains(line, "database reachable again") {
+				lines = append(lines, line)
+			}
+		}
+		t.Errorf("the outage was logged %d times and its end %d times; want once each:\n%s", n, m, strings.Join(lines, "\n"))
 	}
 }
 

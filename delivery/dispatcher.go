@@ -117,8 +117,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 				gathering = false
 				gather.Stop()
 			}
+			polled := time.Now()
 			p, err := d.poll(ctx, workCtx, sendCtx, rec, inflight, done)
-			if err != nil && ctx.Err() == nil && !d.outage.failed("polling the queue", err) {
+			if err != nil && ctx.Err() == nil && !d.outage.failed("polling the queue", polled, err) {
 				d.log.Warn("poll delivery queue", "error", err)
 			}
 			saturated, pollNow = p.saturated, p.more
@@ -144,12 +145,13 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			pollNow = true
 		case <-ticker.C:
 			pollNow = true
-			if err := releaseHeld(workCtx, d.db); err != nil && !d.outage.failed("releasing held deliveries", err) {
+			released := time.Now()
+			if err := releaseHeld(workCtx, d.db); err != nil && !d.outage.failed("releasing held deliveries", released, err) {
 				d.log.Warn("release held deliveries", "error", err)
 			}
 			if time.Since(lastSweep) >= sweepInterval {
 				lastSweep = time.Now()
-				if err := sweepFinishedAlerts(workCtx, d.db); err != nil && !d.outage.failed("sweeping finished alerts", err) {
+				if err := sweepFinishedAlerts(workCtx, d.db); err != nil && !d.outage.failed("sweeping finished alerts", lastSweep, err) {
 					d.log.Warn("sweep finished alerts", "error", err)
 				}
 			}
@@ -209,13 +211,14 @@ func (d *Dispatcher) poll(ctx, workCtx, sendCtx context.Context, rec *recorder, 
 	// In-flight robots may still have due deliveries; fetch enough to fill the free workers anyway.
 	limit := free + len(inflight)
 	var keys []string
+	started := time.Now()
 	err := d.due(d.db.WithContext(ctx).Model(&Delivery{}).Select("url_hash"), nowExpr(d.db)).
 		Group("url_hash").Order("MIN(next_attempt_at)").Limit(limit).
 		Pluck("url_hash", &keys).Error
 	if err != nil {
 		return p, fmt.Errorf("find due robots: %w", err)
 	}
-	d.outage.answered()
+	d.outage.answered(started)
 	var pick []string
 	for _, h := range keys {
 		if inflight[h] {

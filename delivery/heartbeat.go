@@ -69,6 +69,7 @@ func (d *Dispatcher) renewLeases(ctx context.Context) {
 		if len(ids) == 0 {
 			continue
 		}
+		started := time.Now()
 		err := queueTx(ctx, d.db, func(tx *gorm.DB) error {
 			now, err := dbNow(tx)
 			if err != nil {
@@ -76,7 +77,7 @@ func (d *Dispatcher) renewLeases(ctx context.Context) {
 			}
 			return renewLeases(tx, ids, tokens, probes, now.Add(d.cfg.Lease), now)
 		})
-		if err != nil && ctx.Err() == nil && !d.outage.failed("renewing leases", err) {
+		if err != nil && ctx.Err() == nil && !d.outage.failed("renewing leases", started, err) {
 			d.log.Warn("renew leases", "error", err)
 		}
 	}

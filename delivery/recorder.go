@@ -63,12 +63,13 @@ func (rec *recorder) hold(ctx context.Context, rs []*result) {
 	start := time.Now()
 	wait := 50 * time.Millisecond
 	for {
+		attempt := time.Now()
 		err := rec.d.recordResults(ctx, rs)
 		if err == nil {
-			rec.d.outage.answered()
+			rec.d.outage.answered(attempt)
 			return
 		}
-		if !rec.d.outage.failed("recording results", err) || time.Since(start) >= rec.d.cfg.HoldResults {
+		if !rec.d.outage.failed("recording results", attempt, err) || time.Since(start) >= rec.d.cfg.HoldResults {
 			return
 		}
 		select {
