@@ -136,8 +136,10 @@ func oneOf[E ~string](flag, value string, all []E) (E, error) {
 
 type outcome = client.AlertOutcomeAlert
 
-// awaitOutcome polls the alert until no delivery is pending (held ones wait for quiet hours, which
-// may be hours away, so they end the wait) or the wait is over.
+// awaitOutcome polls the alert until it is settled or the wait is over. Settled is the alert's own
+// final status, set just after its last delivery's result commits, and not the delivery counts
+// reaching zero pending, which come a moment before it. Held deliveries wait for quiet hours, which
+// may be hours away, so once only they are left the wait ends too.
 func awaitOutcome(ctx context.Context, c graphql.Client, id string, wait time.Duration) (*outcome, error) {
 	deadline := time.Now().Add(wait)
 	delay := 200 * time.Millisecond
@@ -149,7 +151,7 @@ func awaitOutcome(ctx context.Context, c graphql.Client, id string, wait time.Du
 		if resp.Alert == nil {
 			return nil, fail(ExitFailed, "alert %s is gone", id)
 		}
-		if resp.Alert.DeliveryCounts.Pending == 0 || !time.Now().Before(deadline) {
+		if settled(resp.Alert) || !time.Now().Before(deadline) {
 			return resp.Alert, nil
 		}
 		select {
@@ -159,6 +161,17 @@ func awaitOutcome(ctx context.Context, c graphql.Client, id string, wait time.Du
 		}
 		delay = min(2*delay, 2*time.Second)
 	}
+}
+
+func settled(a *outcome) bool {
+	if a.Status != client.AlertStatusPending {
+		return true
+	}
+	onlyHeldLeft := a.DeliveryCounts.Held > 0 && a.DeliveryCounts.Pending == 0
+	for _, d := range a.Deliveries {
+		onlyHeldLeft = onlyHeldLeft && d.Status != client.DeliveryStatusPending
+	}
+	return onlyHeldLeft
 }
 
 func printOutcome(w io.Writer, a *outcome) {
