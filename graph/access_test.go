@@ -110,6 +110,7 @@ func roleMatrix(contactID, groupID string) []operation {
 		{"createMessageTemplate", `mutation { createMessageTemplate(input: {name: "matrix-t", title: "{{ .Title }}", body: "{{ .Content }}"}) { id } }`, models.RoleAdmin},
 		{"updateMessageTemplate", `mutation { updateMessageTemplate(id: "999999", input: {name: "x", title: "t", body: "b"}) { id } }`, models.RoleAdmin},
 		{"deleteMessageTemplate", `mutation { deleteMessageTemplate(id: "999999") }`, models.RoleAdmin},
+		{"checkWebhooks", `{ checkWebhooks(webhooks: [{url: "https://oapi.dingtalk.com/robot/send?access_token=m1"}]) { platform } }`, models.RoleAdmin},
 	}
 }
 

@@ -402,6 +402,7 @@ type ComplexityRoot struct {
 		Alerts                  func(childComplexity int, status *delivery.AlertStatus, first *int, after *string, last *int, before *string, filter *model.AlertFilter) int
 		AuditLog                func(childComplexity int, first *int, after *string, last *int, before *string) int
 		BuiltinMessageTemplates func(childComplexity int) int
+		CheckWebhooks           func(childComplexity int, webhooks []*model.WebhookInput) int
 		Contact                 func(childComplexity int, id string) int
 		Contacts                func(childComplexity int, filter *model.ContactFilter, first *int, after *string, last *int, before *string) int
 		DeliveryStats           func(childComplexity int, from time.Time, to time.Time, bucket *delivery.StatsBucket) int
@@ -524,6 +525,11 @@ type ComplexityRoot struct {
 		Platform  func(childComplexity int) int
 		URL       func(childComplexity int) int
 	}
+
+	WebhookCheck struct {
+		Error    func(childComplexity int) int
+		Platform func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -637,6 +643,7 @@ type QueryResolver interface {
 	Group(ctx context.Context, id string) (*models.Group, error)
 	Memberships(ctx context.Context, contactID *string, groupID *string, first *int, after *string, last *int, before *string) (*model.Connection[*models.MembershipRow], error)
 	Platforms(ctx context.Context) ([]*senders.Descriptor, error)
+	CheckWebhooks(ctx context.Context, webhooks []*model.WebhookInput) ([]*model.WebhookCheck, error)
 	Alert(ctx context.Context, id string) (*delivery.Alert, error)
 	Alerts(ctx context.Context, status *delivery.AlertStatus, first *int, after *string, last *int, before *string, filter *model.AlertFilter) (*model.Connection[*delivery.Alert], error)
 	PreviewAlert(ctx context.Context, input model.SendAlertInput) ([]*model.RenderedMessage, error)
@@ -2284,6 +2291,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.BuiltinMessageTemplates(childComplexity), true
+	case "Query.checkWebhooks":
+		if e.ComplexityRoot.Query.CheckWebhooks == nil {
+			break
+		}
+
+		args, err := ec.field_Query_checkWebhooks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CheckWebhooks(childComplexity, args["webhooks"].([]*model.WebhookInput)), true
 	case "Query.contact":
 		if e.ComplexityRoot.Query.Contact == nil {
 			break
@@ -2881,6 +2899,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Webhook.URL(childComplexity), true
 
+	case "WebhookCheck.error":
+		if e.ComplexityRoot.WebhookCheck.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookCheck.Error(childComplexity), true
+	case "WebhookCheck.platform":
+		if e.ComplexityRoot.WebhookCheck.Platform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookCheck.Platform(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -3388,6 +3419,26 @@ type Query {
   ): MembershipConnection!
   "Every platform Herald speaks, in the order the console lists them. Needs VIEWER."
   platforms: [PlatformInfo!]!
+  """
+  Needs ADMIN. Judges webhook URLs as createContact and updateContact would, saving nothing: the URL's
+  form, the server's webhook allow-list and the platform it belongs to. One answer per webhook, in order,
+  for tools that check a whole setup before they change anything (herald apply).
+  """
+  checkWebhooks(
+    """
+    The webhooks, as a contact's input gives them; only url and platform are read. At most 1,000
+    (BAD_USER_INPUT at webhooks otherwise).
+    """
+    webhooks: [WebhookInput!]!
+  ): [WebhookCheck!]! @hasRole(role: ADMIN)
+}
+
+"How saving a contact would judge one of its webhooks (see checkWebhooks)."
+type WebhookCheck {
+  "The platform the webhook would post to; null when it would be refused."
+  platform: Platform
+  "Why it would be refused, as createContact would say it at the url; null when it would be accepted."
+  error: String
 }
 
 """
@@ -5869,6 +5920,16 @@ func (ec *executionContext) childFields_Webhook(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Webhook", field.Name)
 }
 
+func (ec *executionContext) childFields_WebhookCheck(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "platform":
+		return ec.fieldContext_WebhookCheck_platform(ctx, field)
+	case "error":
+		return ec.fieldContext_WebhookCheck_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookCheck", field.Name)
+}
+
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -6726,6 +6787,20 @@ func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["before"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_checkWebhooks_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "webhooks",
+		func(ctx context.Context, v any) ([]*model.WebhookInput, error) {
+			return ec.unmarshalNWebhookInput2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐWebhookInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["webhooks"] = arg0
 	return args, nil
 }
 
@@ -14595,6 +14670,68 @@ func (ec *executionContext) fieldContext_Query_platforms(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_checkWebhooks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_checkWebhooks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CheckWebhooks(ctx, fc.Args["webhooks"].([]*model.WebhookInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋheraldhqᚋheraldᚋmodelsᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal []*model.WebhookCheck
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*model.WebhookCheck
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.WebhookCheck) graphql.Marshaler {
+			return ec.marshalNWebhookCheck2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐWebhookCheckᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_checkWebhooks(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebhookCheck(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_checkWebhooks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_alert(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17210,6 +17347,58 @@ func (ec *executionContext) _Webhook_keyword(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Webhook_keyword(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Webhook", field, false, false, "String")
+}
+
+func (ec *executionContext) _WebhookCheck_platform(ctx context.Context, field graphql.CollectedField, obj *model.WebhookCheck) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalOPlatform2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋsendersᚐPlatform(ctx, field.Selections, obj.Platform)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookCheck_platform(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Platform, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *senders.Platform) graphql.Marshaler {
+			return ec.marshalOPlatform2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋsendersᚐPlatform(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookCheck_platform(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookCheck", field, false, false, "Platform")
+}
+
+func (ec *executionContext) _WebhookCheck_error(ctx context.Context, field graphql.CollectedField, obj *model.WebhookCheck) (ret graphql.Marshaler) {
+	if plainFieldsDirect() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Error)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookCheck_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookCheck_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookCheck", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -22224,6 +22413,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_platforms(ctx, field)
 				})
+		case "checkWebhooks":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_checkWebhooks(ctx, field)
+				})
 		case "alert":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -23019,6 +23214,44 @@ func (ec *executionContext) _Webhook(ctx context.Context, sel ast.SelectionSet, 
 			out.Values[i] = ec._Webhook_keyword(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var webhookCheckImplementors = []string{"WebhookCheck"}
+
+func (ec *executionContext) _WebhookCheck(ctx context.Context, sel ast.SelectionSet, obj *model.WebhookCheck) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, webhookCheckImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WebhookCheck")
+		case "platform":
+			out.Values[i] = ec._WebhookCheck_platform(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._WebhookCheck_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -24740,6 +24973,30 @@ func (ec *executionContext) marshalNWebhook2ᚖgithubᚗcomᚋheraldhqᚋherald�
 		return graphql.Null
 	}
 	return ec._Webhook(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWebhookCheck2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐWebhookCheckᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.WebhookCheck) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWebhookCheck2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐWebhookCheck(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWebhookCheck2ᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐWebhookCheck(ctx context.Context, sel ast.SelectionSet, v *model.WebhookCheck) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WebhookCheck!")
+		return graphql.Null
+	}
+	return ec._WebhookCheck(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNWebhookInput2ᚕᚖgithubᚗcomᚋheraldhqᚋheraldᚋgraphᚋmodelᚐWebhookInputᚄ(ctx context.Context, v any) ([]*model.WebhookInput, error) {

@@ -54,3 +54,39 @@ func TestThePlatformEnumIsTheRegisteredPlatforms(t *testing.T) {
 		t.Fatalf("enum Platform is %v; package platforms registers %v", enum, registered)
 	}
 }
+
+func TestCheckWebhooksJudgesEachURLAsSavingAContactWouldAndSavesNothing(t *testing.T) {
+	a := newAPI(t, modelstest.SQLite(t))
+	var out struct {
+		CheckWebhooks []struct{ Platform, Error *string }
+	}
+	a.must(`query($w: [WebhookInput!]!) { checkWebhooks(webhooks: $w) { platform error } }`, map[string]any{"w": []map[string]any{
+		{"url": " https://oapi.dingtalk.com/robot/send?access_token=a "},
+		{"url": "https://example.com/hook"},
+		{"url": "https://example.com/hook", "platform": "WECOM"},
+	}}, &out)
+	got := out.CheckWebhooks
+	if len(got) != 3 || got[0].Platform == nil || *got[0].Platform != "DINGTALK" || got[0].Error != nil ||
+		got[1].Platform != nil || got[1].Error == nil || *got[1].Error == "" ||
+		got[2].Platform == nil || *got[2].Platform != "WECOM" {
+		t.Fatalf("checkWebhooks = %+v", got)
+	}
+	res := a.do(`mutation { createContact(input: {name: "c", webhooks: [{url: "https://example.com/hook"}]}) { id } }`, nil)
+	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, *got[1].Error) {
+		t.Errorf("createContact says %+v; checkWebhooks said %q", res.Errors, *got[1].Error)
+	}
+	var count struct{ Contacts struct{ TotalCount int } }
+	a.must(`{ contacts { totalCount } }`, nil, &count)
+	if count.Contacts.TotalCount != 0 {
+		t.Errorf("checkWebhooks or the refused create saved %d contacts", count.Contacts.TotalCount)
+	}
+
+	many := make([]map[string]any, 1001)
+	for i := range many {
+		many[i] = map[string]any{"url": "https://oapi.dingtalk.com/robot/send?access_token=a"}
+	}
+	res = a.do(`query($w: [WebhookInput!]!) { checkWebhooks(webhooks: $w) { platform } }`, map[string]any{"w": many})
+	if len(res.Errors) != 1 || res.Errors[0].Extensions.Code != "BAD_USER_INPUT" || res.Errors[0].Extensions.Field != "webhooks" {
+		t.Errorf("1,001 webhooks: %+v", res.Errors)
+	}
+}

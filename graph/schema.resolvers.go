@@ -607,6 +607,24 @@ func (r *queryResolver) Platforms(ctx context.Context) ([]*senders.Descriptor, e
 	return out, nil
 }
 
+// CheckWebhooks is the resolver for the checkWebhooks field.
+func (r *queryResolver) CheckWebhooks(ctx context.Context, webhooks []*model.WebhookInput) ([]*model.WebhookCheck, error) {
+	if len(webhooks) > models.MaxIDsPerRequest {
+		return nil, models.Invalid("webhooks", "at most %d webhooks are allowed, got %d", models.MaxIDsPerRequest, len(webhooks))
+	}
+	out := make([]*model.WebhookCheck, len(webhooks))
+	for i, w := range webhookInputs(webhooks) {
+		platform, err := r.Store.CheckWebhook(w.URL, w.Platform)
+		if err != nil {
+			msg := err.Error()
+			out[i] = &model.WebhookCheck{Error: &msg}
+			continue
+		}
+		out[i] = &model.WebhookCheck{Platform: &platform}
+	}
+	return out, nil
+}
+
 // Alert is the resolver for the alert field.
 func (r *queryResolver) Alert(ctx context.Context, id string) (*delivery.Alert, error) {
 	a, err := r.Outbox.Alert(ctx, id)

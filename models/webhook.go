@@ -25,6 +25,12 @@ func RobotKey(u string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// CheckWebhook judges a webhook URL as saving a contact would, saving nothing: the platform it
+// belongs to, or why it would be refused.
+func (s *Store) CheckWebhook(rawURL string, explicit senders.Platform) (senders.Platform, error) {
+	return s.checkWebhook(strings.TrimSpace(rawURL), explicit)
+}
+
 // cleanWebhooks validates a webhook list and merges it with the contact's current webhooks, so
 // that an entry for a URL the contact already has keeps its id and, unless given, its secret and keyword.
 func (s *Store) cleanWebhooks(in []WebhookInput, current []Webhook) ([]Webhook, error) {

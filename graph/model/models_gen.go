@@ -464,6 +464,14 @@ type Viewer struct {
 	Namespace *string `json:"namespace,omitempty"`
 }
 
+// How saving a contact would judge one of its webhooks (see checkWebhooks).
+type WebhookCheck struct {
+	// The platform the webhook would post to; null when it would be refused.
+	Platform *senders.Platform `json:"platform,omitempty"`
+	// Why it would be refused, as createContact would say it at the url; null when it would be accepted.
+	Error *string `json:"error,omitempty"`
+}
+
 // One webhook as createContact and updateContact take it. An invalid webhook is BAD_USER_INPUT at
 // input.webhooks[i] and the field, e.g. input.webhooks[1].url.
 type WebhookInput struct {
