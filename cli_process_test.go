@@ -196,6 +196,19 @@ func TestCommandLineSendsExportsAndApplies(t *testing.T) {
 			t.Fatalf("broken file: exit %d\n%s", code, stderr)
 		}
 
+		// A robot the server would refuse (its host is outside the allow-list) is a problem at its line before anything changes.
+		outsider := filepath.Join(dir, "outsider.yaml")
+		writeTestFile(t, outsider, "namespaces:\n  - name: default\n    description: changed\n    contacts:\n      - name: Outsider\n        webhooks:\n"+
+			"          - url: https://robot.example.com/robot/send?access_token=x\n            platform: DINGTALK\n")
+		_, stderr, code = runCLI(t, cliEnv, "", "apply", "-f", outsider)
+		if code != 2 || !regexp.MustCompile(`outsider\.yaml:7:\d+: the server refuses this webhook: .*robot\.example\.com.*allow-list`).MatchString(stderr) ||
+			!strings.Contains(stderr, "changes nothing") {
+			t.Fatalf("a refused robot in the file: exit %d\n%s", code, stderr)
+		}
+		if again := export(t, cliEnv); stripHeader(again) != stripHeader(first) {
+			t.Fatalf("a file with a refused robot changed the server:\n%s", again)
+		}
+
 		// --dry-run shows the deletions --prune would make and makes none.
 		bare := filepath.Join(dir, "bare.yaml")
 		writeTestFile(t, bare, "namespaces:\n  - name: default\n    description: the platform team's\n")

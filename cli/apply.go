@@ -98,7 +98,7 @@ func runApply(ctx context.Context, cmd *urfave.Command) error {
 	now := time.Now()
 	d, err := parse(path, data, os.LookupEnv)
 	if err == nil {
-		d.check()
+		d.check(now)
 		err = d.err()
 	}
 	if err != nil {
@@ -133,6 +133,9 @@ func runApply(ctx context.Context, cmd *urfave.Command) error {
 		want := &d.root.Namespaces[i]
 		pl.namespace(i, want, onServer[want.Name])
 	}
+	if err := pl.checkWebhooks(ctx); err != nil {
+		return err
+	}
 	if len(pl.p.problems) > 0 {
 		d.problems = pl.p.problems
 		return &exitError{code: ExitInput, err: fmt.Errorf("%w\n%s changes nothing", d.err(), path)}
@@ -159,6 +162,43 @@ func runApply(ctx context.Context, cmd *urfave.Command) error {
 	fmt.Fprintf(out, "Applied: %d created, %d updated, %d deleted.\n", counts[create], counts[update], counts[remove])
 	return nil
 }
+
+// checkWebhooks has the server judge every webhook the plan would save, as saving the contact
+// would (its allow-list, the platform the URL belongs to), so that a robot it would refuse is a
+// problem at the file's line before anything changes rather than a refusal halfway through.
+func (pl *planner) checkWebhooks(ctx context.Context) error {
+	var hooks []client.WebhookInput
+	var paths []string
+	for _, c := range pl.p.changes {
+		if c.action != create && c.action != update {
+			continue
+		}
+		for j, w := range c.webhooks {
+			hooks = append(hooks, w)
+			paths = append(paths, fmt.Sprintf("%s.webhooks[%d].url", c.path, j))
+		}
+	}
+	for start := 0; start < len(hooks); start += maxWebhookChecks {
+		batch := hooks[start:min(start+maxWebhookChecks, len(hooks))]
+		resp, err := client.CheckWebhooks(ctx, pl.conn.client(""), batch)
+		if client.Code(err) == "GRAPHQL_VALIDATION_FAILED" {
+			// A server older than checkWebhooks: it judges each webhook when the contact is saved.
+			return nil
+		}
+		if err != nil {
+			return requestFailed("apply", err)
+		}
+		for i, check := range resp.CheckWebhooks {
+			if check.Error != nil {
+				pl.p.problems = append(pl.p.problems, pl.problemAt(paths[start+i], "the server refuses this webhook: %s", *check.Error))
+			}
+		}
+	}
+	return nil
+}
+
+// maxWebhookChecks is what one checkWebhooks request may hold.
+const maxWebhookChecks = 1000
 
 // refused reports a change the server refused at the file's line for the field it names.
 func (pl *planner) refused(c *change, err error, done int) error {

@@ -35,7 +35,9 @@ type change struct {
 	detail string
 	// path is the object's place in the file, for the server's refusals.
 	path string
-	run  func(ctx context.Context) error
+	// webhooks are what a contact's change would save, for the server to judge before anything runs.
+	webhooks []client.WebhookInput
+	run      func(ctx context.Context) error
 }
 
 // plan is the changes that make the server match the file, in the order they are applied:
@@ -242,7 +244,7 @@ func (pl *planner) contacts(c graphql.Client, ns, nsPath string, want *Namespace
 		if !ok {
 			input := client.CreateContactInput{Name: ct.Name, Phone: ptr(ct.Phone), DingtalkUserId: ptr(ct.DingtalkUserID),
 				WecomUserId: ptr(ct.WecomUserID), LarkUserId: ptr(ct.LarkUserID), Webhooks: hooks}
-			pl.add(&change{namespace: ns, kind: "contact", name: ct.Name, action: create, path: path, run: func(ctx context.Context) error {
+			pl.add(&change{namespace: ns, kind: "contact", name: ct.Name, action: create, path: path, webhooks: hooks, run: func(ctx context.Context) error {
 				resp, err := client.CreateContact(ctx, c, input)
 				if err == nil {
 					known.contacts[key(ct.Name)] = resp.CreateContact.Id
@@ -261,7 +263,7 @@ func (pl *planner) contacts(c graphql.Client, ns, nsPath string, want *Namespace
 		input := client.UpdateContactInput{Name: ptr(ct.Name), Phone: ptr(ct.Phone), DingtalkUserId: ptr(ct.DingtalkUserID),
 			WecomUserId: ptr(ct.WecomUserID), LarkUserId: ptr(ct.LarkUserID), Webhooks: hooks}
 		id := known.contacts[key(ct.Name)]
-		pl.add(&change{namespace: ns, kind: "contact", name: ct.Name, action: diff.action(), detail: strings.Join(diff, ", "), path: path, run: func(ctx context.Context) error {
+		pl.add(&change{namespace: ns, kind: "contact", name: ct.Name, action: diff.action(), detail: strings.Join(diff, ", "), path: path, webhooks: hooks, run: func(ctx context.Context) error {
 			_, err := client.UpdateContact(ctx, c, id, input)
 			return err
 		}})
@@ -295,25 +297,19 @@ func (pl *planner) contacts(c graphql.Client, ns, nsPath string, want *Namespace
 func windows(list []TimeWindow) []client.TimeWindowInput {
 	out := make([]client.TimeWindowInput, 0, len(list))
 	for _, w := range list {
-		out = append(out, client.TimeWindowInput{Weekdays: normalWeekdays(w.Weekdays), Start: w.Start, End: w.End, TimeZone: ptr(w.TimeZone)})
+		out = append(out, client.TimeWindowInput{Weekdays: w.Weekdays, Start: w.Start, End: w.End, TimeZone: ptr(w.TimeZone)})
 	}
 	return out
 }
 
-// normalWeekdays orders the days and counts each once, as the server keeps them.
-func normalWeekdays(days []int) []int {
-	out := slices.Clone(days)
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
+// sameWindows compares windows as check and the server normalise them.
 func sameWindows(a, b []TimeWindow) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
 		x, y := a[i], b[i]
-		if x.Start != y.Start || x.End != y.End || x.TimeZone != y.TimeZone || !slices.Equal(normalWeekdays(x.Weekdays), normalWeekdays(y.Weekdays)) {
+		if x.Start != y.Start || x.End != y.End || x.TimeZone != y.TimeZone || !slices.Equal(x.Weekdays, y.Weekdays) {
 			return false
 		}
 	}

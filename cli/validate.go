@@ -2,39 +2,28 @@ package cli
 
 import (
 	"fmt"
-	"net/url"
-	"regexp"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/senders"
-	"github.com/heraldhq/herald/templates"
+	"github.com/heraldhq/herald/senders/platforms"
 )
 
 // The checks here catch, before anything changes, what the server would refuse half-way through an
-// apply, and say where in the file. The server checks everything again; what it refuses is mapped
-// back to the file's line through the error's field.
-
-var (
-	enumPlatform    = []string{"DINGTALK", "WECOM", "LARK"}
-	enumQuietPolicy = []string{"DIGEST", "DROP"}
-	enumFormat      = []string{"TEXT", "MARKDOWN", "CARD"}
-	enumKind        = []string{"ALERTMANAGER", "GRAFANA", "GENERIC"}
-	enumOp          = []string{"EQ", "NEQ", "REGEX", "NOT_REGEX"}
-	phoneRE         = regexp.MustCompile(`^\+?[0-9]{5,20}$`)
-	userIDRE        = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,64}$`)
-	clockRE         = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$`)
-	namespaceRE     = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
-)
+// apply, and say where in the file. They are the server's own rules (models' Clean functions, the
+// platforms' recognition of webhook URLs, the template parser) run on the file. The server checks
+// everything again; what only it can know (a webhook host outside its allow-list, a name another
+// apply took meanwhile) it refuses with the error's field, which refused maps back to the line.
 
 // builtinPrefix marks a reference to one of the templates that ship with Herald.
 const builtinPrefix = "builtin:"
 
-// check normalises the file (trims names, upper-cases enums, fills defaults) and reports what is
-// wrong with it, each problem at its line.
-func (d *document) check() {
+// check normalises the file as the server would store it (trims names, upper-cases enums, fills
+// defaults, sorts weekdays) and reports what is wrong with it, each problem at its line. now is when
+// the silences' spans are measured from.
+func (d *document) check(now time.Time) {
 	f := &d.root
 	if len(f.Namespaces) == 0 {
 		d.at("", "%s", errNoNamespaces)
@@ -44,12 +33,27 @@ func (d *document) check() {
 		ns := &f.Namespaces[i]
 		p := fmt.Sprintf("namespaces[%d]", i)
 		ns.Name = strings.ToLower(strings.TrimSpace(ns.Name))
-		if !namespaceRE.MatchString(ns.Name) {
-			d.at(p+".name", "namespace name %q must be 1-63 characters of a-z, 0-9 and -", ns.Name)
-		}
+		_, err := models.CleanNamespaceName("name", ns.Name)
+		d.rule(p, err)
 		namespaces.add(d, p+".name", "namespace", ns.Name)
-		d.checkNamespace(ns, p)
+		ns.Description = d.description(p, ns.Description)
+		d.checkNamespace(ns, p, now)
 	}
+}
+
+// rule records what one of the server's rules refused, at the field it names below path.
+func (d *document) rule(path string, err error) {
+	if err == nil {
+		return
+	}
+	if e, ok := models.AsError(err); ok {
+		if e.Field != "" {
+			path = join(path, e.Field)
+		}
+		d.at(path, "%s", e.Message)
+		return
+	}
+	d.at(path, "%v", err)
 }
 
 // names finds objects given twice, by the key the server compares names with.
@@ -63,39 +67,50 @@ func (n names) add(d *document, path, what, name string) {
 	n[key] = true
 }
 
-func (d *document) name(path, what string, name *string) {
+// name checks the name of the object at path.
+func (d *document) name(path string, name *string) {
 	*name = strings.TrimSpace(*name)
-	switch n := utf8.RuneCountInString(*name); {
-	case n == 0:
-		d.at(path, "%s needs a name", what)
-	case n > 64:
-		d.at(path, "%s name %q is over 64 characters", what, *name)
-	}
+	_, _, err := models.CleanName("name", *name)
+	d.rule(path, err)
 }
 
-func (d *document) enum(path string, value *string, allowed []string, fallback string) {
+func (d *document) description(path, description string) string {
+	clean, err := models.CleanDescription("description", description)
+	d.rule(path, err)
+	return clean
+}
+
+// enum reads an enum value of the schema in any letter case; "" becomes fallback.
+func enum[E ~string](d *document, path string, value *string, allowed []E, fallback E) {
 	*value = strings.ToUpper(strings.TrimSpace(*value))
 	if *value == "" {
-		*value = fallback
+		*value = string(fallback)
 		return
 	}
 	for _, a := range allowed {
-		if *value == a {
+		if *value == string(a) {
 			return
 		}
 	}
-	d.at(path, "%s must be one of %s, not %q", fieldName(path), strings.Join(allowed, ", "), *value)
+	d.at(path, "%s must be one of %s, not %q", fieldName(path), enumNames(allowed), *value)
 }
 
-func (d *document) zone(path string, zone *string, fallback string) {
-	*zone = strings.TrimSpace(*zone)
-	if *zone == "" {
-		*zone = fallback
+func enumNames[E ~string](all []E) string {
+	names := make([]string, len(all))
+	for i, e := range all {
+		names[i] = string(e)
+	}
+	return strings.Join(names, ", ")
+}
+
+// zone checks the time zone at path.field; "" becomes UTC, as the server stores it.
+func (d *document) zone(path, field string, zone *string) {
+	clean, err := models.CleanTimeZone(field, *zone)
+	if err != nil {
+		d.rule(path, err)
 		return
 	}
-	if _, err := time.LoadLocation(*zone); err != nil {
-		d.at(path, "%q is not an IANA time zone such as Asia/Shanghai", *zone)
-	}
+	*zone = clean
 }
 
 // refs checks that each name refers to an object of the namespace.
@@ -111,55 +126,23 @@ func (d *document) refs(path, what string, list []string, known names) {
 	}
 }
 
-func (d *document) checkNamespace(ns *Namespace, p string) {
+func (d *document) checkNamespace(ns *Namespace, p string, now time.Time) {
 	contacts, groups, templatesByName, integrations, routes := names{}, names{}, names{}, names{}, names{}
 	for i := range ns.Contacts {
-		c := &ns.Contacts[i]
-		cp := fmt.Sprintf("%s.contacts[%d]", p, i)
-		d.name(cp+".name", "a contact", &c.Name)
-		contacts.add(d, cp+".name", "contact", c.Name)
-		c.Phone = strings.TrimSpace(c.Phone)
-		if c.Phone != "" && !phoneRE.MatchString(c.Phone) {
-			d.at(cp+".phone", "phone %q must be 5-20 digits with an optional leading +", c.Phone)
-		}
-		for field, id := range map[string]*string{"dingtalkUserId": &c.DingtalkUserID, "wecomUserId": &c.WecomUserID, "larkUserId": &c.LarkUserID} {
-			*id = strings.TrimSpace(*id)
-			if *id != "" && !userIDRE.MatchString(*id) {
-				d.at(cp+"."+field, "%s %q must be 1-64 ASCII letters, digits, '_', '-', '.' or '@'", field, *id)
-			}
-		}
-		if n := len(c.Webhooks); n < 1 || n > 10 {
-			d.at(cp+".webhooks", "contact %q needs 1-10 webhooks, not %d", c.Name, n)
-		}
-		urls := map[string]bool{}
-		for j := range c.Webhooks {
-			w := &c.Webhooks[j]
-			wp := fmt.Sprintf("%s.webhooks[%d]", cp, j)
-			w.URL, w.Secret, w.Keyword = strings.TrimSpace(w.URL), strings.TrimSpace(w.Secret), strings.TrimSpace(w.Keyword)
-			if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-				d.at(wp+".url", "webhook url %q must be an http(s) URL", senders.RedactURL(w.URL))
-			}
-			if urls[w.URL] {
-				d.at(wp+".url", "the contact has this webhook url twice")
-			}
-			urls[w.URL] = true
-			if w.Platform != "" {
-				d.enum(wp+".platform", &w.Platform, enumPlatform, "")
-			}
-		}
+		d.checkContact(&ns.Contacts[i], fmt.Sprintf("%s.contacts[%d]", p, i))
+		contacts.add(d, fmt.Sprintf("%s.contacts[%d].name", p, i), "contact", ns.Contacts[i].Name)
 	}
 	for i := range ns.Templates {
 		t := &ns.Templates[i]
 		tp := fmt.Sprintf("%s.templates[%d]", p, i)
-		d.name(tp+".name", "a template", &t.Name)
+		d.name(tp, &t.Name)
 		if strings.HasPrefix(t.Name, builtinPrefix) {
 			d.at(tp+".name", "a template's name may not start with %s: those are Herald's own", builtinPrefix)
 		}
 		templatesByName.add(d, tp+".name", "template", t.Name)
-		d.enum(tp+".format", &t.Format, enumFormat, "MARKDOWN")
-		if _, err := templates.Parse(t.Title, t.Body); err != nil {
-			d.at(tp+".body", "template %q does not parse: %v", t.Name, err)
-		}
+		enum(d, tp+".format", &t.Format, client.AllMessageFormat, client.MessageFormatMarkdown)
+		_, err := models.ParseTemplate(t.Title, t.Body)
+		d.rule(tp, err)
 	}
 	templateRef := func(path string, ref *string) {
 		*ref = strings.TrimSpace(*ref)
@@ -170,36 +153,21 @@ func (d *document) checkNamespace(ns *Namespace, p string) {
 	for i := range ns.Groups {
 		g := &ns.Groups[i]
 		gp := fmt.Sprintf("%s.groups[%d]", p, i)
-		d.name(gp+".name", "a group", &g.Name)
+		d.name(gp, &g.Name)
 		groups.add(d, gp+".name", "group", g.Name)
-		g.Description = strings.TrimSpace(g.Description)
+		g.Description = d.description(gp, g.Description)
 		d.refs(gp+".members", "contact", g.Members, contacts)
-		d.enum(gp+".quietPolicy", &g.QuietPolicy, enumQuietPolicy, "DIGEST")
-		for j := range g.QuietHours {
-			w := &g.QuietHours[j]
-			wp := fmt.Sprintf("%s.quietHours[%d]", gp, j)
-			for k, day := range w.Weekdays {
-				if day < 1 || day > 7 {
-					d.at(fmt.Sprintf("%s.weekdays[%d]", wp, k), "a weekday is 1 (Monday) to 7 (Sunday), not %d", day)
-				}
-			}
-			if !clockRE.MatchString(w.Start) || w.Start == "24:00" {
-				d.at(wp+".start", "start %q must be HH:MM, 00:00-23:59", w.Start)
-			}
-			if !clockRE.MatchString(w.End) {
-				d.at(wp+".end", "end %q must be HH:MM, 00:00-24:00", w.End)
-			}
-			d.zone(wp+".timeZone", &w.TimeZone, "UTC")
-		}
+		enum(d, gp+".quietPolicy", &g.QuietPolicy, client.AllQuietPolicy, client.QuietPolicyDigest)
+		d.quietHours(gp, g)
 	}
 	for i := range ns.Integrations {
 		in := &ns.Integrations[i]
 		ip := fmt.Sprintf("%s.integrations[%d]", p, i)
-		d.name(ip+".name", "an integration", &in.Name)
+		d.name(ip, &in.Name)
 		integrations.add(d, ip+".name", "integration", in.Name)
-		d.enum(ip+".kind", &in.Kind, enumKind, "")
+		enum(d, ip+".kind", &in.Kind, client.AllIntegrationKind, "")
 		if in.Kind == "" {
-			d.at(ip, "integration %q needs a kind (%s)", in.Name, strings.Join(enumKind, ", "))
+			d.at(ip, "integration %q needs a kind (%s)", in.Name, enumNames(client.AllIntegrationKind))
 		}
 		d.refs(ip+".groups", "group", in.Groups, groups)
 		d.refs(ip+".contacts", "contact", in.Contacts, contacts)
@@ -210,60 +178,120 @@ func (d *document) checkNamespace(ns *Namespace, p string) {
 			yes := true
 			in.SendResolved = &yes
 		}
-		if in.SigningSecret != "" && in.Kind != "GRAFANA" {
+		if secret, err := models.CleanSecret("signingSecret", in.SigningSecret); err != nil {
+			d.rule(ip, err)
+		} else if secret != nil && in.Kind != string(client.IntegrationKindGrafana) {
 			d.at(ip+".signingSecret", "only GRAFANA integrations verify a signature")
 		}
-		d.zone(ip+".timeZone", &in.TimeZone, "UTC")
+		d.zone(ip, "timeZone", &in.TimeZone)
 		templateRef(ip+".template", &in.Template)
 	}
 	for i := range ns.Routes {
 		r := &ns.Routes[i]
 		rp := fmt.Sprintf("%s.routes[%d]", p, i)
-		d.name(rp+".name", "a route", &r.Name)
+		d.name(rp, &r.Name)
 		routes.add(d, rp+".name", "route", r.Name)
 		d.refs(rp+".groups", "group", r.Groups, groups)
 		d.refs(rp+".contacts", "contact", r.Contacts, contacts)
 		if len(r.Groups)+len(r.Contacts) == 0 {
 			d.at(rp, "route %q needs groups or contacts", r.Name)
 		}
-		d.matchers(rp+".matchers", r.Matchers)
+		_, err := models.CleanMatchers("matchers", matchers(r.Matchers))
+		d.rule(rp, err)
 		templateRef(rp+".template", &r.Template)
 	}
 	for i := range ns.Silences {
-		s := &ns.Silences[i]
-		sp := fmt.Sprintf("%s.silences[%d]", p, i)
-		s.Comment = strings.TrimSpace(s.Comment)
-		if s.Comment == "" {
-			d.at(sp, "a silence needs a comment")
+		d.checkSilence(&ns.Silences[i], fmt.Sprintf("%s.silences[%d]", p, i), now)
+	}
+}
+
+func (d *document) checkContact(c *Contact, cp string) {
+	d.name(cp, &c.Name)
+	c.Phone = strings.TrimSpace(c.Phone)
+	_, err := models.CleanPhone("phone", c.Phone)
+	d.rule(cp, err)
+	for _, id := range []struct {
+		field string
+		value *string
+	}{{"dingtalkUserId", &c.DingtalkUserID}, {"wecomUserId", &c.WecomUserID}, {"larkUserId", &c.LarkUserID}} {
+		*id.value = strings.TrimSpace(*id.value)
+		_, err := models.CleanUserID(id.field, *id.value)
+		d.rule(cp, err)
+	}
+	if n := len(c.Webhooks); n < 1 || n > models.MaxWebhooksPerContact {
+		d.at(cp+".webhooks", "contact %q needs 1-%d webhooks, not %d", c.Name, models.MaxWebhooksPerContact, n)
+	}
+	urls := map[string]bool{}
+	for j := range c.Webhooks {
+		w := &c.Webhooks[j]
+		wp := fmt.Sprintf("%s.webhooks[%d]", cp, j)
+		w.URL, w.Secret, w.Keyword = strings.TrimSpace(w.URL), strings.TrimSpace(w.Secret), strings.TrimSpace(w.Keyword)
+		problems := len(d.problems)
+		enum(d, wp+".platform", &w.Platform, client.AllPlatform, "")
+		if len(d.problems) == problems {
+			// The URL is checked as the server checks it; only its allow-list of hosts is the server's alone.
+			if _, err := platforms.Registry.Recognize(w.URL, senders.Platform(w.Platform)); err != nil {
+				d.at(wp+".url", "webhook url %s: %v", senders.RedactURL(w.URL), err)
+			}
 		}
-		if len(s.Matchers) == 0 {
-			d.at(sp, "a silence needs matchers")
+		if urls[w.URL] {
+			d.at(wp+".url", "the contact has this webhook url twice")
 		}
-		d.matchers(sp+".matchers", s.Matchers)
-		if s.EndsAt.IsZero() {
-			d.at(sp, "a silence needs endsAt")
-		} else if s.StartsAt != nil && !s.EndsAt.After(*s.StartsAt) {
-			d.at(sp+".endsAt", "endsAt must be after startsAt")
+		urls[w.URL] = true
+		_, err := models.CleanSecret("secret", w.Secret)
+		d.rule(wp, err)
+		_, err = models.CleanKeyword("keyword", w.Keyword)
+		d.rule(wp, err)
+	}
+}
+
+// quietHours checks a group's windows by the server's rule, and writes them back as it stores them
+// (weekdays sorted and once each, UTC for no zone), so that a second apply finds nothing to change.
+func (d *document) quietHours(gp string, g *Group) {
+	windows := make([]models.TimeWindow, len(g.QuietHours))
+	for i, w := range g.QuietHours {
+		windows[i] = models.TimeWindow{Weekdays: w.Weekdays, Start: strings.TrimSpace(w.Start), End: strings.TrimSpace(w.End), TimeZone: w.TimeZone}
+	}
+	clean, err := models.CleanQuietHours("quietHours", windows)
+	if err != nil {
+		d.rule(gp, err)
+		return
+	}
+	for i, w := range clean {
+		g.QuietHours[i] = TimeWindow{Weekdays: w.Weekdays, Start: w.Start, End: w.End, TimeZone: w.TimeZone}
+		if len(w.Weekdays) == 0 {
+			g.QuietHours[i].Weekdays = nil
 		}
 	}
 }
 
-func (d *document) matchers(path string, list []Matcher) {
+func (d *document) checkSilence(s *Silence, sp string, now time.Time) {
+	s.Comment = strings.TrimSpace(s.Comment)
+	_, _, err := models.CleanSilence(models.SilenceInput{Matchers: matchers(s.Matchers), Comment: s.Comment})
+	d.rule(sp, err)
+	switch {
+	case s.EndsAt.IsZero():
+		d.at(sp, "a silence needs endsAt")
+	case s.StartsAt != nil && !s.EndsAt.After(*s.StartsAt):
+		d.at(sp+".endsAt", "endsAt must be after startsAt")
+	case s.EndsAt.After(now):
+		// One that has ended is skipped; one that has not is measured from when it would start.
+		start := now
+		if s.StartsAt != nil && s.StartsAt.After(now) {
+			start = *s.StartsAt
+		}
+		d.rule(sp, models.CheckSilenceSpan(start, s.EndsAt))
+	}
+}
+
+// matchers upper-cases the ops (a file may write them in any case) and gives the matchers in the
+// server's type, for its rules to judge.
+func matchers(list []Matcher) []models.Matcher {
+	out := make([]models.Matcher, len(list))
 	for i := range list {
 		m := &list[i]
-		mp := fmt.Sprintf("%s[%d]", path, i)
-		m.Label = strings.TrimSpace(m.Label)
-		if m.Label == "" || strings.ContainsAny(m.Label, " \t") {
-			d.at(mp+".label", "a matcher needs a label name without spaces")
-		}
-		d.enum(mp+".op", &m.Op, enumOp, "")
-		if m.Op == "" {
-			d.at(mp, "a matcher needs an op (%s)", strings.Join(enumOp, ", "))
-		}
-		if m.Op == "REGEX" || m.Op == "NOT_REGEX" {
-			if _, err := regexp.Compile("^(?:" + m.Value + ")$"); err != nil {
-				d.at(mp+".value", "%q is not a regular expression: %v", m.Value, err)
-			}
-		}
+		m.Label, m.Op = strings.TrimSpace(m.Label), strings.ToUpper(strings.TrimSpace(m.Op))
+		out[i] = models.Matcher{Label: m.Label, Op: models.MatchOp(m.Op), Value: m.Value}
 	}
+	return out
 }

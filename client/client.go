@@ -18,6 +18,7 @@ import (
 // TestEveryOperationIsTrusted keeps this list equal to what genqlient generated.
 var operations = map[string]string{
 	"AlertOutcome":      AlertOutcome_Operation,
+	"CheckWebhooks":     CheckWebhooks_Operation,
 	"ContactsPage":      ContactsPage_Operation,
 	"CreateContact":     CreateContact_Operation,
 	"CreateGroup":       CreateGroup_Operation,

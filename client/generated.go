@@ -193,6 +193,36 @@ var AllAlertStatus = []AlertStatus{
 	AlertStatusDropped,
 }
 
+// CheckWebhooksCheckWebhooksWebhookCheck includes the requested fields of the GraphQL type WebhookCheck.
+// The GraphQL type's documentation follows.
+//
+// How saving a contact would judge one of its webhooks (see checkWebhooks).
+type CheckWebhooksCheckWebhooksWebhookCheck struct {
+	// The platform the webhook would post to; null when it would be refused.
+	Platform *Platform `json:"platform"`
+	// Why it would be refused, as createContact would say it at the url; null when it would be accepted.
+	Error *string `json:"error"`
+}
+
+// GetPlatform returns CheckWebhooksCheckWebhooksWebhookCheck.Platform, and is useful for accessing the field via an interface.
+func (v *CheckWebhooksCheckWebhooksWebhookCheck) GetPlatform() *Platform { return v.Platform }
+
+// GetError returns CheckWebhooksCheckWebhooksWebhookCheck.Error, and is useful for accessing the field via an interface.
+func (v *CheckWebhooksCheckWebhooksWebhookCheck) GetError() *string { return v.Error }
+
+// CheckWebhooksResponse is returned by CheckWebhooks on success.
+type CheckWebhooksResponse struct {
+	// Needs ADMIN. Judges webhook URLs as createContact and updateContact would, saving nothing: the URL's
+	// form, the server's webhook allow-list and the platform it belongs to. One answer per webhook, in order,
+	// for tools that check a whole setup before they change anything (herald apply).
+	CheckWebhooks []CheckWebhooksCheckWebhooksWebhookCheck `json:"checkWebhooks"`
+}
+
+// GetCheckWebhooks returns CheckWebhooksResponse.CheckWebhooks, and is useful for accessing the field via an interface.
+func (v *CheckWebhooksResponse) GetCheckWebhooks() []CheckWebhooksCheckWebhooksWebhookCheck {
+	return v.CheckWebhooks
+}
+
 // ContactsPageContactsContactConnection includes the requested fields of the GraphQL type ContactConnection.
 // The GraphQL type's documentation follows.
 //
@@ -2705,6 +2735,14 @@ type __AlertOutcomeInput struct {
 // GetId returns __AlertOutcomeInput.Id, and is useful for accessing the field via an interface.
 func (v *__AlertOutcomeInput) GetId() string { return v.Id }
 
+// __CheckWebhooksInput is used internally by genqlient
+type __CheckWebhooksInput struct {
+	Webhooks []WebhookInput `json:"webhooks"`
+}
+
+// GetWebhooks returns __CheckWebhooksInput.Webhooks, and is useful for accessing the field via an interface.
+func (v *__CheckWebhooksInput) GetWebhooks() []WebhookInput { return v.Webhooks }
+
 // __ContactsPageInput is used internally by genqlient
 type __ContactsPageInput struct {
 	After *string `json:"after"`
@@ -2987,6 +3025,41 @@ func AlertOutcome(
 	}
 
 	data_ = &AlertOutcomeResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by CheckWebhooks.
+const CheckWebhooks_Operation = `
+query CheckWebhooks ($webhooks: [WebhookInput!]!) {
+	checkWebhooks(webhooks: $webhooks) {
+		platform
+		error
+	}
+}
+`
+
+func CheckWebhooks(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	webhooks []WebhookInput,
+) (data_ *CheckWebhooksResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CheckWebhooks",
+		Query:  CheckWebhooks_Operation,
+		Variables: &__CheckWebhooksInput{
+			Webhooks: webhooks,
+		},
+	}
+
+	data_ = &CheckWebhooksResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
