@@ -24,9 +24,6 @@ type rendered struct {
 	data     *templates.Data
 }
 
-// timeLayout shows a time to people, with the zone's abbreviation.
-const timeLayout = "2006-01-02 15:04:05 MST"
-
 func location(name string) *time.Location {
 	l, err := templates.Location(name)
 	if err != nil {

@@ -95,12 +95,11 @@ type fPageInfo struct {
 }
 
 type fWebhook struct {
-	ID        string  `json:"id"`
-	URL       string  `json:"url"`
-	Platform  string  `json:"platform"`
-	HasSecret *bool   `json:"hasSecret,omitempty"`
-	contactID int64   `json:"-"`
-	secret    *string `json:"-"`
+	ID        string `json:"id"`
+	URL       string `json:"url"`
+	Platform  string `json:"platform"`
+	HasSecret *bool  `json:"hasSecret,omitempty"`
+	contactID int64  `json:"-"`
 }
 
 type fMember struct {
