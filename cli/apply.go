@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/client"
+	"github.com/heraldhq/herald/models"
 	urfave "github.com/urfave/cli/v3"
 )
 
@@ -178,8 +179,9 @@ func (pl *planner) checkWebhooks(ctx context.Context) error {
 			paths = append(paths, fmt.Sprintf("%s.webhooks[%d].url", c.path, j))
 		}
 	}
-	for start := 0; start < len(hooks); start += maxWebhookChecks {
-		batch := hooks[start:min(start+maxWebhookChecks, len(hooks))]
+	// The server takes as many webhooks in one checkWebhooks as ids in one request.
+	for start := 0; start < len(hooks); start += models.MaxIDsPerRequest {
+		batch := hooks[start:min(start+models.MaxIDsPerRequest, len(hooks))]
 		resp, err := client.CheckWebhooks(ctx, pl.conn.client(""), batch)
 		if client.Code(err) == "GRAPHQL_VALIDATION_FAILED" {
 			// A server older than checkWebhooks: it judges each webhook when the contact is saved.
@@ -196,9 +198,6 @@ func (pl *planner) checkWebhooks(ctx context.Context) error {
 	}
 	return nil
 }
-
-// maxWebhookChecks is what one checkWebhooks request may hold.
-const maxWebhookChecks = 1000
 
 // refused reports a change the server refused at the file's line for the field it names.
 func (pl *planner) refused(c *change, err error, done int) error {

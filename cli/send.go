@@ -168,6 +168,8 @@ func settled(a *outcome) bool {
 		return true
 	}
 	onlyHeldLeft := a.DeliveryCounts.Held > 0 && a.DeliveryCounts.Pending == 0
+	// The counts and the list are read by separate statements: a list still showing a pending
+	// delivery would be printed as one, so wait for both to agree.
 	for _, d := range a.Deliveries {
 		onlyHeldLeft = onlyHeldLeft && d.Status != client.DeliveryStatusPending
 	}

@@ -13,9 +13,10 @@ import (
 
 // The checks here catch, before anything changes, what the server would refuse half-way through an
 // apply, and say where in the file. They are the server's own rules (models' Clean functions, the
-// platforms' recognition of webhook URLs, the template parser) run on the file. The server checks
-// everything again; what only it can know (a webhook host outside its allow-list, a name another
-// apply took meanwhile) it refuses with the error's field, which refused maps back to the line.
+// platforms' recognition of webhook URLs, the template parser) run on the file. Its allow-list of
+// webhook hosts is the server's alone: apply asks it (checkWebhooks) before changing anything. The
+// server checks everything again; what it alone can know at that moment (a name another client took
+// meanwhile) it refuses with the error's field, which refused maps back to the line.
 
 // builtinPrefix marks a reference to one of the templates that ship with Herald.
 const builtinPrefix = "builtin:"
@@ -229,7 +230,7 @@ func (d *document) checkContact(c *Contact, cp string) {
 		problems := len(d.problems)
 		enum(d, wp+".platform", &w.Platform, client.AllPlatform, "")
 		if len(d.problems) == problems {
-			// The URL is checked as the server checks it; only its allow-list of hosts is the server's alone.
+			// The URL's form and platform, as the server checks them; its allow-list is asked in apply.
 			if _, err := platforms.Registry.Recognize(w.URL, senders.Platform(w.Platform)); err != nil {
 				d.at(wp+".url", "webhook url %s: %v", senders.RedactURL(w.URL), err)
 			}
